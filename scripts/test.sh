@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Run the whole zkhealth test suite from a fresh checkout: install the package with its test extras and the
+# pinned npm tools (snarkjs, solc-js, anvil) the suite checks us against, then run every tier, then the fast
+# tiers again without gmpy2 and under `python -O` (asserts stripped), then mypy and ruff.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+
+echo "== installing zkhealth with test extras"
+"$PYTHON" -m pip install --quiet --disable-pip-version-check -e ".[test,fast]"
+
+for dir in tests/js verifier_contracts; do
+  if [ -f "$dir/package-lock.json" ]; then
+    echo "== installing pinned npm tools in $dir"
+    npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error
+  fi
+done
+
+run_pytest() {
+  # pytest exits 5 when it collected no test: that is a failure here, never a pass.
+  set +e
+  "$@"
+  local status=$?
+  set -e
+  if [ "$status" -eq 5 ]; then
+    echo "pytest collected no tests: failing" >&2
+    exit 1
+  fi
+  if [ "$status" -ne 0 ]; then
+    exit "$status"
+  fi
+}
+
+echo "== pytest: every tier (native, witness, prove, evm, slow)"
+run_pytest "$PYTHON" -m pytest -p no:cacheprovider
+
+echo "== pytest: fast tiers without gmpy2, under python -O"
+ZKHEALTH_NO_GMPY2=1 run_pytest "$PYTHON" -O -m pytest -p no:cacheprovider -q -m "native or witness"
+
+echo "== mypy (strict) on src/"
+"$PYTHON" -m mypy
+
+echo "== ruff"
+"$PYTHON" -m ruff check src tests benchmarks

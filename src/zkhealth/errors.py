@@ -1,0 +1,275 @@
+"""The one exception hierarchy of zkhealth.
+
+Every error the library raises on purpose derives from :class:`ZkHealthError`. Each subclass also derives
+from the builtin a caller would expect (``ValueError`` for bad values, ``TypeError`` for wrong types), so
+``except ValueError`` keeps working. Tests assert the class, never the message.
+
+Messages say what was wrong and, where it helps, what to do about it. They never contain secret material.
+"""
+
+from __future__ import annotations
+
+
+class ZkHealthError(Exception):
+    """Root of every error zkhealth raises deliberately."""
+
+
+# --------------------------------------------------------------------------- encoding and fields
+
+
+class EncodingError(ZkHealthError, ValueError):
+    """A value could not be encoded or decoded (dates, codes, strings, numbers)."""
+
+
+class NonCanonicalEncodingError(EncodingError):
+    """A number or point was written in a non-canonical form (``"0012"``, ``"1_000"``, ``x + q``...)."""
+
+
+class FieldRangeError(EncodingError):
+    """An integer lies outside [0, r) where a canonical field element was required."""
+
+
+class FieldTypeError(ZkHealthError, TypeError):
+    """A value of the wrong Python type was given where a field element was required (bool, float...)."""
+
+
+# --------------------------------------------------------------------------- curves and points
+
+
+class PointError(ZkHealthError, ValueError):
+    """A curve point is unusable."""
+
+
+class PointNotOnCurveError(PointError):
+    """The coordinates do not satisfy the curve equation."""
+
+
+class PointNotInSubgroupError(PointError):
+    """The point is on the curve but outside the prime-order subgroup."""
+
+
+class PointAtInfinityError(PointError):
+    """The identity appeared where a non-identity point is required."""
+
+
+# --------------------------------------------------------------------------- signatures
+
+
+class SignatureError(ZkHealthError, ValueError):
+    """A signature is malformed or does not verify. Wraps, and never leaks, backend exceptions."""
+
+
+class InvalidKeyError(ZkHealthError, ValueError):
+    """A key is malformed (wrong length, wrong encoding)."""
+
+
+class WeakIssuerKeyError(SignatureError):
+    """An issuer public key is the identity or of small order: it would verify forged signatures."""
+
+
+# --------------------------------------------------------------------------- circuits
+
+
+class CircuitError(ZkHealthError, ValueError):
+    """Base class of circuit description, compilation and witness errors."""
+
+
+class CircuitDefinitionError(CircuitError):
+    """The circuit description is invalid (bad parameters, wrong signal use)."""
+
+
+class UnconstrainedSignalError(CircuitDefinitionError):
+    """A hint output (or other signal) is used by no constraint: a prover could set it freely."""
+
+
+class UnusedPublicInputError(CircuitDefinitionError):
+    """A public input appears in no constraint, so a proof would not bind it."""
+
+
+class GatedSecurityCheckError(CircuitDefinitionError):
+    """A security check can be switched off by a witness-controlled flag."""
+
+
+class WitnessError(CircuitError):
+    """Witness solving failed or a constraint is not satisfied by the given values."""
+
+
+class UnderconstrainedError(CircuitError):
+    """Two different witnesses satisfy the circuit for the same public values where uniqueness is required."""
+
+
+class ConstraintCountDriftError(CircuitError):
+    """A pinned constraint count changed."""
+
+
+class R1csFormatError(EncodingError):
+    """A ``.r1cs``, ``.wtns`` or ``.zkey`` file is malformed or unsupported."""
+
+
+# --------------------------------------------------------------------------- Groth16
+
+
+class ProofError(ZkHealthError, ValueError):
+    """Base class of proof and key errors."""
+
+
+class MalformedProofError(ProofError):
+    """The proof, key or public inputs are not well formed (JSON, shapes, lengths, numbers, points)."""
+
+
+class PublicInputOutOfRangeError(MalformedProofError):
+    """A public input is not below r. Raised before any reduction, so ``x + r`` can never alias ``x``."""
+
+    def __init__(self, message: str, *, index: int | None = None) -> None:
+        super().__init__(message)
+        self.index = index
+
+
+class PublicInputCountError(MalformedProofError):
+    """The number of public inputs differs from what the verifying key expects."""
+
+    def __init__(self, message: str, *, expected: int | None = None, got: int | None = None) -> None:
+        super().__init__(message)
+        self.expected = expected
+        self.got = got
+
+
+class InvalidProofError(ProofError):
+    """A well-formed proof does not verify against these public inputs and this key."""
+
+
+InvalidProof = InvalidProofError
+MalformedProof = MalformedProofError
+
+
+class InsecureVerifyingKeyError(ProofError):
+    """The verifying key allows forgeries (gamma == delta, or delta is the G2 generator)."""
+
+
+class DevSetupKeyError(ProofError):
+    """A development-setup key was used where production keys are required."""
+
+
+class VerifyingKeyMismatchError(ProofError):
+    """The verifying key is not the pinned one for this circuit."""
+
+
+# --------------------------------------------------------------------------- credentials and issuers
+
+
+class CredentialError(ZkHealthError, ValueError):
+    """Base class of credential errors."""
+
+
+class SchemaMismatchError(CredentialError):
+    """The credential or proof is for another schema or schema version."""
+
+
+class CredentialExpiredError(CredentialError):
+    """The credential's expiry lies before the reference day."""
+
+
+class CredentialNotYetValidError(CredentialError):
+    """The credential's validity starts after the reference day."""
+
+
+class CredentialRevokedError(CredentialError):
+    """The credential id is in the issuer's revocation tree."""
+
+
+class UnknownIssuerError(CredentialError):
+    """The issuer key is not in the trusted-issuer registry."""
+
+
+class StaleRevocationDataError(CredentialError):
+    """The revocation root used is older than the policy allows."""
+
+
+class FhirImportError(CredentialError):
+    """A FHIR bundle holds an unsupported coding, unit or resource."""
+
+
+class MerkleProofError(CredentialError):
+    """A Merkle inclusion or non-inclusion proof does not check."""
+
+
+# --------------------------------------------------------------------------- wallets
+
+
+class WalletError(ZkHealthError, ValueError):
+    """Base class of wallet file errors."""
+
+
+class WalletDecryptionError(WalletError):
+    """Wrong passphrase, tampering or truncation. No partial plaintext is ever returned."""
+
+
+class WalletFormatError(WalletError):
+    """The wallet header is malformed or asks for parameters outside the accepted bounds."""
+
+
+class WeakKdfParametersError(WalletFormatError):
+    """The Argon2id parameters in the header are below the enforced floor."""
+
+
+class UnsupportedWalletVersionError(WalletError):
+    """The wallet file has a version this library does not read."""
+
+
+# --------------------------------------------------------------------------- eligibility
+
+
+class EligibilityError(ZkHealthError, ValueError):
+    """Base class of eligibility errors."""
+
+
+class CriteriaSyntaxError(EligibilityError):
+    """The criteria text does not parse. ``column`` points at the offending character (1-based)."""
+
+    def __init__(self, message: str, *, column: int | None = None, text: str | None = None) -> None:
+        super().__init__(message)
+        self.column = column
+        self.text = text
+
+
+class NotEligibleError(EligibilityError):
+    """The patient does not meet the criteria. ``clause`` names the first failing clause."""
+
+    def __init__(self, message: str, *, clause: str | None = None) -> None:
+        super().__init__(message)
+        self.clause = clause
+
+
+class StaleProofError(EligibilityError):
+    """The proof's ``today`` lies outside the verifier's accepted window."""
+
+
+class UntrustedRootError(EligibilityError):
+    """The proof uses a trusted-issuer or revocation root the verifier does not accept."""
+
+
+class WrongScopeError(EligibilityError):
+    """The proof is for another trial, chain or contract."""
+
+
+# --------------------------------------------------------------------------- chain
+
+
+class ChainError(ZkHealthError, RuntimeError):
+    """Base class of on-chain client errors."""
+
+
+class ContractRevertError(ChainError):
+    """A transaction reverted. ``error_name`` holds the decoded custom error, if any."""
+
+    def __init__(self, message: str, *, error_name: str | None = None) -> None:
+        super().__init__(message)
+        self.error_name = error_name
+
+
+class NullifierAlreadyUsedError(ContractRevertError):
+    """The nullifier was already used: this patient is already enrolled in this trial."""
+
+
+class ArtifactStaleError(ChainError):
+    """A compiled contract artifact does not match its Solidity source."""

@@ -1,0 +1,1 @@
+"""Hash functions: Poseidon (circomlib parameters) and BLAKE-512 (the SHA-3 finalist, for EdDSA keys)."""

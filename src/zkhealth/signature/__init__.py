@@ -1,0 +1,1 @@
+"""Signatures: EdDSA-Poseidon over Baby Jubjub (what circuits verify) and Ed25519 (the credential envelope)."""
