@@ -273,3 +273,66 @@ class NullifierAlreadyUsedError(ContractRevertError):
 
 class ArtifactStaleError(ChainError):
     """A compiled contract artifact does not match its Solidity source."""
+
+
+# --------------------------------------------------------------------------- hazmat inputs (MSM, NTT)
+
+
+class InputLengthError(ZkHealthError, ValueError):
+    """Sequences have mismatched lengths, or an NTT size is not a power of two in [1, 2^28]."""
+
+
+class InvalidArgumentError(ZkHealthError, ValueError):
+    """A low-level parameter is outside its documented range (a worker count, an NTT coset shift of 0)."""
+
+
+# --------------------------------------------------------------------------- circuit details (helper D)
+
+
+class UnsatisfiedConstraintError(WitnessError):
+    """A witness violates a constraint. ``index`` is the R1CS row (``None`` if the optimizer substituted the
+    constraint away), ``label`` its scope path, ``source`` the ``file:line`` that created it, and ``lhs`` /
+    ``rhs`` the values of ``A*B`` and ``C``."""
+
+    def __init__(
+        self, message: str, *, index: int | None, label: str, source: str, lhs: int, rhs: int
+    ) -> None:
+        super().__init__(message)
+        self.index = index
+        self.label = label
+        self.source = source
+        self.lhs = lhs
+        self.rhs = rhs
+
+
+class UnderconstrainedWitnessError(UnderconstrainedError):
+    """Two full witnesses that both satisfy the R1CS, share the inputs and differ on the compared signals."""
+
+    def __init__(self, message: str, *, witness_a: list[int], witness_b: list[int], signal: str) -> None:
+        super().__init__(message)
+        self.witness_a = witness_a
+        self.witness_b = witness_b
+        self.signal = signal
+
+
+# --------------------------------------------------------------------------- signature details (helper A)
+
+
+class MalformedSignatureError(SignatureError):
+    """A signature is not well formed: S outside [0, l), a coordinate not below r, a bad packed encoding."""
+
+
+class SignatureTypeError(MalformedSignatureError, TypeError):
+    """A signature or key component has the wrong Python type (bool, float, str where an int is needed)."""
+
+
+class SignaturePointNotOnCurveError(MalformedSignatureError, PointNotOnCurveError):
+    """R8 or the public key A is off the curve. Catchable as SignatureError and as PointNotOnCurveError."""
+
+
+class SignaturePointNotInSubgroupError(MalformedSignatureError, PointNotInSubgroupError):
+    """The public key A is on the curve but outside the prime-order subgroup (it has a torsion component)."""
+
+
+class InvalidSignatureError(SignatureError):
+    """A well-formed signature does not verify for this message and this public key."""
