@@ -1,0 +1,1 @@
+"""Health credentials: schema, claim encoding, issuer, wallet, revocation, VC JSON and FHIR import."""
