@@ -336,3 +336,10 @@ class SignaturePointNotInSubgroupError(MalformedSignatureError, PointNotInSubgro
 
 class InvalidSignatureError(SignatureError):
     """A well-formed signature does not verify for this message and this public key."""
+
+
+# --------------------------------------------------------------------------- eligibility details (helper I)
+
+
+class WrongRecipientError(EligibilityError):
+    """The eligibility proof is bound to another recipient address than the one the verifier expected."""

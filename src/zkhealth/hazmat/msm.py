@@ -1,0 +1,647 @@
+"""Multi-scalar multiplication (MSM) on BN254 G1 and G2: ``sum_i k_i * P_i``.
+
+Algorithm (Pippenger's bucket method, as used by every Groth16 prover):
+
+* Scalars 0 and identity points are dropped; points with scalar 1 are summed on their own (one addition
+  each). The window width ``c`` is chosen from the number of remaining, non-trivial scalars with a cost
+  model (:func:`window_bits`).
+* Signed digits: ``k + H``, with ``H = 2^(c-1) * sum_w 2^(c*w)``, is cut into plain c-bit windows ``e_w``;
+  then ``k = sum_w (e_w - 2^(c-1)) * 2^(c*w)`` with digits in ``[-2^(c-1), 2^(c-1))``. No carry has to be
+  propagated, so every window is independent. A negative digit puts ``-P`` into bucket ``|d|``, which halves
+  the bucket count (2^(c-1) buckets per window).
+* Bucket accumulation uses batch-affine addition: all buckets of all windows are summed pairwise in rounds,
+  each round being one batch of independent additions that shares a single field inversion through
+  Montgomery's simultaneous-inversion trick (P. L. Montgomery, "Speeding the Pollard and elliptic curve
+  methods of factorization", Math. Comp. 48, 1987, §10.3.1). One affine addition then costs 6 field
+  multiplications (vs 11 for a mixed Jacobian addition), which matters most in pure Python where every
+  operation pays interpreter overhead. Equal x-coordinates (``P == Q`` doubling, ``P == -Q``) are detected
+  in the batch and redone with the complete formulas.
+* Bucket reduction ``sum_j j * B_j`` is split as ``j = a*s + b``:
+  ``sum_j j B_j = s * sum_a a * S_a + sum_b b * T_b`` with ``S_a = sum_b B_{as+b}`` and
+  ``T_b = sum_a B_{as+b}``. The ``S_a`` and ``T_b`` are again independent sums (batched like the buckets);
+  only the two short weighted sums (about ``2*sqrt(2^c)`` terms) are sequential running sums.
+* The window sums are combined by Horner's rule with affine doublings.
+
+G2 has the same structure over Fq2 = Fq[u]/(u^2 + 1); its batched inversion inverts the norms
+``d0^2 + d1^2`` in Fq (q = 3 mod 4, so a non-zero Fq2 element has a non-zero norm).
+
+Parallelism: with ``workers > 1`` the *windows* are split between processes (:mod:`.parallel`); each process
+handles every point on its share of the windows, which keeps the larger window of the full point count.
+The validated base points are cached (by object identity, re-checked by value on every call) and reach the
+workers once; later calls send only the scalars.
+
+Not constant time: the running time depends on the scalars. Use it for proving, where this is accepted
+(gnark and snarkjs do the same), never for secret-key operations that face a remote timing attacker.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import Any, Final
+
+from zkhealth._bigint import invert, mpz
+from zkhealth.errors import (
+    FieldRangeError,
+    FieldTypeError,
+    InputLengthError,
+    InvalidArgumentError,
+    PointError,
+    PointNotOnCurveError,
+)
+from zkhealth.field import FIELD_Q, FIELD_R
+from zkhealth.hazmat import parallel
+
+Fq2 = tuple[int, int]
+G1 = tuple[int, int]
+G2 = tuple[Fq2, Fq2]
+
+_Q: Final[Any] = mpz(FIELD_Q)
+_ONE: Final[Any] = mpz(1)
+_ZERO: Final[Any] = mpz(0)
+_INT_TYPES: Final[tuple[type, ...]] = (int, type(mpz(0)))
+#: Twist coefficient b' = 3 / (9 + u) of G2: y^2 = x^3 + b'.
+_B2: Final[tuple[Any, Any]] = (
+    mpz(19485874751759354771024239261021720505790618469301721065564631296452457478373),
+    mpz(266929791119991161246907387137283842545076965332900288569378510910307636690),
+)
+#: Below this many non-trivial scalars a parallel split costs more than it saves.
+PARALLEL_THRESHOLD: Final[int] = 512
+#: Point lists at least this long are cached after validation (by identity, re-checked by value).
+_CACHE_MIN_LEN: Final[int] = 64
+_CACHE_SIZE: Final[int] = 8
+
+
+# --------------------------------------------------------------------------- window choice
+
+
+def _window_count(c: int) -> int:
+    """Fewest c-bit windows W such that (r - 1) + H < 2^(c*W) (signed digits without a carry-out)."""
+    w = 1
+    while True:
+        offset = (1 << (c - 1)) * (((1 << (c * w)) - 1) // ((1 << c) - 1))
+        if FIELD_R - 1 + offset < (1 << (c * w)):
+            return w
+        w += 1
+
+
+def window_bits(n: int) -> int:
+    """Return the window width c for ``n`` non-trivial scalars, minimising a cost model of additions.
+
+    Cost per window: bucket additions ``n - m*(1 - exp(-n/m))`` (m = 2^(c-1) buckets, the subtracted term
+    being the expected number of non-empty buckets), about ``2m`` for the bucket reduction, plus a per-bucket
+    bookkeeping charge.
+    """
+    best_c, best_cost = 2, math.inf
+    for c in range(2, 21):
+        m = 1 << (c - 1)
+        per_window = n - m * (1.0 - math.exp(-n / m)) + 2.4 * m + 2 * math.sqrt(m) + c
+        cost = _window_count(c) * per_window
+        if cost < best_cost:
+            best_c, best_cost = c, cost
+    return best_c
+
+
+# --------------------------------------------------------------------------- input checks
+
+
+def _check_scalars(scalars: Sequence[int], count: int) -> None:
+    if len(scalars) != count:
+        raise InputLengthError(f"msm: {count} points but {len(scalars)} scalars")
+    for k in scalars:
+        if k.__class__ not in _INT_TYPES:
+            if isinstance(k, bool) or not isinstance(k, int):
+                raise FieldTypeError(f"msm: scalar must be an int, got {type(k).__name__}")
+        if not 0 <= k < FIELD_R:
+            raise FieldRangeError("msm: scalar is not in [0, r)")
+
+
+def _coordinate(value: object, what: str) -> Any:
+    if value.__class__ not in _INT_TYPES or isinstance(value, bool):
+        raise PointError(f"{what}: coordinate must be an int, got {type(value).__name__}")
+    if not 0 <= value < FIELD_Q:  # type: ignore[operator]
+        raise PointError(f"{what}: coordinate is not in [0, q)")
+    return mpz(value)
+
+
+def _pair(value: object, what: str) -> tuple[object, object]:
+    if not isinstance(value, tuple | list) or len(value) != 2:
+        raise PointError(f"{what}: expected a pair, got {type(value).__name__}")
+    return value[0], value[1]
+
+
+def _normalize_g1(points: Sequence[G1 | None]) -> tuple[tuple[Any, ...], bool]:
+    """Validated points with backend-typed coordinates, and whether every input point was immutable."""
+    out: list[Any] = []
+    q = _Q
+    frozen = True
+    for p in points:
+        if p is None:
+            out.append(None)
+            continue
+        frozen = frozen and type(p) is tuple
+        x0, y0 = _pair(p, "G1 point")
+        x = _coordinate(x0, "G1 point")
+        y = _coordinate(y0, "G1 point")
+        if (y * y - x * x * x - 3) % q:
+            raise PointNotOnCurveError("G1 point is not on y^2 = x^3 + 3")
+        out.append((x, y))
+    return tuple(out), frozen
+
+
+def _normalize_g2(points: Sequence[G2 | None]) -> tuple[tuple[Any, ...], bool]:
+    """Validated points with backend-typed coordinates, and whether every input point was immutable."""
+    out: list[Any] = []
+    q = _Q
+    b0, b1 = _B2
+    frozen = True
+    for p in points:
+        if p is None:
+            out.append(None)
+            continue
+        xp, yp = _pair(p, "G2 point")
+        frozen = frozen and type(p) is tuple and type(xp) is tuple and type(yp) is tuple
+        xa, xb = _pair(xp, "G2 point x")
+        ya, yb = _pair(yp, "G2 point y")
+        x0, x1 = _coordinate(xa, "G2 point"), _coordinate(xb, "G2 point")
+        y0, y1 = _coordinate(ya, "G2 point"), _coordinate(yb, "G2 point")
+        # y^2 - x^3 - b' == 0 in Fq2 (u^2 = -1)
+        s0 = x0 * x0 - x1 * x1
+        s1 = 2 * x0 * x1
+        c0 = s0 * x0 - s1 * x1
+        c1 = s0 * x1 + s1 * x0
+        if (y0 * y0 - y1 * y1 - c0 - b0) % q or (2 * y0 * y1 - c1 - b1) % q:
+            raise PointNotOnCurveError("G2 point is not on the twist y^2 = x^3 + 3/(9+u)")
+        out.append(((x0, x1), (y0, y1)))
+    return tuple(out), frozen
+
+
+_CACHE_LOCK = threading.Lock()
+_POINT_CACHE: OrderedDict[tuple[str, int], tuple[object, tuple[object, ...], tuple[Any, ...], int]] = OrderedDict()
+
+
+def _prepared(kind: str, points: Sequence[Any], need_token: bool) -> tuple[tuple[Any, ...], int]:
+    """Validate and convert ``points`` once; cache the result by identity, re-checked by value each call.
+
+    Only sequences of immutable points (tuples of ints) are cached, so the value check (a C-speed tuple
+    comparison, identity-fast when nothing changed) sees every mutation. Returns the normalised points
+    and a :mod:`.parallel` dataset token (0 if none was needed).
+    """
+    snapshot = tuple(points)
+    key = (kind, id(points))
+    with _CACHE_LOCK:
+        hit = _POINT_CACHE.get(key)
+        if hit is not None and hit[0] is points and hit[1] == snapshot:
+            _POINT_CACHE.move_to_end(key)
+            normalized, token = hit[2], hit[3]
+            if need_token and token == 0:
+                token = parallel.register(normalized)
+                _POINT_CACHE[key] = (points, snapshot, normalized, token)
+            return normalized, token
+    normalized, frozen = _normalize_g1(snapshot) if kind == "g1" else _normalize_g2(snapshot)
+    token = parallel.register(normalized) if need_token else 0
+    if frozen and len(snapshot) >= _CACHE_MIN_LEN:
+        with _CACHE_LOCK:
+            _POINT_CACHE[key] = (points, snapshot, normalized, token)
+            while len(_POINT_CACHE) > _CACHE_SIZE:
+                _POINT_CACHE.popitem(last=False)
+    return normalized, token
+
+
+# --------------------------------------------------------------------------- G1 affine arithmetic
+
+
+def _g1_add(p: Any, r: Any) -> Any:
+    """Complete affine addition (one inversion)."""
+    if p is None:
+        return r
+    if r is None:
+        return p
+    q = _Q
+    x1, y1 = p
+    x2, y2 = r
+    if x1 == x2:
+        if (y1 - y2) % q or not y1 % q:
+            return None
+        lam = 3 * x1 * x1 * invert(2 * y1 % q, q) % q
+    else:
+        lam = (y2 - y1) * invert((x2 - x1) % q, q) % q
+    x3 = (lam * lam - x1 - x2) % q
+    return (x3, (lam * (x1 - x3) - y1) % q)
+
+
+def _g1_double_n(p: Any, n: int) -> Any:
+    q = _Q
+    for _ in range(n):
+        if p is None:
+            return None
+        x, y = p
+        if not y % q:
+            return None
+        lam = 3 * x * x * invert(2 * y % q, q) % q
+        x3 = (lam * lam - 2 * x) % q
+        p = (x3, (lam * (x - x3) - y) % q)
+    return p
+
+
+def _g1_batch_add(lhs: list[Any], rhs: list[Any]) -> tuple[list[Any], bool]:
+    """Return ``[lhs[i] + rhs[i]]`` (affine, non-identity inputs) with one inversion for the whole batch.
+
+    The second result is True if some pair had equal x (that sum is then redone with :func:`_g1_add`,
+    possibly giving None). Output x is reduced; output y is left unreduced (|y| < 2^520): it only ever
+    enters differences and the final reduction, and skipping its ``% q`` saves a tenth of the time.
+    Cost per pair: 6 multiplications and 4 reductions; plus one inversion per batch.
+    """
+    q = _Q
+    acc = _ONE
+    prefix: list[Any] = []
+    keep = prefix.append
+    special = False
+    for (x1, _), (x2, _) in zip(lhs, rhs, strict=True):
+        keep(acc)
+        d = x2 - x1
+        if d:
+            acc = acc * d % q
+        else:
+            special = True
+    inv = invert(acc, q)
+    out: list[Any] = []
+    emit = out.append
+    if special:
+        for (x1, y1), (x2, y2), pre in zip(reversed(lhs), reversed(rhs), reversed(prefix), strict=True):
+            d = x2 - x1
+            if not d:
+                emit(None)
+                continue
+            lam = (y2 - y1) * pre * inv % q
+            inv = inv * d % q
+            x3 = (lam * lam - x1 - x2) % q
+            emit((x3, lam * (x1 - x3) - y1))
+        out.reverse()
+        for i, (p, r) in enumerate(zip(lhs, rhs, strict=True)):
+            if p[0] == r[0]:
+                out[i] = _g1_add(p, r)
+        return out, True
+    for (x1, y1), (x2, y2), pre in zip(reversed(lhs), reversed(rhs), reversed(prefix), strict=True):
+        lam = (y2 - y1) * pre * inv % q
+        inv = inv * (x2 - x1) % q
+        x3 = (lam * lam - x1 - x2) % q
+        emit((x3, lam * (x1 - x3) - y1))
+    out.reverse()
+    return out, False
+
+
+def _sum_groups(groups: list[list[Any]], batch_add: Any) -> list[Any]:
+    """Sum every group of affine points; the result for an empty group is None.
+
+    Column schedule: groups are sorted by length, and round t adds element t of every group longer than t
+    to that group's accumulator. Each round is one batch of independent additions (one inversion), and the
+    bookkeeping is a list comprehension per round rather than Python work per group. Additions: total
+    points minus non-empty groups; batches: the longest group's length minus one.
+    """
+    count = len(groups)
+    lens = list(map(len, groups))
+    order = sorted(range(count), key=lens.__getitem__, reverse=True)
+    ordered = [groups[i] for i in order]
+    live = count
+    while live and not lens[order[live - 1]]:
+        live -= 1
+    acc: list[Any] = [g[0] for g in ordered[:live]]
+    has_none = False
+    t = 1
+    while True:
+        while live and lens[order[live - 1]] <= t:
+            live -= 1
+        if not live:
+            break
+        if live <= 64 and lens[order[0]] - t > 64:
+            # A few long groups remain (the top window has only a handful of digit values): sum their
+            # tails by pairwise halving, which needs log2(length) batches instead of length batches.
+            tails = [([a] if a is not None else []) + g[t:] for a, g in zip(acc[:live], ordered[:live], strict=True)]
+            acc[:live] = _sum_groups_halving(tails, batch_add)
+            break
+        rhs = [g[t] for g in ordered[:live]]
+        lhs = acc[:live]
+        if has_none:
+            sums, special = _batch_add_some(batch_add, lhs, rhs)
+        else:
+            sums, special = batch_add(lhs, rhs)
+        acc[:live] = sums
+        if special:
+            has_none = has_none or None in sums
+        t += 1
+    out: list[Any] = [None] * count
+    for i, p in zip(order, acc, strict=False):
+        out[i] = p
+    return out
+
+
+def _sum_groups_halving(groups: list[list[Any]], batch_add: Any) -> list[Any]:
+    """Sum every group by pairwise rounds (each round halves every group; one batch per round)."""
+    out: list[Any] = [None] * len(groups)
+    pending = []
+    for i, g in enumerate(groups):
+        if len(g) > 1:
+            pending.append((i, g))
+        elif g:
+            out[i] = g[0]
+    while pending:
+        lhs: list[Any] = []
+        rhs: list[Any] = []
+        for _, g in pending:
+            h = len(g) & ~1
+            lhs += g[0:h:2]
+            rhs += g[1:h:2]
+        sums, special = batch_add(lhs, rhs)
+        nxt = []
+        pos = 0
+        for i, g in pending:
+            h = len(g) >> 1
+            ng = sums[pos : pos + h]
+            pos += h
+            if len(g) & 1:
+                ng.append(g[-1])
+            if special:
+                ng = [p for p in ng if p is not None]
+            if len(ng) > 1:
+                nxt.append((i, ng))
+            elif ng:
+                out[i] = ng[0]
+        pending = nxt
+    return out
+
+
+def _batch_add_some(batch_add: Any, lhs: list[Any], rhs: list[Any]) -> tuple[list[Any], bool]:
+    """Like ``batch_add`` but ``lhs`` may hold None (an identity left by ``P + (-P)``)."""
+    idx = [i for i, p in enumerate(lhs) if p is not None]
+    out = list(rhs)
+    sums, special = batch_add([lhs[i] for i in idx], [rhs[i] for i in idx])
+    for i, p in zip(idx, sums, strict=True):
+        out[i] = p
+    return out, special
+
+
+def _weighted_sum(terms: list[Any], add: Any) -> Any:
+    """Return ``sum_{i>=1} i * terms[i-1]`` by a running sum (2 additions per term)."""
+    running = None
+    total = None
+    for p in reversed(terms):
+        if p is not None:
+            running = add(running, p)
+        if running is not None:
+            total = add(total, running)
+    return total
+
+
+def _bucket_groups(points: list[Any], negs: list[Any], kk: list[int], c: int, lo: int, hi: int) -> list[Any]:
+    """Buckets 1..2^(c-1) of windows lo..hi-1, concatenated: group (w - lo) * 2^(c-1) + j - 1.
+
+    The window value e = d + 2^(c-1) indexes a list directly: e > 2^(c-1) collects P (digit d > 0),
+    e < 2^(c-1) collects -P (digit d < 0); bucket |d| is then the concatenation of lists half+|d| and half-|d|.
+    """
+    half = 1 << (c - 1)
+    mask = (1 << c) - 1
+    groups: list[Any] = []
+    for w in range(lo, hi):
+        shift = c * w
+        lists: list[list[Any]] = [[] for _ in range(2 * half)]
+        appends = [lst.append for lst in lists]
+        for k, p, n in zip(kk, points, negs, strict=True):
+            e = (k >> shift) & mask
+            appends[e](p if e > half else n)
+        groups += [lists[half + j] + lists[half - j] for j in range(1, half)]
+        groups.append(lists[0])
+    return groups
+
+
+def _combine_windows(sums: list[Any], c: int, lo: int, hi: int, batch_add: Any, add: Any, double_n: Any) -> Any:
+    """Turn bucket sums into ``sum_{w in [lo, hi)} 2^(c*w) * sum_j j * B_{w,j}``."""
+    half = 1 << (c - 1)
+    s = 1 << ((c - 1) // 2)
+    a_max = half // s
+    log_s = (c - 1) // 2
+    groups: list[list[Any]] = []
+    for wi in range(hi - lo):
+        buckets = sums[wi * half : (wi + 1) * half]  # buckets[j - 1] = B_j
+        for a in range(1, a_max + 1):
+            groups.append([p for p in buckets[a * s - 1 : a * s + s - 1] if p is not None])
+        for b in range(1, s):
+            groups.append([p for p in buckets[b - 1 :: s] if p is not None])
+    parts = _sum_groups(groups, batch_add)
+    per = a_max + s - 1
+    acc = None
+    for wi in reversed(range(hi - lo)):
+        acc = double_n(acc, c)
+        chunk = parts[wi * per : (wi + 1) * per]
+        high = double_n(_weighted_sum(chunk[:a_max], add), log_s)
+        acc = add(acc, add(high, _weighted_sum(chunk[a_max:], add)))
+    return double_n(acc, c * lo)
+
+
+def _g1_windows(points: list[Any], kk: list[int], c: int, lo: int, hi: int) -> Any:
+    negs = [(x, -y) for x, y in points]
+    sums = _sum_groups(_bucket_groups(points, negs, kk, c, lo, hi), _g1_batch_add)
+    return _combine_windows(sums, c, lo, hi, _g1_batch_add, _g1_add, _g1_double_n)
+
+
+def _g1_task(dataset: tuple[Any, ...], indices: list[int], kk: list[int], c: int, lo: int, hi: int) -> Any:
+    return _g1_windows([dataset[i] for i in indices], kk, c, lo, hi)
+
+
+# --------------------------------------------------------------------------- G2 affine arithmetic
+
+
+def _fq2_inv(a0: Any, a1: Any) -> tuple[Any, Any]:
+    q = _Q
+    t = invert((a0 * a0 + a1 * a1) % q, q)
+    return a0 * t % q, -a1 * t % q
+
+
+def _g2_add(p: Any, r: Any) -> Any:
+    """Complete affine addition on the twist (one Fq inversion)."""
+    if p is None:
+        return r
+    if r is None:
+        return p
+    q = _Q
+    (x0, x1), (y0, y1) = p
+    (u0, u1), (v0, v1) = r
+    if x0 == u0 and x1 == u1:
+        if y0 != v0 or y1 != v1 or not (y0 or y1):
+            return None
+        # lambda = 3 x^2 / (2 y)
+        n0 = 3 * (x0 * x0 - x1 * x1)
+        n1 = 6 * x0 * x1
+        i0, i1 = _fq2_inv(2 * y0 % q, 2 * y1 % q)
+    else:
+        n0 = v0 - y0
+        n1 = v1 - y1
+        i0, i1 = _fq2_inv((u0 - x0) % q, (u1 - x1) % q)
+    l0 = (n0 * i0 - n1 * i1) % q
+    l1 = (n0 * i1 + n1 * i0) % q
+    z0 = ((l0 + l1) * (l0 - l1) - x0 - u0) % q
+    z1 = (2 * l0 * l1 - x1 - u1) % q
+    f0 = x0 - z0
+    f1 = x1 - z1
+    return ((z0, z1), ((l0 * f0 - l1 * f1 - y0) % q, (l0 * f1 + l1 * f0 - y1) % q))
+
+
+def _g2_double_n(p: Any, n: int) -> Any:
+    for _ in range(n):
+        if p is None:
+            return None
+        p = _g2_add(p, p)
+    return p
+
+
+def _g2_batch_add(lhs: list[Any], rhs: list[Any]) -> tuple[list[Any], bool]:
+    """Batched affine additions on the twist; one Fq inversion of the product of all norms."""
+    q = _Q
+    acc = _ONE
+    prefix = []
+    norms = []
+    special = False
+    for ((x0, x1), _), ((u0, u1), _) in zip(lhs, rhs, strict=True):
+        d0 = u0 - x0
+        d1 = u1 - x1
+        nrm = (d0 * d0 + d1 * d1) % q
+        if not nrm:
+            special = True
+            nrm = _ONE
+        prefix.append(acc)
+        norms.append(nrm)
+        acc = acc * nrm % q
+    inv = invert(acc, q)
+    out = []
+    for ((x0, x1), (y0, y1)), ((u0, u1), (v0, v1)), nrm, pre in zip(
+        reversed(lhs), reversed(rhs), reversed(norms), reversed(prefix), strict=True
+    ):
+        t = inv * pre % q
+        inv = inv * nrm % q
+        d0 = u0 - x0
+        d1 = u1 - x1
+        e0 = v0 - y0
+        e1 = v1 - y1
+        # lambda = e / d = e * conj(d) / norm(d)
+        l0 = (e0 * d0 + e1 * d1) % q * t % q
+        l1 = (e1 * d0 - e0 * d1) % q * t % q
+        z0 = ((l0 + l1) * (l0 - l1) - x0 - u0) % q
+        z1 = (2 * l0 * l1 - x1 - u1) % q
+        f0 = x0 - z0
+        f1 = x1 - z1
+        out.append(((z0, z1), ((l0 * f0 - l1 * f1 - y0) % q, (l0 * f1 + l1 * f0 - y1) % q)))
+    out.reverse()
+    if special:
+        for i, (p, r) in enumerate(zip(lhs, rhs, strict=True)):
+            if p[0] == r[0]:
+                out[i] = _g2_add(p, r)
+    return out, special
+
+
+def _g2_windows(points: list[Any], kk: list[int], c: int, lo: int, hi: int) -> Any:
+    q = _Q
+    negs = [(x, ((q - y0) % q, (q - y1) % q)) for x, (y0, y1) in points]
+    sums = _sum_groups(_bucket_groups(points, negs, kk, c, lo, hi), _g2_batch_add)
+    return _combine_windows(sums, c, lo, hi, _g2_batch_add, _g2_add, _g2_double_n)
+
+
+def _g2_task(dataset: tuple[Any, ...], indices: list[int], kk: list[int], c: int, lo: int, hi: int) -> Any:
+    return _g2_windows([dataset[i] for i in indices], kk, c, lo, hi)
+
+
+# --------------------------------------------------------------------------- driver
+
+
+def _msm(kind: str, points: Sequence[Any], scalars: Sequence[int], workers: int) -> Any:
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise InvalidArgumentError("msm: workers must be a positive int")
+    if len(points) != len(scalars):
+        raise InputLengthError(f"msm: {len(points)} points but {len(scalars)} scalars")
+    _check_scalars(scalars, len(points))
+    parallel_ok = workers > 1 and not parallel.in_worker()
+    batch_add, add, windows, task = (
+        (_g1_batch_add, _g1_add, _g1_windows, _g1_task)
+        if kind == "g1"
+        else (_g2_batch_add, _g2_add, _g2_windows, _g2_task)
+    )
+    indices: list[int] = []
+    ks: list[int] = []
+    ones: list[Any] = []
+    if parallel_ok:
+        big = sum(1 for k in scalars if k > 1) >= PARALLEL_THRESHOLD
+    else:
+        big = False
+    normalized, token = _prepared(kind, points, big)
+    for i, (p, k) in enumerate(zip(normalized, scalars, strict=True)):
+        if p is None or not k:
+            continue
+        if k == 1:
+            ones.append(p)
+        else:
+            indices.append(i)
+            ks.append(k)
+    result = _sum_groups([ones], batch_add)[0]
+    if not ks:
+        return _plain(result)
+    c = window_bits(len(ks))
+    w_total = _window_count(c)
+    offset = (1 << (c - 1)) * (((1 << (c * w_total)) - 1) // ((1 << c) - 1))
+    kk = [int(k) + offset for k in ks]
+    if big:
+        shares = min(workers, w_total)
+        bounds = [w_total * j // shares for j in range(shares + 1)]
+        args = [(indices, kk, c, bounds[j], bounds[j + 1]) for j in range(shares)]
+        for part in parallel.run_split(task, token, args):
+            result = add(result, part)
+    else:
+        result = add(result, windows([normalized[i] for i in indices], kk, c, 0, w_total))
+    return _plain(result)
+
+
+def _plain(p: Any) -> Any:
+    """Convert coordinates back to Python ints (the interface type)."""
+    if p is None:
+        return None
+    x, y = p
+    if isinstance(x, tuple):
+        return ((int(x[0]), int(x[1])), (int(y[0]), int(y[1])))
+    return (int(x), int(y % _Q))
+
+
+def _msm_no_gc(kind: str, points: Sequence[Any], scalars: Sequence[int], workers: int) -> Any:
+    """Run :func:`_msm` with the cyclic garbage collector paused: the MSM allocates hundreds of thousands
+    of tuples (which would trigger many full collections) and creates no reference cycles."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _msm(kind, points, scalars, workers)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def msm_g1(points: Sequence[G1 | None], scalars: Sequence[int], *, workers: int = 1) -> G1 | None:
+    """Return ``sum_i scalars[i] * points[i]`` on BN254 G1 (affine; None is the identity).
+
+    Enforces: equal lengths (:class:`InputLengthError`); scalars are ints in [0, r) (``FieldTypeError`` /
+    ``FieldRangeError``); points are None or pairs of ints in [0, q) on y^2 = x^3 + 3 (``PointError`` /
+    ``PointNotOnCurveError``; G1 has cofactor 1, so this is also the subgroup check).
+    Cost: about ``(254 / c) * (n + 2^c)`` batched affine additions for n non-trivial scalars (c ~ log2 n - 2);
+    scalars 0 are free and scalars 1 cost one addition. ``workers > 1`` splits the windows across processes.
+    """
+    result: G1 | None = _msm_no_gc("g1", points, scalars, workers)
+    return result
+
+
+def msm_g2(points: Sequence[G2 | None], scalars: Sequence[int], *, workers: int = 1) -> G2 | None:
+    """Return ``sum_i scalars[i] * points[i]`` on BN254 G2 (affine over Fq2, coordinates ``(c0, c1)``).
+
+    Enforces the same input rules as :func:`msm_g1`, with points on the twist y^2 = x^3 + 3/(9+u). It does
+    NOT check subgroup membership (that costs a scalar multiplication per point); validate untrusted G2
+    points with ``zkhealth.hazmat.bn254.validate_g2`` first. Cost: about three times :func:`msm_g1`.
+    """
+    result: G2 | None = _msm_no_gc("g2", points, scalars, workers)
+    return result

@@ -1,0 +1,199 @@
+"""Number-theoretic transform (NTT) over BN254's scalar field Fr, and coset variants for Groth16.
+
+Field facts: ``r - 1 = 2^28 * t`` with t odd, and 5 generates Fr^* (the multiplicative generator snarkjs and
+ffjavascript use as well). The primitive 2^k-th root of unity used here is
+``root_of_unity(k) = (5^t)^(2^(28 - k))``, so the domain of size n = 2^k is ``{omega^i}`` with
+``omega = root_of_unity(k)``, and ``ntt(a)[i] = sum_j a[j] * omega^(i*j)`` (coefficients in, evaluations out,
+both in natural order).
+
+Algorithm: radix-2 decimation in frequency in the constant-geometry (Pease) form. Every stage reads the
+pairs ``(x[i], x[i + n/2])`` and writes ``x[i] + x[i + n/2]`` to position 2i and
+``(x[i] - x[i + n/2]) * w`` to position 2i + 1, so each stage is a handful of whole-list ``map`` calls that
+run in C rather than a Python loop per butterfly (M. C. Pease, "An adaptation of the fast Fourier transform
+for parallel processing", J. ACM 15(2), 1968). The output then lies in bit-reversed order and one cached
+permutation restores natural order. Sums are left unreduced between stages (they grow by one bit a stage);
+every product is reduced. Twiddle tables and permutations are cached per size.
+
+Cosets: ``coset_ntt(a, shift=g)`` evaluates the polynomial on ``g * <omega>``. The default ``g`` is
+:data:`COSET_SHIFT` = 5, which lies in no subgroup of 2-power order, so the coset never meets the domain.
+snarkjs computes Groth16's ``h`` on the "odd" coset ``omega_{2n} * <omega_n>``; pass
+``shift=root_of_unity(k + 1)`` for that. On any coset the vanishing polynomial ``Z(x) = x^n - 1`` is the
+constant ``shift^n - 1`` (:func:`vanishing_on_coset`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+from itertools import repeat
+from operator import add, mod, mul, sub
+from typing import Any, Final
+
+from zkhealth._bigint import mpz, powmod
+from zkhealth.errors import FieldRangeError, FieldTypeError, InputLengthError, InvalidArgumentError
+from zkhealth.field import FIELD_R
+
+#: Largest k with 2^k dividing r - 1.
+TWO_ADICITY: Final[int] = 28
+#: The multiplicative generator of Fr^* used to derive roots of unity.
+MULTIPLICATIVE_GENERATOR: Final[int] = 5
+#: Default coset shift of :func:`coset_ntt` / :func:`coset_intt` (outside every 2-power subgroup).
+COSET_SHIFT: Final[int] = 5
+
+_R: Final[Any] = mpz(FIELD_R)
+_ODD_PART: Final[int] = (FIELD_R - 1) >> TWO_ADICITY
+_ROOT_2_28: Final[int] = pow(MULTIPLICATIVE_GENERATOR, _ODD_PART, FIELD_R)
+_INT_TYPES: Final[frozenset[type]] = frozenset({int, type(mpz(0))})
+
+
+def root_of_unity(log_n: int) -> int:
+    """Return the primitive 2^log_n-th root of unity ``(5^t)^(2^(28 - log_n))`` for 0 <= log_n <= 28."""
+    if isinstance(log_n, bool) or not isinstance(log_n, int):
+        raise FieldTypeError("root_of_unity: log_n must be an int")
+    if not 0 <= log_n <= TWO_ADICITY:
+        raise InputLengthError(f"root_of_unity: log_n must lie in [0, {TWO_ADICITY}]")
+    return pow(_ROOT_2_28, 1 << (TWO_ADICITY - log_n), FIELD_R)
+
+
+def vanishing_on_coset(n: int, shift: int = COSET_SHIFT) -> int:
+    """Return ``Z(x) = x^n - 1`` on the coset ``shift * <omega_n>``: the constant ``shift^n - 1`` mod r."""
+    _log2_size(n)
+    return (pow(shift, n, FIELD_R) - 1) % FIELD_R
+
+
+def _log2_size(n: int) -> int:
+    if n < 1 or n & (n - 1) or n > 1 << TWO_ADICITY:
+        raise InputLengthError(f"ntt: length {n} is not a power of two in [1, 2^{TWO_ADICITY}]")
+    return n.bit_length() - 1
+
+
+def _checked(values: Sequence[int]) -> tuple[list[Any], int]:
+    """Validate field elements and convert them to the backend type. Cost: a few C-level passes."""
+    log_n = _log2_size(len(values))
+    items = list(values)
+    if not set(map(type, items)) <= _INT_TYPES:
+        raise FieldTypeError("ntt: values must be ints")
+    if min(items) < 0 or max(items) >= FIELD_R:
+        raise FieldRangeError("ntt: a value is not in [0, r)")
+    return list(map(mpz, items)), log_n
+
+
+@lru_cache(maxsize=64)
+def _plan(log_n: int, inverse: bool) -> tuple[tuple[list[Any], ...], list[int]]:
+    """Per-stage twiddle lists and the bit-reversal permutation for size 2^log_n (cached).
+
+    Stage s uses ``w^((i >> s) << s)`` at butterfly i; the lists share the power objects, so the cache
+    holds ``(n/2) * log_n`` references but only n/2 numbers.
+    """
+    n = 1 << log_n
+    half = n >> 1
+    w = root_of_unity(log_n)
+    if inverse:
+        w = pow(w, -1, FIELD_R)
+    powers: list[Any] = []
+    cur = _ONE = mpz(1)
+    wm = mpz(w)
+    for _ in range(half):
+        powers.append(cur)
+        cur = cur * wm % _R
+    stages = []
+    for s in range(log_n):
+        step = 1 << s
+        stages.append([powers[(i >> s) << s] for i in range(half)] if step < half else [_ONE] * half)
+    rev = [int(format(i, f"0{log_n}b")[::-1], 2) if log_n else 0 for i in range(n)]
+    return tuple(stages), rev
+
+
+def _transform(x: list[Any], log_n: int, inverse: bool) -> list[Any]:
+    """Unnormalised transform of backend-typed values in [0, r); returns reduced values, natural order."""
+    n = len(x)
+    if n == 1:
+        return x
+    half = n >> 1
+    stages, rev = _plan(log_n, inverse)
+    r = _R
+    rs = repeat(r)
+    last = log_n - 1
+    for s, tw in enumerate(stages):
+        lo = x[:half]
+        hi = x[half:]
+        y: list[Any] = [None] * n
+        y[0::2] = map(add, lo, hi)
+        if s == last:
+            y[1::2] = map(sub, lo, hi)
+        else:
+            y[1::2] = map(mod, map(mul, map(sub, lo, hi), tw), rs)
+        x = y
+    out = list(map(mod, x, rs))
+    return [out[i] for i in rev]
+
+
+def _plain(values: list[Any]) -> list[int]:
+    return list(map(int, values))
+
+
+def ntt(values: Sequence[int]) -> list[int]:
+    """Evaluate the polynomial with coefficients ``values`` on ``{omega^i}``, n = len(values).
+
+    Enforces: n is a power of two <= 2^28 (:class:`InputLengthError`); values are ints in [0, r)
+    (:class:`FieldTypeError` / :class:`FieldRangeError`). Cost: (n/2) log2(n) multiplications.
+    """
+    x, log_n = _checked(values)
+    return _plain(_transform(x, log_n, False))
+
+
+def intt(values: Sequence[int]) -> list[int]:
+    """Interpolate: return the coefficients of the polynomial whose evaluations on ``{omega^i}`` are given.
+
+    Same checks and cost as :func:`ntt` (plus n multiplications by 1/n).
+    """
+    x, log_n = _checked(values)
+    out = _transform(x, log_n, True)
+    n_inv = mpz(pow(len(out), -1, FIELD_R))
+    return _plain(list(map(mod, map(mul, out, repeat(n_inv)), repeat(_R))))
+
+
+def _check_shift(shift: int, n: int) -> int:
+    if isinstance(shift, bool) or type(shift) not in _INT_TYPES:
+        raise FieldTypeError("coset shift must be an int")
+    if not 0 < shift < FIELD_R:
+        raise InvalidArgumentError("coset shift must lie in [1, r)")
+    if powmod(shift, n, FIELD_R) == 1:
+        raise InvalidArgumentError("coset shift lies in the evaluation domain: the coset would equal it")
+    return int(shift)
+
+
+def _shift_powers(shift: int, n: int) -> list[Any]:
+    """Return [1, g, g^2, ..., g^(n-1)] for a shift already checked by :func:`_check_shift`."""
+    g = mpz(shift)
+    out: list[Any] = []
+    cur = mpz(1)
+    for _ in range(n):
+        out.append(cur)
+        cur = cur * g % _R
+    return out
+
+
+def coset_ntt(values: Sequence[int], shift: int = COSET_SHIFT) -> list[int]:
+    """Evaluate the polynomial with coefficients ``values`` on the coset ``shift * <omega>``.
+
+    Enforces the :func:`ntt` checks, and 0 < shift < r with ``shift^n != 1`` (:class:`InvalidArgumentError`),
+    so the coset is disjoint from the domain. Cost: :func:`ntt` plus 2n multiplications.
+    """
+    x, log_n = _checked(values)
+    scaled = list(map(mod, map(mul, x, _shift_powers(_check_shift(shift, len(x)), len(x))), repeat(_R)))
+    return _plain(_transform(scaled, log_n, False))
+
+
+def coset_intt(values: Sequence[int], shift: int = COSET_SHIFT) -> list[int]:
+    """Inverse of :func:`coset_ntt`: coefficients from evaluations on ``shift * <omega>``.
+
+    Same checks as :func:`coset_ntt`. Cost: :func:`intt` plus 2n multiplications.
+    """
+    x, log_n = _checked(values)
+    n = len(x)
+    factors = _shift_powers(pow(_check_shift(shift, n), -1, FIELD_R), n)
+    out = _transform(x, log_n, True)
+    n_inv = mpz(pow(n, -1, FIELD_R))
+    scaled = map(mul, map(mod, map(mul, out, repeat(n_inv)), repeat(_R)), factors)
+    return _plain(list(map(mod, scaled, repeat(_R))))

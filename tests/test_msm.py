@@ -1,0 +1,321 @@
+"""MSM on BN254 G1/G2 against py_ecc.
+
+Test points are generated with known discrete logs (P_i = a_i * G along a Fibonacci-like walk
+a_{i+1} = a_i + a_{i-1}, which is cheap and has no small linear relations), so the expected MSM result is
+``(sum k_i * a_i mod r) * G``: one py_ecc scalar multiplication, independent of the code under test.
+Small cases are also checked against the naive sum of py_ecc multiplications.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from py_ecc import optimized_bn128 as oracle
+
+from zkhealth.errors import (
+    FieldRangeError,
+    FieldTypeError,
+    InputLengthError,
+    InvalidArgumentError,
+    PointError,
+    PointNotOnCurveError,
+    ZkHealthError,
+)
+from zkhealth.field import FIELD_Q, FIELD_R
+from zkhealth.hazmat import msm as msm_module
+from zkhealth.hazmat import parallel
+from zkhealth.hazmat.msm import msm_g1, msm_g2, window_bits
+
+pytestmark = pytest.mark.native
+
+R = FIELD_R
+
+
+def _g1_affine(p: Any) -> tuple[int, int] | None:
+    if oracle.is_inf(p):
+        return None
+    x, y = oracle.normalize(p)
+    return (int(x.n), int(y.n))
+
+
+def _g2_affine(p: Any) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    if oracle.is_inf(p):
+        return None
+    x, y = oracle.normalize(p)
+    return ((int(x.coeffs[0]), int(x.coeffs[1])), (int(y.coeffs[0]), int(y.coeffs[1])))
+
+
+def _walk(generator: Any, count: int, seed: int) -> tuple[list[Any], list[int]]:
+    """Points with known discrete logs: a_0, a_1 random, a_{i+1} = a_i + a_{i-1}."""
+    rnd = random.Random(seed)
+    a0, a1 = rnd.randrange(1, R), rnd.randrange(1, R)
+    p0, p1 = oracle.multiply(generator, a0), oracle.multiply(generator, a1)
+    points, logs = [], []
+    for _ in range(count):
+        points.append(p0)
+        logs.append(a0)
+        p0, p1 = p1, oracle.add(p0, p1)
+        a0, a1 = a1, (a0 + a1) % R
+    return points, logs
+
+
+_G1_CACHE: dict[int, tuple[list[Any], list[int]]] = {}
+_G2_CACHE: dict[int, tuple[list[Any], list[int]]] = {}
+
+
+def g1_points(count: int) -> tuple[list[tuple[int, int] | None], list[int]]:
+    if count not in _G1_CACHE:
+        pts, logs = _walk(oracle.G1, count, seed=count)
+        _G1_CACHE[count] = ([_g1_affine(p) for p in pts], logs)
+    pts, logs = _G1_CACHE[count]
+    return list(pts), list(logs)
+
+
+def g2_points(count: int) -> tuple[list[Any], list[int]]:
+    if count not in _G2_CACHE:
+        pts, logs = _walk(oracle.G2, count, seed=1000 + count)
+        _G2_CACHE[count] = ([_g2_affine(p) for p in pts], logs)
+    pts, logs = _G2_CACHE[count]
+    return list(pts), list(logs)
+
+
+def expected_g1(logs: list[int], scalars: list[int]) -> tuple[int, int] | None:
+    return _g1_affine(oracle.multiply(oracle.G1, sum(a * k for a, k in zip(logs, scalars, strict=True)) % R))
+
+
+def expected_g2(logs: list[int], scalars: list[int]) -> Any:
+    return _g2_affine(oracle.multiply(oracle.G2, sum(a * k for a, k in zip(logs, scalars, strict=True)) % R))
+
+
+def mixed_scalars(count: int, seed: int) -> list[int]:
+    rnd = random.Random(seed)
+    return [rnd.choice([0, 1, 2, R - 1, R - 2, rnd.randrange(R), rnd.randrange(1 << 64)]) for _ in range(count)]
+
+
+# --------------------------------------------------------------------------- correctness
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 17, 100, 300])
+def test_g1_random_sizes(count: int) -> None:
+    points, logs = g1_points(count)
+    rnd = random.Random(count)
+    scalars = [rnd.randrange(R) for _ in range(count)]
+    assert msm_g1(points, scalars) == expected_g1(logs, scalars)
+    scalars = mixed_scalars(count, count)
+    assert msm_g1(points, scalars) == expected_g1(logs, scalars)
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 17])
+def test_g1_against_naive_py_ecc_sum(count: int) -> None:
+    points, _ = g1_points(count)
+    scalars = mixed_scalars(count, 7 + count)
+    naive = oracle.Z1
+    for p, k in zip(points, scalars, strict=True):
+        assert p is not None
+        naive = oracle.add(naive, oracle.multiply((oracle.FQ(p[0]), oracle.FQ(p[1]), oracle.FQ.one()), k))
+    assert msm_g1(points, scalars) == _g1_affine(naive)
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 17, 60])
+def test_g2_random_sizes(count: int) -> None:
+    points, logs = g2_points(count)
+    scalars = mixed_scalars(count, 100 + count)
+    assert msm_g2(points, scalars) == expected_g2(logs, scalars)
+
+
+def test_g2_against_naive_py_ecc_sum() -> None:
+    points, _ = g2_points(3)
+    scalars = [5, R - 1, 123456789]
+    naive = oracle.Z2
+    for p, k in zip(points, scalars, strict=True):
+        x, y = p
+        jac = (oracle.FQ2(list(x)), oracle.FQ2(list(y)), oracle.FQ2.one())
+        naive = oracle.add(naive, oracle.multiply(jac, k))
+    assert msm_g2(points, scalars) == _g2_affine(naive)
+
+
+def test_trivial_scalars_and_identities() -> None:
+    points, logs = g1_points(17)
+    assert msm_g1([], []) is None
+    assert msm_g1(points, [0] * 17) is None
+    assert msm_g1([None, None], [5, 1]) is None
+    ones = [1] * 17
+    assert msm_g1(points, ones) == expected_g1(logs, ones)
+    with_none = points[:5] + [None] + points[6:]
+    scalars = mixed_scalars(17, 3)
+    logs_none = logs[:5] + [0] + logs[6:]
+    assert msm_g1(with_none, scalars) == expected_g1(logs_none, scalars)
+    g = points[0]
+    assert g is not None
+    assert msm_g1([g], [1]) == g
+    assert msm_g1([g], [R - 1]) == (g[0], FIELD_Q - g[1])
+
+
+def test_duplicates_and_opposite_points() -> None:
+    """Equal points in one bucket (doubling) and P, -P pairs (cancellation) inside batched additions."""
+    points, logs = g1_points(5)
+    p = points[1]
+    assert p is not None
+    neg = (p[0], FIELD_Q - p[1])
+    dup_points = [p] * 40 + [neg] * 40 + points
+    dup_logs = [logs[1]] * 40 + [(-logs[1]) % R] * 40 + logs
+    for scalars in ([7] * 85, [7] * 40 + [7] * 40 + [1, 2, 3, 4, 5], [3] * 80 + [0] * 5):
+        assert msm_g1(dup_points, scalars) == expected_g1(dup_logs, scalars)
+    # everything cancels
+    assert msm_g1([p, neg], [9, 9]) is None
+    assert msm_g1([p, p], [5, R - 5]) is None
+    assert msm_g1([p] * 64, [1] * 64) == expected_g1([logs[1]] * 64, [1] * 64)
+
+
+def test_g2_duplicates_and_opposites() -> None:
+    points, logs = g2_points(3)
+    p = points[0]
+    neg = (p[0], ((FIELD_Q - p[1][0]) % FIELD_Q, (FIELD_Q - p[1][1]) % FIELD_Q))
+    pts = [p] * 20 + [neg] * 10 + points
+    lg = [logs[0]] * 20 + [(-logs[0]) % R] * 10 + logs
+    scalars = [11] * 30 + [1, 2, 3]
+    assert msm_g2(pts, scalars) == expected_g2(lg, scalars)
+    assert msm_g2([p, neg], [4, 4]) is None
+    assert msm_g2(points, [0, 0, 0]) is None
+
+
+def test_accepts_lists_and_reuses_cache_safely() -> None:
+    points, logs = g1_points(100)
+    scalars = mixed_scalars(100, 9)
+    first = msm_g1(points, scalars)
+    assert first == expected_g1(logs, scalars)
+    # mutate the same list object: the cache must notice
+    other, other_logs = g1_points(300)
+    points[10] = other[200]
+    logs[10] = other_logs[200]
+    assert msm_g1(points, scalars) == expected_g1(logs, scalars)
+    assert msm_g1([list(p) for p in points if p is not None], scalars) == expected_g1(logs, scalars)  # type: ignore[misc]
+
+
+def test_cache_sees_in_place_mutation_of_list_points() -> None:
+    points, logs = g1_points(100)
+    as_lists = [list(p) for p in points if p is not None]
+    scalars = mixed_scalars(100, 21)
+    assert msm_g1(as_lists, scalars) == expected_g1(logs, scalars)  # type: ignore[arg-type]
+    other, other_logs = g1_points(300)
+    replacement = other[250]
+    assert replacement is not None
+    as_lists[3][0], as_lists[3][1] = replacement
+    logs[3] = other_logs[250]
+    assert msm_g1(as_lists, scalars) == expected_g1(logs, scalars)  # type: ignore[arg-type]
+
+
+def test_window_bits_is_sane() -> None:
+    assert 2 <= window_bits(1) <= 4
+    assert window_bits(1 << 10) < window_bits(1 << 14) < window_bits(1 << 18)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.one_of(st.integers(0, R - 1), st.sampled_from([0, 1, 2, R - 1])), min_size=0, max_size=24))
+def test_g1_hypothesis(scalars: list[int]) -> None:
+    points, logs = g1_points(24)
+    n = len(scalars)
+    assert msm_g1(points[:n], scalars) == expected_g1(logs[:n], scalars)
+
+
+# --------------------------------------------------------------------------- parallel path
+
+
+def test_workers_two_equals_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(msm_module, "PARALLEL_THRESHOLD", 8)
+    points, logs = g1_points(300)
+    scalars = mixed_scalars(300, 11)
+    single = msm_g1(points, scalars, workers=1)
+    assert single == expected_g1(logs, scalars)
+    assert msm_g1(points, scalars, workers=2) == single
+    # second call reuses the pool and the cached dataset; a new point list is shipped to the worker
+    scalars2 = mixed_scalars(300, 12)
+    assert msm_g1(points, scalars2, workers=2) == expected_g1(logs, scalars2)
+    fresh = list(points)
+    assert msm_g1(fresh, scalars2, workers=3) == expected_g1(logs, scalars2)
+    g2pts, g2logs = g2_points(60)
+    g2scalars = mixed_scalars(60, 13)
+    assert msm_g2(g2pts, g2scalars, workers=2) == expected_g2(g2logs, g2scalars)
+    parallel.shutdown()
+    assert msm_g1(points, scalars, workers=2) == single
+    parallel.shutdown()
+
+
+def test_default_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ZKHEALTH_WORKERS", raising=False)
+    assert 1 <= parallel.default_workers() <= 2
+    monkeypatch.setenv("ZKHEALTH_WORKERS", "3")
+    assert parallel.default_workers() == 3
+    monkeypatch.setenv("ZKHEALTH_WORKERS", "zero")
+    assert 1 <= parallel.default_workers() <= 2
+
+
+# --------------------------------------------------------------------------- invalid inputs
+
+
+def test_rejects_bad_scalars() -> None:
+    points, _ = g1_points(3)
+    with pytest.raises(FieldRangeError):
+        msm_g1(points, [1, 2, R])
+    with pytest.raises(FieldRangeError):
+        msm_g1(points, [1, -1, 2])
+    with pytest.raises(FieldRangeError):
+        msm_g1(points, [1, 2, R + 5])
+    with pytest.raises(FieldTypeError):
+        msm_g1(points, [1, True, 2])
+    with pytest.raises(FieldTypeError):
+        msm_g1(points, [1, 2.0, 2])  # type: ignore[list-item]
+    with pytest.raises(FieldTypeError):
+        msm_g1(points, [1, "2", 2])  # type: ignore[list-item]
+    g2, _ = g2_points(1)
+    with pytest.raises(FieldRangeError):
+        msm_g2(g2, [R])
+
+
+def test_rejects_length_mismatch() -> None:
+    points, _ = g1_points(3)
+    with pytest.raises(InputLengthError):
+        msm_g1(points, [1, 2])
+    with pytest.raises(InputLengthError):
+        msm_g1(points[:2], [1, 2, 3])
+    g2, _ = g2_points(2)
+    with pytest.raises(InputLengthError):
+        msm_g2(g2, [1])
+
+
+def test_rejects_bad_points() -> None:
+    with pytest.raises(PointNotOnCurveError):
+        msm_g1([(1, 3)], [1])
+    with pytest.raises(PointNotOnCurveError):
+        msm_g1([(0, 0)], [2])
+    with pytest.raises(PointError):
+        msm_g1([(1, 2 + FIELD_Q)], [1])
+    with pytest.raises(PointError):
+        msm_g1([(1, -2)], [1])
+    with pytest.raises(PointError):
+        msm_g1([(1, 2, 3)], [1])  # type: ignore[list-item]
+    with pytest.raises(PointError):
+        msm_g1([(1.0, 2)], [1])  # type: ignore[list-item]
+    g2, _ = g2_points(1)
+    (x0, x1), (y0, y1) = g2[0]
+    with pytest.raises(PointNotOnCurveError):
+        msm_g2([((x0, x1), (y0, (y1 + 1) % FIELD_Q))], [1])
+    with pytest.raises(PointError):
+        msm_g2([((x0, x1 + FIELD_Q), (y0, y1))], [1])
+    with pytest.raises(PointError):
+        msm_g2([(1, 2)], [1])  # type: ignore[list-item]
+    # a G1 point is not a G2 point
+    with pytest.raises(PointError):
+        msm_g2([(1, 2)], [0])  # type: ignore[list-item]
+
+
+def test_rejects_bad_workers() -> None:
+    points, _ = g1_points(2)
+    for workers in (0, -1, True):
+        with pytest.raises(InvalidArgumentError):
+            msm_g1(points, [1, 2], workers=workers)
+    assert issubclass(InvalidArgumentError, ZkHealthError)
