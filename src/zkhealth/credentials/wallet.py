@@ -1,0 +1,348 @@
+"""The patient's wallet: holder secret and credentials in one encrypted file.
+
+File format, version 1 (all integers big-endian)::
+
+    offset  size  field
+    0       4     magic b"ZKHW"
+    4       2     version = 1
+    6       1     kdf id = 1 (Argon2id v1.3, libsodium crypto_pwhash_argon2id)
+    7       1     aead id = 1 (XChaCha20-Poly1305-IETF, libsodium via nacl.secret.Aead)
+    8       4     opslimit
+    12      8     memlimit (bytes)
+    20      1     salt length = 16
+    21      16    salt
+    37      24    nonce (random, fresh for every save)
+    61      ...   ciphertext of the UTF-8 JSON contents, with its 16-byte Poly1305 tag
+
+The 61 header bytes are the AEAD's associated data, so changing any of them (a downgrade of the KDF
+parameters, another salt, another version) fails authentication (security.md W3). This uses
+``nacl.secret.Aead`` rather than design.md's SecretBox because SecretBox cannot authenticate a header.
+
+Key derivation: Argon2id with the header's parameters, checked before any work is done: below the floor
+(OWASP: 19 MiB, 2 passes) raises :class:`WeakKdfParametersError`; above the cap (1 GiB, 32 passes) raises
+:class:`WalletFormatError`, so a hostile file can't make ``open`` allocate unbounded memory. New wallets
+use libsodium's MODERATE profile (256 MiB, 3 passes; about 0.7 s here) unless the caller passes stronger
+or floor-level parameters. Passphrases are NFC-normalised UTF-8, so one passphrase typed on two keyboards
+gives one key.
+
+Every failure to decrypt (wrong passphrase, a flipped bit, a truncated file) raises one class,
+:class:`WalletDecryptionError`, and no plaintext is ever returned or kept. Saves are atomic: the new file
+is written to a temporary file in the same directory, fsynced, renamed over the old one with
+``os.replace``, and the directory is fsynced, so a crash leaves the old or the new wallet, never half of
+one.
+
+The holder secret is a uniformly random integer in ``[1, l)``, where l is Baby Jubjub's prime subgroup
+order (l < r). A field element below r would do for ``poseidon([secret])``; staying below l also lets the
+same secret serve as a Baby Jubjub scalar without the ``s`` / ``s + l`` aliasing of security.md C9.
+
+Python can't reliably erase memory: keys and secrets live in immutable ``bytes``/``int`` objects until the
+garbage collector frees them. ``repr()`` of a wallet never shows them.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import struct
+import tempfile
+import unicodedata
+from pathlib import Path
+from typing import Any, Final
+
+import nacl.exceptions
+import nacl.pwhash
+import nacl.secret
+import nacl.utils
+
+from zkhealth.credentials.jcs import canonicalize, loads_strict
+from zkhealth.errors import (
+    EncodingError,
+    UnsupportedWalletVersionError,
+    WalletDecryptionError,
+    WalletError,
+    WalletFormatError,
+    WeakKdfParametersError,
+)
+from zkhealth.field import parse_field_element
+
+__all__ = [
+    "BABYJUBJUB_SUBGROUP_ORDER",
+    "KDF_CAP",
+    "KDF_FLOOR",
+    "KdfParams",
+    "MODERATE",
+    "Wallet",
+]
+
+#: Baby Jubjub prime subgroup order l (circomlibjs ``babyJub.subOrder``).
+BABYJUBJUB_SUBGROUP_ORDER: Final[int] = 2736030358979909402780800718157159386076813972158567259200215660948447373041
+MAGIC: Final[bytes] = b"ZKHW"
+VERSION: Final[int] = 1
+_KDF_ARGON2ID: Final[int] = 1
+_AEAD_XCHACHA20POLY1305: Final[int] = 1
+SALT_BYTES: Final[int] = 16
+NONCE_BYTES: Final[int] = nacl.secret.Aead.NONCE_SIZE
+_FIXED = struct.Struct(">4sHBBIQB")
+HEADER_BYTES: Final[int] = _FIXED.size + SALT_BYTES + NONCE_BYTES
+_TAG_BYTES: Final[int] = 16
+_CONTENTS_FORMAT: Final[str] = "zkhealth.wallet-contents"
+_MAX_FILE_BYTES: Final[int] = 64 << 20
+
+
+class KdfParams:
+    """Argon2id parameters (``opslimit`` passes, ``memlimit`` bytes)."""
+
+    __slots__ = ("memlimit", "opslimit")
+
+    def __init__(self, opslimit: int, memlimit: int) -> None:
+        for value in (opslimit, memlimit):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise WalletFormatError("KDF parameters must be integers")
+        self.opslimit = opslimit
+        self.memlimit = memlimit
+
+    def check(self) -> None:
+        """Raise :class:`WeakKdfParametersError` below the floor, :class:`WalletFormatError` above the cap."""
+        if self.opslimit < KDF_FLOOR.opslimit or self.memlimit < KDF_FLOOR.memlimit:
+            raise WeakKdfParametersError(
+                f"Argon2id parameters below the floor (ops >= {KDF_FLOOR.opslimit}, "
+                f"memory >= {KDF_FLOOR.memlimit >> 20} MiB)"
+            )
+        if self.opslimit > KDF_CAP.opslimit or self.memlimit > KDF_CAP.memlimit:
+            raise WalletFormatError(
+                f"Argon2id parameters above the cap (ops <= {KDF_CAP.opslimit}, memory <= {KDF_CAP.memlimit >> 20} MiB)"
+            )
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, KdfParams) and (self.opslimit, self.memlimit) == (other.opslimit, other.memlimit)
+
+    def __hash__(self) -> int:
+        return hash((self.opslimit, self.memlimit))
+
+    def __repr__(self) -> str:
+        return f"KdfParams(opslimit={self.opslimit}, memlimit={self.memlimit})"
+
+
+#: OWASP Password Storage Cheat Sheet minimum for Argon2id: 19 MiB, t = 2, p = 1.
+KDF_FLOOR: Final[KdfParams] = KdfParams(2, 19 << 20)
+#: Denial-of-service guard on what a file may ask for.
+KDF_CAP: Final[KdfParams] = KdfParams(32, 1 << 30)
+#: libsodium's MODERATE profile, the default for new wallets.
+MODERATE: Final[KdfParams] = KdfParams(nacl.pwhash.argon2id.OPSLIMIT_MODERATE, nacl.pwhash.argon2id.MEMLIMIT_MODERATE)
+
+
+def _passphrase_bytes(passphrase: str | bytes) -> bytes:
+    if isinstance(passphrase, str):
+        data = unicodedata.normalize("NFC", passphrase).encode("utf-8")
+    elif isinstance(passphrase, bytes):
+        data = passphrase
+    else:
+        raise WalletError("the passphrase must be str or bytes")
+    if not data:
+        raise WalletError("the passphrase must not be empty")
+    return data
+
+
+def _derive_key(passphrase: bytes, salt: bytes, params: KdfParams) -> bytes:
+    params.check()
+    return bytes(
+        nacl.pwhash.argon2id.kdf(
+            nacl.secret.Aead.KEY_SIZE, passphrase, salt, opslimit=params.opslimit, memlimit=params.memlimit
+        )
+    )
+
+
+def _header(params: KdfParams, salt: bytes, nonce: bytes) -> bytes:
+    fixed = _FIXED.pack(
+        MAGIC, VERSION, _KDF_ARGON2ID, _AEAD_XCHACHA20POLY1305, params.opslimit, params.memlimit, SALT_BYTES
+    )
+    return fixed + salt + nonce
+
+
+def _seal(key: bytes, params: KdfParams, salt: bytes, plaintext: bytes) -> bytes:
+    """Encrypt under a fresh random 192-bit nonce (never caller-supplied); the header is the AAD."""
+    nonce = nacl.utils.random(NONCE_BYTES)
+    header = _header(params, salt, nonce)
+    ciphertext = nacl.secret.Aead(key).encrypt(plaintext, header, nonce).ciphertext
+    return header + ciphertext
+
+
+def _parse_header(data: bytes) -> tuple[KdfParams, bytes, bytes]:
+    """Check the header in order: magic, version, ids, KDF bounds, salt length, size. Does no KDF work."""
+    if data[: len(MAGIC)] != MAGIC[: len(data[: len(MAGIC)])]:
+        raise WalletFormatError("not a zkhealth wallet (bad magic)")
+    if len(data) < HEADER_BYTES + _TAG_BYTES:
+        raise WalletDecryptionError("the wallet file is truncated")
+    magic, version, kdf_id, aead_id, opslimit, memlimit, salt_length = _FIXED.unpack_from(data)
+    if version != VERSION:
+        raise UnsupportedWalletVersionError(f"wallet version {version} is not supported (this library reads 1)")
+    if kdf_id != _KDF_ARGON2ID or aead_id != _AEAD_XCHACHA20POLY1305:
+        raise WalletFormatError("unknown KDF or cipher identifier")
+    params = KdfParams(opslimit, memlimit)
+    params.check()
+    if salt_length != SALT_BYTES:
+        raise WalletFormatError(f"the salt must be {SALT_BYTES} bytes, the header says {salt_length}")
+    salt = data[_FIXED.size : _FIXED.size + SALT_BYTES]
+    return params, salt, data[:HEADER_BYTES]
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    directory = path.parent
+    fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp_name, 0o600)
+        os.replace(temp_name, path)
+    except BaseException:
+        if os.path.exists(temp_name):
+            os.unlink(temp_name)
+        raise
+    if hasattr(os, "O_DIRECTORY"):
+        dir_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+class Wallet:
+    """An open wallet. Create with :meth:`create`, open with :meth:`open`; change, then :meth:`save`.
+
+    Holds the derived key (not the passphrase) so that :meth:`save` needs no second KDF run. Credentials are
+    the VC JSON documents (dicts) as issued; :meth:`add_credential` stores a deep copy, checked to be
+    canonical JSON (it must survive the JCS round trip).
+    """
+
+    __slots__ = ("_credentials", "_holder_secret", "_key", "_params", "_path", "_salt")
+
+    def __init__(
+        self, path: Path, key: bytes, salt: bytes, params: KdfParams, holder_secret: int, credentials: list[Any]
+    ) -> None:
+        self._path = path
+        self._key = key
+        self._salt = salt
+        self._params = params
+        self._holder_secret = holder_secret
+        self._credentials = credentials
+
+    @classmethod
+    def create(
+        cls,
+        path: str | os.PathLike[str],
+        passphrase: str | bytes,
+        *,
+        kdf: KdfParams = MODERATE,
+        holder_secret: int | None = None,
+        overwrite: bool = False,
+    ) -> Wallet:
+        """Create a wallet with a fresh random holder secret in ``[1, l)`` and save it.
+
+        Refuses to replace an existing file unless ``overwrite``. Costs one Argon2id run at ``kdf``.
+        """
+        target = Path(path)
+        if target.exists() and not overwrite:
+            raise WalletError(f"{target} exists; pass overwrite=True to replace it")
+        kdf.check()
+        if holder_secret is None:
+            holder_secret = 1 + secrets.randbelow(BABYJUBJUB_SUBGROUP_ORDER - 1)
+        elif (
+            isinstance(holder_secret, bool)
+            or not isinstance(holder_secret, int)
+            or not (0 < holder_secret < BABYJUBJUB_SUBGROUP_ORDER)
+        ):
+            raise WalletError("the holder secret must be an int in [1, l)")
+        salt = nacl.utils.random(SALT_BYTES)
+        key = _derive_key(_passphrase_bytes(passphrase), salt, kdf)
+        wallet = cls(target, key, salt, kdf, holder_secret, [])
+        wallet.save()
+        return wallet
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str], passphrase: str | bytes) -> Wallet:
+        """Open and decrypt a wallet file. Costs one Argon2id run at the file's (bounded) parameters.
+
+        Raises :class:`WalletFormatError` / :class:`WeakKdfParametersError` /
+        :class:`UnsupportedWalletVersionError` for a bad header (before any KDF work) and
+        :class:`WalletDecryptionError` for a wrong passphrase, tampering or truncation.
+        """
+        target = Path(path)
+        if target.stat().st_size > _MAX_FILE_BYTES:
+            raise WalletFormatError("the wallet file is too large")
+        data = target.read_bytes()
+        params, salt, header = _parse_header(data)
+        key = _derive_key(_passphrase_bytes(passphrase), salt, params)
+        try:
+            plaintext = nacl.secret.Aead(key).decrypt(data[HEADER_BYTES:], header, header[-NONCE_BYTES:])
+        except nacl.exceptions.CryptoError:
+            raise WalletDecryptionError("wrong passphrase, or the wallet file was modified or truncated") from None
+        holder_secret, credentials = cls._parse_contents(plaintext)
+        return cls(target, key, salt, params, holder_secret, credentials)
+
+    @staticmethod
+    def _parse_contents(plaintext: bytes) -> tuple[int, list[Any]]:
+        try:
+            contents = loads_strict(plaintext, max_bytes=_MAX_FILE_BYTES)
+        except EncodingError as exc:
+            raise WalletFormatError("the decrypted wallet contents are not valid JSON") from exc
+        if not isinstance(contents, dict) or set(contents) != {"format", "holderSecret", "credentials"}:
+            raise WalletFormatError("the decrypted wallet contents have the wrong shape")
+        if contents["format"] != _CONTENTS_FORMAT or not isinstance(contents["credentials"], list):
+            raise WalletFormatError("the decrypted wallet contents have the wrong shape")
+        try:
+            holder_secret = parse_field_element(contents["holderSecret"], what="holder secret")
+        except EncodingError as exc:
+            raise WalletFormatError("the holder secret in the wallet is malformed") from exc
+        if not 0 < holder_secret < BABYJUBJUB_SUBGROUP_ORDER:
+            raise WalletFormatError("the holder secret in the wallet is out of range")
+        return holder_secret, contents["credentials"]
+
+    def save(self) -> None:
+        """Re-encrypt everything under a fresh nonce and replace the file atomically."""
+        contents = {
+            "format": _CONTENTS_FORMAT,
+            "holderSecret": str(self._holder_secret),
+            "credentials": self._credentials,
+        }
+        _atomic_write(self._path, _seal(self._key, self._params, self._salt, canonicalize(contents)))
+
+    def add_credential(self, vc: Any) -> None:
+        """Store a VC document (dict or JSON text); call :meth:`save` to persist. Raises EncodingError."""
+        document = loads_strict(vc) if isinstance(vc, str | bytes) else loads_strict(canonicalize(vc))
+        if not isinstance(document, dict):
+            raise EncodingError("a credential is a JSON object")
+        self._credentials.append(document)
+
+    def remove_credential(self, index: int) -> None:
+        """Drop the credential at ``index``; call :meth:`save` to persist."""
+        del self._credentials[index]
+
+    @property
+    def credentials(self) -> list[Any]:
+        """Copies of the stored VC documents, in insertion order."""
+        return [loads_strict(canonicalize(item)) for item in self._credentials]
+
+    @property
+    def holder_secret(self) -> int:
+        """The holder secret (keep it out of logs; ``repr`` never shows it)."""
+        return self._holder_secret
+
+    @property
+    def path(self) -> Path:
+        """The wallet file."""
+        return self._path
+
+    @property
+    def kdf_params(self) -> KdfParams:
+        """The Argon2id parameters in the file header."""
+        return self._params
+
+    def __repr__(self) -> str:
+        return f"Wallet(path={str(self._path)!r}, credentials={len(self._credentials)}, secret=<redacted>)"
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> Any:
+        raise TypeError("a Wallet cannot be pickled (it holds key material)")
