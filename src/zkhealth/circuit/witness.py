@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from zkhealth._bigint import invert
 from zkhealth.circuit.builder import (
     STEP_DIV,
     STEP_HINT,
@@ -165,7 +166,7 @@ class Program:
                         raise WitnessError(f"division by zero: inverse of 0 in {self._where(step[3])}")
                     vals[step[1]] = 0
                 else:
-                    vals[step[1]] = pow(a, -1, R)
+                    vals[step[1]] = int(invert(a, R))
                 if overrides and step[1] in overrides:
                     vals[step[1]] = overrides[step[1]] % R
             elif kind == STEP_DIV:
@@ -182,7 +183,7 @@ class Program:
                         raise WitnessError(f"division by zero: {num} / 0 in {self._where(step[4])}")
                     vals[step[1]] = 0
                 else:
-                    vals[step[1]] = num * pow(den, -1, R) % R
+                    vals[step[1]] = num * int(invert(den, R)) % R
                 if overrides and step[1] in overrides:
                     vals[step[1]] = overrides[step[1]] % R
             else:  # pragma: no cover - steps are built by the Builder only
