@@ -1,0 +1,185 @@
+"""``zkhealth groth16 ...`` and ``zkhealth zkey ...``: the snarkjs verbs, in snarkjs' argument order.
+
+* ``groth16 setup circuit.r1cs out.zkhpk [--verification-key vk.json]`` (development keys only);
+* ``groth16 prove key witness.wtns proof.json public.json`` (key: ours or a snarkjs ``.zkey``, by magic);
+* ``groth16 verify verification_key.json public.json proof.json``: exit 0 valid, 1 well-formed but invalid,
+  2 malformed input (one line on stderr), 3 other refusals (an insecure or development key);
+* ``zkey export verificationkey key vk.json``.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from zkhealth.errors import (
+    EncodingError,
+    FieldTypeError,
+    InvalidProofError,
+    MalformedProofError,
+    PointError,
+    ZkHealthError,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_INVALID = 1
+EXIT_MALFORMED = 2
+EXIT_ERROR = 3
+
+
+def _exit_code(error: BaseException) -> int:
+    if isinstance(error, (MalformedProofError, EncodingError, FieldTypeError, PointError, OSError)):
+        return EXIT_MALFORMED
+    if isinstance(error, InvalidProofError):
+        return EXIT_INVALID
+    return EXIT_ERROR
+
+
+def _one_line_errors(func: F) -> F:
+    """Turn zkhealth and file errors into one line on stderr and the documented exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (ZkHealthError, OSError) as error:
+            root = click.get_current_context().find_root()
+            if isinstance(root.obj, dict) and root.obj.get("debug"):
+                raise
+            message = str(error).splitlines()[0] if str(error) else ""
+            click.echo(f"error: {type(error).__name__}: {message}", err=True)
+            raise click.exceptions.Exit(_exit_code(error)) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group("groth16")
+def groth16_group() -> None:
+    """Groth16 over BN254, with snarkjs' verbs and files."""
+
+
+@groth16_group.command("setup")
+@click.argument("circuit", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.argument("key_out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--verification-key",
+    "vk_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the snarkjs verification_key.json.",
+)
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@_one_line_errors
+def setup_command(circuit: Path, key_out: Path, vk_out: Path | None, quiet: bool) -> None:
+    """Development setup for CIRCUIT (.r1cs); writes our proving key to KEY_OUT.
+
+    The toxic waste is known to this process: the keys are marked dev-setup and refused where production
+    keys are required. Use a snarkjs ceremony for production.
+    """
+    from zkhealth.formats.r1cs_file import read_r1cs
+    from zkhealth.formats.snarkjs_json import write_verifying_key
+    from zkhealth.groth16.generator import setup
+    from zkhealth.groth16.pkfile import save_proving_key
+
+    r1cs = read_r1cs(circuit)
+    if quiet:
+        pk, vk = setup(r1cs)
+    else:
+        from rich.progress import Progress
+
+        with Progress(transient=True) as bar:
+            task = bar.add_task(f"setup ({r1cs.n_constraints} constraints)", total=5)
+
+            def progress(stage: str, done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total, description=f"setup: {stage}")
+
+            pk, vk = setup(r1cs, progress=progress)
+    save_proving_key(pk, key_out)
+    if vk_out is not None:
+        write_verifying_key(vk, vk_out)
+    click.echo(f"wrote {key_out} (dev-setup key; vk sha256 {vk.sha256()})")
+
+
+@groth16_group.command("prove")
+@click.argument("key", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.argument("witness", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.argument("proof_out", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("public_out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="Processes (default: all cores).")
+@click.option(
+    "--r1cs", "r1cs_path", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Check the witness against this .r1cs first (names the failing constraint).",
+)
+@_one_line_errors
+def prove_command(
+    key: Path, witness: Path, proof_out: Path, public_out: Path, workers: int | None, r1cs_path: Path | None
+) -> None:
+    """Prove with KEY (ours or a snarkjs .zkey) and WITNESS (.wtns); write snarkjs proof and public JSON."""
+    from zkhealth.formats.r1cs_file import read_r1cs
+    from zkhealth.formats.snarkjs_json import write_proof, write_public
+    from zkhealth.formats.wtns_file import read_wtns
+    from zkhealth.groth16.pkfile import load_proving_key
+    from zkhealth.groth16.prover import prove, public_signals
+
+    pk = load_proving_key(key)
+    values = read_wtns(witness)
+    r1cs = read_r1cs(r1cs_path) if r1cs_path is not None else None
+    started = time.perf_counter()
+    proof = prove(pk, values, workers=workers, r1cs=r1cs)
+    elapsed = time.perf_counter() - started
+    write_proof(proof, proof_out)
+    write_public(public_signals(pk, values), public_out)
+    click.echo(f"wrote {proof_out} and {public_out} ({elapsed:.2f} s)", err=True)
+
+
+@groth16_group.command("verify")
+@click.argument("vk_path", metavar="VERIFICATION_KEY", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("public_path", metavar="PUBLIC", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("proof_path", metavar="PROOF", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--require-production", is_flag=True, help="Refuse development-setup keys.")
+@click.option("--pin", "pinned", default=None, help="Expected sha256 of the verification key.")
+@_one_line_errors
+def verify_command(
+    vk_path: Path, public_path: Path, proof_path: Path, require_production: bool, pinned: str | None
+) -> None:
+    """Verify PROOF for PUBLIC under VERIFICATION_KEY (snarkjs JSON files).
+
+    Exit codes: 0 valid; 1 well-formed but invalid; 2 malformed input; 3 refused key.
+    """
+    from zkhealth.formats.snarkjs_json import load_proof, load_public, load_verifying_key
+    from zkhealth.groth16.verifier import verify
+
+    vk = load_verifying_key(vk_path)
+    public = load_public(public_path)
+    proof = load_proof(proof_path)
+    verify(vk, public, proof, require_production=require_production, pinned_sha256=pinned)
+    click.echo("OK")
+
+
+@click.group("zkey")
+def zkey_group() -> None:
+    """Proving-key utilities (snarkjs' ``zkey`` verbs)."""
+
+
+@zkey_group.group("export")
+def _export_group() -> None:
+    """Export parts of a proving key."""
+
+
+@_export_group.command("verificationkey")
+@click.argument("key", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.argument("vk_out", type=click.Path(dir_okay=False, path_type=Path))
+@_one_line_errors
+def export_verificationkey(key: Path, vk_out: Path) -> None:
+    """Write the snarkjs verification_key.json of KEY (ours or a snarkjs .zkey)."""
+    from zkhealth.formats.snarkjs_json import write_verifying_key
+    from zkhealth.groth16.pkfile import load_proving_key
+
+    pk = load_proving_key(key)
+    write_verifying_key(pk.vk, vk_out)
+    click.echo(f"wrote {vk_out} (sha256 {pk.vk.sha256()})", err=True)

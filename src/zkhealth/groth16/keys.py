@@ -1,0 +1,106 @@
+"""Groth16 keys and proofs, named as in the paper (Groth, "On the Size of Pairing-based Non-interactive
+Arguments", EUROCRYPT 2016) and in arkworks' ``ark-groth16``.
+
+Points are affine tuples (see the shared interface contracts): G1 ``(x, y)``, G2 ``((x0, x1), (y0, y1))``,
+the identity ``None``. The proving key uses snarkjs' basis, so a snarkjs ``.zkey`` loads into the same
+structure and the same prover handles both:
+
+* ``a_query[i] = A_i(tau) G1``, ``b_g1_query[i] = B_i(tau) G1``, ``b_g2_query[i] = B_i(tau) G2`` for every wire;
+* ``l_query[j] = (beta A_i(tau) + alpha B_i(tau) + C_i(tau)) / delta G1`` for the private wires
+  ``i = n_public + 1 + j``;
+* ``h_query[j] = L_{2j+1}(tau) / delta G1`` where ``L_k`` is the k-th Lagrange polynomial of the size-2n domain:
+  the prover feeds it the evaluations of ``A*B - C`` on the odd coset (see :mod:`.r1cs_to_qap`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Final
+
+G1Point = tuple[int, int]
+Fq2 = tuple[int, int]
+G2Point = tuple[Fq2, Fq2]
+
+#: Provenance of keys made by :func:`zkhealth.groth16.setup`: toxic waste was known to this process.
+DEV_SETUP: Final[str] = "dev-setup"
+#: Keys read from a snarkjs ``.zkey`` (a ceremony's output, or a test key: check it with ``snarkjs zkey verify``).
+SNARKJS_ZKEY: Final[str] = "snarkjs-zkey"
+#: Keys of unknown origin (a verification_key.json without our provenance marker).
+UNKNOWN: Final[str] = "unknown"
+PROVENANCES: Final[frozenset[str]] = frozenset({DEV_SETUP, SNARKJS_ZKEY, UNKNOWN})
+
+#: A sparse QAP matrix entry: (row, wire, coefficient). Rows include the public-input rows.
+QapEntry = tuple[int, int, int]
+
+
+@dataclass(frozen=True)
+class Proof:
+    """A Groth16 proof (A in G1, B in G2, C in G1)."""
+
+    a: G1Point | None
+    b: G2Point | None
+    c: G1Point | None
+
+
+@dataclass(frozen=True)
+class VerifyingKey:
+    """alpha_g1, beta_g2, gamma_g2, delta_g2 and ``gamma_abc_g1`` (snarkjs ``IC``; one point per public
+    signal plus one for the constant wire)."""
+
+    alpha_g1: G1Point
+    beta_g2: G2Point
+    gamma_g2: G2Point
+    delta_g2: G2Point
+    gamma_abc_g1: tuple[G1Point | None, ...]
+    provenance: str = UNKNOWN
+
+    @property
+    def n_public(self) -> int:
+        """Number of public signals the key expects."""
+        return len(self.gamma_abc_g1) - 1
+
+    def canonical_json(self) -> str:
+        """The key's canonical JSON: the snarkjs fields that matter for verification (no vk_alphabeta_12,
+        no provenance), keys sorted, no spaces. :meth:`sha256` hashes it."""
+        from zkhealth.formats.snarkjs_json import verifying_key_to_dict
+
+        body = verifying_key_to_dict(self, include_alphabeta=False, include_provenance=False)
+        return json.dumps(body, sort_keys=True, separators=(",", ":"))
+
+    def sha256(self) -> str:
+        """Hex sha256 of :meth:`canonical_json`: pin this to detect a swapped key (security.md G9)."""
+        return hashlib.sha256(self.canonical_json().encode("ascii")).hexdigest()
+
+
+@dataclass
+class ProvingKey:
+    """Everything the prover needs, in snarkjs' basis (see the module docstring)."""
+
+    vk: VerifyingKey
+    beta_g1: G1Point
+    delta_g1: G1Point
+    n_wires: int
+    domain_size: int
+    a_query: list[G1Point | None]
+    b_g1_query: list[G1Point | None]
+    b_g2_query: list[G2Point | None]
+    h_query: list[G1Point | None]
+    l_query: list[G1Point | None]
+    #: QAP matrices A and B as sparse entries (snarkjs ``.zkey`` section 4), public-input rows included.
+    a_entries: list[QapEntry]
+    b_entries: list[QapEntry]
+    #: The R1CS's C matrix (real constraints only) when known, so the prover can name a failing constraint.
+    c_entries: list[QapEntry] | None = None
+    #: Number of R1CS constraints (without the public-input rows), when known.
+    n_constraints: int | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def n_public(self) -> int:
+        return self.vk.n_public
+
+    @property
+    def provenance(self) -> str:
+        return self.vk.provenance

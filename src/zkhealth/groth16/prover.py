@@ -1,0 +1,143 @@
+"""Groth16 prover (Groth16 §3.2, "Prove"), in snarkjs' basis so one prover serves our keys and ``.zkey`` keys.
+
+With the witness ``w`` (``w_0 = 1``), the QAP evaluations ``h`` of ``A*B - C`` on the odd coset and fresh
+``r, s``::
+
+    A  = alpha_g1 + sum_i w_i a_query[i] + r delta_g1
+    B  = beta_g2  + sum_i w_i b_g2_query[i] + s delta_g2        (B1: the same in G1, for C)
+    C  = sum_{private i} w_i l_query[i] + sum_j h_j h_query[j] + s A + r B1 - r s delta_g1
+
+``r`` and ``s`` come from :mod:`secrets` (never :mod:`random`): reused or predictable values leak the witness
+(security.md G11). Only :func:`prove_no_zk`, named for what it gives up, uses ``r = s = 0``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+
+from zkhealth.errors import FieldTypeError, InvalidProofError, WitnessError
+from zkhealth.field import FIELD_R
+from zkhealth.groth16.keys import Proof, ProvingKey
+from zkhealth.groth16.r1cs_to_qap import evaluate_rows, h_evaluations
+from zkhealth.hazmat.msm import msm_g1, msm_g2
+from zkhealth.r1cs import R1CS
+
+
+def _default_workers(workers: int | None) -> int:
+    if workers is not None:
+        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+            raise FieldTypeError("workers must be a positive int")
+        return workers
+    from zkhealth.hazmat.parallel import default_workers
+
+    return int(default_workers())
+
+
+def check_witness(pk: ProvingKey, witness: Sequence[int], r1cs: R1CS | None = None) -> list[int]:
+    """Check length, ``w_0 = 1``, every value an int in [0, r), and (when the C matrix or ``r1cs`` is known)
+    every constraint. Returns the witness as a list. Raises :class:`WitnessError`. Cost: O(nonzeros)."""
+    if len(witness) != pk.n_wires:
+        raise WitnessError(f"witness has {len(witness)} values, the proving key expects {pk.n_wires}")
+    values = list(witness)
+    for index, value in enumerate(values):
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < FIELD_R:
+            raise WitnessError(f"witness value {index} is not a field element in [0, r)")
+    if values[0] != 1:
+        raise WitnessError("witness[0] must be 1 (the constant wire)")
+    if r1cs is not None:
+        if r1cs.n_wires != pk.n_wires or r1cs.n_public != pk.n_public:
+            raise WitnessError("the R1CS does not match the proving key (wire or public counts differ)")
+        r1cs.check_witness(values)
+    elif pk.c_entries is not None and pk.n_constraints is not None:
+        rows = pk.n_constraints
+        a = evaluate_rows(pk.a_entries, values, pk.domain_size)
+        b = evaluate_rows(pk.b_entries, values, pk.domain_size)
+        c = evaluate_rows(pk.c_entries, values, pk.domain_size)
+        for row in range(rows):
+            if a[row] * b[row] % FIELD_R != c[row]:
+                raise WitnessError(f"constraint {row} not satisfied")
+    return values
+
+
+def _prove_core(pk: ProvingKey, witness: list[int], r: int, s: int, workers: int) -> Proof:
+    n_public = pk.n_public
+    a_dom = evaluate_rows(pk.a_entries, witness, pk.domain_size)
+    b_dom = evaluate_rows(pk.b_entries, witness, pk.domain_size)
+    h = h_evaluations(a_dom, b_dom, workers=workers)
+    del a_dom, b_dom
+    vk = pk.vk
+    pi_a = msm_g1([vk.alpha_g1, pk.delta_g1, *pk.a_query], [1, r, *witness], workers=workers)
+    b1 = msm_g1([pk.beta_g1, pk.delta_g1, *pk.b_g1_query], [1, s, *witness], workers=workers)
+    pi_b = msm_g2([vk.beta_g2, vk.delta_g2, *pk.b_g2_query], [1, s, *witness], workers=workers)
+    extra_points = [pi_a, b1, pk.delta_g1]
+    extra_scalars = [s, r, (-r * s) % FIELD_R]
+    pi_c = msm_g1(
+        [*pk.l_query, *pk.h_query, *extra_points],
+        [*witness[n_public + 1 :], *h, *extra_scalars],
+        workers=workers,
+    )
+    return Proof(a=pi_a, b=pi_b, c=pi_c)
+
+
+def _check_randomness(value: int, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < FIELD_R:
+        raise FieldTypeError(f"{name} must be an int in [1, r); use prove_no_zk for r = s = 0")
+    return value
+
+
+def _self_check(pk: ProvingKey, witness: list[int], proof: Proof) -> None:
+    """Without the C matrix the witness cannot be checked row by row; verify the proof instead."""
+    from zkhealth.groth16.verifier import verify_with_unchecked_key
+
+    try:
+        verify_with_unchecked_key(pk.vk, witness[1 : 1 + pk.n_public], proof)
+    except InvalidProofError:
+        raise WitnessError("the witness does not satisfy the circuit of this proving key") from None
+
+
+def prove_deterministic(
+    pk: ProvingKey,
+    witness: Sequence[int],
+    r: int,
+    s: int,
+    *,
+    workers: int | None = None,
+    r1cs: R1CS | None = None,
+) -> Proof:
+    """Prove with caller-chosen blinding ``r, s`` in [1, r) (tests fix them). Checks the witness first
+    (:func:`check_witness`). Cost: 4 G1 MSMs of about ``n_wires`` points, one of ``n`` points, one G2 MSM of
+    ``n_wires`` points and 6 NTTs of size ``n``."""
+    values = check_witness(pk, witness, r1cs)
+    proof = _prove_core(pk, values, _check_randomness(r, "r"), _check_randomness(s, "s"), _default_workers(workers))
+    if r1cs is None and pk.c_entries is None:
+        _self_check(pk, values, proof)
+    return proof
+
+
+def prove(
+    pk: ProvingKey,
+    witness: Sequence[int],
+    *,
+    rng: secrets.SystemRandom | None = None,
+    workers: int | None = None,
+    r1cs: R1CS | None = None,
+) -> Proof:
+    """Prove with fresh blinding factors from the operating system's CSPRNG (``secrets``)."""
+    source = rng if rng is not None else secrets.SystemRandom()
+    r = source.randrange(1, FIELD_R)
+    s = source.randrange(1, FIELD_R)
+    return prove_deterministic(pk, witness, r, s, workers=workers, r1cs=r1cs)
+
+
+def prove_no_zk(pk: ProvingKey, witness: Sequence[int], *, workers: int | None = None) -> Proof:
+    """A proof with ``r = s = 0``: sound but NOT zero-knowledge (A, B, C are functions of the witness alone).
+
+    For debugging and differential tests only (cf. arkworks ``create_proof_no_zk``)."""
+    values = check_witness(pk, witness)
+    return _prove_core(pk, values, 0, 0, _default_workers(workers))
+
+
+def public_signals(pk: ProvingKey, witness: Sequence[int]) -> list[int]:
+    """The public signals of a witness under ``pk``: wires ``1 .. n_public`` (snarkjs ``public.json``)."""
+    return [int(v) for v in witness[1 : 1 + pk.n_public]]

@@ -1,0 +1,435 @@
+"""Groth16: completeness, soundness checks, the verifier's refusal order, key hygiene, batch, malleability."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import secrets
+from pathlib import Path
+
+import pytest
+from groth16_circuits import chain_r1cs, chain_witness, random_circuit
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from zkhealth.errors import (
+    DevSetupKeyError,
+    FieldTypeError,
+    InsecureVerifyingKeyError,
+    InvalidProofError,
+    MalformedProofError,
+    NonCanonicalEncodingError,
+    PointAtInfinityError,
+    PointNotInSubgroupError,
+    PointNotOnCurveError,
+    PublicInputCountError,
+    PublicInputOutOfRangeError,
+    R1csFormatError,
+    VerifyingKeyMismatchError,
+    WitnessError,
+)
+from zkhealth.field import FIELD_Q, FIELD_R
+from zkhealth.groth16 import (
+    Proof,
+    ToxicWaste,
+    batch_verify,
+    find_invalid,
+    prove,
+    prove_deterministic,
+    prove_no_zk,
+    rerandomize,
+    setup,
+    setup_with_toxic_waste,
+    verify,
+)
+from zkhealth.groth16.generator import G2_GENERATOR
+from zkhealth.groth16.pkfile import load_proving_key, parse_proving_key, proving_key_to_bytes, save_proving_key
+from zkhealth.groth16.r1cs_to_qap import qap_domain_size, qap_entries, root_of_unity
+from zkhealth.hazmat import bn254
+
+pytestmark = pytest.mark.prove
+
+N = 12
+
+
+@pytest.fixture(scope="module")
+def keys() -> tuple[object, object]:
+    return setup(chain_r1cs(N))
+
+
+@pytest.fixture(scope="module")
+def statement(keys: tuple[object, object]) -> tuple[list[int], list[int], Proof]:
+    pk, _ = keys
+    witness = chain_witness(N, 5)
+    proof = prove(pk, witness)  # type: ignore[arg-type]
+    return witness, witness[1:3], proof
+
+
+# --------------------------------------------------------------------------- QAP structure (security.md G7)
+
+
+def test_domain_covers_constraints_plus_public_rows() -> None:
+    r1cs = chain_r1cs(N)
+    a_entries, _, _ = qap_entries(r1cs)
+    size = qap_domain_size(r1cs.n_constraints, r1cs.n_public)
+    assert size >= r1cs.n_constraints + r1cs.n_public + 1
+    public_rows = {(row, wire) for row, wire, coeff in a_entries if row >= r1cs.n_constraints and coeff == 1}
+    assert public_rows == {(r1cs.n_constraints + i, i) for i in range(r1cs.n_public + 1)}
+    # 13 rows + 3 input rows = 15 -> 16; one more constraint overflows into 32
+    assert qap_domain_size(13, 2) == 16 and qap_domain_size(14, 2) == 32
+
+
+def test_roots_match_the_ntt_module() -> None:
+    from zkhealth.hazmat.ntt import intt, ntt
+
+    for log_n in (1, 4, 10):
+        w = root_of_unity(log_n)
+        assert pow(w, 1 << log_n, FIELD_R) == 1 and pow(w, 1 << (log_n - 1), FIELD_R) != 1
+    values = [random.Random(1).randrange(FIELD_R) for _ in range(8)]
+    w8 = root_of_unity(3)
+    naive = [sum(v * pow(w8, i * k, FIELD_R) for i, v in enumerate(values)) % FIELD_R for k in range(8)]
+    assert list(ntt(values)) == naive
+    assert list(intt(naive)) == values
+
+
+# --------------------------------------------------------------------------- known answer with fixed toxic waste
+
+
+def test_known_answer_fixed_toxic_waste() -> None:
+    """With the trapdoor known, every proof element has a closed form in the exponent (Groth16 §3.2)."""
+    r1cs, witness = random_circuit(7, 2, 1, 6)
+    toxic = ToxicWaste(tau=123456789, alpha=11, beta=22, gamma=33, delta=44)
+    pk, vk = setup_with_toxic_waste(r1cs, toxic)
+    r, s = 5, 7
+    proof = prove_deterministic(pk, witness, r, s)
+    p = FIELD_R
+    tau = toxic.tau
+    size = qap_domain_size(r1cs.n_constraints, r1cs.n_public)
+    omega = root_of_unity(size.bit_length() - 1)
+    # Lagrange basis at tau, computed naively (product form) as an independent oracle.
+    points = [pow(omega, k, p) for k in range(size)]
+
+    def lagrange(k: int) -> int:
+        num, den = 1, 1
+        for j, x in enumerate(points):
+            if j != k:
+                num = num * (tau - x) % p
+                den = den * (points[k] - x) % p
+        return num * pow(den, -1, p) % p
+
+    basis = [lagrange(k) for k in range(size)]
+    a_ent, b_ent, c_ent = qap_entries(r1cs)
+
+    def poly_at(entries: list[tuple[int, int, int]], wire: int) -> int:
+        return sum(c * basis[row] for row, w, c in entries if w == wire) % p
+
+    a_i = [poly_at(a_ent, i) for i in range(r1cs.n_wires)]
+    b_i = [poly_at(b_ent, i) for i in range(r1cs.n_wires)]
+    c_i = [poly_at(c_ent, i) for i in range(r1cs.n_wires)]
+    a_w = sum(w * x for w, x in zip(witness, a_i, strict=True)) % p
+    b_w = sum(w * x for w, x in zip(witness, b_i, strict=True)) % p
+    c_w = sum(w * x for w, x in zip(witness, c_i, strict=True)) % p
+    a_exp = (toxic.alpha + a_w + r * toxic.delta) % p
+    b_exp = (toxic.beta + b_w + s * toxic.delta) % p
+    private = sum(
+        witness[i] * (toxic.beta * a_i[i] + toxic.alpha * b_i[i] + c_i[i])
+        for i in range(r1cs.n_public + 1, r1cs.n_wires)
+    )
+    # h(tau) t(tau) = A(tau) B(tau) - C(tau)
+    c_exp = ((private + a_w * b_w - c_w) * pow(toxic.delta, -1, p) + s * a_exp + r * b_exp - r * s * toxic.delta) % p
+    assert proof.a == bn254.g1_mul(bn254.G1_GENERATOR, a_exp)
+    assert proof.b == bn254.g2_mul(bn254.G2_GENERATOR, b_exp)
+    assert proof.c == bn254.g1_mul(bn254.G1_GENERATOR, c_exp)
+    assert vk.delta_g2 == bn254.g2_mul(bn254.G2_GENERATOR, toxic.delta)
+    verify(vk, witness[1 : 1 + r1cs.n_public], proof)
+
+
+@pytest.mark.slow
+def test_pairing_equation_with_py_ecc_oracle(keys: tuple[object, object], statement: tuple[object, ...]) -> None:
+    from py_ecc import bn128
+
+    _, vk = keys
+    _, public, proof = statement
+
+    def g1(p: tuple[int, int]) -> object:
+        return (bn128.FQ(p[0]), bn128.FQ(p[1]))
+
+    def g2(p: tuple[tuple[int, int], tuple[int, int]]) -> object:
+        return (bn128.FQ2(list(p[0])), bn128.FQ2(list(p[1])))
+
+    vk_x = vk.gamma_abc_g1[0]  # type: ignore[attr-defined]
+    for x, point in zip(public, vk.gamma_abc_g1[1:], strict=True):  # type: ignore[attr-defined]
+        vk_x = bn254.g1_add(vk_x, bn254.g1_mul(point, x))
+    lhs = bn128.pairing(g2(proof.b), g1(proof.a))  # type: ignore[attr-defined]
+    rhs = (
+        bn128.pairing(g2(vk.beta_g2), g1(vk.alpha_g1))  # type: ignore[attr-defined]
+        * bn128.pairing(g2(vk.gamma_g2), g1(vk_x))  # type: ignore[attr-defined]
+        * bn128.pairing(g2(vk.delta_g2), g1(proof.c))  # type: ignore[attr-defined]
+    )
+    assert lhs == rhs
+
+
+# --------------------------------------------------------------------------- completeness and soundness
+
+
+def test_prove_verify(keys: tuple[object, object], statement: tuple[object, ...]) -> None:
+    _, vk = keys
+    _, public, proof = statement
+    verify(vk, public, proof)  # type: ignore[arg-type]
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    seed=st.integers(0, 2**32),
+    n_pub=st.integers(0, 3),
+    n_priv=st.integers(0, 3),
+    n_constraints=st.integers(1, 9),
+)
+def test_completeness_random_circuits(seed: int, n_pub: int, n_priv: int, n_constraints: int) -> None:
+    r1cs, witness = random_circuit(seed, n_pub, n_priv, n_constraints)
+    pk, vk = setup(r1cs)
+    public = witness[1 : 1 + r1cs.n_public]
+    proof = prove(pk, witness)
+    verify(vk, public, proof)
+    if public:
+        wrong = list(public)
+        wrong[0] = (wrong[0] + 1) % FIELD_R
+        with pytest.raises(InvalidProofError):
+            verify(vk, wrong, proof)
+
+
+def test_wrong_witness_refused(keys: tuple[object, object]) -> None:
+    pk, _ = keys
+    witness = chain_witness(N, 5)
+    bad = list(witness)
+    bad[5] = (bad[5] + 1) % FIELD_R
+    with pytest.raises(WitnessError):
+        prove(pk, bad)  # type: ignore[arg-type]
+    with pytest.raises(WitnessError):
+        prove(pk, witness[:-1])  # type: ignore[arg-type]
+    with pytest.raises(WitnessError):
+        prove(pk, [2, *witness[1:]])  # type: ignore[arg-type]
+    with pytest.raises(WitnessError):
+        prove(pk, [*witness[:-1], witness[-1] + FIELD_R])  # type: ignore[arg-type]
+
+
+def test_wrong_witness_refused_without_c_matrix(keys: tuple[object, object]) -> None:
+    pk, _ = keys
+    stripped = dataclasses.replace(pk, c_entries=None, n_constraints=None)  # type: ignore[type-var]
+    witness = chain_witness(N, 5)
+    bad = list(witness)
+    bad[5] = (bad[5] + 1) % FIELD_R
+    with pytest.raises(WitnessError):
+        prove(stripped, bad)
+    prove(stripped, witness)
+
+
+def test_blinding_factors_are_fresh_and_not_from_random(keys: tuple[object, object]) -> None:
+    pk, vk = keys
+    witness = chain_witness(N, 5)
+    random.seed(1234)
+    first = prove(pk, witness)  # type: ignore[arg-type]
+    random.seed(1234)
+    second = prove(pk, witness)  # type: ignore[arg-type]
+    assert first != second
+    assert first.a != second.a and first.b != second.b and first.c != second.c
+    verify(vk, witness[1:3], second)  # type: ignore[arg-type]
+
+
+def test_no_zk_only_by_name(keys: tuple[object, object]) -> None:
+    pk, vk = keys
+    witness = chain_witness(N, 5)
+    for r, s in ((0, 1), (1, 0), (FIELD_R, 1), (True, 1)):
+        with pytest.raises(FieldTypeError):
+            prove_deterministic(pk, witness, r, s)  # type: ignore[arg-type]
+    first = prove_no_zk(pk, witness)  # type: ignore[arg-type]
+    assert prove_no_zk(pk, witness) == first  # type: ignore[arg-type]
+    verify(vk, witness[1:3], first)  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- the verifier's refusals (G1-G5)
+
+
+@pytest.mark.parametrize("bad", [FIELD_R, 2 * FIELD_R, 2**256 - 1, -1])
+def test_public_input_out_of_range(keys: tuple[object, object], statement: tuple[object, ...], bad: int) -> None:
+    _, vk = keys
+    _, public, proof = statement
+    value = public[0] + bad if bad in (FIELD_R, 2 * FIELD_R) else bad  # type: ignore[index]
+    with pytest.raises(PublicInputOutOfRangeError) as info:
+        verify(vk, [value, public[1]], proof)  # type: ignore[arg-type, index]
+    assert info.value.index == 0
+    # range first: even with the wrong count and a broken proof
+    with pytest.raises(PublicInputOutOfRangeError):
+        verify(vk, [value], Proof(a=(1, 3), b=None, c=None))  # type: ignore[arg-type]
+
+
+def test_public_input_between_r_and_q(keys: tuple[object, object], statement: tuple[object, ...]) -> None:
+    _, vk = keys
+    _, public, proof = statement
+    assert FIELD_R != FIELD_Q
+    with pytest.raises(PublicInputOutOfRangeError):
+        verify(vk, [FIELD_R + 1, public[1]], proof)  # type: ignore[arg-type, index]
+
+
+@pytest.mark.parametrize("count", [0, 1, 3])
+def test_public_input_count(keys: tuple[object, object], statement: tuple[object, ...], count: int) -> None:
+    _, vk = keys
+    _, public, proof = statement
+    values = (list(public) + [0, 0])[:count]  # type: ignore[call-overload]
+    with pytest.raises(PublicInputCountError) as info:
+        verify(vk, values, proof)  # type: ignore[arg-type]
+    assert (info.value.expected, info.value.got) == (2, count)
+
+
+def test_public_input_types(keys: tuple[object, object], statement: tuple[object, ...]) -> None:
+    _, vk = keys
+    _, public, proof = statement
+    with pytest.raises(MalformedProofError):
+        verify(vk, [True, public[1]], proof)  # type: ignore[arg-type, index]
+    with pytest.raises(MalformedProofError):
+        verify(vk, [str(public[0]), public[1]], proof)  # type: ignore[arg-type, index]
+
+
+def _non_subgroup_g2_point() -> tuple[tuple[int, int], tuple[int, int]]:
+    x0 = 1
+    while True:
+        x = (x0, 1)
+        rhs = bn254.fq2_add(bn254.fq2_mul(bn254.fq2_sqr(x), x), bn254.TWIST_B)
+        y = bn254.fq2_sqrt(rhs)
+        if y is not None:
+            point = (x, y)
+            if not bn254.g2_in_subgroup(point):
+                return point
+        x0 += 1
+
+
+def test_proof_point_validation(keys: tuple[object, object], statement: tuple[object, ...]) -> None:
+    _, vk = keys
+    _, public, proof = statement
+    cases: list[tuple[Proof, type[Exception]]] = [
+        (dataclasses.replace(proof, a=(1, 3)), PointNotOnCurveError),  # type: ignore[type-var]
+        (dataclasses.replace(proof, c=(1, 3)), PointNotOnCurveError),  # type: ignore[type-var]
+        (dataclasses.replace(proof, a=(0, 0)), PointAtInfinityError),  # type: ignore[type-var]
+        (dataclasses.replace(proof, a=None), PointAtInfinityError),  # type: ignore[type-var]
+        (dataclasses.replace(proof, c=None), PointAtInfinityError),  # type: ignore[type-var]
+        (dataclasses.replace(proof, b=None), PointAtInfinityError),  # type: ignore[type-var]
+        (dataclasses.replace(proof, b=((0, 0), (0, 0))), PointAtInfinityError),  # type: ignore[type-var]
+        (dataclasses.replace(proof, a=(proof.a[0] + FIELD_Q, proof.a[1])), NonCanonicalEncodingError),  # type: ignore[attr-defined, index, type-var]
+        (dataclasses.replace(proof, b=_non_subgroup_g2_point()), PointNotInSubgroupError),  # type: ignore[type-var]
+        (dataclasses.replace(proof, b=((1, 2), (3, 4))), PointNotOnCurveError),  # type: ignore[type-var]
+    ]
+    for bad, error in cases:
+        with pytest.raises(error):
+            verify(vk, public, bad)  # type: ignore[arg-type]
+    with pytest.raises(MalformedProofError):
+        verify(vk, public, dataclasses.replace(proof, a=(1, 2, 3)))  # type: ignore[arg-type, type-var]
+    with pytest.raises(MalformedProofError):
+        verify(vk, public, "proof")  # type: ignore[arg-type]
+
+
+def test_tampered_and_swapped(keys: tuple[object, object], statement: tuple[object, ...]) -> None:
+    _, vk = keys
+    _, public, proof = statement
+    g = bn254.G1_GENERATOR
+    for bad in (
+        dataclasses.replace(proof, a=bn254.g1_add(proof.a, g)),  # type: ignore[attr-defined, type-var]
+        dataclasses.replace(proof, c=bn254.g1_add(proof.c, g)),  # type: ignore[attr-defined, type-var]
+        dataclasses.replace(proof, b=bn254.g2_add(proof.b, bn254.G2_GENERATOR)),  # type: ignore[attr-defined, type-var]
+        Proof(a=proof.c, b=proof.b, c=proof.a),  # type: ignore[attr-defined]
+    ):
+        with pytest.raises(InvalidProofError):
+            verify(vk, public, bad)  # type: ignore[arg-type]
+    with pytest.raises(InvalidProofError):
+        verify(vk, [public[1], public[0]], proof)  # type: ignore[arg-type, index]
+
+
+# --------------------------------------------------------------------------- key hygiene (G8, G9)
+
+
+def test_insecure_keys_refused(keys: tuple[object, object], statement: tuple[object, ...]) -> None:
+    _, vk = keys
+    _, public, proof = statement
+    with pytest.raises(InsecureVerifyingKeyError):
+        verify(dataclasses.replace(vk, gamma_g2=vk.delta_g2), public, proof)  # type: ignore[attr-defined, arg-type, type-var]
+    with pytest.raises(InsecureVerifyingKeyError):
+        verify(dataclasses.replace(vk, delta_g2=G2_GENERATOR), public, proof)  # type: ignore[arg-type, type-var]
+
+
+def test_dev_keys_and_pinning(keys: tuple[object, object], statement: tuple[object, ...]) -> None:
+    _, vk = keys
+    _, public, proof = statement
+    assert vk.provenance == "dev-setup"  # type: ignore[attr-defined]
+    with pytest.raises(DevSetupKeyError):
+        verify(vk, public, proof, require_production=True)  # type: ignore[arg-type]
+    pin = vk.sha256()  # type: ignore[attr-defined]
+    verify(vk, public, proof, pinned_sha256=pin)  # type: ignore[arg-type]
+    other = dataclasses.replace(vk, gamma_abc_g1=tuple(reversed(vk.gamma_abc_g1)))  # type: ignore[attr-defined, type-var]
+    with pytest.raises(VerifyingKeyMismatchError):
+        verify(other, public, proof, pinned_sha256=pin)  # type: ignore[arg-type]
+    # the hash ignores provenance, so a re-labelled copy of the same key still matches the pin
+    assert dataclasses.replace(vk, provenance="unknown").sha256() == pin  # type: ignore[type-var]
+
+
+# --------------------------------------------------------------------------- batch, re-randomisation
+
+
+def test_batch_verify_and_find_invalid(keys: tuple[object, object]) -> None:
+    pk, vk = keys
+    items = []
+    for x0 in range(5):
+        witness = chain_witness(N, x0 + 2)
+        items.append((witness[1:3], prove(pk, witness)))  # type: ignore[arg-type]
+    batch_verify(vk, items)  # type: ignore[arg-type]
+    batch_verify(vk, [])  # type: ignore[arg-type]
+    bad_items = list(items)
+    bad_items[3] = (items[3][0], items[2][1])
+    with pytest.raises(InvalidProofError):
+        batch_verify(vk, bad_items)  # type: ignore[arg-type]
+    assert find_invalid(vk, bad_items) == [3]  # type: ignore[arg-type]
+    bad_items[0] = ([FIELD_R, 0], items[0][1])
+    with pytest.raises(PublicInputOutOfRangeError):
+        batch_verify(vk, bad_items)  # type: ignore[arg-type]
+    assert find_invalid(vk, bad_items) == [0, 3]  # type: ignore[arg-type]
+
+
+def test_rerandomized_proof_verifies_and_differs(keys: tuple[object, object], statement: tuple[object, ...]) -> None:
+    _, vk = keys
+    _, public, proof = statement
+    other = rerandomize(vk, proof)  # type: ignore[arg-type]
+    assert other != proof and other.a != proof.a  # type: ignore[attr-defined]
+    verify(vk, public, other)  # type: ignore[arg-type]
+    with pytest.raises(InvalidProofError):
+        verify(vk, [public[0], (public[1] + 1) % FIELD_R], other)  # type: ignore[arg-type, index]
+
+
+# --------------------------------------------------------------------------- proving-key file
+
+
+def test_proving_key_file_round_trip(keys: tuple[object, object], tmp_path: Path) -> None:
+    pk, vk = keys
+    path = tmp_path / "chain.zkhpk"
+    save_proving_key(pk, path)  # type: ignore[arg-type]
+    loaded = load_proving_key(path)
+    assert loaded == pk
+    witness = chain_witness(N, 9)
+    verify(vk, witness[1:3], prove(loaded, witness))  # type: ignore[arg-type]
+
+
+def test_proving_key_file_corruption(keys: tuple[object, object]) -> None:
+    pk, _ = keys
+    data = bytearray(proving_key_to_bytes(pk))  # type: ignore[arg-type]
+    for index in (0, 10, len(data) // 2, len(data) - 1):
+        broken = bytearray(data)
+        broken[index] ^= 1
+        with pytest.raises(R1csFormatError):
+            parse_proving_key(bytes(broken))
+    with pytest.raises(R1csFormatError):
+        parse_proving_key(bytes(data[:-40]))
+
+
+def test_random_source_is_secrets() -> None:
+    """The default blinding source is the OS CSPRNG (a smoke check that nothing imports `random` for it)."""
+    import zkhealth.groth16.prover as prover_module
+
+    assert "random" not in vars(prover_module)
+    assert isinstance(secrets.SystemRandom(), random.Random)
