@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
 G1Point = tuple[int, int]
 Fq2 = tuple[int, int]
@@ -96,6 +96,25 @@ class ProvingKey:
     #: Number of R1CS constraints (without the public-input rows), when known.
     n_constraints: int | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    #: The prover's base-point lists, built once per key (see :meth:`msm_bases`).
+    _msm_bases: dict[str, list[Any]] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def msm_bases(self) -> dict[str, list[Any]]:
+        """The fixed base-point lists of the prover's four MSMs, built once and reused.
+
+        Reusing the same list objects lets the MSM layer validate and ship each list to its worker
+        processes once per key instead of once per proof. Keys: ``a`` (alpha, delta, A query), ``b1``
+        (beta, delta, B query in G1), ``b2`` (beta, delta, B query in G2), ``c`` (L query, then H query).
+        """
+        if not self._msm_bases:
+            vk = self.vk
+            self._msm_bases.update(
+                a=[vk.alpha_g1, self.delta_g1, *self.a_query],
+                b1=[self.beta_g1, self.delta_g1, *self.b_g1_query],
+                b2=[vk.beta_g2, vk.delta_g2, *self.b_g2_query],
+                c=[*self.l_query, *self.h_query],
+            )
+        return self._msm_bases
 
     @property
     def n_public(self) -> int:

@@ -20,6 +20,7 @@ from zkhealth.errors import FieldTypeError, InvalidProofError, WitnessError
 from zkhealth.field import FIELD_R
 from zkhealth.groth16.keys import Proof, ProvingKey
 from zkhealth.groth16.r1cs_to_qap import evaluate_rows, h_evaluations
+from zkhealth.hazmat.bn254 import g1_add
 from zkhealth.hazmat.msm import msm_g1, msm_g2
 from zkhealth.r1cs import R1CS
 
@@ -66,17 +67,14 @@ def _prove_core(pk: ProvingKey, witness: list[int], r: int, s: int, workers: int
     b_dom = evaluate_rows(pk.b_entries, witness, pk.domain_size)
     h = h_evaluations(a_dom, b_dom, workers=workers)
     del a_dom, b_dom
-    vk = pk.vk
-    pi_a = msm_g1([vk.alpha_g1, pk.delta_g1, *pk.a_query], [1, r, *witness], workers=workers)
-    b1 = msm_g1([pk.beta_g1, pk.delta_g1, *pk.b_g1_query], [1, s, *witness], workers=workers)
-    pi_b = msm_g2([vk.beta_g2, vk.delta_g2, *pk.b_g2_query], [1, s, *witness], workers=workers)
-    extra_points = [pi_a, b1, pk.delta_g1]
-    extra_scalars = [s, r, (-r * s) % FIELD_R]
-    pi_c = msm_g1(
-        [*pk.l_query, *pk.h_query, *extra_points],
-        [*witness[n_public + 1 :], *h, *extra_scalars],
-        workers=workers,
-    )
+    bases = pk.msm_bases()
+    pi_a = msm_g1(bases["a"], [1, r, *witness], workers=workers)
+    b1 = msm_g1(bases["b1"], [1, s, *witness], workers=workers)
+    pi_b = msm_g2(bases["b2"], [1, s, *witness], workers=workers)
+    # C = sum_private w_i L_i + sum h_j H_j + s*A + r*B1 - r*s*delta (Groth16 §3.2, snarkjs basis).
+    pi_c = msm_g1(bases["c"], [*witness[n_public + 1 :], *h], workers=workers)
+    randomizer = msm_g1([pi_a, b1, pk.delta_g1], [s, r, (-r * s) % FIELD_R])
+    pi_c = g1_add(pi_c, randomizer)
     return Proof(a=pi_a, b=pi_b, c=pi_c)
 
 
