@@ -1,0 +1,100 @@
+"""The same flow on a real node: anvil (npm @foundry-rs/anvil, pinned) on 127.0.0.1, started and stopped here.
+Reorgs are simulated with evm_snapshot / evm_revert (security.md K7)."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from zkhealth.chain import client, testkeys
+from zkhealth.chain.anvil import AnvilNode, find_anvil, rpc
+from zkhealth.errors import ContractRevertError, NullifierAlreadyUsedError
+from zkhealth.field import FIELD_R
+
+pytestmark = [
+    pytest.mark.evm,
+    pytest.mark.external,
+    pytest.mark.skipif(find_anvil() is None, reason="anvil not installed (npm ci in verifier_contracts/)"),
+]
+
+VECTORS = Path(__file__).parent / "vectors" / "snarkjs"
+TRIAL = b"\x42" * 32
+
+
+@pytest.fixture(scope="module")
+def w3() -> Iterator[Any]:
+    node = AnvilNode()
+    try:
+        node.start()
+        yield client.connect(node.url)
+    finally:
+        node.stop()
+
+
+@pytest.fixture(scope="module")
+def key() -> testkeys.TrapdoorKey:
+    return testkeys.TrapdoorKey.generate(6, seed=99)
+
+
+def test_vector_proof_verifies_on_anvil(w3: Any) -> None:
+    vk = json.loads((VECTORS / "verification_key.json").read_text())
+    proof = json.loads((VECTORS / "proof.json").read_text())
+    signals = [int(s) for s in json.loads((VECTORS / "public.json").read_text())]
+    verifier = client.deploy_verifier(w3, vk)
+    assert client.verify_on_chain(verifier, proof, signals) is True
+    signals[2] += 1
+    assert client.verify_on_chain(verifier, proof, signals) is False
+    signals[2] += FIELD_R
+    with pytest.raises(ContractRevertError) as info:
+        client.verify_on_chain(verifier, proof, signals)
+    assert info.value.error_name == "InputNotInField"
+
+
+def test_enroll_flow_and_reorg_on_anvil(w3: Any, key: testkeys.TrapdoorKey) -> None:
+    accounts = w3.eth.accounts
+    now = int(w3.eth.get_block("latest")["timestamp"])
+    enrollment = client.deploy_enrollment(
+        w3,
+        key.verifying_key(),
+        trial_id=TRIAL,
+        issuer_root=5,
+        revocation_root=6,
+        window=(now - 60, now + 86400),
+        capacity=10,
+        owner=accounts[0],
+    )
+    scope = enrollment.functions.scope().call()
+    assert scope == client.trial_scope(w3.eth.chain_id, enrollment.address, TRIAL)
+    day = int(w3.eth.get_block("latest")["timestamp"]) // 86400
+    nullifier = random.randrange(1, FIELD_R)
+    signals = [nullifier, scope, day, 5, 6, int(accounts[1], 16)]
+    proof = key.prove(signals).to_snarkjs()
+
+    with pytest.raises(ContractRevertError) as info:  # a mined revert is decoded by replaying it
+        client.enroll(w3, enrollment, proof, signals, sender=accounts[2])
+    assert info.value.error_name == "WrongRecipient"
+
+    snapshot = rpc(w3, "evm_snapshot")
+    watcher = client.EnrollmentWatcher(w3, enrollment.address, confirmations=3)
+    receipt = client.enroll(w3, enrollment, proof, signals, sender=accounts[1])
+    assert receipt["gasUsed"] <= 260_000
+    assert [r.status for r in watcher.poll()] == [client.EnrollmentStatus.PENDING]
+    rpc(w3, "evm_mine")
+    rpc(w3, "evm_mine")
+    (record,) = watcher.poll()
+    assert record.status is client.EnrollmentStatus.ENROLLED and record.nullifier == nullifier
+    with pytest.raises(NullifierAlreadyUsedError):
+        client.enroll(w3, enrollment, proof, signals, sender=accounts[1])
+
+    rpc(w3, "evm_revert", [snapshot])  # the enrollment's block leaves the chain
+    (gone,) = watcher.poll()
+    assert gone.status is client.EnrollmentStatus.REORGED
+    assert enrollment.functions.enrollment(nullifier).call()[0] == 0
+    client.enroll(w3, enrollment, proof, signals, sender=accounts[1])  # re-included after the reorg
+    statuses = sorted(r.status.value for r in watcher.poll())
+    assert statuses == ["pending"]

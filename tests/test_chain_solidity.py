@@ -1,0 +1,191 @@
+"""zkhealth.chain without an EVM: word layouts, EIP-197 order, scope, artifacts and their freshness."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from eth_abi import encode
+from eth_utils import keccak
+
+from zkhealth.chain import build, solidity
+from zkhealth.chain.client import decode_revert, trial_scope
+from zkhealth.errors import (
+    ArtifactStaleError,
+    ChainError,
+    ContractRevertError,
+    MalformedProofError,
+    NullifierAlreadyUsedError,
+)
+from zkhealth.field import FIELD_Q, FIELD_R
+
+VECTORS = Path(__file__).parent / "vectors" / "snarkjs"
+
+
+@pytest.fixture(scope="module")
+def vk() -> dict[str, object]:
+    return json.loads((VECTORS / "verification_key.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def proof() -> dict[str, object]:
+    return json.loads((VECTORS / "proof.json").read_text())
+
+
+def test_g2_to_eip197_puts_imaginary_first() -> None:
+    assert solidity.g2_to_eip197(((1, 2), (3, 4))) == (2, 1, 4, 3)
+
+
+def test_to_calldata_swaps_b_and_keeps_a_c(proof: dict[str, list[list[str]]]) -> None:
+    a, b, c = solidity.to_calldata(proof)
+    pi_b = proof["pi_b"]
+    assert a == (int(proof["pi_a"][0]), int(proof["pi_a"][1]))
+    assert c == (int(proof["pi_c"][0]), int(proof["pi_c"][1]))
+    assert b == ((int(pi_b[0][1]), int(pi_b[0][0])), (int(pi_b[1][1]), int(pi_b[1][0])))
+
+
+def test_to_calldata_accepts_proof_objects(proof: dict[str, list[list[str]]]) -> None:
+    class P:
+        a = (int(proof["pi_a"][0]), int(proof["pi_a"][1]))
+        b = ((int(proof["pi_b"][0][0]), int(proof["pi_b"][0][1])), (int(proof["pi_b"][1][0]), int(proof["pi_b"][1][1])))
+        c = (int(proof["pi_c"][0]), int(proof["pi_c"][1]))
+
+    assert solidity.to_calldata(P()) == solidity.to_calldata(proof)
+
+
+@pytest.mark.parametrize("bad", [str(FIELD_Q), "-1", "01", "1_0", " 1", 1.0, True])
+def test_to_calldata_rejects_non_canonical_coordinates(proof: dict[str, list[object]], bad: object) -> None:
+    mutated = json.loads(json.dumps(proof))
+    mutated["pi_a"][0] = bad
+    with pytest.raises(MalformedProofError):
+        solidity.to_calldata(mutated)
+
+
+def test_key_words_layout(vk: dict[str, list[list[str]]]) -> None:
+    words = solidity.key_words(vk)
+    assert len(words) == 14 + 2 * len(vk["IC"])
+    assert words[0:2] == [int(v) for v in vk["vk_alpha_1"][:2]]
+    beta = vk["vk_beta_2"]
+    assert words[2:6] == [int(beta[0][1]), int(beta[0][0]), int(beta[1][1]), int(beta[1][0])]
+    assert words[14:16] == [int(v) for v in vk["IC"][0][:2]]
+
+
+def test_key_words_rejects_bad_keys(vk: dict[str, object]) -> None:
+    wrong_count = dict(vk, nPublic=3)
+    with pytest.raises(MalformedProofError):
+        solidity.key_words(wrong_count)
+    with pytest.raises(MalformedProofError):
+        solidity.key_words(dict(vk, protocol="plonk"))
+    with pytest.raises(MalformedProofError):
+        solidity.key_words(dict(vk, vk_alpha_1=["0", "0", "1"]))
+    with pytest.raises(MalformedProofError):
+        solidity.key_words(dict(vk, IC=[["1", "2", "1"]], nPublic=0))
+
+
+def test_public_words_does_not_reduce() -> None:
+    assert solidity.public_words(["1", FIELD_R + 5]) == [1, FIELD_R + 5]
+    for bad in (True, "0x1", -1, 2**256, "1.0"):
+        with pytest.raises(MalformedProofError):
+            solidity.public_words([bad])
+
+
+def test_trial_scope_matches_abi_encoding() -> None:
+    address = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+    trial = bytes(range(32))
+    expected = int.from_bytes(keccak(encode(["uint256", "address", "bytes32"], [31337, address, trial])), "big") >> 3
+    scope = trial_scope(31337, address, trial)
+    assert scope == expected
+    assert scope < 2**253 < FIELD_R
+    assert trial_scope(1, address, trial) != scope
+    assert trial_scope(31337, "0x" + "11" * 20, trial) != scope
+    with pytest.raises(ChainError):
+        trial_scope(1, address, b"short")
+
+
+def test_verify_proof_signature_matches_snarkjs_selector() -> None:
+    assert solidity.verify_proof_signature(15) == "verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[15])"
+    with pytest.raises(MalformedProofError):
+        solidity.verify_proof_signature(0)
+
+
+def test_decode_revert_maps_custom_errors() -> None:
+    used = decode_revert(keccak(text="NullifierUsed()")[:4])
+    assert isinstance(used, NullifierAlreadyUsedError) and used.error_name == "NullifierUsed"
+    data = keccak(text="InputNotInField(uint256)")[:4] + (3).to_bytes(32, "big")
+    aliased = decode_revert("0x" + data.hex())
+    assert type(aliased) is ContractRevertError and aliased.error_name == "InputNotInField"
+    assert decode_revert(b"").error_name is None
+    assert decode_revert(b"\x01\x02\x03\x04").error_name is None
+
+
+def test_render_verifier_is_marked_generated(vk: dict[str, object]) -> None:
+    source = solidity.render_verifier(vk, contract_name="EligibilityVerifier")
+    assert "Generated by zkhealth.chain.solidity.render_verifier" in source
+    assert "contract EligibilityVerifier" in source
+    assert "uint256[15] calldata publicSignals" in source
+    assert "$" not in source
+    with pytest.raises(ValueError):
+        solidity.render_verifier(vk, contract_name="Bad Name")
+
+
+# --------------------------------------------------------------------------- artifacts
+
+
+def test_artifacts_ship_abi_bytecode_version_and_hashes() -> None:
+    for names in build.CONTRACTS.values():
+        for name in names:
+            artifact = build.load_artifact(name)
+            assert artifact["solcVersion"].startswith("0.8.28+")
+            assert artifact["bytecode"].startswith("0x") and len(artifact["bytecode"]) > 100
+            assert artifact["settings"]["optimizer"]["enabled"] is True
+            assert set(artifact["sources"]) == set(build.source_hashes(build.contracts_dir()))
+    with pytest.raises(ChainError):
+        build.load_artifact("NoSuchContract")
+
+
+def test_artifacts_are_fresh() -> None:
+    build.check_artifacts()
+
+
+def test_stale_artifact_is_detected(tmp_path: Path) -> None:
+    root = tmp_path / "verifier_contracts"
+    shutil.copytree(build.contracts_dir() / "src", root / "src")
+    shutil.copytree(build.contracts_dir() / "templates", root / "templates")
+    build.check_artifacts(root)
+    source = root / "src" / "CohortEnrollment.sol"
+    source.write_text(source.read_text() + "\n// edited\n")
+    with pytest.raises(ArtifactStaleError):
+        build.check_artifacts(root)
+
+
+def test_stale_template_is_detected(tmp_path: Path) -> None:
+    root = tmp_path / "verifier_contracts"
+    shutil.copytree(build.contracts_dir() / "src", root / "src")
+    shutil.copytree(build.contracts_dir() / "templates", root / "templates")
+    template = root / build.TEMPLATE_PATH
+    template.write_text(template.read_text() + "// edited\n")
+    with pytest.raises(ArtifactStaleError):
+        build.check_artifacts(root)
+
+
+def _solc_available() -> bool:
+    return shutil.which("node") is not None and (build.contracts_dir() / "node_modules" / "solc").is_dir()
+
+
+@pytest.mark.external
+@pytest.mark.slow
+@pytest.mark.skipif(not _solc_available(), reason="node and verifier_contracts/node_modules/solc needed")
+def test_recompiling_gives_the_committed_bytecode() -> None:
+    fresh = build.build_artifacts()
+    for name, artifact in fresh.items():
+        shipped = build.load_artifact(name)
+        for field in ("bytecode", "deployedBytecode", "abi", "solcVersion", "template"):
+            assert artifact.get(field) == shipped.get(field), (name, field)
+
+
+def test_verifying_key_and_proof_objects_give_the_same_words(vk: dict[str, object], proof: dict[str, object]) -> None:
+    formats = pytest.importorskip("zkhealth.formats.snarkjs_json")
+    assert solidity.key_words(formats.verifying_key_from_dict(vk)) == solidity.key_words(vk)
+    assert solidity.to_calldata(formats.proof_from_dict(proof)) == solidity.to_calldata(proof)
