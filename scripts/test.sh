@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 
 echo "== installing zkhealth with test extras"
-"$PYTHON" -m pip install --quiet --disable-pip-version-check -e ".[test,fast,chain]"
+"$PYTHON" -m pip install --quiet --disable-pip-version-check -e ".[test,fast,chain,docs]"
 
 for dir in tests/js verifier_contracts; do
   if [ -f "$dir/package-lock.json" ]; then

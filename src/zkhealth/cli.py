@@ -21,6 +21,13 @@ import click
 
 from zkhealth import __version__
 from zkhealth import errors as zk_errors
+from zkhealth.cli_circuit import compile_command, info_command, r1cs_group, wtns_group
+from zkhealth.cli_common import emit
+from zkhealth.cli_issuer import issue_command, keygen_command, registry_group, revoke_command
+from zkhealth.cli_wallet import wallet_group
+from zkhealth.groth16.cli import groth16_group, zkey_group
+
+__all__ = ["EXIT_ERROR", "EXIT_MALFORMED", "EXIT_OK", "EXIT_REFUSED", "ZkGroup", "emit", "exit_code_for", "main", "run"]
 
 EXIT_OK = 0
 EXIT_REFUSED = 1
@@ -33,6 +40,7 @@ _REFUSED: tuple[type[BaseException], ...] = (
     zk_errors.ContractRevertError,
     zk_errors.SignatureError,
     zk_errors.CredentialError,
+    zk_errors.WalletDecryptionError,
 )
 _MALFORMED: tuple[type[BaseException], ...] = (
     zk_errors.MalformedProofError,
@@ -51,14 +59,6 @@ def exit_code_for(error: BaseException) -> int:
     if isinstance(error, _REFUSED):
         return EXIT_REFUSED
     return EXIT_ERROR
-
-
-def emit(ctx: click.Context, payload: dict[str, Any], human: str) -> None:
-    """Print ``payload`` as JSON under ``--json``, otherwise the human-readable text."""
-    if ctx.find_root().obj.get("json"):
-        click.echo(json.dumps(payload, indent=2, sort_keys=True))
-    else:
-        click.echo(human)
 
 
 class ZkGroup(click.Group):
@@ -88,6 +88,13 @@ class ZkGroup(click.Group):
 def main(ctx: click.Context, as_json: bool, debug: bool) -> None:
     """zkhealth: zero-knowledge eligibility proofs for healthcare.
 
+    \b
+    Issuer:          keygen, issue, revoke, registry
+    Patient:         wallet
+    Circuit author:  compile, info, r1cs, wtns, groth16, zkey
+
+    Passphrases come from --passphrase-file, $ZKHEALTH_PASSPHRASE or a prompt, never from an argument.
+
     Exit codes: 0 success; 1 refused (invalid proof, not eligible, reverted); 2 malformed input or usage;
     3 other errors.
     """
@@ -96,18 +103,38 @@ def main(ctx: click.Context, as_json: bool, debug: bool) -> None:
     ctx.obj["debug"] = debug
 
 
+for _command in (
+    keygen_command,
+    issue_command,
+    revoke_command,
+    registry_group,
+    wallet_group,
+    compile_command,
+    info_command,
+    r1cs_group,
+    wtns_group,
+    groth16_group,
+    zkey_group,
+):
+    main.add_command(_command)
+
+
 def run(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` and return the exit code (for tests and ``python -m zkhealth``)."""
     try:
-        main.main(args=list(argv) if argv is not None else None, prog_name="zkhealth", standalone_mode=False)
+        # Without standalone mode, click returns the code of ctx.exit() instead of raising Exit.
+        result = main.main(args=list(argv) if argv is not None else None, prog_name="zkhealth", standalone_mode=False)
     except click.exceptions.Exit as done:
         return int(done.exit_code)
     except click.UsageError as error:
         error.show()
         return EXIT_MALFORMED
+    except click.ClickException as error:
+        error.show()
+        return EXIT_ERROR
     except click.Abort:
         return EXIT_ERROR
-    return EXIT_OK
+    return result if isinstance(result, int) and not isinstance(result, bool) else EXIT_OK
 
 
 if __name__ == "__main__":  # pragma: no cover

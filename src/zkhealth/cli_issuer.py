@@ -1,0 +1,376 @@
+"""The issuer's verbs: ``keygen``, ``issue``, ``revoke`` and ``registry add|remove|list|root|proof``.
+
+Each verb is a thin wrapper: :mod:`zkhealth.credentials` does the work, :mod:`zkhealth.cli_keyfile` holds
+the encrypted key file. Heavy modules (``fhir.resources``) are imported inside the verbs, so
+``zkhealth --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from zkhealth.cli_common import (
+    F,
+    emit,
+    kdf_option,
+    kdf_params,
+    passphrase_file_option,
+    read_passphrase,
+    status,
+    write_json_file,
+)
+from zkhealth.field import parse_canonical_int, parse_field_element
+
+__all__ = ["issue_command", "keygen_command", "registry_group", "revoke_command"]
+
+_CREDENTIAL_URN = "urn:zkhealth:credential:"
+_CREDENTIAL_ID_BOUND = 1 << 128
+_KEY_FILE = click.Path(dir_okay=False, exists=True, path_type=Path)
+
+
+def _key_summary(public_key: tuple[int, int], ed25519_public_key: bytes, did: str) -> dict[str, Any]:
+    from zkhealth.credentials.trees import issuer_leaf
+
+    return {
+        "did": did,
+        "babyjubjub_public_key": [str(public_key[0]), str(public_key[1])],
+        "ed25519_public_key": ed25519_public_key.hex(),
+        "registry_leaf": str(issuer_leaf(public_key)),
+    }
+
+
+@click.command("keygen", short_help="Create an issuer's signing keys, encrypted in one file.")
+@click.option(
+    "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the encrypted issuer key file (e.g. issuer.key).",
+)
+@passphrase_file_option()
+@kdf_option()
+@click.option("--force", is_flag=True, help="Replace an existing key file (the old keys are lost).")
+@click.pass_context
+def keygen_command(ctx: click.Context, out: Path, passphrase_file: Path | None, kdf: str, force: bool) -> None:
+    """Create an issuer's signing keys and write them, encrypted, to --out.
+
+    Two keys are generated: a Baby Jubjub key (EdDSA-Poseidon; signs what the eligibility circuit checks)
+    and an Ed25519 key (signs the W3C VC envelope; its did:key names the issuer). The file is encrypted
+    with Argon2id + XChaCha20-Poly1305 under a passphrase taken from --passphrase-file, $ZKHEALTH_PASSPHRASE
+    or a prompt. Its public keys stay readable, so `zkhealth registry add issuer.key` needs no passphrase.
+    """
+    from zkhealth.cli_keyfile import create_issuer_key_file
+
+    if out.exists() and not force:
+        raise click.UsageError(f"{out} exists; pass --force to replace it (the old keys would be lost)")
+    passphrase = read_passphrase(passphrase_file, prompt="New issuer key passphrase", confirm=True)
+    with status(ctx, "deriving the file key (Argon2id)"):
+        issuer = create_issuer_key_file(out, passphrase, kdf=kdf_params(kdf), overwrite=force)
+    summary = _key_summary(issuer.public_key, issuer.ed25519_public_key, issuer.did)
+    emit(
+        ctx,
+        {"key_file": str(out), **summary},
+        f"wrote {out} (encrypted)\n"
+        f"issuer:          {issuer.did}\n"
+        f"baby jubjub key: ({summary['babyjubjub_public_key'][0]}, {summary['babyjubjub_public_key'][1]})\n"
+        f"next: zkhealth registry add --registry registry.json {out}",
+    )
+
+
+@click.command("issue", short_help="Issue a signed credential from a FHIR bundle.")
+@click.option(
+    "--fhir", "fhir_path", required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="The patient's FHIR R4 Bundle (JSON).",
+)
+@click.option(
+    "--key", "key_path", required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="The issuer key file written by `zkhealth keygen`.",
+)
+@click.option(
+    "--holder-commitment", required=True,
+    help="The patient's commitment poseidon([holder_secret]), a decimal (shown by `zkhealth wallet init`).",
+)
+@click.option(
+    "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the signed credential (W3C VC JSON).",
+)
+@passphrase_file_option()
+@click.option("--issued-at", default=None, help="First valid day, YYYY-MM-DD (default: today, UTC).")
+@click.option("--expires-at", default=None, help="First day NOT valid, YYYY-MM-DD (default: issued + validity).")
+@click.option(
+    "--validity-days", type=click.IntRange(min=1), default=365, show_default=True,
+    help="Validity when --expires-at is not given.",
+)
+@click.option("--research-consent", is_flag=True, help="Record that the patient consented to research contact.")
+@click.pass_context
+def issue_command(
+    ctx: click.Context,
+    fhir_path: Path,
+    key_path: Path,
+    holder_commitment: str,
+    out: Path,
+    passphrase_file: Path | None,
+    issued_at: str | None,
+    expires_at: str | None,
+    validity_days: int,
+    research_consent: bool,
+) -> None:
+    """Issue a signed health credential from a FHIR bundle to the holder of --holder-commitment.
+
+    Reads the Patient (birth date, gender), ICD-10-CM Conditions and LOINC Observations (HbA1c, eGFR,
+    systolic blood pressure) of the bundle; an unsupported coding or unit is refused (exit 1), never
+    guessed. The credential is bound to the patient's commitment, never to their secret, and is signed
+    twice: EdDSA-Poseidon (for proofs) and Ed25519 (the VC envelope).
+    """
+    from zkhealth.cli_keyfile import load_issuer
+    from zkhealth.credentials import dates
+
+    commitment = parse_field_element(holder_commitment, what="--holder-commitment")
+    passphrase = read_passphrase(passphrase_file, prompt="Issuer key passphrase", confirm=False)
+    with status(ctx, "unlocking the issuer key"):
+        issuer = load_issuer(key_path, passphrase)
+    options: dict[str, Any] = {"validity_days": validity_days}
+    if issued_at is not None:
+        options["issued_at"] = issued_at
+    if expires_at is not None:
+        options["expires_at"] = expires_at
+    with status(ctx, "reading the FHIR bundle and signing"):
+        issued = issuer.issue_from_fhir(
+            fhir_path, subject_commitment=commitment, research_consent=research_consent, **options
+        )
+    write_json_file(out, issued.document)
+    credential = issued.credential
+    first_day = dates.epoch_day_to_date(credential.issued_at).isoformat()
+    end_day = dates.epoch_day_to_date(credential.expires_at).isoformat()
+    codes = ", ".join(d.code for d in credential.claims.diagnoses) or "none"
+    emit(
+        ctx,
+        {
+            "out": str(out),
+            "credential_id": str(credential.credential_id),
+            "issuer": issuer.did,
+            "subject_commitment": str(commitment),
+            "issued_at": first_day,
+            "expires_at": end_day,
+            "claims": credential.claims.to_json(),
+        },
+        f"wrote {out}: credential {credential.credential_id}\n"
+        f"issuer {issuer.did}; valid from {first_day} until (not including) {end_day}; diagnoses: {codes}",
+    )
+
+
+def _parse_credential_id(text: str) -> int:
+    value = text[len(_CREDENTIAL_URN):] if text.startswith(_CREDENTIAL_URN) else text
+    return parse_canonical_int(value, _CREDENTIAL_ID_BOUND, what="credential id")
+
+
+@click.command("revoke", short_help="Revoke credentials; print the revocation root.")
+@click.option(
+    "--db", "db_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+    help="The issuer's revocation tree (SQLite; created if missing).",
+)
+@click.argument("credential_ids", metavar="[ID]...", nargs=-1)
+@click.pass_context
+def revoke_command(ctx: click.Context, db_path: Path, credential_ids: tuple[str, ...]) -> None:
+    """Revoke credentials by ID (decimal, or urn:zkhealth:credential:ID) and print the new revocation root.
+
+    Revoking an ID twice changes nothing. Without IDs, print the current root (what verifiers pin) and the
+    number of revoked credentials. The tree is an indexed Merkle tree of depth 16 kept in SQLite; every
+    change is one transaction.
+    """
+    from zkhealth.credentials.trees import RevocationTree
+
+    ids = list(dict.fromkeys(_parse_credential_id(text) for text in credential_ids))
+    tree = RevocationTree(db_path)
+    try:
+        with status(ctx, f"revoking {len(ids)} credential(s)"):
+            newly = [credential_id for credential_id in ids if not tree.is_revoked(credential_id)]
+            tree.revoke_many(ids)
+        root = tree.root
+        total = len(tree.revoked_ids())
+    finally:
+        tree.close()
+    already = [credential_id for credential_id in ids if credential_id not in newly]
+    lines = [f"revoked {credential_id}" for credential_id in newly]
+    lines += [f"already revoked {credential_id}" for credential_id in already]
+    lines.append(f"revocation root {root} ({total} revoked)")
+    emit(
+        ctx,
+        {
+            "db": str(db_path),
+            "revoked": [str(v) for v in newly],
+            "already_revoked": [str(v) for v in already],
+            "root": str(root),
+            "revoked_count": total,
+        },
+        "\n".join(lines),
+    )
+
+
+# --------------------------------------------------------------------------- registry
+
+
+def _registry_option() -> Callable[[F], F]:
+    return click.option(
+        "--registry", "registry_path", default="registry.json", show_default=True,
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="The trusted-issuer registry file (JSON).",
+    )
+
+
+def _public_key_option() -> Callable[[F], F]:
+    return click.option(
+        "--public-key", "public_keys", nargs=2, multiple=True, metavar="AX AY",
+        help="An issuer's Baby Jubjub public key as two decimals (instead of a key file). Repeatable.",
+    )
+
+
+def _load_registry(path: Path, *, create: bool = False) -> Any:
+    from zkhealth.credentials.trees import IssuerRegistry
+
+    if create and not path.exists():
+        return IssuerRegistry()
+    return IssuerRegistry.from_json(path.read_bytes())
+
+
+def _gather_keys(key_files: tuple[Path, ...], public_keys: tuple[tuple[str, str], ...]) -> list[tuple[int, int]]:
+    from zkhealth.cli_keyfile import read_issuer_public_key
+
+    keys = [read_issuer_public_key(path).public_key for path in key_files]
+    for ax, ay in public_keys:
+        keys.append((parse_field_element(ax, what="issuer key Ax"), parse_field_element(ay, what="issuer key Ay")))
+    return keys
+
+
+@click.group("registry", short_help="The trusted-issuer registry: add, remove, list, root, proof.")
+def registry_group() -> None:
+    """The trusted-issuer registry: a depth-5 quaternary Poseidon Merkle tree of issuer keys (1024 slots).
+
+    Verifiers pin its root; a proof shows that the credential's issuer is in the tree without saying
+    which one it is.
+    """
+
+
+@registry_group.command("add", short_help="Add issuers; print the new root.")
+@_registry_option()
+@click.argument("key_files", metavar="[KEY_FILE]...", nargs=-1, type=_KEY_FILE)
+@_public_key_option()
+@click.pass_context
+def registry_add(
+    ctx: click.Context, registry_path: Path, key_files: tuple[Path, ...], public_keys: tuple[tuple[str, str], ...]
+) -> None:
+    """Add issuers (key files from `zkhealth keygen`, or --public-key AX AY) and print the new root.
+
+    Creates the registry file if it does not exist. Keys that are the identity or of small order are
+    refused (they would verify forged signatures). Adding a registered key again is a no-op.
+    """
+    if not key_files and not public_keys:
+        raise click.UsageError("give at least one KEY_FILE or --public-key AX AY")
+    registry = _load_registry(registry_path, create=True)
+    slots = [(registry.add(key), key) for key in _gather_keys(key_files, public_keys)]
+    write_json_file(registry_path, _registry_document(registry))
+    emit(
+        ctx,
+        {
+            "registry": str(registry_path),
+            "added": [{"index": index, "x": str(x), "y": str(y)} for index, (x, y) in slots],
+            "root": str(registry.root),
+        },
+        "\n".join([f"slot {index}: ({x}, {y})" for index, (x, y) in slots] + [f"root {registry.root}"]),
+    )
+
+
+def _registry_document(registry: Any) -> Any:
+    return json.loads(registry.to_json())
+
+
+@registry_group.command("remove", short_help="Withdraw issuers; print the new root.")
+@_registry_option()
+@click.argument("key_files", metavar="[KEY_FILE]...", nargs=-1, type=_KEY_FILE)
+@_public_key_option()
+@click.pass_context
+def registry_remove(
+    ctx: click.Context, registry_path: Path, key_files: tuple[Path, ...], public_keys: tuple[tuple[str, str], ...]
+) -> None:
+    """Withdraw issuers: their slots become empty leaves. Prints the new root (verifiers must re-pin it).
+
+    An issuer that is not registered is an error (UnknownIssuerError, exit 1) and nothing is changed.
+    """
+    if not key_files and not public_keys:
+        raise click.UsageError("give at least one KEY_FILE or --public-key AX AY")
+    registry = _load_registry(registry_path)
+    keys = _gather_keys(key_files, public_keys)
+    for key in keys:
+        registry.index_of(key)
+    for key in keys:
+        registry.remove(key)
+    write_json_file(registry_path, _registry_document(registry))
+    emit(
+        ctx,
+        {"registry": str(registry_path), "removed": [[str(x), str(y)] for x, y in keys], "root": str(registry.root)},
+        f"removed {len(keys)} issuer(s); root {registry.root}",
+    )
+
+
+@registry_group.command("list")
+@_registry_option()
+@click.pass_context
+def registry_list(ctx: click.Context, registry_path: Path) -> None:
+    """List the registered issuers (slot and Baby Jubjub key) and the root."""
+    registry = _load_registry(registry_path)
+    issuers = registry.issuers()
+    lines = [f"slot {index}: ({x}, {y})" for index, (x, y) in issuers] or ["(no issuers)"]
+    emit(
+        ctx,
+        {
+            "registry": str(registry_path),
+            "issuers": [{"index": index, "x": str(x), "y": str(y)} for index, (x, y) in issuers],
+            "root": str(registry.root),
+        },
+        "\n".join([*lines, f"root {registry.root}"]),
+    )
+
+
+@registry_group.command("root")
+@_registry_option()
+@click.pass_context
+def registry_root(ctx: click.Context, registry_path: Path) -> None:
+    """Print the registry's Merkle root: the trusted-issuer root that verifiers and contracts pin."""
+    registry = _load_registry(registry_path)
+    emit(
+        ctx,
+        {"registry": str(registry_path), "root": str(registry.root), "issuers": len(registry.issuers())},
+        str(registry.root),
+    )
+
+
+@registry_group.command("proof", short_help="Merkle membership proof of one issuer.")
+@_registry_option()
+@click.argument("key_file", required=False, type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@_public_key_option()
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), help="Write the proof here.")
+@click.pass_context
+def registry_proof(
+    ctx: click.Context,
+    registry_path: Path,
+    key_file: Path | None,
+    public_keys: tuple[tuple[str, str], ...],
+    out: Path | None,
+) -> None:
+    """Print the Merkle membership proof of one issuer (KEY_FILE or --public-key AX AY) as JSON.
+
+    The proof (leaf, index, three siblings per level) is checked against the root before it is printed.
+    An unregistered issuer is refused with UnknownIssuerError (exit 1).
+    """
+    keys = _gather_keys((key_file,) if key_file is not None else (), public_keys)
+    if len(keys) != 1:
+        raise click.UsageError("give exactly one KEY_FILE or one --public-key AX AY")
+    registry = _load_registry(registry_path)
+    proof = registry.proof(keys[0])
+    registry.verify(keys[0], proof)
+    payload = {"root": str(registry.root), "proof": proof.to_dict()}
+    if out is not None:
+        write_json_file(out, payload)
+    emit(ctx, payload, json.dumps(payload, indent=2) if out is None else f"wrote {out} (slot {proof.index})")
