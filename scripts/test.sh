@@ -10,12 +10,11 @@ PYTHON=${PYTHON:-python3}
 echo "== installing zkhealth with test extras"
 "$PYTHON" -m pip install --quiet --disable-pip-version-check -e ".[test,fast,chain,docs]"
 
-for dir in tests/js verifier_contracts; do
-  if [ -f "$dir/package-lock.json" ]; then
-    echo "== installing pinned npm tools in $dir"
-    npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error
-  fi
-done
+echo "== installing pinned npm tools: snarkjs (tests/js), solc-js and anvil (verifier_contracts)"
+npm ci --prefix tests/js --no-audit --no-fund --loglevel=error
+# `npm install`, not `npm ci`: anvil's per-platform binaries for other systems are not all available from the
+# registry we use, so the lock file cannot list them and `npm ci` would refuse; the lock still pins versions.
+npm install --prefix verifier_contracts --no-audit --no-fund --loglevel=error
 
 run_pytest() {
   # pytest exits 5 when it collected no test: that is a failure here, never a pass.
