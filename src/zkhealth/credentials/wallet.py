@@ -339,6 +339,19 @@ class Wallet:
         """The Argon2id parameters in the file header."""
         return self._params
 
+    def prove(self, trial: Any, **options: Any) -> Any:
+        """Prove that a credential in this wallet meets ``trial``'s criteria; returns an ``EligibilityProof``.
+
+        Uses this wallet's holder secret and the first stored credential that meets the criteria. The criteria
+        are evaluated natively first: an ineligible holder gets :class:`~zkhealth.errors.NotEligibleError`
+        naming the failing clause and no proof is attempted. ``options`` are those of
+        :func:`zkhealth.eligibility.prove_eligibility` (``today``, ``recipient``, ``registry_proof``,
+        ``revocation_proof``, ``scope``). Cost: a Groth16 proof of the trial's circuit (seconds).
+        """
+        from zkhealth.eligibility import prove_eligibility
+
+        return prove_eligibility(trial, self, **options)
+
     def __repr__(self) -> str:
         return f"Wallet(path={str(self._path)!r}, credentials={len(self._credentials)}, secret=<redacted>)"
 

@@ -1,0 +1,722 @@
+"""Trials: criteria, keys, proving and verifying, for app developers and recruiters.
+
+A :class:`Trial` holds the criteria of one trial (text or a file), the trial id, and the verifier's policy:
+which trusted-issuer and revocation roots it accepts, how old a proof's ``today`` may be, and the scope
+(chain, enrollment contract, trial) proofs must be made for. Typical use::
+
+    trial = Trial(criteria=Path("circuits/criteria/type2_diabetes.txt"), trial_id="NCT05000001",
+                  trusted_issuer_roots={registry.root}, revocation_roots={tree.root}, scope=scope)
+    print(trial.cost_report())          # constraints per clause, predicted prove time: before any setup
+    print(trial.verifier_learns())      # what each public signal reveals
+    trial.setup()                        # development keys (pinned to the criteria hash)
+    proof = prove_eligibility(trial, issued, holder_secret=s, today=day, recipient=addr,
+                              registry_proof=registry, revocation_proof=tree)
+    result = trial.verify(proof, today=day)
+
+:func:`prove_eligibility` first evaluates the criteria natively and raises
+:class:`~zkhealth.errors.NotEligibleError` naming the failing clause: no witness is solved, no proof is
+attempted. :meth:`Trial.verify` checks, in order: the proof is well formed; it is for this trial
+(``WrongScopeError``), these criteria and this verifying key (``VerifyingKeyMismatchError``); its scope is
+the expected one (``WrongScopeError``); its ``today`` lies in the accepted window (``StaleProofError``);
+its roots are trusted (``UntrustedRootError``); its recipient is the expected one, if given
+(``WrongRecipientError``); and the Groth16 proof verifies (``InvalidProofError``).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import os
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from zkhealth import groth16
+from zkhealth.circuit import CompiledCircuit
+from zkhealth.credentials.credential import Credential
+from zkhealth.credentials.dates import CLINICAL_DATE_OFFSET, today_epoch_day
+from zkhealth.credentials.issuer import IssuedCredential
+from zkhealth.credentials.schema import VECTOR_LENGTH
+from zkhealth.credentials.trees import (
+    IssuerRegistry,
+    MerkleProof,
+    NonMembershipProof,
+    RevocationTree,
+    issuer_leaf,
+    verify_non_membership,
+)
+from zkhealth.credentials.vc import parse_document
+from zkhealth.eligibility.circuit import PUBLIC_SIGNALS, compile_eligibility_circuit, eligibility_inputs
+from zkhealth.eligibility.compiler import clause_scope_name
+from zkhealth.eligibility.proof import EligibilityProof
+from zkhealth.eligibility.resolve import Criteria, Evaluation, today_ordinal
+from zkhealth.errors import (
+    CredentialExpiredError,
+    CredentialNotYetValidError,
+    EligibilityError,
+    InvalidProofError,
+    MalformedProofError,
+    NotEligibleError,
+    StaleProofError,
+    UnknownIssuerError,
+    UntrustedRootError,
+    VerifyingKeyMismatchError,
+    WrongRecipientError,
+    WrongScopeError,
+)
+from zkhealth.field import FIELD_R, parse_field_element
+from zkhealth.formats.r1cs_file import r1cs_to_bytes
+from zkhealth.formats.snarkjs_json import load_verifying_key, loads_strict, write_verifying_key
+from zkhealth.groth16.keys import ProvingKey, VerifyingKey
+from zkhealth.signature.eddsa_poseidon import Signature
+
+__all__ = [
+    "CostReport",
+    "SignalDisclosure",
+    "Trial",
+    "TrialKeys",
+    "VerifiedEligibility",
+    "prove_eligibility",
+    "read_criteria_file",
+]
+
+#: Number of public signals: the QAP adds one row per public signal plus one (security.md G7).
+_PUBLIC_ROWS: Final[int] = len(PUBLIC_SIGNALS) + 1
+_KEYS_FORMAT: Final[str] = "zkhealth.eligibility-keys"
+_MANIFEST: Final[str] = "manifest.json"
+_PROVING_KEY: Final[str] = "proving_key.zkhpk"
+_VERIFYING_KEY: Final[str] = "verification_key.json"
+
+# Prove-time model: seconds = base + per_row * domain_size + per_wire * n_wires (the NTTs scale with the
+# domain, the MSMs with the wires). Fitted to benchmarks/eligibility.py on the reference machine (2 cores,
+# gmpy2, shared with other jobs): 2^14 rows and 13,332 wires proved in 9.2 s (median), set up in 10 s.
+_PROVE_BASE_S: Final[float] = 0.15
+_PROVE_PER_ROW_S: Final[float] = 2.0e-4
+_PROVE_PER_WIRE_S: Final[float] = 4.3e-4
+_SETUP_PER_WIRE_S: Final[float] = 7.5e-4
+
+
+def read_criteria_file(path: str | os.PathLike[str]) -> tuple[str, dict[str, str]]:
+    """Read a criteria file: lines starting with ``#`` are comments. ``# key: value`` comments are metadata
+    (``name``, ``modelled on``...; keys lower-cased, spaces as ``_``), and a comment line without a key
+    continues the previous value. The other lines, joined by spaces, are the criteria text."""
+    metadata: dict[str, str] = {}
+    lines: list[str] = []
+    key: str | None = None
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        stripped = line.strip()
+        if stripped.startswith("#"):
+            comment = stripped[1:].strip()
+            match = re.fullmatch(r"([A-Za-z][A-Za-z_ ]{0,30}?)\s*:\s*(.*)", comment)
+            if match:
+                key = match.group(1).strip().lower().replace(" ", "_")
+                metadata[key] = match.group(2).strip()
+            elif key is not None and comment:
+                metadata[key] = f"{metadata[key]} {comment}".strip()
+            continue
+        key = None
+        if stripped:
+            lines.append(stripped)
+    return " ".join(lines), metadata
+
+
+def _trial_id_bytes(trial_id: bytes | str) -> bytes:
+    """32 bytes: bytes as given, ``0x`` + 64 hex digits, or an ASCII id (<= 32 bytes) right-padded with zeros
+    (Solidity's ``bytes32("NCT05000001")``)."""
+    if isinstance(trial_id, bytes):
+        if len(trial_id) != 32:
+            raise EligibilityError("a trial id given as bytes must be 32 bytes")
+        return trial_id
+    if not isinstance(trial_id, str) or not trial_id:
+        raise EligibilityError("trial_id must be 32 bytes or a non-empty string")
+    if re.fullmatch(r"0x[0-9a-fA-F]{64}", trial_id):
+        return bytes.fromhex(trial_id[2:])
+    raw = trial_id.encode("ascii", errors="strict") if trial_id.isascii() else b""
+    if not raw or len(raw) > 32:
+        raise EligibilityError("a trial id string must be ASCII and at most 32 bytes (or 0x + 64 hex digits)")
+    return raw.ljust(32, b"\0")
+
+
+def _epoch_day(today: int | _dt.date) -> int:
+    return today_ordinal(today) - CLINICAL_DATE_OFFSET
+
+
+def _roots(values: Iterable[int] | int | None, what: str) -> frozenset[int]:
+    if values is None:
+        return frozenset()
+    items: Iterable[object] = [values] if isinstance(values, int) else values
+    out = set()
+    for value in items:
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < FIELD_R:
+            raise EligibilityError(f"{what} must be field elements")
+        out.add(value)
+    return frozenset(out)
+
+
+# --------------------------------------------------------------------------- reports
+
+
+@dataclass(frozen=True)
+class CostReport:
+    """Constraints per part and per clause, the QAP domain, predicted times and the public signals."""
+
+    criteria: str
+    constraints: int
+    public_rows: int
+    domain_size: int
+    wires: int
+    parts: tuple[tuple[str, int], ...]
+    clauses: tuple[tuple[str, int], ...]
+    predicted_prove_seconds: float
+    predicted_setup_seconds: float
+    public_signals: tuple[str, ...]
+
+    @property
+    def fits_domain(self) -> bool:
+        """Whether constraints plus public-input rows fit the power-of-two domain of 2^14 or less."""
+        return self.constraints + self.public_rows <= 1 << 14
+
+    def format(self) -> str:
+        lines = [
+            f"criteria: {self.criteria}",
+            f"constraints: {self.constraints} (+{self.public_rows} public-input rows = "
+            f"{self.constraints + self.public_rows}; QAP domain 2^{self.domain_size.bit_length() - 1})",
+            f"wires: {self.wires}",
+            "per part:",
+            *(f"  {name:<40} {count:>7}" for name, count in self.parts),
+            "per clause (criteria part):",
+            *(f"  {name:<40} {count:>7}" for name, count in self.clauses),
+            f"predicted prove time: {self.predicted_prove_seconds:.1f} s; "
+            f"setup: {self.predicted_setup_seconds:.0f} s",
+            f"public signals: {', '.join(self.public_signals)}",
+        ]
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.format()
+
+
+@dataclass(frozen=True)
+class SignalDisclosure:
+    """One public signal and what a verifier (or anyone reading the chain) learns from it."""
+
+    name: str
+    reveals: str
+
+
+_DISCLOSURES: Final[tuple[SignalDisclosure, ...]] = (
+    SignalDisclosure(
+        "nullifier",
+        "Poseidon(holder secret, scope): the same value every time this patient proves for this trial "
+        "(replay guard); unlinkable to the patient's nullifiers in other trials and to the credential.",
+    ),
+    SignalDisclosure(
+        "scope", "which trial, enrollment contract and chain the proof is for; nothing about the patient."
+    ),
+    SignalDisclosure(
+        "today",
+        "the day the prover claims the criteria held (days since 1970-01-01, UTC); chosen by the prover, "
+        "checked by the verifier against its window. No patient date (birth, diagnosis, lab) is revealed.",
+    ),
+    SignalDisclosure(
+        "trusted_issuer_root",
+        "which trusted-issuer set was used: only that some issuer in it signed, not which one "
+        "(the verifier learns the set, 1,024 slots, not the hospital).",
+    ),
+    SignalDisclosure(
+        "revocation_root",
+        "which revocation list version showed the credential unrevoked; not the credential id.",
+    ),
+    SignalDisclosure(
+        "recipient",
+        "the address allowed to use the proof (front-running guard); the patient chooses it and may use a "
+        "fresh address.",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class VerifiedEligibility:
+    """What :meth:`Trial.verify` returns for a valid proof."""
+
+    trial_id: bytes
+    nullifier: int
+    scope: int
+    today: int
+    trusted_issuer_root: int
+    revocation_root: int
+    recipient: int
+
+
+# --------------------------------------------------------------------------- keys
+
+
+@dataclass(frozen=True)
+class TrialKeys:
+    """Proving and verifying keys pinned to a criteria hash and to the circuit's R1CS hash."""
+
+    pk: ProvingKey
+    vk: VerifyingKey
+    criteria_sha256: str
+    r1cs_sha256: str
+
+    @property
+    def vk_sha256(self) -> str:
+        return self.vk.sha256()
+
+    def save(self, directory: str | os.PathLike[str]) -> None:
+        """Write ``proving_key.zkhpk``, ``verification_key.json`` (snarkjs) and ``manifest.json`` (the pins)."""
+        target = Path(directory)
+        target.mkdir(parents=True, exist_ok=True)
+        groth16.save_proving_key(self.pk, target / _PROVING_KEY)
+        write_verifying_key(self.vk, target / _VERIFYING_KEY)
+        manifest = {
+            "format": _KEYS_FORMAT,
+            "criteriaSha256": self.criteria_sha256,
+            "r1csSha256": self.r1cs_sha256,
+            "verifyingKeySha256": self.vk_sha256,
+        }
+        (target / _MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="ascii")
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike[str]) -> TrialKeys:
+        """Read keys written by :meth:`save`; the verifying key must hash to the manifest's pin and equal the
+        proving key's (:class:`VerifyingKeyMismatchError` otherwise)."""
+        source = Path(directory)
+        manifest = loads_strict((source / _MANIFEST).read_bytes(), what="keys manifest")
+        keys = {"format", "criteriaSha256", "r1csSha256", "verifyingKeySha256"}
+        if not isinstance(manifest, dict) or set(manifest) != keys or manifest["format"] != _KEYS_FORMAT:
+            raise MalformedProofError("keys manifest: unexpected shape")
+        vk = load_verifying_key(source / _VERIFYING_KEY)
+        pk = groth16.load_proving_key(source / _PROVING_KEY)
+        if vk.sha256() != manifest["verifyingKeySha256"] or pk.vk.sha256() != vk.sha256():
+            raise VerifyingKeyMismatchError("the verifying key does not match the manifest or the proving key")
+        return cls(pk, pk.vk, str(manifest["criteriaSha256"]), str(manifest["r1csSha256"]))
+
+
+# --------------------------------------------------------------------------- the trial
+
+
+class Trial:
+    """One trial: its criteria, id, verifier policy and (after :meth:`setup` / :meth:`use_keys`) keys.
+
+    ``criteria``: the criteria text, or a :class:`~pathlib.Path` of a criteria file (see
+    :func:`read_criteria_file`). ``trial_id``: 32 bytes, ``0x`` + 64 hex digits, or an ASCII registry id such
+    as ``"NCT05000001"`` (padded to 32 bytes). ``accepted_window_days``: a proof's ``today`` may be at most
+    this many days before the verifier's today (never after it). ``trusted_issuer_roots`` /
+    ``revocation_roots``: the roots the verifier accepts. ``scope``: the expected scope, or give
+    ``chain_id`` and ``enrollment_address`` to compute it (:meth:`scope`).
+
+    Invalid criteria raise :class:`~zkhealth.errors.CriteriaSyntaxError` here, naming the clause.
+    """
+
+    def __init__(
+        self,
+        criteria: str | os.PathLike[str],
+        *,
+        trial_id: bytes | str,
+        name: str | None = None,
+        accepted_window_days: int = 1,
+        trusted_issuer_roots: Iterable[int] | int | None = None,
+        revocation_roots: Iterable[int] | int | None = None,
+        scope: int | None = None,
+        chain_id: int | None = None,
+        enrollment_address: str | None = None,
+    ) -> None:
+        metadata: dict[str, str] = {}
+        if isinstance(criteria, os.PathLike):
+            text, metadata = read_criteria_file(criteria)
+        elif isinstance(criteria, str):
+            text = criteria
+        else:
+            raise EligibilityError("criteria must be text or a path to a criteria file")
+        self.criteria = Criteria(text)
+        self.trial_id = _trial_id_bytes(trial_id)
+        self.name = name if name is not None else metadata.get("name", "")
+        self.metadata = metadata
+        if (
+            isinstance(accepted_window_days, bool)
+            or not isinstance(accepted_window_days, int)
+            or not 0 <= accepted_window_days <= 366
+        ):
+            raise EligibilityError("accepted_window_days must be an int in [0, 366]")
+        self.accepted_window_days = accepted_window_days
+        self.trusted_issuer_roots = _roots(trusted_issuer_roots, "trusted_issuer_roots")
+        self.revocation_roots = _roots(revocation_roots, "revocation_roots")
+        if scope is not None and (chain_id is not None or enrollment_address is not None):
+            raise EligibilityError("give either scope or chain_id and enrollment_address, not both")
+        if scope is None and chain_id is not None and enrollment_address is not None:
+            scope = self.scope(chain_id, enrollment_address)
+        elif (chain_id is None) != (enrollment_address is None):
+            raise EligibilityError("chain_id and enrollment_address go together")
+        if scope is not None and (isinstance(scope, bool) or not isinstance(scope, int) or not 0 <= scope < FIELD_R):
+            raise EligibilityError("scope must be a field element")
+        self.expected_scope: int | None = scope
+        self._compiled: CompiledCircuit | None = None
+        self._keys: TrialKeys | None = None
+
+    def __repr__(self) -> str:
+        label = self.name or self.trial_id.rstrip(b"\0").decode("ascii", "replace")
+        return f"Trial({label!r}, criteria={self.criteria.text!r})"
+
+    # ------------------------------------------------------------------ circuit and reports
+
+    def compile(self) -> CompiledCircuit:
+        """The standard eligibility circuit for these criteria (compiled once, then cached)."""
+        if self._compiled is None:
+            self._compiled = compile_eligibility_circuit(self.criteria)
+        return self._compiled
+
+    def r1cs_sha256(self) -> str:
+        """sha256 of the circuit's ``.r1cs`` bytes: pins the exact constraint system the keys belong to."""
+        return hashlib.sha256(r1cs_to_bytes(self.compile().r1cs)).hexdigest()
+
+    def cost_report(self) -> CostReport:
+        """Constraints per part and per clause, predicted prove/setup time and the public signals.
+
+        Needs only the compiled circuit (about 1-2 s), no keys. The prove-time prediction is a linear model
+        in the QAP domain size and the wire count, measured on the reference machine.
+        """
+        compiled = self.compile()
+        report = compiled.report()
+        root = compiled.name
+        parts = tuple(
+            (row.path[len(root) + 1 :], row.after)
+            for row in report.rows
+            if row.path.count("/") == 1 and row.path.startswith(root + "/")
+        )
+        clause_rows = {row.path: row.after for row in report.rows}
+        clauses = []
+        for clause in self.criteria.clauses():
+            path = f"{root}/criteria/{clause_scope_name(clause.text)}"
+            clauses.append((clause.text, clause_rows.get(path, 0)))
+        combine = clause_rows.get(f"{root}/criteria/combine", 0)
+        if combine:
+            clauses.append(("(and/or combination)", combine))
+        n = compiled.r1cs.n_constraints
+        domain = 1
+        while domain < n + _PUBLIC_ROWS:
+            domain *= 2
+        wires = compiled.r1cs.n_wires
+        return CostReport(
+            criteria=self.criteria.text,
+            constraints=n,
+            public_rows=_PUBLIC_ROWS,
+            domain_size=domain,
+            wires=wires,
+            parts=parts,
+            clauses=tuple(clauses),
+            predicted_prove_seconds=_PROVE_BASE_S + _PROVE_PER_ROW_S * domain + _PROVE_PER_WIRE_S * wires,
+            predicted_setup_seconds=_SETUP_PER_WIRE_S * wires,
+            public_signals=PUBLIC_SIGNALS,
+        )
+
+    def verifier_learns(self) -> list[SignalDisclosure]:
+        """Each public signal and what it reveals. The criteria themselves are public (compiled into the
+        verifying key); nothing about the patient is revealed beyond "meets these criteria"."""
+        return list(_DISCLOSURES)
+
+    def verifier_learns_text(self) -> str:
+        """:meth:`verifier_learns` as a printable report."""
+        lines = [f"A valid proof for this trial shows: the holder of a credential signed by a trusted issuer, "
+                 f"unrevoked and unexpired on `today`, meets: {self.criteria.text}", "Public signals:"]
+        lines += [f"  {item.name}: {item.reveals}" for item in _DISCLOSURES]
+        return "\n".join(lines)
+
+    # ------------------------------------------------------------------ keys
+
+    def setup(
+        self,
+        progress: Callable[[str, int, int], None] | None = None,
+        *,
+        rng: Any = None,
+        workers: int | None = None,
+    ) -> TrialKeys:
+        """Run a (development) Groth16 setup for this trial's circuit and keep the keys.
+
+        The keys are pinned to :attr:`Criteria.sha256` and :meth:`r1cs_sha256`. Keys made here are
+        ``dev-setup`` keys (this process knew the toxic waste): production trials use a ceremony's keys via
+        :meth:`use_keys`. Cost: about ``predicted_setup_seconds`` of :meth:`cost_report`.
+        """
+        compiled = self.compile()
+        pk, vk = groth16.setup(compiled.r1cs, rng=rng, progress=progress, workers=workers)
+        keys = TrialKeys(pk, vk, self.criteria.sha256, self.r1cs_sha256())
+        self._keys = keys
+        return keys
+
+    def use_keys(self, keys: TrialKeys | str | os.PathLike[str]) -> TrialKeys:
+        """Adopt keys (a :class:`TrialKeys` or a directory written by :meth:`TrialKeys.save`).
+
+        Refuses keys pinned to other criteria or another circuit with :class:`VerifyingKeyMismatchError`.
+        """
+        loaded = keys if isinstance(keys, TrialKeys) else TrialKeys.load(keys)
+        if loaded.criteria_sha256 != self.criteria.sha256:
+            raise VerifyingKeyMismatchError("these keys were made for other criteria (criteria hash differs)")
+        if loaded.r1cs_sha256 != self.r1cs_sha256():
+            raise VerifyingKeyMismatchError("these keys were made for another circuit (R1CS hash differs)")
+        if loaded.pk.n_public != len(PUBLIC_SIGNALS):
+            raise VerifyingKeyMismatchError("these keys expect another number of public signals")
+        self._keys = loaded
+        return loaded
+
+    @property
+    def keys(self) -> TrialKeys:
+        """The keys; :class:`EligibilityError` before :meth:`setup` or :meth:`use_keys`."""
+        if self._keys is None:
+            raise EligibilityError("this trial has no keys yet: call setup() or use_keys()")
+        return self._keys
+
+    # ------------------------------------------------------------------ scope
+
+    def scope(self, chain_id: int, enrollment_address: str) -> int:
+        """The scope of this trial on ``chain_id`` at ``enrollment_address`` (what the contract computes)."""
+        # Imported here: the chain client pulls in web3, which takes seconds to import.
+        from zkhealth.chain.client import trial_scope
+
+        return trial_scope(chain_id, enrollment_address, self.trial_id)
+
+    # ------------------------------------------------------------------ native check
+
+    def evaluate(self, credential: Credential | Sequence[int], today: int | _dt.date) -> Evaluation:
+        """Evaluate the criteria natively (no circuit, no proof)."""
+        return self.criteria.evaluate(credential, today)
+
+    # ------------------------------------------------------------------ verification
+
+    def _policy(
+        self,
+        proof: EligibilityProof,
+        today: int,
+        expected_scope: int | None,
+        expected_recipient: int | None,
+    ) -> VerifiedEligibility:
+        if proof.trial_id != self.trial_id:
+            raise WrongScopeError("the proof is for another trial")
+        if proof.criteria_sha256 != self.criteria.sha256:
+            raise VerifyingKeyMismatchError("the proof was made for other criteria")
+        if proof.vk_sha256 != self.keys.vk_sha256:
+            raise VerifyingKeyMismatchError("the proof names another verifying key")
+        scope = expected_scope if expected_scope is not None else self.expected_scope
+        if scope is None:
+            raise EligibilityError("no expected scope: pass expected_scope or create the trial with one")
+        if proof.scope != scope:
+            raise WrongScopeError("the proof is for another trial scope (trial, contract or chain)")
+        if proof.today > today:
+            raise StaleProofError("the proof's today lies after the verifier's today")
+        if today - proof.today > self.accepted_window_days:
+            raise StaleProofError(
+                f"the proof's today is {today - proof.today} days old; the window is "
+                f"{self.accepted_window_days} days"
+            )
+        if proof.trusted_issuer_root not in self.trusted_issuer_roots:
+            raise UntrustedRootError("the proof uses a trusted-issuer root this verifier does not accept")
+        if proof.revocation_root not in self.revocation_roots:
+            raise UntrustedRootError("the proof uses a revocation root this verifier does not accept")
+        if expected_recipient is not None and proof.recipient != expected_recipient:
+            raise WrongRecipientError("the proof is bound to another recipient")
+        return VerifiedEligibility(
+            trial_id=proof.trial_id,
+            nullifier=proof.nullifier,
+            scope=proof.scope,
+            today=proof.today,
+            trusted_issuer_root=proof.trusted_issuer_root,
+            revocation_root=proof.revocation_root,
+            recipient=proof.recipient,
+        )
+
+    @staticmethod
+    def _parse(proof: EligibilityProof | str | bytes | dict[str, Any]) -> EligibilityProof:
+        if isinstance(proof, EligibilityProof):
+            return proof
+        if isinstance(proof, str | bytes):
+            return EligibilityProof.from_json(proof)
+        return EligibilityProof.from_dict(proof)
+
+    def verify(
+        self,
+        proof: EligibilityProof | str | bytes | dict[str, Any],
+        *,
+        today: int | _dt.date | None = None,
+        expected_scope: int | None = None,
+        expected_recipient: int | None = None,
+    ) -> VerifiedEligibility:
+        """Check everything a recruiter must check (module docstring) and return the verified signals.
+
+        ``today`` is the verifier's day (epoch day or date; default: today in UTC). Cost: the policy checks
+        (microseconds) and one Groth16 verification (about 15-25 ms).
+        """
+        parsed = self._parse(proof)
+        day = today_epoch_day() if today is None else _epoch_day(today)
+        result = self._policy(parsed, day, expected_scope, expected_recipient)
+        groth16.verify(self.keys.vk, list(parsed.public), parsed.proof, pinned_sha256=self.keys.vk_sha256)
+        return result
+
+    def verify_batch(
+        self,
+        proofs: Sequence[EligibilityProof | str | bytes | dict[str, Any]],
+        *,
+        today: int | _dt.date | None = None,
+        expected_scope: int | None = None,
+    ) -> list[VerifiedEligibility]:
+        """Verify many proofs at once: policy checks for each, then one batched pairing check.
+
+        Raises the first policy error, or :class:`InvalidProofError` naming the indices of the proofs that
+        do not verify. Cost: per proof about one Miller loop; one final exponentiation for the batch.
+        """
+        parsed = [self._parse(p) for p in proofs]
+        day = today_epoch_day() if today is None else _epoch_day(today)
+        results = [self._policy(p, day, expected_scope, None) for p in parsed]
+        items = [(list(p.public), p.proof) for p in parsed]
+        try:
+            groth16.batch_verify(self.keys.vk, items)
+        except InvalidProofError:
+            bad = groth16.find_invalid(self.keys.vk, items)
+            raise InvalidProofError(f"proofs at indices {bad} do not verify") from None
+        return results
+
+
+# --------------------------------------------------------------------------- proving
+
+
+def _credential_pairs(source: object) -> list[tuple[Credential, Signature]]:
+    """(credential, signature) candidates from an IssuedCredential, a VC document (dict or JSON text), a
+    (Credential, Signature) pair, or a list of any of these."""
+    if isinstance(source, IssuedCredential):
+        return [(source.credential, source.signature)]
+    if isinstance(source, tuple) and len(source) == 2 and isinstance(source[0], Credential):
+        if not isinstance(source[1], Signature):
+            raise EligibilityError("a (Credential, Signature) pair needs an eddsa_poseidon.Signature")
+        return [(source[0], source[1])]
+    if isinstance(source, dict | str | bytes):
+        document = parse_document(source)
+        elements = document["credentialSubject"]["fieldElements"]
+        if not isinstance(elements, list) or len(elements) != VECTOR_LENGTH:
+            raise EligibilityError(f"fieldElements must list {VECTOR_LENGTH} values")
+        credential = Credential.from_field_elements([parse_field_element(v, what="field element") for v in elements])
+        bjj = document["babyJubjubSignature"]
+        r8 = bjj["R8"]
+        if not isinstance(r8, list) or len(r8) != 2:
+            raise EligibilityError("babyJubjubSignature.R8 must be a pair")
+        signature = Signature(
+            (parse_field_element(r8[0], what="R8x"), parse_field_element(r8[1], what="R8y")),
+            parse_field_element(bjj["S"], what="S"),
+        )
+        return [(credential, signature)]
+    if isinstance(source, list):
+        return [pair for item in source for pair in _credential_pairs(item)]
+    raise EligibilityError(
+        "expected a wallet, an IssuedCredential, a VC document, a (Credential, Signature) pair or a list"
+    )
+
+
+def _holder_and_pairs(source: object, holder_secret: int | None) -> tuple[int, list[tuple[Credential, Signature]]]:
+    from zkhealth.credentials.wallet import Wallet
+
+    if isinstance(source, Wallet):
+        return (source.holder_secret if holder_secret is None else holder_secret), _credential_pairs(
+            source.credentials
+        )
+    if holder_secret is None:
+        raise EligibilityError("holder_secret is required unless a wallet is given")
+    return holder_secret, _credential_pairs(source)
+
+
+def prove_eligibility(
+    trial: Trial,
+    wallet_or_credential: object,
+    holder_secret: int | None = None,
+    *,
+    today: int | _dt.date | None = None,
+    recipient: int,
+    registry_proof: MerkleProof | IssuerRegistry,
+    revocation_proof: NonMembershipProof | RevocationTree,
+    scope: int | None = None,
+    rng: Any = None,
+) -> EligibilityProof:
+    """Prove that the holder meets ``trial``'s criteria, after checking it natively.
+
+    ``wallet_or_credential``: a :class:`~zkhealth.credentials.wallet.Wallet` (its holder secret is used, and
+    the first of its credentials that meets the criteria), an :class:`IssuedCredential`, a VC document, or a
+    ``(Credential, Signature)`` pair. ``registry_proof``: the issuer's registry proof, or the
+    :class:`IssuerRegistry` itself; ``revocation_proof``: the credential's non-membership proof, or the
+    :class:`RevocationTree`. ``scope`` defaults to the trial's expected scope.
+
+    Before any witness is solved: raises :class:`NotEligibleError` naming the failing clause (the first
+    credential's, when none is eligible), :class:`CredentialExpiredError` / :class:`CredentialNotYetValidError`,
+    :class:`UnknownIssuerError` for a registry proof of another issuer,
+    :class:`~zkhealth.errors.CredentialRevokedError`, :class:`UntrustedRootError` when the roots are not the
+    trial's trusted ones. Then solves the witness and proves. Cost: about 2-3 s.
+    """
+    if not isinstance(trial, Trial):
+        raise EligibilityError("trial must be a Trial")
+    secret, pairs = _holder_and_pairs(wallet_or_credential, holder_secret)
+    if not pairs:
+        raise NotEligibleError("no credential to prove with", clause=None)
+    day = today_epoch_day() if today is None else _epoch_day(today)
+    chosen: tuple[Credential, Signature] | None = None
+    first_failure: Evaluation | None = None
+    for credential, signature in pairs:
+        verdict = trial.evaluate(credential, day)
+        if verdict.eligible:
+            chosen = (credential, signature)
+            break
+        if first_failure is None:
+            first_failure = verdict
+    if chosen is None:
+        if first_failure is None:
+            raise NotEligibleError("no credential to prove with", clause=None)
+        first_failure.raise_if_not_eligible()
+        raise NotEligibleError("not eligible", clause=None)
+    credential, signature = chosen
+    if day < credential.issued_at:
+        raise CredentialNotYetValidError("the credential is not valid yet on this day")
+    if day >= credential.expires_at:
+        raise CredentialExpiredError("the credential has expired on this day")
+
+    if isinstance(registry_proof, IssuerRegistry):
+        registry_proof = registry_proof.proof(credential.issuer_public_key)
+    if not isinstance(registry_proof, MerkleProof):
+        raise EligibilityError("registry_proof must be a MerkleProof or an IssuerRegistry")
+    if registry_proof.leaf != issuer_leaf(credential.issuer_public_key):
+        raise UnknownIssuerError("the registry proof is for another issuer")
+    trusted_issuer_root = registry_proof.compute_root()
+    if isinstance(revocation_proof, RevocationTree):
+        revocation_proof = revocation_proof.non_membership_proof(credential.credential_id)
+    if not isinstance(revocation_proof, NonMembershipProof):
+        raise EligibilityError("revocation_proof must be a NonMembershipProof or a RevocationTree")
+    revocation_root = revocation_proof.merkle.compute_root()
+    verify_non_membership(revocation_root, credential.credential_id, revocation_proof)
+    if trial.trusted_issuer_roots and trusted_issuer_root not in trial.trusted_issuer_roots:
+        raise UntrustedRootError("the issuer registry proof leads to a root this trial does not trust")
+    if trial.revocation_roots and revocation_root not in trial.revocation_roots:
+        raise UntrustedRootError("the revocation proof leads to a root this trial does not accept")
+    chosen_scope = scope if scope is not None else trial.expected_scope
+    if chosen_scope is None:
+        raise EligibilityError("no scope: pass scope= or create the trial with one")
+
+    keys = trial.keys
+    compiled = trial.compile()
+    inputs = eligibility_inputs(
+        credential,
+        signature,
+        holder_secret=secret,
+        today=day,
+        recipient=recipient,
+        scope=chosen_scope,
+        trusted_issuer_root=trusted_issuer_root,
+        registry_proof=registry_proof,
+        revocation_root=revocation_root,
+        revocation_proof=revocation_proof,
+    )
+    witness = compiled.solve_witness(inputs)
+    proof = groth16.prove(keys.pk, witness, rng=rng, r1cs=compiled.r1cs)
+    return EligibilityProof(
+        trial_id=trial.trial_id,
+        criteria_sha256=trial.criteria.sha256,
+        vk_sha256=keys.vk_sha256,
+        proof=proof,
+        public=tuple(compiled.public_signals(witness)),
+    )
