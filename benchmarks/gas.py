@@ -21,15 +21,19 @@ import json
 import random
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from zkhealth.chain import build, client, solidity, testkeys
+from zkhealth.chain import build, client, solidity
 from zkhealth.chain.anvil import AnvilNode, find_anvil
 from zkhealth.field import FIELD_R
 
 ROOT = Path(__file__).resolve().parents[1]
+# The trapdoor key that can prove any signals is test-only: it lives in tests/, never in the package.
+sys.path.insert(0, str(ROOT / "tests"))
+import chain_testkeys as testkeys  # noqa: E402
 VECTORS = ROOT / "tests" / "vectors" / "snarkjs"
 ZKEY = Path("/work/shared/anchors/eligibility/eligibility_final.zkey")
 SNARKJS_DIRS = [ROOT / "tests" / "js", Path("/tmp/npmtools")]

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from zkhealth.chain import client, testkeys
+import chain_testkeys as testkeys
+from zkhealth.chain import client
 from zkhealth.chain.anvil import AnvilNode, find_anvil, rpc
 from zkhealth.errors import ContractRevertError, NullifierAlreadyUsedError
 from zkhealth.field import FIELD_R
