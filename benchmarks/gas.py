@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # The trapdoor key that can prove any signals is test-only: it lives in tests/, never in the package.
 sys.path.insert(0, str(ROOT / "tests"))
 import chain_testkeys as testkeys  # noqa: E402
+
 VECTORS = ROOT / "tests" / "vectors" / "snarkjs"
 ZKEY = Path("/work/shared/anchors/eligibility/eligibility_final.zkey")
 SNARKJS_DIRS = [ROOT / "tests" / "js", Path("/tmp/npmtools")]

@@ -9,9 +9,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import chain_testkeys as testkeys
 import pytest
 
-import chain_testkeys as testkeys
 from zkhealth.chain import client
 from zkhealth.chain.anvil import AnvilNode, find_anvil, rpc
 from zkhealth.errors import ContractRevertError, NullifierAlreadyUsedError
