@@ -19,7 +19,7 @@ import click
 import pytest
 from click.testing import CliRunner, Result
 
-from zkhealth.cli import EXIT_ERROR, EXIT_MALFORMED, EXIT_OK, EXIT_REFUSED, main, run
+from zkhealth.cli import EXIT_MALFORMED, EXIT_OK, EXIT_REFUSED, main, run
 from zkhealth.cli_keyfile import load_issuer, read_issuer_public_key
 from zkhealth.credentials.credential import subject_commitment
 from zkhealth.credentials.trees import IssuerRegistry, MerkleProof, RevocationTree, verify_merkle_proof

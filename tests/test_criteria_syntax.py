@@ -61,7 +61,9 @@ def test_precedence_not_binds_tighter_than_and_than_or() -> None:
 
 
 def test_parentheses_sets_dates_and_enums() -> None:
-    tree = parse_criteria("(sex = female or sex in {male}) and birth_date <= 2005-06-30 and diagnosis in {E11.9, I10-I16}")
+    tree = parse_criteria(
+        "(sex = female or sex in {male}) and birth_date <= 2005-06-30 and diagnosis in {E11.9, I10-I16}"
+    )
     assert isinstance(tree, And)
     assert isinstance(tree.operands[0], Or)
     compare_date = tree.operands[1]
