@@ -49,7 +49,7 @@ def calendar() -> CompiledCircuit:
 
 
 def test_calendar_gadget_count_is_pinned(calendar: CompiledCircuit) -> None:
-    assert calendar.r1cs.n_constraints == civil_date_constraint_count() == 86
+    assert calendar.r1cs.n_constraints == civil_date_constraint_count() == 118
 
 
 @settings(max_examples=150, deadline=None)

@@ -42,6 +42,7 @@ from zkhealth.errors import EligibilityError
 __all__ = [
     "CYCLE_DAYS",
     "MONTH_SPAN",
+    "ORDINAL_BITS",
     "PACKED_BITS",
     "YEAR_SPAN",
     "CivilDate",
@@ -55,6 +56,8 @@ __all__ = [
 CYCLE_DAYS: Final[int] = 146_097
 #: Years added to y (plus the 399 of ``yy = y + 399``): yy = shifted year - 1.
 _YEAR_OFFSET: Final[int] = 399
+#: Declared width of every date slot in the credential schema (zkhealth.credentials.schema): 32 bits.
+ORDINAL_BITS: Final[int] = 32
 #: Width of yy in the circuit (yy < 8192, so years up to 7,792).
 YEAR_BITS: Final[int] = 13
 #: Packed value of one calendar year / one calendar month.
@@ -168,12 +171,15 @@ def civil_date(b: Builder, ordinal: SignalLike) -> CivilDate:
     floor divisions); ``0 <= m0 <= 11``; ``0 <= d0 <= days_in_month - 1`` with the leap day in February of
     Gregorian leap years; and ``ordinal + 146097 = 365 yy + q4 - q100 + q400 + days_before(m0) + leap *
     [m0 >= 2] + d0 + 1``. Together these admit exactly one decomposition per ordinal, and every accepted
-    ordinal lies in ``[-146096, ordinal of 7792-12-31]`` (as a field element, ``r - k`` for negative ones: the
-    400 years before year 1); witness solving fails outside. Inputs here are signed claims or a 32-bit
-    range-checked ``today``, so no value wraps around r. Month tables are degree-11 polynomials in m0 (valid on 0..11).
-    Cost: :func:`civil_date_constraint_count` = 86 constraints; 0 for a constant ordinal.
+    ordinal lies in ``[-146096, ordinal of 7792-12-31]``; in addition the ordinal itself is range-checked to
+    32 bits, its declared width in the schema (so ``r - k`` never passes as a date in the 400 years before year
+    1; security.md C12), unless the builder already knows it is that narrow (``today`` is range-checked once).
+    Month tables are degree-11 polynomials in m0 (valid on 0..11).
+    Cost: :func:`civil_date_constraint_count` = 118 constraints for a fresh ordinal (86, plus 32 for the width
+    check); 86 when the ordinal is already known to fit 32 bits; 0 for a constant ordinal.
     """
     with b.scope("civil_date"):
+        range_check(b, ordinal, ORDINAL_BITS)
         shifted = b.constant(CYCLE_DAYS) + ordinal
         yy, month0, day0, q4, q100, q400 = b.hint_unconstrained(
             _hint_parts, shifted, n_outputs=6, name="civil_date"
@@ -215,5 +221,5 @@ def civil_date(b: Builder, ordinal: SignalLike) -> CivilDate:
 def civil_date_constraint_count() -> int:
     """Constraints of one :func:`civil_date` with a fresh ordinal (pinned by the tests)."""
     # yy 13 + q4 11 + q100 7 + q400 5 + rem4 2 + rem25 5+5 + rem400 2 + leap 1+2+1+1+1
-    # + month 4+4 + powers 10 + 2 + day 5+5
-    return 13 + 11 + 7 + 5 + 2 + 10 + 2 + 6 + 8 + 10 + 2 + 10
+    # + month 4+4 + powers 10 + 2 + day 5+5, + the 32-bit width check of the ordinal
+    return 13 + 11 + 7 + 5 + 2 + 10 + 2 + 6 + 8 + 10 + 2 + 10 + ORDINAL_BITS
