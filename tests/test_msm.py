@@ -319,3 +319,106 @@ def test_rejects_bad_workers() -> None:
         with pytest.raises(InvalidArgumentError):
             msm_g1(points, [1, 2], workers=workers)
     assert issubclass(InvalidArgumentError, ZkHealthError)
+
+
+# --------------------------------------------------------------------------- GLV endomorphism and chunking
+
+
+def test_glv_constants_match_the_curve() -> None:
+    """phi(x, y) = (beta * x, y) equals lambda * (x, y) on G1; beta and lambda are cube roots of unity."""
+    beta, lam = msm_module.GLV_BETA, msm_module.GLV_LAMBDA
+    assert beta != 1 and pow(beta, 3, FIELD_Q) == 1
+    assert lam != 1 and pow(lam, 3, R) == 1
+    points, _ = g1_points(3)
+    for p in [_g1_affine(oracle.G1), *points]:
+        assert p is not None
+        image = oracle.multiply((oracle.FQ(p[0]), oracle.FQ(p[1]), oracle.FQ.one()), lam)
+        assert _g1_affine(image) == (beta * p[0] % FIELD_Q, p[1])
+    assert msm_module._GLV_DET == R
+    for a, b in ((msm_module._GLV_A1, msm_module._GLV_B1), (msm_module._GLV_A2, msm_module._GLV_B2)):
+        assert (a + b * lam) % R == 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.integers(0, R - 1), st.sampled_from([0, 1, 2, R - 1, R - 2, msm_module.GLV_LAMBDA])))
+def test_glv_split_property(k: int) -> None:
+    k1, k2 = msm_module.glv_split(k)
+    assert (k1 + k2 * msm_module.GLV_LAMBDA - k) % R == 0
+    assert abs(k1) < 1 << msm_module.GLV_BITS
+    assert abs(k2) < 1 << msm_module.GLV_BITS
+
+
+def test_glv_split_bounds_on_extremes() -> None:
+    assert msm_module.GLV_BITS <= 128
+    lam = msm_module.GLV_LAMBDA
+    for k in [0, 1, R - 1, lam, (lam * lam) % R, (R - 1) // 2, 1 << 253, (1 << 128) - 1, (-lam) % R]:
+        k1, k2 = msm_module.glv_split(k)
+        assert (k1 + k2 * lam - k) % R == 0
+        assert max(abs(k1), abs(k2)) < 1 << msm_module.GLV_BITS
+    assert msm_module.glv_split(0) == (0, 0)
+
+
+@pytest.mark.parametrize("bits", [126, 127, 254])
+def test_signed_window_count_is_minimal(bits: int) -> None:
+    for c in range(2, 18):
+        w = msm_module._signed_window_count(bits, c)
+
+        def offset(windows: int, c: int = c) -> int:
+            return (1 << (c - 1)) * (((1 << (c * windows)) - 1) // ((1 << c) - 1))
+
+        assert (1 << bits) - 1 + offset(w) < 1 << (c * w)
+        assert w == 1 or (1 << bits) - 1 + offset(w - 1) >= 1 << (c * (w - 1))
+
+
+def test_small_chunks_exercise_every_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tiny chunks: many chunks per round, chunked halving, cancellations inside chunks."""
+    monkeypatch.setattr(msm_module, "CHUNK", 3)
+    points, logs = g1_points(100)
+    scalars = mixed_scalars(100, 31)
+    assert msm_g1(points, scalars) == expected_g1(logs, scalars)
+    p = points[1]
+    assert p is not None
+    neg = (p[0], FIELD_Q - p[1])
+    dup_points = [p] * 30 + [neg] * 30 + points[:20]
+    dup_logs = [logs[1]] * 30 + [(-logs[1]) % R] * 30 + logs[:20]
+    for dup_scalars in ([7] * 80, [1] * 80, [R - 3] * 60 + list(range(2, 22))):
+        assert msm_g1(dup_points, dup_scalars) == expected_g1(dup_logs, dup_scalars)
+    g2pts, g2logs = g2_points(17)
+    g2scalars = mixed_scalars(17, 32)
+    assert msm_g2(g2pts, g2scalars) == expected_g2(g2logs, g2scalars)
+
+
+def test_scalars_with_a_zero_glv_half() -> None:
+    """k = lambda splits as (0, 1) and k = small as (k, 0): zero halves are skipped, not bucketed."""
+    points, logs = g1_points(70)
+    lam = msm_module.GLV_LAMBDA
+    scalars = [lam, 5, (R - lam) % R, 2] * 17 + [lam, 3]
+    assert msm_g1(points, scalars) == expected_g1(logs, scalars)
+
+
+def test_cached_table_is_reused_and_consistent() -> None:
+    points, logs = g1_points(100)
+    frozen = tuple(points)
+    for seed in (41, 42):
+        scalars = mixed_scalars(100, seed)
+        assert msm_g1(frozen, scalars) == expected_g1(logs, scalars)
+    record, cached = msm_module._prepared("g1", frozen)
+    assert cached and record.table is not None and len(record.table) == 4 * len(frozen)
+
+
+def test_parallel_reregisters_an_evicted_dataset(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(msm_module, "PARALLEL_THRESHOLD", 8)
+    points, logs = g1_points(100)
+    frozen = tuple(points)
+    scalars = mixed_scalars(100, 51)
+    assert msm_g1(frozen, scalars, workers=2) == expected_g1(logs, scalars)
+    record, _ = msm_module._prepared("g1", frozen)
+    old_token = record.token
+    assert parallel.is_registered(old_token)
+    for _ in range(parallel.MAX_DATASETS + 1):
+        parallel.register(())
+    assert not parallel.is_registered(old_token)
+    assert msm_g1(frozen, scalars, workers=2) == expected_g1(logs, scalars)
+    assert parallel.is_registered(record.token)
+    assert not parallel.is_registered(0)
+    parallel.shutdown()

@@ -76,6 +76,12 @@ def register(data: Any) -> int:
         return token
 
 
+def is_registered(token: int) -> bool:
+    """Return True if ``token`` names a dataset that is still registered (not evicted)."""
+    with _LOCK:
+        return token in _REGISTRY
+
+
 def _worker_main(conn: multiprocessing.connection.Connection, inherited: bool) -> None:
     """Serve requests from the parent until told to stop or the pipe closes."""
     global _IN_WORKER
