@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
-from typing import Any, Final, cast
+from typing import TYPE_CHECKING, Any, Final, cast
 
 from eth_typing import ChecksumAddress
 from eth_utils.address import to_checksum_address
@@ -40,9 +40,18 @@ from zkhealth.chain.solidity import (
     to_calldata,
     verifier_abi,
 )
-from zkhealth.errors import ChainError, ContractRevertError, MalformedProofError, NullifierAlreadyUsedError
+from zkhealth.errors import (
+    ChainError,
+    ContractRevertError,
+    MalformedProofError,
+    NullifierAlreadyUsedError,
+    VerifyingKeyMismatchError,
+)
 
-#: Gas limits passed explicitly (never estimated). The enroll transaction uses ~255k.
+if TYPE_CHECKING:
+    from zkhealth.eligibility import Trial, TrialKeys
+
+#: Gas limits passed explicitly (never estimated). The enroll transaction uses ~258k.
 ENROLL_GAS: Final[int] = 400_000
 VERIFY_GAS: Final[int] = 1_000_000
 DEPLOY_VERIFIER_GAS: Final[int] = 4_000_000
@@ -285,7 +294,10 @@ def _transact(w3: Web3, call: Any, sender: str | None, gas: int) -> Any:
     return transact(w3, call, sender=sender, gas=gas)
 
 
-def _deploy(w3: Web3, artifact: str, args: Sequence[Any], sender: str | None, gas: int) -> ChecksumAddress:
+def _deploy_at_block(
+    w3: Web3, artifact: str, args: Sequence[Any], sender: str | None, gas: int
+) -> tuple[ChecksumAddress, int]:
+    """Deploy an artifact; its address and the block it was created in."""
     data = load_artifact(artifact)
     factory = w3.eth.contract(abi=data["abi"], bytecode=data["bytecode"])
     tx = factory.constructor(*args).build_transaction({"from": _sender(w3, sender), "gas": gas})
@@ -293,7 +305,11 @@ def _deploy(w3: Web3, artifact: str, args: Sequence[Any], sender: str | None, ga
     address = receipt["contractAddress"]
     if not address:
         raise ChainError(f"deploying {artifact} returned no contract address")
-    return to_checksum_address(address)
+    return to_checksum_address(address), int(receipt["blockNumber"])
+
+
+def _deploy(w3: Web3, artifact: str, args: Sequence[Any], sender: str | None, gas: int) -> ChecksumAddress:
+    return _deploy_at_block(w3, artifact, args, sender, gas)[0]
 
 
 # --------------------------------------------------------------------------- verifier
@@ -377,6 +393,34 @@ def deploy_enrollment(
     ``trial_scope(chain id, new address, trial_id)`` is folded into IC0, and the initial roots become the first
     epoch. ``owner`` defaults to the sender and may be any address (a multisig or DAO). ``window`` is
     ``(start, end)`` in unix seconds, end exclusive. Cost: ~3.5 MGas (most of it code deposit)."""
+    return _deploy_enrollment(
+        w3,
+        vk,
+        trial_id=trial_id,
+        issuer_root=issuer_root,
+        revocation_root=revocation_root,
+        window=window,
+        capacity=capacity,
+        owner=owner,
+        sender=sender,
+        gas=gas,
+    )[0]
+
+
+def _deploy_enrollment(
+    w3: Web3,
+    vk: object,
+    *,
+    trial_id: bytes,
+    issuer_root: int,
+    revocation_root: int,
+    window: tuple[int, int],
+    capacity: int,
+    owner: str | None = None,
+    sender: str | None = None,
+    gas: int = DEPLOY_ENROLLMENT_GAS,
+) -> tuple[Contract, int]:
+    """:func:`deploy_enrollment`, also returning the block the contract was created in."""
     if not isinstance(trial_id, bytes) or len(trial_id) != 32:
         raise ChainError("trial_id must be exactly 32 bytes")
     words = key_words(vk)
@@ -393,8 +437,8 @@ def deploy_enrollment(
         int(capacity),
         _sender(w3, owner),
     )
-    address = _deploy(w3, "CohortEnrollmentInit", (params,), sender, gas)
-    return enrollment_at(w3, address)
+    address, block_number = _deploy_at_block(w3, "CohortEnrollmentInit", (params,), sender, gas)
+    return enrollment_at(w3, address), block_number
 
 
 def enrollment_at(w3: Web3, address: str) -> Contract:
@@ -412,17 +456,127 @@ def set_roots(
     return _transact(w3, call, sender, ADMIN_GAS)
 
 
+@dataclass(frozen=True)
+class TrialDeployment:
+    """A CohortEnrollment deployed for a :class:`~zkhealth.eligibility.Trial` (see :func:`deploy_trial`).
+
+    ``scope`` is what patients must prove for (``prove_eligibility(..., scope=deployment.scope)``);
+    ``block_number`` is the deployment's block (a good ``from_block`` for :class:`EnrollmentWatcher`)."""
+
+    contract: Contract
+    chain_id: int
+    scope: int
+    trial_id: bytes
+    vk_sha256: str
+    block_number: int
+
+    @property
+    def address(self) -> ChecksumAddress:
+        return to_checksum_address(str(self.contract.address))
+
+
+def _single_root(roots: frozenset[int], given: int | None, what: str) -> int:
+    if given is not None:
+        return given
+    if len(roots) != 1:
+        raise ChainError(f"pass {what}: the trial accepts {len(roots)} of them, the contract starts with one")
+    return next(iter(roots))
+
+
+def deploy_trial(
+    w3: Web3,
+    trial: Trial,
+    keys: TrialKeys | None = None,
+    *,
+    window: tuple[int, int],
+    capacity: int,
+    issuer_root: int | None = None,
+    revocation_root: int | None = None,
+    owner: str | None = None,
+    sender: str | None = None,
+    gas: int = DEPLOY_ENROLLMENT_GAS,
+) -> TrialDeployment:
+    """Deploy the CohortEnrollment of ``trial`` with its keys (``keys``, default ``trial.keys``).
+
+    The verifying key is the trial's (6 signals), the trial id is ``trial.trial_id``; the initial roots
+    default to the trial's trusted roots when it accepts exactly one of each. After deployment the scope is
+    computed from the new address with :func:`trial_scope` and compared with the contract's ``scope()``, and
+    the contract's ``verifyingKeyHash()`` with the key's: a mismatch raises :class:`ChainError`.
+
+    Raises :class:`VerifyingKeyMismatchError` for keys made for other criteria or another circuit,
+    :class:`ChainError` for ambiguous roots, :class:`ContractRevertError` when the EVM refuses the key or the
+    parameters. Cost: ~3.5 MGas and two eth_calls."""
+    from zkhealth.chain.solidity import key_hash
+
+    if keys is None:
+        chosen = trial.keys
+    else:
+        chosen = keys
+        if chosen.criteria_sha256 != trial.criteria.sha256:
+            raise VerifyingKeyMismatchError("these keys were made for other criteria (criteria hash differs)")
+        if chosen.r1cs_sha256 != trial.r1cs_sha256():
+            raise VerifyingKeyMismatchError("these keys were made for another circuit (R1CS hash differs)")
+    issuer = _single_root(trial.trusted_issuer_roots, issuer_root, "issuer_root")
+    revocation = _single_root(trial.revocation_roots, revocation_root, "revocation_root")
+    contract, block_number = _deploy_enrollment(
+        w3,
+        chosen.vk,
+        trial_id=trial.trial_id,
+        issuer_root=issuer,
+        revocation_root=revocation,
+        window=window,
+        capacity=capacity,
+        owner=owner,
+        sender=sender,
+        gas=gas,
+    )
+    chain_id = int(w3.eth.chain_id)
+    scope = trial_scope(chain_id, str(contract.address), trial.trial_id)
+    if int(contract.functions.scope().call()) != scope:
+        raise ChainError("the deployed contract's scope differs from trial_scope(chain id, address, trial id)")
+    if bytes(contract.functions.verifyingKeyHash().call()) != key_hash(chosen.vk):
+        raise ChainError("the deployed contract embeds another verifying key")
+    return TrialDeployment(
+        contract=contract,
+        chain_id=chain_id,
+        scope=scope,
+        trial_id=trial.trial_id,
+        vk_sha256=chosen.vk_sha256,
+        block_number=block_number,
+    )
+
+
 def _proof_and_signals(proof: object, public_signals: Sequence[object] | None) -> tuple[Calldata, list[int]]:
+    """(calldata, signal words) from any of the forms :func:`enroll` accepts."""
+    from zkhealth.eligibility.proof import EligibilityProof
+
+    inner: object = proof
+    signals: object = public_signals
     if public_signals is None:
-        inner = getattr(proof, "proof", None)
-        signals = getattr(proof, "public_signals", None)
-        if inner is None or signals is None:
-            raise MalformedProofError("pass public_signals, or an object with .proof and .public_signals")
-        proof, public_signals = inner, signals
-    words = public_words(public_signals)
+        if isinstance(proof, EligibilityProof):
+            inner, signals = proof.proof, proof.public
+        elif isinstance(proof, tuple) and len(proof) == 2:
+            inner, signals = proof
+        elif hasattr(proof, "proof") and hasattr(proof, "public"):
+            inner, signals = getattr(proof, "proof"), getattr(proof, "public")  # noqa: B009
+        else:
+            raise MalformedProofError(
+                "pass an EligibilityProof, a (proof, public signals) pair, or the public signals separately"
+            )
+    if not isinstance(signals, Sequence) or isinstance(signals, (str, bytes)):
+        raise MalformedProofError("public signals must be a sequence of six values")
+    words = public_words(signals)
     if len(words) != 6:
         raise MalformedProofError(f"the eligibility circuit has 6 public signals, got {len(words)}")
-    return to_calldata(proof), words
+    return to_calldata(inner), words
+
+
+def recipient_address(recipient: int) -> ChecksumAddress:
+    """The address a proof's ``recipient`` signal names (the 160-bit address as an integer, interfaces.md).
+    Raises :class:`MalformedProofError` for a value that is not a 160-bit integer."""
+    if isinstance(recipient, bool) or not isinstance(recipient, int) or not 0 <= recipient < 2**160:
+        raise MalformedProofError("the recipient signal is not a 160-bit address")
+    return to_checksum_address("0x" + recipient.to_bytes(20, "big").hex())
 
 
 def enroll(
@@ -434,12 +588,20 @@ def enroll(
     sender: str | None = None,
     gas: int = ENROLL_GAS,
 ) -> Any:
-    """Send ``enroll`` for an eligibility proof. ``proof`` is a snarkjs proof dict, a Proof, or an
-    EligibilityProof-like object with ``.proof`` and ``.public_signals`` (then omit ``public_signals``).
+    """Send ``enroll`` for an eligibility proof.
 
-    Returns the receipt. Raises :class:`NullifierAlreadyUsedError` for a used nullifier and
-    :class:`ContractRevertError` (``error_name`` = the Solidity error) for any other refusal. Cost: ~255k gas."""
+    ``proof`` is an :class:`~zkhealth.eligibility.EligibilityProof` or a ``(proof, public signals)`` pair
+    (then omit ``public_signals``), or a snarkjs proof dict / :class:`~zkhealth.groth16.Proof` with
+    ``public_signals`` given. ``sender`` defaults to the address the proof's ``recipient`` signal names, the
+    only account the contract accepts the proof from (security.md K4); the node must hold its key.
+
+    Nothing the contract checks is pre-checked here: every refusal comes from the chain. Returns the
+    receipt. Raises :class:`NullifierAlreadyUsedError` for a used nullifier, :class:`ContractRevertError`
+    (``error_name`` = the Solidity error) for any other refusal, and :class:`MalformedProofError` for a proof
+    or signals that cannot be encoded (a coordinate >= q, not six signals). Cost: ~258,000 gas."""
     (a, b, c), words = _proof_and_signals(proof, public_signals)
+    if sender is None and words[RECIPIENT] < 2**160:
+        sender = recipient_address(words[RECIPIENT])
     call = enrollment.functions.enroll(a, b, c, words)
     return _transact(w3, call, sender, gas)
 
