@@ -23,7 +23,18 @@ from zkhealth import __version__
 from zkhealth import errors as zk_errors
 from zkhealth.cli_circuit import compile_command, info_command, r1cs_group, wtns_group
 from zkhealth.cli_common import emit
+from zkhealth.cli_demo import demo_command
 from zkhealth.cli_issuer import issue_command, keygen_command, registry_group, revoke_command
+from zkhealth.cli_prove import enroll_command, prove_command
+from zkhealth.cli_trial import (
+    deploy_command,
+    enrollments_command,
+    export_verifier_command,
+    setup_command,
+    trial_group,
+    verify_batch_command,
+    verify_command,
+)
 from zkhealth.cli_wallet import wallet_group
 from zkhealth.groth16.cli import groth16_group, zkey_group
 
@@ -41,6 +52,12 @@ _REFUSED: tuple[type[BaseException], ...] = (
     zk_errors.SignatureError,
     zk_errors.CredentialError,
     zk_errors.WalletDecryptionError,
+    # A verifier's refusals of a well-formed proof (wrong trial or key, stale, untrusted root, wrong recipient).
+    zk_errors.WrongScopeError,
+    zk_errors.VerifyingKeyMismatchError,
+    zk_errors.StaleProofError,
+    zk_errors.UntrustedRootError,
+    zk_errors.WrongRecipientError,
 )
 _MALFORMED: tuple[type[BaseException], ...] = (
     zk_errors.MalformedProofError,
@@ -89,14 +106,16 @@ def main(ctx: click.Context, as_json: bool, debug: bool) -> None:
     """zkhealth: zero-knowledge eligibility proofs for healthcare.
 
     \b
+    Start here:      demo (the whole story on synthetic data)
     Issuer:          keygen, issue, revoke, registry
-    Patient:         wallet
+    Patient:         wallet, prove, enroll
+    Recruiter:       trial, setup, export-verifier, deploy, verify, verify-batch, enrollments
     Circuit author:  compile, info, r1cs, wtns, groth16, zkey
 
     Passphrases come from --passphrase-file, $ZKHEALTH_PASSPHRASE or a prompt, never from an argument.
 
-    Exit codes: 0 success; 1 refused (invalid proof, not eligible, reverted); 2 malformed input or usage;
-    3 other errors.
+    Exit codes: 0 success; 1 refused (invalid proof, not eligible, reverted, untrusted or stale); 2 malformed
+    input or usage; 3 other errors.
     """
     ctx.ensure_object(dict)
     ctx.obj["json"] = as_json
@@ -104,11 +123,21 @@ def main(ctx: click.Context, as_json: bool, debug: bool) -> None:
 
 
 for _command in (
+    demo_command,
     keygen_command,
     issue_command,
     revoke_command,
     registry_group,
     wallet_group,
+    prove_command,
+    enroll_command,
+    trial_group,
+    setup_command,
+    export_verifier_command,
+    deploy_command,
+    verify_command,
+    verify_batch_command,
+    enrollments_command,
     compile_command,
     info_command,
     r1cs_group,

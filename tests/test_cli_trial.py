@@ -1,0 +1,400 @@
+"""The recruiter and patient verbs: trial new|info, setup, export-verifier, deploy, verify, verify-batch,
+enrollments, prove and enroll.
+
+The fast tests need no keys: help texts, trial files, and refusals with their exit codes. The slow ones share one
+session fixture that builds a world with the CLI (issuer key, registry, revocation tree, two wallets), runs
+`zkhealth setup` once and `zkhealth prove` once; every verifier-side test reuses that proof. The anvil test
+deploys for real, proves against the deployed scope, enrolls twice and lists the cohort.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from zkhealth.cli import EXIT_ERROR, EXIT_MALFORMED, EXIT_OK, EXIT_REFUSED, main
+from zkhealth.cli_trial import TrialFile, parse_address
+from zkhealth.errors import EncodingError
+from zkhealth.field import FIELD_R
+
+ROOT = Path(__file__).resolve().parent.parent
+FHIR = ROOT / "tests" / "fhir"
+CRITERIA = "diagnosis in E11.* and age >= 18"
+PASSPHRASE = "a patient passphrase for tests"
+ENV = {"ZKHEALTH_PASSPHRASE": PASSPHRASE}
+RECIPIENT = "0x000000000000000000000000000000000000beef"
+
+
+def invoke(args: list[str]) -> Result:
+    return CliRunner().invoke(main, args, env=ENV, catch_exceptions=False, prog_name="zkhealth")
+
+
+def ok(args: list[str]) -> Result:
+    result = invoke(args)
+    assert result.exit_code == EXIT_OK, result.output + result.stderr
+    return result
+
+
+def as_json(args: list[str]) -> Any:
+    return json.loads(ok(["--json", *args]).stdout)
+
+
+def refused(args: list[str], code: int, error_name: str) -> str:
+    """Run a command that must fail with ``code`` and one ``error: NAME: ...`` line; return that line."""
+    result = invoke(args)
+    assert result.exit_code == code, result.output + result.stderr
+    lines = [line for line in result.stderr.strip().splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and lines[0].startswith(f"error: {error_name}:"), result.stderr
+    assert "Traceback" not in result.output
+    return lines[0]
+
+
+def usage_error(args: list[str], needle: str) -> None:
+    result = invoke(args)
+    assert result.exit_code == EXIT_MALFORMED, result.output + result.stderr
+    assert needle in result.stderr, result.stderr
+
+
+@dataclass
+class World:
+    base: Path
+    key: Path
+    registry: Path
+    revocations: Path
+    adult_wallet: Path
+    minor_wallet: Path
+
+
+def make_world(base: Path) -> World:
+    """An issuer, its registry and revocation tree, and two wallets holding credentials (built with the CLI)."""
+    world = World(base, base / "issuer.key", base / "registry.json", base / "revocations.sqlite",
+                  base / "adult.zkw", base / "minor.zkw")
+    ok(["keygen", "--out", str(world.key), "--kdf", "interactive"])
+    ok(["registry", "add", "--registry", str(world.registry), str(world.key)])
+    ok(["revoke", "--db", str(world.revocations), str(1 + secrets.randbelow(2**127))])
+    for wallet, bundle in ((world.adult_wallet, "t2d_adult.json"), (world.minor_wallet, "minor.json")):
+        commitment = as_json(["wallet", "init", "--wallet", str(wallet), "--kdf", "interactive"])["holder_commitment"]
+        credential = base / f"{wallet.stem}.credential.json"
+        ok(["issue", "--fhir", str(FHIR / bundle), "--key", str(world.key), "--holder-commitment", commitment,
+            "--out", str(credential), "--validity-days", "30"])
+        ok(["wallet", "import", "--wallet", str(wallet), "--registry", str(world.registry), str(credential)])
+    return world
+
+
+def new_trial(world: World, out: Path, *extra: str) -> Path:
+    ok(["trial", "new", "--criteria", CRITERIA, "--trial-id", "NCT05000001", "--out", str(out),
+        "--registry", str(world.registry), "--revocations", str(world.revocations), *extra])
+    return out
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> World:
+    return make_world(tmp_path_factory.mktemp("trial-world"))
+
+
+# --------------------------------------------------------------------------- fast: no keys
+
+
+@pytest.mark.native
+def test_parse_address_checks_shape_and_checksum() -> None:
+    assert parse_address("0x52908400098527886E0F7030069857D2E4169EE7") == "0x52908400098527886e0f7030069857d2e4169ee7"
+    assert parse_address(RECIPIENT) == RECIPIENT
+    for bad in ("0x1234", "52908400098527886E0F7030069857D2E4169EE7", "0x52908400098527886E0F7030069857D2E4169EE8x"):
+        with pytest.raises(EncodingError):
+            parse_address(bad)
+    with pytest.raises(EncodingError):  # EIP-55 checksum with one letter's case flipped
+        parse_address("0x52908400098527886E0F7030069857D2E4169Ee7")
+
+
+@pytest.mark.native
+def test_trial_new_writes_a_strict_file(world: World, tmp_path: Path) -> None:
+    out = tmp_path / "trial.json"
+    payload = as_json(["trial", "new", "--criteria", CRITERIA, "--trial-id", "NCT05000001", "--out", str(out),
+                       "--registry", str(world.registry), "--revocations", str(world.revocations),
+                       "--name", "T2D adults", "--window-days", "2"])
+    loaded = TrialFile.load(out)
+    assert payload["trialId"] == "NCT05000001" and loaded.name == "T2D adults"
+    assert loaded.accepted_window_days == 2 and loaded.keys_dir is None and loaded.enrollment is None
+    assert loaded.trial().criteria.text == CRITERIA
+    assert len(loaded.trusted_issuer_roots) == 1 and len(loaded.revocation_roots) == 1
+    # the off-chain scope: chain 0 and the zero address
+    from zkhealth.chain.client import trial_scope
+
+    assert loaded.scope == trial_scope(0, "0x" + "00" * 20, loaded.trial().trial_id)
+    # a criteria file works too, and its `# name:` line becomes the name
+    from_file = tmp_path / "from-file.json"
+    ok(["trial", "new", "--criteria", str(ROOT / "circuits" / "criteria" / "standard_t2d_adult.txt"),
+        "--trial-id", "NCT05000001", "--out", str(from_file), "--issuer-root", "1", "--revocation-root", "2"])
+    assert TrialFile.load(from_file).name.startswith("Standard eligibility")
+    assert TrialFile.load(from_file).criteria_sha256 == loaded.criteria_sha256
+
+
+@pytest.mark.native
+def test_trial_new_refusals(world: World, tmp_path: Path) -> None:
+    out = tmp_path / "trial.json"
+    base = ["trial", "new", "--trial-id", "NCT05000001", "--out", str(out), "--issuer-root", "1",
+            "--revocation-root", "2"]
+    refused([*base, "--criteria", "diagnosis in E11.* and age >>= 18"], EXIT_MALFORMED, "CriteriaSyntaxError")
+    refused([*base, "--criteria", "age >= 18", "--issuer-root", "01"], EXIT_MALFORMED, "NonCanonicalEncodingError")
+    usage_error(["trial", "new", "--criteria", CRITERIA, "--trial-id", "X", "--out", str(out),
+                 "--revocation-root", "2"], "--registry")
+    ok([*base, "--criteria", CRITERIA])
+    usage_error([*base, "--criteria", CRITERIA], "--force")
+    ok([*base, "--criteria", CRITERIA, "--force"])
+
+
+@pytest.mark.native
+def test_trial_roots_adds_and_replaces(world: World, tmp_path: Path) -> None:
+    path = new_trial(world, tmp_path / "trial.json")
+    before = TrialFile.load(path)
+    ok(["trial", "roots", str(path), "--revocation-root", "5", "--issuer-root", "7"])
+    after = TrialFile.load(path)
+    assert after.revocation_roots == (*before.revocation_roots, 5)
+    assert after.trusted_issuer_roots == (*before.trusted_issuer_roots, 7)
+    payload = as_json(["trial", "roots", str(path), "--revocations", str(world.revocations), "--replace"])
+    assert payload["revocationRoots"] == [str(before.revocation_roots[0])]
+    assert TrialFile.load(path).trusted_issuer_roots == after.trusted_issuer_roots
+    assert TrialFile.load(path).criteria_sha256 == before.criteria_sha256
+    usage_error(["trial", "roots", str(path)], "--registry")
+    refused(["trial", "roots", str(path), "--issuer-root", str(FIELD_R)], EXIT_MALFORMED, "FieldRangeError")
+
+
+@pytest.mark.native
+def test_a_hand_edited_trial_file_is_refused(world: World, tmp_path: Path) -> None:
+    path = new_trial(world, tmp_path / "trial.json")
+    data = json.loads(path.read_text())
+    data["criteria"] = "diagnosis in E11.* and age >= 16"
+    path.write_text(json.dumps(data))
+    refused(["trial", "info", str(path)], EXIT_MALFORMED, "EncodingError")
+    data = json.loads(new_trial(world, path, "--force").read_text())
+    data["extra"] = 1
+    path.write_text(json.dumps(data))
+    refused(["trial", "info", str(path)], EXIT_MALFORMED, "EncodingError")
+
+
+@pytest.mark.native
+def test_trial_info_reports_cost_and_what_the_verifier_learns(world: World, tmp_path: Path) -> None:
+    path = new_trial(world, tmp_path / "trial.json")
+    text = ok(["trial", "info", str(path)]).stdout
+    for needle in ("constraints:", "age >= 18", "predicted prove time", "nullifier", "recipient", "not deployed"):
+        assert needle in text
+    payload = as_json(["trial", "info", str(path)])
+    assert payload["cost"]["constraints"] > 10_000
+    assert [c["clause"] for c in payload["cost"]["clauses"]][:2] == ["diagnosis in E11.*", "age >= 18"]
+    assert [s["signal"] for s in payload["verifier_learns"]] == [
+        "nullifier", "scope", "today", "trusted_issuer_root", "revocation_root", "recipient"
+    ]
+
+
+@pytest.mark.native
+def test_verbs_that_need_keys_say_how_to_get_them(world: World, tmp_path: Path) -> None:
+    path = new_trial(world, tmp_path / "trial.json")
+    proof = tmp_path / "proof.json"
+    proof.write_text("{}")
+    usage_error(["verify", str(path), str(proof)], "zkhealth setup")
+    usage_error(["verify-batch", str(path), str(proof)], "zkhealth setup")
+    usage_error(["deploy", str(path)], "zkhealth setup")
+    usage_error(["export-verifier", "--keys", str(tmp_path), "--out", str(tmp_path / "V.sol")], "manifest.json")
+    usage_error(["prove", str(path), "--wallet", str(world.adult_wallet), "--recipient", RECIPIENT,
+                 "--registry", str(world.registry), "--revocations", str(world.revocations),
+                 "--out", str(proof)], "zkhealth setup")
+    refused(["prove", str(path), "--wallet", str(world.adult_wallet), "--recipient", "0xbeef",
+             "--registry", str(world.registry), "--revocations", str(world.revocations), "--out", str(proof)],
+            EXIT_MALFORMED, "EncodingError")
+    usage_error(["verify", str(path), str(proof), "--today", "2026-02-30"], "--today")
+
+
+@pytest.mark.native
+def test_enrollments_and_enroll_without_a_chain(world: World, tmp_path: Path) -> None:
+    usage_error(["enrollments"], "--rpc")
+    path = new_trial(world, tmp_path / "trial.json")
+    usage_error(["enrollments", "--trial", str(path)], "not deployed")
+    (tmp_path / "proof.json").write_text("{}")
+    refused(["enroll", str(path), str(tmp_path / "proof.json")], EXIT_MALFORMED, "MalformedProofError")
+    # nothing listens on port 9 (discard): one line, exit 3
+    refused(["enrollments", "--rpc", "http://127.0.0.1:9", "--address", RECIPIENT], EXIT_ERROR, "ChainError")
+
+
+# --------------------------------------------------------------------------- slow: one setup, one proof
+
+
+@dataclass
+class Proved:
+    world: World
+    trial: Path
+    keys: Path
+    proof: Path
+    setup_seconds: float
+
+
+@pytest.fixture(scope="session")
+def proved(tmp_path_factory: pytest.TempPathFactory) -> Proved:
+    """The world, a trial, `zkhealth setup` (once per session) and one proof by the eligible patient."""
+    base = tmp_path_factory.mktemp("proved")
+    world = make_world(base)
+    trial = new_trial(world, base / "trial.json", "--window-days", "2")
+    keys = base / "keys"
+    setup = as_json(["setup", str(trial), "--keys", str(keys)])
+    proof = base / "proof.json"
+    ok(["prove", str(trial), "--wallet", str(world.adult_wallet), "--recipient", RECIPIENT,
+        "--registry", str(world.registry), "--revocations", str(world.revocations), "--out", str(proof)])
+    return Proved(world, trial, keys, proof, float(setup["seconds"]))
+
+
+@pytest.mark.prove
+@pytest.mark.slow
+def test_setup_records_its_keys_and_refuses_to_overwrite(proved: Proved) -> None:
+    loaded = TrialFile.load(proved.trial)
+    assert loaded.keys_dir == "keys" and loaded.vk_sha256 is not None
+    manifest = json.loads((proved.keys / "manifest.json").read_text())
+    assert manifest["verifyingKeySha256"] == loaded.vk_sha256
+    assert manifest["criteriaSha256"] == loaded.criteria_sha256
+    usage_error(["setup", str(proved.trial), "--keys", str(proved.keys)], "--force")
+
+
+@pytest.mark.prove
+@pytest.mark.slow
+def test_prove_refuses_an_ineligible_patient_with_the_clause(proved: Proved, tmp_path: Path) -> None:
+    world = proved.world
+    line = refused(["prove", str(proved.trial), "--wallet", str(world.minor_wallet), "--recipient", RECIPIENT,
+                    "--registry", str(world.registry), "--revocations", str(world.revocations),
+                    "--out", str(tmp_path / "p.json")], EXIT_REFUSED, "NotEligibleError")
+    assert line == "error: NotEligibleError: criterion `diagnosis in E11.*` not met"
+    assert not (tmp_path / "p.json").exists()
+
+
+@pytest.mark.prove
+@pytest.mark.slow
+def test_verify_valid_refused_and_malformed(proved: Proved, tmp_path: Path) -> None:
+    payload = as_json(["verify", str(proved.trial), str(proved.proof)])
+    assert payload["valid"] is True and payload["recipient"] == RECIPIENT
+    assert "valid:" in ok(["verify", str(proved.trial), str(proved.proof), "--recipient", RECIPIENT]).stdout
+    refused(["verify", str(proved.trial), str(proved.proof), "--today", "2999-01-01"], EXIT_REFUSED,
+            "StaleProofError")
+    refused(["verify", str(proved.trial), str(proved.proof), "--recipient", "0x" + "11" * 20], EXIT_REFUSED,
+            "WrongRecipientError")
+    tampered = _tampered(proved.proof, tmp_path / "tampered.json")
+    refused(["verify", str(proved.trial), str(tampered)], EXIT_REFUSED, "InvalidProofError")
+    aliased = json.loads(proved.proof.read_text())
+    aliased["public"][5] = str(int(aliased["public"][5]) + FIELD_R)
+    aliased["publicSignals"]["recipient"] = aliased["public"][5]
+    (tmp_path / "aliased.json").write_text(json.dumps(aliased))
+    refused(["verify", str(proved.trial), str(tmp_path / "aliased.json")], EXIT_MALFORMED,
+            "PublicInputOutOfRangeError")
+    (tmp_path / "broken.json").write_text("{not json")
+    assert invoke(["verify", str(proved.trial), str(tmp_path / "broken.json")]).exit_code == EXIT_MALFORMED
+
+
+def _tampered(source: Path, target: Path) -> Path:
+    """The proof with its `today` moved back one day: well formed, within the window, and invalid."""
+    data = json.loads(source.read_text())
+    data["public"][2] = str(int(data["public"][2]) - 1)
+    data["publicSignals"]["today"] = data["public"][2]
+    target.write_text(json.dumps(data))
+    return target
+
+
+@pytest.mark.prove
+@pytest.mark.slow
+def test_verify_batch_names_the_failures(proved: Proved, tmp_path: Path) -> None:
+    assert as_json(["verify-batch", str(proved.trial), str(proved.proof)])["valid"] == 1
+    tampered = _tampered(proved.proof, tmp_path / "tampered.json")
+    copy = tmp_path / "copy.json"
+    copy.write_text(proved.proof.read_text())
+    result = invoke(["--json", "verify-batch", str(proved.trial), str(proved.proof), str(tampered), str(copy)])
+    assert result.exit_code == EXIT_REFUSED, result.output
+    rows = json.loads(result.stdout)["proofs"]
+    assert [r["status"] for r in rows] == ["valid", "refused", "refused"]
+    assert rows[1]["error"].startswith("InvalidProofError") and rows[2]["error"].startswith("DuplicateNullifier")
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"format": 1}')
+    result = invoke(["verify-batch", str(proved.trial), str(proved.proof), str(broken)])
+    assert result.exit_code == EXIT_MALFORMED
+    assert f"{broken}: malformed: MalformedProofError" in result.stdout
+    assert "1 valid, 0 refused, 1 malformed" in result.stdout
+
+
+@pytest.mark.prove
+@pytest.mark.slow
+def test_export_verifier_renders_solidity(proved: Proved, tmp_path: Path) -> None:
+    out = tmp_path / "Verifier.sol"
+    payload = as_json(["export-verifier", "--keys", str(proved.keys), "--out", str(out), "--contract-name", "T2D"])
+    source = out.read_text()
+    assert "contract T2D" in source and payload["verifying_key_sha256"] == TrialFile.load(proved.trial).vk_sha256
+    refused(["export-verifier", "--keys", str(proved.keys), "--out", str(out), "--contract-name", "1x"],
+            EXIT_MALFORMED, "NonCanonicalEncodingError")
+
+
+@pytest.mark.prove
+@pytest.mark.evm
+@pytest.mark.slow
+def test_deploy_on_the_embedded_evm_leaves_the_trial_file_alone(proved: Proved) -> None:
+    before = proved.trial.read_bytes()
+    result = ok(["deploy", str(proved.trial), "--capacity", "10"])
+    assert "CohortEnrollment deployed at 0x" in result.stdout and "embedded EVM" in result.stdout
+    assert proved.trial.read_bytes() == before
+    usage_error(["deploy", str(proved.trial), "--opens", "2030-01-02", "--closes", "2030-01-01"], "--closes")
+
+
+# --------------------------------------------------------------------------- anvil: the on-chain flow
+
+
+@pytest.fixture(scope="module")
+def anvil() -> Iterator[Any]:
+    from zkhealth.chain.anvil import AnvilNode, find_anvil
+
+    if find_anvil() is None:
+        pytest.skip("anvil not installed (npm ci in verifier_contracts/)")
+    node = AnvilNode()
+    try:
+        node.start()
+        yield node
+    finally:
+        node.stop()
+
+
+# anvil's first default account (its key is public: a development chain only)
+ANVIL_KEY = "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
+ANVIL_ADDRESS = "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266"
+
+
+@pytest.mark.prove
+@pytest.mark.evm
+@pytest.mark.external
+@pytest.mark.slow
+def test_deploy_prove_enroll_and_list_on_anvil(proved: Proved, anvil: Any, tmp_path: Path) -> None:
+    from zkhealth.chain import client
+
+    trial = tmp_path / "trial.json"
+    trial.write_text(proved.trial.read_text().replace('"dir": "keys"', f'"dir": "{proved.keys}"'))
+    key_file = tmp_path / "deployer.key"
+    key_file.write_text(ANVIL_KEY + "\n")
+    deployed = as_json(["deploy", str(trial), "--rpc", anvil.url, "--private-key-file", str(key_file)])
+    recorded = TrialFile.load(trial)
+    assert recorded.enrollment is not None and recorded.enrollment.address == deployed["address"].lower()
+    assert recorded.scope == int(deployed["scope"]) != TrialFile.load(proved.trial).scope
+    w3 = client.connect(anvil.url)
+    contract = client.enrollment_at(w3, deployed["address"])
+    assert contract.functions.owner().call().lower() == ANVIL_ADDRESS
+    # the patient proves against the deployed trial, bound to an unlocked anvil account, and enrolls
+    patient = str(w3.eth.accounts[3]).lower()
+    world = proved.world
+    proof = tmp_path / "proof.json"
+    ok(["prove", str(trial), "--wallet", str(world.adult_wallet), "--recipient", patient,
+        "--registry", str(world.registry), "--revocations", str(world.revocations), "--out", str(proof)])
+    enrolled = as_json(["enroll", str(trial), str(proof)])
+    assert enrolled["enrolled"] is True and enrolled["gas_used"] < 300_000
+    refused(["enroll", str(trial), str(proof)], EXIT_REFUSED, "NullifierAlreadyUsedError")
+    listed = as_json(["enrollments", "--trial", str(trial), "--confirmations", "1"])
+    assert listed["count"] == 1 and listed["enrollments"][0]["status"] == "enrolled"
+    assert listed["enrollments"][0]["recipient"].lower() == patient
+    pending = as_json(["enrollments", "--rpc", anvil.url, "--address", deployed["address"]])
+    assert pending["enrollments"][0]["status"] == "pending"
+    assert "1 enrollment(s)" in ok(["enrollments", "--trial", str(trial), "--confirmations", "1"]).stdout
