@@ -15,12 +15,13 @@ import contextlib
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import click
+
+from zkhealth._fileio import atomic_write as _atomic_write
 
 if TYPE_CHECKING:
     from zkhealth.credentials.wallet import KdfParams
@@ -158,19 +159,7 @@ def atomic_write(path: Path, data: bytes, *, mode: int = 0o644, overwrite: bool 
     """
     if not overwrite and path.exists():
         raise click.UsageError(f"{path} exists; pass --force to replace it")
-    directory = path.parent if str(path.parent) else Path(".")
-    fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp_name, mode)
-        os.replace(temp_name, path)
-    except BaseException:
-        if os.path.exists(temp_name):
-            os.unlink(temp_name)
-        raise
+    _atomic_write(path, data, mode=mode)
 
 
 def write_json_file(path: Path, value: Any, *, mode: int = 0o644, overwrite: bool = True) -> None:

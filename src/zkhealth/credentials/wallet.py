@@ -44,7 +44,6 @@ from __future__ import annotations
 import os
 import secrets
 import struct
-import tempfile
 import unicodedata
 from pathlib import Path
 from typing import Any, Final
@@ -54,6 +53,7 @@ import nacl.pwhash
 import nacl.secret
 import nacl.utils
 
+from zkhealth._fileio import atomic_write
 from zkhealth.credentials.jcs import canonicalize, loads_strict
 from zkhealth.errors import (
     EncodingError,
@@ -186,28 +186,6 @@ def _parse_header(data: bytes) -> tuple[KdfParams, bytes, bytes]:
     return params, salt, data[:HEADER_BYTES]
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    directory = path.parent
-    fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp_name, 0o600)
-        os.replace(temp_name, path)
-    except BaseException:
-        if os.path.exists(temp_name):
-            os.unlink(temp_name)
-        raise
-    if hasattr(os, "O_DIRECTORY"):
-        dir_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-
-
 class Wallet:
     """An open wallet. Create with :meth:`create`, open with :meth:`open`; change, then :meth:`save`.
 
@@ -306,7 +284,7 @@ class Wallet:
             "holderSecret": str(self._holder_secret),
             "credentials": self._credentials,
         }
-        _atomic_write(self._path, _seal(self._key, self._params, self._salt, canonicalize(contents)))
+        atomic_write(self._path, _seal(self._key, self._params, self._salt, canonicalize(contents)))
 
     def add_credential(self, vc: Any) -> None:
         """Store a VC document (dict or JSON text); call :meth:`save` to persist. Raises EncodingError."""
