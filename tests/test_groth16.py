@@ -433,3 +433,185 @@ def test_random_source_is_secrets() -> None:
 
     assert "random" not in vars(prover_module)
     assert isinstance(secrets.SystemRandom(), random.Random)
+
+
+# --------------------------------------------------------------------------- performance paths (issue 4)
+
+
+def test_pipelined_prover_matches_single_process() -> None:
+    """workers=2 (G2 and A MSMs in a worker, H/B1/C here) gives exactly the single-process proof, also after
+    the key's worker dataset was evicted from the registry."""
+    from zkhealth.groth16.prover import PIPELINE_MIN_DOMAIN
+    from zkhealth.hazmat import parallel
+
+    n = PIPELINE_MIN_DOMAIN - 3  # + 2 public signals + the constant wire = the pipeline's smallest domain
+    pk, vk = setup(chain_r1cs(n), workers=1)
+    assert pk.domain_size == PIPELINE_MIN_DOMAIN
+    witness = chain_witness(n, 3)
+    single = prove_deterministic(pk, witness, 5, 7, workers=1)
+    assert prove_deterministic(pk, witness, 5, 7, workers=2) == single
+    assert pk._worker_token != 0
+    for _ in range(parallel.MAX_DATASETS + 1):
+        parallel.register(())
+    assert prove_deterministic(pk, witness, 5, 7, workers=2) == single
+    verify(vk, witness[1:3], single)
+
+
+def test_fixed_base_batches_match_scalar_multiplication() -> None:
+    from zkhealth.groth16._fixed_base import fixed_base_mul_both, g1_fixed_base_mul, g2_fixed_base_mul
+
+    rng = random.Random(11)
+    scalars = [0, 1, 2, 3, FIELD_R - 1, FIELD_R - 2, 1 << 253, *(rng.randrange(FIELD_R) for _ in range(40))]
+    g1 = g1_fixed_base_mul(bn254.G1_GENERATOR, scalars)
+    g2 = g2_fixed_base_mul(bn254.G2_GENERATOR, scalars)
+    assert g1[0] is None and g2[0] is None
+    assert g1 == [bn254.g1_mul(bn254.G1_GENERATOR, k) for k in scalars]
+    assert g2 == [bn254.g2_mul(bn254.G2_GENERATOR, k) for k in scalars]
+    assert fixed_base_mul_both(bn254.G1_GENERATOR, scalars, bn254.G2_GENERATOR, scalars[:9]) == (g1, g2[:9])
+
+
+def test_subgroup_test_of_the_miller_loop_numbers() -> None:
+    """The facts miller_loop_checked's proof rests on: f(X) = X^3 - X^2 + X + 6x + 2 kills G2 (psi = [6x^2]
+    there) and Res(X^2 - tX + q, f) is coprime to the cofactor c2 (and r to c2)."""
+    from math import gcd
+
+    x, q, r, c2 = bn254.BN_X, bn254.Q, bn254.R, bn254.G2_COFACTOR
+    t = 6 * x * x + 1
+    assert (bn254.SIX_X_SQUARED**3 - bn254.SIX_X_SQUARED**2 + bn254.SIX_X_SQUARED + 6 * x + 2) % r == 0
+    # f mod (X^2 - tX + q) = a X + b, using X^2 = tX - q and X^3 = (t^2 - q) X - tq
+    a = (t * t - q) - t + 1
+    b = -t * q + q + 6 * x + 2
+    resultant = b * b + t * a * b + q * a * a
+    assert resultant != 0 and gcd(resultant, c2) == 1 and gcd(r, c2) == 1
+    # a G2 point never meets an exceptional case in the two Frobenius additions (T = [k]Q, adding [q]Q,
+    # then -[q^2]Q): k != +-q and k + q != +-q^2 mod r
+    k = 6 * x + 2
+    assert all(v % r for v in (k - q, k + q, k + q - q * q, k + q + q * q))
+
+
+def test_domain_to_coset_is_interpolate_then_coset_evaluate() -> None:
+    from zkhealth.hazmat.ntt import coset_ntt, domain_to_coset, intt
+
+    rng = random.Random(3)
+    for log_n in (0, 1, 5):
+        values = [rng.randrange(FIELD_R) for _ in range(1 << log_n)]
+        shift = root_of_unity(log_n + 1)
+        assert domain_to_coset(values, shift) == coset_ntt(intt(values), shift)
+        assert domain_to_coset(values) == coset_ntt(intt(values))
+    from zkhealth.errors import FieldRangeError, InputLengthError, InvalidArgumentError
+
+    with pytest.raises(InputLengthError):
+        domain_to_coset([1, 2, 3])
+    with pytest.raises(FieldRangeError):
+        domain_to_coset([1, FIELD_R])
+    with pytest.raises(InvalidArgumentError):
+        domain_to_coset([1, 2], root_of_unity(1))  # -1 lies in the size-2 domain
+
+
+def _twist_point(rng: random.Random) -> tuple[tuple[int, int], tuple[int, int]]:
+    while True:
+        xx = (rng.randrange(FIELD_Q), rng.randrange(FIELD_Q))
+        rhs = bn254.fq2_add(bn254.fq2_mul(bn254.fq2_sqr(xx), xx), bn254.TWIST_B)
+        yy = bn254.fq2_sqrt(rhs)
+        if yy is not None:
+            return (xx, yy)
+
+
+def _cofactor_points(rng: random.Random) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """A random twist point, and G2 points shifted by torsion of each prime order dividing c2."""
+    factors = (10069, 5864401, 1875725156269, 197620364512881247228717050342013327560683201906968909)
+    g = bn254.g2_mul(bn254.G2_GENERATOR, rng.randrange(1, FIELD_R))
+    out = [_twist_point(rng)]
+    for ell in factors:
+        torsion = None
+        while torsion is None:
+            torsion = bn254.g2_mul(_twist_point(rng), FIELD_R * bn254.G2_COFACTOR // ell)
+        out += [torsion, bn254.g2_add(g, torsion)]  # type: ignore[list-item]
+    return out
+
+
+def test_miller_loop_checked_agrees_with_pairing_and_subgroup_test() -> None:
+    from zkhealth.hazmat import pairing
+
+    rng = random.Random(5)
+    pairs = [
+        (
+            bn254.g1_mul(bn254.G1_GENERATOR, rng.randrange(1, FIELD_R)),
+            bn254.g2_mul(bn254.G2_GENERATOR, rng.randrange(1, FIELD_R)),
+        )
+        for _ in range(3)
+    ]
+    prepared = [(bn254.g1_mul(bn254.G1_GENERATOR, 9), pairing.prepare_g2(bn254.g2_mul(bn254.G2_GENERATOR, 4)))]
+    f, outside = pairing.miller_loop_checked(pairs, prepared)
+    assert outside == []
+    reference = pairing.miller_loop([*pairs, *prepared])
+    assert pairing.final_exponentiation(f) == pairing.final_exponentiation(reference)
+    bad = _cofactor_points(rng)
+    mixed = [(pairs[0][0], point) for point in bad] + pairs
+    _, outside = pairing.miller_loop_checked(mixed)  # type: ignore[arg-type]
+    assert outside == list(range(len(bad)))
+    assert all(not bn254.g2_in_subgroup(point) for point in bad)
+
+
+def test_batch_weights_are_distinct_glv_combinations() -> None:
+    """The batch weights z1 + z2 lambda (z1, z2 < 2^64) are 2^128 distinct values: the GLV basis is
+    Lagrange-reduced, so its shorter vector is a shortest non-zero lattice vector, and it is longer than
+    2^126 > sqrt(2) * 2^64 (the largest difference vector of two weight pairs). Also phi = [lambda] on G1."""
+    from zkhealth.groth16 import batch
+    from zkhealth.hazmat import msm
+
+    v1 = (msm._GLV_A1, msm._GLV_B1)
+    v2 = (msm._GLV_A2, msm._GLV_B2)
+    for a, b in (v1, v2):
+        assert (a + b * msm.GLV_LAMBDA) % FIELD_R == 0
+    assert abs(v1[0] * v2[1] - v1[1] * v2[0]) == FIELD_R  # a basis of the whole lattice
+    n1 = v1[0] ** 2 + v1[1] ** 2
+    n2 = v2[0] ** 2 + v2[1] ** 2
+    short, long_ = (v1, v2) if n1 <= n2 else (v2, v1)
+    dot = short[0] * long_[0] + short[1] * long_[1]
+    assert 2 * abs(dot) <= min(n1, n2)  # Lagrange (Gauss) reduced
+    assert min(n1, n2) > 2 ** (2 * 126) > 2 * (2**64) ** 2
+    p = bn254.g1_mul(bn254.G1_GENERATOR, 77)
+    assert bn254.g1_mul(p, msm.GLV_LAMBDA) == (msm.GLV_BETA * p[0] % FIELD_Q, p[1])
+    halves = [(3, 5), (0, 1), (1, 0), (2**64 - 1, 2**64 - 1)]
+    points = [p, bn254.G1_GENERATOR, p, p]
+    weights = [(z1 + z2 * msm.GLV_LAMBDA) % FIELD_R for z1, z2 in halves]
+    expected = [bn254.g1_mul(pt, z) for pt, z in zip(points, weights, strict=True)]
+    assert batch._glv_mul_many(points, halves) == expected
+    assert all(z1 or z2 for z1, z2 in (batch._weight_halves() for _ in range(100)))
+
+
+def test_points_outside_g2_refused_by_verify_and_batch(
+    keys: tuple[object, object], statement: tuple[object, ...]
+) -> None:
+    pk, vk = keys
+    _, public, proof = statement
+    rng = random.Random(9)
+    items = [(public, proof)] * 3
+    for point in _cofactor_points(rng)[:3]:
+        forged = dataclasses.replace(proof, b=point)  # type: ignore[type-var]
+        with pytest.raises(PointNotInSubgroupError):
+            verify(vk, public, forged)  # type: ignore[arg-type]
+        with pytest.raises(PointNotInSubgroupError):
+            batch_verify(vk, [*items, (public, forged), *items])  # type: ignore[arg-type]
+        assert find_invalid(vk, [*items, (public, forged)]) == [3]  # type: ignore[arg-type]
+    # B outside G2 and C off the curve: verify's order says B's error comes first, in both verifiers
+    off_curve_c = (proof.c[0], (proof.c[1] + 1) % FIELD_Q)  # type: ignore[attr-defined]
+    forged = dataclasses.replace(proof, b=_twist_point(rng), c=off_curve_c)  # type: ignore[type-var]
+    with pytest.raises(PointNotInSubgroupError):
+        verify(vk, public, forged)  # type: ignore[arg-type]
+    with pytest.raises(PointNotInSubgroupError):
+        batch_verify(vk, [*items, (public, forged)])  # type: ignore[arg-type]
+    # an earlier item's B outside G2 wins over a later malformed item
+    bad_b = dataclasses.replace(proof, b=_twist_point(rng))  # type: ignore[type-var]
+    with pytest.raises(PointNotInSubgroupError):
+        batch_verify(vk, [(public, bad_b), ([FIELD_R, 0], proof)])  # type: ignore[arg-type]
+    with pytest.raises(PublicInputOutOfRangeError):
+        batch_verify(vk, [([FIELD_R, 0], bad_b), (public, proof)])  # type: ignore[arg-type]
+    # decimal-string coordinates take the full validation path and still verify
+    as_strings = dataclasses.replace(  # type: ignore[type-var]
+        proof,
+        b=tuple(tuple(str(v) for v in c) for c in proof.b),  # type: ignore[attr-defined]
+    )
+    verify(vk, public, as_strings)  # type: ignore[arg-type]
+    batch_verify(vk, [(public, as_strings), *items])  # type: ignore[arg-type]

@@ -98,6 +98,8 @@ class ProvingKey:
     extra: dict[str, str] = field(default_factory=dict)
     #: The prover's base-point lists, built once per key (see :meth:`msm_bases`).
     _msm_bases: dict[str, list[Any]] = field(default_factory=dict, init=False, repr=False, compare=False)
+    #: :mod:`zkhealth.hazmat.parallel` dataset token of the bases the prover's worker process uses (0: none yet).
+    _worker_token: int = field(default=0, init=False, repr=False, compare=False)
 
     def msm_bases(self) -> dict[str, list[Any]]:
         """The fixed base-point lists of the prover's four MSMs, built once and reused.

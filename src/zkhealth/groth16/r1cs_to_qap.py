@@ -118,18 +118,9 @@ def evaluate_rows(entries: Sequence[QapEntry], witness: Sequence[int], domain_si
 
 def _odd_coset_evaluations(values: list[int]) -> list[int]:
     """Evaluations on the domain -> evaluations on the odd coset ``omega_2n * <omega_n>`` (same polynomial)."""
-    from zkhealth.hazmat.ntt import intt, ntt
+    from zkhealth.hazmat.ntt import domain_to_coset
 
-    r = FIELD_R
-    n = len(values)
-    shift = root_of_unity(n.bit_length())  # omega_2n
-    coefficients = intt(values)
-    factor = 1
-    shifted = [0] * n
-    for i, c in enumerate(coefficients):
-        shifted[i] = c * factor % r
-        factor = factor * shift % r
-    return list(ntt(shifted))
+    return domain_to_coset(values, root_of_unity(len(values).bit_length()))  # shift omega_2n
 
 
 def h_evaluations(a: list[int], b: list[int], *, workers: int = 1) -> list[int]:

@@ -197,3 +197,25 @@ def coset_intt(values: Sequence[int], shift: int = COSET_SHIFT) -> list[int]:
     n_inv = mpz(pow(n, -1, FIELD_R))
     scaled = map(mul, map(mod, map(mul, out, repeat(n_inv)), repeat(_R)), factors)
     return _plain(list(map(mod, scaled, repeat(_R))))
+
+
+@lru_cache(maxsize=8)
+def _coset_factors(log_n: int, shift: int) -> list[Any]:
+    """``[shift^i / n for i in range(n)]`` (the inverse transform's 1/n folded in), cached per size and shift."""
+    n_inv = mpz(pow(1 << log_n, -1, FIELD_R))
+    return [v * n_inv % _R for v in _shift_powers(shift, 1 << log_n)]
+
+
+def domain_to_coset(values: Sequence[int], shift: int = COSET_SHIFT) -> list[int]:
+    """Re-evaluate: from the evaluations of a polynomial of degree < n on ``<omega>`` to its evaluations on
+    the coset ``shift * <omega>`` (what ``coset_ntt(intt(values), shift)`` returns).
+
+    Enforces the checks of :func:`coset_ntt`. Cost: two transforms and n multiplications (the 1/n of the
+    inverse transform and the coset powers are one cached factor list), with no conversion in between.
+    Groth16's prover uses it with ``shift = root_of_unity(k + 1)`` (the odd coset of snarkjs).
+    """
+    x, log_n = _checked(values)
+    factors = _coset_factors(log_n, _check_shift(shift, len(x)))
+    coefficients = _transform(x, log_n, True)
+    scaled = list(map(mod, map(mul, coefficients, factors), repeat(_R)))
+    return _plain(_transform(scaled, log_n, False))

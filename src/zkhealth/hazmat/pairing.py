@@ -692,3 +692,201 @@ def fq12_pow(f: Fq12, e: int) -> Fq12:
         base = fq12_sqr(base)
         e >>= 1
     return tuple(int(x) for x in result)
+
+
+# --------------------------------------------------------------------------- batch Miller loop for unprepared G2
+#
+# Added for Groth16 batch verification (zkhealth.groth16.batch): many pairs whose G2 points are used once
+# (the proofs' B), plus a few prepared ones (the verifying key's). The loop walks every unprepared T itself,
+# evaluates each line at P as soon as it is computed (no coefficient list, no inversion) and ends with a G2 membership
+# test that costs nothing beyond the walk (see :func:`miller_loop_checked`).
+
+#: f(X) = X^3 - X^2 + X + (6x + 2): f(psi) kills G2 (the optimal-ate relation 6x + 2 + q - q^2 + q^3 = 0 mod r)
+#: and no point of the cofactor part; see :func:`miller_loop_checked`.
+_PSI_RELATION_CONSTANT: Final[int] = 6 * BN_X + 2
+
+
+def _double_eval(t: list[Any], nyp: Any, xp3: Any) -> LineCoeffs:
+    """T <- 2T (homogeneous projective, like :func:`_doubling_step`) and the tangent line evaluated at P.
+
+    The formulas of :func:`_doubling_step` scaled by 4 so that no halving is needed: X3 = 2XY(B - F),
+    Y3 = (B + F)^2 - 12E^2, Z3 = 4BH (the same projective point). Line: (-H yP, 3X^2 xP, E - B), with
+    ``nyp = -yP`` and ``xp3 = 3 xP`` precomputed. Exceptional inputs (T = O) give O or (0, 0, 0), see
+    :func:`miller_loop_checked`.
+    """
+    q = _Q
+    x0, x1, y0, y1, z0, z1 = t
+    b0 = (y0 + y1) * (y0 - y1) % q
+    b1 = 2 * y0 * y1 % q
+    c0 = (z0 + z1) * (z0 - z1) % q
+    c1 = 2 * z0 * z1 % q
+    tb0, tb1 = _THREE_B
+    e0 = (tb0 * c0 - tb1 * c1) % q
+    e1 = (tb0 * c1 + tb1 * c0) % q
+    h0 = 2 * (y0 * z0 - y1 * z1) % q
+    h1 = 2 * (y0 * z1 + y1 * z0) % q
+    a0 = (x0 * y0 - x1 * y1) % q
+    a1 = (x0 * y1 + x1 * y0) % q
+    f0 = 3 * e0
+    f1 = 3 * e1
+    bf0 = b0 - f0
+    bf1 = b1 - f1
+    g0 = b0 + f0
+    g1 = b1 + f1
+    t[0] = 2 * (a0 * bf0 - a1 * bf1) % q
+    t[1] = 2 * (a0 * bf1 + a1 * bf0) % q
+    t[2] = ((g0 + g1) * (g0 - g1) - 12 * (e0 + e1) * (e0 - e1)) % q
+    t[3] = 2 * (g0 * g1 - 12 * e0 * e1) % q
+    t[4] = 4 * (b0 * h0 - b1 * h1) % q
+    t[5] = 4 * (b0 * h1 + b1 * h0) % q
+    return (
+        h0 * nyp % q,
+        h1 * nyp % q,
+        (x0 + x1) * (x0 - x1) * xp3 % q,
+        2 * x0 * x1 * xp3 % q,
+        (e0 - b0) % q,
+        (e1 - b1) % q,
+    )
+
+
+def _add_eval(t: list[Any], qx0: Any, qx1: Any, qy0: Any, qy1: Any, yp: Any, nxp: Any) -> LineCoeffs:
+    """T <- T + Q (Q affine; the formulas of :func:`_addition_step`) and the chord evaluated at P:
+    (lambda yP, -theta xP, theta xQ - lambda yQ), with ``nxp = -xP`` precomputed."""
+    q = _Q
+    x0, x1, y0, y1, z0, z1 = t
+    th0 = (y0 - qy0 * z0 + qy1 * z1) % q
+    th1 = (y1 - qy0 * z1 - qy1 * z0) % q
+    la0 = (x0 - qx0 * z0 + qx1 * z1) % q
+    la1 = (x1 - qx0 * z1 - qx1 * z0) % q
+    c0 = (th0 + th1) * (th0 - th1) % q
+    c1 = 2 * th0 * th1 % q
+    d0 = (la0 + la1) * (la0 - la1) % q
+    d1 = 2 * la0 * la1 % q
+    e0 = (la0 * d0 - la1 * d1) % q
+    e1 = (la0 * d1 + la1 * d0) % q
+    g0 = (x0 * d0 - x1 * d1) % q
+    g1 = (x0 * d1 + x1 * d0) % q
+    h0 = (e0 + z0 * c0 - z1 * c1 - 2 * g0) % q
+    h1 = (e1 + z0 * c1 + z1 * c0 - 2 * g1) % q
+    gh0 = g0 - h0
+    gh1 = g1 - h1
+    t[0] = (la0 * h0 - la1 * h1) % q
+    t[1] = (la0 * h1 + la1 * h0) % q
+    t[2] = (th0 * gh0 - th1 * gh1 - e0 * y0 + e1 * y1) % q
+    t[3] = (th0 * gh1 + th1 * gh0 - e0 * y1 - e1 * y0) % q
+    t[4] = (z0 * e0 - z1 * e1) % q
+    t[5] = (z0 * e1 + z1 * e0) % q
+    return (
+        la0 * yp % q,
+        la1 * yp % q,
+        th0 * nxp % q,
+        th1 * nxp % q,
+        (th0 * qx0 - th1 * qx1 - la0 * qy0 + la1 * qy1) % q,
+        (th0 * qx1 + th1 * qx0 - la0 * qy1 - la1 * qy0) % q,
+    )
+
+
+def _absorb_lines(f: Fq12, lines: list[LineCoeffs]) -> Fq12:
+    """f times every line (sparse products; pairing the lines up first measured slower in Python)."""
+    for c00, c01, c30, c31, c40, c41 in lines:
+        f = fq12_mul_by_034(f, (c00, c01), (c30, c31), (c40, c41))
+    return f
+
+
+def _psi(x: Fq2, y: Fq2) -> tuple[Fq2, Fq2]:
+    return fq2_mul(fq2_conj(x), PSI_COEFF_X), fq2_mul(fq2_conj(y), PSI_COEFF_Y)
+
+
+def miller_loop_checked(
+    unprepared: Sequence[tuple[G1, G2]],
+    prepared: Sequence[tuple[G1 | None, G2Prepared]] = (),
+) -> tuple[Fq12, list[int]]:
+    """The Miller-loop product of :func:`miller_loop` over ``unprepared + prepared``, together with the
+    indices of the unprepared pairs whose G2 point is NOT in G2.
+
+    Inputs: every unprepared pair is a G1 point on the curve and a point on the twist E'(Fq2) (checked by the
+    caller; neither may be ``None``), not necessarily in G2. The Miller value is meaningful only when the
+    returned list is empty. Cost per unprepared pair: 65 doubling and 23 addition steps evaluated in place
+    (no inversion), and a share of the line products; the Fq12 squarings are shared by all pairs.
+
+    The G2 test (a byproduct of the walk). The loop computes ``T = [6x+2]Q + psi(Q) - psi^2(Q)`` and the
+    test is ``T == -psi^3(Q)``, i.e. ``f(psi)(Q) = O`` for ``f(X) = X^3 - X^2 + X + 6x + 2``. Proof that it
+    holds exactly for Q in G2:
+
+    1. ``#E'(Fq2) = r c2`` with ``gcd(r, c2) = 1``, so ``E'(Fq2) = G2 + C`` (direct sum), ``#C = c2``.
+    2. On G2, psi is multiplication by ``6x^2`` (= q mod r), and ``f(6x^2) = 0 mod r``: f(psi) kills G2.
+    3. On the whole curve psi satisfies ``g(psi) = 0``, ``g(X) = X^2 - tX + q``, ``t = 6x^2 + 1``. Suppose
+       ``f(psi)`` killed a non-zero point of C; then it kills one, S, of prime order l | c2. The minimal
+       polynomial of psi on S over F_l divides both f and g mod l, so l divides the resultant
+       ``Res(g, f) = b^2 + t a b + q a^2`` where ``f = a X + b mod g``. That resultant is coprime to c2
+       (tests/test_groth16.py checks the numbers), so no such l exists: f(psi) is injective on C.
+    4. Hence ``f(psi)(Q) = f(psi)(Q_C) = O`` iff ``Q_C = O`` iff Q is in G2.
+
+    The projective walk is exact unless it meets an exceptional input: ``T = -Q`` in an addition gives O
+    correctly; ``T = Q`` or ``T = O`` in an addition gives (0, 0, 0), which every later step keeps and the
+    final ``Z != 0`` test rejects (E'(Fq2) has odd order, so no doubling meets a 2-torsion point). For Q in
+    G2 no exceptional case occurs (T runs through ``[k]Q`` with ``1 < k < r``), so valid points always pass.
+    """
+    q = _Q
+    walks: list[tuple[list[Any], Any, Any, Any, Any, Any, Any, Any, Any]] = []
+    for p, point in unprepared:
+        (qx0, qx1), (qy0, qy1) = point
+        xp, yp = mpz(p[0]), mpz(p[1])
+        walks.append(
+            (
+                [mpz(qx0), mpz(qx1), mpz(qy0), mpz(qy1), mpz(1), mpz(0)],
+                mpz(qx0), mpz(qx1), mpz(qy0), mpz(qy1),
+                yp, (-yp) % q, 3 * xp % q, (-xp) % q,
+            )
+        )  # fmt: skip
+    fixed: list[tuple[Any, Any, tuple[LineCoeffs, ...]]] = []
+    for g1_point, prep in prepared:
+        if g1_point is None or prep.is_infinity:
+            continue
+        fixed.append((mpz(g1_point[0]), mpz(g1_point[1]), prep.coeffs))
+    f: Fq12 = FQ12_ONE
+    index = 0
+    first = True
+    for digit in reversed(ATE_LOOP_NAF[:-1]):
+        if not first:
+            f = fq12_sqr(f)
+        first = False
+        lines: list[LineCoeffs] = []
+        for t, _, _, _, _, _, nyp, xp3, _ in walks:
+            lines.append(_double_eval(t, nyp, xp3))
+        if digit:
+            for t, qx0, qx1, qy0, qy1, yp, _, _, nxp in walks:
+                if digit == 1:
+                    lines.append(_add_eval(t, qx0, qx1, qy0, qy1, yp, nxp))
+                else:
+                    lines.append(_add_eval(t, qx0, qx1, (-qy0) % q, (-qy1) % q, yp, nxp))
+        for step in range(2 if digit else 1):
+            for xp, yp, coeffs in fixed:
+                c00, c01, c30, c31, c40, c41 = coeffs[index + step]
+                lines.append((c00 * yp % q, c01 * yp % q, c30 * xp % q, c31 * xp % q, c40, c41))
+        index += 2 if digit else 1
+        f = _absorb_lines(f, lines)
+    failed: list[int] = []
+    lines = []
+    for position, (t, qx0, qx1, qy0, qy1, yp, _, _, nxp) in enumerate(walks):
+        q1x, q1y = _psi((int(qx0), int(qx1)), (int(qy0), int(qy1)))
+        q2x, q2y = _psi(q1x, q1y)
+        q3x, q3y = _psi(q2x, q2y)
+        lines.append(_add_eval(t, mpz(q1x[0]), mpz(q1x[1]), mpz(q1y[0]), mpz(q1y[1]), yp, nxp))
+        lines.append(_add_eval(t, mpz(q2x[0]), mpz(q2x[1]), (-mpz(q2y[0])) % q, (-mpz(q2y[1])) % q, yp, nxp))
+        # T == -psi^3(Q) with T = (X : Y : Z): Z != 0, X = x3 Z, Y = -y3 Z.
+        x0, x1, y0, y1, z0, z1 = t
+        if (
+            not (z0 or z1)
+            or (x0 - q3x[0] * z0 + q3x[1] * z1) % q
+            or (x1 - q3x[0] * z1 - q3x[1] * z0) % q
+            or (y0 + q3y[0] * z0 - q3y[1] * z1) % q
+            or (y1 + q3y[0] * z1 + q3y[1] * z0) % q
+        ):
+            failed.append(position)
+    for xp, yp, coeffs in fixed:
+        for step in range(2):
+            c00, c01, c30, c31, c40, c41 = coeffs[index + step]
+            lines.append((c00 * yp % q, c01 * yp % q, c30 * xp % q, c31 * xp % q, c40, c41))
+    f = _absorb_lines(f, lines)
+    return tuple(int(c) for c in f), failed
