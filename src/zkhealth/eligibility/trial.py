@@ -92,11 +92,12 @@ _VERIFYING_KEY: Final[str] = "verification_key.json"
 
 # Prove-time model: seconds = base + per_row * domain_size + per_wire * n_wires (the NTTs scale with the
 # domain, the MSMs with the wires). Fitted to benchmarks/eligibility.py on the reference machine (2 cores,
-# gmpy2, shared with other jobs): 2^14 rows and 13,332 wires proved in 9.2 s (median), set up in 10 s.
+# gmpy2, two worker processes, quiet machine): 2^14 rows and 13,394 wires proved in 2.6 s (median), set up
+# in 3.9 s. On a machine busy with other work expect up to about three times as long.
 _PROVE_BASE_S: Final[float] = 0.15
-_PROVE_PER_ROW_S: Final[float] = 2.0e-4
-_PROVE_PER_WIRE_S: Final[float] = 4.3e-4
-_SETUP_PER_WIRE_S: Final[float] = 7.5e-4
+_PROVE_PER_ROW_S: Final[float] = 5.4e-5
+_PROVE_PER_WIRE_S: Final[float] = 1.16e-4
+_SETUP_PER_WIRE_S: Final[float] = 2.9e-4
 
 
 def read_criteria_file(path: str | os.PathLike[str]) -> tuple[str, dict[str, str]]:

@@ -80,8 +80,11 @@ def _prove_core(pk: ProvingKey, witness: list[int], r: int, s: int, workers: int
     return Proof(a=pi_a, b=pi_b, c=_finish_c(pk, pi_c, pi_a, b1, r, s))
 
 
-def _local_share(pk: ProvingKey, witness: list[int], r: int, s: int, workers: int) -> tuple[Any, Any]:
-    """H on the odd coset, then ``B1 = beta + sum w_i B_i + s delta`` and ``sum_private w_i L_i + sum h_j H_j``."""
+def _local_share(
+    pk: ProvingKey, witness: list[int], r: int, s: int, workers: int, *, with_b1: bool = True
+) -> tuple[Any, Any]:
+    """H on the odd coset, then ``B1 = beta + sum w_i B_i + s delta`` (unless ``with_b1`` is false: the worker
+    computes it) and ``sum_private w_i L_i + sum h_j H_j``."""
     a_dom = evaluate_rows(pk.a_entries, witness, pk.domain_size)
     b_dom = evaluate_rows(pk.b_entries, witness, pk.domain_size)
     # The NTTs stay in this process: the pipelined prover overlaps them with the worker's G2 MSM, so both
@@ -89,7 +92,7 @@ def _local_share(pk: ProvingKey, witness: list[int], r: int, s: int, workers: in
     h = h_evaluations(a_dom, b_dom, workers=1)
     del a_dom, b_dom
     bases = pk.msm_bases()
-    b1 = msm_g1(bases["b1"], [1, s, *witness], workers=workers)
+    b1 = msm_g1(bases["b1"], [1, s, *witness], workers=workers) if with_b1 else None
     pi_c = msm_g1(bases["c"], [*witness[pk.n_public + 1 :], *h], workers=workers)
     return b1, pi_c
 
@@ -100,48 +103,85 @@ def _finish_c(pk: ProvingKey, pi_c: Any, pi_a: Any, b1: Any, r: int, s: int) -> 
     return g1_add(pi_c, randomizer)
 
 
-def _pipeline_task(dataset: tuple[list[Any], list[Any]], role: str, *args: Any) -> Any:
+# Relative costs for balancing the two processes, measured on this project's machine (gmpy2): a G1 MSM costs
+# about 70 us per non-trivial scalar, a G2 MSM about 2.4 times that, and the six NTTs of the quotient about
+# 22 us per domain element (a third of a G1 scalar).
+_G2_WEIGHT = 2.4
+_NTT_WEIGHT_PER_ROW = 0.33
+
+
+def _nontrivial(points: Sequence[Any], scalars: Sequence[int]) -> int:
+    """Scalars that cost a real MSM term: not 0 or 1, on a base point that is not the identity."""
+    return sum(1 for point, scalar in zip(points, scalars, strict=False) if point is not None and scalar > 1)
+
+
+def _worker_takes_b1(pk: ProvingKey, witness: list[int]) -> bool:
+    """Whether the worker should also compute B1 so that the two processes finish closer together.
+
+    The worker always takes A and the G2 MSM of B; this process always takes the quotient H and C. B1 goes to
+    whichever side then has the smaller estimated cost (circuits with many random witness values, such as the
+    Poseidon- and EdDSA-heavy eligibility circuit, load C more than A and B).
+    """
+    bases = pk.msm_bases()
+    scalars = [1, 1, *witness]
+    a_cost = _nontrivial(bases["a"], scalars)
+    b_count = _nontrivial(bases["b1"], scalars)
+    c_cost = _nontrivial(pk.l_query, witness[pk.n_public + 1 :]) + pk.domain_size
+    remote = a_cost + _G2_WEIGHT * b_count
+    local = _NTT_WEIGHT_PER_ROW * pk.domain_size + c_cost
+    return max(remote + b_count, local) < max(remote, local + b_count)
+
+
+def _pipeline_task(dataset: tuple[list[Any], list[Any], list[Any]], role: str, *args: Any) -> Any:
     """One process's share of a pipelined proof (run through :func:`zkhealth.hazmat.parallel.run_split`).
 
-    ``role == "remote"`` (the worker): the G2 MSM for B and the G1 MSM for A, over the key's bases that reached
-    the worker once (``dataset``); the arguments are the witness, r and s. ``role == "local"`` (this process):
-    the H polynomial and the two remaining G1 MSMs, with the proving key passed by reference.
+    ``role == "remote"`` (the worker): the G1 MSM for A, the G2 MSM for B and, when asked, the G1 MSM for B1,
+    over the key's bases that reached the worker once (``dataset``); the arguments are the witness, r, s and
+    the B1 flag. ``role == "local"`` (this process): the H polynomial, C and otherwise B1, with the proving key
+    passed by reference.
     """
     if role == "remote":
-        witness, r, s = args
-        a_bases, b2_bases = dataset
-        return msm_g1(a_bases, [1, r, *witness]), msm_g2(b2_bases, [1, s, *witness])
-    pk, witness, r, s = args
-    return _local_share(pk, witness, r, s, 1)
+        witness, r, s, with_b1 = args
+        a_bases, b2_bases, b1_bases = dataset
+        b1 = msm_g1(b1_bases, [1, s, *witness]) if with_b1 else None
+        return msm_g1(a_bases, [1, r, *witness]), msm_g2(b2_bases, [1, s, *witness]), b1
+    pk, witness, r, s, with_b1 = args
+    return _local_share(pk, witness, r, s, 1, with_b1=with_b1)
 
 
 def _worker_token(pk: ProvingKey, *, renew: bool = False) -> int:
-    """Register the bases the worker needs (A query and B query in G2) once per key."""
+    """Register the bases the worker needs (A query, B query in G2 and in G1) once per key."""
     from zkhealth.hazmat import parallel
 
     if renew or not pk._worker_token:
         bases = pk.msm_bases()
-        pk._worker_token = parallel.register((bases["a"], bases["b2"]))
+        pk._worker_token = parallel.register((bases["a"], bases["b2"], bases["b1"]))
     return pk._worker_token
 
 
 def _prove_pipelined(pk: ProvingKey, witness: list[int], r: int, s: int) -> Proof:
     """Two processes, coarse-grained: a worker computes B (the G2 MSM, the most expensive step) and A, while
-    this process computes H (6 NTTs), B1 and the C MSM. The key's base points reach the worker once per key
-    (inherited at fork, or pickled once and cached there under a :mod:`~zkhealth.hazmat.parallel` token); each
-    proof ships only the witness and r, s. Splitting whole MSMs between processes loses nothing to the
-    smaller windows of a per-window split and overlaps the NTTs with the G2 MSM.
+    this process computes H (6 NTTs) and the C MSM; B1 goes to whichever side balances the load
+    (:func:`_worker_takes_b1`). The key's base points reach the worker once per key (inherited at fork, or
+    pickled once and cached there under a :mod:`~zkhealth.hazmat.parallel` token); each proof ships only the
+    witness and r, s. Splitting whole MSMs between processes loses nothing to the smaller windows of a
+    per-window split and overlaps the NTTs with the G2 MSM.
     """
     from zkhealth.hazmat import parallel
 
+    remote_b1 = _worker_takes_b1(pk, witness)
     token = _worker_token(pk)
-    calls: list[tuple[Any, ...]] = [("local", pk, witness, r, s), ("remote", witness, r, s)]
+    calls: list[tuple[Any, ...]] = [
+        ("local", pk, witness, r, s, not remote_b1),
+        ("remote", witness, r, s, remote_b1),
+    ]
     try:
-        (b1, pi_c), (pi_a, pi_b) = parallel.run_split(_pipeline_task, token, calls)
+        (local_b1, pi_c), (pi_a, pi_b, worker_b1) = parallel.run_split(_pipeline_task, token, calls)
     except KeyError:
         # The registry evicted the key's dataset (it keeps a bounded number): register it again.
         token = _worker_token(pk, renew=True)
-        (b1, pi_c), (pi_a, pi_b) = parallel.run_split(_pipeline_task, token, calls)
+        (local_b1, pi_c), (pi_a, pi_b, worker_b1) = parallel.run_split(_pipeline_task, token, calls)
+    b1 = worker_b1 if remote_b1 else local_b1
     return Proof(a=pi_a, b=pi_b, c=_finish_c(pk, pi_c, pi_a, b1, r, s))
 
 
