@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run the whole zkhealth test suite from a fresh checkout: install the package with its test extras and the
-# pinned npm tools (snarkjs, solc-js, anvil) the suite checks us against, then run every tier, then the fast
-# tiers again without gmpy2 and under `python -O` (asserts stripped), then mypy and ruff.
+# pinned npm tools (snarkjs, solc-js, anvil) the suite checks us against, then run every tier under
+# `python -O` (asserts stripped), then the fast tiers again without gmpy2, then mypy and ruff.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,11 +31,13 @@ run_pytest() {
   fi
 }
 
-echo "== pytest: every tier (native, witness, prove, evm, slow)"
-run_pytest "$PYTHON" -m pytest -p no:cacheprovider
+# The whole suite runs under `python -O`: no validation may rely on `assert` (it would vanish there), while
+# pytest still rewrites the tests' own asserts.
+echo "== pytest under python -O: every tier (native, witness, prove, evm, slow)"
+run_pytest "$PYTHON" -O -m pytest -p no:cacheprovider
 
-echo "== pytest: fast tiers without gmpy2, under python -O"
-ZKHEALTH_NO_GMPY2=1 run_pytest "$PYTHON" -O -m pytest -p no:cacheprovider -q -m "native or witness"
+echo "== pytest: fast tiers again with plain Python integers (no gmpy2)"
+ZKHEALTH_NO_GMPY2=1 run_pytest "$PYTHON" -m pytest -p no:cacheprovider -q -m "native or witness"
 
 echo "== mypy (strict) on src/"
 "$PYTHON" -m mypy
