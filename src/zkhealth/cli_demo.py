@@ -15,7 +15,7 @@ from zkhealth.cli_common import emit, is_json
 __all__ = ["demo_command"]
 
 
-@click.command("demo", short_help="Run the whole story on synthetic data (about 40 s; 25 s with cached keys).")
+@click.command("demo", short_help="Run the whole story on synthetic data (about 20-30 s; 15 s with cached keys).")
 @click.option(
     "--rpc", default=None, metavar="URL",
     help="Run against this JSON-RPC node (needs unlocked, funded accounts: anvil, a dev geth). "

@@ -17,8 +17,8 @@
 9. the cohort is listed from the contract's ``Enrolled`` events.
 
 The minor's birth date and diagnosis date are set relative to the chain's today (15 years and 1 year before),
-so the story does not age. Cost: about 40 s on a first run (setup about 20 s, one proof about 12 s), about
-25 s with cached keys, on a 2-core machine with gmpy2.
+so the story does not age. Cost: about 15-30 s on a first run (setup about 5 s, one proof about 3-4 s, the
+rest compiling and py-evm's pairing), about 15 s with cached keys, on a 2-core machine with gmpy2.
 """
 
 from __future__ import annotations

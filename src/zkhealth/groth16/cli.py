@@ -163,7 +163,7 @@ def verify_command(
 
 @click.group("zkey")
 def zkey_group() -> None:
-    """Proving-key utilities (snarkjs' ``zkey`` verbs)."""
+    """Proving-key utilities (snarkjs' zkey verbs)."""
 
 
 @zkey_group.group("export")
