@@ -53,6 +53,7 @@ from zkhealth.hazmat.bn254 import (
     g1_jacobian_double,
     g1_mul,
     g1_neg,
+    wnaf,
 )
 from zkhealth.hazmat.msm import GLV_BETA, GLV_LAMBDA, msm_g1
 from zkhealth.hazmat.pairing import final_exponentiation, fq12_is_one, miller_loop_checked
@@ -77,24 +78,6 @@ def _weight_halves() -> tuple[int, int]:
             return z1, z2
 
 
-def _wnaf(k: int) -> list[int]:
-    """Width-4 NAF of k >= 0, least significant digit first (odd digits in [-7, 7])."""
-    digits: list[int] = []
-    full = 1 << _WNAF_WIDTH
-    half = full >> 1
-    while k:
-        if k & 1:
-            d = k & (full - 1)
-            if d >= half:
-                d -= full
-            k -= d
-        else:
-            d = 0
-        digits.append(d)
-        k >>= 1
-    return digits
-
-
 def _glv_mul_many(points: Sequence[tuple[int, int]], halves: Sequence[tuple[int, int]]) -> list[Any]:
     """``[z1 P + z2 phi(P)]`` for each point and weight halves: interleaved width-4 wNAF, 64 shared doublings
     per point and about 26 mixed additions; the odd multiples of every point are normalised with one
@@ -117,8 +100,8 @@ def _glv_mul_many(points: Sequence[tuple[int, int]], halves: Sequence[tuple[int,
         neg1 = [None if p is None else (p[0], q - p[1]) for p in table]
         pos2 = [None if p is None else (beta * p[0] % q, p[1]) for p in table]
         neg2 = [None if p is None else (beta * p[0] % q, q - p[1]) for p in table]
-        d1 = _wnaf(z1)
-        d2 = _wnaf(z2)
+        d1 = wnaf(z1, _WNAF_WIDTH)
+        d2 = wnaf(z2, _WNAF_WIDTH)
         length = max(len(d1), len(d2))
         d1 += [0] * (length - len(d1))
         d2 += [0] * (length - len(d2))

@@ -337,7 +337,7 @@ def g1_double(p: G1 | None) -> G1 | None:
     return (x3, (lam * (x - x3) - y) % Q)
 
 
-def _naf(k: int, width: int) -> list[int]:
+def wnaf(k: int, width: int) -> list[int]:
     """Width-``width`` non-adjacent form of k >= 0, least significant digit first (digits odd, |d| < 2^(w-1))."""
     digits: list[int] = []
     modulus = 1 << width
@@ -376,7 +376,7 @@ def g1_jacobian_mul(p: G1 | None, k: int) -> G1Jacobian:
         odd.append(g1_jacobian_add(odd[-1], twice))
     negs = [(x, (-y) % _QM, z) for x, y, z in odd]
     acc = G1_JACOBIAN_INFINITY
-    for d in reversed(_naf(k, 5)):
+    for d in reversed(wnaf(k, 5)):
         acc = g1_jacobian_double(acc)
         if d > 0:
             acc = g1_jacobian_add(acc, odd[d >> 1])
@@ -536,7 +536,7 @@ def g2_jacobian_mul(p: G2 | None, k: int) -> G2Jacobian:
         odd.append(g2_jacobian_add(odd[-1], twice))
     negs = [(x, ((-y[0]) % _QM, (-y[1]) % _QM), z) for x, y, z in odd]
     acc = G2_JACOBIAN_INFINITY
-    for d in reversed(_naf(k, 5)):
+    for d in reversed(wnaf(k, 5)):
         acc = g2_jacobian_double(acc)
         if d > 0:
             acc = g2_jacobian_add(acc, odd[d >> 1])
