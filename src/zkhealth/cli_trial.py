@@ -821,16 +821,17 @@ def deploy_command(
     first_block = int(w3.eth.block_number)
     started = time.perf_counter()
     with timed_spinner(ctx, "deploying CohortEnrollment (the EVM validates the key)"):
-        contract = client.deploy_enrollment(
-            w3, keys.vk, trial_id=trial.trial_id, issuer_root=issuer, revocation_root=revocation,
-            window=(start, end), capacity=capacity,
-            owner=None if owner_address is None else to_checksum_address(owner_address),
+        # deploy_trial also checks the keys against the criteria and circuit, and the contract's scope and
+        # key hash against ours.
+        deployment = client.deploy_trial(
+            w3, trial, keys, issuer_root=issuer, revocation_root=revocation, window=(start, end),
+            capacity=capacity, owner=None if owner_address is None else to_checksum_address(owner_address),
         )
-        receipt = _deployment_receipt(w3, str(contract.address), first_block)
+        receipt = _deployment_receipt(w3, str(deployment.address), first_block)
     elapsed = time.perf_counter() - started
-    chain_id = int(w3.eth.chain_id)
-    scope = int(contract.functions.scope().call())
-    address = str(contract.address)
+    chain_id = deployment.chain_id
+    scope = deployment.scope
+    address = str(deployment.address)
     payload = {
         "address": address,
         "chain_id": chain_id,
