@@ -30,7 +30,8 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from zkhealth._bigint import backend_name  # noqa: E402
 from zkhealth.field import FIELD_R  # noqa: E402
-from zkhealth.groth16 import batch_verify, load_zkey, prove, public_signals, setup, verify  # noqa: E402
+from zkhealth.formats import read_zkey  # noqa: E402
+from zkhealth.groth16 import batch_verify, prove, public_signals, setup, verify  # noqa: E402
 from zkhealth.r1cs import R1CS, Constraint  # noqa: E402
 
 ANCHOR = ROOT.parent / "shared" / "anchors" / "eligibility"
@@ -104,7 +105,7 @@ def bench_anchor(repeat: int) -> None:
         return
     from zkhealth.formats import read_wtns
 
-    load_time, pk = timed(lambda: load_zkey(ANCHOR / "eligibility_final.zkey"), 1)
+    load_time, pk = timed(lambda: read_zkey(ANCHOR / "eligibility_final.zkey"), 1)
     witness = read_wtns(ANCHOR / "witness.wtns")
     ours, proof = timed(lambda: prove(pk, witness, workers=2), repeat)
     ours_1, _ = timed(lambda: prove(pk, witness, workers=1), repeat)
@@ -118,7 +119,7 @@ def bench_anchor(repeat: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         ours_cli, _ = timed(lambda: subprocess.run(
             [sys.executable, "-c",
-             "import sys; from zkhealth.groth16.cli import groth16_group; groth16_group(sys.argv[1:])",
+             "import sys; from zkhealth.cli_groth16 import groth16_group; groth16_group(sys.argv[1:])",
              "prove", str(ANCHOR / "eligibility_final.zkey"), str(ANCHOR / "witness.wtns"),
              f"{tmp}/p.json", f"{tmp}/pub.json"], check=True, capture_output=True,
             env={"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin"}), repeat)

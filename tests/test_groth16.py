@@ -29,6 +29,7 @@ from zkhealth.errors import (
     WitnessError,
 )
 from zkhealth.field import FIELD_Q, FIELD_R
+from zkhealth.formats.zkhpk_file import load_proving_key, parse_proving_key, proving_key_to_bytes, save_proving_key
 from zkhealth.groth16 import (
     Proof,
     ToxicWaste,
@@ -43,7 +44,6 @@ from zkhealth.groth16 import (
     verify,
 )
 from zkhealth.groth16.generator import G2_GENERATOR
-from zkhealth.groth16.pkfile import load_proving_key, parse_proving_key, proving_key_to_bytes, save_proving_key
 from zkhealth.groth16.r1cs_to_qap import qap_domain_size, qap_entries, root_of_unity
 from zkhealth.hazmat import bn254
 

@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 from groth16_circuits import chain_r1cs, chain_witness
 
+from zkhealth.cli_groth16 import groth16_group, zkey_group
 from zkhealth.errors import (
     InvalidProofError,
     NonCanonicalEncodingError,
@@ -27,14 +28,14 @@ from zkhealth.formats import (
     load_verifying_key,
     parse_proof,
     read_wtns,
+    read_zkey,
     write_proof,
     write_public,
     write_r1cs,
     write_verifying_key,
     write_wtns,
 )
-from zkhealth.groth16 import load_zkey, prove, public_signals, setup, verify
-from zkhealth.groth16.cli import groth16_group, zkey_group
+from zkhealth.groth16 import prove, public_signals, setup, verify
 
 pytestmark = pytest.mark.prove
 
@@ -193,7 +194,7 @@ def test_snarkjs_verifies_our_proof(cli_files: Path, snarkjs_cli: Path, tmp_path
 @pytest.mark.external
 @pytest.mark.slow
 def test_anchor_their_zkey_our_prover(shared_anchor_dir: Path, snarkjs_cli: Path, tmp_path: Path) -> None:
-    pk = load_zkey(shared_anchor_dir / "eligibility_final.zkey")
+    pk = read_zkey(shared_anchor_dir / "eligibility_final.zkey")
     witness = read_wtns(shared_anchor_dir / "witness.wtns")
     proof = prove(pk, witness)
     vk = load_verifying_key(shared_anchor_dir / "verification_key.json")

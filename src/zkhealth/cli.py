@@ -24,6 +24,7 @@ from zkhealth import errors as zk_errors
 from zkhealth.cli_circuit import compile_command, info_command, r1cs_group, wtns_group
 from zkhealth.cli_common import emit
 from zkhealth.cli_demo import demo_command
+from zkhealth.cli_groth16 import groth16_group, zkey_group
 from zkhealth.cli_issuer import issue_command, keygen_command, registry_group, revoke_command
 from zkhealth.cli_prove import enroll_command, prove_command
 from zkhealth.cli_trial import (
@@ -36,7 +37,6 @@ from zkhealth.cli_trial import (
     verify_command,
 )
 from zkhealth.cli_wallet import wallet_group
-from zkhealth.groth16.cli import groth16_group, zkey_group
 
 __all__ = ["EXIT_ERROR", "EXIT_MALFORMED", "EXIT_OK", "EXIT_REFUSED", "ZkGroup", "emit", "exit_code_for", "main", "run"]
 

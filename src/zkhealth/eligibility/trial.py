@@ -70,6 +70,7 @@ from zkhealth.errors import (
 from zkhealth.field import FIELD_R, parse_field_element
 from zkhealth.formats.r1cs_file import r1cs_to_bytes
 from zkhealth.formats.snarkjs_json import load_verifying_key, loads_strict, write_verifying_key
+from zkhealth.formats.zkhpk_file import load_proving_key, save_proving_key
 from zkhealth.groth16.keys import ProvingKey, VerifyingKey
 from zkhealth.signature.eddsa_poseidon import Signature
 
@@ -272,7 +273,7 @@ class TrialKeys:
         """Write ``proving_key.zkhpk``, ``verification_key.json`` (snarkjs) and ``manifest.json`` (the pins)."""
         target = Path(directory)
         target.mkdir(parents=True, exist_ok=True)
-        groth16.save_proving_key(self.pk, target / _PROVING_KEY)
+        save_proving_key(self.pk, target / _PROVING_KEY)
         write_verifying_key(self.vk, target / _VERIFYING_KEY)
         manifest = {
             "format": _KEYS_FORMAT,
@@ -292,7 +293,7 @@ class TrialKeys:
         if not isinstance(manifest, dict) or set(manifest) != keys or manifest["format"] != _KEYS_FORMAT:
             raise MalformedProofError("keys manifest: unexpected shape")
         vk = load_verifying_key(source / _VERIFYING_KEY)
-        pk = groth16.load_proving_key(source / _PROVING_KEY)
+        pk = load_proving_key(source / _PROVING_KEY)
         if vk.sha256() != manifest["verifyingKeySha256"] or pk.vk.sha256() != vk.sha256():
             raise VerifyingKeyMismatchError("the verifying key does not match the manifest or the proving key")
         return cls(pk, pk.vk, str(manifest["criteriaSha256"]), str(manifest["r1csSha256"]))

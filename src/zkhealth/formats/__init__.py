@@ -1,4 +1,6 @@
-"""File formats shared with circom and snarkjs: ``.r1cs``, ``.wtns``, ``.zkey`` and snarkjs JSON."""
+"""Reading and writing every key, proof and constraint file: circom's ``.r1cs`` and ``.wtns``, snarkjs' ``.zkey``
+and JSON files, and zkhealth's own proving key ``.zkhpk``. The types they hold live in :mod:`zkhealth.groth16`
+and :mod:`zkhealth.r1cs`."""
 
 from __future__ import annotations
 
@@ -16,8 +18,13 @@ from zkhealth.formats.snarkjs_json import (
 )
 from zkhealth.formats.wtns_file import parse_wtns, read_wtns, write_wtns, wtns_to_bytes
 from zkhealth.formats.zkey_file import parse_zkey, read_zkey
+from zkhealth.formats.zkhpk_file import load_proving_key, parse_proving_key, proving_key_to_bytes, save_proving_key
 
 __all__ = [
+    "load_proving_key",
+    "parse_proving_key",
+    "proving_key_to_bytes",
+    "save_proving_key",
     "load_proof",
     "load_public",
     "load_verifying_key",

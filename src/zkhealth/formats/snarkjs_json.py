@@ -39,7 +39,17 @@ from zkhealth.errors import (
     PublicInputOutOfRangeError,
 )
 from zkhealth.field import FIELD_Q, FIELD_R, MAX_DECIMAL_DIGITS, parse_canonical_int
-from zkhealth.groth16.keys import DEV_SETUP, PROVENANCES, UNKNOWN, G1Point, G2Point, Proof, VerifyingKey
+from zkhealth.groth16.keys import (
+    DEV_SETUP,
+    PROVENANCES,
+    UNKNOWN,
+    G1Point,
+    G2Point,
+    Proof,
+    VerifyingKey,
+    g1_to_json,
+    g2_to_json,
+)
 
 #: Largest JSON document accepted (a verification key with ~40k public inputs fits).
 MAX_JSON_BYTES: Final[int] = 8 * 1024 * 1024
@@ -188,19 +198,6 @@ def parse_g2(value: Any, what: str) -> G2Point | None:
     return (x, y)
 
 
-def g1_to_json(point: G1Point | None) -> list[str]:
-    if point is None:
-        return ["0", "1", "0"]
-    return [str(point[0]), str(point[1]), "1"]
-
-
-def g2_to_json(point: G2Point | None) -> list[list[str]]:
-    if point is None:
-        return [["0", "0"], ["1", "0"], ["0", "0"]]
-    (x0, x1), (y0, y1) = point
-    return [[str(x0), str(x1)], [str(y0), str(y1)], ["1", "0"]]
-
-
 def parse_public_signal(value: Any, index: int) -> int:
     """One public signal: canonical decimal string (or JSON int) in [0, r).
 
@@ -316,18 +313,11 @@ def verifying_key_to_dict(
     vk: VerifyingKey, *, include_alphabeta: bool = True, include_provenance: bool = True
 ) -> dict[str, Any]:
     """The snarkjs ``verification_key.json`` object, keys in snarkjs' order."""
-    body: dict[str, Any] = {
-        "protocol": "groth16",
-        "curve": "bn128",
-        "nPublic": vk.n_public,
-        "vk_alpha_1": g1_to_json(vk.alpha_g1),
-        "vk_beta_2": g2_to_json(vk.beta_g2),
-        "vk_gamma_2": g2_to_json(vk.gamma_g2),
-        "vk_delta_2": g2_to_json(vk.delta_g2),
-    }
+    body = vk.snarkjs_fields()
+    ic = body.pop("IC")
     if include_alphabeta:
         body["vk_alphabeta_12"] = alphabeta_12(vk)
-    body["IC"] = [g1_to_json(p) for p in vk.gamma_abc_g1]
+    body["IC"] = ic
     if include_provenance and vk.provenance == DEV_SETUP:
         body["provenance"] = vk.provenance
     return body

@@ -27,11 +27,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from zkhealth.errors import R1csFormatError
 from zkhealth.field import FIELD_Q, FIELD_R
 from zkhealth.formats._binfile import Reader, parse_binfile
-from zkhealth.groth16.keys import SNARKJS_ZKEY, G1Point, G2Point, ProvingKey, QapEntry, VerifyingKey
+from zkhealth.formats._points import assemble_proving_key, g1_points, g2_points
+from zkhealth.groth16.keys import SNARKJS_ZKEY, G1Point, G2Point, ProvingKey, QapEntry
 
 MAGIC = b"zkey"
 VERSION = 1
@@ -40,74 +42,25 @@ _WHAT = ".zkey"
 
 _R_INV_Q = pow(2**256 % FIELD_Q, -1, FIELD_Q)
 _R2_INV_R = pow(pow(2, 512, FIELD_R), -1, FIELD_R)
-# G2 twist: y^2 = x^3 + 3 / (9 + u)
-_B2 = (
-    19485874751759354771024239261021720505790618469301721065564631296452457478373,
-    266929791119991161246907387137283842545076965332900288569378510910307636690,
-)
 
 
-def _g1_on_curve(x: int, y: int) -> bool:
-    return (y * y - x * x * x - 3) % FIELD_Q == 0
+def _coords(raw: bytes | memoryview, count: int, what: str) -> list[int]:
+    """``count`` little-endian Montgomery coordinates, checked below q and converted to standard form."""
+    if len(raw) != 32 * count:
+        raise R1csFormatError(f"{_WHAT}: section {what} has {len(raw)} bytes, expected {32 * count}")
+    raw = bytes(raw)
+    values = [int.from_bytes(raw[32 * i : 32 * i + 32], "little") for i in range(count)]
+    if values and max(values) >= FIELD_Q:
+        raise R1csFormatError(f"{_WHAT}: coordinate not below q")
+    return [value * _R_INV_Q % FIELD_Q for value in values]
 
 
-def _g2_on_curve(x: tuple[int, int], y: tuple[int, int]) -> bool:
-    q = FIELD_Q
-    x0, x1 = x
-    y0, y1 = y
-    yy = ((y0 * y0 - y1 * y1) % q, 2 * y0 * y1 % q)
-    xx = ((x0 * x0 - x1 * x1) % q, 2 * x0 * x1 % q)
-    xxx = ((xx[0] * x0 - xx[1] * x1) % q, (xx[0] * x1 + xx[1] * x0) % q)
-    return yy == ((xxx[0] + _B2[0]) % q, (xxx[1] + _B2[1]) % q)
+def _g1s(raw: bytes | memoryview, count: int, what: str) -> list[G1Point | None]:
+    return g1_points(_coords(raw, 2 * count, what), f"{_WHAT} section {what}")
 
 
-def _coords(raw: bytes, count: int) -> list[int]:
-    out = []
-    for i in range(count):
-        value = int.from_bytes(raw[32 * i : 32 * i + 32], "little")
-        if value >= FIELD_Q:
-            raise R1csFormatError(f"{_WHAT}: coordinate not below q")
-        out.append(value * _R_INV_Q % FIELD_Q)
-    return out
-
-
-def _g1_points(raw: bytes, count: int, what: str) -> list[G1Point | None]:
-    if len(raw) != 64 * count:
-        raise R1csFormatError(f"{_WHAT}: section {what} has {len(raw)} bytes, expected {64 * count}")
-    coords = _coords(raw, 2 * count)
-    points: list[G1Point | None] = []
-    for i in range(count):
-        x, y = coords[2 * i], coords[2 * i + 1]
-        if x == 0 and y == 0:
-            points.append(None)
-            continue
-        if not _g1_on_curve(x, y):
-            raise R1csFormatError(f"{_WHAT}: a point of section {what} is not on the curve")
-        points.append((x, y))
-    return points
-
-
-def _g2_points(raw: bytes, count: int, what: str) -> list[G2Point | None]:
-    if len(raw) != 128 * count:
-        raise R1csFormatError(f"{_WHAT}: section {what} has {len(raw)} bytes, expected {128 * count}")
-    coords = _coords(raw, 4 * count)
-    points: list[G2Point | None] = []
-    for i in range(count):
-        x = (coords[4 * i], coords[4 * i + 1])
-        y = (coords[4 * i + 2], coords[4 * i + 3])
-        if x == (0, 0) and y == (0, 0):
-            points.append(None)
-            continue
-        if not _g2_on_curve(x, y):
-            raise R1csFormatError(f"{_WHAT}: a point of section {what} is not on the twist")
-        points.append((x, y))
-    return points
-
-
-def _required(point: G1Point | G2Point | None, what: str) -> G1Point | G2Point:
-    if point is None:
-        raise R1csFormatError(f"{_WHAT}: {what} is the identity")
-    return point
+def _g2s(raw: bytes | memoryview, count: int, what: str) -> list[G2Point | None]:
+    return g2_points(_coords(raw, 4 * count, what), f"{_WHAT} section {what}")
 
 
 def parse_zkey(data: bytes) -> ProvingKey:
@@ -135,15 +88,15 @@ def parse_zkey(data: bytes) -> ProvingKey:
     domain_size = g.u32()
     if n_vars < n_public + 1 or domain_size < 1 or domain_size & (domain_size - 1) or domain_size > 1 << 27:
         raise R1csFormatError(f"{_WHAT}: inconsistent header counts")
-    alpha_1 = _g1_points(g.raw(64), 1, "alpha_1")[0]
-    beta_1 = _g1_points(g.raw(64), 1, "beta_1")[0]
-    beta_2 = _g2_points(g.raw(128), 1, "beta_2")[0]
-    gamma_2 = _g2_points(g.raw(128), 1, "gamma_2")[0]
-    delta_1 = _g1_points(g.raw(64), 1, "delta_1")[0]
-    delta_2 = _g2_points(g.raw(128), 1, "delta_2")[0]
+    alpha_1 = _g1s(g.raw(64), 1, "alpha_1")[0]
+    beta_1 = _g1s(g.raw(64), 1, "beta_1")[0]
+    beta_2 = _g2s(g.raw(128), 1, "beta_2")[0]
+    gamma_2 = _g2s(g.raw(128), 1, "gamma_2")[0]
+    delta_1 = _g1s(g.raw(64), 1, "delta_1")[0]
+    delta_2 = _g2s(g.raw(128), 1, "delta_2")[0]
     g.expect_end()
 
-    ic = _g1_points(bytes(container.section(3, what=_WHAT)), n_public + 1, "IC")
+    ic = _g1s(container.section(3, what=_WHAT), n_public + 1, "IC")
 
     coeffs = Reader(container.section(4, what=_WHAT), _WHAT)
     n_coeffs = coeffs.u32()
@@ -164,33 +117,23 @@ def parse_zkey(data: bytes) -> ProvingKey:
         entry = (row, wire, stored * _R2_INV_R % r)
         (a_entries if matrix == 0 else b_entries).append(entry)
 
-    a_query = _g1_points(bytes(container.section(5, what=_WHAT)), n_vars, "A")
-    b_g1_query = _g1_points(bytes(container.section(6, what=_WHAT)), n_vars, "B1")
-    b_g2_query = _g2_points(bytes(container.section(7, what=_WHAT)), n_vars, "B2")
-    l_query = _g1_points(bytes(container.section(8, what=_WHAT)), n_vars - n_public - 1, "C")
-    h_query = _g1_points(bytes(container.section(9, what=_WHAT)), domain_size, "H")
-
-    vk = VerifyingKey(
-        alpha_g1=_required(alpha_1, "alpha_1"),  # type: ignore[arg-type]
-        beta_g2=_required(beta_2, "beta_2"),  # type: ignore[arg-type]
-        gamma_g2=_required(gamma_2, "gamma_2"),  # type: ignore[arg-type]
-        delta_g2=_required(delta_2, "delta_2"),  # type: ignore[arg-type]
-        gamma_abc_g1=tuple(ic),
+    queries: dict[str, list[Any]] = {
+        "ic": ic,
+        "a": _g1s(container.section(5, what=_WHAT), n_vars, "A"),
+        "b1": _g1s(container.section(6, what=_WHAT), n_vars, "B1"),
+        "b2": _g2s(container.section(7, what=_WHAT), n_vars, "B2"),
+        "l": _g1s(container.section(8, what=_WHAT), n_vars - n_public - 1, "C"),
+        "h": _g1s(container.section(9, what=_WHAT), domain_size, "H"),
+    }
+    return assemble_proving_key(
+        _WHAT,
         provenance=SNARKJS_ZKEY,
-    )
-    return ProvingKey(
-        vk=vk,
-        beta_g1=_required(beta_1, "beta_1"),  # type: ignore[arg-type]
-        delta_g1=_required(delta_1, "delta_1"),  # type: ignore[arg-type]
         n_wires=n_vars,
         domain_size=domain_size,
-        a_query=a_query,
-        b_g1_query=b_g1_query,
-        b_g2_query=b_g2_query,
-        h_query=h_query,
-        l_query=l_query,
-        a_entries=a_entries,
-        b_entries=b_entries,
+        g1={"alpha_1": alpha_1, "beta_1": beta_1, "delta_1": delta_1},
+        g2={"beta_2": beta_2, "gamma_2": gamma_2, "delta_2": delta_2},
+        queries=queries,
+        entries=(a_entries, b_entries, None),
     )
 
 

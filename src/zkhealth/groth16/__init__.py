@@ -1,8 +1,8 @@
 """Groth16 over BN254, compatible with snarkjs: setup, prove, verify, batch-verify, re-randomise.
 
 One module per protocol step (as arkworks' ``ark-groth16``): :mod:`.r1cs_to_qap`, :mod:`.generator`
-(setup), :mod:`.prover`, :mod:`.verifier`, :mod:`.batch`, :mod:`.rerandomize`; keys in :mod:`.keys`, our
-proving-key file in :mod:`.pkfile`, snarkjs files in :mod:`zkhealth.formats`.
+(setup), :mod:`.prover`, :mod:`.verifier`, :mod:`.batch`, :mod:`.rerandomize`; the key and proof types in
+:mod:`.keys`. Reading and writing key, proof and constraint files is :mod:`zkhealth.formats`' job.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 from zkhealth.groth16.batch import batch_verify, find_invalid
 from zkhealth.groth16.generator import ToxicWaste, setup, setup_with_toxic_waste
 from zkhealth.groth16.keys import DEV_SETUP, SNARKJS_ZKEY, Proof, ProvingKey, VerifyingKey
-from zkhealth.groth16.pkfile import load_proving_key, load_zkey, save_proving_key
 from zkhealth.groth16.prover import prove, prove_deterministic, prove_no_zk, public_signals
 from zkhealth.groth16.rerandomize import rerandomize
 from zkhealth.groth16.verifier import PreparedVerifyingKey, prepare_verifying_key, verify
@@ -25,15 +24,12 @@ __all__ = [
     "VerifyingKey",
     "batch_verify",
     "find_invalid",
-    "load_proving_key",
-    "load_zkey",
     "prepare_verifying_key",
     "prove",
     "prove_deterministic",
     "prove_no_zk",
     "public_signals",
     "rerandomize",
-    "save_proving_key",
     "setup",
     "setup_with_toxic_waste",
     "verify",

@@ -35,6 +35,22 @@ PROVENANCES: Final[frozenset[str]] = frozenset({DEV_SETUP, SNARKJS_ZKEY, UNKNOWN
 QapEntry = tuple[int, int, int]
 
 
+def g1_to_json(point: G1Point | None) -> list[str]:
+    """snarkjs' text form of a G1 point: ``[x, y, "1"]``, the identity ``["0", "1", "0"]`` (ffjavascript)."""
+    if point is None:
+        return ["0", "1", "0"]
+    return [str(point[0]), str(point[1]), "1"]
+
+
+def g2_to_json(point: G2Point | None) -> list[list[str]]:
+    """snarkjs' text form of a G2 point: ``[[x0, x1], [y0, y1], ["1", "0"]]`` (real parts first), the
+    identity ``[["0", "0"], ["1", "0"], ["0", "0"]]``."""
+    if point is None:
+        return [["0", "0"], ["1", "0"], ["0", "0"]]
+    (x0, x1), (y0, y1) = point
+    return [[str(x0), str(x1)], [str(y0), str(y1)], ["1", "0"]]
+
+
 @dataclass(frozen=True)
 class Proof:
     """A Groth16 proof (A in G1, B in G2, C in G1)."""
@@ -61,13 +77,23 @@ class VerifyingKey:
         """Number of public signals the key expects."""
         return len(self.gamma_abc_g1) - 1
 
-    def canonical_json(self) -> str:
-        """The key's canonical JSON: the snarkjs fields that matter for verification (no vk_alphabeta_12,
-        no provenance), keys sorted, no spaces. :meth:`sha256` hashes it."""
-        from zkhealth.formats.snarkjs_json import verifying_key_to_dict
+    def snarkjs_fields(self) -> dict[str, Any]:
+        """The fields of snarkjs' ``verification_key.json`` that matter for verification, in snarkjs' order
+        (no ``vk_alphabeta_12``, no provenance). :mod:`zkhealth.formats.snarkjs_json` writes the file."""
+        return {
+            "protocol": "groth16",
+            "curve": "bn128",
+            "nPublic": self.n_public,
+            "vk_alpha_1": g1_to_json(self.alpha_g1),
+            "vk_beta_2": g2_to_json(self.beta_g2),
+            "vk_gamma_2": g2_to_json(self.gamma_g2),
+            "vk_delta_2": g2_to_json(self.delta_g2),
+            "IC": [g1_to_json(p) for p in self.gamma_abc_g1],
+        }
 
-        body = verifying_key_to_dict(self, include_alphabeta=False, include_provenance=False)
-        return json.dumps(body, sort_keys=True, separators=(",", ":"))
+    def canonical_json(self) -> str:
+        """The key's canonical JSON: :meth:`snarkjs_fields`, keys sorted, no spaces. :meth:`sha256` hashes it."""
+        return json.dumps(self.snarkjs_fields(), sort_keys=True, separators=(",", ":"))
 
     def sha256(self) -> str:
         """Hex sha256 of :meth:`canonical_json`: pin this to detect a swapped key (security.md G9)."""

@@ -83,8 +83,8 @@ def setup_command(circuit: Path, key_out: Path, vk_out: Path | None, quiet: bool
     """
     from zkhealth.formats.r1cs_file import read_r1cs
     from zkhealth.formats.snarkjs_json import write_verifying_key
+    from zkhealth.formats.zkhpk_file import save_proving_key
     from zkhealth.groth16.generator import setup
-    from zkhealth.groth16.pkfile import save_proving_key
 
     r1cs = read_r1cs(circuit)
     if quiet:
@@ -123,7 +123,7 @@ def prove_command(
     from zkhealth.formats.r1cs_file import read_r1cs
     from zkhealth.formats.snarkjs_json import write_proof, write_public
     from zkhealth.formats.wtns_file import read_wtns
-    from zkhealth.groth16.pkfile import load_proving_key
+    from zkhealth.formats.zkhpk_file import load_proving_key
     from zkhealth.groth16.prover import prove, public_signals
 
     pk = load_proving_key(key)
@@ -178,7 +178,7 @@ def _export_group() -> None:
 def export_verificationkey(key: Path, vk_out: Path) -> None:
     """Write the snarkjs verification_key.json of KEY (ours or a snarkjs .zkey)."""
     from zkhealth.formats.snarkjs_json import write_verifying_key
-    from zkhealth.groth16.pkfile import load_proving_key
+    from zkhealth.formats.zkhpk_file import load_proving_key
 
     pk = load_proving_key(key)
     write_verifying_key(pk.vk, vk_out)

@@ -24,11 +24,13 @@ import hashlib
 import os
 import struct
 from pathlib import Path
+from typing import Any
 
 from zkhealth.errors import R1csFormatError
-from zkhealth.field import FIELD_Q, FIELD_R
+from zkhealth.field import FIELD_R
+from zkhealth.formats._points import assemble_proving_key, g1_points, g2_points
 from zkhealth.formats.zkey_file import is_zkey, parse_zkey
-from zkhealth.groth16.keys import PROVENANCES, G1Point, G2Point, ProvingKey, QapEntry, VerifyingKey
+from zkhealth.groth16.keys import PROVENANCES, G1Point, G2Point, ProvingKey, QapEntry
 
 MAGIC = b"zkpk"
 VERSION = 1
@@ -36,10 +38,6 @@ _NONE = 0xFFFFFFFF
 _WHAT = "proving key"
 _U32 = struct.Struct("<I")
 _ENTRY = struct.Struct("<II32s")
-_B2 = (
-    19485874751759354771024239261021720505790618469301721065564631296452457478373,
-    266929791119991161246907387137283842545076965332900288569378510910307636690,
-)
 
 
 def _g1_bytes(point: G1Point | None) -> bytes:
@@ -106,39 +104,15 @@ class _Cursor:
     def u32(self) -> int:
         return int(_U32.unpack(self.take(4))[0])
 
-    def g1s(self, count: int) -> list[G1Point | None]:
-        raw = self.take(64 * count)
-        q = FIELD_Q
-        out: list[G1Point | None] = []
-        for i in range(count):
-            x = int.from_bytes(raw[64 * i : 64 * i + 32], "big")
-            y = int.from_bytes(raw[64 * i + 32 : 64 * i + 64], "big")
-            if x == 0 and y == 0:
-                out.append(None)
-                continue
-            if x >= q or y >= q or (y * y - x * x * x - 3) % q:
-                raise R1csFormatError(f"{_WHAT}: a G1 point is not canonical or not on the curve")
-            out.append((x, y))
-        return out
+    def _coords(self, count: int) -> list[int]:
+        raw = self.take(32 * count)
+        return [int.from_bytes(raw[32 * i : 32 * i + 32], "big") for i in range(count)]
 
-    def g2s(self, count: int) -> list[G2Point | None]:
-        raw = self.take(128 * count)
-        q = FIELD_Q
-        out: list[G2Point | None] = []
-        for i in range(count):
-            x0, x1, y0, y1 = (int.from_bytes(raw[128 * i + 32 * k : 128 * i + 32 * k + 32], "big") for k in range(4))
-            if x0 == x1 == y0 == y1 == 0:
-                out.append(None)
-                continue
-            if max(x0, x1, y0, y1) >= q:
-                raise R1csFormatError(f"{_WHAT}: a G2 coordinate is not below q")
-            xx0, xx1 = (x0 * x0 - x1 * x1) % q, 2 * x0 * x1 % q
-            lhs = ((y0 * y0 - y1 * y1) % q, 2 * y0 * y1 % q)
-            rhs = ((xx0 * x0 - xx1 * x1 + _B2[0]) % q, (xx0 * x1 + xx1 * x0 + _B2[1]) % q)
-            if lhs != rhs:
-                raise R1csFormatError(f"{_WHAT}: a G2 point is not on the twist")
-            out.append(((x0, x1), (y0, y1)))
-        return out
+    def g1s(self, count: int, what: str) -> list[G1Point | None]:
+        return g1_points(self._coords(2 * count), f"{_WHAT} {what}")
+
+    def g2s(self, count: int, what: str) -> list[G2Point | None]:
+        return g2_points(self._coords(4 * count), f"{_WHAT} {what}")
 
     def entries(self, count: int, n_rows: int, n_wires: int) -> list[QapEntry]:
         raw = self.take(_ENTRY.size * count)
@@ -149,12 +123,6 @@ class _Cursor:
                 raise R1csFormatError(f"{_WHAT}: a matrix entry is out of range")
             out.append((row, wire, coeff))
         return out
-
-
-def _point(value: G1Point | G2Point | None, what: str) -> G1Point | G2Point:
-    if value is None:
-        raise R1csFormatError(f"{_WHAT}: {what} is the identity")
-    return value
 
 
 def parse_proving_key(data: bytes) -> ProvingKey:
@@ -174,41 +142,30 @@ def parse_proving_key(data: bytes) -> ProvingKey:
     if provenance not in PROVENANCES:
         raise R1csFormatError(f"{_WHAT}: unknown provenance")
     n_a, n_b, n_c = cur.u32(), cur.u32(), cur.u32()
-    alpha_1, beta_1, delta_1 = cur.g1s(3)
-    beta_2, gamma_2, delta_2 = cur.g2s(3)
-    ic = cur.g1s(n_public + 1)
-    a_query = cur.g1s(n_wires)
-    b_g1_query = cur.g1s(n_wires)
-    b_g2_query = cur.g2s(n_wires)
-    l_query = cur.g1s(n_wires - n_public - 1)
-    h_query = cur.g1s(domain_size)
+    alpha_1, beta_1, delta_1 = cur.g1s(3, "alpha, beta, delta")
+    beta_2, gamma_2, delta_2 = cur.g2s(3, "beta, gamma, delta")
+    queries: dict[str, list[Any]] = {
+        "ic": cur.g1s(n_public + 1, "IC"),
+        "a": cur.g1s(n_wires, "A"),
+        "b1": cur.g1s(n_wires, "B1"),
+        "b2": cur.g2s(n_wires, "B2"),
+        "l": cur.g1s(n_wires - n_public - 1, "L"),
+        "h": cur.g1s(domain_size, "H"),
+    }
     a_entries = cur.entries(n_a, domain_size, n_wires)
     b_entries = cur.entries(n_b, domain_size, n_wires)
     c_entries = None if n_c == _NONE else cur.entries(n_c, domain_size, n_wires)
     if cur.pos != len(body):
         raise R1csFormatError(f"{_WHAT}: trailing bytes")
-    vk = VerifyingKey(
-        alpha_g1=_point(alpha_1, "alpha_1"),  # type: ignore[arg-type]
-        beta_g2=_point(beta_2, "beta_2"),  # type: ignore[arg-type]
-        gamma_g2=_point(gamma_2, "gamma_2"),  # type: ignore[arg-type]
-        delta_g2=_point(delta_2, "delta_2"),  # type: ignore[arg-type]
-        gamma_abc_g1=tuple(ic),
+    return assemble_proving_key(
+        _WHAT,
         provenance=provenance,
-    )
-    return ProvingKey(
-        vk=vk,
-        beta_g1=_point(beta_1, "beta_1"),  # type: ignore[arg-type]
-        delta_g1=_point(delta_1, "delta_1"),  # type: ignore[arg-type]
         n_wires=n_wires,
         domain_size=domain_size,
-        a_query=a_query,
-        b_g1_query=b_g1_query,
-        b_g2_query=b_g2_query,
-        h_query=h_query,
-        l_query=l_query,
-        a_entries=a_entries,
-        b_entries=b_entries,
-        c_entries=c_entries,
+        g1={"alpha_1": alpha_1, "beta_1": beta_1, "delta_1": delta_1},
+        g2={"beta_2": beta_2, "gamma_2": gamma_2, "delta_2": delta_2},
+        queries=queries,
+        entries=(a_entries, b_entries, c_entries),
         n_constraints=None if n_constraints == _NONE else n_constraints,
     )
 
@@ -224,8 +181,3 @@ def load_proving_key(path: str | os.PathLike[str]) -> ProvingKey:
     if is_zkey(data):
         return parse_zkey(data)
     return parse_proving_key(data)
-
-
-def load_zkey(path: str | os.PathLike[str]) -> ProvingKey:
-    """Load a snarkjs Groth16 ``.zkey`` (e.g. a ceremony's final key) for our prover."""
-    return parse_zkey(Path(path).read_bytes())
