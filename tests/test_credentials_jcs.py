@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from zkhealth.credentials.jcs import canonicalize, format_number, loads_strict
+from zkhealth._json import loads_strict
+from zkhealth.credentials.jcs import canonicalize, format_number
 from zkhealth.errors import EncodingError
 
 pytestmark = pytest.mark.native

@@ -261,7 +261,7 @@ def wtns_calculate(ctx: click.Context, spec: str, input_path: Path, out: Path) -
     INPUT.json maps input names to values: integers or canonical decimal strings, lists for arrays. A
     failing constraint is reported with its index, scope path and source line (exit 3).
     """
-    from zkhealth.credentials.jcs import loads_strict
+    from zkhealth._json import loads_strict
     from zkhealth.errors import EncodingError
     from zkhealth.formats.wtns_file import write_wtns
 

@@ -42,9 +42,10 @@ import nacl.pwhash
 import nacl.secret
 import nacl.utils
 
+from zkhealth._json import loads_strict
 from zkhealth.cli_common import atomic_write
 from zkhealth.credentials.issuer import Issuer
-from zkhealth.credentials.jcs import canonicalize, loads_strict
+from zkhealth.credentials.jcs import canonicalize
 from zkhealth.credentials.vc import did_key_from_ed25519
 from zkhealth.credentials.wallet import MODERATE, KdfParams
 from zkhealth.errors import EncodingError, InvalidKeyError, WalletDecryptionError, WalletError

@@ -214,7 +214,7 @@ class TrialFile:
     @classmethod
     def load(cls, path: Path) -> TrialFile:
         """Read and check ``path`` (see the class docstring). Cost: reading the file and parsing the criteria."""
-        from zkhealth.credentials.jcs import loads_strict
+        from zkhealth._json import loads_strict
 
         data = path.read_bytes()
         if len(data) > _MAX_TRIAL_BYTES:
@@ -681,12 +681,12 @@ def export_verifier_command(ctx: click.Context, keys_dir: Path, out: Path, contr
     `zkhealth deploy` needs no compiler). The key must match its manifest's pin (exit 1 otherwise).
     """
     from zkhealth.chain.solidity import render_verifier
-    from zkhealth.formats.snarkjs_json import load_verifying_key, loads_strict
+    from zkhealth.formats.snarkjs_json import load_verifying_key, loads_json
 
     manifest_path = keys_dir / "manifest.json"
     if not manifest_path.is_file():
         raise click.UsageError(f"{keys_dir} holds no trial keys (manifest.json is missing)")
-    manifest = loads_strict(manifest_path.read_bytes(), what="keys manifest")
+    manifest = loads_json(manifest_path.read_bytes(), what="keys manifest")
     vk = load_verifying_key(keys_dir / "verification_key.json")
     if not isinstance(manifest, dict) or manifest.get("verifyingKeySha256") != vk.sha256():
         raise VerifyingKeyMismatchError(f"{keys_dir}: verification_key.json does not match manifest.json")

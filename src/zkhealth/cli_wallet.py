@@ -117,8 +117,8 @@ def wallet_import(
     issued to another holder commitment, or (with --registry) its issuer is not trusted. Importing the same
     credential twice stores it once.
     """
+    from zkhealth._json import loads_strict
     from zkhealth.credentials.credential import subject_commitment
-    from zkhealth.credentials.jcs import loads_strict
     from zkhealth.credentials.trees import IssuerRegistry
     from zkhealth.credentials.vc import parse_document, verify_credential
     from zkhealth.field import parse_field_element

@@ -28,12 +28,12 @@ requires the offset). All failures raise :class:`FhirImportError` naming the res
 from __future__ import annotations
 
 import datetime as _dt
-import json
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final
 
+from zkhealth._json import loads_strict
 from zkhealth.credentials.credential import Diagnosis, HealthClaims, LabValue
 from zkhealth.credentials.schema import GENDERS, MAX_DIAGNOSES
 from zkhealth.errors import EncodingError, FhirImportError
@@ -60,6 +60,8 @@ LOINC_CLAIMS: Final[Mapping[str, tuple[str, str]]] = {
     "98979-8": ("egfr", "mL/min/{1.73_m2}"),
     "8480-6": ("systolic_bp", "mm[Hg]"),
 }
+#: Largest bundle accepted as JSON text (a patient's complete record with years of observations fits).
+_MAX_BUNDLE_BYTES: Final[int] = 64 << 20
 _FINAL_STATUSES: Final[frozenset[str]] = frozenset({"final", "amended", "corrected"})
 _SKIPPED_VERIFICATION: Final[frozenset[str]] = frozenset({"refuted", "entered-in-error"})
 
@@ -74,7 +76,7 @@ def load_bundle(source: object) -> Any:
         if isinstance(source, Path):
             source = source.read_bytes()
         if isinstance(source, str | bytes):
-            source = json.loads(source)
+            source = loads_strict(source, what="FHIR bundle", max_bytes=_MAX_BUNDLE_BYTES)
         if not isinstance(source, dict):
             raise FhirImportError(f"expected a FHIR Bundle, got {type(source).__name__}")
         if source.get("resourceType") != "Bundle":

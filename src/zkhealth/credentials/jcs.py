@@ -1,4 +1,4 @@
-"""RFC 8785 JSON Canonicalization Scheme (JCS), and strict JSON parsing.
+"""RFC 8785 JSON Canonicalization Scheme (JCS).
 
 :func:`canonicalize` serialises a JSON value (dict, list, str, int, float, bool, None) to its unique JCS
 UTF-8 bytes:
@@ -12,20 +12,18 @@ UTF-8 bytes:
   2^53 are not exactly representable as doubles and are rejected rather than silently rounded: write big
   numbers as strings (zkhealth always does).
 
-:func:`loads_strict` parses JSON text and rejects duplicate keys, ``NaN``/``Infinity`` and nesting deeper
-than 64, raising :class:`EncodingError`.
+Parsing JSON from outside is :func:`zkhealth._json.loads_strict`'s job.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from typing import Any, Final
 
 from zkhealth.errors import EncodingError
 
-__all__ = ["canonicalize", "format_number", "loads_strict"]
+__all__ = ["canonicalize", "format_number"]
 
 _MAX_SAFE_INTEGER: Final[int] = (1 << 53) - 1
 _MAX_DEPTH: Final[int] = 64
@@ -135,60 +133,3 @@ def canonicalize(value: Any) -> bytes:
     out: list[str] = []
     _serialise(value, out, 0)
     return "".join(out).encode("utf-8")
-
-
-def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, item in pairs:
-        if key in result:
-            raise EncodingError(f"duplicate JSON key {key[:40]!r}")
-        result[key] = item
-    return result
-
-
-def _reject_constant(name: str) -> Any:
-    raise EncodingError(f"JSON constant {name} is not allowed")
-
-
-def _depth_ok(text: str) -> bool:
-    depth = 0
-    in_string = False
-    escaped = False
-    for char in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
-            depth += 1
-            if depth > _MAX_DEPTH:
-                return False
-        elif char in "]}":
-            depth -= 1
-    return True
-
-
-def loads_strict(text: str | bytes, *, max_bytes: int = 1 << 22) -> Any:
-    """Parse JSON, rejecting duplicate keys, NaN/Infinity, nesting > 64 and inputs above ``max_bytes``."""
-    if isinstance(text, bytes):
-        if len(text) > max_bytes:
-            raise EncodingError("JSON document is too large")
-        try:
-            text = text.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise EncodingError("JSON document is not UTF-8") from exc
-    if not isinstance(text, str):
-        raise EncodingError("JSON text must be str or bytes")
-    if len(text) > max_bytes:
-        raise EncodingError("JSON document is too large")
-    if not _depth_ok(text):
-        raise EncodingError("JSON nesting is too deep")
-    try:
-        return json.loads(text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant)
-    except json.JSONDecodeError as exc:
-        raise EncodingError(f"malformed JSON: {exc.msg} at position {exc.pos}") from exc

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Final
 
+from zkhealth._json import loads_strict
 from zkhealth.errors import (
     CredentialError,
     CredentialRevokedError,
@@ -165,26 +166,6 @@ def compute_merkle_root(leaf: int, index: int, siblings: Sequence[Sequence[int]]
 
 def _decimal(value: int) -> str:
     return str(value)
-
-
-def _strict_json_loads(text: str | bytes) -> Any:
-    """``json.loads`` that refuses duplicate keys and the non-standard constants NaN / Infinity."""
-
-    def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        result: dict[str, Any] = {}
-        for key, value in pairs:
-            if key in result:
-                raise EncodingError(f"duplicate JSON key {key!r}")
-            result[key] = value
-        return result
-
-    def no_constants(name: str) -> Any:
-        raise EncodingError(f"non-standard JSON constant {name}")
-
-    try:
-        return json.loads(text, object_pairs_hook=no_duplicates, parse_constant=no_constants)
-    except json.JSONDecodeError as exc:
-        raise EncodingError(f"invalid JSON: {exc.msg} at position {exc.pos}") from None
 
 
 def _expect_keys(obj: object, keys: set[str], what: str) -> dict[str, Any]:
@@ -692,7 +673,7 @@ class IssuerRegistry:
         ``expected_root`` (a pinned root), a different root raises :class:`UntrustedRootError`.
         """
         data = _expect_keys(
-            _strict_json_loads(text),
+            loads_strict(text, what="issuer registry"),
             {"format", "version", "depth", "next_index", "issuers", "root"},
             "issuer registry",
         )

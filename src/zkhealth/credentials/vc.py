@@ -46,9 +46,10 @@ import re
 from collections.abc import Collection
 from typing import Any, Final
 
+from zkhealth._json import loads_strict
 from zkhealth.credentials import dates
 from zkhealth.credentials.credential import Credential, HealthClaims
-from zkhealth.credentials.jcs import canonicalize, loads_strict
+from zkhealth.credentials.jcs import canonicalize
 from zkhealth.credentials.schema import SCHEMA_NAME, SCHEMA_VERSION, VECTOR_LENGTH
 from zkhealth.credentials.trees import IssuerRegistry, RevocationTree
 from zkhealth.errors import (

@@ -54,7 +54,8 @@ import nacl.secret
 import nacl.utils
 
 from zkhealth._fileio import atomic_write
-from zkhealth.credentials.jcs import canonicalize, loads_strict
+from zkhealth._json import loads_strict
+from zkhealth.credentials.jcs import canonicalize
 from zkhealth.errors import (
     EncodingError,
     UnsupportedWalletVersionError,

@@ -30,7 +30,7 @@ from typing import Any, Final
 
 from zkhealth.eligibility.circuit import PUBLIC_SIGNALS
 from zkhealth.errors import MalformedProofError
-from zkhealth.formats.snarkjs_json import loads_strict, parse_public_signal, proof_from_dict, proof_to_dict
+from zkhealth.formats.snarkjs_json import loads_json, parse_public_signal, proof_from_dict, proof_to_dict
 from zkhealth.groth16.keys import Proof
 
 __all__ = ["PROOF_FORMAT", "EligibilityProof"]
@@ -169,4 +169,4 @@ class EligibilityProof:
     @classmethod
     def from_json(cls, data: str | bytes) -> EligibilityProof:
         """Parse JSON text strictly (duplicate keys, floats, NaN and oversized input refused)."""
-        return cls.from_dict(loads_strict(data, what="eligibility proof"))
+        return cls.from_dict(loads_json(data, what="eligibility proof"))

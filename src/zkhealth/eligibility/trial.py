@@ -69,7 +69,7 @@ from zkhealth.errors import (
 )
 from zkhealth.field import FIELD_R, parse_field_element
 from zkhealth.formats.r1cs_file import r1cs_to_bytes
-from zkhealth.formats.snarkjs_json import load_verifying_key, loads_strict, write_verifying_key
+from zkhealth.formats.snarkjs_json import load_verifying_key, loads_json, write_verifying_key
 from zkhealth.formats.zkhpk_file import load_proving_key, save_proving_key
 from zkhealth.groth16.keys import ProvingKey, VerifyingKey
 from zkhealth.signature.eddsa_poseidon import Signature
@@ -288,7 +288,7 @@ class TrialKeys:
         """Read keys written by :meth:`save`; the verifying key must hash to the manifest's pin and equal the
         proving key's (:class:`VerifyingKeyMismatchError` otherwise)."""
         source = Path(directory)
-        manifest = loads_strict((source / _MANIFEST).read_bytes(), what="keys manifest")
+        manifest = loads_json((source / _MANIFEST).read_bytes(), what="keys manifest")
         keys = {"format", "criteriaSha256", "r1csSha256", "verifyingKeySha256"}
         if not isinstance(manifest, dict) or set(manifest) != keys or manifest["format"] != _KEYS_FORMAT:
             raise MalformedProofError("keys manifest: unexpected shape")

@@ -15,8 +15,9 @@ G2 coordinates are ``[c0, c1]`` (real part first); EIP-197 calldata uses the opp
 written ``["0", "1", "0"]`` (G1) and ``[["0","0"],["1","0"],["0","0"]]`` (G2), as ffjavascript's ``toObject``
 does. We add one key snarkjs ignores, ``"provenance"``, to development keys only.
 
-Reading refuses, with typed errors: more than :data:`MAX_JSON_BYTES`; invalid UTF-8 or JSON; duplicate keys;
-``NaN``/``Infinity``; floats; nesting beyond Python's recursion limit; wrong shapes or missing fields
+Reading goes through the strict loader (:mod:`zkhealth._json`) and refuses, with typed errors: more than
+:data:`MAX_JSON_BYTES`; invalid UTF-8 or JSON; duplicate keys; ``NaN``/``Infinity``; floats; deep nesting;
+wrong shapes or missing fields
 (:class:`MalformedProofError`); non-canonical numbers and coordinates >= q
 (:class:`NonCanonicalEncodingError`); public signals >= r or negative
 (:class:`PublicInputOutOfRangeError` with the index). Curve membership is checked by the verifier.
@@ -31,6 +32,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Final
 
+from zkhealth._json import loads_strict, read_limited
 from zkhealth.errors import (
     FieldRangeError,
     FieldTypeError,
@@ -55,91 +57,19 @@ from zkhealth.groth16.keys import (
 MAX_JSON_BYTES: Final[int] = 8 * 1024 * 1024
 
 _NEGATIVE_DECIMAL = re.compile(r"-[0-9]+", re.ASCII)
-#: Deepest nesting accepted; snarkjs files nest 4 deep (vk_alphabeta_12).
-MAX_JSON_DEPTH: Final[int] = 32
-_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
-_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 
 
 # --------------------------------------------------------------------------- strict JSON
 
 
-def _reject_constant(name: str) -> Any:
-    raise MalformedProofError(f"JSON constant {name} is not allowed")
-
-
-def _reject_float(text: str) -> Any:
-    raise MalformedProofError(f"JSON number {text[:20]!r} is not an integer")
-
-
-def _parse_int_literal(text: str) -> int:
-    if len(text) > MAX_DECIMAL_DIGITS + 1:
-        raise NonCanonicalEncodingError(f"JSON integer of {len(text)} characters is too long")
-    return int(text)
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise MalformedProofError(f"duplicate JSON key {key[:40]!r}")
-        out[key] = value
-    return out
-
-
-def loads_strict(data: str | bytes, *, what: str = "JSON") -> Any:
-    """Parse JSON strictly (see the module docstring). Cost: O(size), refused early above the size cap."""
-    if len(data) > MAX_JSON_BYTES:
-        raise MalformedProofError(f"{what}: {len(data)} bytes exceeds the {MAX_JSON_BYTES}-byte limit")
-    if isinstance(data, bytes):
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            raise MalformedProofError(f"{what}: not UTF-8") from None
-    else:
-        text = data
-    _check_depth(text, what)
-    try:
-        return json.loads(
-            text,
-            object_pairs_hook=_no_duplicates,
-            parse_constant=_reject_constant,
-            parse_float=_reject_float,
-            parse_int=_parse_int_literal,
-        )
-    except RecursionError:
-        raise MalformedProofError(f"{what}: nested too deeply") from None
-    except json.JSONDecodeError as error:
-        raise MalformedProofError(f"{what}: invalid JSON ({error.msg} at line {error.lineno})") from None
-    except ValueError as error:
-        if isinstance(error, (MalformedProofError, NonCanonicalEncodingError)):
-            raise
-        raise MalformedProofError(f"{what}: invalid JSON number") from None
-
-
-def _check_depth(text: str, what: str) -> None:
-    """Refuse nesting deeper than :data:`MAX_JSON_DEPTH` before ``json.loads`` sees it: the C decoder's
-    recursion is bounded only by the interpreter's recursion limit, which other code may have raised far
-    enough to overflow the C stack. Strings are removed first, then innermost bracket pairs peeled off once
-    per level. Cost: O(size * depth) in C-level string operations."""
-    brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text))
-    for _ in range(MAX_JSON_DEPTH):
-        if not brackets:
-            return
-        shorter = brackets.replace("[]", "").replace("{}", "")
-        if len(shorter) == len(brackets):
-            return  # unbalanced: json.loads reports it
-        brackets = shorter
-    if brackets:
-        raise MalformedProofError(f"{what}: nested deeper than {MAX_JSON_DEPTH} levels")
+def loads_json(data: str | bytes, *, what: str = "JSON") -> Any:
+    """Parse a snarkjs-family JSON document with the strict loader (:func:`zkhealth._json.loads_strict`):
+    integers only, at most :data:`MAX_JSON_BYTES`; refusals raise :class:`MalformedProofError`."""
+    return loads_strict(data, what=what, max_bytes=MAX_JSON_BYTES, integers_only=True, error=MalformedProofError)
 
 
 def _read_limited(path: str | os.PathLike[str], what: str) -> bytes:
-    with open(path, "rb") as handle:
-        data = handle.read(MAX_JSON_BYTES + 1)
-    if len(data) > MAX_JSON_BYTES:
-        raise MalformedProofError(f"{what}: file exceeds the {MAX_JSON_BYTES}-byte limit")
-    return data
+    return read_limited(path, what=what, max_bytes=MAX_JSON_BYTES, error=MalformedProofError)
 
 
 def dumps_snarkjs(obj: Any) -> str:
@@ -245,7 +175,7 @@ def proof_to_dict(proof: Proof) -> dict[str, Any]:
 
 
 def parse_proof(data: str | bytes) -> Proof:
-    return proof_from_dict(loads_strict(data, what="proof.json"))
+    return proof_from_dict(loads_json(data, what="proof.json"))
 
 
 def load_proof(path: str | os.PathLike[str]) -> Proof:
@@ -266,7 +196,7 @@ def public_from_list(obj: Any) -> list[int]:
 
 
 def parse_public(data: str | bytes) -> list[int]:
-    return public_from_list(loads_strict(data, what="public.json"))
+    return public_from_list(loads_json(data, what="public.json"))
 
 
 def load_public(path: str | os.PathLike[str]) -> list[int]:
@@ -368,7 +298,7 @@ def verifying_key_from_dict(obj: Any) -> VerifyingKey:
 
 
 def parse_verifying_key(data: str | bytes) -> VerifyingKey:
-    return verifying_key_from_dict(loads_strict(data, what="verification_key.json"))
+    return verifying_key_from_dict(loads_json(data, what="verification_key.json"))
 
 
 def load_verifying_key(path: str | os.PathLike[str]) -> VerifyingKey:
