@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from patients import TODAY, make_world  # noqa: E402
 
 from zkhealth._bigint import backend_name  # noqa: E402
-from zkhealth.eligibility import Trial, eligibility_inputs, prove_eligibility  # noqa: E402
+from zkhealth.eligibility import EligibilityProof, Trial, eligibility_inputs, prove_eligibility  # noqa: E402
 from zkhealth.hazmat.parallel import default_workers  # noqa: E402
 
 STANDARD = "diagnosis in E11.* and age >= 18"
@@ -92,13 +92,12 @@ def main() -> None:
             patient.holder_secret,
             today=TODAY,
             recipient=0xBEEF,
-            registry_proof=world.registry,
-            revocation_proof=world.revocation,
+            **world.proofs(patient.issued),
         )
 
     prove_s, proof = median_of(args.proofs, prove)
     text = proof.to_json()
-    verify_s, _ = median_of(args.verifies, lambda: trial.verify(text, today=TODAY))
+    verify_s, _ = median_of(args.verifies, lambda: trial.verify(EligibilityProof.from_json(text), today=TODAY))
     batch = [prove() for _ in range(3)] + [proof]
     batch_s, _ = median_of(3, lambda: trial.verify_batch(batch, today=TODAY))
 

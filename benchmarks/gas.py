@@ -37,7 +37,8 @@ from typing import Any
 from zkhealth.chain import build, client, solidity
 from zkhealth.chain.anvil import AnvilNode, find_anvil
 from zkhealth.eligibility import EligibilityProof, Trial, prove_eligibility
-from zkhealth.formats.snarkjs_json import verifying_key_to_dict
+from zkhealth.formats.snarkjs_json import parse_proof, parse_verifying_key, verifying_key_to_dict
+from zkhealth.groth16.keys import Proof, VerifyingKey
 
 ROOT = Path(__file__).resolve().parents[1]
 # Synthetic patients and their issuer world live with the tests.
@@ -94,9 +95,8 @@ def enroll_real(w3: Any, fixture: TrialFixture) -> tuple[int, EligibilityProof]:
         fixture.holder_secret,
         today=now // DAY,
         recipient=int(patient, 16),
-        registry_proof=fixture.world.registry,
-        revocation_proof=fixture.world.revocation,
         scope=deployment.scope,
+        **fixture.world.proofs(fixture.issued),
     )
     print(f"(proof: {time.perf_counter() - started:.1f} s)")
     receipt = client.enroll(w3, deployment.contract, proof)
@@ -141,9 +141,11 @@ def snarkjs_verifier_source(vk: dict[str, Any]) -> str | None:
     return None
 
 
-def verifier_gas(w3: Any, vk: Any, proof: Any, signals: list[int], fold_index: int) -> dict[str, int | None]:
+def verifier_gas(
+    w3: Any, vk: VerifyingKey, proof: Proof, signals: list[int], fold_index: int
+) -> dict[str, int | None]:
     """verifyProof transaction gas for one key and one valid proof through each verifier."""
-    vk_json = vk if isinstance(vk, dict) else verifying_key_to_dict(vk)
+    vk_json = verifying_key_to_dict(vk)
     figures: dict[str, int | None] = {}
     installed = client.deploy_verifier(w3, vk)
     if not client.verify_on_chain(installed, proof, signals):
@@ -196,8 +198,8 @@ def report(label: str, w3: Any, fixture: TrialFixture) -> None:
         "verifyProof transaction gas, the trial's eligibility key (6 public signals), the same real proof:",
         verifier_gas(w3, fixture.trial.keys.vk, proof.proof, list(proof.public), fold_index=1),
     )
-    vk = json.loads((VECTORS / "verification_key.json").read_text())
-    vector_proof = json.loads((VECTORS / "proof.json").read_text())
+    vk = parse_verifying_key((VECTORS / "verification_key.json").read_text())
+    vector_proof = parse_proof((VECTORS / "proof.json").read_text())
     signals = [int(s) for s in json.loads((VECTORS / "public.json").read_text())]
     print_figures(
         "verifyProof transaction gas, snarkjs vector key (15 public signals), its snarkjs proof:",

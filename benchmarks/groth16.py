@@ -119,7 +119,7 @@ def bench_anchor(repeat: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         ours_cli, _ = timed(lambda: subprocess.run(
             [sys.executable, "-c",
-             "import sys; from zkhealth.cli_groth16 import groth16_group; groth16_group(sys.argv[1:])",
+             "import sys; from zkhealth.cli.groth16 import groth16_group; groth16_group(sys.argv[1:])",
              "prove", str(ANCHOR / "eligibility_final.zkey"), str(ANCHOR / "witness.wtns"),
              f"{tmp}/p.json", f"{tmp}/pub.json"], check=True, capture_output=True,
             env={"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin"}), repeat)

@@ -21,6 +21,8 @@ from typing import Any
 
 from zkhealth.errors import PublicInputCountError, PublicInputOutOfRangeError
 from zkhealth.field import FIELD_R
+from zkhealth.formats.snarkjs_json import verifying_key_from_dict
+from zkhealth.groth16.keys import Proof, VerifyingKey
 from zkhealth.hazmat.bn254 import G1_GENERATOR, G2_GENERATOR, g1_add, g1_mul, g2_mul
 
 G1Point = tuple[int, int]
@@ -34,6 +36,10 @@ class SimulatedProof:
     a: G1Point
     b: G2Point
     c: G1Point
+
+    def to_proof(self) -> Proof:
+        """The proof as zkhealth's :class:`~zkhealth.groth16.keys.Proof` (what the chain client takes)."""
+        return Proof(self.a, self.b, self.c)
 
     def to_snarkjs(self) -> dict[str, Any]:
         """The proof as snarkjs ``proof.json`` (decimal strings, projective "1" coordinates)."""
@@ -114,6 +120,10 @@ class TrapdoorKey:
             "vk_delta_2": g2(self.delta),
             "IC": [g1(k) for k in self.ic],
         }
+
+    def key(self) -> VerifyingKey:
+        """The key as zkhealth's :class:`~zkhealth.groth16.keys.VerifyingKey` (what the chain client takes)."""
+        return verifying_key_from_dict(self.verifying_key())
 
     def prove(self, public_signals: Sequence[int], rng: random.Random | None = None) -> SimulatedProof:
         """A valid proof for ``public_signals`` (each in [0, r)). Cost: two G1 and one G2 multiplication."""

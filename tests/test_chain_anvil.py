@@ -14,8 +14,10 @@ import pytest
 
 from zkhealth.chain import client
 from zkhealth.chain.anvil import AnvilNode, find_anvil, rpc
+from zkhealth.eligibility import trial_scope
 from zkhealth.errors import ContractRevertError, NullifierAlreadyUsedError
 from zkhealth.field import FIELD_R
+from zkhealth.formats.snarkjs_json import parse_proof, parse_verifying_key
 
 pytestmark = [
     pytest.mark.evm,
@@ -43,8 +45,8 @@ def key() -> testkeys.TrapdoorKey:
 
 
 def test_vector_proof_verifies_on_anvil(w3: Any) -> None:
-    vk = json.loads((VECTORS / "verification_key.json").read_text())
-    proof = json.loads((VECTORS / "proof.json").read_text())
+    vk = parse_verifying_key((VECTORS / "verification_key.json").read_text())
+    proof = parse_proof((VECTORS / "proof.json").read_text())
     signals = [int(s) for s in json.loads((VECTORS / "public.json").read_text())]
     verifier = client.deploy_verifier(w3, vk)
     assert client.verify_on_chain(verifier, proof, signals) is True
@@ -61,7 +63,7 @@ def test_enroll_flow_and_reorg_on_anvil(w3: Any, key: testkeys.TrapdoorKey) -> N
     now = int(w3.eth.get_block("latest")["timestamp"])
     enrollment = client.deploy_enrollment(
         w3,
-        key.verifying_key(),
+        key.key(),
         trial_id=TRIAL,
         issuer_root=5,
         revocation_root=6,
@@ -70,19 +72,19 @@ def test_enroll_flow_and_reorg_on_anvil(w3: Any, key: testkeys.TrapdoorKey) -> N
         owner=accounts[0],
     )
     scope = enrollment.functions.scope().call()
-    assert scope == client.trial_scope(w3.eth.chain_id, enrollment.address, TRIAL)
+    assert scope == trial_scope(w3.eth.chain_id, enrollment.address, TRIAL)
     day = int(w3.eth.get_block("latest")["timestamp"]) // 86400
     nullifier = random.randrange(1, FIELD_R)
     signals = [nullifier, scope, day, 5, 6, int(accounts[1], 16)]
-    proof = key.prove(signals).to_snarkjs()
+    proof = key.prove(signals).to_proof()
 
     with pytest.raises(ContractRevertError) as info:  # a mined revert is decoded by replaying it
-        client.enroll(w3, enrollment, proof, signals, sender=accounts[2])
+        client.enroll_signals(w3, enrollment, proof, signals, sender=accounts[2])
     assert info.value.error_name == "WrongRecipient"
 
     snapshot = rpc(w3, "evm_snapshot")
     watcher = client.EnrollmentWatcher(w3, enrollment.address, confirmations=3)
-    receipt = client.enroll(w3, enrollment, proof, signals, sender=accounts[1])
+    receipt = client.enroll_signals(w3, enrollment, proof, signals, sender=accounts[1])
     assert receipt["gasUsed"] <= 260_000
     assert [r.status for r in watcher.poll()] == [client.EnrollmentStatus.PENDING]
     rpc(w3, "evm_mine")
@@ -90,12 +92,12 @@ def test_enroll_flow_and_reorg_on_anvil(w3: Any, key: testkeys.TrapdoorKey) -> N
     (record,) = watcher.poll()
     assert record.status is client.EnrollmentStatus.ENROLLED and record.nullifier == nullifier
     with pytest.raises(NullifierAlreadyUsedError):
-        client.enroll(w3, enrollment, proof, signals, sender=accounts[1])
+        client.enroll_signals(w3, enrollment, proof, signals, sender=accounts[1])
 
     rpc(w3, "evm_revert", [snapshot])  # the enrollment's block leaves the chain
     (gone,) = watcher.poll()
     assert gone.status is client.EnrollmentStatus.REORGED
     assert enrollment.functions.enrollment(nullifier).call()[0] == 0
-    client.enroll(w3, enrollment, proof, signals, sender=accounts[1])  # re-included after the reorg
+    client.enroll_signals(w3, enrollment, proof, signals, sender=accounts[1])  # re-included after the reorg
     statuses = sorted(r.status.value for r in watcher.poll())
     assert statuses == ["pending"]

@@ -63,14 +63,8 @@ class Eligibility:
     def prove(self, name: str, *, scope: int, recipient: str, today: int) -> EligibilityProof:
         secret, issued = self.patients[name]
         return prove_eligibility(
-            self.trial,
-            issued,
-            secret,
-            today=today,
-            recipient=int(recipient, 16),
-            registry_proof=self.world.registry,
-            revocation_proof=self.world.revocation,
-            scope=scope,
+            self.trial, issued, secret, today=today, recipient=int(recipient, 16), scope=scope,
+            **self.world.proofs(issued),
         )
 
 
@@ -195,7 +189,7 @@ def test_real_proof_enrolls_on_stock_py_evm(stock: Stock, eligibility: Eligibili
     assert record.status is (client.EnrollmentStatus.ENROLLED if depth >= 3 else client.EnrollmentStatus.PENDING)
     stock.w3.provider.ethereum_tester.mine_blocks(2)
     assert watcher.poll()[0].status is client.EnrollmentStatus.ENROLLED
-    (listed,) = client.enrollments(stock.w3, stock.contract, confirmations=1)
+    (listed,) = client.enrollments(stock.w3, stock.contract.address, confirmations=1)
     assert listed.nullifier == proof.nullifier and listed.status is client.EnrollmentStatus.ENROLLED
 
 
@@ -205,7 +199,7 @@ def test_double_enrollment_and_aliased_nullifier_are_refused(stock: Stock) -> No
     aliased = list(stock.proof.public)
     aliased[0] += FIELD_R  # the same nullifier modulo r (security.md K1)
     err = expect_revert(
-        "InputNotInField", lambda: client.enroll(stock.w3, stock.contract, (stock.proof.proof, aliased))
+        "InputNotInField", lambda: client.enroll_signals(stock.w3, stock.contract, stock.proof.proof, aliased)
     )
     assert "InputNotInField(0)" in str(err)
     assert stock.contract.functions.enrolledCount().call() == 1
@@ -268,14 +262,14 @@ def test_full_cohort_then_second_patient_enrolls(stock: Stock, second_proof: Eli
         thief = w3.eth.accounts[3]
         stolen = list(second_proof.public)
         stolen[5] = int(thief, 16)  # a front-runner rewrites the recipient to itself
-        expect_revert("InvalidProof", lambda: client.enroll(w3, contract, (second_proof.proof, stolen)))
+        expect_revert("InvalidProof", lambda: client.enroll_signals(w3, contract, second_proof.proof, stolen))
         assert status_of(contract, second_proof.nullifier) == 0
         assert contract.functions.enrolledCount().call() == 1
         receipt = client.enroll(w3, contract, second_proof)
         assert receipt["status"] == 1 and receipt["gasUsed"] <= ENROLL_TARGET_GAS
         assert contract.functions.enrollment(second_proof.nullifier).call() == [1, patient, second_proof.today]
         assert contract.functions.enrolledCount().call() == 2
-        listed = client.enrollments(w3, contract, confirmations=1)
+        listed = client.enrollments(w3, contract.address, confirmations=1)
         assert [r.nullifier for r in listed] == [stock.proof.nullifier, second_proof.nullifier]
         expect_revert("CohortFull", lambda: client.enroll(w3, contract, second_proof))
 
@@ -448,25 +442,23 @@ def test_python_and_solidity_verifiers_agree_on_real_proofs(
     ]
 
 
-def test_enroll_accepts_every_proof_form(stock: Stock) -> None:
-    """EligibilityProof, (proof, signals), snarkjs JSON: the same calldata (checked without sending)."""
+def test_enroll_sends_what_enroll_signals_sends(stock: Stock) -> None:
+    """An EligibilityProof and its (proof, signals) parts, or its snarkjs JSON read back through formats, give
+    the same calldata; malformed parts are refused before anything is sent."""
     from zkhealth.errors import MalformedProofError
+    from zkhealth.formats.snarkjs_json import proof_from_dict, public_from_list
 
     proof = stock.proof
-    forms = [
-        client._proof_and_signals(proof, None),
-        client._proof_and_signals((proof.proof, list(proof.public)), None),
-        client._proof_and_signals(proof.snarkjs_proof(), proof.snarkjs_public()),
-        client._proof_and_signals(json.loads(proof.to_json())["proof"], json.loads(proof.to_json())["public"]),
-    ]
-    assert all(form == forms[0] for form in forms)
+    data = json.loads(proof.to_json())
+    assert client.to_calldata(proof_from_dict(data["proof"])) == client.to_calldata(proof.proof)
+    assert public_from_list(data["public"]) == list(proof.public)
     assert client.recipient_address(proof.recipient) == stock.patient
+    nonce = stock.w3.eth.get_transaction_count(stock.patient)
     with pytest.raises(MalformedProofError):
-        client._proof_and_signals(proof.proof, None)
+        client.enroll_signals(stock.w3, stock.contract, proof.proof, list(proof.public)[:5])
     with pytest.raises(MalformedProofError):
-        client._proof_and_signals((proof.proof, list(proof.public)[:5]), None)
-    with pytest.raises(MalformedProofError):
-        client._proof_and_signals(proof, proof.public_signals)  # type: ignore[arg-type]
+        client.enroll_signals(stock.w3, stock.contract, proof.proof, [*proof.public[:5], 2**256])
+    assert stock.w3.eth.get_transaction_count(stock.patient) == nonce
     with pytest.raises(MalformedProofError):
         client.recipient_address(2**160)
 
@@ -478,9 +470,11 @@ def test_deploy_trial_refuses_other_keys_and_ambiguous_roots(stock: Stock, eligi
     w3, keys = stock.w3, eligibility.keys
     nonce = w3.eth.get_transaction_count(stock.owner)
     window = (0, 2**40)
+    five_signals = dataclasses.replace(keys.vk, gamma_abc_g1=keys.vk.gamma_abc_g1[:-1])
     for wrong in (
         dataclasses.replace(keys, criteria_sha256="0" * 64),
         dataclasses.replace(keys, r1cs_sha256="0" * 64),
+        dataclasses.replace(keys, vk=five_signals),
     ):
         with pytest.raises(VerifyingKeyMismatchError):
             client.deploy_trial(w3, eligibility.trial, wrong, window=window, capacity=1)

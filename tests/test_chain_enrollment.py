@@ -27,6 +27,7 @@ from hypothesis.stateful import (
 )
 
 from zkhealth.chain import client
+from zkhealth.eligibility import trial_scope
 from zkhealth.errors import ContractRevertError, NullifierAlreadyUsedError
 from zkhealth.field import FIELD_R
 
@@ -49,7 +50,7 @@ class ProofSource:
 @pytest.fixture(scope="module")
 def proof_source() -> ProofSource:
     key = testkeys.TrapdoorKey.generate(6, seed=2024)
-    return ProofSource(key.verifying_key(), lambda signals: key.prove(signals).to_snarkjs())
+    return ProofSource(key.key(), lambda signals: key.prove(signals).to_proof())
 
 
 @dataclass
@@ -78,7 +79,7 @@ class Deployment:
     def enroll(self, nullifier: int, sender: str, *, proof_signals: list[int] | None = None, **overrides: int) -> Any:
         signals = self.signals(nullifier, sender, **overrides)
         proof = self.source.prove(proof_signals if proof_signals is not None else signals)
-        return client.enroll(self.w3, self.contract, proof, signals, sender=sender)
+        return client.enroll_signals(self.w3, self.contract, proof, signals, sender=sender)
 
 
 def deploy(source: ProofSource, *, capacity: int = 3, window: tuple[int, int] | None = None) -> Deployment:
@@ -126,7 +127,7 @@ def test_happy_path_enrolls_and_emits(d: Deployment) -> None:
     assert [(e["args"]["nullifier"], e["args"]["recipient"], e["args"]["day"]) for e in events] == [
         (n, d.patients[0], d.today())
     ]
-    assert d.contract.functions.scope().call() == client.trial_scope(d.w3.eth.chain_id, d.contract.address, TRIAL)
+    assert d.contract.functions.scope().call() == trial_scope(d.w3.eth.chain_id, d.contract.address, TRIAL)
     assert d.contract.functions.trialId().call() == TRIAL
 
 
@@ -143,17 +144,12 @@ def test_rerandomised_proof_reverts_nullifier_used(d: Deployment) -> None:
     n = nullifier()
     signals = d.signals(n, d.patients[0])
     proof = d.source.prove(signals)
-    client.enroll(d.w3, d.contract, proof, signals, sender=d.patients[0])
-    delta = d.source.vk["vk_delta_2"]
-    delta_point = ((int(delta[0][0]), int(delta[0][1])), (int(delta[1][0]), int(delta[1][1])))
-    parsed = testkeys.SimulatedProof(
-        (int(proof["pi_a"][0]), int(proof["pi_a"][1])),
-        ((int(proof["pi_b"][0][0]), int(proof["pi_b"][0][1])), (int(proof["pi_b"][1][0]), int(proof["pi_b"][1][1]))),
-        (int(proof["pi_c"][0]), int(proof["pi_c"][1])),
+    client.enroll_signals(d.w3, d.contract, proof, signals, sender=d.patients[0])
+    other = testkeys.rerandomize(proof, d.source.vk.delta_g2, 987654321, 42).to_proof()
+    assert other.a != proof.a
+    expect_revert(
+        "NullifierUsed", lambda: client.enroll_signals(d.w3, d.contract, other, signals, sender=d.patients[0])
     )
-    other = testkeys.rerandomize(parsed, delta_point, 987654321, 42).to_snarkjs()
-    assert other["pi_a"] != proof["pi_a"]
-    expect_revert("NullifierUsed", lambda: client.enroll(d.w3, d.contract, other, signals, sender=d.patients[0]))
 
 
 def test_aliased_nullifier_reverts_input_not_in_field(d: Deployment) -> None:
@@ -162,14 +158,14 @@ def test_aliased_nullifier_reverts_input_not_in_field(d: Deployment) -> None:
     signals = d.signals(n + FIELD_R, d.patients[0])
     proof = d.source.prove(d.signals(n, d.patients[0]))
     err = expect_revert(
-        "InputNotInField", lambda: client.enroll(d.w3, d.contract, proof, signals, sender=d.patients[0])
+        "InputNotInField", lambda: client.enroll_signals(d.w3, d.contract, proof, signals, sender=d.patients[0])
     )
     assert "InputNotInField(0)" in str(err)
     for index in range(1, 6):
         bad = d.signals(nullifier(), d.patients[0])
         bad[index] += FIELD_R
         err = expect_revert(
-            "InputNotInField", lambda b=bad: client.enroll(d.w3, d.contract, proof, b, sender=d.patients[0])
+            "InputNotInField", lambda b=bad: client.enroll_signals(d.w3, d.contract, proof, b, sender=d.patients[0])
         )
         assert f"InputNotInField({index})" in str(err)
 
@@ -177,11 +173,11 @@ def test_aliased_nullifier_reverts_input_not_in_field(d: Deployment) -> None:
 @pytest.mark.parametrize("what", ["trial", "chain", "contract"])
 def test_wrong_scope_reverts(d: Deployment, what: str) -> None:
     if what == "trial":
-        scope = client.trial_scope(d.w3.eth.chain_id, d.contract.address, b"\x01" * 32)
+        scope = trial_scope(d.w3.eth.chain_id, d.contract.address, b"\x01" * 32)
     elif what == "chain":
-        scope = client.trial_scope(d.w3.eth.chain_id + 1, d.contract.address, TRIAL)
+        scope = trial_scope(d.w3.eth.chain_id + 1, d.contract.address, TRIAL)
     else:
-        scope = client.trial_scope(d.w3.eth.chain_id, "0x" + "42" * 20, TRIAL)
+        scope = trial_scope(d.w3.eth.chain_id, "0x" + "42" * 20, TRIAL)
     expect_revert("WrongScope", lambda: d.enroll(nullifier(), d.patients[0], scope=scope))
 
 
@@ -190,10 +186,14 @@ def test_another_sender_reverts_wrong_recipient(d: Deployment) -> None:
     signals = d.signals(n, d.patients[0])
     proof = d.source.prove(signals)
     # a front-runner copies the mempool transaction
-    expect_revert("WrongRecipient", lambda: client.enroll(d.w3, d.contract, proof, signals, sender=d.patients[1]))
+    expect_revert(
+        "WrongRecipient", lambda: client.enroll_signals(d.w3, d.contract, proof, signals, sender=d.patients[1])
+    )
     # or rewrites the recipient to itself without a matching proof
     stolen = d.signals(n, d.patients[1])
-    expect_revert("InvalidProof", lambda: client.enroll(d.w3, d.contract, proof, stolen, sender=d.patients[1]))
+    expect_revert(
+        "InvalidProof", lambda: client.enroll_signals(d.w3, d.contract, proof, stolen, sender=d.patients[1])
+    )
     assert d.contract.functions.enrollment(n).call()[0] == 0
 
 
@@ -326,7 +326,7 @@ def test_deploy_refuses_bad_parameters(proof_source: ProofSource) -> None:
     with pytest.raises(ChainError):
         client.deploy_enrollment(w3, proof_source.vk, **{**args, "trial_id": b"x"})
     with pytest.raises(MalformedProofError):
-        client.deploy_enrollment(w3, testkeys.TrapdoorKey.generate(5, seed=1).verifying_key(), **args)
+        client.deploy_enrollment(w3, testkeys.TrapdoorKey.generate(5, seed=1).key(), **args)
     expect_revert("InvalidWindow", lambda: client.deploy_enrollment(w3, proof_source.vk, **{**args, "window": (9, 9)}))
     expect_revert("InvalidCapacity", lambda: client.deploy_enrollment(w3, proof_source.vk, **{**args, "capacity": 0}))
 
@@ -343,7 +343,7 @@ def test_enrollment_listing_with_confirmations(d: Deployment) -> None:
     assert watcher.poll()[0].status is client.EnrollmentStatus.PENDING
     d.w3.provider.ethereum_tester.mine_blocks(3)
     assert watcher.poll()[0].status is client.EnrollmentStatus.WITHDRAWN
-    assert client.enrollments(d.w3, d.contract, confirmations=1)[0].recipient == d.patients[0]
+    assert client.enrollments(d.w3, d.contract.address, confirmations=1)[0].recipient == d.patients[0]
 
 
 # --------------------------------------------------------------------------- state machine (K8)

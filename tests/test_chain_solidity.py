@@ -2,93 +2,107 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from eth_abi import encode
 from eth_utils import keccak
 
 from zkhealth.chain import build, solidity
-from zkhealth.chain.client import decode_revert, trial_scope
+from zkhealth.chain.client import decode_revert
+from zkhealth.eligibility import trial_scope
 from zkhealth.errors import (
     ArtifactStaleError,
     ChainError,
     ContractRevertError,
+    EligibilityError,
     MalformedProofError,
+    NonCanonicalEncodingError,
     NullifierAlreadyUsedError,
 )
 from zkhealth.field import FIELD_Q, FIELD_R
+from zkhealth.formats.snarkjs_json import proof_from_dict, verifying_key_from_dict
+from zkhealth.groth16.keys import Proof, VerifyingKey
 
 VECTORS = Path(__file__).parent / "vectors" / "snarkjs"
 
 
 @pytest.fixture(scope="module")
-def vk() -> dict[str, object]:
+def vk_json() -> dict[str, Any]:
     return json.loads((VECTORS / "verification_key.json").read_text())
 
 
 @pytest.fixture(scope="module")
-def proof() -> dict[str, object]:
+def proof_json() -> dict[str, Any]:
     return json.loads((VECTORS / "proof.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def vk(vk_json: dict[str, Any]) -> VerifyingKey:
+    return verifying_key_from_dict(vk_json)
+
+
+@pytest.fixture(scope="module")
+def proof(proof_json: dict[str, Any]) -> Proof:
+    return proof_from_dict(proof_json)
 
 
 def test_g2_to_eip197_puts_imaginary_first() -> None:
     assert solidity.g2_to_eip197(((1, 2), (3, 4))) == (2, 1, 4, 3)
 
 
-def test_to_calldata_swaps_b_and_keeps_a_c(proof: dict[str, list[list[str]]]) -> None:
+def test_to_calldata_swaps_b_and_keeps_a_c(proof: Proof, proof_json: dict[str, list[list[str]]]) -> None:
     a, b, c = solidity.to_calldata(proof)
-    pi_b = proof["pi_b"]
-    assert a == (int(proof["pi_a"][0]), int(proof["pi_a"][1]))
-    assert c == (int(proof["pi_c"][0]), int(proof["pi_c"][1]))
+    pi_b = proof_json["pi_b"]
+    assert a == (int(proof_json["pi_a"][0]), int(proof_json["pi_a"][1]))
+    assert c == (int(proof_json["pi_c"][0]), int(proof_json["pi_c"][1]))
     assert b == ((int(pi_b[0][1]), int(pi_b[0][0])), (int(pi_b[1][1]), int(pi_b[1][0])))
 
 
-def test_to_calldata_accepts_proof_objects(proof: dict[str, list[list[str]]]) -> None:
-    class P:
-        a = (int(proof["pi_a"][0]), int(proof["pi_a"][1]))
-        b = ((int(proof["pi_b"][0][0]), int(proof["pi_b"][0][1])), (int(proof["pi_b"][1][0]), int(proof["pi_b"][1][1])))
-        c = (int(proof["pi_c"][0]), int(proof["pi_c"][1]))
-
-    assert solidity.to_calldata(P()) == solidity.to_calldata(proof)
+@pytest.mark.parametrize("bad", [FIELD_Q, -1, 2**256, True])
+def test_to_calldata_rejects_coordinates_outside_q(proof: Proof, bad: int) -> None:
+    assert proof.a is not None
+    with pytest.raises(MalformedProofError):
+        solidity.to_calldata(dataclasses.replace(proof, a=(bad, proof.a[1])))
 
 
 @pytest.mark.parametrize("bad", [str(FIELD_Q), "-1", "01", "1_0", " 1", 1.0, True])
-def test_to_calldata_rejects_non_canonical_coordinates(proof: dict[str, list[object]], bad: object) -> None:
-    mutated = json.loads(json.dumps(proof))
+def test_snarkjs_proofs_with_non_canonical_coordinates_never_reach_calldata(
+    proof_json: dict[str, list[object]], bad: object
+) -> None:
+    mutated = json.loads(json.dumps(proof_json))
     mutated["pi_a"][0] = bad
-    with pytest.raises(MalformedProofError):
-        solidity.to_calldata(mutated)
+    with pytest.raises((MalformedProofError, NonCanonicalEncodingError)):
+        proof_from_dict(mutated)
 
 
-def test_key_words_layout(vk: dict[str, list[list[str]]]) -> None:
+def test_key_words_layout(vk: VerifyingKey, vk_json: dict[str, list[list[str]]]) -> None:
     words = solidity.key_words(vk)
-    assert len(words) == 14 + 2 * len(vk["IC"])
-    assert words[0:2] == [int(v) for v in vk["vk_alpha_1"][:2]]
-    beta = vk["vk_beta_2"]
+    assert len(words) == 14 + 2 * len(vk_json["IC"])
+    assert words[0:2] == [int(v) for v in vk_json["vk_alpha_1"][:2]]
+    beta = vk_json["vk_beta_2"]
     assert words[2:6] == [int(beta[0][1]), int(beta[0][0]), int(beta[1][1]), int(beta[1][0])]
-    assert words[14:16] == [int(v) for v in vk["IC"][0][:2]]
+    assert words[14:16] == [int(v) for v in vk_json["IC"][0][:2]]
 
 
-def test_key_words_rejects_bad_keys(vk: dict[str, object]) -> None:
-    wrong_count = dict(vk, nPublic=3)
+def test_key_words_rejects_bad_keys(vk: VerifyingKey) -> None:
     with pytest.raises(MalformedProofError):
-        solidity.key_words(wrong_count)
+        solidity.key_words(dataclasses.replace(vk, alpha_g1=(FIELD_Q, 1)))
     with pytest.raises(MalformedProofError):
-        solidity.key_words(dict(vk, protocol="plonk"))
+        solidity.key_words(dataclasses.replace(vk, alpha_g1=(0, 0)))
     with pytest.raises(MalformedProofError):
-        solidity.key_words(dict(vk, vk_alpha_1=["0", "0", "1"]))
-    with pytest.raises(MalformedProofError):
-        solidity.key_words(dict(vk, IC=[["1", "2", "1"]], nPublic=0))
+        solidity.key_words(dataclasses.replace(vk, gamma_abc_g1=((1, 2),)))
 
 
 def test_public_words_does_not_reduce() -> None:
-    assert solidity.public_words(["1", FIELD_R + 5]) == [1, FIELD_R + 5]
-    for bad in (True, "0x1", -1, 2**256, "1.0"):
+    assert solidity.public_words([1, FIELD_R + 5]) == [1, FIELD_R + 5]
+    for bad in (True, "1", -1, 2**256, 1.0):
         with pytest.raises(MalformedProofError):
-            solidity.public_words([bad])
+            solidity.public_words([bad])  # type: ignore[list-item]
 
 
 def test_trial_scope_matches_abi_encoding() -> None:
@@ -100,7 +114,7 @@ def test_trial_scope_matches_abi_encoding() -> None:
     assert scope < 2**253 < FIELD_R
     assert trial_scope(1, address, trial) != scope
     assert trial_scope(31337, "0x" + "11" * 20, trial) != scope
-    with pytest.raises(ChainError):
+    with pytest.raises(EligibilityError):
         trial_scope(1, address, b"short")
 
 
@@ -120,7 +134,7 @@ def test_decode_revert_maps_custom_errors() -> None:
     assert decode_revert(b"\x01\x02\x03\x04").error_name is None
 
 
-def test_render_verifier_is_marked_generated(vk: dict[str, object]) -> None:
+def test_render_verifier_is_marked_generated(vk: VerifyingKey) -> None:
     source = solidity.render_verifier(vk, contract_name="EligibilityVerifier")
     assert "Generated by zkhealth.chain.solidity.render_verifier" in source
     assert "contract EligibilityVerifier" in source
@@ -183,9 +197,3 @@ def test_recompiling_gives_the_committed_bytecode() -> None:
         shipped = build.load_artifact(name)
         for field in ("bytecode", "deployedBytecode", "abi", "solcVersion", "template"):
             assert artifact.get(field) == shipped.get(field), (name, field)
-
-
-def test_verifying_key_and_proof_objects_give_the_same_words(vk: dict[str, object], proof: dict[str, object]) -> None:
-    formats = pytest.importorskip("zkhealth.formats.snarkjs_json")
-    assert solidity.key_words(formats.verifying_key_from_dict(vk)) == solidity.key_words(vk)
-    assert solidity.to_calldata(formats.proof_from_dict(proof)) == solidity.to_calldata(proof)

@@ -19,8 +19,9 @@ import chain_testkeys as testkeys
 import pytest
 
 from zkhealth.chain import client, solidity
-from zkhealth.errors import ContractRevertError, MalformedProofError, ZkHealthError
+from zkhealth.errors import ContractRevertError, MalformedProofError, NonCanonicalEncodingError, ZkHealthError
 from zkhealth.field import FIELD_Q, FIELD_R
+from zkhealth.formats.snarkjs_json import proof_from_dict, verifying_key_from_dict
 
 pytestmark = pytest.mark.evm
 
@@ -60,7 +61,7 @@ def w3() -> Any:
 
 @pytest.fixture(scope="module")
 def vector_verifier(w3: Any, vector_case: Case) -> Any:
-    return client.deploy_verifier(w3, vector_case.vk)
+    return client.deploy_verifier(w3, verifying_key_from_dict(vector_case.vk))
 
 
 def raw_verify(verifier: Any, a: list[int], b: list[int], c: list[int], signals: list[int]) -> bool:
@@ -75,12 +76,12 @@ def raw_call(w3: Any, to: str, data: bytes) -> bytes:
 
 
 def words(case: Case) -> tuple[list[int], list[int], list[int]]:
-    (ax, ay), ((b0, b1), (b2, b3)), (cx, cy) = solidity.to_calldata(case.proof)
+    (ax, ay), ((b0, b1), (b2, b3)), (cx, cy) = solidity.to_calldata(proof_from_dict(case.proof))
     return [ax, ay], [b0, b1, b2, b3], [cx, cy]
 
 
 def test_vector_proof_verifies(vector_verifier: Any, vector_case: Case) -> None:
-    assert client.verify_on_chain(vector_verifier, vector_case.proof, vector_case.signals) is True
+    assert client.verify_on_chain(vector_verifier, proof_from_dict(vector_case.proof), vector_case.signals) is True
     assert vector_verifier.functions.publicInputCount().call() == 15
     assert vector_verifier.functions.foldedSignal().call() == [solidity.NOT_FOLDED, 0]
 
@@ -88,8 +89,8 @@ def test_vector_proof_verifies(vector_verifier: Any, vector_case: Case) -> None:
 @pytest.mark.slow
 def test_vector_on_stock_py_evm(vector_case: Case) -> None:
     stock = client.connect("embedded")
-    verifier = client.deploy_verifier(stock, vector_case.vk)
-    assert client.verify_on_chain(verifier, vector_case.proof, vector_case.signals) is True
+    verifier = client.deploy_verifier(stock, verifying_key_from_dict(vector_case.vk))
+    assert client.verify_on_chain(verifier, proof_from_dict(vector_case.proof), vector_case.signals) is True
     a, b, c = words(vector_case)
     swapped = [b[1], b[0], b[3], b[2]]
     assert raw_verify(verifier, a, swapped, c, vector_case.signals) is False
@@ -168,29 +169,30 @@ def test_bare_runtime_refuses_to_run(w3: Any) -> None:
 
 
 def test_folded_verifier_takes_one_signal_less(w3: Any, vector_case: Case) -> None:
-    folded = client.deploy_verifier(w3, vector_case.vk, fold=(1, vector_case.signals[1]))
+    folded = client.deploy_verifier(w3, verifying_key_from_dict(vector_case.vk), fold=(1, vector_case.signals[1]))
     assert folded.functions.publicInputCount().call() == 14
     assert folded.functions.foldedSignal().call() == [1, vector_case.signals[1]]
     rest = vector_case.signals[:1] + vector_case.signals[2:]
-    assert client.verify_on_chain(folded, vector_case.proof, rest) is True
-    wrong = client.deploy_verifier(w3, vector_case.vk, fold=(1, (vector_case.signals[1] + 1) % FIELD_R))
-    assert client.verify_on_chain(wrong, vector_case.proof, rest) is False
+    assert client.verify_on_chain(folded, proof_from_dict(vector_case.proof), rest) is True
+    vk = verifying_key_from_dict(vector_case.vk)
+    wrong = client.deploy_verifier(w3, vk, fold=(1, (vector_case.signals[1] + 1) % FIELD_R))
+    assert client.verify_on_chain(wrong, proof_from_dict(vector_case.proof), rest) is False
     with pytest.raises(MalformedProofError):
-        client.deploy_verifier(w3, vector_case.vk, fold=(15, 1))
+        client.deploy_verifier(w3, verifying_key_from_dict(vector_case.vk), fold=(15, 1))
     with pytest.raises(MalformedProofError):
-        client.deploy_verifier(w3, vector_case.vk, fold=(0, FIELD_R))
+        client.deploy_verifier(w3, verifying_key_from_dict(vector_case.vk), fold=(0, FIELD_R))
 
 
 def test_insecure_and_invalid_keys_are_refused_on_chain(w3: Any, vector_case: Case) -> None:
     vk = json.loads(json.dumps(vector_case.vk))
     vk["vk_delta_2"] = vk["vk_gamma_2"]  # gamma == delta (security.md G8)
     with pytest.raises(ContractRevertError) as info:
-        client.deploy_verifier(w3, vk)
+        client.deploy_verifier(w3, verifying_key_from_dict(vk))
     assert info.value.error_name == "InsecureVerifyingKey"
     vk = json.loads(json.dumps(vector_case.vk))
     vk["IC"][3] = ["1", "3", "1"]  # not on the curve
     with pytest.raises(ContractRevertError) as info:
-        client.deploy_verifier(w3, vk)
+        client.deploy_verifier(w3, verifying_key_from_dict(vk))
     assert info.value.error_name == "InvalidVerifyingKey"
 
 
@@ -323,11 +325,12 @@ def evm_accepts(w3: Any, verifier: Any, proof: dict[str, Any], signals: list[int
     if len(signals) != n_public:
         return False
     try:
-        a, b, c = solidity.to_calldata(proof)
-    except MalformedProofError:
+        parsed = proof_from_dict(proof)
+        solidity.to_calldata(parsed)
+    except (MalformedProofError, NonCanonicalEncodingError):
         return False
     try:
-        return client.verify_on_chain(verifier, proof, signals)
+        return client.verify_on_chain(verifier, parsed, signals)
     except ContractRevertError:
         return False
 
@@ -337,7 +340,7 @@ def test_python_and_solidity_verifiers_agree(
     w3: Any, vector_verifier: Any, vector_case: Case, trapdoor_case: Case, which: str
 ) -> None:
     case = vector_case if which == "vector" else trapdoor_case
-    verifier = vector_verifier if which == "vector" else client.deploy_verifier(w3, case.vk)
+    verifier = vector_verifier if which == "vector" else client.deploy_verifier(w3, verifying_key_from_dict(case.vk))
     n_public = len(case.vk["IC"]) - 1
     disagreements = []
     accepted = []
@@ -359,8 +362,8 @@ def test_python_and_solidity_verifiers_agree(
 def test_verifier_gas_is_below_snarkjs(w3: Any, vector_verifier: Any, vector_case: Case) -> None:
     """snarkjs 0.7.6's exported verifier for this key: 310,680 gas with its usual compile, 309,631 with ours
     (benchmarks/gas.py measures both live)."""
-    gas = client.verify_proof_gas(w3, vector_verifier, vector_case.proof, vector_case.signals)
+    gas = client.verify_proof_gas(w3, vector_verifier, proof_from_dict(vector_case.proof), vector_case.signals)
     assert gas < 309_631
-    folded = client.deploy_verifier(w3, vector_case.vk, fold=(1, vector_case.signals[1]))
+    folded = client.deploy_verifier(w3, verifying_key_from_dict(vector_case.vk), fold=(1, vector_case.signals[1]))
     rest = vector_case.signals[:1] + vector_case.signals[2:]
-    assert client.verify_proof_gas(w3, folded, vector_case.proof, rest) <= gas - 6_000
+    assert client.verify_proof_gas(w3, folded, proof_from_dict(vector_case.proof), rest) <= gas - 6_000

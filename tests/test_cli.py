@@ -19,9 +19,9 @@ import click
 import pytest
 from click.testing import CliRunner, Result
 
-from zkhealth.cli import EXIT_MALFORMED, EXIT_OK, EXIT_REFUSED, main, run
-from zkhealth.cli_keyfile import load_issuer, read_issuer_public_key
+from zkhealth.cli import EXIT_ERROR, EXIT_MALFORMED, EXIT_OK, EXIT_REFUSED, main, run
 from zkhealth.credentials.credential import subject_commitment
+from zkhealth.credentials.keyfile import load_issuer, read_issuer_public_key
 from zkhealth.credentials.trees import IssuerRegistry, MerkleProof, RevocationTree, verify_merkle_proof
 from zkhealth.credentials.vc import verify_credential
 from zkhealth.credentials.wallet import Wallet
@@ -104,7 +104,8 @@ def _all_commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tupl
 EXPECTED_VERBS = {
     ("keygen",), ("issue",), ("revoke",), ("registry",), ("registry", "add"), ("registry", "remove"),
     ("registry", "list"), ("registry", "root"), ("registry", "proof"), ("wallet",), ("wallet", "init"),
-    ("wallet", "import"), ("wallet", "list"), ("compile",), ("info",), ("r1cs",), ("r1cs", "export"),
+    ("wallet", "import"), ("wallet", "list"), ("wallet", "remove"), ("compile",), ("info",), ("r1cs",),
+    ("r1cs", "export"),
     ("r1cs", "info"), ("wtns",), ("wtns", "calculate"), ("groth16",), ("groth16", "setup"),
     ("groth16", "prove"), ("groth16", "verify"), ("zkey",),
 }
@@ -377,6 +378,19 @@ def test_wallet_list_shows_the_commitment_and_the_credential(world: dict[str, Pa
     text = ok(["wallet", "list", "--wallet", str(world["wallet"])]).stdout
     assert "E11.9" in text and str(subject_commitment(wallet.holder_secret)) in text
     assert str(wallet.holder_secret) not in text
+
+
+def test_wallet_remove_drops_one_credential(world: dict[str, Path], tmp_path: Path) -> None:
+    copy = tmp_path / "copy.zkw"
+    copy.write_bytes(world["wallet"].read_bytes())
+    stored = json.loads(world["credential"].read_text())
+    missing = invoke(["wallet", "remove", "--wallet", str(copy), "12345"])
+    assert missing.exit_code == EXIT_ERROR and "WalletError" in missing.stderr
+    assert invoke(["wallet", "remove", "--wallet", str(copy), "0x12"]).exit_code == EXIT_MALFORMED
+    payload = as_json(["wallet", "remove", "--wallet", str(copy), stored["id"]])
+    assert payload["removed"] == stored["id"].rsplit(":", 1)[-1] and payload["credentials"] == 0
+    assert as_json(["wallet", "list", "--wallet", str(copy)])["credentials"] == []
+    assert len(Wallet.open(world["wallet"], PASSPHRASE).credentials) == 1  # the original is untouched
 
 
 def test_wallet_import_is_idempotent(world: dict[str, Path]) -> None:

@@ -16,7 +16,7 @@ from click.testing import CliRunner, Result
 
 from zkhealth.circuit import compile as compile_circuit
 from zkhealth.cli import EXIT_ERROR, EXIT_MALFORMED, EXIT_OK, main
-from zkhealth.cli_circuit import load_circuit
+from zkhealth.cli.circuit import load_circuit
 from zkhealth.formats.r1cs_file import read_r1cs
 from zkhealth.formats.wtns_file import read_wtns
 

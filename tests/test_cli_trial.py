@@ -20,7 +20,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from zkhealth.cli import EXIT_ERROR, EXIT_MALFORMED, EXIT_OK, EXIT_REFUSED, main
-from zkhealth.cli_trial import TrialFile, parse_address
+from zkhealth.eligibility import TrialSpec, parse_address
 from zkhealth.errors import EncodingError
 from zkhealth.field import FIELD_R
 
@@ -119,7 +119,7 @@ def test_trial_new_writes_a_strict_file(world: World, tmp_path: Path) -> None:
     payload = as_json(["trial", "new", "--criteria", CRITERIA, "--trial-id", "NCT05000001", "--out", str(out),
                        "--registry", str(world.registry), "--revocations", str(world.revocations),
                        "--name", "T2D adults", "--window-days", "2"])
-    loaded = TrialFile.load(out)
+    loaded = TrialSpec.load(out)
     assert payload["trialId"] == "NCT05000001" and loaded.name == "T2D adults"
     assert loaded.accepted_window_days == 2 and loaded.keys_dir is None and loaded.enrollment is None
     assert loaded.trial().criteria.text == CRITERIA
@@ -132,8 +132,8 @@ def test_trial_new_writes_a_strict_file(world: World, tmp_path: Path) -> None:
     from_file = tmp_path / "from-file.json"
     ok(["trial", "new", "--criteria", str(ROOT / "circuits" / "criteria" / "standard_t2d_adult.txt"),
         "--trial-id", "NCT05000001", "--out", str(from_file), "--issuer-root", "1", "--revocation-root", "2"])
-    assert TrialFile.load(from_file).name.startswith("Standard eligibility")
-    assert TrialFile.load(from_file).criteria_sha256 == loaded.criteria_sha256
+    assert TrialSpec.load(from_file).name.startswith("Standard eligibility")
+    assert TrialSpec.load(from_file).criteria_sha256 == loaded.criteria_sha256
 
 
 @pytest.mark.native
@@ -153,15 +153,15 @@ def test_trial_new_refusals(world: World, tmp_path: Path) -> None:
 @pytest.mark.native
 def test_trial_roots_adds_and_replaces(world: World, tmp_path: Path) -> None:
     path = new_trial(world, tmp_path / "trial.json")
-    before = TrialFile.load(path)
+    before = TrialSpec.load(path)
     ok(["trial", "roots", str(path), "--revocation-root", "5", "--issuer-root", "7"])
-    after = TrialFile.load(path)
+    after = TrialSpec.load(path)
     assert after.revocation_roots == (*before.revocation_roots, 5)
     assert after.trusted_issuer_roots == (*before.trusted_issuer_roots, 7)
     payload = as_json(["trial", "roots", str(path), "--revocations", str(world.revocations), "--replace"])
     assert payload["revocationRoots"] == [str(before.revocation_roots[0])]
-    assert TrialFile.load(path).trusted_issuer_roots == after.trusted_issuer_roots
-    assert TrialFile.load(path).criteria_sha256 == before.criteria_sha256
+    assert TrialSpec.load(path).trusted_issuer_roots == after.trusted_issuer_roots
+    assert TrialSpec.load(path).criteria_sha256 == before.criteria_sha256
     usage_error(["trial", "roots", str(path)], "--registry")
     refused(["trial", "roots", str(path), "--issuer-root", str(FIELD_R)], EXIT_MALFORMED, "FieldRangeError")
 
@@ -251,7 +251,7 @@ def proved(tmp_path_factory: pytest.TempPathFactory) -> Proved:
 @pytest.mark.prove
 @pytest.mark.slow
 def test_setup_records_its_keys_and_refuses_to_overwrite(proved: Proved) -> None:
-    loaded = TrialFile.load(proved.trial)
+    loaded = TrialSpec.load(proved.trial)
     assert loaded.keys_dir == "keys" and loaded.vk_sha256 is not None
     manifest = json.loads((proved.keys / "manifest.json").read_text())
     assert manifest["verifyingKeySha256"] == loaded.vk_sha256
@@ -327,7 +327,7 @@ def test_export_verifier_renders_solidity(proved: Proved, tmp_path: Path) -> Non
     out = tmp_path / "Verifier.sol"
     payload = as_json(["export-verifier", "--keys", str(proved.keys), "--out", str(out), "--contract-name", "T2D"])
     source = out.read_text()
-    assert "contract T2D" in source and payload["verifying_key_sha256"] == TrialFile.load(proved.trial).vk_sha256
+    assert "contract T2D" in source and payload["verifying_key_sha256"] == TrialSpec.load(proved.trial).vk_sha256
     refused(["export-verifier", "--keys", str(proved.keys), "--out", str(out), "--contract-name", "1x"],
             EXIT_MALFORMED, "NonCanonicalEncodingError")
 
@@ -377,9 +377,9 @@ def test_deploy_prove_enroll_and_list_on_anvil(proved: Proved, anvil: Any, tmp_p
     key_file = tmp_path / "deployer.key"
     key_file.write_text(ANVIL_KEY + "\n")
     deployed = as_json(["deploy", str(trial), "--rpc", anvil.url, "--private-key-file", str(key_file)])
-    recorded = TrialFile.load(trial)
+    recorded = TrialSpec.load(trial)
     assert recorded.enrollment is not None and recorded.enrollment.address == deployed["address"].lower()
-    assert recorded.scope == int(deployed["scope"]) != TrialFile.load(proved.trial).scope
+    assert recorded.scope == int(deployed["scope"]) != TrialSpec.load(proved.trial).scope
     w3 = client.connect(anvil.url)
     contract = client.enrollment_at(w3, deployed["address"])
     assert contract.functions.owner().call().lower() == ANVIL_ADDRESS

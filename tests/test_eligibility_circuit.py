@@ -139,7 +139,7 @@ def _credential(claims: HealthClaims) -> Credential:
 
 @pytest.mark.parametrize("path", sorted(CRITERIA_DIR.glob("*.txt")), ids=lambda p: p.stem)
 def test_compiled_criteria_agree_with_native_on_every_patient(path: Path) -> None:
-    trial = Trial(path, trial_id="x")
+    trial = Trial.from_file(path, trial_id="x")
     compiled = _criteria_circuit(trial.criteria)
     admitted = 0
     for claims in PATIENTS.values():
@@ -397,7 +397,7 @@ def test_altering_any_private_witness_value_never_satisfies_the_circuit(
 @pytest.mark.parametrize("path", sorted(CRITERIA_DIR.glob("*.txt")), ids=lambda p: p.stem)
 def test_every_criteria_file_compiles_into_a_standard_circuit_within_2_14(path: Path) -> None:
     """Full lints on (no unconstrained hint, no unused public input) and the domain budget holds."""
-    trial = Trial(path, trial_id="x")
+    trial = Trial.from_file(path, trial_id="x")
     report = trial.cost_report()
     assert report.fits_domain
     assert dict(report.parts)["recipient"] == 1

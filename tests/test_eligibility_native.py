@@ -208,7 +208,7 @@ def test_a_dozen_criteria_files_parse_with_metadata() -> None:
 
 @pytest.mark.parametrize("stem", sorted(EXPECTED_ELIGIBLE))
 def test_criteria_files_admit_exactly_the_expected_patients(stem: str) -> None:
-    trial = Trial(CRITERIA_DIR / f"{stem}.txt", trial_id=stem[:32])
+    trial = Trial.from_file(CRITERIA_DIR / f"{stem}.txt", trial_id=stem[:32])
     admitted = {name for name, cred in CREDENTIALS.items() if trial.evaluate(cred, TODAY).eligible}
     assert admitted == EXPECTED_ELIGIBLE[stem]
     for name, cred in CREDENTIALS.items():
@@ -219,7 +219,7 @@ def test_criteria_files_admit_exactly_the_expected_patients(stem: str) -> None:
 
 @pytest.mark.parametrize(("stem", "patient", "clause"), EXPECTED_BLAME)
 def test_the_failing_clause_is_named(stem: str, patient: str, clause: str) -> None:
-    trial = Trial(CRITERIA_DIR / f"{stem}.txt", trial_id="x")
+    trial = Trial.from_file(CRITERIA_DIR / f"{stem}.txt", trial_id="x")
     verdict = trial.evaluate(CREDENTIALS[patient], TODAY)
     assert verdict.failing_clause == clause
     with pytest.raises(NotEligibleError) as caught:
@@ -340,7 +340,7 @@ def test_a_wallet_without_an_eligible_credential_is_refused_before_any_key_is_ne
 
     from zkhealth.credentials.credential import subject_commitment
     from zkhealth.credentials.wallet import KDF_FLOOR, Wallet
-    from zkhealth.eligibility import prove_eligibility
+    from zkhealth.eligibility import prove, prove_eligibility
 
     world = make_world(["t2d_minor"])
     wallet = Wallet.create(tmp_path / "w.zkw", "pass", kdf=KDF_FLOOR)
@@ -349,20 +349,26 @@ def test_a_wallet_without_an_eligible_credential_is_refused_before_any_key_is_ne
     wallet.add_credential(issued.document)
     trial = Trial("diagnosis in E11.* and age >= 18", trial_id="NCT05000001", scope=1)
     with pytest.raises(NotEligibleError) as caught:
-        prove_eligibility(trial, wallet, today=TODAY, recipient=1, registry_proof=world.registry,
-                          revocation_proof=world.revocation)
+        prove(trial, wallet, today=TODAY, recipient=1, registry=world.registry, revocations=world.revocation)
     assert caught.value.clause == "age >= 18"
-    with pytest.raises(EligibilityError):
-        prove_eligibility(trial, issued, today=TODAY, recipient=1, registry_proof=world.registry,
-                          revocation_proof=world.revocation)  # no holder secret without a wallet
+    with pytest.raises(NotEligibleError) as caught:
+        prove_eligibility(trial, issued, wallet.holder_secret, today=TODAY, recipient=1, **world.proofs(issued))
+    assert caught.value.clause == "age >= 18"
+    empty = Wallet.create(tmp_path / "empty.zkw", "pass", kdf=KDF_FLOOR)
+    with pytest.raises(NotEligibleError):
+        prove(trial, empty, today=TODAY, recipient=1, registry=world.registry, revocations=world.revocation)
 
 
 def test_scope_is_the_enrollment_contracts_formula() -> None:
-    from zkhealth.chain.client import trial_scope
+    from zkhealth.eligibility import trial_scope
+    from zkhealth.hash.keccak import keccak256
 
     address = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
     trial = Trial("age >= 18", trial_id="NCT05000001", chain_id=31337, enrollment_address=address)
-    assert trial.expected_scope == trial.scope(31337, address) == trial_scope(31337, address, trial.trial_id)
+    encoded = (31337).to_bytes(32, "big") + bytes.fromhex(address[2:]).rjust(32, b"\0") + trial.trial_id
+    expected = int.from_bytes(keccak256(encoded), "big") >> 3
+    assert trial.expected_scope == trial.scope(31337, address) == expected
+    assert trial_scope(31337, address, trial.trial_id) == expected
     assert trial.expected_scope is not None and trial.expected_scope < 1 << 253
     with pytest.raises(EligibilityError):
         Trial("age >= 18", trial_id="x", chain_id=1)

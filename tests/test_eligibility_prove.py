@@ -18,7 +18,7 @@ from patients import EXPIRES, ISSUED, PATIENTS, TODAY, World, make_world
 from zkhealth import groth16
 from zkhealth.credentials.credential import subject_commitment
 from zkhealth.credentials.wallet import KDF_FLOOR, Wallet
-from zkhealth.eligibility import EligibilityProof, Trial, TrialKeys, prove_eligibility
+from zkhealth.eligibility import EligibilityProof, Trial, TrialKeys, prove, prove_eligibility
 from zkhealth.errors import (
     CredentialExpiredError,
     CredentialRevokedError,
@@ -67,12 +67,7 @@ def _trial(world: World, **options: Any) -> Trial:
 
 def _prove(setup_world: World, trial: Trial, name: str, **options: Any) -> EligibilityProof:
     patient = setup_world.patient(name)
-    arguments: dict[str, Any] = {
-        "today": TODAY,
-        "recipient": RECIPIENT,
-        "registry_proof": setup_world.registry,
-        "revocation_proof": setup_world.revocation,
-    }
+    arguments: dict[str, Any] = {"today": TODAY, "recipient": RECIPIENT, **setup_world.proofs(patient.issued)}
     arguments.update(options)
     return prove_eligibility(trial, patient.issued, patient.holder_secret, **arguments)
 
@@ -90,8 +85,8 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Setup:
     for name in ("t2d_minor", "ckd_diabetic"):
         issued = world.issuer.issue(PATIENTS[name], subject_commitment=commitment, issued_at=ISSUED, expires_at=EXPIRES)
         wallet.add_credential(issued.document)
-    second = wallet.prove(trial, today=TODAY, recipient=RECIPIENT, registry_proof=world.registry,
-                          revocation_proof=world.revocation)
+    second = prove(trial, wallet, today=TODAY, recipient=RECIPIENT, registry=world.registry,
+                   revocations=world.revocation)
     return Setup(world, trial, keys, proof, second)
 
 
@@ -101,7 +96,7 @@ def test_eligible_patient_proves_and_passes_verify(setup: Setup) -> None:
     assert result.scope == SCOPE and result.today == TODAY
     # The JSON form verifies too, and snarkjs' two files are inside it.
     text = setup.proof.to_json()
-    assert setup.trial.verify(text, today=TODAY + 2).nullifier == result.nullifier
+    assert setup.trial.verify(EligibilityProof.from_json(text), today=TODAY + 2).nullifier == result.nullifier
     data = json.loads(text)
     assert data["public"] == [str(v) for v in setup.proof.public]
     groth16.verify(setup.keys.vk, [int(v) for v in data["public"]], setup.proof.proof)
@@ -126,7 +121,7 @@ def test_prover_refuses_credentials_the_verifier_would_refuse(setup: Setup) -> N
     assert world.revoked is not None
     with pytest.raises(CredentialRevokedError):
         prove_eligibility(setup.trial, world.revoked.issued, world.revoked.holder_secret, today=TODAY,
-                          recipient=RECIPIENT, registry_proof=world.registry, revocation_proof=world.revocation)
+                          recipient=RECIPIENT, **world.proofs(world.revoked.issued))
     with pytest.raises(CredentialExpiredError):
         _prove(world, setup.trial, "t2d_adult", today=world.patient("t2d_adult").issued.credential.expires_at)
     other = world.registry.proof(world.registry.issuers()[0][1])
@@ -189,7 +184,7 @@ def test_changed_public_signals_or_points_fail_the_groth16_check(setup: Setup) -
     aliased["public"][5] = str(RECIPIENT + FIELD_R)
     aliased["publicSignals"]["recipient"] = aliased["public"][5]
     with pytest.raises(PublicInputOutOfRangeError):
-        setup.trial.verify(aliased, today=TODAY)
+        setup.trial.verify(EligibilityProof.from_dict(aliased), today=TODAY)
     swapped = dataclasses.replace(setup.proof, proof=setup.second.proof)
     with pytest.raises(InvalidProofError):
         setup.trial.verify(swapped, today=TODAY)
@@ -206,11 +201,11 @@ def test_rerandomised_proof_verifies_with_the_same_nullifier(setup: Setup) -> No
 def test_keys_are_pinned_to_the_criteria(setup: Setup, tmp_path: Path) -> None:
     setup.keys.save(tmp_path / "keys")
     reloaded = _trial(setup.world)
-    reloaded.use_keys(tmp_path / "keys")
+    reloaded.use_keys(TrialKeys.load(tmp_path / "keys"))
     assert reloaded.verify(setup.proof, today=TODAY).nullifier == setup.proof.nullifier
     other = Trial("diagnosis in E11.* and age >= 21", trial_id="NCT05000001", scope=SCOPE)
     with pytest.raises(VerifyingKeyMismatchError):
-        other.use_keys(tmp_path / "keys")
+        other.use_keys(TrialKeys.load(tmp_path / "keys"))
     with pytest.raises(VerifyingKeyMismatchError):
         other.use_keys(setup.keys)
     manifest = tmp_path / "keys" / "manifest.json"
@@ -218,7 +213,7 @@ def test_keys_are_pinned_to_the_criteria(setup: Setup, tmp_path: Path) -> None:
     data["verifyingKeySha256"] = "0" * 64
     manifest.write_text(json.dumps(data))
     with pytest.raises(VerifyingKeyMismatchError):
-        _trial(setup.world).use_keys(tmp_path / "keys")
+        _trial(setup.world).use_keys(TrialKeys.load(tmp_path / "keys"))
     # A proof claiming other criteria is refused before the pairing check.
     forged = dataclasses.replace(setup.proof, criteria_sha256="0" * 64)
     with pytest.raises(VerifyingKeyMismatchError):

@@ -12,7 +12,8 @@ import pytest
 from click.testing import CliRunner
 from groth16_circuits import chain_r1cs, chain_witness
 
-from zkhealth.cli_groth16 import groth16_group, zkey_group
+from zkhealth.cli import main
+from zkhealth.cli.groth16 import groth16_group, zkey_group
 from zkhealth.errors import (
     InvalidProofError,
     NonCanonicalEncodingError,
@@ -103,7 +104,9 @@ def test_snarkjs_vector_tampered_points(snarkjs_vectors: tuple[object, ...]) -> 
 
 
 def _run(group: click.Group, args: list[str]) -> tuple[int, str, str]:
-    result = CliRunner().invoke(group, args, catch_exceptions=False)
+    """``zkhealth GROUP ARGS...``: through the main command, which maps errors to exit codes."""
+    assert group.name is not None
+    result = CliRunner().invoke(main, [group.name, *args], catch_exceptions=False)
     return result.exit_code, result.stdout, result.stderr
 
 

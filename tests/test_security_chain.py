@@ -20,7 +20,7 @@ from zkhealth import groth16
 from zkhealth.chain import client
 from zkhealth.errors import NullifierAlreadyUsedError
 from zkhealth.field import FIELD_R
-from zkhealth.formats.snarkjs_json import proof_from_dict, proof_to_dict, verifying_key_from_dict
+from zkhealth.groth16.keys import Proof
 
 pytestmark = pytest.mark.evm
 
@@ -33,13 +33,13 @@ DAY = 86400
 class Deployment:
     def __init__(self, key: testkeys.TrapdoorKey) -> None:
         self.key = key
-        self.vk_json = key.verifying_key()
+        self.vk = key.key()
         self.w3 = client.connect(client.embedded_provider(fast_pairing=True))
         accounts = list(self.w3.eth.accounts)
         now = int(self.w3.eth.get_block("latest")["timestamp"])
         self.contract = client.deploy_enrollment(
             self.w3,
-            self.vk_json,
+            self.vk,
             trial_id=TRIAL,
             issuer_root=ISSUER_ROOT,
             revocation_root=REVOCATION_ROOT,
@@ -54,8 +54,8 @@ class Deployment:
         scope = int(self.contract.functions.scope().call())
         return [nullifier, scope, today, ISSUER_ROOT, REVOCATION_ROOT, int(sender, 16)]
 
-    def proof(self, signals: list[int]) -> dict[str, Any]:
-        return self.key.prove(signals).to_snarkjs()
+    def proof(self, signals: list[int]) -> Proof:
+        return self.key.prove(signals).to_proof()
 
 
 def _tester(d: Deployment) -> Any:
@@ -79,14 +79,12 @@ def test_library_rerandomised_proof_is_refused_as_a_used_nullifier(d: Deployment
     sender = d.patients[0]
     signals = d.signals(nullifier, sender)
     original = d.proof(signals)
-    client.enroll(d.w3, d.contract, original, signals, sender=sender)
-    vk = verifying_key_from_dict(d.vk_json)
-    fresh = groth16.rerandomize(vk, proof_from_dict(original))
-    groth16.verify(vk, signals, fresh)
-    parsed = proof_from_dict(original)
-    assert fresh.a != parsed.a and fresh.b != parsed.b and fresh.c != parsed.c
+    client.enroll_signals(d.w3, d.contract, original, signals, sender=sender)
+    fresh = groth16.rerandomize(d.vk, original)
+    groth16.verify(d.vk, signals, fresh)
+    assert fresh.a != original.a and fresh.b != original.b and fresh.c != original.c
     with pytest.raises(NullifierAlreadyUsedError):
-        client.enroll(d.w3, d.contract, proof_to_dict(fresh), signals, sender=sender)
+        client.enroll_signals(d.w3, d.contract, fresh, signals, sender=sender)
     status, recipient, _ = d.contract.functions.enrollment(nullifier).call()
     assert (status, recipient) == (1, sender)
 
@@ -99,7 +97,7 @@ def test_reorged_enrollment_is_reported_reorged(d: Deployment) -> None:
     snapshot = tester.take_snapshot()
     nullifier = random.randrange(1, FIELD_R)
     signals = d.signals(nullifier, d.patients[1])
-    client.enroll(d.w3, d.contract, d.proof(signals), signals, sender=d.patients[1])
+    client.enroll_signals(d.w3, d.contract, d.proof(signals), signals, sender=d.patients[1])
     (seen,) = watcher.poll()
     assert seen.status is client.EnrollmentStatus.PENDING and seen.nullifier == nullifier
     tester.revert_to_snapshot(snapshot)
@@ -116,7 +114,7 @@ def test_default_watcher_never_trusts_the_latest_block_alone(d: Deployment) -> N
     watcher = client.EnrollmentWatcher(d.w3, d.contract.address)
     nullifier = random.randrange(1, FIELD_R)
     signals = d.signals(nullifier, d.patients[2])
-    client.enroll(d.w3, d.contract, d.proof(signals), signals, sender=d.patients[2])
+    client.enroll_signals(d.w3, d.contract, d.proof(signals), signals, sender=d.patients[2])
     assert [r.status for r in watcher.poll()] == [client.EnrollmentStatus.PENDING]
     _tester(d).mine_blocks(client.DEFAULT_CONFIRMATIONS - 2)
     assert [r.status for r in watcher.poll()] == [client.EnrollmentStatus.PENDING]

@@ -59,6 +59,23 @@ def test_round_trip(wallet_path: Path) -> None:
     assert again.holder_secret == opened.holder_secret
 
 
+def test_remove_credential_and_find_it_by_id(wallet_path: Path) -> None:
+    opened = Wallet.open(wallet_path, PASS)
+    opened.add_credential({"id": "urn:zkhealth:credential:42", "n": 2})
+    opened.add_credential({"id": "urn:zkhealth:credential:7", "n": 3})
+    assert opened.find_credential(7) == 2 and opened.find_credential(42) == 1
+    assert opened.find_credential(8) is None
+    opened.remove_credential(1)
+    opened.save()
+    again = Wallet.open(wallet_path, PASS)
+    assert again.credentials == [VC, {"id": "urn:zkhealth:credential:7", "n": 3}]
+    assert again.find_credential(42) is None and again.find_credential(7) == 1
+    for bad in (2, -1, True):
+        with pytest.raises(WalletError):
+            again.remove_credential(bad)
+    assert len(again.credentials) == 2
+
+
 def test_passphrase_is_nfc_normalised(tmp_path: Path) -> None:
     Wallet.create(tmp_path / "w", "caf\u00e9", kdf=FAST)
     assert Wallet.open(tmp_path / "w", "cafe\u0301").credentials == []

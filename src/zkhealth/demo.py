@@ -35,9 +35,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from zkhealth.errors import ChainError, NotEligibleError, NullifierAlreadyUsedError, ZkHealthError
+
+if TYPE_CHECKING:
+    from zkhealth.eligibility import Trial
 
 __all__ = ["DemoResult", "DemoStep", "default_cache_dir", "demo_data", "run_demo"]
 
@@ -176,7 +179,7 @@ class _Recorder:
             self._on_done(number, done)
 
 
-def _load_or_setup(trial: Any, cache_dir: Path | None, record: dict[str, Any]) -> bool:
+def _load_or_setup(trial: Trial, cache_dir: Path | None, record: dict[str, Any]) -> bool:
     """Adopt cached keys for ``trial`` or run the setup (and cache it). Returns whether the cache was used."""
     from zkhealth.eligibility import TrialKeys
 
@@ -186,7 +189,7 @@ def _load_or_setup(trial: Any, cache_dir: Path | None, record: dict[str, Any]) -
         slot = cache_dir / f"{trial.criteria.sha256[:16]}-{r1cs_sha256[:16]}"
         if (slot / "manifest.json").is_file():
             try:
-                keys = trial.use_keys(slot)
+                keys = trial.use_keys(TrialKeys.load(slot))
             except (ZkHealthError, OSError, ValueError) as error:
                 record["details"]["cache_error"] = f"{type(error).__name__}: {error}"
             else:
@@ -238,7 +241,7 @@ def run_demo(
     from zkhealth.credentials.trees import IssuerRegistry, RevocationTree
     from zkhealth.credentials.vc import verify_credential
     from zkhealth.credentials.wallet import KDF_FLOOR, Wallet
-    from zkhealth.eligibility import Trial
+    from zkhealth.eligibility import Trial, prove
     from zkhealth.groth16.rerandomize import rerandomize
 
     cache: Path | None
@@ -335,9 +338,9 @@ def run_demo(
 
         # ------------------------------------------------------------------ 5. prove
         with recorder.step("prove") as record:
-            proof = wallets["adult"].prove(
-                trial, today=today, recipient=int(patient_address, 16), registry_proof=registry,
-                revocation_proof=revocations, scope=scope,
+            proof = prove(
+                trial, wallets["adult"], today=today, recipient=int(patient_address, 16), registry=registry,
+                revocations=revocations, scope=scope,
             )
             verified = trial.verify(proof, today=today, expected_scope=scope)
             record["outcome"] = f"proof made and verified off-chain; nullifier {str(verified.nullifier)[:20]}..."
@@ -345,7 +348,7 @@ def run_demo(
 
         # ------------------------------------------------------------------ 6. enroll
         with recorder.step("enroll") as record:
-            receipt = client.enroll(w3, contract, proof.proof, list(proof.public), sender=patient_address)
+            receipt = client.enroll(w3, contract, proof, sender=patient_address)
             record["outcome"] = f"enrolled from {patient_address} in block {receipt['blockNumber']} " \
                                 f"({int(receipt['gasUsed']):,} gas)"
             record["details"] = {"gas_used": int(receipt["gasUsed"]), "block": int(receipt["blockNumber"])}
@@ -354,9 +357,9 @@ def run_demo(
         with recorder.step("refuse") as record:
             clause: str | None = None
             try:
-                wallets["minor"].prove(
-                    trial, today=today, recipient=int(patient_address, 16), registry_proof=registry,
-                    revocation_proof=revocations, scope=scope,
+                prove(
+                    trial, wallets["minor"], today=today, recipient=int(patient_address, 16), registry=registry,
+                    revocations=revocations, scope=scope,
                 )
             except NotEligibleError as error:
                 clause = error.clause
@@ -371,7 +374,7 @@ def run_demo(
             trial.verify(second, today=today, expected_scope=scope)
             error_name: str | None = None
             try:
-                client.enroll(w3, contract, second.proof, list(second.public), sender=patient_address)
+                client.enroll(w3, contract, second, sender=patient_address)
             except NullifierAlreadyUsedError as error:
                 error_name = error.error_name
                 record["outcome"] = (
@@ -383,7 +386,7 @@ def run_demo(
 
         # ------------------------------------------------------------------ 9. cohort
         with recorder.step("cohort") as record:
-            records = client.enrollments(w3, contract, confirmations=1)
+            records = client.enrollments(w3, str(contract.address), confirmations=1)
             cohort = [
                 {
                     "nullifier": str(r.nullifier),

@@ -4,6 +4,16 @@ Every error the library raises on purpose derives from :class:`ZkHealthError`. E
 from the builtin a caller would expect (``ValueError`` for bad values, ``TypeError`` for wrong types), so
 ``except ValueError`` keeps working. Tests assert the class, never the message.
 
+Two marker bases sort the errors a caller can act on:
+
+* :class:`MalformedInputError`: the input itself is malformed (bad JSON, a non-canonical number, a point off
+  the curve, a truncated key file). The ``zkhealth`` command exits with code 2.
+* :class:`RefusedError`: the input is well formed but refused (an invalid proof, an ineligible patient, a
+  revoked credential, a reverted transaction). The command exits with code 1.
+
+Everything else (a circuit that fails its lints, a missing key, an unreachable node) exits with code 3. A
+class under both markers counts as malformed.
+
 Messages say what was wrong and, where it helps, what to do about it. They never contain secret material.
 """
 
@@ -14,10 +24,18 @@ class ZkHealthError(Exception):
     """Root of every error zkhealth raises deliberately."""
 
 
+class MalformedInputError(ZkHealthError):
+    """Marker base: the input is malformed (the command exits with code 2)."""
+
+
+class RefusedError(ZkHealthError):
+    """Marker base: the input is well formed but refused (the command exits with code 1)."""
+
+
 # --------------------------------------------------------------------------- encoding and fields
 
 
-class EncodingError(ZkHealthError, ValueError):
+class EncodingError(MalformedInputError, ValueError):
     """A value could not be encoded or decoded (dates, codes, strings, numbers)."""
 
 
@@ -29,14 +47,14 @@ class FieldRangeError(EncodingError):
     """An integer lies outside [0, r) where a canonical field element was required."""
 
 
-class FieldTypeError(ZkHealthError, TypeError):
+class FieldTypeError(MalformedInputError, TypeError):
     """A value of the wrong Python type was given where a field element was required (bool, float...)."""
 
 
 # --------------------------------------------------------------------------- curves and points
 
 
-class PointError(ZkHealthError, ValueError):
+class PointError(MalformedInputError, ValueError):
     """A curve point is unusable."""
 
 
@@ -55,7 +73,7 @@ class PointAtInfinityError(PointError):
 # --------------------------------------------------------------------------- signatures
 
 
-class SignatureError(ZkHealthError, ValueError):
+class SignatureError(RefusedError, ValueError):
     """A signature is malformed or does not verify. Wraps, and never leaks, backend exceptions."""
 
 
@@ -113,7 +131,7 @@ class ProofError(ZkHealthError, ValueError):
     """Base class of proof and key errors."""
 
 
-class MalformedProofError(ProofError):
+class MalformedProofError(ProofError, MalformedInputError):
     """The proof, key or public inputs are not well formed (JSON, shapes, lengths, numbers, points)."""
 
 
@@ -134,12 +152,8 @@ class PublicInputCountError(MalformedProofError):
         self.got = got
 
 
-class InvalidProofError(ProofError):
+class InvalidProofError(ProofError, RefusedError):
     """A well-formed proof does not verify against these public inputs and this key."""
-
-
-InvalidProof = InvalidProofError
-MalformedProof = MalformedProofError
 
 
 class InsecureVerifyingKeyError(ProofError):
@@ -150,14 +164,14 @@ class DevSetupKeyError(ProofError):
     """A development-setup key was used where production keys are required."""
 
 
-class VerifyingKeyMismatchError(ProofError):
+class VerifyingKeyMismatchError(ProofError, RefusedError):
     """The verifying key is not the pinned one for this circuit."""
 
 
 # --------------------------------------------------------------------------- credentials and issuers
 
 
-class CredentialError(ZkHealthError, ValueError):
+class CredentialError(RefusedError, ValueError):
     """Base class of credential errors."""
 
 
@@ -181,10 +195,6 @@ class UnknownIssuerError(CredentialError):
     """The issuer key is not in the trusted-issuer registry."""
 
 
-class StaleRevocationDataError(CredentialError):
-    """The revocation root used is older than the policy allows."""
-
-
 class FhirImportError(CredentialError):
     """A FHIR bundle holds an unsupported coding, unit or resource."""
 
@@ -200,11 +210,11 @@ class WalletError(ZkHealthError, ValueError):
     """Base class of wallet file errors."""
 
 
-class WalletDecryptionError(WalletError):
+class WalletDecryptionError(WalletError, RefusedError):
     """Wrong passphrase, tampering or truncation. No partial plaintext is ever returned."""
 
 
-class WalletFormatError(WalletError):
+class WalletFormatError(WalletError, MalformedInputError):
     """The wallet header is malformed or asks for parameters outside the accepted bounds."""
 
 
@@ -223,7 +233,7 @@ class EligibilityError(ZkHealthError, ValueError):
     """Base class of eligibility errors."""
 
 
-class CriteriaSyntaxError(EligibilityError):
+class CriteriaSyntaxError(EligibilityError, MalformedInputError):
     """The criteria text does not parse. ``column`` points at the offending character (1-based)."""
 
     def __init__(self, message: str, *, column: int | None = None, text: str | None = None) -> None:
@@ -232,7 +242,7 @@ class CriteriaSyntaxError(EligibilityError):
         self.text = text
 
 
-class NotEligibleError(EligibilityError):
+class NotEligibleError(EligibilityError, RefusedError):
     """The patient does not meet the criteria. ``clause`` names the first failing clause."""
 
     def __init__(self, message: str, *, clause: str | None = None) -> None:
@@ -240,15 +250,15 @@ class NotEligibleError(EligibilityError):
         self.clause = clause
 
 
-class StaleProofError(EligibilityError):
+class StaleProofError(EligibilityError, RefusedError):
     """The proof's ``today`` lies outside the verifier's accepted window."""
 
 
-class UntrustedRootError(EligibilityError):
+class UntrustedRootError(EligibilityError, RefusedError):
     """The proof uses a trusted-issuer or revocation root the verifier does not accept."""
 
 
-class WrongScopeError(EligibilityError):
+class WrongScopeError(EligibilityError, RefusedError):
     """The proof is for another trial, chain or contract."""
 
 
@@ -259,7 +269,7 @@ class ChainError(ZkHealthError, RuntimeError):
     """Base class of on-chain client errors."""
 
 
-class ContractRevertError(ChainError):
+class ContractRevertError(ChainError, RefusedError):
     """A transaction reverted. ``error_name`` holds the decoded custom error, if any."""
 
     def __init__(self, message: str, *, error_name: str | None = None) -> None:
@@ -275,7 +285,7 @@ class ArtifactStaleError(ChainError):
     """A compiled contract artifact does not match its Solidity source."""
 
 
-# --------------------------------------------------------------------------- hazmat inputs (MSM, NTT)
+# --------------------------------------------------------------------------- hazmat (MSM, NTT, worker processes)
 
 
 class InputLengthError(ZkHealthError, ValueError):
@@ -286,7 +296,11 @@ class InvalidArgumentError(ZkHealthError, ValueError):
     """A low-level parameter is outside its documented range (a worker count, an NTT coset shift of 0)."""
 
 
-# --------------------------------------------------------------------------- circuit details (helper D)
+class WorkerError(ZkHealthError, RuntimeError):
+    """A worker process of :mod:`zkhealth.hazmat.parallel` failed or exited unexpectedly."""
+
+
+# --------------------------------------------------------------------------- circuit details
 
 
 class UnsatisfiedConstraintError(WitnessError):
@@ -315,7 +329,7 @@ class UnderconstrainedWitnessError(UnderconstrainedError):
         self.signal = signal
 
 
-# --------------------------------------------------------------------------- signature details (helper A)
+# --------------------------------------------------------------------------- signature details
 
 
 class MalformedSignatureError(SignatureError):
@@ -338,8 +352,8 @@ class InvalidSignatureError(SignatureError):
     """A well-formed signature does not verify for this message and this public key."""
 
 
-# --------------------------------------------------------------------------- eligibility details (helper I)
+# --------------------------------------------------------------------------- eligibility details
 
 
-class WrongRecipientError(EligibilityError):
+class WrongRecipientError(EligibilityError, RefusedError):
     """The eligibility proof is bound to another recipient address than the one the verifier expected."""

@@ -12,6 +12,7 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from zkhealth.credentials.credential import Diagnosis, HealthClaims, LabValue, subject_commitment
 from zkhealth.credentials.dates import date_to_epoch_day
@@ -133,6 +134,14 @@ class World:
 
     def patient(self, name: str) -> Patient:
         return self.patients[name]
+
+    def proofs(self, issued: IssuedCredential) -> dict[str, Any]:
+        """The registry and revocation proofs ``prove_eligibility`` takes for ``issued``."""
+        credential = issued.credential
+        return {
+            "registry_proof": self.registry.proof(credential.issuer_public_key),
+            "revocation_proof": self.revocation.non_membership_proof(credential.credential_id),
+        }
 
 
 def _holder_secret() -> int:

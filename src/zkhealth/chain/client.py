@@ -9,18 +9,17 @@ Reverts are decoded from the contracts' custom errors into :class:`zkhealth.erro
 
 Enrollments are read back from ``Enrolled``/``Withdrawn`` logs with a confirmation depth
 (:class:`EnrollmentWatcher`): an enrollment is ``PENDING`` until its block is deep enough, ``ENROLLED``
-after, and ``REORGED`` when a log seen before has left the canonical chain (security.md K7).
+after, and ``REORGED`` when a log seen before has left the canonical chain (docs/security.md K7).
 """
 
 from __future__ import annotations
 
 import ast
 import enum
-import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
-from typing import TYPE_CHECKING, Any, Final, cast
+from typing import Any, Final, cast
 
 from eth_typing import ChecksumAddress
 from eth_utils.address import to_checksum_address
@@ -33,23 +32,18 @@ from web3.providers.base import BaseProvider
 from zkhealth.chain.build import load_artifact
 from zkhealth.chain.solidity import (
     NOT_FOLDED,
-    Calldata,
     key_words,
     public_words,
     scalar_from,
     to_calldata,
     verifier_abi,
 )
-from zkhealth.errors import (
-    ChainError,
-    ContractRevertError,
-    MalformedProofError,
-    NullifierAlreadyUsedError,
-    VerifyingKeyMismatchError,
-)
-
-if TYPE_CHECKING:
-    from zkhealth.eligibility import Trial, TrialKeys
+from zkhealth.eligibility.circuit import PUBLIC_SIGNALS
+from zkhealth.eligibility.proof import EligibilityProof
+from zkhealth.eligibility.scope import trial_scope
+from zkhealth.eligibility.trial import Trial, TrialKeys
+from zkhealth.errors import ChainError, ContractRevertError, MalformedProofError, NullifierAlreadyUsedError
+from zkhealth.groth16.keys import Proof, VerifyingKey
 
 #: Gas limits passed explicitly (never estimated). The enroll transaction uses ~258k.
 ENROLL_GAS: Final[int] = 400_000
@@ -59,25 +53,8 @@ DEPLOY_ENROLLMENT_GAS: Final[int] = 8_000_000
 ADMIN_GAS: Final[int] = 400_000
 #: Default confirmation depth before an enrollment counts as final (about 2.5 minutes on Ethereum).
 DEFAULT_CONFIRMATIONS: Final[int] = 12
-#: Index of the eligibility circuit's public signals (interfaces.md).
-NULLIFIER, SCOPE, TODAY, ISSUER_ROOT, REVOCATION_ROOT, RECIPIENT = range(6)
-
-
-# --------------------------------------------------------------------------- scope
-
-
-def trial_scope(chain_id: int, enrollment_address: str, trial_id: bytes) -> int:
-    """``uint256(keccak256(abi.encode(uint256 chainid, address enrollment, bytes32 trialId))) >> 3``.
-
-    The Python mirror of CohortEnrollmentInit's scope, the one place zkhealth computes it. The shift makes it
-    < 2^253 < r. Raises :class:`ChainError` for a trial id that is not 32 bytes. Cost: one keccak."""
-    if not isinstance(trial_id, bytes) or len(trial_id) != 32:
-        raise ChainError("trial_id must be exactly 32 bytes")
-    if isinstance(chain_id, bool) or not isinstance(chain_id, int) or not 0 <= chain_id < 2**256:
-        raise ChainError("chain_id must be a uint256")
-    address = bytes.fromhex(to_checksum_address(enrollment_address)[2:])
-    encoded = chain_id.to_bytes(32, "big") + address.rjust(32, b"\0") + trial_id
-    return int.from_bytes(keccak(encoded), "big") >> 3
+#: Where the eligibility circuit's recipient signal sits (the layout is eligibility's PUBLIC_SIGNALS).
+_RECIPIENT: Final[int] = PUBLIC_SIGNALS.index("recipient")
 
 
 # --------------------------------------------------------------------------- errors
@@ -253,6 +230,22 @@ def connect(provider: str | BaseProvider = "embedded", *, timeout: float = 30.0)
     return w3
 
 
+def use_private_key(w3: Web3, private_key: str) -> str:
+    """Sign ``w3``'s transactions locally with ``private_key`` (``0x`` optional + 64 hex digits) and make its
+    address the default account; returns the address. Raises :class:`ChainError` for a malformed key."""
+    import re
+
+    from eth_account import Account
+    from web3.middleware import SignAndSendRawMiddlewareBuilder
+
+    if not re.fullmatch(r"(0x)?[0-9a-fA-F]{64}", private_key):
+        raise ChainError("a private key is 32 bytes of hex")
+    account = Account.from_key(private_key)
+    w3.middleware_onion.inject(SignAndSendRawMiddlewareBuilder.build(account), layer=0)
+    w3.eth.default_account = account.address
+    return str(account.address)
+
+
 # --------------------------------------------------------------------------- transactions
 
 
@@ -294,22 +287,19 @@ def _transact(w3: Web3, call: Any, sender: str | None, gas: int) -> Any:
     return transact(w3, call, sender=sender, gas=gas)
 
 
-def _deploy_at_block(
-    w3: Web3, artifact: str, args: Sequence[Any], sender: str | None, gas: int
-) -> tuple[ChecksumAddress, int]:
-    """Deploy an artifact; its address and the block it was created in."""
+def _deploy_receipt(w3: Web3, artifact: str, args: Sequence[Any], sender: str | None, gas: int) -> Any:
+    """Deploy an artifact; the receipt of the deployment (``contractAddress`` checked to be set)."""
     data = load_artifact(artifact)
     factory = w3.eth.contract(abi=data["abi"], bytecode=data["bytecode"])
     tx = factory.constructor(*args).build_transaction({"from": _sender(w3, sender), "gas": gas})
     receipt = _send(w3, dict(tx))
-    address = receipt["contractAddress"]
-    if not address:
+    if not receipt["contractAddress"]:
         raise ChainError(f"deploying {artifact} returned no contract address")
-    return to_checksum_address(address), int(receipt["blockNumber"])
+    return receipt
 
 
 def _deploy(w3: Web3, artifact: str, args: Sequence[Any], sender: str | None, gas: int) -> ChecksumAddress:
-    return _deploy_at_block(w3, artifact, args, sender, gas)[0]
+    return to_checksum_address(_deploy_receipt(w3, artifact, args, sender, gas)["contractAddress"])
 
 
 # --------------------------------------------------------------------------- verifier
@@ -317,13 +307,13 @@ def _deploy(w3: Web3, artifact: str, args: Sequence[Any], sender: str | None, ga
 
 def deploy_verifier(
     w3: Web3,
-    vk: object,
+    vk: VerifyingKey,
     *,
     fold: tuple[int, int] | None = None,
     sender: str | None = None,
     gas: int = DEPLOY_VERIFIER_GAS,
 ) -> Contract:
-    """Install a Groth16Verifier for ``vk`` (snarkjs dict or VerifyingKey). No compiler is involved.
+    """Install a Groth16Verifier for ``vk``. No compiler is involved.
 
     ``fold=(index, value)`` folds public signal ``index``, fixed for this deployment, into IC0: the verifier
     then takes the other signals only and saves one ecMul + ecAdd (~6,300 gas) per call. The EVM validates
@@ -347,14 +337,7 @@ def _errors_abi(name: str) -> list[dict[str, Any]]:
     return [item for item in load_artifact(name)["abi"] if item.get("type") == "error"]
 
 
-def verifier_at(w3: Web3, address: str) -> Contract:
-    """An installed Groth16Verifier at ``address`` (its signal count read from the chain)."""
-    probe = w3.eth.contract(address=to_checksum_address(address), abi=cast(Any, verifier_abi(1)))
-    n_public = int(probe.functions.publicInputCount().call())
-    return w3.eth.contract(address=to_checksum_address(address), abi=cast(Any, verifier_abi(n_public)))
-
-
-def verify_on_chain(verifier: Contract, proof: object, public_signals: Sequence[object]) -> bool:
+def verify_on_chain(verifier: Contract, proof: Proof, public_signals: Sequence[int]) -> bool:
     """Call ``verifyProof`` (eth_call, explicit gas). True or False; a revert (signal >= r, coordinate >= q)
     raises :class:`ContractRevertError` with the custom error's name. Cost: one pairing on the node."""
     a, b, c = to_calldata(proof)
@@ -364,7 +347,7 @@ def verify_on_chain(verifier: Contract, proof: object, public_signals: Sequence[
         raise decode_revert(_revert_data(exc)) from exc
 
 
-def verify_proof_gas(w3: Web3, verifier: Contract, proof: object, public_signals: Sequence[object]) -> int:
+def verify_proof_gas(w3: Web3, verifier: Contract, proof: Proof, public_signals: Sequence[int]) -> int:
     """Gas used by ``verifyProof`` sent as a transaction (what a benchmark compares). Cost: one pairing."""
     a, b, c = to_calldata(proof)
     call = verifier.functions.verifyProof(a, b, c, public_words(public_signals))
@@ -376,7 +359,7 @@ def verify_proof_gas(w3: Web3, verifier: Contract, proof: object, public_signals
 
 def deploy_enrollment(
     w3: Web3,
-    vk: object,
+    vk: VerifyingKey,
     *,
     trial_id: bytes,
     issuer_root: int,
@@ -409,7 +392,7 @@ def deploy_enrollment(
 
 def _deploy_enrollment(
     w3: Web3,
-    vk: object,
+    vk: VerifyingKey,
     *,
     trial_id: bytes,
     issuer_root: int,
@@ -419,8 +402,8 @@ def _deploy_enrollment(
     owner: str | None = None,
     sender: str | None = None,
     gas: int = DEPLOY_ENROLLMENT_GAS,
-) -> tuple[Contract, int]:
-    """:func:`deploy_enrollment`, also returning the block the contract was created in."""
+) -> tuple[Contract, Any]:
+    """:func:`deploy_enrollment`, also returning the deployment's receipt."""
     if not isinstance(trial_id, bytes) or len(trial_id) != 32:
         raise ChainError("trial_id must be exactly 32 bytes")
     words = key_words(vk)
@@ -437,8 +420,8 @@ def _deploy_enrollment(
         int(capacity),
         _sender(w3, owner),
     )
-    address, block_number = _deploy_at_block(w3, "CohortEnrollmentInit", (params,), sender, gas)
-    return enrollment_at(w3, address), block_number
+    receipt = _deploy_receipt(w3, "CohortEnrollmentInit", (params,), sender, gas)
+    return enrollment_at(w3, receipt["contractAddress"]), receipt
 
 
 def enrollment_at(w3: Web3, address: str) -> Contract:
@@ -460,8 +443,8 @@ def set_roots(
 class TrialDeployment:
     """A CohortEnrollment deployed for a :class:`~zkhealth.eligibility.Trial` (see :func:`deploy_trial`).
 
-    ``scope`` is what patients must prove for (``prove_eligibility(..., scope=deployment.scope)``);
-    ``block_number`` is the deployment's block (a good ``from_block`` for :class:`EnrollmentWatcher`)."""
+    ``scope`` is what patients must prove for (``prove(..., scope=deployment.scope)``); ``block_number`` is the
+    deployment's block (a good ``from_block`` for :class:`EnrollmentWatcher`); ``gas_used`` its gas."""
 
     contract: Contract
     chain_id: int
@@ -469,6 +452,7 @@ class TrialDeployment:
     trial_id: bytes
     vk_sha256: str
     block_number: int
+    gas_used: int
 
     @property
     def address(self) -> ChecksumAddress:
@@ -503,22 +487,17 @@ def deploy_trial(
     computed from the new address with :func:`trial_scope` and compared with the contract's ``scope()``, and
     the contract's ``verifyingKeyHash()`` with the key's: a mismatch raises :class:`ChainError`.
 
-    Raises :class:`VerifyingKeyMismatchError` for keys made for other criteria or another circuit,
+    Raises :class:`~zkhealth.errors.VerifyingKeyMismatchError` for keys that are not the trial's
+    (:meth:`~zkhealth.eligibility.trial.Trial.check_keys`: criteria, circuit, number of public signals),
     :class:`ChainError` for ambiguous roots, :class:`ContractRevertError` when the EVM refuses the key or the
     parameters. Cost: ~3.5 MGas and two eth_calls."""
     from zkhealth.chain.solidity import key_hash
 
-    if keys is None:
-        chosen = trial.keys
-    else:
-        chosen = keys
-        if chosen.criteria_sha256 != trial.criteria.sha256:
-            raise VerifyingKeyMismatchError("these keys were made for other criteria (criteria hash differs)")
-        if chosen.r1cs_sha256 != trial.r1cs_sha256():
-            raise VerifyingKeyMismatchError("these keys were made for another circuit (R1CS hash differs)")
+    chosen = trial.keys if keys is None else keys
+    trial.check_keys(chosen)
     issuer = _single_root(trial.trusted_issuer_roots, issuer_root, "issuer_root")
     revocation = _single_root(trial.revocation_roots, revocation_root, "revocation_root")
-    contract, block_number = _deploy_enrollment(
+    contract, receipt = _deploy_enrollment(
         w3,
         chosen.vk,
         trial_id=trial.trial_id,
@@ -542,37 +521,13 @@ def deploy_trial(
         scope=scope,
         trial_id=trial.trial_id,
         vk_sha256=chosen.vk_sha256,
-        block_number=block_number,
+        block_number=int(receipt["blockNumber"]),
+        gas_used=int(receipt["gasUsed"]),
     )
 
 
-def _proof_and_signals(proof: object, public_signals: Sequence[object] | None) -> tuple[Calldata, list[int]]:
-    """(calldata, signal words) from any of the forms :func:`enroll` accepts."""
-    from zkhealth.eligibility.proof import EligibilityProof
-
-    inner: object = proof
-    signals: object = public_signals
-    if public_signals is None:
-        if isinstance(proof, EligibilityProof):
-            inner, signals = proof.proof, proof.public
-        elif isinstance(proof, tuple) and len(proof) == 2:
-            inner, signals = proof
-        elif hasattr(proof, "proof") and hasattr(proof, "public"):
-            inner, signals = getattr(proof, "proof"), getattr(proof, "public")  # noqa: B009
-        else:
-            raise MalformedProofError(
-                "pass an EligibilityProof, a (proof, public signals) pair, or the public signals separately"
-            )
-    if not isinstance(signals, Sequence) or isinstance(signals, (str, bytes)):
-        raise MalformedProofError("public signals must be a sequence of six values")
-    words = public_words(signals)
-    if len(words) != 6:
-        raise MalformedProofError(f"the eligibility circuit has 6 public signals, got {len(words)}")
-    return to_calldata(inner), words
-
-
 def recipient_address(recipient: int) -> ChecksumAddress:
-    """The address a proof's ``recipient`` signal names (the 160-bit address as an integer, interfaces.md).
+    """The address a proof's ``recipient`` signal names (the 160-bit address as an integer).
     Raises :class:`MalformedProofError` for a value that is not a 160-bit integer."""
     if isinstance(recipient, bool) or not isinstance(recipient, int) or not 0 <= recipient < 2**160:
         raise MalformedProofError("the recipient signal is not a 160-bit address")
@@ -580,28 +535,36 @@ def recipient_address(recipient: int) -> ChecksumAddress:
 
 
 def enroll(
+    w3: Web3, enrollment: Contract, proof: EligibilityProof, *, sender: str | None = None, gas: int = ENROLL_GAS
+) -> Any:
+    """Send ``enroll`` for an eligibility proof (a proof file becomes one with ``EligibilityProof.load``).
+
+    ``sender`` defaults to the address the proof's ``recipient`` signal names, the only account the contract
+    accepts the proof from (docs/security.md K4); the node must hold its key. Nothing the contract checks is
+    pre-checked here: every refusal comes from the chain. Returns the receipt. Raises
+    :class:`NullifierAlreadyUsedError` for a used nullifier and :class:`ContractRevertError` (``error_name`` =
+    the Solidity error) for any other refusal. Cost: ~258,000 gas."""
+    return enroll_signals(w3, enrollment, proof.proof, list(proof.public), sender=sender, gas=gas)
+
+
+def enroll_signals(
     w3: Web3,
     enrollment: Contract,
-    proof: object,
-    public_signals: Sequence[object] | None = None,
+    proof: Proof,
+    public_signals: Sequence[int],
     *,
     sender: str | None = None,
     gas: int = ENROLL_GAS,
 ) -> Any:
-    """Send ``enroll`` for an eligibility proof.
-
-    ``proof`` is an :class:`~zkhealth.eligibility.EligibilityProof` or a ``(proof, public signals)`` pair
-    (then omit ``public_signals``), or a snarkjs proof dict / :class:`~zkhealth.groth16.Proof` with
-    ``public_signals`` given. ``sender`` defaults to the address the proof's ``recipient`` signal names, the
-    only account the contract accepts the proof from (security.md K4); the node must hold its key.
-
-    Nothing the contract checks is pre-checked here: every refusal comes from the chain. Returns the
-    receipt. Raises :class:`NullifierAlreadyUsedError` for a used nullifier, :class:`ContractRevertError`
-    (``error_name`` = the Solidity error) for any other refusal, and :class:`MalformedProofError` for a proof
-    or signals that cannot be encoded (a coordinate >= q, not six signals). Cost: ~258,000 gas."""
-    (a, b, c), words = _proof_and_signals(proof, public_signals)
-    if sender is None and words[RECIPIENT] < 2**160:
-        sender = recipient_address(words[RECIPIENT])
+    """Send ``enroll`` with a Groth16 proof and six public signals as given (not reduced, not checked against
+    r: the contract refuses what it must). As :func:`enroll` otherwise; raises :class:`MalformedProofError`
+    for a proof or signals that cannot be encoded (a coordinate >= q, not six uint256 signals)."""
+    words = public_words(public_signals)
+    if len(words) != len(PUBLIC_SIGNALS):
+        raise MalformedProofError(f"the eligibility circuit has {len(PUBLIC_SIGNALS)} public signals, got {len(words)}")
+    a, b, c = to_calldata(proof)
+    if sender is None and words[_RECIPIENT] < 2**160:
+        sender = recipient_address(words[_RECIPIENT])
     call = enrollment.functions.enroll(a, b, c, words)
     return _transact(w3, call, sender, gas)
 
@@ -662,7 +625,7 @@ class EnrollmentWatcher:
 
     ``confirmations`` is the depth (1 = in the latest block) at which an enrollment is ``ENROLLED``; the
     string ``"finalized"`` uses the node's finalized block instead. The default is never ``latest`` alone
-    (security.md K7). A log that was seen by an earlier :meth:`poll` and is gone (or whose block hash
+    (docs/security.md K7). A log that was seen by an earlier :meth:`poll` and is gone (or whose block hash
     changed) is reported ``REORGED``. Cost per poll: one eth_getLogs plus one eth_getBlock."""
 
     def __init__(
@@ -741,32 +704,11 @@ class EnrollmentWatcher:
 
 def enrollments(
     w3: Web3,
-    enrollment: Contract | str,
+    address: str,
     *,
     from_block: int = 0,
     confirmations: int | str = DEFAULT_CONFIRMATIONS,
 ) -> list[EnrollmentRecord]:
     """One-shot listing of enrollments from logs (see :class:`EnrollmentWatcher`; a single poll cannot see a
     reorg, keep a watcher for that)."""
-    address = enrollment if isinstance(enrollment, str) else str(enrollment.address)
     return EnrollmentWatcher(w3, address, from_block=from_block, confirmations=confirmations).poll()
-
-
-def wait_for_status(
-    watcher: EnrollmentWatcher,
-    nullifier: int,
-    wanted: Iterable[EnrollmentStatus],
-    *,
-    timeout: float = 60.0,
-    interval: float = 1.0,
-) -> EnrollmentRecord:
-    """Poll until ``nullifier`` reaches one of ``wanted``. Raises :class:`ChainError` on timeout."""
-    targets = set(wanted)
-    deadline = time.monotonic() + timeout
-    while True:
-        for record in watcher.poll():
-            if record.nullifier == nullifier and record.status in targets:
-                return record
-        if time.monotonic() >= deadline:
-            raise ChainError(f"nullifier did not reach {sorted(s.value for s in targets)} in {timeout} s")
-        time.sleep(interval)

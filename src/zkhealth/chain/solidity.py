@@ -3,26 +3,22 @@
 Everything here is pure Python: no compiler and no node are needed. The one place where G2 coordinates are put
 into EIP-197 order is :func:`g2_to_eip197`; every other function that writes a G2 point for the EVM calls it.
 
-Keys are accepted as snarkjs ``verification_key.json`` dictionaries or as objects with the arkworks/zkhealth
-attribute names (``alpha_g1``, ``beta_g2``, ``gamma_g2``, ``delta_g2``, ``gamma_abc_g1``); proofs as snarkjs
-``proof.json`` dictionaries or objects with ``a``, ``b``, ``c``. Numbers are parsed canonically (no reduction
-modulo q: a coordinate >= q is refused, security.md G5).
+Keys are :class:`~zkhealth.groth16.keys.VerifyingKey` and proofs :class:`~zkhealth.groth16.keys.Proof` (snarkjs
+files become them through :mod:`zkhealth.formats.snarkjs_json`). Coordinates are never reduced modulo q: a
+coordinate >= q is refused (docs/security.md G5).
 """
 
 from __future__ import annotations
 
 import hashlib
 import string
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from zkhealth.errors import MalformedProofError, NonCanonicalEncodingError, ZkHealthError
-from zkhealth.field import FIELD_Q, FIELD_R, parse_canonical_int
-
-G1Point = tuple[int, int]
-Fq2 = tuple[int, int]
-G2Point = tuple[Fq2, Fq2]
+from zkhealth.errors import MalformedProofError, NonCanonicalEncodingError
+from zkhealth.field import FIELD_Q, FIELD_R
+from zkhealth.groth16.keys import G1Point, G2Point, Proof, VerifyingKey
 
 #: Calldata of ``verifyProof``: a (2 words), b (4 words, EIP-197 order), c (2 words).
 Calldata = tuple[tuple[int, int], tuple[tuple[int, int], tuple[int, int]], tuple[int, int]]
@@ -35,7 +31,7 @@ def g2_to_eip197(point: G2Point) -> tuple[int, int, int, int]:
     """The EVM word order of a G2 point: ``(x_im, x_re, y_im, y_re)``.
 
     EIP-197 encodes an Fq2 element ``c0 + c1*u`` as ``(c1, c0)`` (imaginary first), while snarkjs JSON and
-    zkhealth tuples hold ``(c0, c1)`` (security.md K5, snarkjs #631). This is the only function in zkhealth
+    zkhealth tuples hold ``(c0, c1)`` (docs/security.md K5, snarkjs #631). This is the only function in zkhealth
     that performs the swap. Cost: O(1)."""
     (x_re, x_im), (y_re, y_im) = point
     return (x_im, x_re, y_im, y_re)
@@ -57,71 +53,35 @@ class KeyPoints:
         return len(self.ic) - 1
 
 
-def _coordinate(value: object, what: str) -> int:
-    try:
-        return parse_canonical_int(value, FIELD_Q, what=what)
-    except ZkHealthError as exc:
-        raise MalformedProofError(f"{what}: {exc}") from exc
+def _coordinate(value: int, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < FIELD_Q:
+        raise MalformedProofError(f"{what}: a coordinate must be an integer below q")
+    return value
 
 
-def _g1_from(value: object, what: str) -> G1Point:
-    if isinstance(value, tuple) and len(value) == 2:
-        return (_coordinate(value[0], what), _coordinate(value[1], what))
-    if isinstance(value, list) and len(value) == 3 and value[2] in ("1", 1):
-        return (_coordinate(value[0], what), _coordinate(value[1], what))
-    raise MalformedProofError(f"{what}: expected an affine G1 point")
+def _g1(point: G1Point | None, what: str) -> G1Point:
+    if point is None:
+        return (0, 0)
+    return (_coordinate(point[0], what), _coordinate(point[1], what))
 
 
-def _g2_from(value: object, what: str) -> G2Point:
-    pairs: Sequence[object]
-    if isinstance(value, tuple) and len(value) == 2:
-        pairs = value
-    elif isinstance(value, list) and len(value) == 3 and value[2] in (["1", "0"], [1, 0]):
-        pairs = value[:2]
-    else:
-        raise MalformedProofError(f"{what}: expected an affine G2 point")
-    coords: list[Fq2] = []
-    for pair in pairs:
-        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
-            raise MalformedProofError(f"{what}: expected an Fq2 pair")
-        coords.append((_coordinate(pair[0], what), _coordinate(pair[1], what)))
-    return (coords[0], coords[1])
+def _g2(point: G2Point | None, what: str) -> G2Point:
+    if point is None:
+        return ((0, 0), (0, 0))
+    (x0, x1), (y0, y1) = point
+    return ((_coordinate(x0, what), _coordinate(x1, what)), (_coordinate(y0, what), _coordinate(y1, what)))
 
 
-def key_points(vk: object) -> KeyPoints:
-    """Read a verifying key (snarkjs JSON dict or an object with arkworks names) into :class:`KeyPoints`.
+def key_points(vk: VerifyingKey) -> KeyPoints:
+    """The points of ``vk`` for the EVM (the identity as (0, 0)).
 
-    Enforces: Groth16 over bn128, every coordinate canonical and < q, no point at infinity among alpha,
-    beta, gamma, delta, at least one public signal. Curve membership is checked by the EVM at install time
-    (Groth16Key.validate). Raises :class:`MalformedProofError`. Cost: O(n_public)."""
-    if isinstance(vk, Mapping):
-        if vk.get("protocol") != "groth16" or vk.get("curve") not in ("bn128", "bn254"):
-            raise MalformedProofError("verifying key: expected protocol groth16 on bn128")
-        raw_ic = vk.get("IC")
-        if not isinstance(raw_ic, list):
-            raise MalformedProofError("verifying key: IC must be a list")
-        alpha = _g1_from(vk.get("vk_alpha_1"), "vk_alpha_1")
-        beta = _g2_from(vk.get("vk_beta_2"), "vk_beta_2")
-        gamma = _g2_from(vk.get("vk_gamma_2"), "vk_gamma_2")
-        delta = _g2_from(vk.get("vk_delta_2"), "vk_delta_2")
-        ic = tuple(_g1_from(p, f"IC[{i}]") for i, p in enumerate(raw_ic))
-        n_public = vk.get("nPublic")
-        if isinstance(n_public, bool) or not isinstance(n_public, int) or n_public != len(ic) - 1:
-            raise MalformedProofError("verifying key: nPublic does not match the IC length")
-    else:
-        try:
-            alpha_obj = vk.alpha_g1  # type: ignore[attr-defined]
-            beta_obj, gamma_obj, delta_obj = vk.beta_g2, vk.gamma_g2, vk.delta_g2  # type: ignore[attr-defined]
-            ic_obj = vk.gamma_abc_g1  # type: ignore[attr-defined]
-        except AttributeError as exc:
-            raise MalformedProofError("verifying key: expected a snarkjs dict or a VerifyingKey") from exc
-        if any(p is None for p in (alpha_obj, beta_obj, gamma_obj, delta_obj)):
-            raise MalformedProofError("verifying key: a point is at infinity")
-        alpha = _g1_from(tuple(alpha_obj), "alpha_g1")
-        beta = _g2_from(tuple(beta_obj), "beta_g2")
-        gamma = _g2_from(tuple(gamma_obj), "gamma_g2")
-        delta = _g2_from(tuple(delta_obj), "delta_g2")
-        ic = tuple((0, 0) if p is None else _g1_from(tuple(p), f"IC[{i}]") for i, p in enumerate(ic_obj))
+    Enforces: every coordinate below q, no point at infinity among alpha, beta, gamma, delta, at least one
+    public signal. Curve membership is checked by the EVM at install time (Groth16Key.validate). A snarkjs
+    ``verification_key.json`` becomes a :class:`VerifyingKey` with :mod:`zkhealth.formats.snarkjs_json`.
+    Raises :class:`MalformedProofError`. Cost: O(n_public)."""
+    alpha = _g1(vk.alpha_g1, "alpha_g1")
+    beta, gamma, delta = _g2(vk.beta_g2, "beta_g2"), _g2(vk.gamma_g2, "gamma_g2"), _g2(vk.delta_g2, "delta_g2")
+    ic = tuple(_g1(p, f"IC[{i}]") for i, p in enumerate(vk.gamma_abc_g1))
     if len(ic) < 2:
         raise MalformedProofError("verifying key: at least one public signal is required")
     if alpha == (0, 0) or ((0, 0), (0, 0)) in (beta, gamma, delta):
@@ -129,7 +89,7 @@ def key_points(vk: object) -> KeyPoints:
     return KeyPoints(alpha, beta, gamma, delta, ic)
 
 
-def key_words(vk: object) -> list[int]:
+def key_words(vk: VerifyingKey) -> list[int]:
     """The key as the words Groth16Key.sol reads: alpha(2) beta(4) gamma(4) delta(4) IC0(2) .. ICn(2), every
     G2 point through :func:`g2_to_eip197`. Cost: O(n_public)."""
     points = key_points(vk)
@@ -141,51 +101,30 @@ def key_words(vk: object) -> list[int]:
     return words
 
 
-def key_hash(vk: object) -> bytes:
+def key_hash(vk: VerifyingKey) -> bytes:
     """keccak256 of the 32-byte big-endian key words (what CohortEnrollment's ``verifyingKeyHash`` returns)."""
     from eth_utils.crypto import keccak
 
     return bytes(keccak(b"".join(w.to_bytes(32, "big") for w in key_words(vk))))
 
 
-def _public_int(value: object, index: int) -> int:
-    """A public signal as an int. Refuses bool, floats and non-canonical strings; does NOT reduce mod r, so
-    the EVM sees exactly what the caller passed (the contract's own range check is what tests exercise)."""
-    if isinstance(value, bool):
-        raise MalformedProofError(f"public signal {index}: a bool is not a field element")
-    if isinstance(value, int):
-        if not 0 <= value < 2**256:
-            raise MalformedProofError(f"public signal {index}: does not fit in a uint256")
-        return value
-    try:
-        return parse_canonical_int(value, 2**256, what=f"public signal {index}")
-    except ZkHealthError as exc:
-        raise MalformedProofError(f"public signal {index}: {exc}") from exc
+def public_words(public_signals: Sequence[int]) -> list[int]:
+    """Public signals as uint256 words: ints in [0, 2^256), not reduced and not range-checked against r (the
+    contracts check that, and tests exercise it). Raises :class:`MalformedProofError`."""
+    words = []
+    for index, value in enumerate(public_signals):
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**256:
+            raise MalformedProofError(f"public signal {index}: not an integer that fits in a uint256")
+        words.append(value)
+    return words
 
 
-def public_words(public_signals: Sequence[object]) -> list[int]:
-    """Public signals as uint256 words (ints or canonical decimal strings; not reduced, not range-checked
-    against r: the contracts check that). Raises :class:`MalformedProofError`."""
-    return [_public_int(v, i) for i, v in enumerate(public_signals)]
-
-
-def to_calldata(proof: object) -> Calldata:
+def to_calldata(proof: Proof) -> Calldata:
     """The proof as ``verifyProof``'s ``(a, b, c)`` arguments, b through :func:`g2_to_eip197`.
 
-    Accepts a snarkjs proof dict (``pi_a``, ``pi_b``, ``pi_c``) or an object with ``a``, ``b``, ``c``.
-    Coordinates must be canonical (< q). Raises :class:`MalformedProofError`. Cost: O(1)."""
-    if isinstance(proof, Mapping):
-        a = _g1_from(proof.get("pi_a"), "pi_a")
-        b = _g2_from(proof.get("pi_b"), "pi_b")
-        c = _g1_from(proof.get("pi_c"), "pi_c")
-    else:
-        try:
-            a_obj, b_obj, c_obj = proof.a, proof.b, proof.c  # type: ignore[attr-defined]
-        except AttributeError as exc:
-            raise MalformedProofError("proof: expected a snarkjs dict or a Proof") from exc
-        a = (0, 0) if a_obj is None else _g1_from(tuple(a_obj), "a")
-        b = ((0, 0), (0, 0)) if b_obj is None else _g2_from(tuple(b_obj), "b")
-        c = (0, 0) if c_obj is None else _g1_from(tuple(c_obj), "c")
+    Coordinates must be below q (the identity becomes zeros). A snarkjs ``proof.json`` becomes a
+    :class:`Proof` with :mod:`zkhealth.formats.snarkjs_json`. Raises :class:`MalformedProofError`. Cost: O(1)."""
+    a, b, c = _g1(proof.a, "a"), _g2(proof.b, "b"), _g1(proof.c, "c")
     bx_im, bx_re, by_im, by_re = g2_to_eip197(b)
     return (a, ((bx_im, bx_re), (by_im, by_re)), c)
 
@@ -234,12 +173,11 @@ def verifier_abi(n_public: int) -> list[dict[str, Any]]:
     ]
 
 
-def scalar_from(value: object, what: str) -> int:
-    """A field element (< r) from an int or a canonical decimal string, for values folded at deployment."""
-    try:
-        return parse_canonical_int(value, FIELD_R, what=what)
-    except ZkHealthError as exc:
-        raise MalformedProofError(f"{what}: {exc}") from exc
+def scalar_from(value: int, what: str) -> int:
+    """A field element (< r), for values folded at deployment. Raises :class:`MalformedProofError`."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < FIELD_R:
+        raise MalformedProofError(f"{what}: must be an integer below r")
+    return value
 
 
 # --------------------------------------------------------------------------- export (render a per-key verifier)
@@ -258,7 +196,7 @@ def _selector(signature: str) -> str:
     return bytes(keccak(text=signature))[:4].hex()
 
 
-def render_verifier(vk: object, *, contract_name: str = "Groth16Verifier") -> str:
+def render_verifier(vk: VerifyingKey, *, contract_name: str = "Groth16Verifier") -> str:
     """A standalone Solidity verifier with the key as constants, for users who audit and compile themselves
     (``zkhealth export-verifier``). Same calldata and the same checks as the installed Groth16Verifier.
 

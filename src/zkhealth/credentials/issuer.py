@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import datetime as _dt
 import secrets
-from dataclasses import dataclass
 from typing import Any, Final
 
 from zkhealth.credentials import dates
 from zkhealth.credentials.credential import Credential, HealthClaims
 from zkhealth.credentials.fhir import claims_from_bundle
 from zkhealth.credentials.trees import RevocationTree
-from zkhealth.credentials.vc import build_document, did_key_from_ed25519, sign_document
+from zkhealth.credentials.vc import IssuedCredential, build_document, did_key_from_ed25519, sign_document
 from zkhealth.errors import EncodingError, InvalidKeyError
 from zkhealth.field import FIELD_R
 from zkhealth.signature import eddsa_poseidon
@@ -39,15 +38,6 @@ _ID_BITS: Final[int] = 128
 def new_credential_id() -> int:
     """A uniformly random credential id in ``[1, 2^128)`` (0 is the revocation tree's list head)."""
     return 1 + secrets.randbelow((1 << _ID_BITS) - 1)
-
-
-@dataclass(frozen=True)
-class IssuedCredential:
-    """What :meth:`Issuer.issue` returns: the credential, its Baby Jubjub signature and the signed VC."""
-
-    credential: Credential
-    signature: eddsa_poseidon.Signature
-    document: dict[str, Any]
 
 
 def _epoch_day(value: int | _dt.date | str, what: str) -> int:

@@ -44,6 +44,7 @@ from __future__ import annotations
 import datetime as _dt
 import re
 from collections.abc import Collection
+from dataclasses import dataclass
 from typing import Any, Final
 
 from zkhealth._json import loads_strict
@@ -63,16 +64,20 @@ from zkhealth.errors import (
     SignatureError,
     UnknownIssuerError,
 )
-from zkhealth.field import parse_field_element
+from zkhealth.field import parse_canonical_int, parse_field_element
 from zkhealth.signature import eddsa_poseidon
 from zkhealth.signature.ed25519 import Ed25519SigningKey, Ed25519VerifyKey
 
 __all__ = [
     "CREDENTIAL_TYPE",
+    "CREDENTIAL_URN",
+    "IssuedCredential",
+    "decode_credential",
     "SCHEMA_URN",
     "build_document",
     "did_key_from_ed25519",
     "ed25519_from_did_key",
+    "parse_credential_id",
     "parse_document",
     "sign_document",
     "signing_bytes",
@@ -89,7 +94,9 @@ _ED25519_MULTICODEC: Final[bytes] = b"\xed\x01"
 _B58_ALPHABET: Final[str] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _B58_INDEX: Final[dict[str, int]] = {c: i for i, c in enumerate(_B58_ALPHABET)}
 _DATE_TIME = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})T00:00:00Z", re.ASCII)
-_ID_PREFIX: Final[str] = "urn:zkhealth:credential:"
+#: The VC ``id`` prefix of a credential (``urn:zkhealth:credential:<credential id>``).
+CREDENTIAL_URN: Final[str] = "urn:zkhealth:credential:"
+_CREDENTIAL_ID_BOUND: Final[int] = 1 << 128
 _SUBJECT_PREFIX: Final[str] = "urn:zkhealth:subject:"
 
 
@@ -161,7 +168,7 @@ def build_document(credential: Credential, signature: eddsa_poseidon.Signature) 
     return {
         "@context": [VC_CONTEXT],
         "type": ["VerifiableCredential", CREDENTIAL_TYPE],
-        "id": f"{_ID_PREFIX}{credential.credential_id}",
+        "id": f"{CREDENTIAL_URN}{credential.credential_id}",
         "issuer": did,
         "issuanceDate": _instant(credential.issued_at),
         "expirationDate": _instant(credential.expires_at),
@@ -210,6 +217,13 @@ def sign_document(document: dict[str, Any], signing_key: Ed25519SigningKey) -> d
 # --------------------------------------------------------------------------- parsing and verification
 
 
+def parse_credential_id(text: str) -> int:
+    """A credential id written as a canonical decimal or as ``urn:zkhealth:credential:<decimal>`` (below
+    2^128). Raises :class:`EncodingError`."""
+    value = text[len(CREDENTIAL_URN) :] if text.startswith(CREDENTIAL_URN) else text
+    return parse_canonical_int(value, _CREDENTIAL_ID_BOUND, what="credential id")
+
+
 def _expect(obj: object, keys: set[str], what: str) -> dict[str, Any]:
     if not isinstance(obj, dict) or set(obj) != keys:
         found = sorted(obj) if isinstance(obj, dict) else type(obj).__name__
@@ -217,7 +231,7 @@ def _expect(obj: object, keys: set[str], what: str) -> dict[str, Any]:
     return obj
 
 
-def parse_document(vc: object) -> dict[str, Any]:
+def parse_document(vc: dict[str, Any] | str | bytes) -> dict[str, Any]:
     """A private deep copy of the document, parsed strictly (duplicate keys, NaN: :class:`EncodingError`)."""
     if isinstance(vc, str | bytes):
         document = loads_strict(vc)
@@ -290,6 +304,38 @@ def _pair(obj: object, what: str) -> tuple[int, int]:
     return parse_field_element(obj[0], what=what), parse_field_element(obj[1], what=what)
 
 
+def _credential_of(document: dict[str, Any]) -> Credential:
+    """The :class:`Credential` of a parsed document's ``fieldElements``."""
+    elements = document["credentialSubject"]["fieldElements"]
+    if not isinstance(elements, list) or len(elements) != VECTOR_LENGTH:
+        raise EncodingError(f"fieldElements must list {VECTOR_LENGTH} decimal strings")
+    return Credential.from_field_elements([parse_field_element(item, what="field element") for item in elements])
+
+
+def _signature_of(document: dict[str, Any]) -> eddsa_poseidon.Signature:
+    """The Baby Jubjub signature of a parsed document (decoded, not verified)."""
+    bjj = document["babyJubjubSignature"]
+    return eddsa_poseidon.Signature(_pair(bjj["R8"], "R8"), parse_field_element(bjj["S"], what="S"))
+
+
+@dataclass(frozen=True)
+class IssuedCredential:
+    """A credential, its Baby Jubjub signature and its signed VC document: what :meth:`Issuer.issue` returns
+    and what :func:`decode_credential` reads back."""
+
+    credential: Credential
+    signature: eddsa_poseidon.Signature
+    document: dict[str, Any]
+
+
+def decode_credential(vc: dict[str, Any] | str | bytes) -> IssuedCredential:
+    """Decode a VC document (strictly parsed) into its credential and Baby Jubjub signature, without checking
+    the signatures: :func:`verify_credential` checks them, and the eligibility circuit checks the Baby Jubjub
+    one. Raises :class:`EncodingError` / :class:`SchemaMismatchError` for a malformed document."""
+    document = parse_document(vc)
+    return IssuedCredential(_credential_of(document), _signature_of(document), document)
+
+
 def _issuer_trusted(point: tuple[int, int], trusted: IssuerRegistry | Collection[Any]) -> bool:
     if isinstance(trusted, IssuerRegistry):
         return trusted.contains(point)
@@ -301,7 +347,7 @@ def _issuer_trusted(point: tuple[int, int], trusted: IssuerRegistry | Collection
 
 
 def verify_credential(
-    vc: object,
+    vc: dict[str, Any] | str | bytes,
     *,
     trusted_issuers: IssuerRegistry | Collection[Any],
     today: int | _dt.date | None = None,
@@ -319,16 +365,12 @@ def verify_credential(
     ed25519_key = _verify_envelope(document)
 
     subject = document["credentialSubject"]
-    elements = subject["fieldElements"]
-    if not isinstance(elements, list) or len(elements) != VECTOR_LENGTH:
-        raise EncodingError(f"fieldElements must list {VECTOR_LENGTH} decimal strings")
-    vector = [parse_field_element(item, what="field element") for item in elements]
-    credential = Credential.from_field_elements(vector)
+    credential = _credential_of(document)
 
     if (
         HealthClaims.from_json(subject["claims"]) != credential.claims
         or subject["claims"] != credential.claims.to_json()
-        or document["id"] != f"{_ID_PREFIX}{credential.credential_id}"
+        or document["id"] != f"{CREDENTIAL_URN}{credential.credential_id}"
         or subject["id"] != f"{_SUBJECT_PREFIX}{credential.subject_commitment}"
         or _day_of_instant(document["issuanceDate"], "issuanceDate") != credential.issued_at
         or _day_of_instant(document["expirationDate"], "expirationDate") != credential.expires_at
@@ -345,7 +387,7 @@ def verify_credential(
     message = parse_field_element(bjj["message"], what="message")
     if message != credential.claims_hash():
         raise SignatureError("the signed message is not the claims hash of the field elements")
-    signature = eddsa_poseidon.Signature(_pair(bjj["R8"], "R8"), parse_field_element(bjj["S"], what="S"))
+    signature = _signature_of(document)
     eddsa_poseidon.verify(eddsa_poseidon.PublicKey.from_point(public_key), message, signature)
 
     if not _issuer_trusted(public_key, trusted_issuers):

@@ -56,6 +56,7 @@ import nacl.utils
 from zkhealth._fileio import atomic_write
 from zkhealth._json import loads_strict
 from zkhealth.credentials.jcs import canonicalize
+from zkhealth.credentials.vc import CREDENTIAL_URN
 from zkhealth.errors import (
     EncodingError,
     UnsupportedWalletVersionError,
@@ -132,7 +133,8 @@ KDF_CAP: Final[KdfParams] = KdfParams(32, 1 << 30)
 MODERATE: Final[KdfParams] = KdfParams(nacl.pwhash.argon2id.OPSLIMIT_MODERATE, nacl.pwhash.argon2id.MEMLIMIT_MODERATE)
 
 
-def _passphrase_bytes(passphrase: str | bytes) -> bytes:
+def passphrase_bytes(passphrase: str | bytes) -> bytes:
+    """NFC-normalised UTF-8 of a text passphrase (bytes as given); :class:`WalletError` when empty."""
     if isinstance(passphrase, str):
         data = unicodedata.normalize("NFC", passphrase).encode("utf-8")
     elif isinstance(passphrase, bytes):
@@ -144,7 +146,8 @@ def _passphrase_bytes(passphrase: str | bytes) -> bytes:
     return data
 
 
-def _derive_key(passphrase: bytes, salt: bytes, params: KdfParams) -> bytes:
+def derive_key(passphrase: bytes, salt: bytes, params: KdfParams) -> bytes:
+    """The 32-byte AEAD key: Argon2id of ``passphrase`` at ``params``, checked against the floor and cap first."""
     params.check()
     return bytes(
         nacl.pwhash.argon2id.kdf(
@@ -234,7 +237,7 @@ class Wallet:
         ):
             raise WalletError("the holder secret must be an int in [1, l)")
         salt = nacl.utils.random(SALT_BYTES)
-        key = _derive_key(_passphrase_bytes(passphrase), salt, kdf)
+        key = derive_key(passphrase_bytes(passphrase), salt, kdf)
         wallet = cls(target, key, salt, kdf, holder_secret, [])
         wallet.save()
         return wallet
@@ -252,7 +255,7 @@ class Wallet:
             raise WalletFormatError("the wallet file is too large")
         data = target.read_bytes()
         params, salt, header = _parse_header(data)
-        key = _derive_key(_passphrase_bytes(passphrase), salt, params)
+        key = derive_key(passphrase_bytes(passphrase), salt, params)
         try:
             plaintext = nacl.secret.Aead(key).decrypt(data[HEADER_BYTES:], header, header[-NONCE_BYTES:])
         except nacl.exceptions.CryptoError:
@@ -295,8 +298,20 @@ class Wallet:
         self._credentials.append(document)
 
     def remove_credential(self, index: int) -> None:
-        """Drop the credential at ``index``; call :meth:`save` to persist."""
+        """Drop the credential at ``index`` (as listed by :attr:`credentials`); call :meth:`save` to persist.
+        Raises :class:`WalletError` for an index that holds no credential."""
+        if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(self._credentials):
+            raise WalletError(f"the wallet holds no credential at index {index!r}")
         del self._credentials[index]
+
+    def find_credential(self, credential_id: int) -> int | None:
+        """The index of the stored credential whose VC ``id`` is ``urn:zkhealth:credential:<credential_id>``,
+        or ``None``."""
+        identifier = f"{CREDENTIAL_URN}{credential_id}"
+        for index, document in enumerate(self._credentials):
+            if isinstance(document, dict) and document.get("id") == identifier:
+                return index
+        return None
 
     @property
     def credentials(self) -> list[Any]:
@@ -317,19 +332,6 @@ class Wallet:
     def kdf_params(self) -> KdfParams:
         """The Argon2id parameters in the file header."""
         return self._params
-
-    def prove(self, trial: Any, **options: Any) -> Any:
-        """Prove that a credential in this wallet meets ``trial``'s criteria; returns an ``EligibilityProof``.
-
-        Uses this wallet's holder secret and the first stored credential that meets the criteria. The criteria
-        are evaluated natively first: an ineligible holder gets :class:`~zkhealth.errors.NotEligibleError`
-        naming the failing clause and no proof is attempted. ``options`` are those of
-        :func:`zkhealth.eligibility.prove_eligibility` (``today``, ``recipient``, ``registry_proof``,
-        ``revocation_proof``, ``scope``). Cost: a Groth16 proof of the trial's circuit (seconds).
-        """
-        from zkhealth.eligibility import prove_eligibility
-
-        return prove_eligibility(trial, self, **options)
 
     def __repr__(self) -> str:
         return f"Wallet(path={str(self._path)!r}, credentials={len(self._credentials)}, secret=<redacted>)"

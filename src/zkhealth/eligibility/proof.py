@@ -24,13 +24,22 @@ proof bytes: Groth16 proofs are malleable (security.md G6), the nullifier is the
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Final
 
+from zkhealth._fileio import atomic_write
 from zkhealth.eligibility.circuit import PUBLIC_SIGNALS
 from zkhealth.errors import MalformedProofError
-from zkhealth.formats.snarkjs_json import loads_json, parse_public_signal, proof_from_dict, proof_to_dict
+from zkhealth.formats.snarkjs_json import (
+    loads_json,
+    parse_public_signal,
+    proof_from_dict,
+    proof_to_dict,
+    read_json_bytes,
+)
 from zkhealth.groth16.keys import Proof
 
 __all__ = ["PROOF_FORMAT", "EligibilityProof"]
@@ -170,3 +179,14 @@ class EligibilityProof:
     def from_json(cls, data: str | bytes) -> EligibilityProof:
         """Parse JSON text strictly (duplicate keys, floats, NaN and oversized input refused)."""
         return cls.from_dict(loads_json(data, what="eligibility proof"))
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> EligibilityProof:
+        """Read a proof file (``zkhealth prove`` writes them) strictly: :meth:`from_json` of its bytes, read
+        with the size limit of snarkjs files."""
+        return cls.from_json(read_json_bytes(path, what=str(path)))
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the proof file atomically as indented JSON (what :meth:`load` reads)."""
+        text = json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
+        atomic_write(Path(path), text.encode("utf-8"), mode=0o644)

@@ -1,25 +1,23 @@
-"""Trials: criteria, keys, proving and verifying, for app developers and recruiters.
+"""Trials: criteria, keys and verification, for app developers and recruiters.
 
-A :class:`Trial` holds the criteria of one trial (text or a file), the trial id, and the verifier's policy:
-which trusted-issuer and revocation roots it accepts, how old a proof's ``today`` may be, and the scope
-(chain, enrollment contract, trial) proofs must be made for. Typical use::
+A :class:`Trial` holds the criteria of one trial, the trial id, and the verifier's policy: which
+trusted-issuer and revocation roots it accepts, how old a proof's ``today`` may be, and the scope (chain,
+enrollment contract, trial) proofs must be made for. Typical use::
 
-    trial = Trial(criteria=Path("circuits/criteria/type2_diabetes.txt"), trial_id="NCT05000001",
-                  trusted_issuer_roots={registry.root}, revocation_roots={tree.root}, scope=scope)
+    trial = Trial.from_file("circuits/criteria/type2_diabetes.txt", trial_id="NCT05000001",
+                            trusted_issuer_roots={registry.root}, revocation_roots={tree.root}, scope=scope)
     print(trial.cost_report())          # constraints per clause, predicted prove time: before any setup
     print(trial.verifier_learns())      # what each public signal reveals
     trial.setup()                        # development keys (pinned to the criteria hash)
-    proof = prove_eligibility(trial, issued, holder_secret=s, today=day, recipient=addr,
-                              registry_proof=registry, revocation_proof=tree)
+    proof = prove(trial, wallet, today=day, recipient=addr, registry=registry, revocations=tree)
     result = trial.verify(proof, today=day)
 
-:func:`prove_eligibility` first evaluates the criteria natively and raises
-:class:`~zkhealth.errors.NotEligibleError` naming the failing clause: no witness is solved, no proof is
-attempted. :meth:`Trial.verify` checks, in order: the proof is well formed; it is for this trial
-(``WrongScopeError``), these criteria and this verifying key (``VerifyingKeyMismatchError``); its scope is
-the expected one (``WrongScopeError``); its ``today`` lies in the accepted window (``StaleProofError``);
+Proving is :mod:`zkhealth.eligibility.prove`. :meth:`Trial.verify` checks, in order: the proof is for this
+trial (``WrongScopeError``), these criteria and this verifying key (``VerifyingKeyMismatchError``); its scope
+is the expected one (``WrongScopeError``); its ``today`` lies in the accepted window (``StaleProofError``);
 its roots are trusted (``UntrustedRootError``); its recipient is the expected one, if given
-(``WrongRecipientError``); and the Groth16 proof verifies (``InvalidProofError``).
+(``WrongRecipientError``); and the Groth16 proof verifies (``InvalidProofError``). A proof file becomes an
+:class:`~zkhealth.eligibility.proof.EligibilityProof` with ``EligibilityProof.load`` (strict parsing).
 """
 
 from __future__ import annotations
@@ -38,41 +36,26 @@ from zkhealth import groth16
 from zkhealth.circuit import CompiledCircuit
 from zkhealth.credentials.credential import Credential
 from zkhealth.credentials.dates import CLINICAL_DATE_OFFSET, today_epoch_day
-from zkhealth.credentials.issuer import IssuedCredential
-from zkhealth.credentials.schema import VECTOR_LENGTH
-from zkhealth.credentials.trees import (
-    IssuerRegistry,
-    MerkleProof,
-    NonMembershipProof,
-    RevocationTree,
-    issuer_leaf,
-    verify_non_membership,
-)
-from zkhealth.credentials.vc import parse_document
-from zkhealth.eligibility.circuit import PUBLIC_SIGNALS, compile_eligibility_circuit, eligibility_inputs
+from zkhealth.eligibility.circuit import PUBLIC_SIGNALS, compile_eligibility_circuit
 from zkhealth.eligibility.compiler import clause_scope_name
 from zkhealth.eligibility.proof import EligibilityProof
 from zkhealth.eligibility.resolve import Criteria, Evaluation, today_ordinal
+from zkhealth.eligibility.scope import trial_id_bytes, trial_scope
 from zkhealth.errors import (
-    CredentialExpiredError,
-    CredentialNotYetValidError,
     EligibilityError,
     InvalidProofError,
     MalformedProofError,
-    NotEligibleError,
     StaleProofError,
-    UnknownIssuerError,
     UntrustedRootError,
     VerifyingKeyMismatchError,
     WrongRecipientError,
     WrongScopeError,
 )
-from zkhealth.field import FIELD_R, parse_field_element
+from zkhealth.field import FIELD_R
 from zkhealth.formats.r1cs_file import r1cs_to_bytes
 from zkhealth.formats.snarkjs_json import load_verifying_key, loads_json, write_verifying_key
 from zkhealth.formats.zkhpk_file import load_proving_key, save_proving_key
 from zkhealth.groth16.keys import ProvingKey, VerifyingKey
-from zkhealth.signature.eddsa_poseidon import Signature
 
 __all__ = [
     "CostReport",
@@ -80,7 +63,7 @@ __all__ = [
     "Trial",
     "TrialKeys",
     "VerifiedEligibility",
-    "prove_eligibility",
+    "epoch_day",
     "read_criteria_file",
 ]
 
@@ -125,33 +108,14 @@ def read_criteria_file(path: str | os.PathLike[str]) -> tuple[str, dict[str, str
     return " ".join(lines), metadata
 
 
-def _trial_id_bytes(trial_id: bytes | str) -> bytes:
-    """32 bytes: bytes as given, ``0x`` + 64 hex digits, or an ASCII id (<= 32 bytes) right-padded with zeros
-    (Solidity's ``bytes32("NCT05000001")``)."""
-    if isinstance(trial_id, bytes):
-        if len(trial_id) != 32:
-            raise EligibilityError("a trial id given as bytes must be 32 bytes")
-        return trial_id
-    if not isinstance(trial_id, str) or not trial_id:
-        raise EligibilityError("trial_id must be 32 bytes or a non-empty string")
-    if re.fullmatch(r"0x[0-9a-fA-F]{64}", trial_id):
-        return bytes.fromhex(trial_id[2:])
-    raw = trial_id.encode("ascii", errors="strict") if trial_id.isascii() else b""
-    if not raw or len(raw) > 32:
-        raise EligibilityError("a trial id string must be ASCII and at most 32 bytes (or 0x + 64 hex digits)")
-    return raw.ljust(32, b"\0")
-
-
-def _epoch_day(today: int | _dt.date) -> int:
+def epoch_day(today: int | _dt.date) -> int:
+    """An epoch day, or a date as its epoch day (UTC)."""
     return today_ordinal(today) - CLINICAL_DATE_OFFSET
 
 
-def _roots(values: Iterable[int] | int | None, what: str) -> frozenset[int]:
-    if values is None:
-        return frozenset()
-    items: Iterable[object] = [values] if isinstance(values, int) else values
+def _roots(values: Iterable[int], what: str) -> frozenset[int]:
     out = set()
-    for value in items:
+    for value in values:
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < FIELD_R:
             raise EligibilityError(f"{what} must be field elements")
         out.add(value)
@@ -283,18 +247,34 @@ class TrialKeys:
         }
         (target / _MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="ascii")
 
+    @staticmethod
+    def _manifest(source: Path) -> dict[str, Any]:
+        manifest = loads_json((source / _MANIFEST).read_bytes(), what="keys manifest")
+        keys = {"format", "criteriaSha256", "r1csSha256", "verifyingKeySha256"}
+        if not isinstance(manifest, dict) or set(manifest) != keys or manifest["format"] != _KEYS_FORMAT:
+            raise MalformedProofError("keys manifest: unexpected shape")
+        return manifest
+
+    @classmethod
+    def load_verifying_key(cls, directory: str | os.PathLike[str]) -> VerifyingKey:
+        """Only the verifying key of a directory written by :meth:`save`, checked against the manifest's pin
+        (:class:`VerifyingKeyMismatchError` otherwise). Cost: a few kB read, no proving key."""
+        source = Path(directory)
+        manifest = cls._manifest(source)
+        vk = load_verifying_key(source / _VERIFYING_KEY)
+        if vk.sha256() != manifest["verifyingKeySha256"]:
+            raise VerifyingKeyMismatchError(f"{source}: verification_key.json does not match manifest.json")
+        return vk
+
     @classmethod
     def load(cls, directory: str | os.PathLike[str]) -> TrialKeys:
         """Read keys written by :meth:`save`; the verifying key must hash to the manifest's pin and equal the
         proving key's (:class:`VerifyingKeyMismatchError` otherwise)."""
         source = Path(directory)
-        manifest = loads_json((source / _MANIFEST).read_bytes(), what="keys manifest")
-        keys = {"format", "criteriaSha256", "r1csSha256", "verifyingKeySha256"}
-        if not isinstance(manifest, dict) or set(manifest) != keys or manifest["format"] != _KEYS_FORMAT:
-            raise MalformedProofError("keys manifest: unexpected shape")
-        vk = load_verifying_key(source / _VERIFYING_KEY)
+        manifest = cls._manifest(source)
+        vk = cls.load_verifying_key(source)
         pk = load_proving_key(source / _PROVING_KEY)
-        if vk.sha256() != manifest["verifyingKeySha256"] or pk.vk.sha256() != vk.sha256():
+        if pk.vk.sha256() != vk.sha256():
             raise VerifyingKeyMismatchError("the verifying key does not match the manifest or the proving key")
         return cls(pk, pk.vk, str(manifest["criteriaSha256"]), str(manifest["r1csSha256"]))
 
@@ -305,7 +285,7 @@ class TrialKeys:
 class Trial:
     """One trial: its criteria, id, verifier policy and (after :meth:`setup` / :meth:`use_keys`) keys.
 
-    ``criteria``: the criteria text, or a :class:`~pathlib.Path` of a criteria file (see
+    ``criteria``: the criteria text (:meth:`from_file` reads a criteria file, see
     :func:`read_criteria_file`). ``trial_id``: 32 bytes, ``0x`` + 64 hex digits, or an ASCII registry id such
     as ``"NCT05000001"`` (padded to 32 bytes). ``accepted_window_days``: a proof's ``today`` may be at most
     this many days before the verifier's today (never after it). ``trusted_issuer_roots`` /
@@ -317,28 +297,24 @@ class Trial:
 
     def __init__(
         self,
-        criteria: str | os.PathLike[str],
+        criteria: str,
         *,
         trial_id: bytes | str,
-        name: str | None = None,
+        name: str = "",
         accepted_window_days: int = 1,
-        trusted_issuer_roots: Iterable[int] | int | None = None,
-        revocation_roots: Iterable[int] | int | None = None,
+        trusted_issuer_roots: Iterable[int] = (),
+        revocation_roots: Iterable[int] = (),
         scope: int | None = None,
         chain_id: int | None = None,
         enrollment_address: str | None = None,
+        metadata: dict[str, str] | None = None,
     ) -> None:
-        metadata: dict[str, str] = {}
-        if isinstance(criteria, os.PathLike):
-            text, metadata = read_criteria_file(criteria)
-        elif isinstance(criteria, str):
-            text = criteria
-        else:
-            raise EligibilityError("criteria must be text or a path to a criteria file")
-        self.criteria = Criteria(text)
-        self.trial_id = _trial_id_bytes(trial_id)
-        self.name = name if name is not None else metadata.get("name", "")
-        self.metadata = metadata
+        if not isinstance(criteria, str):
+            raise EligibilityError("criteria must be text (Trial.from_file reads a criteria file)")
+        self.criteria = Criteria(criteria)
+        self.trial_id = trial_id_bytes(trial_id)
+        self.name = name
+        self.metadata = dict(metadata or {})
         if (
             isinstance(accepted_window_days, bool)
             or not isinstance(accepted_window_days, int)
@@ -359,6 +335,14 @@ class Trial:
         self.expected_scope: int | None = scope
         self._compiled: CompiledCircuit | None = None
         self._keys: TrialKeys | None = None
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str], *, trial_id: bytes | str, **options: Any) -> Trial:
+        """The trial of a criteria file (:func:`read_criteria_file`); its ``# name:`` line names the trial
+        unless ``name`` is given. ``options`` are the constructor's."""
+        text, metadata = read_criteria_file(path)
+        options.setdefault("name", metadata.get("name", ""))
+        return cls(text, trial_id=trial_id, metadata=metadata, **options)
 
     def __repr__(self) -> str:
         label = self.name or self.trial_id.rstrip(b"\0").decode("ascii", "replace")
@@ -449,20 +433,22 @@ class Trial:
         self._keys = keys
         return keys
 
-    def use_keys(self, keys: TrialKeys | str | os.PathLike[str]) -> TrialKeys:
-        """Adopt keys (a :class:`TrialKeys` or a directory written by :meth:`TrialKeys.save`).
-
-        Refuses keys pinned to other criteria or another circuit with :class:`VerifyingKeyMismatchError`.
-        """
-        loaded = keys if isinstance(keys, TrialKeys) else TrialKeys.load(keys)
-        if loaded.criteria_sha256 != self.criteria.sha256:
+    def check_keys(self, keys: TrialKeys) -> None:
+        """Refuse keys that are not this trial's: made for other criteria, for another circuit, or for
+        another number of public signals (:class:`VerifyingKeyMismatchError`). The one place the check lives:
+        :meth:`use_keys` and the chain's ``deploy_trial`` both call it."""
+        if keys.criteria_sha256 != self.criteria.sha256:
             raise VerifyingKeyMismatchError("these keys were made for other criteria (criteria hash differs)")
-        if loaded.r1cs_sha256 != self.r1cs_sha256():
+        if keys.r1cs_sha256 != self.r1cs_sha256():
             raise VerifyingKeyMismatchError("these keys were made for another circuit (R1CS hash differs)")
-        if loaded.pk.n_public != len(PUBLIC_SIGNALS):
+        if keys.pk.n_public != len(PUBLIC_SIGNALS) or keys.vk.n_public != len(PUBLIC_SIGNALS):
             raise VerifyingKeyMismatchError("these keys expect another number of public signals")
-        self._keys = loaded
-        return loaded
+
+    def use_keys(self, keys: TrialKeys) -> TrialKeys:
+        """Adopt keys (e.g. ``TrialKeys.load(directory)``, a ceremony's) after :meth:`check_keys`."""
+        self.check_keys(keys)
+        self._keys = keys
+        return keys
 
     @property
     def keys(self) -> TrialKeys:
@@ -475,9 +461,6 @@ class Trial:
 
     def scope(self, chain_id: int, enrollment_address: str) -> int:
         """The scope of this trial on ``chain_id`` at ``enrollment_address`` (what the contract computes)."""
-        # Imported here: the chain client pulls in web3, which takes seconds to import.
-        from zkhealth.chain.client import trial_scope
-
         return trial_scope(chain_id, enrollment_address, self.trial_id)
 
     # ------------------------------------------------------------------ native check
@@ -529,17 +512,9 @@ class Trial:
             recipient=proof.recipient,
         )
 
-    @staticmethod
-    def _parse(proof: EligibilityProof | str | bytes | dict[str, Any]) -> EligibilityProof:
-        if isinstance(proof, EligibilityProof):
-            return proof
-        if isinstance(proof, str | bytes):
-            return EligibilityProof.from_json(proof)
-        return EligibilityProof.from_dict(proof)
-
     def verify(
         self,
-        proof: EligibilityProof | str | bytes | dict[str, Any],
+        proof: EligibilityProof,
         *,
         today: int | _dt.date | None = None,
         expected_scope: int | None = None,
@@ -550,15 +525,14 @@ class Trial:
         ``today`` is the verifier's day (epoch day or date; default: today in UTC). Cost: the policy checks
         (microseconds) and one Groth16 verification (about 15-25 ms).
         """
-        parsed = self._parse(proof)
-        day = today_epoch_day() if today is None else _epoch_day(today)
-        result = self._policy(parsed, day, expected_scope, expected_recipient)
-        groth16.verify(self.keys.vk, list(parsed.public), parsed.proof, pinned_sha256=self.keys.vk_sha256)
+        day = today_epoch_day() if today is None else epoch_day(today)
+        result = self._policy(proof, day, expected_scope, expected_recipient)
+        groth16.verify(self.keys.vk, list(proof.public), proof.proof, pinned_sha256=self.keys.vk_sha256)
         return result
 
     def verify_batch(
         self,
-        proofs: Sequence[EligibilityProof | str | bytes | dict[str, Any]],
+        proofs: Sequence[EligibilityProof],
         *,
         today: int | _dt.date | None = None,
         expected_scope: int | None = None,
@@ -568,157 +542,12 @@ class Trial:
         Raises the first policy error, or :class:`InvalidProofError` naming the indices of the proofs that
         do not verify. Cost: per proof about one Miller loop; one final exponentiation for the batch.
         """
-        parsed = [self._parse(p) for p in proofs]
-        day = today_epoch_day() if today is None else _epoch_day(today)
-        results = [self._policy(p, day, expected_scope, None) for p in parsed]
-        items = [(list(p.public), p.proof) for p in parsed]
+        day = today_epoch_day() if today is None else epoch_day(today)
+        results = [self._policy(p, day, expected_scope, None) for p in proofs]
+        items = [(list(p.public), p.proof) for p in proofs]
         try:
             groth16.batch_verify(self.keys.vk, items)
         except InvalidProofError:
             bad = groth16.find_invalid(self.keys.vk, items)
             raise InvalidProofError(f"proofs at indices {bad} do not verify") from None
         return results
-
-
-# --------------------------------------------------------------------------- proving
-
-
-def _credential_pairs(source: object) -> list[tuple[Credential, Signature]]:
-    """(credential, signature) candidates from an IssuedCredential, a VC document (dict or JSON text), a
-    (Credential, Signature) pair, or a list of any of these."""
-    if isinstance(source, IssuedCredential):
-        return [(source.credential, source.signature)]
-    if isinstance(source, tuple) and len(source) == 2 and isinstance(source[0], Credential):
-        if not isinstance(source[1], Signature):
-            raise EligibilityError("a (Credential, Signature) pair needs an eddsa_poseidon.Signature")
-        return [(source[0], source[1])]
-    if isinstance(source, dict | str | bytes):
-        document = parse_document(source)
-        elements = document["credentialSubject"]["fieldElements"]
-        if not isinstance(elements, list) or len(elements) != VECTOR_LENGTH:
-            raise EligibilityError(f"fieldElements must list {VECTOR_LENGTH} values")
-        credential = Credential.from_field_elements([parse_field_element(v, what="field element") for v in elements])
-        bjj = document["babyJubjubSignature"]
-        r8 = bjj["R8"]
-        if not isinstance(r8, list) or len(r8) != 2:
-            raise EligibilityError("babyJubjubSignature.R8 must be a pair")
-        signature = Signature(
-            (parse_field_element(r8[0], what="R8x"), parse_field_element(r8[1], what="R8y")),
-            parse_field_element(bjj["S"], what="S"),
-        )
-        return [(credential, signature)]
-    if isinstance(source, list):
-        return [pair for item in source for pair in _credential_pairs(item)]
-    raise EligibilityError(
-        "expected a wallet, an IssuedCredential, a VC document, a (Credential, Signature) pair or a list"
-    )
-
-
-def _holder_and_pairs(source: object, holder_secret: int | None) -> tuple[int, list[tuple[Credential, Signature]]]:
-    from zkhealth.credentials.wallet import Wallet
-
-    if isinstance(source, Wallet):
-        return (source.holder_secret if holder_secret is None else holder_secret), _credential_pairs(
-            source.credentials
-        )
-    if holder_secret is None:
-        raise EligibilityError("holder_secret is required unless a wallet is given")
-    return holder_secret, _credential_pairs(source)
-
-
-def prove_eligibility(
-    trial: Trial,
-    wallet_or_credential: object,
-    holder_secret: int | None = None,
-    *,
-    today: int | _dt.date | None = None,
-    recipient: int,
-    registry_proof: MerkleProof | IssuerRegistry,
-    revocation_proof: NonMembershipProof | RevocationTree,
-    scope: int | None = None,
-    rng: Any = None,
-) -> EligibilityProof:
-    """Prove that the holder meets ``trial``'s criteria, after checking it natively.
-
-    ``wallet_or_credential``: a :class:`~zkhealth.credentials.wallet.Wallet` (its holder secret is used, and
-    the first of its credentials that meets the criteria), an :class:`IssuedCredential`, a VC document, or a
-    ``(Credential, Signature)`` pair. ``registry_proof``: the issuer's registry proof, or the
-    :class:`IssuerRegistry` itself; ``revocation_proof``: the credential's non-membership proof, or the
-    :class:`RevocationTree`. ``scope`` defaults to the trial's expected scope.
-
-    Before any witness is solved: raises :class:`NotEligibleError` naming the failing clause (the first
-    credential's, when none is eligible), :class:`CredentialExpiredError` / :class:`CredentialNotYetValidError`,
-    :class:`UnknownIssuerError` for a registry proof of another issuer,
-    :class:`~zkhealth.errors.CredentialRevokedError`, :class:`UntrustedRootError` when the roots are not the
-    trial's trusted ones. Then solves the witness and proves. Cost: about 2-3 s.
-    """
-    if not isinstance(trial, Trial):
-        raise EligibilityError("trial must be a Trial")
-    secret, pairs = _holder_and_pairs(wallet_or_credential, holder_secret)
-    if not pairs:
-        raise NotEligibleError("no credential to prove with", clause=None)
-    day = today_epoch_day() if today is None else _epoch_day(today)
-    chosen: tuple[Credential, Signature] | None = None
-    first_failure: Evaluation | None = None
-    for credential, signature in pairs:
-        verdict = trial.evaluate(credential, day)
-        if verdict.eligible:
-            chosen = (credential, signature)
-            break
-        if first_failure is None:
-            first_failure = verdict
-    if chosen is None:
-        if first_failure is None:
-            raise NotEligibleError("no credential to prove with", clause=None)
-        first_failure.raise_if_not_eligible()
-        raise NotEligibleError("not eligible", clause=None)
-    credential, signature = chosen
-    if day < credential.issued_at:
-        raise CredentialNotYetValidError("the credential is not valid yet on this day")
-    if day >= credential.expires_at:
-        raise CredentialExpiredError("the credential has expired on this day")
-
-    if isinstance(registry_proof, IssuerRegistry):
-        registry_proof = registry_proof.proof(credential.issuer_public_key)
-    if not isinstance(registry_proof, MerkleProof):
-        raise EligibilityError("registry_proof must be a MerkleProof or an IssuerRegistry")
-    if registry_proof.leaf != issuer_leaf(credential.issuer_public_key):
-        raise UnknownIssuerError("the registry proof is for another issuer")
-    trusted_issuer_root = registry_proof.compute_root()
-    if isinstance(revocation_proof, RevocationTree):
-        revocation_proof = revocation_proof.non_membership_proof(credential.credential_id)
-    if not isinstance(revocation_proof, NonMembershipProof):
-        raise EligibilityError("revocation_proof must be a NonMembershipProof or a RevocationTree")
-    revocation_root = revocation_proof.merkle.compute_root()
-    verify_non_membership(revocation_root, credential.credential_id, revocation_proof)
-    if trial.trusted_issuer_roots and trusted_issuer_root not in trial.trusted_issuer_roots:
-        raise UntrustedRootError("the issuer registry proof leads to a root this trial does not trust")
-    if trial.revocation_roots and revocation_root not in trial.revocation_roots:
-        raise UntrustedRootError("the revocation proof leads to a root this trial does not accept")
-    chosen_scope = scope if scope is not None else trial.expected_scope
-    if chosen_scope is None:
-        raise EligibilityError("no scope: pass scope= or create the trial with one")
-
-    keys = trial.keys
-    compiled = trial.compile()
-    inputs = eligibility_inputs(
-        credential,
-        signature,
-        holder_secret=secret,
-        today=day,
-        recipient=recipient,
-        scope=chosen_scope,
-        trusted_issuer_root=trusted_issuer_root,
-        registry_proof=registry_proof,
-        revocation_root=revocation_root,
-        revocation_proof=revocation_proof,
-    )
-    witness = compiled.solve_witness(inputs)
-    proof = groth16.prove(keys.pk, witness, rng=rng, r1cs=compiled.r1cs)
-    return EligibilityProof(
-        trial_id=trial.trial_id,
-        criteria_sha256=trial.criteria.sha256,
-        vk_sha256=keys.vk_sha256,
-        proof=proof,
-        public=tuple(compiled.public_signals(witness)),
-    )

@@ -68,7 +68,9 @@ def loads_json(data: str | bytes, *, what: str = "JSON") -> Any:
     return loads_strict(data, what=what, max_bytes=MAX_JSON_BYTES, integers_only=True, error=MalformedProofError)
 
 
-def _read_limited(path: str | os.PathLike[str], what: str) -> bytes:
+def read_json_bytes(path: str | os.PathLike[str], *, what: str) -> bytes:
+    """The bytes of a snarkjs-family JSON file, refused (:class:`MalformedProofError`) above
+    :data:`MAX_JSON_BYTES` without reading more."""
     return read_limited(path, what=what, max_bytes=MAX_JSON_BYTES, error=MalformedProofError)
 
 
@@ -179,7 +181,7 @@ def parse_proof(data: str | bytes) -> Proof:
 
 
 def load_proof(path: str | os.PathLike[str]) -> Proof:
-    return parse_proof(_read_limited(path, "proof.json"))
+    return parse_proof(read_json_bytes(path, what="proof.json"))
 
 
 def write_proof(proof: Proof, path: str | os.PathLike[str]) -> None:
@@ -200,7 +202,7 @@ def parse_public(data: str | bytes) -> list[int]:
 
 
 def load_public(path: str | os.PathLike[str]) -> list[int]:
-    return parse_public(_read_limited(path, "public.json"))
+    return parse_public(read_json_bytes(path, what="public.json"))
 
 
 def write_public(signals: Sequence[int], path: str | os.PathLike[str]) -> None:
@@ -302,7 +304,7 @@ def parse_verifying_key(data: str | bytes) -> VerifyingKey:
 
 
 def load_verifying_key(path: str | os.PathLike[str]) -> VerifyingKey:
-    return parse_verifying_key(_read_limited(path, "verification_key.json"))
+    return parse_verifying_key(read_json_bytes(path, what="verification_key.json"))
 
 
 def write_verifying_key(vk: VerifyingKey, path: str | os.PathLike[str]) -> None:

@@ -33,6 +33,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any, Final
 
+from zkhealth.errors import WorkerError
+
 #: At most this many datasets stay registered (and cached in the workers).
 MAX_DATASETS: Final[int] = 16
 
@@ -40,10 +42,6 @@ _REGISTRY: OrderedDict[int, Any] = OrderedDict()
 _next_token = 1
 _IN_WORKER = False
 _LOCK = threading.RLock()
-
-
-class WorkerError(RuntimeError):
-    """A worker process died or failed in a way that cannot be re-raised as its original exception."""
 
 
 def default_workers() -> int:

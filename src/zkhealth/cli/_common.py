@@ -1,4 +1,5 @@
-"""Helpers shared by the ``zkhealth`` command's verbs: output, passphrases, atomic files, progress.
+"""Helpers shared by the ``zkhealth`` command's verbs: output, passphrases, atomic files, progress, days and
+the chain connection.
 
 Every verb prints either a human-readable text or, under the global ``--json`` option, one JSON object on
 stdout (:func:`emit`). Progress and notes go to stderr, so ``--json`` output can be piped.
@@ -12,8 +13,10 @@ would show them.
 from __future__ import annotations
 
 import contextlib
+import datetime as _dt
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -25,19 +28,28 @@ from zkhealth._fileio import atomic_write as _atomic_write
 
 if TYPE_CHECKING:
     from zkhealth.credentials.wallet import KdfParams
+    from zkhealth.eligibility import TrialSpec
 
 __all__ = [
     "KDF_PROFILES",
     "PASSPHRASE_ENV",
     "atomic_write",
+    "connect_rpc",
     "emit",
     "is_json",
     "kdf_option",
     "kdf_params",
+    "load_trial_spec",
     "note",
+    "parse_day",
     "passphrase_file_option",
+    "private_key_option",
+    "progress_bar",
     "read_passphrase",
+    "recipient_address",
     "status",
+    "timed_spinner",
+    "trial_keys_directory",
     "write_json_file",
 ]
 
@@ -166,3 +178,116 @@ def write_json_file(path: Path, value: Any, *, mode: int = 0o644, overwrite: boo
     """Write ``value`` as indented UTF-8 JSON with a final newline, atomically (see :func:`atomic_write`)."""
     text = json.dumps(value, indent=2, ensure_ascii=False) + "\n"
     atomic_write(path, text.encode("utf-8"), mode=mode, overwrite=overwrite)
+
+
+# --------------------------------------------------------------------------- days and addresses
+
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+
+
+def parse_day(text: str | None, *, what: str = "--today") -> _dt.date | None:
+    """A ``YYYY-MM-DD`` day (None stays None). Anything else is a usage error (exit 2)."""
+    if text is None:
+        return None
+    if not _DAY.fullmatch(text):
+        raise click.BadParameter(f"{text!r} is not a day YYYY-MM-DD", param_hint=what)
+    try:
+        return _dt.date.fromisoformat(text)
+    except ValueError as error:
+        raise click.BadParameter(f"{text!r}: {error}", param_hint=what) from None
+
+
+def recipient_address(text: str, *, what: str) -> str:
+    """An address option (``0x`` + 40 hex digits, EIP-55 checked when mixed-case), lower-case (exit 2 if not)."""
+    from zkhealth.eligibility.scope import parse_address
+
+    return parse_address(text, what=what)
+
+
+# --------------------------------------------------------------------------- progress
+
+
+@contextlib.contextmanager
+def progress_bar(ctx: click.Context, description: str, total: int) -> Iterator[Callable[[str, int, int], None]]:
+    """A rich progress bar on stderr for ``progress(stage, done, total)`` callbacks (setup). It is shown only on
+    a terminal and without ``--json``; otherwise the callback does nothing."""
+    if is_json(ctx) or not sys.stderr.isatty():
+        yield lambda stage, done, total: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+               TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(description, total=total)
+
+        def update(stage: str, done: int, steps: int) -> None:
+            bar.update(task, completed=done, total=steps, description=f"{description}: {stage}")
+
+        yield update
+
+
+@contextlib.contextmanager
+def timed_spinner(ctx: click.Context, message: str) -> Iterator[None]:
+    """A rich spinner with the elapsed time on stderr (terminal only, not under ``--json``)."""
+    if is_json(ctx) or not sys.stderr.isatty():
+        yield
+        return
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  console=Console(stderr=True), transient=True) as bar:
+        bar.add_task(message, total=None)
+        yield
+
+
+# --------------------------------------------------------------------------- the chain
+
+
+def private_key_option(help_text: str) -> Callable[[F], F]:
+    """The ``--private-key-file`` option (the hex private key on the file's first line)."""
+    return click.option(
+        "--private-key-file", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+        help=help_text,
+    )
+
+
+def connect_rpc(rpc: str | None, private_key_file: Path | None = None) -> Any:
+    """A Web3 for ``rpc`` (``None``: a fresh embedded py-evm chain). With ``private_key_file``, transactions are
+    signed locally by the key on its first line, and its address becomes the default account."""
+    from zkhealth.chain import client
+    from zkhealth.errors import ChainError
+
+    w3 = client.connect("embedded" if rpc is None else rpc)
+    if private_key_file is not None:
+        lines = private_key_file.read_text(encoding="utf-8").splitlines()
+        try:
+            client.use_private_key(w3, lines[0].strip() if lines else "")
+        except ChainError:
+            raise click.UsageError(f"{private_key_file}: the first line must be a 32-byte hex private key") from None
+    return w3
+
+
+# --------------------------------------------------------------------------- trial files
+
+
+def load_trial_spec(path: Path) -> TrialSpec:
+    """The trial file at ``path`` (:class:`zkhealth.eligibility.TrialSpec`, read strictly)."""
+    from zkhealth.eligibility import TrialSpec
+
+    return TrialSpec.load(path)
+
+
+def trial_keys_directory(spec: TrialSpec, override: Path | None) -> Path:
+    """``--keys`` if given, else the directory recorded by ``zkhealth setup``; a usage error (exit 2) when there
+    is none or it holds no ``manifest.json``."""
+    directory = override if override is not None else spec.recorded_keys_dir()
+    if directory is None:
+        raise click.UsageError(
+            f"{spec.path} names no keys: run `zkhealth setup {spec.path} --keys DIR` or pass --keys DIR"
+        )
+    if not (directory / "manifest.json").is_file():
+        raise click.UsageError(f"{directory} holds no trial keys (manifest.json is missing)")
+    return directory

@@ -2,61 +2,17 @@
 
 * ``groth16 setup circuit.r1cs out.zkhpk [--verification-key vk.json]`` (development keys only);
 * ``groth16 prove key witness.wtns proof.json public.json`` (key: ours or a snarkjs ``.zkey``, by magic);
-* ``groth16 verify verification_key.json public.json proof.json``: exit 0 valid, 1 well-formed but invalid,
-  2 malformed input (one line on stderr), 3 other refusals (an insecure or development key);
+* ``groth16 verify verification_key.json public.json proof.json``: exit 0 valid, 1 well-formed but invalid
+  (or not the ``--pin`` key), 2 malformed input (one line on stderr), 3 an insecure or development key;
 * ``zkey export verificationkey key vk.json``.
 """
 
 from __future__ import annotations
 
-import functools
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
 
 import click
-
-from zkhealth.errors import (
-    EncodingError,
-    FieldTypeError,
-    InvalidProofError,
-    MalformedProofError,
-    PointError,
-    ZkHealthError,
-)
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-EXIT_INVALID = 1
-EXIT_MALFORMED = 2
-EXIT_ERROR = 3
-
-
-def _exit_code(error: BaseException) -> int:
-    if isinstance(error, (MalformedProofError, EncodingError, FieldTypeError, PointError, OSError)):
-        return EXIT_MALFORMED
-    if isinstance(error, InvalidProofError):
-        return EXIT_INVALID
-    return EXIT_ERROR
-
-
-def _one_line_errors(func: F) -> F:
-    """Turn zkhealth and file errors into one line on stderr and the documented exit code."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except (ZkHealthError, OSError) as error:
-            root = click.get_current_context().find_root()
-            if isinstance(root.obj, dict) and root.obj.get("debug"):
-                raise
-            message = str(error).splitlines()[0] if str(error) else ""
-            click.echo(f"error: {type(error).__name__}: {message}", err=True)
-            raise click.exceptions.Exit(_exit_code(error)) from None
-
-    return wrapper  # type: ignore[return-value]
 
 
 @click.group("groth16")
@@ -74,7 +30,6 @@ def groth16_group() -> None:
     help="Also write the snarkjs verification_key.json.",
 )
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-@_one_line_errors
 def setup_command(circuit: Path, key_out: Path, vk_out: Path | None, quiet: bool) -> None:
     """Development setup for CIRCUIT (.r1cs); writes our proving key to KEY_OUT.
 
@@ -115,7 +70,6 @@ def setup_command(circuit: Path, key_out: Path, vk_out: Path | None, quiet: bool
     "--r1cs", "r1cs_path", type=click.Path(dir_okay=False, exists=True, path_type=Path),
     help="Check the witness against this .r1cs first (names the failing constraint).",
 )
-@_one_line_errors
 def prove_command(
     key: Path, witness: Path, proof_out: Path, public_out: Path, workers: int | None, r1cs_path: Path | None
 ) -> None:
@@ -143,7 +97,6 @@ def prove_command(
 @click.argument("proof_path", metavar="PROOF", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--require-production", is_flag=True, help="Refuse development-setup keys.")
 @click.option("--pin", "pinned", default=None, help="Expected sha256 of the verification key.")
-@_one_line_errors
 def verify_command(
     vk_path: Path, public_path: Path, proof_path: Path, require_production: bool, pinned: str | None
 ) -> None:
@@ -174,7 +127,6 @@ def _export_group() -> None:
 @_export_group.command("verificationkey")
 @click.argument("key", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.argument("vk_out", type=click.Path(dir_okay=False, path_type=Path))
-@_one_line_errors
 def export_verificationkey(key: Path, vk_out: Path) -> None:
     """Write the snarkjs verification_key.json of KEY (ours or a snarkjs .zkey)."""
     from zkhealth.formats.snarkjs_json import write_verifying_key

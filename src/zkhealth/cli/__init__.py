@@ -1,11 +1,14 @@
-"""The ``zkhealth`` command.
+"""The ``zkhealth`` command: one module per kind of user, and the one place errors become exit codes.
 
-Exit codes (documented in docs/cli.md and ``zkhealth --help``):
-
-* 0: success (a proof verified, a command completed);
-* 1: a well-formed input was refused: an invalid proof, a patient who is not eligible, a reverted transaction;
-* 2: malformed input or a usage error (unreadable file, bad JSON, non-canonical number, unknown option);
-* 3: any other zkhealth error (a missing key, a failed check of the environment).
+* :mod:`.issuer` (keygen, issue, revoke, registry), :mod:`.patient` (wallet, prove, enroll),
+  :mod:`.recruiter` (trial, setup, export-verifier, deploy, verify, verify-batch, enrollments),
+  :mod:`.circuit` (compile, info, r1cs, wtns), :mod:`.groth16` (snarkjs' groth16 and zkey verbs),
+  :mod:`.demo`; :mod:`._common` holds what they share. A verb parses its arguments, calls the library and
+  prints: formats and protocol rules live in the library.
+* Exit codes (:func:`exit_code_for`, documented in docs/cli.md, whose table :func:`exit_code_table`
+  generates): 0 success; 1 a well-formed input was refused (:class:`~zkhealth.errors.RefusedError`);
+  2 malformed input or a usage error (:class:`~zkhealth.errors.MalformedInputError`, unreadable files, bad
+  options); 3 any other zkhealth error.
 
 An error prints one line on stderr; ``--debug`` adds the traceback.
 """
@@ -21,13 +24,13 @@ import click
 
 from zkhealth import __version__
 from zkhealth import errors as zk_errors
-from zkhealth.cli_circuit import compile_command, info_command, r1cs_group, wtns_group
-from zkhealth.cli_common import emit
-from zkhealth.cli_demo import demo_command
-from zkhealth.cli_groth16 import groth16_group, zkey_group
-from zkhealth.cli_issuer import issue_command, keygen_command, registry_group, revoke_command
-from zkhealth.cli_prove import enroll_command, prove_command
-from zkhealth.cli_trial import (
+from zkhealth.cli._common import emit
+from zkhealth.cli.circuit import compile_command, info_command, r1cs_group, wtns_group
+from zkhealth.cli.demo import demo_command
+from zkhealth.cli.groth16 import groth16_group, zkey_group
+from zkhealth.cli.issuer import issue_command, keygen_command, registry_group, revoke_command
+from zkhealth.cli.patient import enroll_command, prove_command, wallet_group
+from zkhealth.cli.recruiter import (
     deploy_command,
     enrollments_command,
     export_verifier_command,
@@ -36,46 +39,64 @@ from zkhealth.cli_trial import (
     verify_batch_command,
     verify_command,
 )
-from zkhealth.cli_wallet import wallet_group
 
-__all__ = ["EXIT_ERROR", "EXIT_MALFORMED", "EXIT_OK", "EXIT_REFUSED", "ZkGroup", "emit", "exit_code_for", "main", "run"]
+__all__ = [
+    "EXIT_ERROR",
+    "EXIT_MALFORMED",
+    "EXIT_OK",
+    "EXIT_REFUSED",
+    "ZkGroup",
+    "emit",
+    "exit_code_for",
+    "exit_code_table",
+    "main",
+    "run",
+]
 
 EXIT_OK = 0
 EXIT_REFUSED = 1
 EXIT_MALFORMED = 2
 EXIT_ERROR = 3
 
-_REFUSED: tuple[type[BaseException], ...] = (
-    zk_errors.InvalidProofError,
-    zk_errors.NotEligibleError,
-    zk_errors.ContractRevertError,
-    zk_errors.SignatureError,
-    zk_errors.CredentialError,
-    zk_errors.WalletDecryptionError,
-    # A verifier's refusals of a well-formed proof (wrong trial or key, stale, untrusted root, wrong recipient).
-    zk_errors.WrongScopeError,
-    zk_errors.VerifyingKeyMismatchError,
-    zk_errors.StaleProofError,
-    zk_errors.UntrustedRootError,
-    zk_errors.WrongRecipientError,
-)
-_MALFORMED: tuple[type[BaseException], ...] = (
-    zk_errors.MalformedProofError,
-    zk_errors.EncodingError,
-    zk_errors.FieldTypeError,
-    zk_errors.CriteriaSyntaxError,
-    zk_errors.WalletFormatError,
-    zk_errors.PointError,
-)
+_MEANINGS: dict[int, str] = {
+    EXIT_REFUSED: "a well-formed input was refused",
+    EXIT_MALFORMED: "malformed input, or a usage error (unknown option, unreadable or missing file)",
+    EXIT_ERROR: "any other zkhealth error",
+}
 
 
 def exit_code_for(error: BaseException) -> int:
-    """Map an exception to the documented exit code."""
-    if isinstance(error, _MALFORMED):
+    """The exit code of an error: the one mapping from error classes to exit codes (malformed wins when a
+    class is under both markers)."""
+    if isinstance(error, (zk_errors.MalformedInputError, OSError, json.JSONDecodeError)):
         return EXIT_MALFORMED
-    if isinstance(error, _REFUSED):
+    if isinstance(error, zk_errors.RefusedError):
         return EXIT_REFUSED
     return EXIT_ERROR
+
+
+def _error_classes() -> list[type[zk_errors.ZkHealthError]]:
+    return sorted(
+        (value for value in vars(zk_errors).values()
+         if isinstance(value, type) and issubclass(value, zk_errors.ZkHealthError)),
+        key=lambda cls: cls.__name__,
+    )
+
+
+def exit_code_table() -> str:
+    """The Markdown exit-code table of docs/cli.md, generated from :func:`exit_code_for` and the classes of
+    :mod:`zkhealth.errors` (a test keeps the page equal to it)."""
+    rows = ["| code | meaning | error classes |", "|---|---|---|", "| 0 | success | |"]
+    for code in (EXIT_REFUSED, EXIT_MALFORMED, EXIT_ERROR):
+        names = [cls.__name__ for cls in _error_classes() if exit_code_for(cls.__new__(cls)) == code]
+        rows.append(f"| {code} | {_MEANINGS[code]} | {', '.join(f'`{name}`' for name in names)} |")
+    return "\n".join(rows)
+
+
+def _report(error: BaseException) -> None:
+    """One line on stderr: ``error: ErrorClass: the first line of the message``."""
+    lines = str(error).splitlines()
+    click.echo(f"error: {type(error).__name__}: {lines[0] if lines else ''}", err=True)
 
 
 class ZkGroup(click.Group):
@@ -87,13 +108,12 @@ class ZkGroup(click.Group):
         except zk_errors.ZkHealthError as error:
             if ctx.obj and ctx.obj.get("debug"):
                 raise
-            name = type(error).__name__
-            click.echo(f"error: {name}: {error}", err=True)
+            _report(error)
             ctx.exit(exit_code_for(error))
         except (OSError, json.JSONDecodeError) as error:
             if ctx.obj and ctx.obj.get("debug"):
                 raise
-            click.echo(f"error: {type(error).__name__}: {error}", err=True)
+            _report(error)
             ctx.exit(EXIT_MALFORMED)
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import click
 
-from zkhealth.cli_common import F, emit, note, status
+from zkhealth.cli._common import F, emit, note, status
 
 __all__ = ["compile_command", "info_command", "load_circuit", "r1cs_group", "wtns_group"]
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from zkhealth.cli_common import emit, is_json
+from zkhealth.cli._common import emit, is_json
 
 __all__ = ["demo_command"]
 

@@ -1,27 +1,9 @@
-"""The recruiter's verbs: ``trial new|info``, ``setup``, ``export-verifier``, ``deploy``, ``verify``,
+"""The recruiter's verbs: ``trial new|roots|info``, ``setup``, ``export-verifier``, ``deploy``, ``verify``,
 ``verify-batch`` and ``enrollments``.
 
 A trial is one JSON file, ``trial.json``, that the recruiter writes with ``zkhealth trial new`` and publishes to
-patients. It holds what a prover and a verifier must agree on::
-
-    {
-      "format": "zkhealth.trial", "version": 1,
-      "trialId": "NCT05000001",                    # an ASCII id (<= 32 bytes) or 0x + 64 hex digits
-      "name": "Adults with type 2 diabetes",
-      "criteria": "diagnosis in E11.* and age >= 18",
-      "criteriaSha256": "<64 hex digits>",         # pins the text: a hand edit is refused on load
-      "acceptedWindowDays": 1,                     # how old a proof's `today` may be
-      "trustedIssuerRoots": ["<decimal>", ...],    # trusted-issuer registry roots the verifier accepts
-      "revocationRoots": ["<decimal>", ...],       # revocation-tree roots the verifier accepts
-      "scope": "<decimal>",                        # what proofs must be made for (see below)
-      "keys": null | {"dir": "keys", "verifyingKeySha256": "<64 hex digits>"},     # set by `zkhealth setup`
-      "enrollment": null | {"chainId": 31337, "address": "0x...", "rpc": "http://...", "fromBlock": 1}
-    }
-
-The scope is ``keccak256(abi.encode(chainId, enrollment address, trialId)) >> 3`` (docs/onchain.md). A trial not
-(yet) deployed uses chain 0 and the zero address; ``zkhealth deploy --rpc URL`` records the contract and its
-scope, so proofs for an on-chain trial are made after it is deployed. ``keys.dir`` is relative to the trial
-file's directory; ``--keys DIR`` overrides it on every verb.
+patients: :class:`zkhealth.eligibility.TrialSpec` reads and writes it (its docstring, and docs/cli.md, give the
+format). ``keys.dir`` is relative to the trial file's directory; ``--keys DIR`` overrides it on every verb.
 
 Heavy modules (web3, the circuit compiler) are imported inside the verbs so that ``zkhealth --help`` stays fast.
 """
@@ -30,286 +12,42 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
-import os
-import re
 import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 import click
 
-from zkhealth.cli_common import F, emit, is_json, note, status, write_json_file
-from zkhealth.errors import EncodingError, VerifyingKeyMismatchError
+from zkhealth.cli._common import (
+    F,
+    connect_rpc,
+    emit,
+    load_trial_spec,
+    note,
+    parse_day,
+    private_key_option,
+    progress_bar,
+    recipient_address,
+    status,
+    timed_spinner,
+    trial_keys_directory,
+)
 from zkhealth.field import parse_field_element
 
-if TYPE_CHECKING:
-    from zkhealth.eligibility import Trial, TrialKeys
-
 __all__ = [
-    "TRIAL_FORMAT",
-    "TrialFile",
     "deploy_command",
     "enrollments_command",
     "export_verifier_command",
-    "parse_address",
-    "parse_day",
-    "progress_bar",
     "setup_command",
-    "timed_spinner",
     "trial_group",
     "verify_batch_command",
     "verify_command",
 ]
 
-TRIAL_FORMAT: Final[str] = "zkhealth.trial"
-_VERSION: Final[int] = 1
-_MEMBERS: Final[frozenset[str]] = frozenset(
-    {
-        "format", "version", "trialId", "name", "criteria", "criteriaSha256", "acceptedWindowDays",
-        "trustedIssuerRoots", "revocationRoots", "scope", "keys", "enrollment",
-    }
-)
-_HEX64 = re.compile(r"[0-9a-f]{64}", re.ASCII)
-_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}", re.ASCII)
-_DAY = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
-_ZERO_ADDRESS: Final[str] = "0x" + "00" * 20
-_MAX_TRIAL_BYTES: Final[int] = 1 << 20
 #: Deployment defaults: how long enrollment stays open, and the cohort size.
 DEFAULT_OPEN_DAYS: Final[int] = 365
 DEFAULT_CAPACITY: Final[int] = 1000
-
-
-# --------------------------------------------------------------------------- small parsers
-
-
-def parse_day(text: str | None, *, what: str = "--today") -> _dt.date | None:
-    """A ``YYYY-MM-DD`` day (None stays None). Anything else is a usage error (exit 2)."""
-    if text is None:
-        return None
-    if not _DAY.fullmatch(text):
-        raise click.BadParameter(f"{text!r} is not a day YYYY-MM-DD", param_hint=what)
-    try:
-        return _dt.date.fromisoformat(text)
-    except ValueError as error:
-        raise click.BadParameter(f"{text!r}: {error}", param_hint=what) from None
-
-
-def parse_address(text: str, *, what: str = "address") -> str:
-    """A 20-byte address as ``0x`` + 40 hex digits; returned lower-case.
-
-    A mixed-case address must carry a valid EIP-55 checksum (a typo guard), checked when ``eth_utils`` (the
-    ``chain`` extra) is installed. Raises :class:`EncodingError` (exit 2).
-    """
-    if not isinstance(text, str) or not _ADDRESS.fullmatch(text):
-        raise EncodingError(f"{what} must be 0x followed by 40 hex digits")
-    digits = text[2:]
-    if digits != digits.lower() and digits != digits.upper():
-        try:
-            from eth_utils.address import to_checksum_address
-        except ImportError:
-            pass
-        else:
-            if to_checksum_address(text) != text:
-                raise EncodingError(f"{what} has a wrong EIP-55 checksum (mixed case): check for a typo")
-    return "0x" + digits.lower()
-
-
-def _hex64(value: object, what: str) -> str:
-    if not isinstance(value, str) or not _HEX64.fullmatch(value):
-        raise EncodingError(f"{what} must be 64 lower-case hex digits")
-    return value
-
-
-def _roots(value: object, what: str) -> tuple[int, ...]:
-    if not isinstance(value, list):
-        raise EncodingError(f"{what} must be a list of decimal strings")
-    return tuple(parse_field_element(item, what=what) for item in value)
-
-
-def _int_member(value: object, what: str, *, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise EncodingError(f"{what} must be an integer in [{low}, {high}]")
-    return value
-
-
-# --------------------------------------------------------------------------- the trial file
-
-
-@dataclass(frozen=True)
-class Enrollment:
-    """Where a trial's CohortEnrollment contract lives."""
-
-    chain_id: int
-    address: str
-    rpc: str | None
-    from_block: int
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"chainId": self.chain_id, "address": self.address, "rpc": self.rpc, "fromBlock": self.from_block}
-
-    @classmethod
-    def from_dict(cls, obj: object) -> Enrollment:
-        if not isinstance(obj, dict) or set(obj) != {"chainId", "address", "rpc", "fromBlock"}:
-            raise EncodingError("trial file: enrollment must have chainId, address, rpc, fromBlock")
-        rpc = obj["rpc"]
-        if rpc is not None and not isinstance(rpc, str):
-            raise EncodingError("trial file: enrollment.rpc must be a string or null")
-        return cls(
-            chain_id=_int_member(obj["chainId"], "enrollment.chainId", low=0, high=2**64),
-            address=parse_address(obj["address"], what="enrollment.address"),
-            rpc=rpc,
-            from_block=_int_member(obj["fromBlock"], "enrollment.fromBlock", low=0, high=2**64),
-        )
-
-
-@dataclass(frozen=True)
-class TrialFile:
-    """``trial.json`` (module docstring), parsed strictly.
-
-    :meth:`load` refuses unknown or missing members, non-canonical numbers, and criteria whose hash differs from
-    ``criteriaSha256`` (:class:`EncodingError`, exit 2); invalid criteria raise ``CriteriaSyntaxError``.
-    """
-
-    path: Path
-    trial_id: str
-    name: str
-    criteria: str
-    criteria_sha256: str
-    accepted_window_days: int
-    trusted_issuer_roots: tuple[int, ...]
-    revocation_roots: tuple[int, ...]
-    scope: int
-    keys_dir: str | None = None
-    vk_sha256: str | None = None
-    enrollment: Enrollment | None = None
-    _trial: list[Trial] = field(default_factory=list, compare=False, repr=False)
-
-    # ------------------------------------------------------------------ JSON
-
-    def to_dict(self) -> dict[str, Any]:
-        keys = None
-        if self.keys_dir is not None:
-            keys = {"dir": self.keys_dir, "verifyingKeySha256": self.vk_sha256}
-        return {
-            "format": TRIAL_FORMAT,
-            "version": _VERSION,
-            "trialId": self.trial_id,
-            "name": self.name,
-            "criteria": self.criteria,
-            "criteriaSha256": self.criteria_sha256,
-            "acceptedWindowDays": self.accepted_window_days,
-            "trustedIssuerRoots": [str(v) for v in self.trusted_issuer_roots],
-            "revocationRoots": [str(v) for v in self.revocation_roots],
-            "scope": str(self.scope),
-            "keys": keys,
-            "enrollment": self.enrollment.to_dict() if self.enrollment is not None else None,
-        }
-
-    def save(self, *, overwrite: bool = True) -> None:
-        """Write the file atomically (``overwrite=False`` refuses an existing file: exit 2)."""
-        write_json_file(self.path, self.to_dict(), overwrite=overwrite)
-
-    @classmethod
-    def load(cls, path: Path) -> TrialFile:
-        """Read and check ``path`` (see the class docstring). Cost: reading the file and parsing the criteria."""
-        from zkhealth._json import loads_strict
-
-        data = path.read_bytes()
-        if len(data) > _MAX_TRIAL_BYTES:
-            raise EncodingError(f"{path}: larger than {_MAX_TRIAL_BYTES} bytes")
-        obj = loads_strict(data)
-        if not isinstance(obj, dict) or set(obj) != _MEMBERS:
-            found = sorted(obj) if isinstance(obj, dict) else type(obj).__name__
-            raise EncodingError(f"{path}: not a trial file (expected members {sorted(_MEMBERS)}, got {found})")
-        if obj["format"] != TRIAL_FORMAT or obj["version"] != _VERSION or isinstance(obj["version"], bool):
-            raise EncodingError(f"{path}: format must be {TRIAL_FORMAT!r} version {_VERSION}")
-        for member in ("trialId", "name", "criteria"):
-            if not isinstance(obj[member], str):
-                raise EncodingError(f"{path}: {member} must be a string")
-        keys = obj["keys"]
-        keys_dir: str | None = None
-        vk_sha256: str | None = None
-        if keys is not None:
-            if not isinstance(keys, dict) or set(keys) != {"dir", "verifyingKeySha256"}:
-                raise EncodingError(f"{path}: keys must be null or {{dir, verifyingKeySha256}}")
-            if not isinstance(keys["dir"], str) or not keys["dir"]:
-                raise EncodingError(f"{path}: keys.dir must be a non-empty string")
-            keys_dir = keys["dir"]
-            vk_sha256 = _hex64(keys["verifyingKeySha256"], "keys.verifyingKeySha256")
-        enrollment = Enrollment.from_dict(obj["enrollment"]) if obj["enrollment"] is not None else None
-        loaded = cls(
-            path=path,
-            trial_id=obj["trialId"],
-            name=obj["name"],
-            criteria=obj["criteria"],
-            criteria_sha256=_hex64(obj["criteriaSha256"], "criteriaSha256"),
-            accepted_window_days=_int_member(obj["acceptedWindowDays"], "acceptedWindowDays", low=0, high=366),
-            trusted_issuer_roots=_roots(obj["trustedIssuerRoots"], "trustedIssuerRoots"),
-            revocation_roots=_roots(obj["revocationRoots"], "revocationRoots"),
-            scope=parse_field_element(obj["scope"], what="scope"),
-            keys_dir=keys_dir,
-            vk_sha256=vk_sha256,
-            enrollment=enrollment,
-        )
-        if loaded.trial().criteria.sha256 != loaded.criteria_sha256:
-            raise EncodingError(f"{path}: the criteria text does not match criteriaSha256 (edited by hand?)")
-        return loaded
-
-    # ------------------------------------------------------------------ the library objects
-
-    def trial(self) -> Trial:
-        """The :class:`~zkhealth.eligibility.Trial` this file describes (built once)."""
-        if not self._trial:
-            from zkhealth.eligibility import Trial
-
-            self._trial.append(
-                Trial(
-                    self.criteria,
-                    trial_id=self.trial_id,
-                    name=self.name,
-                    accepted_window_days=self.accepted_window_days,
-                    trusted_issuer_roots=set(self.trusted_issuer_roots),
-                    revocation_roots=set(self.revocation_roots),
-                    scope=self.scope,
-                )
-            )
-        return self._trial[0]
-
-    def keys_directory(self, override: Path | None) -> Path:
-        """``--keys`` if given, else the directory recorded by ``zkhealth setup`` (relative to this file); a usage
-        error (exit 2) when there is none or it holds no ``manifest.json``."""
-        if override is not None:
-            directory = override
-        elif self.keys_dir is None:
-            raise click.UsageError(
-                f"{self.path} names no keys: run `zkhealth setup {self.path} --keys DIR` or pass --keys DIR"
-            )
-        else:
-            recorded = Path(self.keys_dir)
-            directory = recorded if recorded.is_absolute() else self.path.parent / recorded
-        if not (directory / "manifest.json").is_file():
-            raise click.UsageError(f"{directory} holds no trial keys (manifest.json is missing)")
-        return directory
-
-    def load_keys(self, override: Path | None) -> TrialKeys:
-        """Load the keys and adopt them into :meth:`trial`.
-
-        Refuses keys made for other criteria or another circuit, and keys whose verifying key is not the one
-        this file pins (:class:`VerifyingKeyMismatchError`, exit 1). Cost: reading the proving key (about
-        0.6 s) and compiling the circuit (about 1 s).
-        """
-        directory = self.keys_directory(override)
-        keys = self.trial().use_keys(directory)
-        if self.vk_sha256 is not None and keys.vk_sha256 != self.vk_sha256:
-            raise VerifyingKeyMismatchError(
-                f"the keys in {directory} are not the ones {self.path} pins (verifying key sha256 differs)"
-            )
-        return keys
-
-    def with_changes(self, **changes: Any) -> TrialFile:
-        return replace(self, _trial=[], **changes)
 
 
 def _trial_file_argument() -> Callable[[F], F]:
@@ -327,65 +65,6 @@ def _keys_option(required: bool = False) -> Callable[[F], F]:
 
 def _today_option(help_text: str) -> Callable[[F], F]:
     return click.option("--today", "today_text", default=None, metavar="YYYY-MM-DD", help=help_text)
-
-
-# --------------------------------------------------------------------------- progress
-
-
-@contextlib.contextmanager
-def progress_bar(ctx: click.Context, description: str, total: int) -> Iterator[Callable[[str, int, int], None]]:
-    """A rich progress bar on stderr for ``progress(stage, done, total)`` callbacks (setup). It is shown only on
-    a terminal and without ``--json``; otherwise the callback does nothing."""
-    import sys
-
-    if is_json(ctx) or not sys.stderr.isatty():
-        yield lambda stage, done, total: None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-               TimeElapsedColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task(description, total=total)
-
-        def update(stage: str, done: int, steps: int) -> None:
-            bar.update(task, completed=done, total=steps, description=f"{description}: {stage}")
-
-        yield update
-
-
-@contextlib.contextmanager
-def timed_spinner(ctx: click.Context, message: str) -> Iterator[None]:
-    """A rich spinner with the elapsed time on stderr (terminal only, not under ``--json``)."""
-    import sys
-
-    if is_json(ctx) or not sys.stderr.isatty():
-        yield
-        return
-    from rich.console import Console
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                  console=Console(stderr=True), transient=True) as bar:
-        bar.add_task(message, total=None)
-        yield
-
-
-# --------------------------------------------------------------------------- trial new / info
-
-
-def _offchain_scope(trial: Trial) -> int:
-    return _scope_for(trial, 0, _ZERO_ADDRESS)
-
-
-def _scope_for(trial: Trial, chain_id: int, address: str) -> int:
-    try:
-        return trial.scope(chain_id, address)
-    except ImportError:
-        raise click.UsageError(
-            'computing a trial scope needs web3 (pip install -e ".[chain]"), or pass --scope DECIMAL'
-        ) from None
 
 
 @click.group("trial", short_help="A trial definition file: new, roots, info.")
@@ -453,7 +132,7 @@ def trial_new(
     a verifier accepts proofs made against these roots only. The scope starts as the off-chain scope (chain 0,
     zero address); `zkhealth deploy --rpc URL` replaces it with the contract's.
     """
-    from zkhealth.eligibility import Trial, read_criteria_file
+    from zkhealth.eligibility import TrialSpec, read_criteria_file
 
     if out.exists() and not force:
         raise click.UsageError(f"{out} exists; pass --force to replace it")
@@ -469,25 +148,22 @@ def trial_new(
     if not accepted:
         raise click.UsageError("give the revocation list: --revocations db.sqlite or --revocation-root DECIMAL")
     display_name = name if name is not None else metadata.get("name", "")
-    trial = Trial(text, trial_id=trial_id, name=display_name)
-    scope = parse_field_element(scope_text, what="--scope") if scope_text is not None else _offchain_scope(trial)
-    trial_file = TrialFile(
-        path=out,
+    spec = TrialSpec.new(
+        out,
+        text,
         trial_id=trial_id,
         name=display_name,
-        criteria=trial.criteria.text,
-        criteria_sha256=trial.criteria.sha256,
         accepted_window_days=window_days,
-        trusted_issuer_roots=tuple(dict.fromkeys(trusted)),
-        revocation_roots=tuple(dict.fromkeys(accepted)),
-        scope=scope,
+        trusted_issuer_roots=tuple(trusted),
+        revocation_roots=tuple(accepted),
+        scope=parse_field_element(scope_text, what="--scope") if scope_text is not None else None,
     )
-    trial_file.save(overwrite=force)
+    spec.save()
     emit(
         ctx,
-        {"out": str(out), **trial_file.to_dict()},
+        {"out": str(out), **spec.to_dict()},
         f"wrote {out}: trial {trial_id}{f' ({display_name})' if display_name else ''}\n"
-        f"criteria: {trial.criteria.text}\n"
+        f"criteria: {spec.criteria}\n"
         f"next: zkhealth trial info {out}; zkhealth setup {out} --keys keys/",
     )
 
@@ -525,25 +201,19 @@ def trial_roots(
     credential), or with --replace make them the only ones of their kind. The criteria, keys and deployment
     stay; proofs made against a root no longer listed stop verifying.
     """
-    trial_file = TrialFile.load(trial_path)
+    spec = load_trial_spec(trial_path)
     issuers, revocations = _gather_roots(registry_path, issuer_roots, revocations_path, revocation_roots)
     if not issuers and not revocations:
         raise click.UsageError("give --registry, --issuer-root, --revocations or --revocation-root")
-    trusted = _merge(trial_file.trusted_issuer_roots, issuers, replace_roots)
-    accepted = _merge(trial_file.revocation_roots, revocations, replace_roots)
-    trial_file.with_changes(trusted_issuer_roots=trusted, revocation_roots=accepted).save()
+    changed = spec.with_roots(issuers, revocations, replace_roots=replace_roots)
+    changed.save()
+    trusted, accepted = changed.trusted_issuer_roots, changed.revocation_roots
     emit(
         ctx,
         {"trial": str(trial_path), "trustedIssuerRoots": [str(v) for v in trusted],
          "revocationRoots": [str(v) for v in accepted]},
         f"{trial_path}: {len(trusted)} trusted-issuer root(s), {len(accepted)} revocation root(s)",
     )
-
-
-def _merge(current: tuple[int, ...], given: list[int], replace_them: bool) -> tuple[int, ...]:
-    if not given:
-        return current
-    return tuple(dict.fromkeys(given if replace_them else [*current, *given]))
 
 
 def _gather_roots(
@@ -577,7 +247,7 @@ def trial_info(ctx: click.Context, trial_path: Path) -> None:
 
     Needs no keys: it compiles the circuit (about 1-2 s).
     """
-    trial_file = TrialFile.load(trial_path)
+    trial_file = load_trial_spec(trial_path)
     trial = trial_file.trial()
     with status(ctx, "compiling the eligibility circuit"):
         report = trial.cost_report()
@@ -632,7 +302,7 @@ def setup_command(ctx: click.Context, trial_path: Path, keys_dir: Path, workers:
     process knew the toxic waste (use a snarkjs ceremony's keys for production, see docs/formats.md).
     Cost: about 10-20 s and a 17 MB proving key.
     """
-    trial_file = TrialFile.load(trial_path)
+    trial_file = load_trial_spec(trial_path)
     if (keys_dir / "manifest.json").exists() and not force:
         raise click.UsageError(f"{keys_dir} already holds keys; pass --force to replace them")
     trial = trial_file.trial()
@@ -643,11 +313,7 @@ def setup_command(ctx: click.Context, trial_path: Path, keys_dir: Path, workers:
         keys = trial.setup(update, workers=workers)
     elapsed = time.perf_counter() - started
     keys.save(keys_dir)
-    try:
-        recorded = os.path.relpath(keys_dir.resolve(), trial_path.resolve().parent)
-    except ValueError:  # another drive (Windows)
-        recorded = str(keys_dir.resolve())
-    trial_file.with_changes(keys_dir=recorded, vk_sha256=keys.vk_sha256).save()
+    trial_file.with_keys(keys_dir, keys.vk_sha256).save()
     if trial_file.enrollment is not None:
         note(f"note: the contract at {trial_file.enrollment.address} keeps the old key; run `zkhealth deploy` again")
     size = (keys_dir / "proving_key.zkhpk").stat().st_size
@@ -681,15 +347,11 @@ def export_verifier_command(ctx: click.Context, keys_dir: Path, out: Path, contr
     `zkhealth deploy` needs no compiler). The key must match its manifest's pin (exit 1 otherwise).
     """
     from zkhealth.chain.solidity import render_verifier
-    from zkhealth.formats.snarkjs_json import load_verifying_key, loads_json
+    from zkhealth.eligibility import TrialKeys
 
-    manifest_path = keys_dir / "manifest.json"
-    if not manifest_path.is_file():
+    if not (keys_dir / "manifest.json").is_file():
         raise click.UsageError(f"{keys_dir} holds no trial keys (manifest.json is missing)")
-    manifest = loads_json(manifest_path.read_bytes(), what="keys manifest")
-    vk = load_verifying_key(keys_dir / "verification_key.json")
-    if not isinstance(manifest, dict) or manifest.get("verifyingKeySha256") != vk.sha256():
-        raise VerifyingKeyMismatchError(f"{keys_dir}: verification_key.json does not match manifest.json")
+    vk = TrialKeys.load_verifying_key(keys_dir)
     source = render_verifier(vk, contract_name=contract_name)
     out.write_text(source, encoding="utf-8")
     emit(
@@ -697,52 +359,6 @@ def export_verifier_command(ctx: click.Context, keys_dir: Path, out: Path, contr
         {"out": str(out), "contract": contract_name, "verifying_key_sha256": vk.sha256(), "public_inputs": 6},
         f"wrote {out}: contract {contract_name}, verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[6])",
     )
-
-
-# --------------------------------------------------------------------------- chain helpers
-
-
-def _private_key_option() -> Callable[[F], F]:
-    return click.option(
-        "--private-key-file", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
-        help="Sign transactions with the hex private key on this file's first line (default: the node's first "
-        "unlocked account).",
-    )
-
-
-def connect_rpc(rpc: str | None, private_key_file: Path | None = None) -> Any:
-    """A Web3 for ``rpc`` (``None``: a fresh embedded py-evm chain). With ``private_key_file``, transactions are
-    signed locally by that key (its first line, hex) and it becomes the default account."""
-    from zkhealth.chain import client
-
-    w3 = client.connect("embedded" if rpc is None else rpc)
-    if private_key_file is not None:
-        from eth_account import Account
-        from web3.middleware import SignAndSendRawMiddlewareBuilder
-
-        lines = private_key_file.read_text(encoding="utf-8").splitlines()
-        key = lines[0].strip() if lines else ""
-        if not re.fullmatch(r"(0x)?[0-9a-fA-F]{64}", key):
-            raise click.UsageError(f"{private_key_file}: the first line must be a 32-byte hex private key")
-        account = Account.from_key(key)
-        w3.middleware_onion.inject(SignAndSendRawMiddlewareBuilder.build(account), layer=0)
-        w3.eth.default_account = account.address
-    return w3
-
-
-def _deployment_receipt(w3: Any, address: str, first_block: int) -> Any:
-    """The receipt of the transaction that created ``address``, searched in the blocks mined since
-    ``first_block`` (one block on an automining node)."""
-    from zkhealth.errors import ChainError
-
-    wanted = address.lower()
-    for number in range(int(w3.eth.block_number), first_block, -1):
-        for tx_hash in w3.eth.get_block(number)["transactions"]:
-            receipt = w3.eth.get_transaction_receipt(tx_hash)
-            created = receipt.get("contractAddress")
-            if created and str(created).lower() == wanted:
-                return receipt
-    raise ChainError(f"no deployment receipt found for {address}")
 
 
 def _day_to_unix(day: _dt.date) -> int:
@@ -777,7 +393,10 @@ def _single_root(values: tuple[int, ...], override: str | None, what: str, optio
               help="The initial trusted-issuer root, when the trial file lists several.")
 @click.option("--revocation-root", default=None, metavar="DECIMAL",
               help="The initial revocation root, when the trial file lists several.")
-@_private_key_option()
+@private_key_option(
+    "Sign transactions with the hex private key on this file's first line (default: the node's first "
+    "unlocked account)."
+)
 @click.pass_context
 def deploy_command(
     ctx: click.Context,
@@ -802,15 +421,16 @@ def deploy_command(
     from eth_utils.address import to_checksum_address
 
     from zkhealth.chain import client
+    from zkhealth.eligibility import Enrollment
 
-    trial_file = TrialFile.load(trial_path)
-    keys = trial_file.load_keys(keys_dir)
+    trial_file = load_trial_spec(trial_path)
+    keys = trial_file.load_keys(trial_keys_directory(trial_file, keys_dir))
     trial = trial_file.trial()
     issuer = _single_root(trial_file.trusted_issuer_roots, issuer_root, "trusted-issuer roots", "--issuer-root")
     revocation = _single_root(trial_file.revocation_roots, revocation_root, "revocation roots", "--revocation-root")
     opens = parse_day(opens_text, what="--opens")
     closes = parse_day(closes_text, what="--closes")
-    owner_address = parse_address(owner, what="--owner") if owner is not None else None
+    owner_address = recipient_address(owner, what="--owner") if owner is not None else None
     with timed_spinner(ctx, "connecting"):
         w3 = connect_rpc(rpc, private_key_file)
     now = int(w3.eth.get_block("latest")["timestamp"])
@@ -818,7 +438,6 @@ def deploy_command(
     end = _day_to_unix(closes) if closes is not None else start + DEFAULT_OPEN_DAYS * 86400
     if end <= start:
         raise click.UsageError("--closes must come after --opens")
-    first_block = int(w3.eth.block_number)
     started = time.perf_counter()
     with timed_spinner(ctx, "deploying CohortEnrollment (the EVM validates the key)"):
         # deploy_trial also checks the keys against the criteria and circuit, and the contract's scope and
@@ -827,7 +446,6 @@ def deploy_command(
             w3, trial, keys, issuer_root=issuer, revocation_root=revocation, window=(start, end),
             capacity=capacity, owner=None if owner_address is None else to_checksum_address(owner_address),
         )
-        receipt = _deployment_receipt(w3, str(deployment.address), first_block)
     elapsed = time.perf_counter() - started
     chain_id = deployment.chain_id
     scope = deployment.scope
@@ -836,14 +454,14 @@ def deploy_command(
         "address": address,
         "chain_id": chain_id,
         "scope": str(scope),
-        "gas_used": int(receipt["gasUsed"]),
-        "block": int(receipt["blockNumber"]),
+        "gas_used": deployment.gas_used,
+        "block": deployment.block_number,
         "window": [start, end],
         "capacity": capacity,
         "embedded": rpc is None,
         "seconds": round(elapsed, 2),
     }
-    lines = [f"CohortEnrollment deployed at {address} on chain {chain_id} ({int(receipt['gasUsed']):,} gas, "
+    lines = [f"CohortEnrollment deployed at {address} on chain {chain_id} ({deployment.gas_used:,} gas, "
              f"{elapsed:.1f} s)"]
     if rpc is None:
         lines.append(
@@ -851,8 +469,8 @@ def deploy_command(
             "Deploy for real with --rpc URL (e.g. a local anvil: --rpc http://127.0.0.1:8545)."
         )
     else:
-        enrollment = Enrollment(chain_id, address.lower(), rpc, int(receipt["blockNumber"]))
-        trial_file.with_changes(enrollment=enrollment, scope=scope).save()
+        enrollment = Enrollment(chain_id, address.lower(), rpc, deployment.block_number)
+        trial_file.with_enrollment(enrollment, scope).save()
         lines.append(f"recorded in {trial_path}: scope {scope}; patients prove against this file from now on")
     emit(ctx, payload, "\n".join(lines))
 
@@ -897,10 +515,10 @@ def verify_command(
     from zkhealth.eligibility import EligibilityProof
 
     day = parse_day(today_text)
-    expected = int(parse_address(recipient, what="--recipient"), 16) if recipient is not None else None
-    trial_file = TrialFile.load(trial_path)
-    directory = trial_file.keys_directory(keys_dir)
-    proof = EligibilityProof.from_json(proof_path.read_bytes())
+    expected = int(recipient_address(recipient, what="--recipient"), 16) if recipient is not None else None
+    trial_file = load_trial_spec(trial_path)
+    directory = trial_keys_directory(trial_file, keys_dir)
+    proof = EligibilityProof.load(proof_path)
     trial_file.load_keys(directory)
     result = trial_file.trial().verify(proof, today=day, expected_recipient=expected)
     summary = _verified_dict(result)
@@ -931,17 +549,17 @@ def verify_batch_command(
     batch fails, each proof is checked on its own to name the failures.
     """
     from zkhealth.eligibility import EligibilityProof
-    from zkhealth.errors import MalformedProofError, ZkHealthError
+    from zkhealth.errors import EncodingError, MalformedProofError, ZkHealthError
 
     day = parse_day(today_text)
-    trial_file = TrialFile.load(trial_path)
-    trial_file.load_keys(keys_dir)
+    trial_file = load_trial_spec(trial_path)
+    trial_file.load_keys(trial_keys_directory(trial_file, keys_dir))
     trial = trial_file.trial()
     outcomes: dict[Path, dict[str, Any]] = {}
     parsed: list[tuple[Path, Any]] = []
     for path in proof_paths:
         try:
-            parsed.append((path, EligibilityProof.from_json(path.read_bytes())))
+            parsed.append((path, EligibilityProof.load(path)))
         except (MalformedProofError, EncodingError) as error:
             outcomes[path] = {"status": "malformed", "error": f"{type(error).__name__}: {error}"}
     results: list[Any] | None = None
@@ -1030,7 +648,7 @@ def enrollments_command(
 
     start = from_block
     if trial_path is not None:
-        enrollment = TrialFile.load(trial_path).enrollment
+        enrollment = load_trial_spec(trial_path).enrollment
         if enrollment is None:
             raise click.UsageError(f"{trial_path} is not deployed (run `zkhealth deploy --rpc URL`)")
         rpc = rpc or enrollment.rpc
@@ -1038,7 +656,7 @@ def enrollments_command(
         start = enrollment.from_block if start is None else start
     if rpc is None or address is None:
         raise click.UsageError("give --rpc URL and --address 0x... (or --trial trial.json)")
-    contract_address = parse_address(address, what="--address")
+    contract_address = recipient_address(address, what="--address")
     w3 = client.connect(rpc)
     records = client.enrollments(w3, contract_address, from_block=start or 0, confirmations=confirmations)
     rows = enrollment_rows(records)

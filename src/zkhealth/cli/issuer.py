@@ -1,7 +1,7 @@
 """The issuer's verbs: ``keygen``, ``issue``, ``revoke`` and ``registry add|remove|list|root|proof``.
 
-Each verb is a thin wrapper: :mod:`zkhealth.credentials` does the work, :mod:`zkhealth.cli_keyfile` holds
-the encrypted key file. Heavy modules (``fhir.resources``) are imported inside the verbs, so
+Each verb is a thin wrapper: :mod:`zkhealth.credentials` does the work, :mod:`zkhealth.credentials.keyfile`
+holds the encrypted key file. Heavy modules (``fhir.resources``) are imported inside the verbs, so
 ``zkhealth --help`` stays fast.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from zkhealth.cli_common import (
+from zkhealth.cli._common import (
     F,
     emit,
     kdf_option,
@@ -24,12 +24,10 @@ from zkhealth.cli_common import (
     status,
     write_json_file,
 )
-from zkhealth.field import parse_canonical_int, parse_field_element
+from zkhealth.field import parse_field_element
 
 __all__ = ["issue_command", "keygen_command", "registry_group", "revoke_command"]
 
-_CREDENTIAL_URN = "urn:zkhealth:credential:"
-_CREDENTIAL_ID_BOUND = 1 << 128
 _KEY_FILE = click.Path(dir_okay=False, exists=True, path_type=Path)
 
 
@@ -61,7 +59,7 @@ def keygen_command(ctx: click.Context, out: Path, passphrase_file: Path | None, 
     with Argon2id + XChaCha20-Poly1305 under a passphrase taken from --passphrase-file, $ZKHEALTH_PASSPHRASE
     or a prompt. Its public keys stay readable, so `zkhealth registry add issuer.key` needs no passphrase.
     """
-    from zkhealth.cli_keyfile import create_issuer_key_file
+    from zkhealth.credentials.keyfile import create_issuer_key_file
 
     if out.exists() and not force:
         raise click.UsageError(f"{out} exists; pass --force to replace it (the old keys would be lost)")
@@ -124,8 +122,8 @@ def issue_command(
     guessed. The credential is bound to the patient's commitment, never to their secret, and is signed
     twice: EdDSA-Poseidon (for proofs) and Ed25519 (the VC envelope).
     """
-    from zkhealth.cli_keyfile import load_issuer
     from zkhealth.credentials import dates
+    from zkhealth.credentials.keyfile import load_issuer
 
     commitment = parse_field_element(holder_commitment, what="--holder-commitment")
     passphrase = read_passphrase(passphrase_file, prompt="Issuer key passphrase", confirm=False)
@@ -161,11 +159,6 @@ def issue_command(
     )
 
 
-def _parse_credential_id(text: str) -> int:
-    value = text[len(_CREDENTIAL_URN):] if text.startswith(_CREDENTIAL_URN) else text
-    return parse_canonical_int(value, _CREDENTIAL_ID_BOUND, what="credential id")
-
-
 @click.command("revoke", short_help="Revoke credentials; print the revocation root.")
 @click.option(
     "--db", "db_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
@@ -181,8 +174,9 @@ def revoke_command(ctx: click.Context, db_path: Path, credential_ids: tuple[str,
     change is one transaction.
     """
     from zkhealth.credentials.trees import RevocationTree
+    from zkhealth.credentials.vc import parse_credential_id
 
-    ids = list(dict.fromkeys(_parse_credential_id(text) for text in credential_ids))
+    ids = list(dict.fromkeys(parse_credential_id(text) for text in credential_ids))
     tree = RevocationTree(db_path)
     try:
         with status(ctx, f"revoking {len(ids)} credential(s)"):
@@ -236,7 +230,7 @@ def _load_registry(path: Path, *, create: bool = False) -> Any:
 
 
 def _gather_keys(key_files: tuple[Path, ...], public_keys: tuple[tuple[str, str], ...]) -> list[tuple[int, int]]:
-    from zkhealth.cli_keyfile import read_issuer_public_key
+    from zkhealth.credentials.keyfile import read_issuer_public_key
 
     keys = [read_issuer_public_key(path).public_key for path in key_files]
     for ax, ay in public_keys:

@@ -32,7 +32,6 @@ import json
 import os
 import re
 import secrets
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -42,13 +41,13 @@ import nacl.pwhash
 import nacl.secret
 import nacl.utils
 
+from zkhealth._fileio import atomic_write
 from zkhealth._json import loads_strict
-from zkhealth.cli_common import atomic_write
 from zkhealth.credentials.issuer import Issuer
 from zkhealth.credentials.jcs import canonicalize
 from zkhealth.credentials.vc import did_key_from_ed25519
-from zkhealth.credentials.wallet import MODERATE, KdfParams
-from zkhealth.errors import EncodingError, InvalidKeyError, WalletDecryptionError, WalletError
+from zkhealth.credentials.wallet import MODERATE, KdfParams, derive_key, passphrase_bytes
+from zkhealth.errors import EncodingError, InvalidKeyError, WalletDecryptionError
 from zkhealth.field import parse_field_element
 from zkhealth.signature import eddsa_poseidon
 from zkhealth.signature.ed25519 import Ed25519SigningKey
@@ -77,25 +76,6 @@ class IssuerPublicInfo:
     did: str
 
 
-def _passphrase_bytes(passphrase: str) -> bytes:
-    if not isinstance(passphrase, str) or not passphrase:
-        raise WalletError("the passphrase must be a non-empty string")
-    return unicodedata.normalize("NFC", passphrase).encode("utf-8")
-
-
-def _derive_key(passphrase: str, salt: bytes, params: KdfParams) -> bytes:
-    params.check()
-    return bytes(
-        nacl.pwhash.argon2id.kdf(
-            nacl.secret.Aead.KEY_SIZE,
-            _passphrase_bytes(passphrase),
-            salt,
-            opslimit=params.opslimit,
-            memlimit=params.memlimit,
-        )
-    )
-
-
 def _public_members(info: IssuerPublicInfo) -> dict[str, Any]:
     return {
         "babyJubjubPublicKey": [str(info.public_key[0]), str(info.public_key[1])],
@@ -110,9 +90,12 @@ def create_issuer_key_file(
     """Generate both issuer keys from the OS CSPRNG, write them encrypted to ``path`` (mode 0600), return the
     :class:`Issuer`.
 
-    Refuses to replace an existing file unless ``overwrite`` (``click.UsageError``). Cost: one Argon2id run at
+    Refuses to replace an existing file unless ``overwrite`` (:class:`FileExistsError`). Cost: one Argon2id run at
     ``kdf`` (about 0.7 s at the default MODERATE profile) and one fixed-base Baby Jubjub multiplication.
     """
+    target = Path(path)
+    if target.exists() and not overwrite:
+        raise FileExistsError(f"{target} exists; pass overwrite=True to replace it")
     kdf.check()
     bjj_secret = secrets.token_bytes(32)
     ed_seed = secrets.token_bytes(32)
@@ -129,11 +112,11 @@ def create_issuer_key_file(
         "kdf": {"algorithm": _KDF_ALGORITHM, "opslimit": kdf.opslimit, "memlimit": kdf.memlimit, "salt": salt.hex()},
         "cipher": {"algorithm": _CIPHER_ALGORITHM, "nonce": nonce.hex()},
     }
-    key = _derive_key(passphrase, salt, kdf)
+    key = derive_key(passphrase_bytes(passphrase), salt, kdf)
     sealed = nacl.secret.Aead(key).encrypt(bjj_secret + ed_seed, canonicalize(header), nonce).ciphertext
     document = {**header, "ciphertext": base64.b64encode(bytes(sealed)).decode("ascii")}
     text = json.dumps(document, indent=2) + "\n"
-    atomic_write(Path(path), text.encode("utf-8"), mode=0o600, overwrite=overwrite)
+    atomic_write(target, text.encode("utf-8"), mode=0o600)
     return issuer
 
 
@@ -209,7 +192,7 @@ def load_issuer(path: str | os.PathLike[str], passphrase: str) -> Issuer:
     if len(ciphertext) != _SECRET_BYTES + nacl.secret.Aead.MACBYTES:
         raise WalletDecryptionError("issuer key file: the ciphertext has the wrong length (truncated?)")
     header = {name: value for name, value in document.items() if name != "ciphertext"}
-    key = _derive_key(passphrase, salt, params)
+    key = derive_key(passphrase_bytes(passphrase), salt, params)
     try:
         secret = bytes(nacl.secret.Aead(key).decrypt(ciphertext, canonicalize(header), nonce))
     except nacl.exceptions.CryptoError:

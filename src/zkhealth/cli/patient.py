@@ -1,0 +1,364 @@
+"""The patient's verbs: ``wallet init|import|list|remove``, ``prove`` (an eligibility proof from the wallet)
+and ``enroll`` (send it to the trial's CohortEnrollment contract).
+
+The wallet (:mod:`zkhealth.credentials.wallet`) is one encrypted file holding the holder secret and the
+credentials. Its path comes from ``--wallet``, else ``$ZKHEALTH_WALLET``, else ``~/.zkhealth/wallet.zkw``.
+
+``prove`` checks the criteria natively first: a patient who does not qualify is told the failing clause (exit 1)
+and no proof is attempted. The proof file reveals only the six public signals (``zkhealth trial info`` lists
+what each one says).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from zkhealth.cli._common import (
+    F,
+    connect_rpc,
+    emit,
+    kdf_option,
+    kdf_params,
+    load_trial_spec,
+    note,
+    parse_day,
+    passphrase_file_option,
+    private_key_option,
+    read_passphrase,
+    recipient_address,
+    status,
+    timed_spinner,
+    trial_keys_directory,
+    write_json_file,
+)
+from zkhealth.errors import CredentialError
+
+if TYPE_CHECKING:
+    from zkhealth.credentials.wallet import Wallet
+
+__all__ = ["DEFAULT_WALLET", "enroll_command", "prove_command", "wallet_group"]
+
+#: Where the wallet lives when neither --wallet nor $ZKHEALTH_WALLET says otherwise.
+DEFAULT_WALLET = Path("~/.zkhealth/wallet.zkw")
+
+
+def _wallet_option() -> Callable[[F], F]:
+    return click.option(
+        "--wallet", "wallet_path", envvar="ZKHEALTH_WALLET", default=str(DEFAULT_WALLET), show_default=True,
+        type=click.Path(dir_okay=False), help="The wallet file (also $ZKHEALTH_WALLET).",
+    )
+
+
+def _path(text: str) -> Path:
+    return Path(text).expanduser()
+
+
+def _open_wallet(ctx: click.Context, wallet_path: str, passphrase_file: Path | None) -> Wallet:
+    from zkhealth.credentials.wallet import Wallet
+
+    path = _path(wallet_path)
+    if not path.exists():
+        raise click.UsageError(f"no wallet at {path}; create one with `zkhealth wallet init --wallet {path}`")
+    passphrase = read_passphrase(passphrase_file, prompt="Wallet passphrase", confirm=False)
+    with status(ctx, "unlocking the wallet (Argon2id)"):
+        return Wallet.open(path, passphrase)
+
+
+@click.group("wallet", short_help="The patient's encrypted wallet: init, import, list, remove.")
+def wallet_group() -> None:
+    """The patient's encrypted wallet: the holder secret and the credentials issued to it.
+
+    The holder secret never leaves the wallet; issuers only ever see its commitment
+    poseidon([holder_secret]), printed by `wallet init` and `wallet list`.
+    """
+
+
+@wallet_group.command("init", short_help="Create a wallet; print the holder commitment.")
+@_wallet_option()
+@passphrase_file_option()
+@kdf_option()
+@click.option("--force", is_flag=True, help="Replace an existing wallet (its secret and credentials are lost).")
+@click.pass_context
+def wallet_init(ctx: click.Context, wallet_path: str, passphrase_file: Path | None, kdf: str, force: bool) -> None:
+    """Create a wallet with a fresh random holder secret; print the holder commitment for the issuer.
+
+    The file is encrypted with Argon2id + XChaCha20-Poly1305; every header byte is authenticated. An
+    existing wallet is never replaced without --force.
+    """
+    from zkhealth.credentials.credential import subject_commitment
+    from zkhealth.credentials.wallet import Wallet
+
+    path = _path(wallet_path)
+    if path.exists() and not force:
+        raise click.UsageError(f"{path} exists; pass --force to replace it (its secret would be lost)")
+    passphrase = read_passphrase(passphrase_file, prompt="New wallet passphrase", confirm=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with status(ctx, "deriving the wallet key (Argon2id)"):
+        wallet = Wallet.create(path, passphrase, kdf=kdf_params(kdf), overwrite=force)
+    commitment = subject_commitment(wallet.holder_secret)
+    emit(
+        ctx,
+        {"wallet": str(path), "holder_commitment": str(commitment)},
+        f"created {path}\nholder commitment (give this to your issuer): {commitment}",
+    )
+
+
+def _credential_summary(document: dict[str, Any]) -> dict[str, Any]:
+    subject = document.get("credentialSubject", {})
+    claims = subject.get("claims", {}) if isinstance(subject, dict) else {}
+    identifier = str(document.get("id", ""))
+    return {
+        "id": identifier.rsplit(":", 1)[-1],
+        "issuer": document.get("issuer"),
+        "issued": str(document.get("issuanceDate", ""))[:10],
+        "expires": str(document.get("expirationDate", ""))[:10],
+        "claims": claims,
+    }
+
+
+@wallet_group.command("import", short_help="Verify a credential and store it.")
+@_wallet_option()
+@click.argument("credential_path", metavar="CREDENTIAL", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option(
+    "--registry", "registry_path", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+    help="Also require the issuer to be in this trusted-issuer registry.",
+)
+@passphrase_file_option()
+@click.pass_context
+def wallet_import(
+    ctx: click.Context,
+    wallet_path: str,
+    credential_path: Path,
+    registry_path: Path | None,
+    passphrase_file: Path | None,
+) -> None:
+    """Verify a credential (VC JSON from `zkhealth issue`) and store it in the wallet.
+
+    Refused (exit 1) when a signature does not verify, the credential is expired or not yet valid, it was
+    issued to another holder commitment, or (with --registry) its issuer is not trusted. Importing the same
+    credential twice stores it once.
+    """
+    from zkhealth._json import loads_strict
+    from zkhealth.credentials.credential import subject_commitment
+    from zkhealth.credentials.trees import IssuerRegistry
+    from zkhealth.credentials.vc import parse_document, verify_credential
+    from zkhealth.field import parse_field_element
+
+    document = parse_document(loads_strict(credential_path.read_bytes()))
+    trusted: Any
+    if registry_path is not None:
+        trusted = IssuerRegistry.from_json(registry_path.read_bytes())
+    else:
+        signature = document.get("babyJubjubSignature")
+        key = signature.get("publicKey") if isinstance(signature, dict) else None
+        if not isinstance(key, list) or len(key) != 2:
+            raise CredentialError("the credential has no Baby Jubjub public key")
+        trusted = [(parse_field_element(key[0], what="issuer Ax"), parse_field_element(key[1], what="issuer Ay"))]
+        note("note: no --registry given; the issuer's signatures are checked, its trust is not")
+    credential = verify_credential(document, trusted_issuers=trusted)
+    wallet = _open_wallet(ctx, wallet_path, passphrase_file)
+    if credential.subject_commitment != subject_commitment(wallet.holder_secret):
+        raise CredentialError("the credential was issued to another holder commitment, not to this wallet")
+    present = wallet.find_credential(credential.credential_id) is not None
+    if not present:
+        wallet.add_credential(document)
+        wallet.save()
+    emit(
+        ctx,
+        {
+            "wallet": str(wallet.path),
+            "credential_id": str(credential.credential_id),
+            "imported": not present,
+            "credentials": len(wallet.credentials),
+        },
+        f"{'already in' if present else 'imported into'} {wallet.path}: credential {credential.credential_id}",
+    )
+
+
+@wallet_group.command("remove", short_help="Remove a credential from the wallet.")
+@_wallet_option()
+@click.argument("credential_id", metavar="ID")
+@passphrase_file_option()
+@click.pass_context
+def wallet_remove(ctx: click.Context, wallet_path: str, credential_id: str, passphrase_file: Path | None) -> None:
+    """Remove the credential ID (decimal, or urn:zkhealth:credential:ID, as `wallet list` shows it) from the
+    wallet and save it. A credential the wallet does not hold is an error (exit 3) and nothing changes.
+    """
+    from zkhealth.credentials.vc import parse_credential_id
+    from zkhealth.errors import WalletError
+
+    wanted = parse_credential_id(credential_id)
+    wallet = _open_wallet(ctx, wallet_path, passphrase_file)
+    index = wallet.find_credential(wanted)
+    if index is None:
+        raise WalletError(f"{wallet.path} holds no credential {wanted}")
+    wallet.remove_credential(index)
+    wallet.save()
+    emit(
+        ctx,
+        {"wallet": str(wallet.path), "removed": str(wanted), "credentials": len(wallet.credentials)},
+        f"removed credential {wanted} from {wallet.path} ({len(wallet.credentials)} left)",
+    )
+
+
+@wallet_group.command("list", short_help="Show the holder commitment and the credentials.")
+@_wallet_option()
+@passphrase_file_option()
+@click.pass_context
+def wallet_list(ctx: click.Context, wallet_path: str, passphrase_file: Path | None) -> None:
+    """Show the holder commitment and each stored credential (id, issuer, validity, claims)."""
+    from zkhealth.credentials.credential import subject_commitment
+
+    wallet = _open_wallet(ctx, wallet_path, passphrase_file)
+    commitment = subject_commitment(wallet.holder_secret)
+    summaries = [_credential_summary(item) for item in wallet.credentials if isinstance(item, dict)]
+    lines = [f"wallet {wallet.path}", f"holder commitment {commitment}", f"{len(summaries)} credential(s)"]
+    for number, summary in enumerate(summaries):
+        claims = summary["claims"] if isinstance(summary["claims"], dict) else {}
+        diagnoses = claims.get("diagnoses", [])
+        codes = ", ".join(d.get("code", "?") for d in diagnoses if isinstance(d, dict)) or "none"
+        lines.append(
+            f"[{number}] {summary['id']}  issuer {summary['issuer']}  valid {summary['issued']} .. "
+            f"{summary['expires']}  born {claims.get('birthDate', '?')}  diagnoses {codes}"
+        )
+    emit(
+        ctx,
+        {"wallet": str(wallet.path), "holder_commitment": str(commitment), "credentials": summaries},
+        "\n".join(lines),
+    )
+
+
+@click.command("prove", short_help="Prove eligibility for a trial from the wallet.")
+@click.argument("trial_path", metavar="TRIAL.json", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@_wallet_option()
+@click.option(
+    "--recipient", required=True, metavar="0xADDRESS",
+    help="The address allowed to use the proof (the one that will send `enroll`; a fresh one is fine).",
+)
+@click.option(
+    "--registry", "registry_path", required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="The trusted-issuer registry (JSON) published by the issuers.",
+)
+@click.option(
+    "--revocations", "revocations_path", required=True,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="The issuer's revocation tree (SQLite) for the non-revocation proof.",
+)
+@click.option(
+    "--today", "today_text", default=None, metavar="YYYY-MM-DD", help="The day to prove for (default: today, UTC)."
+)
+@click.option(
+    "--keys", "keys_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+    help="The trial's key directory (default: the one recorded in the trial file).",
+)
+@click.option(
+    "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Where to write the proof.",
+)
+@passphrase_file_option()
+@click.pass_context
+def prove_command(
+    ctx: click.Context,
+    trial_path: Path,
+    wallet_path: str,
+    recipient: str,
+    registry_path: Path,
+    revocations_path: Path,
+    today_text: str | None,
+    keys_dir: Path | None,
+    out: Path,
+    passphrase_file: Path | None,
+) -> None:
+    """Prove that a credential in the wallet meets the trial's criteria; write the proof to --out.
+
+    Uses the first stored credential that qualifies. Before any proving: a patient who does not qualify is
+    refused with the failing clause (NotEligibleError, exit 1), and so are an expired, revoked or untrusted
+    credential. The proof is bound to --recipient and to the trial's scope (for a deployed trial: its contract
+    and chain). Cost: about 10-15 s of proving, plus loading the keys.
+    """
+    from zkhealth.credentials.dates import epoch_day_to_date
+    from zkhealth.credentials.trees import IssuerRegistry, RevocationTree
+    from zkhealth.eligibility import prove
+
+    day = parse_day(today_text)
+    address = recipient_address(recipient, what="--recipient")
+    trial_file = load_trial_spec(trial_path)
+    registry = IssuerRegistry.from_json(registry_path.read_bytes())
+    with timed_spinner(ctx, "loading the trial's keys"):
+        trial_file.load_keys(trial_keys_directory(trial_file, keys_dir))
+    wallet = _open_wallet(ctx, wallet_path, passphrase_file)
+    tree = RevocationTree(revocations_path)
+    started = time.perf_counter()
+    try:
+        with timed_spinner(ctx, "checking the criteria, then proving"):
+            proof = prove(
+                trial_file.trial(), wallet, today=day, recipient=int(address, 16), registry=registry,
+                revocations=tree, scope=trial_file.scope,
+            )
+    finally:
+        tree.close()
+    elapsed = time.perf_counter() - started
+    write_json_file(out, proof.to_dict())
+    proved_day = epoch_day_to_date(proof.today).isoformat()
+    emit(
+        ctx,
+        {
+            "out": str(out),
+            "nullifier": str(proof.nullifier),
+            "today": proved_day,
+            "recipient": address,
+            "scope": str(proof.scope),
+            "seconds": round(elapsed, 2),
+        },
+        f"wrote {out} in {elapsed:.1f} s: eligible on {proved_day}, bound to {address}\n"
+        f"nullifier {proof.nullifier} (the same for every proof you make for this trial)",
+    )
+
+
+@click.command("enroll", short_help="Enroll on-chain with a proof.")
+@click.argument("trial_path", metavar="TRIAL.json", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.argument("proof_path", metavar="PROOF.json", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--rpc", default=None, metavar="URL", help="JSON-RPC endpoint (default: the one in the trial file).")
+@private_key_option(
+    "Sign with the hex private key on this file's first line (default: the node's unlocked recipient account)."
+)
+@click.pass_context
+def enroll_command(
+    ctx: click.Context, trial_path: Path, proof_path: Path, rpc: str | None, private_key_file: Path | None
+) -> None:
+    """Send PROOF.json to the trial's CohortEnrollment contract, from the proof's recipient address.
+
+    The contract checks everything again (scope, roots, today, recipient, window, capacity, nullifier, proof);
+    a refusal names the Solidity error on one line (exit 1), e.g. NullifierUsed for a second enrollment.
+    Cost: about 258,000 gas.
+    """
+    from zkhealth.chain import client
+    from zkhealth.eligibility import EligibilityProof
+
+    proof = EligibilityProof.load(proof_path)
+    trial_file = load_trial_spec(trial_path)
+    if trial_file.enrollment is None:
+        raise click.UsageError(f"{trial_path} is not deployed (run `zkhealth deploy {trial_path} --rpc URL`)")
+    url = rpc or trial_file.enrollment.rpc
+    if url is None:
+        raise click.UsageError("give --rpc URL (the trial file records none)")
+    w3 = connect_rpc(url, private_key_file)
+    contract = client.enrollment_at(w3, trial_file.enrollment.address)
+    with timed_spinner(ctx, "sending enroll"):
+        receipt = client.enroll(w3, contract, proof)
+    emit(
+        ctx,
+        {
+            "enrolled": True,
+            "nullifier": str(proof.nullifier),
+            "transaction": "0x" + bytes(receipt["transactionHash"]).hex(),
+            "block": int(receipt["blockNumber"]),
+            "gas_used": int(receipt["gasUsed"]),
+        },
+        f"enrolled: nullifier {proof.nullifier} in block {int(receipt['blockNumber'])} "
+        f"({int(receipt['gasUsed']):,} gas)",
+    )
