@@ -74,6 +74,8 @@ __all__ = [
     "KdfParams",
     "MODERATE",
     "Wallet",
+    "derive_key",
+    "passphrase_bytes",
 ]
 
 #: Baby Jubjub prime subgroup order l (circomlibjs ``babyJub.subOrder``).
