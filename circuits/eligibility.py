@@ -1,4 +1,4 @@
-"""The standard eligibility circuit (design.md section 5) for the reference trial "diagnosis in E11.* and
+"""The standard eligibility circuit (docs/eligibility.md) for the reference trial "diagnosis in E11.* and
 age >= 18": issuer signature, trusted issuer, non-revocation, expiry, holder binding, criteria, nullifier
 and recipient. The builder lives in :mod:`zkhealth.eligibility.circuit`; this entry point compiles it for
 any criteria text or file and prints the constraint count per part::

@@ -7,7 +7,7 @@ Every number that enters zkhealth from outside (JSON, files, command lines) goes
 * ``str`` matching ``^(0|[1-9][0-9]*)$`` in ASCII, at most 80 digits, whose value is below the modulus.
 
 Everything else raises a typed error *before* any reduction, so ``x + r`` can never alias ``x``
-(security.md G1) and ``int()``'s leniency (``"1_000"``, ``" 12"``, ``"+5"``, Unicode digits) never leaks in.
+(docs/security.md G1) and ``int()``'s leniency (``"1_000"``, ``" 12"``, ``"+5"``, Unicode digits) never leaks in.
 The 80-digit cap also keeps clear of CPython's quadratic ``int(str)`` (CVE-2020-10735).
 """
 

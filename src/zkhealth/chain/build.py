@@ -3,8 +3,8 @@
 ``python -m zkhealth.chain.build`` runs the compiler through node (``verifier_contracts/compile.cjs``, solc-js
 standard JSON, optimizer on) and rewrites ``src/zkhealth/chain/artifacts/*.json``. Each artifact records the
 ABI, creation and runtime bytecode, the solc version, the compiler settings and the sha256 of every source in
-the compilation, so :func:`check_artifacts` can tell when one is stale (style.md §10). Users never run this:
-the artifacts ship in the wheel.
+the compilation, so :func:`check_artifacts` can tell when one is stale. Users never run this: the artifacts
+ship in the wheel.
 
 Needs: node (>= 18) and ``npm ci`` in ``verifier_contracts/`` (solc and anvil pinned in its package.json).
 """

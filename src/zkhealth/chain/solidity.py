@@ -200,7 +200,7 @@ def render_verifier(vk: VerifyingKey, *, contract_name: str = "Groth16Verifier")
     """A standalone Solidity verifier with the key as constants, for users who audit and compile themselves
     (``zkhealth export-verifier``). Same calldata and the same checks as the installed Groth16Verifier.
 
-    The header names the generator and the key's sha256 (style.md §10). Cost: O(n_public)."""
+    The header names the generator and the key's sha256, as every generated file of zkhealth does. Cost: O(n_public)."""
     if not contract_name.isidentifier() or not contract_name.isascii():
         raise NonCanonicalEncodingError("contract name must be an ASCII identifier")
     points = key_points(vk)

@@ -1,4 +1,4 @@
-"""Compile-time lints: the circuit bugs that have broken real systems (security.md C1, C2, C4, C8, C11).
+"""Compile-time lints: the circuit bugs that have broken real systems (docs/security.md C1, C2, C4, C8, C11).
 
 Errors (raised by :func:`zkhealth.circuit.compile`):
 
@@ -42,16 +42,16 @@ class CircuitWarning(UserWarning):
 
 
 class UnusedComponentOutputWarning(CircuitWarning):
-    """A gadget returned a result that no constraint or later operation reads (security.md C11)."""
+    """A gadget returned a result that no constraint or later operation reads (docs/security.md C11)."""
 
 
 class NonStrictBitsWarning(CircuitWarning):
     """A linear constraint decomposes a value into 254 bits with no alias check: two decompositions exist
-    for about a quarter of the values (security.md C4). Use ``to_bits_strict``."""
+    for about a quarter of the values (docs/security.md C4). Use ``to_bits_strict``."""
 
 
 class UnrangedComparatorWarning(CircuitWarning):
-    """``less_than_unchecked`` compares signals not known to be below ``2**bits`` (security.md C2)."""
+    """``less_than_unchecked`` compares signals not known to be below ``2**bits`` (docs/security.md C2)."""
 
 
 class UnusedPrivateInputWarning(CircuitWarning):

@@ -1,4 +1,4 @@
-"""A search for a second witness (security.md C1, C6, C9): under-constrained circuits accept two witnesses
+"""A search for a second witness (docs/security.md C1, C6, C9): under-constrained circuits accept two witnesses
 for the same inputs that differ on a signal that should be a function of the inputs.
 
 The search re-solves the circuit with the inputs fixed while perturbing what only hints decide (hint

@@ -378,10 +378,6 @@ class Credential:
         """The signed message: the two-level Poseidon hash of :meth:`field_elements` (computed once)."""
         return self._claims_hash
 
-    def is_valid_on(self, day: int) -> bool:
-        """``issued_at <= day < expires_at`` (the expiry day itself is not valid)."""
-        return self.issued_at <= day < self.expires_at
-
     @classmethod
     def from_field_elements(cls, vector: Sequence[int]) -> Credential:
         """Decode a vector, checking every width and cross-slot rule. The inverse of :meth:`field_elements`."""

@@ -16,7 +16,7 @@ The plaintext is the 32-byte EdDSA-Poseidon private key followed by the 32-byte 
 Argon2id (libsodium ``crypto_pwhash_argon2id``) of the NFC-normalised passphrase; the cipher is
 XChaCha20-Poly1305 (``nacl.secret.Aead``) under a fresh random nonce. The associated data is the RFC 8785
 canonical JSON of every member except ``ciphertext``, so the public keys, the KDF parameters (a downgrade)
-and the nonce are all authenticated: changing any of them fails decryption (security.md W2-W4). KDF
+and the nonce are all authenticated: changing any of them fails decryption (docs/security.md W2-W4). KDF
 parameters are checked against the wallet's floor and cap before any work (:class:`WeakKdfParametersError`,
 :class:`WalletFormatError`).
 

@@ -52,7 +52,7 @@ Signed message (what EdDSA-Poseidon signs, and what the circuit recomputes)::
 
 The two-level form is needed because circomlib's Poseidon takes at most 16 inputs. Binding the schema id
 and version, the issuer's keys, the subject commitment and the validity window into the signed vector
-means a signature can't be moved to another schema, issuer or patient (security.md S5). The Ed25519 key
+means a signature can't be moved to another schema, issuer or patient (docs/security.md S5). The Ed25519 key
 halves bind the JSON envelope's signer to the Baby Jubjub signer.
 
 ICD-10-CM numbering is the one of :data:`zkhealth.credentials.icd10.ICD10_RELEASE`; a new release is a new

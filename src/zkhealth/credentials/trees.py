@@ -14,7 +14,7 @@ so that both compute the same roots:
 Jubjub key. :class:`RevocationTree` is an *indexed* Merkle tree (a sorted linked list laid over the leaves,
 as in Aztec's indexed Merkle tree) of depth 16, persisted in SQLite; its leaf ``(value, next_value)``
 proves that no revoked credential id lies strictly between ``value`` and ``next_value``, with
-``next_value = 0`` meaning "no successor". A zero leaf is never a member of anything (security.md C13).
+``next_value = 0`` meaning "no successor". A zero leaf is never a member of anything (docs/security.md C13).
 """
 
 from __future__ import annotations
@@ -266,7 +266,7 @@ def verify_merkle_proof(root: int, proof: MerkleProof, *, depth: int | None = No
     """Check that ``proof`` proves ``proof.leaf`` at ``proof.index`` under ``root``.
 
     Enforces: ``root`` is a field element; the proof has ``depth`` levels when ``depth`` is given; the leaf is
-    not the empty leaf 0 (an empty slot is never a member, security.md C13); hashing the leaf up its path
+    not the empty leaf 0 (an empty slot is never a member, docs/security.md C13); hashing the leaf up its path
     gives ``root``. Raises :class:`MerkleProofError` on failure (typed field errors for a malformed root).
     Cost: ``proof.depth`` Poseidon(4) calls.
     """
@@ -542,7 +542,7 @@ def validate_issuer_key(pubkey: object) -> tuple[int, int]:
 
     Enforces: coordinates are field elements; the point is on Baby Jubjub (:class:`PointNotOnCurveError`);
     it is not the identity nor another point of small order, which would verify forged signatures
-    (security.md S3, :class:`WeakIssuerKeyError`); it lies in the prime-order subgroup
+    (docs/security.md S3, :class:`WeakIssuerKeyError`); it lies in the prime-order subgroup
     (:class:`PointNotInSubgroupError`). Cost: two scalar multiplications.
     """
     point = _issuer_point(pubkey)
@@ -640,7 +640,7 @@ class IssuerRegistry:
 
         Enforces: the proof's leaf is ``poseidon([Ax, Ay])`` of this (valid) key, the proof has this
         registry's depth and leads to the root. Raises :class:`UnknownIssuerError` otherwise, including
-        for the empty leaf (security.md C13).
+        for the empty leaf (docs/security.md C13).
         """
         leaf = issuer_leaf(pubkey)
         if proof.leaf != leaf:

@@ -15,8 +15,8 @@ File format, version 1 (all integers big-endian)::
     61      ...   ciphertext of the UTF-8 JSON contents, with its 16-byte Poly1305 tag
 
 The 61 header bytes are the AEAD's associated data, so changing any of them (a downgrade of the KDF
-parameters, another salt, another version) fails authentication (security.md W3). This uses
-``nacl.secret.Aead`` rather than design.md's SecretBox because SecretBox cannot authenticate a header.
+parameters, another salt, another version) fails authentication (docs/security.md W3). This uses
+``nacl.secret.Aead`` rather than SecretBox because SecretBox cannot authenticate a header.
 
 Key derivation: Argon2id with the header's parameters, checked before any work is done: below the floor
 (OWASP: 19 MiB, 2 passes) raises :class:`WeakKdfParametersError`; above the cap (1 GiB, 32 passes) raises
@@ -33,7 +33,7 @@ one.
 
 The holder secret is a uniformly random integer in ``[1, l)``, where l is Baby Jubjub's prime subgroup
 order (l < r). A field element below r would do for ``poseidon([secret])``; staying below l also lets the
-same secret serve as a Baby Jubjub scalar without the ``s`` / ``s + l`` aliasing of security.md C9.
+same secret serve as a Baby Jubjub scalar without the ``s`` / ``s + l`` aliasing of docs/security.md C9.
 
 Python can't reliably erase memory: keys and secrets live in immutable ``bytes``/``int`` objects until the
 garbage collector frees them. ``repr()`` of a wallet never shows them.

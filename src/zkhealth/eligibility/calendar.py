@@ -173,7 +173,7 @@ def civil_date(b: Builder, ordinal: SignalLike) -> CivilDate:
     [m0 >= 2] + d0 + 1``. Together these admit exactly one decomposition per ordinal, and every accepted
     ordinal lies in ``[-146096, ordinal of 7792-12-31]``; in addition the ordinal itself is range-checked to
     32 bits, its declared width in the schema (so ``r - k`` never passes as a date in the 400 years before year
-    1; security.md C12), unless the builder already knows it is that narrow (``today`` is range-checked once).
+    1; docs/security.md C12), unless the builder already knows it is that narrow (``today`` is range-checked once).
     Month tables are degree-11 polynomials in m0 (valid on 0..11).
     Cost: :func:`civil_date_constraint_count` = 118 constraints for a fresh ordinal (86, plus 32 for the width
     check); 86 when the ordinal is already known to fit 32 bits; 0 for a constant ordinal.

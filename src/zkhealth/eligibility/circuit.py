@@ -1,4 +1,4 @@
-"""The standard eligibility circuit (design.md section 5): one credential, one trial, one boolean.
+"""The standard eligibility circuit (docs/eligibility.md): one credential, one trial, one boolean.
 
 It proves, for a credential vector ``v`` (schema.py) held privately:
 
@@ -13,9 +13,9 @@ It proves, for a credential vector ``v`` (schema.py) held privately:
 6. ``poseidon([holder_secret]) == subject_commitment = v[3]``: the prover holds the credential's secret;
 7. the trial's criteria hold (compiled in by :mod:`.compiler`; constants pinned by the verifying key);
 8. ``nullifier = poseidon([holder_secret, scope])``: one nullifier per patient and trial, unlinkable across
-   trials (security.md C9, P1);
+   trials (docs/security.md C9, P1);
 9. ``recipient`` enters the non-linear constraint ``recipient * recipient = recipient_square``, so no
-   optimiser can drop it and a proof is bound to its recipient (security.md C8, K4; Tornado's
+   optimiser can drop it and a proof is bound to its recipient (docs/security.md C8, K4; Tornado's
    ``recipientSquare``).
 
 Public signals, in order: ``[nullifier, scope, today, trusted_issuer_root, revocation_root, recipient]``
@@ -26,7 +26,7 @@ Public signals, in order: ``[nullifier, scope, today, trusted_issuer_root, revoc
 
 The holder secret is not range-checked: it only enters Poseidon, whose inputs are field elements, so
 ``subject_commitment`` determines it (collision resistance) and there is no ``secret + r`` alias (that
-aliasing, security.md C9, arises when a secret is a curve scalar).
+aliasing, docs/security.md C9, arises when a secret is a curve scalar).
 
 Constraint labels are paths ``eligibility/<part>/...`` with parts ``schema``, ``signature``, ``issuer``,
 ``revocation``, ``expiry``, ``holder``, ``criteria/<clause text>``, ``nullifier``, ``recipient``.
@@ -66,7 +66,7 @@ __all__ = [
 ]
 
 CIRCUIT_NAME: Final[str] = "eligibility"
-#: The public signals, in wire order (design.md section 5; interfaces.md).
+#: The public signals, in wire order: the public-signal layout of every eligibility proof and contract call.
 PUBLIC_SIGNALS: Final[tuple[str, ...]] = (
     "nullifier",
     "scope",

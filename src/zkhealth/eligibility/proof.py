@@ -18,7 +18,7 @@
 the same values for humans and must agree with ``public``. Parsing is strict: exact key sets, duplicate
 keys refused, canonical decimals only, every public signal below r (a value ``x + r`` raises
 :class:`~zkhealth.errors.PublicInputOutOfRangeError`), proof points canonical. Nothing here is keyed on
-proof bytes: Groth16 proofs are malleable (security.md G6), the nullifier is the replay guard.
+proof bytes: Groth16 proofs are malleable (docs/security.md G6), the nullifier is the replay guard.
 """
 
 from __future__ import annotations

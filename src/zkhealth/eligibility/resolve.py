@@ -196,18 +196,6 @@ def _clip(intervals: list[Interval], domain: Interval) -> tuple[Interval, ...]:
     return _merge([(max(lo, lo_d), min(hi, hi_d)) for lo, hi in intervals])
 
 
-def _complement(intervals: tuple[Interval, ...], domain: Interval) -> tuple[Interval, ...]:
-    out: list[Interval] = []
-    start = domain[0]
-    for lo, hi in intervals:
-        if lo > start:
-            out.append((start, lo - 1))
-        start = max(start, hi + 1)
-    if start <= domain[1]:
-        out.append((start, domain[1]))
-    return tuple(out)
-
-
 def _op_intervals(op: str, value: int, domain: Interval) -> tuple[Interval, ...]:
     lo_d, hi_d = domain
     table: dict[str, list[Interval]] = {

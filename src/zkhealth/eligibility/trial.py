@@ -67,7 +67,7 @@ __all__ = [
     "read_criteria_file",
 ]
 
-#: Number of public signals: the QAP adds one row per public signal plus one (security.md G7).
+#: Number of public signals: the QAP adds one row per public signal plus one (docs/security.md G7).
 _PUBLIC_ROWS: Final[int] = len(PUBLIC_SIGNALS) + 1
 _KEYS_FORMAT: Final[str] = "zkhealth.eligibility-keys"
 _MANIFEST: Final[str] = "manifest.json"

@@ -111,9 +111,6 @@ class Reader:
         self.pos += n
         return out
 
-    def at_end(self) -> bool:
-        return self.pos == len(self.buf)
-
     def expect_end(self) -> None:
         if self.pos != len(self.buf):
             raise R1csFormatError(f"{self.what}: {len(self.buf) - self.pos} unexpected bytes at the end of a section")

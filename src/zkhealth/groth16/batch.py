@@ -8,7 +8,7 @@ is one multi-Miller loop of ``k + 3`` pairs (the last three with the key's prepa
 exponentiation. ``sum z_i L_i`` collapses to one small MSM over the key's IC points and ``sum z_i C_i`` to one
 MSM over the C's.
 
-Weights (security.md G14b). ``z_i = z1 + z2 * lambda mod r`` with ``z1, z2`` independent uniform 64-bit
+Weights (docs/security.md G14b). ``z_i = z1 + z2 * lambda mod r`` with ``z1, z2`` independent uniform 64-bit
 integers from :mod:`secrets`, not both 0, where ``lambda`` is the GLV eigenvalue of G1 (``phi(x, y) =
 (beta x, y) = [lambda](x, y)``). So ``z_i A_i = z1 A_i + z2 phi(A_i)`` costs a 64-bit double-scalar
 multiplication instead of a 128-bit one. These weights take 2^128 distinct, equally likely non-zero values:

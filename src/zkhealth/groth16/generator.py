@@ -3,7 +3,7 @@
 The toxic waste ``tau, alpha, beta, gamma, delta`` comes from :mod:`secrets`, lives in local variables of
 :func:`setup` and is dropped when it returns; nothing derived from it but the keys leaves the function. Whoever
 ran this process could still have read it, so every key it makes is marked ``provenance="dev-setup"`` and
-``verify(..., require_production=True)`` refuses it (security.md G8, G10). Production keys come from a
+``verify(..., require_production=True)`` refuses it (docs/security.md G8, G10). Production keys come from a
 ceremony (snarkjs ``powersoftau`` + ``zkey contribute``) and load with :func:`zkhealth.formats.read_zkey`.
 
 The keys are in snarkjs' basis (see :mod:`.keys`), with ``gamma`` and ``delta`` independent and random, so

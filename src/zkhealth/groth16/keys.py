@@ -96,7 +96,7 @@ class VerifyingKey:
         return json.dumps(self.snarkjs_fields(), sort_keys=True, separators=(",", ":"))
 
     def sha256(self) -> str:
-        """Hex sha256 of :meth:`canonical_json`: pin this to detect a swapped key (security.md G9)."""
+        """Hex sha256 of :meth:`canonical_json`: pin this to detect a swapped key (docs/security.md G9)."""
         return hashlib.sha256(self.canonical_json().encode("ascii")).hexdigest()
 
 

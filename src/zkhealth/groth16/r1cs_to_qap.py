@@ -4,7 +4,7 @@ Rows. The QAP has one row per constraint plus one row per public signal *and* th
 ``n_constraints + i`` has ``A = w_i``, ``B = 0``, ``C = 0`` for ``i = 0 .. n_public``. These rows make the
 polynomials ``A_i`` of the public wires linearly independent, without which a proof could be re-targeted to
 other public inputs (Bowe-Gabizon-style malleability, BKSV20 eprint 2020/811; snarkjs ``zkey_new.js``;
-arkworks ``r1cs_to_qap.rs``; security.md G7). The evaluation domain is the smallest power of two
+arkworks ``r1cs_to_qap.rs``; docs/security.md G7). The evaluation domain is the smallest power of two
 ``n >= n_constraints + n_public + 1``.
 
 Domain. ``omega_n = 5^((r - 1) / n)``: the same roots as ffjavascript (and so snarkjs) and galois with

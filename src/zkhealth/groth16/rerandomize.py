@@ -6,7 +6,7 @@ With random ``r1, r2`` (arkworks ``rerandomize_proof``)::
 
 since ``e(A', B') = e(A, B) e(r2 A, delta)`` and ``e(C', delta) = e(C, delta) e(r2 A, delta)``. Anyone can do
 this without the witness: Groth16 proofs are malleable, so nothing may be keyed on proof bytes; replay
-protection comes from the nullifier (security.md G6).
+protection comes from the nullifier (docs/security.md G6).
 """
 
 from __future__ import annotations

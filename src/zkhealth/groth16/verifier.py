@@ -1,6 +1,6 @@
 """Groth16 verifier (Groth16 §3.2, "Vfy"): ``e(A, B) = e(alpha, beta) e(sum x_i IC_i, gamma) e(C, delta)``.
 
-Checks, in this order (security.md G1-G5, G8, G9):
+Checks, in this order (docs/security.md G1-G5, G8, G9):
 
 1. every public input is an ``int`` in [0, r), before any reduction -> :class:`PublicInputOutOfRangeError`
    carrying the index (``x + r`` can never alias ``x``);
@@ -79,7 +79,7 @@ def check_public_inputs(vk: VerifyingKey, public_inputs: Sequence[int]) -> list[
 
 
 def check_key_hygiene(vk: VerifyingKey) -> None:
-    """Refuse keys under which anyone can forge proofs (security.md G8)."""
+    """Refuse keys under which anyone can forge proofs (docs/security.md G8)."""
     if vk.gamma_g2 == vk.delta_g2:
         raise InsecureVerifyingKeyError("gamma_2 == delta_2: the key allows forgeries (no phase-2 contribution?)")
     if vk.delta_g2 == G2_GENERATOR:
@@ -119,7 +119,7 @@ def prepare_verifying_key(vk: VerifyingKey) -> PreparedVerifyingKey:
 
 
 def validate_proof_points(proof: Proof) -> tuple[G1Point, G2Point, G1Point]:
-    """Canonical coordinates, on the curve, B in the r-torsion, nothing at infinity (security.md G4, G5)."""
+    """Canonical coordinates, on the curve, B in the r-torsion, nothing at infinity (docs/security.md G4, G5)."""
     if not isinstance(proof, Proof):
         raise MalformedProofError("expected a Proof")
     if proof.a is None or proof.c is None or proof.b is None:

@@ -7,7 +7,7 @@ Curve data (EIP-196, EIP-197; Barreto-Naehrig 2005 with parameter x = 4965661367
 * Fq2 = Fq[u] / (u^2 + 1); G2 is the order-r subgroup of the sextic D-type twist E'(Fq2): y^2 = x^3 + 3/xi with
   xi = 9 + u. E' has order r * c2 with c2 = 2q - r, so G2 needs an explicit subgroup check.
 
-Representations (see /work/notes/interfaces.md): Fq2 elements are ``(c0, c1)`` = c0 + c1*u; affine G1 points are
+Representations (used throughout zkhealth): Fq2 elements are ``(c0, c1)`` = c0 + c1*u; affine G1 points are
 ``(x, y)``; affine G2 points are ``((x0, x1), (y0, y1))``; the identity is ``None`` in affine form. Internally
 points use Jacobian coordinates (X, Y, Z) = (X/Z^2, Y/Z^3), with Z = 0 for the identity. Jacobian helpers may
 return gmpy2 ``mpz`` components when gmpy2 is in use (zkhealth._bigint); affine results are always plain ``int``.
@@ -46,7 +46,7 @@ Q: Final[int] = FIELD_Q
 #: Scalar field modulus r, the order of G1 and G2.
 R: Final[int] = FIELD_R
 _QM: Final[Any] = mpz(Q)  # the modulus as the big-integer backend's type, for the hot Jacobian formulas
-#: Cofactor of G2 in E'(Fq2): #E'(Fq2) = r * G2_COFACTOR (security.md table; equals 2q - r).
+#: Cofactor of G2 in E'(Fq2): #E'(Fq2) = r * G2_COFACTOR (docs/security.md table; equals 2q - r).
 G2_COFACTOR: Final[int] = 21888242871839275222246405745257275088844257914179612981679871602714643921549
 
 #: Coefficient b of E: y^2 = x^3 + b.
@@ -99,11 +99,6 @@ def fq2_sqr(a: Fq2) -> Fq2:
     """a^2 in Fq2 via (a0 + a1)(a0 - a1) + 2 a0 a1 u (2 multiplications)."""
     a0, a1 = a
     return ((a0 + a1) * (a0 - a1) % Q, 2 * a0 * a1 % Q)
-
-
-def fq2_mul_scalar(a: Fq2, k: int) -> Fq2:
-    """k * a for k in Fq."""
-    return (a[0] * k % Q, a[1] * k % Q)
 
 
 def fq2_mul_by_xi(a: Fq2) -> Fq2:
@@ -638,7 +633,7 @@ def validate_g2(x: object, y: object, *, allow_infinity: bool = False) -> G2 | N
     """Parse and check an affine G2 point given as two Fq2 pairs (real part first).
 
     Enforces everything :func:`validate_g1` does (on the twist y^2 = x^3 + 3/(9+u)), then membership of the
-    order-r subgroup, else :class:`PointNotInSubgroupError` (EIP-197 requires it; security.md G4).
+    order-r subgroup, else :class:`PointNotInSubgroupError` (EIP-197 requires it; docs/security.md G4).
     Cost: one 127-bit G2 scalar multiplication (about 1-3 ms).
     """
     px = _parse_fq2(x, "G2.x")

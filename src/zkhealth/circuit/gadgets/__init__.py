@@ -25,8 +25,8 @@ Gadget-authoring conventions
    Use ``b.div``/``b.inverse`` (checked, ``x != 0`` enforced) rather than hand-made division hints.
 6. **Ranges.** Never trust a range you did not constrain. Call ``b.note_range(x, n)`` only right after
    constraints that imply ``0 <= x < 2**n``; comparators then skip redundant checks. Booleans that drive a
-   selection must be boolean-constrained (``basic.ensure_bool``), security.md C7.
-7. **No witness switches.** A security check has no ``enabled`` input (security.md C10). If a gadget needs a
+   selection must be boolean-constrained (``basic.ensure_bool``), docs/security.md C7.
+7. **No witness switches.** A security check has no ``enabled`` input (docs/security.md C10). If a gadget needs a
    compile-time option, take a Python value, or a signal checked with ``b.require_constant(x, "enabled")``
    which raises ``GatedSecurityCheckError`` for witness-dependent signals.
 8. **Parameters.** Validate at definition time and raise ``CircuitDefinitionError`` (e.g. ``bits > 252``).

@@ -18,7 +18,7 @@ Which formulas, and why they are safe
   (Eisentraeger-Lauter-Montgomery: ``(acc + T) + acc`` without computing the middle ordinate). The affine
   formulas fail when the two inputs have the same ``u`` (equal or opposite points) or one is the identity;
   with equal points the slope would be unconstrained. circomlib's ``EscalarMulAny`` uses such shortcuts, and
-  with the order-2 point (0, -1) silently returns the identity (circomlib PR #152; security.md C14). We use
+  with the order-2 point (0, -1) silently returns the identity (circomlib PR #152; docs/security.md C14). We use
   Montgomery form only where an integer argument shows the exceptional cases cannot occur:
 
   - the base has prime order l and is not the identity, so ``[j]P = [k]P`` iff ``j = k (mod l)``;
@@ -504,7 +504,7 @@ def scalar_mul(b: Builder, point: Sequence[SignalLike], bits: Sequence[SignalLik
     """``[k] point`` with ``k = sum(bits[i] * 2^i)`` (least significant first, 1..254 bits).
 
     Enforces: ``point`` is on the curve, ``8 * point`` is not the identity (so ``point`` is not one of the
-    8 small-order points such as (0, 1) or (0, r - 1): security.md C14), every bit boolean. The arithmetic is
+    8 small-order points such as (0, 1) or (0, r - 1): docs/security.md C14), every bit boolean. The arithmetic is
     the complete Edwards law, so the result is exact for every such base, including bases with a torsion
     component. Cost: 3 + 15 + 1 + 2 + 13 * (n - 1) constraints for n boolean bits (+1 per bit not known to be
     boolean).

@@ -1,7 +1,7 @@
 """Basic gadgets: zero tests, equality, selection, set membership and boolean logic.
 
 Every selector and every boolean input is boolean-constrained here (unless the builder already knows it is
-0/1, e.g. the output of a comparator), so a selector of 2 cannot pick a mixture (security.md C7).
+0/1, e.g. the output of a comparator), so a selector of 2 cannot pick a mixture (docs/security.md C7).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def is_zero(b: Builder, x: SignalLike) -> Signal:
     """1 if ``x == 0`` else 0 (circomlib ``IsZero``).
 
     Enforces ``out = 1 - x * inv`` and ``x * out = 0``. Both are needed: without the second, ``out = 1`` with
-    ``inv = 0`` passes for any x (security.md C6). Cost: 2 constraints (0 for a constant).
+    ``inv = 0`` passes for any x (docs/security.md C6). Cost: 2 constraints (0 for a constant).
     """
     sx = _as_signal(b, x)
     const = sx.constant_value()
@@ -70,7 +70,7 @@ def is_equal_native(x: int, y: int) -> int:
 def select(b: Builder, selector: SignalLike, if_true: SignalLike, if_false: SignalLike) -> Signal:
     """``if_true`` when ``selector == 1``, ``if_false`` when it is 0.
 
-    Enforces ``selector`` boolean (security.md C7) and ``out = if_false + selector * (if_true - if_false)``.
+    Enforces ``selector`` boolean (docs/security.md C7) and ``out = if_false + selector * (if_true - if_false)``.
     Cost: 2 constraints (1 when the selector is already known boolean; the product is free when
     ``if_true - if_false`` is constant).
     """

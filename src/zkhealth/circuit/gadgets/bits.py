@@ -3,7 +3,7 @@
 * :func:`to_bits` (n <= 253): ``n`` booleans whose weighted sum equals x; n constraints. Since
   ``2**253 < r``, the decomposition is unique and proves ``0 <= x < 2**n``.
 * :func:`to_bits_strict` (254 bits, full width): also proves the bits, read as an integer, are ``< r``, so no
-  second decomposition ``x + r`` exists (security.md C4; circomlib ``Num2Bits_strict``/``AliasCheck``).
+  second decomposition ``x + r`` exists (docs/security.md C4; circomlib ``Num2Bits_strict``/``AliasCheck``).
 * :func:`range_check`: ``0 <= x < 2**n`` without returning the bits.
 * :func:`assert_bits_le_constant`: bits, read as an integer, are ``<= constant``.
 * :func:`from_bits`: the weighted sum, free.
@@ -93,7 +93,7 @@ def to_bits_strict(b: Builder, x: SignalLike) -> list[Signal]:
     """The 254 bits of the field element ``x``, least significant first, unique.
 
     Enforces: every bit is boolean, ``sum(bit_i * 2**i) == x`` and the bits read as an integer are
-    ``<= r - 1`` (alias check), so the decomposition of ``x + r`` is rejected (security.md C4).
+    ``<= r - 1`` (alias check), so the decomposition of ``x + r`` is rejected (docs/security.md C4).
     Cost: 254 + 152 = 406 constraints.
     """
     return _strict(b, x)

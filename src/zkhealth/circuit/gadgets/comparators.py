@@ -2,10 +2,10 @@
 
 The core, :func:`less_than_unchecked`, is circomlib's ``LessThan(n)``: decompose ``x + 2**n - y`` into
 n + 1 bits; the top bit is 1 exactly when ``x >= y``. It is correct only when both inputs are below
-``2**n``: with ``x = r - 254`` and ``y = 2`` (8 bits) it answers "less" (security.md C2). The checked
+``2**n``: with ``x = r - 254`` and ``y = 2`` (8 bits) it answers "less" (docs/security.md C2). The checked
 versions range-check each input to n bits first, skipping inputs the builder already knows to be in range
 (an earlier range check, a boolean, a constant), so repeated comparisons of one signal pay once.
-``n > 252`` is refused: ``x + 2**n - y`` would wrap mod r (security.md C3).
+``n > 252`` is refused: ``x + 2**n - y`` would wrap mod r (docs/security.md C3).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@
 ``EdDSAPoseidonVerifier`` circuit lacks:
 
 * ``S < l``: S is decomposed into 251 bits and compared with the constant ``l - 1``, so ``S + l``, ``l`` and
-  ``2^253`` are rejected (security.md S1);
+  ``2^253`` are rejected (docs/security.md S1);
 * ``R8`` and ``A`` on the curve (S4: circomlib has no ``BabyCheck``);
 * ``A`` in the prime-order subgroup and not the identity, so ``8A != O``: the identity, (0, r - 1) and the
   other 8-torsion keys, which would accept forgeries, are rejected (S3), and so are keys with a torsion
@@ -15,7 +15,7 @@
   254-bit decomposition;
 * ``S * B8 == R8 + (8h) * A``, computed as ``R8 + [h](8A)``.
 
-There is no ``enabled`` input (security.md C10): a circuit that calls this gadget always checks the signature.
+There is no ``enabled`` input (docs/security.md C10): a circuit that calls this gadget always checks the signature.
 Cost: 3,512 constraints (circomlib ``EdDSAPoseidonVerifier``: 4,217); the per-part breakdown is in
 :data:`COST_BREAKDOWN` and in the compiled circuit's report.
 """

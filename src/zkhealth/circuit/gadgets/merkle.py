@@ -6,9 +6,9 @@ path bits (low bit first), and the three siblings of a level come in child order
 out.
 
 Every path bit is boolean-constrained: a non-boolean "bit" such as 2 selects linear mixtures of the
-children, which lets a prover open a leaf that is not in the tree (security.md C7; zkSecurity's Self audit;
+children, which lets a prover open a leaf that is not in the tree (docs/security.md C7; zkSecurity's Self audit;
 ``tests/test_gadgets_merkle.py`` builds such a forgery). A zero leaf is never accepted as
-a member (security.md C13): the inclusion assertions prove ``leaf != 0``.
+a member (docs/security.md C13): the inclusion assertions prove ``leaf != 0``.
 
 :func:`assert_indexed_non_membership` proves that a credential id is absent from an indexed Merkle tree
 (sorted linked list of revoked ids): some leaf ``poseidon([low, next])`` is in the tree, ``low < id`` and
@@ -107,7 +107,7 @@ def quaternary_merkle_root(
 ) -> Signal:
     """The root reached from ``leaf`` along ``path_bits`` (2 per level, low bit first) with 3 siblings a level.
 
-    Enforces: every path bit is boolean (security.md C7). Does not check the leaf (see
+    Enforces: every path bit is boolean (docs/security.md C7). Does not check the leaf (see
     :func:`assert_quaternary_merkle_inclusion`). Cost: ``depth * (2 + 5 + 297) = 304 * depth`` constraints
     (1,520 for the registry's depth 5, 4,864 for the revocation tree's depth 16).
     """
@@ -123,7 +123,7 @@ def assert_quaternary_merkle_inclusion(
 ) -> None:
     """Enforce that ``leaf`` sits in the quaternary tree with ``root``, at the position ``path_bits`` encode.
 
-    Enforces: boolean path bits, ``leaf != 0`` (an empty slot is not a member, security.md C13) and the
+    Enforces: boolean path bits, ``leaf != 0`` (an empty slot is not a member, docs/security.md C13) and the
     recomputed root equals ``root``. Cost: ``304 * depth + 1`` constraints (1,521 at depth 5).
     """
     with b.scope("assert_quaternary_merkle_inclusion"):
