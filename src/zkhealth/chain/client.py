@@ -376,34 +376,16 @@ def deploy_enrollment(
     ``trial_scope(chain id, new address, trial_id)`` is folded into IC0, and the initial roots become the first
     epoch. ``owner`` defaults to the sender and may be any address (a multisig or DAO). ``window`` is
     ``(start, end)`` in unix seconds, end exclusive. Cost: ~3.5 MGas (most of it code deposit)."""
-    return _deploy_enrollment(
-        w3,
-        vk,
-        trial_id=trial_id,
-        issuer_root=issuer_root,
-        revocation_root=revocation_root,
-        window=window,
-        capacity=capacity,
-        owner=owner,
-        sender=sender,
-        gas=gas,
-    )[0]
+    roots = (issuer_root, revocation_root)
+    receipt = _enrollment_receipt(w3, vk, trial_id, roots, window, capacity, owner, sender, gas)
+    return enrollment_at(w3, receipt["contractAddress"])
 
 
-def _deploy_enrollment(
-    w3: Web3,
-    vk: VerifyingKey,
-    *,
-    trial_id: bytes,
-    issuer_root: int,
-    revocation_root: int,
-    window: tuple[int, int],
-    capacity: int,
-    owner: str | None = None,
-    sender: str | None = None,
-    gas: int = DEPLOY_ENROLLMENT_GAS,
-) -> tuple[Contract, Any]:
-    """:func:`deploy_enrollment`, also returning the deployment's receipt."""
+def _enrollment_receipt(
+    w3: Web3, vk: VerifyingKey, trial_id: bytes, roots: tuple[int, int], window: tuple[int, int], capacity: int,
+    owner: str | None, sender: str | None, gas: int,
+) -> Any:
+    """Deploy CohortEnrollmentInit (see :func:`deploy_enrollment`); the deployment's receipt."""
     if not isinstance(trial_id, bytes) or len(trial_id) != 32:
         raise ChainError("trial_id must be exactly 32 bytes")
     words = key_words(vk)
@@ -413,15 +395,14 @@ def _deploy_enrollment(
     params = (
         words,
         trial_id,
-        scalar_from(issuer_root, "issuer root"),
-        scalar_from(revocation_root, "revocation root"),
+        scalar_from(roots[0], "issuer root"),
+        scalar_from(roots[1], "revocation root"),
         int(start),
         int(end),
         int(capacity),
         _sender(w3, owner),
     )
-    receipt = _deploy_receipt(w3, "CohortEnrollmentInit", (params,), sender, gas)
-    return enrollment_at(w3, receipt["contractAddress"]), receipt
+    return _deploy_receipt(w3, "CohortEnrollmentInit", (params,), sender, gas)
 
 
 def enrollment_at(w3: Web3, address: str) -> Contract:
@@ -497,18 +478,9 @@ def deploy_trial(
     trial.check_keys(chosen)
     issuer = _single_root(trial.trusted_issuer_roots, issuer_root, "issuer_root")
     revocation = _single_root(trial.revocation_roots, revocation_root, "revocation_root")
-    contract, receipt = _deploy_enrollment(
-        w3,
-        chosen.vk,
-        trial_id=trial.trial_id,
-        issuer_root=issuer,
-        revocation_root=revocation,
-        window=window,
-        capacity=capacity,
-        owner=owner,
-        sender=sender,
-        gas=gas,
-    )
+    roots = (issuer, revocation)
+    receipt = _enrollment_receipt(w3, chosen.vk, trial.trial_id, roots, window, capacity, owner, sender, gas)
+    contract = enrollment_at(w3, receipt["contractAddress"])
     chain_id = int(w3.eth.chain_id)
     scope = trial_scope(chain_id, str(contract.address), trial.trial_id)
     if int(contract.functions.scope().call()) != scope:

@@ -284,6 +284,17 @@ class Builder:
             raise CircuitDefinitionError("constant() needs an int")
         return Signal(self, const_lc(value))
 
+    def as_signal(self, x: SignalLike) -> Signal:
+        """``x`` as a signal of this circuit: a :class:`Signal` of this builder as it is, an int as a constant.
+        Raises :class:`CircuitDefinitionError` for another circuit's signal or any other type."""
+        if isinstance(x, Signal):
+            if x._builder is not self:
+                raise CircuitDefinitionError("this signal belongs to another circuit")
+            return x
+        if isinstance(x, int) and not isinstance(x, bool):
+            return self.constant(x)
+        raise CircuitDefinitionError(f"expected a Signal or an int, got {type(x).__name__}")
+
     # ------------------------------------------------------------------ scopes
 
     @contextmanager

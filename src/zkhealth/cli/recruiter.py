@@ -63,6 +63,35 @@ def _keys_option(required: bool = False) -> Callable[[F], F]:
     )
 
 
+def _root_options() -> Callable[[F], F]:
+    """--registry, --issuer-root, --revocations and --revocation-root: the roots a trial trusts."""
+    options = (
+        click.option(
+            "--registry", "registry_path", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+            default=None, help="Trust the current root of this trusted-issuer registry (from `zkhealth registry add`).",
+        ),
+        click.option(
+            "--issuer-root", "issuer_roots", multiple=True, metavar="DECIMAL",
+            help="A trusted-issuer root. Repeatable.",
+        ),
+        click.option(
+            "--revocations", "revocations_path", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+            default=None, help="Accept the current root of this revocation tree (from `zkhealth revoke`).",
+        ),
+        click.option(
+            "--revocation-root", "revocation_roots", multiple=True, metavar="DECIMAL",
+            help="An accepted revocation root. Repeatable.",
+        ),
+    )
+
+    def apply(function: F) -> F:
+        for option in reversed(options):
+            function = option(function)
+        return function
+
+    return apply
+
+
 def _today_option(help_text: str) -> Callable[[F], F]:
     return click.option("--today", "today_text", default=None, metavar="YYYY-MM-DD", help=help_text)
 
@@ -89,21 +118,7 @@ def trial_group() -> None:
     help="Where to write the trial file.",
 )
 @click.option("--name", default=None, help="A display name (default: the criteria file's `# name:` line).")
-@click.option(
-    "--registry", "registry_path", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
-    help="Trust the current root of this trusted-issuer registry (from `zkhealth registry add`).",
-)
-@click.option(
-    "--issuer-root", "issuer_roots", multiple=True, metavar="DECIMAL", help="A trusted-issuer root. Repeatable."
-)
-@click.option(
-    "--revocations", "revocations_path", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    default=None, help="Accept the current root of this revocation tree (from `zkhealth revoke`).",
-)
-@click.option(
-    "--revocation-root", "revocation_roots", multiple=True, metavar="DECIMAL",
-    help="An accepted revocation root. Repeatable.",
-)
+@_root_options()
 @click.option(
     "--window-days", type=click.IntRange(0, 366), default=1, show_default=True,
     help="How many days old a proof's `today` may be when it is verified.",
@@ -170,21 +185,7 @@ def trial_new(
 
 @trial_group.command("roots", short_help="Add (or replace) the trial's trusted roots.")
 @_trial_file_argument()
-@click.option(
-    "--registry", "registry_path", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
-    help="Trust the current root of this trusted-issuer registry.",
-)
-@click.option(
-    "--issuer-root", "issuer_roots", multiple=True, metavar="DECIMAL", help="A trusted-issuer root. Repeatable."
-)
-@click.option(
-    "--revocations", "revocations_path", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    default=None, help="Accept the current root of this revocation tree.",
-)
-@click.option(
-    "--revocation-root", "revocation_roots", multiple=True, metavar="DECIMAL",
-    help="An accepted revocation root. Repeatable.",
-)
+@_root_options()
 @click.option("--replace", "replace_roots", is_flag=True,
               help="Replace the roots of each kind given instead of adding to them.")
 @click.pass_context

@@ -390,15 +390,10 @@ class _NodeStore:
 # --------------------------------------------------------------------------- in-memory tree
 
 
-class QuaternaryMerkleTree:
-    """An in-memory arity-4 Poseidon Merkle tree of fixed ``depth`` (``4^depth`` leaves, all 0 at first).
+class _Quaternary:
+    """What every quaternary tree backed by a :class:`_NodeStore` answers the same way."""
 
-    ``set`` costs ``depth`` Poseidon(4) calls; ``set_many`` rehashes each dirty node once; ``proof`` reads
-    ``3 * depth`` stored hashes and hashes nothing.
-    """
-
-    def __init__(self, depth: int) -> None:
-        self._nodes = _NodeStore(_check_depth(depth))
+    _nodes: _NodeStore
 
     @property
     def depth(self) -> int:
@@ -409,6 +404,17 @@ class QuaternaryMerkleTree:
     def capacity(self) -> int:
         """Number of leaf slots, ``4^depth``."""
         return 1 << (2 * self.depth)
+
+
+class QuaternaryMerkleTree(_Quaternary):
+    """An in-memory arity-4 Poseidon Merkle tree of fixed ``depth`` (``4^depth`` leaves, all 0 at first).
+
+    ``set`` costs ``depth`` Poseidon(4) calls; ``set_many`` rehashes each dirty node once; ``proof`` reads
+    ``3 * depth`` stored hashes and hashes nothing.
+    """
+
+    def __init__(self, depth: int) -> None:
+        self._nodes = _NodeStore(_check_depth(depth))
 
     @property
     def root(self) -> int:
@@ -829,7 +835,7 @@ CREATE TABLE IF NOT EXISTS roots (
 """
 
 
-class RevocationTree:
+class RevocationTree(_Quaternary):
     """An indexed Merkle tree of revoked credential ids, persisted in SQLite.
 
     Leaves are ``poseidon([value, next_value])`` where the values form a sorted linked list: leaf 0 is
@@ -969,16 +975,6 @@ class RevocationTree:
         self.close()
 
     # ------------------------------------------------------------------ queries
-
-    @property
-    def depth(self) -> int:
-        """Tree depth (16 for the standard circuit)."""
-        return self._nodes.depth
-
-    @property
-    def capacity(self) -> int:
-        """Number of leaf slots, ``4^depth`` (one is the initial ``(0, ...)`` leaf)."""
-        return 1 << (2 * self.depth)
 
     @property
     def root(self) -> int:

@@ -18,8 +18,8 @@ and do not re-check them. Only the ``validate_*`` and ``*_from_bytes*`` function
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, Final, TypeAlias
+from collections.abc import Callable, Sequence
+from typing import Any, Final, TypeAlias, TypeVar
 
 from zkhealth._bigint import invert, mpz
 from zkhealth.errors import (
@@ -34,6 +34,7 @@ from zkhealth.errors import (
 from zkhealth.field import FIELD_Q, FIELD_R, parse_canonical_int
 
 Fq2: TypeAlias = tuple[int, int]
+T = TypeVar("T")
 G1: TypeAlias = tuple[int, int]
 G2: TypeAlias = tuple[Fq2, Fq2]
 G1Jacobian: TypeAlias = tuple[int, int, int]
@@ -137,18 +138,23 @@ def fq2_is_zero(a: Fq2) -> bool:
     return a[0] == 0 and a[1] == 0
 
 
-def fq2_pow(a: Fq2, e: int) -> Fq2:
-    """a^e for e >= 0 by square-and-multiply (about 1.5 log2(e) Fq2 operations)."""
-    if e < 0:
-        return fq2_pow(fq2_inv(a), -e)
-    result = FQ2_ONE
-    base = a
+def square_and_multiply(base: T, e: int, one: T, mul: Callable[[T, T], T], sqr: Callable[[T], T]) -> T:
+    """``base^e`` for ``e >= 0`` in any group given its ``one``, ``mul`` and ``sqr`` (right-to-left binary
+    exponentiation: about 1.5 log2(e) operations)."""
+    result = one
     while e:
         if e & 1:
-            result = fq2_mul(result, base)
-        base = fq2_sqr(base)
+            result = mul(result, base)
+        base = sqr(base)
         e >>= 1
     return result
+
+
+def fq2_pow(a: Fq2, e: int) -> Fq2:
+    """a^e (a negative e inverts first) by square-and-multiply (about 1.5 log2(e) Fq2 operations)."""
+    if e < 0:
+        return fq2_pow(fq2_inv(a), -e)
+    return square_and_multiply(a, e, FQ2_ONE, fq2_mul, fq2_sqr)
 
 
 def fq2_sqrt(a: Fq2) -> Fq2 | None:

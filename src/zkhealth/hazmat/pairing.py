@@ -46,6 +46,8 @@ from zkhealth.hazmat.bn254 import (
     fq2_inv,
     fq2_mul,
     fq2_pow,
+    square_and_multiply,
+    wnaf,
 )
 
 #: Flat Fq12 element (12 ints, layout in the module docstring).
@@ -57,25 +59,11 @@ LineCoeffs: TypeAlias = tuple[Any, Any, Any, Any, Any, Any]
 _Q: Final[Any] = mpz(Q)
 
 
-def _naf2(k: int) -> list[int]:
-    """Binary non-adjacent form of k > 0, least significant digit first."""
-    digits: list[int] = []
-    while k:
-        if k & 1:
-            d = 2 - (k & 3)
-            k -= d
-        else:
-            d = 0
-        digits.append(d)
-        k >>= 1
-    return digits
-
-
 #: Ate loop count 6x + 2 for BN curves with x > 0, in NAF (66 digits, 22 non-zero), least significant first.
 ATE_LOOP_COUNT: Final[int] = 6 * BN_X + 2
-ATE_LOOP_NAF: Final[tuple[int, ...]] = tuple(_naf2(ATE_LOOP_COUNT))
+ATE_LOOP_NAF: Final[tuple[int, ...]] = tuple(wnaf(ATE_LOOP_COUNT, 2))
 #: NAF of x for the exponentiations by x in the hard part (63 digits, 24 non-zero), least significant first.
-BN_X_NAF: Final[tuple[int, ...]] = tuple(_naf2(BN_X))
+BN_X_NAF: Final[tuple[int, ...]] = tuple(wnaf(BN_X, 2))
 
 # --------------------------------------------------------------------------- Fq12 arithmetic (flat, lazy reduction
 
@@ -684,14 +672,7 @@ def fq12_pow(f: Fq12, e: int) -> Fq12:
     """f^e for e >= 0 by square-and-multiply with the generic squaring (for tests and GT arithmetic)."""
     if e < 0:
         return fq12_pow(fq12_inv(f), -e)
-    result: Fq12 = FQ12_ONE
-    base = f
-    while e:
-        if e & 1:
-            result = fq12_mul(result, base)
-        base = fq12_sqr(base)
-        e >>= 1
-    return tuple(int(x) for x in result)
+    return tuple(int(x) for x in square_and_multiply(f, e, FQ12_ONE, fq12_mul, fq12_sqr))
 
 
 # --------------------------------------------------------------------------- batch Miller loop for unprepared G2

@@ -115,20 +115,10 @@ if not (0 <= _K_OFFSET and R - 1 + _K_OFFSET < 2**_SCALAR_BITS):
 # --------------------------------------------------------------------------- helpers
 
 
-def _signal(b: Builder, x: SignalLike) -> Signal:
-    if isinstance(x, Signal):
-        if x.builder is not b:
-            raise CircuitDefinitionError("this signal belongs to another circuit")
-        return x
-    if isinstance(x, int) and not isinstance(x, bool):
-        return b.constant(x)
-    raise CircuitDefinitionError(f"curve coordinates must be Signals or ints, got {type(x).__name__}")
-
-
 def _point(b: Builder, p: Sequence[SignalLike]) -> PointSignals:
     if isinstance(p, (str, bytes)) or not isinstance(p, Sequence) or len(p) != 2:
         raise CircuitDefinitionError("a curve point is a pair (x, y) of signals")
-    return (_signal(b, p[0]), _signal(b, p[1]))
+    return (b.as_signal(p[0]), b.as_signal(p[1]))
 
 
 def _minus_hint(x: int, y: int, offset: int) -> int:
@@ -151,7 +141,7 @@ def _check_bits(b: Builder, bits: Sequence[SignalLike], maximum: int) -> list[Si
         raise CircuitDefinitionError("scalar bits must be a sequence of signals (least significant first)")
     if not 1 <= len(bits) <= maximum:
         raise CircuitDefinitionError(f"a scalar needs 1..{maximum} bits, got {len(bits)}")
-    out = [_signal(b, bit) for bit in bits]
+    out = [b.as_signal(bit) for bit in bits]
     for bit in out:
         ensure_bool(b, bit)
     return out
@@ -169,7 +159,7 @@ def _on_curve(b: Builder, x: Signal, y: Signal) -> None:
 def assert_on_curve(b: Builder, x: SignalLike, y: SignalLike) -> None:
     """Enforce ``a*x^2 + y^2 = 1 + d*x^2*y^2`` (circomlib ``BabyCheck``). Cost: 3 constraints."""
     with b.scope("assert_on_curve"):
-        _on_curve(b, _signal(b, x), _signal(b, y))
+        _on_curve(b, b.as_signal(x), b.as_signal(y))
 
 
 def assert_on_curve_native(x: int, y: int) -> bool:
@@ -256,7 +246,7 @@ def assert_in_subgroup(b: Builder, x: SignalLike, y: SignalLike) -> None:
     points T); it is an auxiliary witness and no output depends on it. Cost: 3 + 15 = 18 constraints.
     """
     with b.scope("assert_in_subgroup"):
-        sx, sy = _signal(b, x), _signal(b, y)
+        sx, sy = b.as_signal(x), b.as_signal(y)
         px, py = b.hint_unconstrained(_inv8_hint, sx, sy, n_outputs=2, name="eighth")
         _on_curve(b, px, py)
         qx, qy = _times8(b, (px, py))

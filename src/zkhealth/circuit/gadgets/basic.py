@@ -13,14 +13,6 @@ from zkhealth.circuit.signal import R, Signal, SignalLike
 from zkhealth.errors import CircuitDefinitionError
 
 
-def _as_signal(b: Builder, x: SignalLike) -> Signal:
-    if isinstance(x, Signal):
-        return x
-    if isinstance(x, int) and not isinstance(x, bool):
-        return b.constant(x)
-    raise CircuitDefinitionError(f"expected a Signal or an int, got {type(x).__name__}")
-
-
 def ensure_bool(b: Builder, x: SignalLike) -> None:
     """Add ``x * (x - 1) = 0`` unless the builder already knows x is 0 or 1. Cost: 1 or 0."""
     known = b.known_bits(x)
@@ -39,7 +31,7 @@ def is_zero(b: Builder, x: SignalLike) -> Signal:
     Enforces ``out = 1 - x * inv`` and ``x * out = 0``. Both are needed: without the second, ``out = 1`` with
     ``inv = 0`` passes for any x (docs/security.md C6). Cost: 2 constraints (0 for a constant).
     """
-    sx = _as_signal(b, x)
+    sx = b.as_signal(x)
     const = sx.constant_value()
     if const is not None:
         return b.constant(1 if const == 0 else 0)
@@ -58,7 +50,7 @@ def is_zero_native(x: int) -> int:
 @gadget("is_equal")
 def is_equal(b: Builder, x: SignalLike, y: SignalLike) -> Signal:
     """1 if ``x == y`` else 0 (``is_zero(x - y)``). Cost: 2 constraints."""
-    return is_zero(b, _as_signal(b, x) - y)
+    return is_zero(b, b.as_signal(x) - y)
 
 
 def is_equal_native(x: int, y: int) -> int:
@@ -74,15 +66,15 @@ def select(b: Builder, selector: SignalLike, if_true: SignalLike, if_false: Sign
     Cost: 2 constraints (1 when the selector is already known boolean; the product is free when
     ``if_true - if_false`` is constant).
     """
-    s = _as_signal(b, selector)
+    s = b.as_signal(selector)
     const = s.constant_value()
     if const is not None:
         if const not in (0, 1):
             raise CircuitDefinitionError(f"select with the constant selector {const}")
-        return _as_signal(b, if_true) + 0 if const else _as_signal(b, if_false) + 0
+        return b.as_signal(if_true) + 0 if const else b.as_signal(if_false) + 0
     ensure_bool(b, s)
-    f = _as_signal(b, if_false)
-    return f + b.mul(s, _as_signal(b, if_true) - f)
+    f = b.as_signal(if_false)
+    return f + b.mul(s, b.as_signal(if_true) - f)
 
 
 def select_native(selector: int, if_true: int, if_false: int) -> int:
@@ -104,9 +96,9 @@ def mux(b: Builder, selector_bits: Sequence[SignalLike], values: Sequence[Signal
         raise CircuitDefinitionError("mux needs k >= 1 selector bits and exactly 2**k values")
     for bit in selector_bits:
         ensure_bool(b, bit)
-    layer = [_as_signal(b, v) for v in values]
+    layer = [b.as_signal(v) for v in values]
     for bit in selector_bits:
-        sb = _as_signal(b, bit)
+        sb = b.as_signal(bit)
         layer = [layer[i] + b.mul(sb, layer[i + 1] - layer[i]) for i in range(0, len(layer), 2)]
     return layer[0]
 
@@ -133,7 +125,7 @@ def in_set(b: Builder, x: SignalLike, values: Sequence[SignalLike]) -> Signal:
     """
     if not values:
         raise CircuitDefinitionError("in_set needs at least one value")
-    return is_zero(b, _product_of_differences(b, _as_signal(b, x), values))
+    return is_zero(b, _product_of_differences(b, b.as_signal(x), values))
 
 
 def in_set_native(x: int, values: Sequence[int]) -> int:
@@ -149,7 +141,7 @@ def assert_in_set(b: Builder, x: SignalLike, values: Sequence[SignalLike]) -> No
     if not values:
         raise CircuitDefinitionError("assert_in_set needs at least one value")
     with b.scope("assert_in_set"):
-        sx = _as_signal(b, x)
+        sx = b.as_signal(x)
         if len(values) == 1:
             b.assert_equal(sx, values[0])
             return
@@ -173,7 +165,7 @@ def logical_or(b: Builder, x: SignalLike, y: SignalLike) -> Signal:
     boolean)."""
     ensure_bool(b, x)
     ensure_bool(b, y)
-    sx = _as_signal(b, x)
+    sx = b.as_signal(x)
     out = sx + y - b.mul(sx, y)
     b.note_range(out, 1)
     return out
@@ -183,7 +175,7 @@ def logical_or(b: Builder, x: SignalLike, y: SignalLike) -> Signal:
 def logical_not(b: Builder, x: SignalLike) -> Signal:
     """``1 - x`` for a boolean; enforces x boolean. Cost: 0 (+1 if x is not known boolean)."""
     ensure_bool(b, x)
-    out = 1 - _as_signal(b, x)
+    out = 1 - b.as_signal(x)
     b.note_range(out, 1)
     return out
 

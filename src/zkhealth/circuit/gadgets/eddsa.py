@@ -29,7 +29,6 @@ from zkhealth.circuit.gadgets.babyjubjub import (
     _add,
     _mul_prime_order,
     _on_curve,
-    _signal,
     _times8,
     assert_in_subgroup,
     fixed_base_mul,
@@ -77,9 +76,9 @@ def assert_eddsa_poseidon_valid(
     Cost: 3,512 constraints (see :data:`COST_BREAKDOWN`).
     """
     with b.scope("assert_eddsa_poseidon_valid"):
-        s_sig = _signal(b, s)
-        a = (_signal(b, ax), _signal(b, ay))
-        r8 = (_signal(b, r8x), _signal(b, r8y))
+        s_sig = b.as_signal(s)
+        a = (b.as_signal(ax), b.as_signal(ay))
+        r8 = (b.as_signal(r8x), b.as_signal(r8y))
         with b.scope("s_range"):
             # S < l (S1): 251 bits, then the bits read as an integer are <= l - 1.
             s_bits = to_bits(b, s_sig, S_BITS)

@@ -35,16 +35,6 @@ def poseidon_constraint_count(n_inputs: int) -> int:
     return 3 * (8 * t + N_ROUNDS_P[t - 2]) - 3
 
 
-def _signal(b: Builder, x: SignalLike) -> Signal:
-    if isinstance(x, Signal):
-        if x.builder is not b:
-            raise CircuitDefinitionError("this signal belongs to another circuit")
-        return x
-    if isinstance(x, int) and not isinstance(x, bool):
-        return b.constant(x)
-    raise CircuitDefinitionError(f"Poseidon inputs must be Signals or ints, got {type(x).__name__}")
-
-
 def _sbox(b: Builder, x: Signal) -> Signal:
     """``x^5`` in 3 constraints (none for a constant ``x``)."""
     x2 = b.mul(x, x)
@@ -88,7 +78,7 @@ def poseidon_permutation(b: Builder, state: Sequence[SignalLike]) -> list[Signal
         raise CircuitDefinitionError("the Poseidon state must be a sequence of signals")
     if not 2 <= len(state) <= MAX_INPUTS + 1:
         raise CircuitDefinitionError(f"Poseidon width {len(state)} is not supported (2..{MAX_INPUTS + 1})")
-    return _permute(b, [_signal(b, x) for x in state])
+    return _permute(b, [b.as_signal(x) for x in state])
 
 
 @gadget("poseidon")
@@ -103,5 +93,5 @@ def poseidon(b: Builder, inputs: Sequence[SignalLike]) -> Signal:
         raise CircuitDefinitionError("Poseidon inputs must be a sequence of signals")
     if not 1 <= len(inputs) <= MAX_INPUTS:
         raise CircuitDefinitionError(f"Poseidon takes 1..{MAX_INPUTS} inputs, got {len(inputs)}")
-    state = [b.constant(0), *(_signal(b, x) for x in inputs)]
+    state = [b.constant(0), *(b.as_signal(x) for x in inputs)]
     return _permute(b, state)[0]
