@@ -29,7 +29,7 @@ _EXPORTS: dict[str, str] = {
         "load_table normalize_code"
     ),
     "trees": (
-        "ARITY BinaryMerkleTree CREDENTIAL_ID_BITS EMPTY_LEAF ISSUER_REGISTRY_DEPTH IssuerRegistry "
+        "ARITY BinaryMerkleTree CREDENTIAL_ID_BITS EMPTY_LEAF ISSUER_REGISTRY_DEPTH IssuerKey IssuerRegistry "
         "MerkleProof NonMembershipProof QuaternaryMerkleTree REVOCATION_TREE_DEPTH RevocationTree RootRecord "
         "compute_binary_merkle_root compute_merkle_root empty_subtree_roots issuer_leaf revocation_leaf "
         "validate_issuer_key verify_merkle_proof verify_non_membership"
@@ -43,7 +43,7 @@ _EXPORTS: dict[str, str] = {
     "issuer": "DEFAULT_VALIDITY_DAYS Issuer new_credential_id",
     "wallet": "BABYJUBJUB_SUBGROUP_ORDER KDF_CAP KDF_FLOOR KdfParams MODERATE Wallet derive_key passphrase_bytes",
     "keyfile": "IssuerPublicInfo KEY_FILE_FORMAT create_issuer_key_file load_issuer read_issuer_public_key",
-    "fhir": "ICD10CM_SYSTEM LOINC_SYSTEM UCUM_SYSTEM claims_from_bundle load_bundle",
+    "fhir": "BundleSource ICD10CM_SYSTEM LOINC_SYSTEM UCUM_SYSTEM claims_from_bundle load_bundle",
 }
 _WHERE: dict[str, str] = {name: module for module, names in _EXPORTS.items() for name in names.split()}
 

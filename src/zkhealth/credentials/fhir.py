@@ -31,7 +31,7 @@ import datetime as _dt
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeAlias
 
 from zkhealth._json import loads_strict
 from zkhealth.credentials.credential import Diagnosis, HealthClaims, LabValue
@@ -39,6 +39,7 @@ from zkhealth.credentials.schema import GENDERS, MAX_DIAGNOSES
 from zkhealth.errors import EncodingError, FhirImportError
 
 __all__ = [
+    "BundleSource",
     "ICD10CM_SYSTEM",
     "LOINC_SYSTEM",
     "UCUM_SYSTEM",
@@ -62,11 +63,14 @@ LOINC_CLAIMS: Final[Mapping[str, tuple[str, str]]] = {
 }
 #: Largest bundle accepted as JSON text (a patient's complete record with years of observations fits).
 _MAX_BUNDLE_BYTES: Final[int] = 64 << 20
+#: The representations of a FHIR R4 Bundle the importer reads: a ``fhir.resources`` Bundle, its JSON object,
+#: JSON text or bytes, or the path of a JSON file. :func:`load_bundle` converts each to a Bundle.
+BundleSource: TypeAlias = "Any | Mapping[str, Any] | str | bytes | Path"
 _FINAL_STATUSES: Final[frozenset[str]] = frozenset({"final", "amended", "corrected"})
 _SKIPPED_VERIFICATION: Final[frozenset[str]] = frozenset({"refuted", "entered-in-error"})
 
 
-def load_bundle(source: object) -> Any:
+def load_bundle(source: BundleSource) -> Any:
     """Parse a bundle given as a ``fhir.resources`` Bundle, a dict, JSON text/bytes or a file path."""
     from fhir.resources.R4B.bundle import Bundle
 
@@ -125,7 +129,7 @@ def _quantity(quantity: Any, unit: str, where: str) -> Decimal:
     return Decimal(quantity.value)
 
 
-def claims_from_bundle(source: object, *, research_consent: bool = False) -> HealthClaims:
+def claims_from_bundle(source: BundleSource, *, research_consent: bool = False) -> HealthClaims:
     """The claims a bundle supports (module docstring), validated against the schema.
 
     ``research_consent`` is not read from FHIR: the issuer states it. Raises :class:`FhirImportError`.

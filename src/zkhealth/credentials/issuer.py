@@ -20,7 +20,7 @@ from typing import Any, Final
 
 from zkhealth.credentials import dates
 from zkhealth.credentials.credential import Credential, HealthClaims
-from zkhealth.credentials.fhir import claims_from_bundle
+from zkhealth.credentials.fhir import BundleSource, claims_from_bundle
 from zkhealth.credentials.trees import RevocationTree
 from zkhealth.credentials.vc import IssuedCredential, build_document, did_key_from_ed25519, sign_document
 from zkhealth.errors import EncodingError, InvalidKeyError
@@ -138,7 +138,7 @@ class Issuer:
         return IssuedCredential(credential, signature, document)
 
     def issue_from_fhir(
-        self, bundle: object, *, subject_commitment: int, research_consent: bool = False, **options: Any
+        self, bundle: BundleSource, *, subject_commitment: int, research_consent: bool = False, **options: Any
     ) -> IssuedCredential:
         """:func:`claims_from_bundle` then :meth:`issue` (``options`` as for :meth:`issue`)."""
         claims = claims_from_bundle(bundle, research_consent=research_consent)

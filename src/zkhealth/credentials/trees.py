@@ -28,7 +28,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Final
+from typing import Any, Final, TypeAlias
 
 from zkhealth._json import loads_strict
 from zkhealth.errors import (
@@ -47,6 +47,7 @@ from zkhealth.errors import (
 from zkhealth.field import check_field_element, parse_field_element
 from zkhealth.hash.poseidon import poseidon
 from zkhealth.hazmat import babyjubjub
+from zkhealth.signature.eddsa_poseidon import PublicKey
 
 __all__ = [
     "ARITY",
@@ -55,6 +56,7 @@ __all__ = [
     "EMPTY_LEAF",
     "ISSUER_REGISTRY_DEPTH",
     "REVOCATION_TREE_DEPTH",
+    "IssuerKey",
     "IssuerRegistry",
     "MerkleProof",
     "NonMembershipProof",
@@ -524,6 +526,10 @@ class BinaryMerkleTree:
 # --------------------------------------------------------------------------- trusted-issuer registry
 
 
+#: An issuer's Baby Jubjub key: its affine point ``(Ax, Ay)`` or an EdDSA-Poseidon :class:`PublicKey`.
+IssuerKey: TypeAlias = tuple[int, int] | PublicKey
+
+
 def _issuer_point(pubkey: object) -> tuple[int, int]:
     """Extract (x, y) from a tuple, an object with ``.point`` or an object with ``.x`` / ``.y``."""
     candidate: object = pubkey
@@ -543,7 +549,7 @@ def _issuer_point(pubkey: object) -> tuple[int, int]:
     )
 
 
-def validate_issuer_key(pubkey: object) -> tuple[int, int]:
+def validate_issuer_key(pubkey: IssuerKey) -> tuple[int, int]:
     """Return the issuer key's affine point after checking it is a safe EdDSA verification key.
 
     Enforces: coordinates are field elements; the point is on Baby Jubjub (:class:`PointNotOnCurveError`);
@@ -561,7 +567,7 @@ def validate_issuer_key(pubkey: object) -> tuple[int, int]:
     return point
 
 
-def issuer_leaf(pubkey: object) -> int:
+def issuer_leaf(pubkey: IssuerKey) -> int:
     """The registry leaf of an issuer key: ``poseidon([Ax, Ay])``. Validates the key first."""
     x, y = validate_issuer_key(pubkey)
     return poseidon([x, y])
@@ -592,14 +598,14 @@ class IssuerRegistry:
     def __len__(self) -> int:
         return len(self._index)
 
-    def __contains__(self, pubkey: object) -> bool:
+    def __contains__(self, pubkey: IssuerKey) -> bool:
         return self.contains(pubkey)
 
     def issuers(self) -> list[tuple[int, tuple[int, int]]]:
         """``(index, (x, y))`` of every registered issuer, by index."""
         return sorted(((index, point) for point, index in self._index.items()), key=lambda item: item[0])
 
-    def add(self, pubkey: object) -> int:
+    def add(self, pubkey: IssuerKey) -> int:
         """Register an issuer key and return its slot; adding a registered key again returns its slot.
 
         Enforces :func:`validate_issuer_key`; raises :class:`CredentialError` when the registry is full.
@@ -617,31 +623,31 @@ class IssuerRegistry:
         self._next_index += 1
         return index
 
-    def remove(self, pubkey: object) -> None:
+    def remove(self, pubkey: IssuerKey) -> None:
         """Withdraw an issuer: its slot becomes the empty leaf. Raises :class:`UnknownIssuerError` if absent."""
         index = self.index_of(pubkey)
         self._tree.set(index, EMPTY_LEAF)
         del self._index[_issuer_point(pubkey)]
 
-    def contains(self, pubkey: object) -> bool:
+    def contains(self, pubkey: IssuerKey) -> bool:
         """Whether this exact key is registered (malformed keys are simply not registered)."""
         try:
             return _issuer_point(pubkey) in self._index
         except (FieldTypeError, FieldRangeError):
             return False
 
-    def index_of(self, pubkey: object) -> int:
+    def index_of(self, pubkey: IssuerKey) -> int:
         """The key's slot. Raises :class:`UnknownIssuerError` when it is not registered."""
         index = self._index.get(_issuer_point(pubkey))
         if index is None:
             raise UnknownIssuerError("issuer key is not in the trusted-issuer registry")
         return index
 
-    def proof(self, pubkey: object) -> MerkleProof:
+    def proof(self, pubkey: IssuerKey) -> MerkleProof:
         """The membership proof of a registered key (:class:`UnknownIssuerError` otherwise)."""
         return self._tree.proof(self.index_of(pubkey))
 
-    def verify(self, pubkey: object, proof: MerkleProof, *, root: int | None = None) -> None:
+    def verify(self, pubkey: IssuerKey, proof: MerkleProof, *, root: int | None = None) -> None:
         """Check that ``proof`` shows ``pubkey`` registered under ``root`` (default: the current root).
 
         Enforces: the proof's leaf is ``poseidon([Ax, Ay])`` of this (valid) key, the proof has this

@@ -52,7 +52,7 @@ from zkhealth.credentials import dates
 from zkhealth.credentials.credential import Credential, HealthClaims
 from zkhealth.credentials.jcs import canonicalize
 from zkhealth.credentials.schema import SCHEMA_NAME, SCHEMA_VERSION, VECTOR_LENGTH
-from zkhealth.credentials.trees import IssuerRegistry, RevocationTree
+from zkhealth.credentials.trees import IssuerKey, IssuerRegistry, RevocationTree
 from zkhealth.errors import (
     CredentialError,
     CredentialExpiredError,
@@ -336,7 +336,7 @@ def decode_credential(vc: dict[str, Any] | str | bytes) -> IssuedCredential:
     return IssuedCredential(_credential_of(document), _signature_of(document), document)
 
 
-def _issuer_trusted(point: tuple[int, int], trusted: IssuerRegistry | Collection[Any]) -> bool:
+def _issuer_trusted(point: tuple[int, int], trusted: IssuerRegistry | Collection[IssuerKey]) -> bool:
     if isinstance(trusted, IssuerRegistry):
         return trusted.contains(point)
     for item in trusted:
@@ -349,7 +349,7 @@ def _issuer_trusted(point: tuple[int, int], trusted: IssuerRegistry | Collection
 def verify_credential(
     vc: dict[str, Any] | str | bytes,
     *,
-    trusted_issuers: IssuerRegistry | Collection[Any],
+    trusted_issuers: IssuerRegistry | Collection[IssuerKey],
     today: int | _dt.date | None = None,
     revocation: RevocationTree | None = None,
 ) -> Credential:

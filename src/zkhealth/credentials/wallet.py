@@ -292,7 +292,7 @@ class Wallet:
         }
         atomic_write(self._path, _seal(self._key, self._params, self._salt, canonicalize(contents)))
 
-    def add_credential(self, vc: Any) -> None:
+    def add_credential(self, vc: dict[str, Any] | str | bytes) -> None:
         """Store a VC document (dict or JSON text); call :meth:`save` to persist. Raises EncodingError."""
         document = loads_strict(vc) if isinstance(vc, str | bytes) else loads_strict(canonicalize(vc))
         if not isinstance(document, dict):
