@@ -21,7 +21,7 @@ from typing import Any
 
 from zkhealth.errors import PublicInputCountError, PublicInputOutOfRangeError
 from zkhealth.field import FIELD_R
-from zkhealth.formats.snarkjs_json import verifying_key_from_dict
+from zkhealth.formats.snarkjs_json import proof_to_dict, verifying_key_to_dict
 from zkhealth.groth16.keys import Proof, VerifyingKey
 from zkhealth.hazmat.bn254 import G1_GENERATOR, G2_GENERATOR, g1_add, g1_mul, g2_mul
 
@@ -43,14 +43,7 @@ class SimulatedProof:
 
     def to_snarkjs(self) -> dict[str, Any]:
         """The proof as snarkjs ``proof.json`` (decimal strings, projective "1" coordinates)."""
-        (bx0, bx1), (by0, by1) = self.b
-        return {
-            "pi_a": [str(self.a[0]), str(self.a[1]), "1"],
-            "pi_b": [[str(bx0), str(bx1)], [str(by0), str(by1)], ["1", "0"]],
-            "pi_c": [str(self.c[0]), str(self.c[1]), "1"],
-            "protocol": "groth16",
-            "curve": "bn128",
-        }
+        return proof_to_dict(self.to_proof())
 
 
 def _nonzero(rng: random.Random) -> int:
@@ -101,29 +94,17 @@ class TrapdoorKey:
 
     def verifying_key(self) -> dict[str, Any]:
         """The key as snarkjs ``verification_key.json`` (without ``vk_alphabeta_12``). Cost: ~10 ms."""
-
-        def g1(k: int) -> list[str]:
-            x, y = _point_g1(k)
-            return [str(x), str(y), "1"]
-
-        def g2(k: int) -> list[list[str]]:
-            (x0, x1), (y0, y1) = _point_g2(k)
-            return [[str(x0), str(x1)], [str(y0), str(y1)], ["1", "0"]]
-
-        return {
-            "protocol": "groth16",
-            "curve": "bn128",
-            "nPublic": self.n_public,
-            "vk_alpha_1": g1(self.alpha),
-            "vk_beta_2": g2(self.beta),
-            "vk_gamma_2": g2(self.gamma),
-            "vk_delta_2": g2(self.delta),
-            "IC": [g1(k) for k in self.ic],
-        }
+        return verifying_key_to_dict(self.key(), include_alphabeta=False, include_provenance=False)
 
     def key(self) -> VerifyingKey:
         """The key as zkhealth's :class:`~zkhealth.groth16.keys.VerifyingKey` (what the chain client takes)."""
-        return verifying_key_from_dict(self.verifying_key())
+        return VerifyingKey(
+            alpha_g1=_point_g1(self.alpha),
+            beta_g2=_point_g2(self.beta),
+            gamma_g2=_point_g2(self.gamma),
+            delta_g2=_point_g2(self.delta),
+            gamma_abc_g1=tuple(_point_g1(k) for k in self.ic),
+        )
 
     def prove(self, public_signals: Sequence[int], rng: random.Random | None = None) -> SimulatedProof:
         """A valid proof for ``public_signals`` (each in [0, r)). Cost: two G1 and one G2 multiplication."""

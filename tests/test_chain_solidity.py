@@ -71,9 +71,8 @@ def test_to_calldata_rejects_coordinates_outside_q(proof: Proof, bad: int) -> No
 
 
 @pytest.mark.parametrize("bad", [str(FIELD_Q), "-1", "01", "1_0", " 1", 1.0, True])
-def test_snarkjs_proofs_with_non_canonical_coordinates_never_reach_calldata(
-    proof_json: dict[str, list[object]], bad: object
-) -> None:
+def test_to_calldata_rejects_non_canonical_coordinates(proof_json: dict[str, list[object]], bad: object) -> None:
+    """A snarkjs proof with a non-canonical or out-of-range coordinate never becomes a Proof, so never calldata."""
     mutated = json.loads(json.dumps(proof_json))
     mutated["pi_a"][0] = bad
     with pytest.raises((MalformedProofError, NonCanonicalEncodingError)):
