@@ -357,3 +357,24 @@ class InvalidSignatureError(SignatureError):
 
 class WrongRecipientError(EligibilityError, RefusedError):
     """The eligibility proof is bound to another recipient address than the one the verifier expected."""
+
+
+# --------------------------------------------------------------------------- whole patient records (schema v2)
+
+
+class CodeSystemError(EncodingError):
+    """A clinical code (SNOMED CT, ATC, RxNorm, ICD-10-PCS, LOINC) is malformed or fails its check digit."""
+
+
+class RecordCapacityError(CredentialError):
+    """A record's set (``set_name``) needs more leaves, aggregates included, than its tree holds."""
+
+    def __init__(self, message: str, *, set_name: str) -> None:
+        super().__init__(message)
+        self.set_name = set_name
+
+
+class CriteriaNotExpressibleError(CriteriaSyntaxError):
+    """The criteria parse, but one clause cannot be checked soundly over the record schema (``column`` names it).
+
+    For example "no HbA1c value ever above 9" (the record keeps no per-code maximum), or a negated count."""
