@@ -693,6 +693,18 @@ def describe_key(set_name: str, key: int) -> str:
     return f"tag {tag} code {code}"
 
 
+def describe_code(set_name: str, tag: int, code: int) -> str:
+    """A readable name of a (tag, code) of a set: ``icd10cm E11``, ``aggregate atc A10B``, ``loinc 4548-4``."""
+    for system, (raw_tag, aggregate_tag) in SET_TAGS[set_name].items():
+        if tag in (raw_tag, aggregate_tag):
+            prefix = "" if tag == raw_tag else "aggregate "
+            try:
+                return f"{prefix}{system} {_describe_node(system, code)}"
+            except (EncodingError, IndexError):
+                return f"{prefix}{system} #{code}"
+    return f"tag {tag} code {code}"
+
+
 def _describe_node(system: str, node: int) -> str:
     if system == "icd10cm":
         if node >= GROUP_CODE_BASE:
@@ -702,6 +714,8 @@ def _describe_node(system: str, node: int) -> str:
         return codes.atc_decode(node)
     if system == "icd10pcs":
         return codes.pcs_decode(node)
+    if system == "loinc":
+        return codes.loinc_decode(node)
     return str(node)
 
 

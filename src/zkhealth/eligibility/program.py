@@ -1,0 +1,1001 @@
+"""Criteria programs: criteria text compiled to atoms plus a monotone combination (schema version 2).
+
+A **program** is data, not circuit structure: the dedicated circuit (:mod:`.dedicated`), the native evaluator
+(:mod:`.evaluate`) and a universal circuit all read the same :class:`Program`.
+
+* A **set atom** (:class:`SetAtom`) is proven with one leaf ``L`` of one of the record's sorted sets
+  (conditions 0, medications 1, procedures 2, observations 3) and its Merkle path:
+  ``in_range = key_lo <= L.key <= key_hi``, ``ends_range = (L.next_key == 0 or L.next_key > key_hi)``,
+  ``below = L.key < key_lo``, ``phi`` = every bound on ``a`` (onset/start/date), ``b`` (end), ``value`` and
+  ``status`` holds. Mode ``ANY`` = ``in_range and phi``; ``LAST`` = ``in_range and ends_range and phi`` (the
+  last item of the range, i.e. the latest entry of a code, satisfies phi); ``NONE_OR_LAST`` =
+  ``ends_range and (below or (in_range and phi))``; with phi false (``value`` in ``[1, 0]``) it is "no item
+  in the range". ``after`` chains ANY atoms to distinct, increasing leaves ("at least K events").
+  ``LAST`` and ``NONE_OR_LAST`` also require a complete, fresh record (``record_complete = 1`` and
+  ``record_as_of >= today - policy.max_record_age_days``): enforced for every such atom, whatever the
+  combination says, so a partial record can satisfy inclusions only.
+* A **date bound** (:class:`DateBound`) is absolute (an ordinal, compared with ``*_ord``), ``today_ord -
+  value`` (days, compared with ``*_ord``) or ``packed(today) - value`` (calendar months and years: ``value``
+  is ``32 * months``, compared with ``*_packed``). Bounds are inclusive.
+* A **header atom** (:class:`HeaderAtom`) bounds a header field: ``age`` (whole calendar years on today),
+  ``gender``, ``research_consent``, ``record_complete``, ``birth_date`` and ``record_as_of`` (ordinals),
+  ``record_age_days`` (``today - record_as_of``).
+* The **combination** is a tree of threshold gates (:class:`Gate`: "at least t of these"; t = number of
+  children is AND, t = 1 is OR) over atoms (:class:`Leaf`). It has no negation: the compiler pushes every
+  ``not`` down to the clauses (negation normal form) and replaces a negated clause by the atoms that prove
+  its negation positively. So every atom is a fact the prover demonstrates, and a prover who fails to
+  demonstrate one can only make the result false.
+
+Negation, clause by clause (the **absent-data rule**: an absent value never satisfies a comparison, an
+exclusion over an absent item is satisfied):
+
+=====================================  ====================================================================
+clause                                 its negation
+=====================================  ====================================================================
+``diagnosis in S`` (no window)         NONE over each code range of S (raw entries)
+``diagnosis in S within W``            per class of S (ICD-10-CM nodes tiling S, named groups, ATC/PCS
+                                       prefixes, single SNOMED/RxNorm codes): NONE_OR_LAST on the class's
+                                       aggregate leaf with its latest onset (``a``) before W
+``medication in S within W``           the same with the latest end (``b``; ongoing = MAX_DATE) before W
+``active ...``                         aggregate's smallest status above the active statuses
+``hba1c >= 7`` (latest value)          NONE_OR_LAST with ``value < 7`` (absent HbA1c: satisfied)
+``latest(x) in V within W``            OR of NONE_OR_LAST atoms, one per negated bound
+header comparisons                     the complementary intervals
+``at least k of (n clauses)``          at least n - k + 1 of their negations
+=====================================  ====================================================================
+
+What cannot be said soundly over the record is refused with :class:`CriteriaNotExpressibleError` naming the
+clause: "no value of X ever above v" (no per-code maximum is recorded), a negated count of two or more, a
+negated window that bounds two different fields, "no diagnosis before D" over a class of codes.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Final
+
+from zkhealth.credentials import codes
+from zkhealth.credentials.record import GROUP_CODE_BASE, ICD10_GROUPS, SET_TAGS, SETS, icd10_group_table
+from zkhealth.credentials.schema import GENDERS
+from zkhealth.credentials.sorted_set import MAX_DATE, VALUE_BITS, key_range, make_key, split_key
+from zkhealth.eligibility.criteria import (
+    And,
+    AtLeast,
+    Between,
+    CodePattern,
+    Compare,
+    Count,
+    DiagnosedWithin,
+    InSet,
+    Measured,
+    Node,
+    Not,
+    Or,
+    Value,
+    Window,
+    parse_criteria,
+)
+from zkhealth.errors import CodeSystemError, CriteriaNotExpressibleError, CriteriaSyntaxError, EligibilityError
+
+__all__ = [
+    "ANY",
+    "DATE_ABSOLUTE",
+    "DATE_TODAY_ORD",
+    "DATE_TODAY_PACKED",
+    "HEADER_ATOM_FIELDS",
+    "LAST",
+    "NONE_OR_LAST",
+    "Atom",
+    "DateBound",
+    "Formula",
+    "Gate",
+    "HeaderAtom",
+    "Leaf",
+    "Policy",
+    "Program",
+    "SetAtom",
+    "compile_program",
+]
+
+ANY: Final[int] = 0
+LAST: Final[int] = 1
+NONE_OR_LAST: Final[int] = 2
+MODE_NAMES: Final[tuple[str, ...]] = ("ANY", "LAST", "NONE_OR_LAST")
+
+DATE_ABSOLUTE: Final[int] = 1
+DATE_TODAY_ORD: Final[int] = 2
+DATE_TODAY_PACKED: Final[int] = 3
+
+#: Header fields a header atom may bound, with their domains (inclusive).
+HEADER_ATOM_FIELDS: Final[dict[str, tuple[int, int]]] = {
+    "age": (0, 200),
+    "gender": (1, len(GENDERS)),
+    "research_consent": (0, 1),
+    "record_complete": (0, 1),
+    "birth_date": (1, MAX_DATE - 1),
+    "record_as_of": (1, MAX_DATE - 1),
+    "record_age_days": (0, 100_000),
+}
+#: Largest ``k`` of ``count(...) >= k`` (each item is one more path in the circuit).
+MAX_COUNT: Final[int] = 8
+#: Most atoms one clause may expand to (a negated window over a class that tiles into many nodes).
+MAX_ATOMS_PER_CLAUSE: Final[int] = 8
+#: Default largest age of a record, in days, for LAST and NONE_OR_LAST atoms (a trial setting).
+DEFAULT_MAX_RECORD_AGE_DAYS: Final[int] = 365
+_VALUE_MAX: Final[int] = (1 << VALUE_BITS) - 1
+_STATUS_MAX: Final[int] = 15
+_CONSENT: Final[dict[str, int]] = {"true": 1, "yes": 1, "false": 0, "no": 0}
+_SET_OF_FIELD: Final[dict[str, str]] = {"diagnosis": "conditions", "medication": "medications",
+                                         "procedure": "procedures"}
+#: Status ranges of ``active`` per set (conditions: confirmed active, recurrence, relapse).
+_ACTIVE_STATUS: Final[dict[str, tuple[int, int]]] = {"conditions": codes.CONDITION_ACTIVE, "medications": (1, 1)}
+_MIN_STATUS: Final[int] = 1
+
+Interval = tuple[int, int]
+
+
+# --------------------------------------------------------------------------- the program's data
+
+
+@dataclass(frozen=True, order=True)
+class DateBound:
+    """A date bound: ``kind`` :data:`DATE_ABSOLUTE` (``value`` is an ordinal), :data:`DATE_TODAY_ORD`
+    (``today_ord - value``) or :data:`DATE_TODAY_PACKED` (``packed(today) - value``, compared with the
+    ``*_packed`` field)."""
+
+    kind: int
+    value: int
+
+    def __post_init__(self) -> None:
+        if self.kind not in (DATE_ABSOLUTE, DATE_TODAY_ORD, DATE_TODAY_PACKED):
+            raise EligibilityError(f"unknown date bound kind {self.kind!r}")
+        if not -MAX_DATE < self.value < MAX_DATE:
+            raise EligibilityError("date bound value out of range")
+
+    @property
+    def packed(self) -> bool:
+        """Whether the bound compares the packed date form."""
+        return self.kind == DATE_TODAY_PACKED
+
+    def resolve(self, today_ord: int, today_packed: int) -> int:
+        """The bound's value on a given day (an ordinal, or a packed date)."""
+        if self.kind == DATE_ABSOLUTE:
+            return self.value
+        return (today_ord if self.kind == DATE_TODAY_ORD else today_packed) - self.value
+
+    def shifted(self, delta: int) -> DateBound:
+        """The bound moved ``delta`` days (ordinal kinds) or packed units later."""
+        return DateBound(self.kind, self.value + delta if self.kind == DATE_ABSOLUTE else self.value - delta)
+
+    def describe(self) -> str:
+        if self.kind == DATE_ABSOLUTE:
+            return _dt.date.fromordinal(self.value).isoformat()
+        if self.kind == DATE_TODAY_ORD:
+            return f"today - {self.value} d"
+        months, rest = divmod(self.value, 32)
+        return f"packed(today) - {months} mo" + (f" - {rest}" if rest else "")
+
+
+@dataclass(frozen=True)
+class SetAtom:
+    """A set atom (module docstring). Open bounds are ``None``; ``value`` in ``[1, 0]`` is phi = false."""
+
+    set: int
+    mode: int
+    key_lo: int
+    key_hi: int
+    a_lo: DateBound | None = None
+    a_hi: DateBound | None = None
+    b_lo: DateBound | None = None
+    b_hi: DateBound | None = None
+    value_lo: int | None = None
+    value_hi: int | None = None
+    status_lo: int | None = None
+    status_hi: int | None = None
+    after: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.set not in range(len(SETS)) or self.mode not in (ANY, LAST, NONE_OR_LAST):
+            raise EligibilityError("set atom: unknown set or mode")
+        if not 1 <= self.key_lo <= self.key_hi:
+            raise EligibilityError("set atom: empty or invalid key range")
+        if self.after is not None and self.mode != ANY:
+            raise EligibilityError("set atom: only ANY atoms chain with `after`")
+
+    @property
+    def set_name(self) -> str:
+        return SETS[self.set]
+
+    @property
+    def phi_false(self) -> bool:
+        """Whether phi can never hold (an empty bound)."""
+        return any(lo is not None and hi is not None and lo > hi
+                   for lo, hi in ((self.value_lo, self.value_hi), (self.status_lo, self.status_hi)))
+
+    @property
+    def needs_complete_record(self) -> bool:
+        return self.mode != ANY
+
+    def bounds(self, today_ord: int, today_packed: int) -> list[tuple[str, int | None, int | None]]:
+        """The bounds as ``(leaf field, lo, hi)`` on a given day (the native twin's input)."""
+        out: list[tuple[str, int | None, int | None]] = []
+        for name, lo, hi in (("a", self.a_lo, self.a_hi), ("b", self.b_lo, self.b_hi)):
+            for bound, is_lo in ((lo, True), (hi, False)):
+                if bound is None:
+                    continue
+                suffix = "_packed" if bound.packed else "_ord"
+                value = bound.resolve(today_ord, today_packed)
+                out.append((name + suffix, value, None) if is_lo else (name + suffix, None, value))
+        if self.value_lo is not None or self.value_hi is not None:
+            out.append(("value", self.value_lo, self.value_hi))
+        if self.status_lo is not None or self.status_hi is not None:
+            out.append(("status", self.status_lo, self.status_hi))
+        return out
+
+    def describe(self) -> str:
+        keys = _describe_key_range(self.set_name, self.key_lo, self.key_hi)
+        parts = [f"{MODE_NAMES[self.mode]} {self.set_name}[{keys}]"]
+        for name, lo, hi in (("a", self.a_lo, self.a_hi), ("b", self.b_lo, self.b_hi)):
+            if lo is not None:
+                parts.append(f"{name} >= {lo.describe()}")
+            if hi is not None:
+                parts.append(f"{name} <= {hi.describe()}")
+        if self.phi_false:
+            parts.append("phi = false")
+        else:
+            for name, lo_v, hi_v in (("value", self.value_lo, self.value_hi), ("status", self.status_lo,
+                                                                                self.status_hi)):
+                if lo_v is not None or hi_v is not None:
+                    parts.append(f"{name} in [{'' if lo_v is None else lo_v}, {'' if hi_v is None else hi_v}]")
+        if self.after is not None:
+            parts.append(f"after atom {self.after}")
+        return " ".join(parts)
+
+
+@dataclass(frozen=True)
+class HeaderAtom:
+    """``lo <= field <= hi`` on a header field of :data:`HEADER_ATOM_FIELDS` (``None``: open side)."""
+
+    field: str
+    lo: int | None = None
+    hi: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.field not in HEADER_ATOM_FIELDS:
+            raise EligibilityError(f"unknown header atom field {self.field!r}")
+
+    @property
+    def needs_complete_record(self) -> bool:
+        return False
+
+    def describe(self) -> str:
+        return f"{self.field} in [{'' if self.lo is None else self.lo}, {'' if self.hi is None else self.hi}]"
+
+
+Atom = SetAtom | HeaderAtom
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """An atom reference in the combination; ``label`` is the clause to blame when it fails."""
+
+    atom: int
+    label: str = field(default="", compare=False)
+
+
+@dataclass(frozen=True)
+class Gate:
+    """At least ``threshold`` of ``children`` hold (AND when it equals their number, OR when 1)."""
+
+    threshold: int
+    children: tuple[Leaf | Gate, ...]
+    label: str = field(default="", compare=False)
+
+    @property
+    def is_and(self) -> bool:
+        return self.threshold == len(self.children)
+
+
+Formula = Leaf | Gate
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Trial settings the program carries: the largest record age for LAST / NONE_OR_LAST atoms (days), and
+    one enrollment per person (the person registry, with registrations strictly before ``opened_day``)."""
+
+    max_record_age_days: int = DEFAULT_MAX_RECORD_AGE_DAYS
+    one_per_person: bool = False
+    opened_day: int | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.max_record_age_days, bool) or not 0 <= self.max_record_age_days <= 100_000:
+            raise EligibilityError("max_record_age_days must be an int in [0, 100000]")
+        if self.one_per_person and (self.opened_day is None or not 0 < self.opened_day < 1 << 32):
+            raise EligibilityError("a one-per-person trial needs its opening day (an epoch day)")
+        if not self.one_per_person and self.opened_day is not None:
+            raise EligibilityError("opened_day is only used by one-per-person trials")
+
+
+@dataclass(frozen=True)
+class Program:
+    """Compiled criteria: ``atoms``, the combination ``root`` (a gate), the ``policy`` and the source text."""
+
+    atoms: tuple[Atom, ...]
+    root: Gate
+    policy: Policy = Policy()
+    text: str = field(default="", compare=False)
+
+    @property
+    def needs_complete_record(self) -> bool:
+        """Whether some atom needs a complete record."""
+        return any(atom.needs_complete_record for atom in self.atoms)
+
+    def encode(self) -> list[int]:
+        """A canonical integer encoding of the program (atoms, combination, policy; labels excluded)."""
+        out: list[int] = [len(self.atoms)]
+        header_fields = list(HEADER_ATOM_FIELDS)
+        for atom in self.atoms:
+            if isinstance(atom, HeaderAtom):
+                out += [0, header_fields.index(atom.field), *_opt(atom.lo), *_opt(atom.hi)]
+                continue
+            out += [1, atom.set, atom.mode, atom.key_lo, atom.key_hi]
+            for bound in (atom.a_lo, atom.a_hi, atom.b_lo, atom.b_hi):
+                out += [0, 0] if bound is None else [bound.kind, bound.value % (1 << 64)]
+            for value in (atom.value_lo, atom.value_hi, atom.status_lo, atom.status_hi, atom.after):
+                out += _opt(value)
+
+        def gate(node: Formula) -> None:
+            if isinstance(node, Leaf):
+                out.extend([0, node.atom])
+                return
+            out.extend([1, node.threshold, len(node.children)])
+            for child in node.children:
+                gate(child)
+
+        gate(self.root)
+        policy = self.policy
+        out += [policy.max_record_age_days, int(policy.one_per_person), *_opt(policy.opened_day)]
+        return out
+
+    def sha256(self) -> str:
+        """sha256 of :meth:`encode` (decimal, comma-separated): pins the program in key manifests."""
+        return hashlib.sha256(",".join(map(str, self.encode())).encode("ascii")).hexdigest()
+
+    def describe(self) -> str:
+        """A readable listing: the atoms, then the combination."""
+        lines = [f"atom {i}: {atom.describe()}" for i, atom in enumerate(self.atoms)]
+
+        def show(node: Formula, depth: int) -> None:
+            pad = "  " * depth
+            if isinstance(node, Leaf):
+                lines.append(f"{pad}atom {node.atom}  ({node.label})")
+                return
+            kind = "AND" if node.is_and else ("OR" if node.threshold == 1 else f"AT LEAST {node.threshold} OF")
+            lines.append(f"{pad}{kind}" + (f"  ({node.label})" if node.label else ""))
+            for child in node.children:
+                show(child, depth + 1)
+
+        show(self.root, 0)
+        lines.append(f"policy: record at most {self.policy.max_record_age_days} days old for LAST/NONE atoms; "
+                     + (f"one per person (registered before day {self.policy.opened_day})"
+                        if self.policy.one_per_person else "no person registry"))
+        return "\n".join(lines)
+
+
+def _opt(value: int | None) -> list[int]:
+    return [0, 0] if value is None else [1, value % (1 << 64)]
+
+
+def _describe_key_range(set_name: str, key_lo: int, key_hi: int) -> str:
+    from zkhealth.credentials.record import describe_code
+
+    tag_lo, code_lo, _, _ = split_key(key_lo)
+    tag_hi, code_hi, _, _ = split_key(key_hi)
+    first = describe_code(set_name, tag_lo, code_lo)
+    return first if (tag_lo, code_lo) == (tag_hi, code_hi) else f"{first} .. {describe_code(set_name, tag_hi, code_hi)}"
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _fail(node: Node, message: str) -> CriteriaSyntaxError:
+    return CriteriaSyntaxError(f"criterion `{node.text}`: {message}", column=node.column, text=node.text)
+
+
+def _inexpressible(node: Node, message: str) -> CriteriaNotExpressibleError:
+    return CriteriaNotExpressibleError(f"criterion `{node.text}`: {message}", column=node.column, text=node.text)
+
+
+def _merge(intervals: Sequence[Interval]) -> tuple[Interval, ...]:
+    merged: list[Interval] = []
+    for lo, hi in sorted(i for i in intervals if i[0] <= i[1]):
+        if merged and lo <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
+        else:
+            merged.append((lo, hi))
+    return tuple(merged)
+
+
+def _complement(intervals: Sequence[Interval], domain: Interval) -> tuple[Interval, ...]:
+    out: list[Interval] = []
+    start = domain[0]
+    for lo, hi in _merge(intervals):
+        if lo > start:
+            out.append((start, lo - 1))
+        start = max(start, hi + 1)
+    if start <= domain[1]:
+        out.append((start, domain[1]))
+    return tuple(out)
+
+
+def _op_intervals(op: str, value: int, domain: Interval) -> tuple[Interval, ...]:
+    lo_d, hi_d = domain
+    table: dict[str, list[Interval]] = {
+        "=": [(value, value)],
+        "!=": [(lo_d, value - 1), (value + 1, hi_d)],
+        "<": [(lo_d, value - 1)],
+        "<=": [(lo_d, value)],
+        ">": [(value + 1, hi_d)],
+        ">=": [(value, hi_d)],
+    }
+    return _merge([(max(lo, lo_d), min(hi, hi_d)) for lo, hi in table[op]])
+
+
+def _describe(value: Value) -> str:
+    if isinstance(value, _dt.date):
+        return f"the date {value.isoformat()}"
+    if isinstance(value, Decimal):
+        return f"the number {value}"
+    return f"the word {value!r}"
+
+
+def _open(interval: Interval, domain: Interval) -> tuple[int | None, int | None]:
+    lo, hi = interval
+    return (None if lo <= domain[0] else lo), (None if hi >= domain[1] else hi)
+
+
+@dataclass
+class _Bounds:
+    """phi under construction: at most one lower and one upper bound per date field, value/status ranges."""
+
+    a_lo: DateBound | None = None
+    a_hi: DateBound | None = None
+    b_lo: DateBound | None = None
+    b_hi: DateBound | None = None
+    status: Interval | None = None
+    value: Interval | None = None
+
+    def add(self, node: Node, name: str, bound: DateBound) -> None:
+        current: DateBound | None = getattr(self, name)
+        if current is None:
+            setattr(self, name, bound)
+            return
+        if current.kind != bound.kind:
+            raise _inexpressible(node, "two windows of different kinds bound the same date; keep one")
+        tighter = max if name.endswith("_lo") else min
+        # For today-relative bounds a larger value is an earlier day.
+        if current.kind == DATE_ABSOLUTE:
+            setattr(self, name, DateBound(current.kind, tighter(current.value, bound.value)))
+        else:
+            loosest = min if name.endswith("_lo") else max
+            setattr(self, name, DateBound(current.kind, loosest(current.value, bound.value)))
+
+    def count(self) -> int:
+        return sum(x is not None for x in (self.a_lo, self.a_hi, self.b_lo, self.b_hi, self.status))
+
+
+def _span(node: Node, amount: int, unit: str) -> DateBound:
+    """``today - amount unit`` as a date bound (ordinal days, or packed months)."""
+    if amount < 0:
+        raise _fail(node, "a window length must not be negative")
+    if unit == "days":
+        return DateBound(DATE_TODAY_ORD, amount)
+    if unit == "weeks":
+        return DateBound(DATE_TODAY_ORD, 7 * amount)
+    months = amount * (12 if unit == "years" else 1)
+    if months > 2400:
+        raise _fail(node, "a window may span at most 200 years")
+    return DateBound(DATE_TODAY_PACKED, 32 * months)
+
+
+def _window_bounds(node: Node, set_name: str, windows: Sequence[Window], bounds: _Bounds) -> None:
+    """Add the bounds of ``windows`` (module docstring of the criteria: `within`, `before`...) to ``bounds``."""
+    for window in windows:
+        if window.kind == "within":
+            # Events (onset, procedure, measurement) fall in the window; a medication was taken in it.
+            field_name = "b_lo" if set_name == "medications" else "a_lo"
+            bounds.add(node, field_name, _span(node, window.amount, window.unit))
+        elif window.kind in ("before", "after", "since"):
+            if window.day is None:
+                raise _fail(node, "a date window needs a date")
+            ordinal = window.day.toordinal()
+            if window.kind == "before":
+                bounds.add(node, "a_hi", DateBound(DATE_ABSOLUTE, ordinal - 1))
+            else:
+                bounds.add(node, "a_lo", DateBound(DATE_ABSOLUTE, ordinal + (1 if window.kind == "after" else 0)))
+        elif window.kind == "ago":
+            bounds.add(node, "a_hi", _span(node, window.amount, window.unit))
+        elif window.kind == "more_than_ago":
+            bounds.add(node, "a_hi", _span(node, window.amount, window.unit).shifted(-1))
+        else:  # for_at_least: currently taken, started at least that long ago
+            if set_name != "medications":
+                raise _fail(node, "`for at least` applies to medications (currently taken for a period)")
+            bounds.add(node, "a_hi", _span(node, window.amount, window.unit))
+            _set_status(node, bounds, _ACTIVE_STATUS["medications"])
+
+
+def _set_status(node: Node, bounds: _Bounds, interval: Interval) -> None:
+    if bounds.status is None:
+        bounds.status = interval
+        return
+    lo, hi = max(bounds.status[0], interval[0]), min(bounds.status[1], interval[1])
+    if lo > hi:
+        raise _fail(node, "the status conditions contradict each other")
+    bounds.status = (lo, hi)
+
+
+# --------------------------------------------------------------------------- the compiler
+
+
+class _Compiler:
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        self.atoms: list[Atom] = []
+        self._index: dict[Atom, int] = {}
+
+    def atom(self, atom: Atom, label: str) -> Leaf:
+        index = self._index.get(atom)
+        if index is None:
+            index = len(self.atoms)
+            self.atoms.append(atom)
+            self._index[atom] = index
+        return Leaf(index, label)
+
+    # ------------------------------------------------------------------ combination
+
+    @staticmethod
+    def gate(threshold: int, children: Sequence[Formula], label: str) -> Formula:
+        flat: list[Formula] = []
+        is_and = threshold == len(children)
+        for child in children:
+            if isinstance(child, Gate) and len(child.children) > 1 and (
+                (is_and and child.is_and) or (threshold == 1 and child.threshold == 1)
+            ):
+                flat.extend(child.children)
+            else:
+                flat.append(child)
+        if is_and:
+            threshold = len(flat)
+        if len(flat) == 1 and threshold == 1:
+            only = flat[0]
+            return Leaf(only.atom, label) if isinstance(only, Leaf) else Gate(only.threshold, only.children, label)
+        return Gate(threshold, tuple(flat), label)
+
+    def positive(self, node: Node) -> Formula:
+        if isinstance(node, Not):
+            return self.negative(node.operand, node.text)
+        if isinstance(node, And):
+            return self.gate(len(node.operands), [self.positive(op) for op in node.operands], node.text)
+        if isinstance(node, Or):
+            return self.gate(1, [self.positive(op) for op in node.operands], node.text)
+        if isinstance(node, AtLeast):
+            n = len(node.operands)
+            if not 1 <= node.k <= n:
+                raise _fail(node, f"at least {node.k} of {n} criteria can never hold (k must be 1..{n})")
+            return self.gate(node.k, [self.positive(op) for op in node.operands], node.text)
+        return self.clause(node, negated=False, label=node.text)
+
+    def negative(self, node: Node, label: str) -> Formula:
+        """The formula proving ``not node`` (negation normal form)."""
+        if isinstance(node, Not):
+            return self.positive(node.operand)
+        if isinstance(node, And):
+            return self.gate(1, [self.negative(op, f"not ({op.text})") for op in node.operands], label)
+        if isinstance(node, Or):
+            return self.gate(len(node.operands), [self.negative(op, f"not ({op.text})") for op in node.operands],
+                             label)
+        if isinstance(node, AtLeast):
+            n = len(node.operands)
+            if not 1 <= node.k <= n:
+                raise _fail(node, f"k must be 1..{n}")
+            return self.gate(n - node.k + 1, [self.negative(op, f"not ({op.text})") for op in node.operands],
+                             label)
+        return self.clause(node, negated=True, label=label)
+
+    # ------------------------------------------------------------------ clauses
+
+    def clause(self, node: Node, *, negated: bool, label: str) -> Formula:
+        formula = self._clause(node, negated, label)
+        if isinstance(formula, Gate) and _count_leaves(formula) > MAX_ATOMS_PER_CLAUSE:
+            raise _inexpressible(node, f"needs {_count_leaves(formula)} atoms (limit {MAX_ATOMS_PER_CLAUSE}); "
+                                       "name a smaller class or split the criterion")
+        return formula
+
+    def _clause(self, node: Node, negated: bool, label: str) -> Formula:
+        if isinstance(node, DiagnosedWithin):
+            inner = InSet(node.text, node.column, "diagnosis", codes=node.codes,
+                          windows=(Window("within", node.column, node.amount, node.unit),))
+            return self.set_clause(inner, negated, label)
+        if isinstance(node, Count):
+            return self.count_clause(node, negated, label)
+        if not isinstance(node, Compare | Between | InSet | Measured):
+            raise _fail(node, "not a criterion")
+        name = node.field
+        if name in _SET_OF_FIELD:
+            if not isinstance(node, InSet) or not node.codes:
+                example = {"diagnosis": "E11.*", "medication": "atc:A10BA02", "procedure": "pcs:0D16"}[name]
+                raise _fail(node, f"{name} takes `in` with codes, e.g. `{name} in {example}`")
+            return self.set_clause(node, negated, label)
+        if name in ("age", "sex", "gender", "research_consent", "record_complete", "birth_date", "record_as_of"):
+            return self.header_clause(node, negated, label)
+        return self.observation_clause(node, negated, label)
+
+    # ------------------------------------------------------------------ header
+
+    def header_clause(self, node: Compare | Between | InSet | Measured, negated: bool, label: str) -> Formula:
+        name = {"sex": "gender"}.get(node.field, node.field)
+        intervals: tuple[Interval, ...]
+        if node.selector is not None:
+            raise _fail(node, f"{name} is a header field; latest()/any() apply to observations")
+        if isinstance(node, Measured):
+            if name != "record_as_of":
+                raise _fail(node, "windows apply to record_as_of, the sets and observations")
+            days: int | None = None
+            for window in node.windows:
+                if window.kind != "within" or window.unit not in ("days", "weeks"):
+                    raise _fail(node, "write `record_as_of within N days` (or weeks)")
+                span = window.amount * (7 if window.unit == "weeks" else 1)
+                days = span if days is None else min(days, span)
+            name, intervals = "record_age_days", ((0, days if days is not None else 0),)
+        else:
+            if node.windows:
+                raise _fail(node, f"{name} takes no time window")
+            intervals = self.header_intervals(node, name)
+        domain = HEADER_ATOM_FIELDS[name]
+        if negated:
+            intervals = _complement(intervals, domain)
+        if not intervals:
+            raise _fail(node, "no record can satisfy this criterion")
+        leaves = [self.atom(HeaderAtom(name, *_open(i, domain)), label) for i in intervals
+                  if _open(i, domain) != (None, None)]
+        if not leaves:  # the interval is the whole domain: always true
+            leaves = [self.atom(HeaderAtom(name, None, None), label)]
+        return self.gate(1, leaves, label)
+
+    def header_intervals(self, node: Node, name: str) -> tuple[Interval, ...]:
+        domain = HEADER_ATOM_FIELDS[name]
+        ordered = name in ("age", "birth_date", "record_as_of")
+
+        def encode(value: Value) -> int:
+            if name == "age":
+                if not isinstance(value, Decimal) or value != value.to_integral_value():
+                    raise _fail(node, f"age is compared with whole years, not {_describe(value)}")
+                years = int(value)
+                if not 0 <= years <= 150:
+                    raise _fail(node, f"age {years} is outside 0..150")
+                return years
+            if name == "gender":
+                if not isinstance(value, str) or value not in GENDERS:
+                    raise _fail(node, f"gender is one of {', '.join(GENDERS)}, not {_describe(value)}")
+                return GENDERS.index(value) + 1
+            if name in ("research_consent", "record_complete"):
+                if not isinstance(value, str) or value not in _CONSENT:
+                    raise _fail(node, f"{name} is true or false, not {_describe(value)}")
+                return _CONSENT[value]
+            if not isinstance(value, _dt.date):
+                raise _fail(node, f"{name} is compared with a date YYYY-MM-DD, not {_describe(value)}")
+            return value.toordinal()
+
+        if isinstance(node, Compare):
+            if not ordered and node.op not in ("=", "!="):
+                raise _fail(node, f"{name} supports only =, != and in, not {node.op}")
+            return _op_intervals(node.op, encode(node.value), domain)
+        if isinstance(node, Between):
+            if not ordered:
+                raise _fail(node, f"{name} supports only =, != and in, not between")
+            low, high = encode(node.low), encode(node.high)
+            if low > high:
+                raise _fail(node, "the lower bound is above the upper bound")
+            return _merge([(low, high)])
+        if isinstance(node, InSet):
+            if node.codes or not node.values:
+                raise _fail(node, f"{name} takes values, not codes")
+            return _merge([(encode(v), encode(v)) for v in node.values])
+        raise _fail(node, f"{name} does not support this form")
+
+    # ------------------------------------------------------------------ sets
+
+    def code_ranges(self, node: Node, set_name: str, patterns: Sequence[CodePattern]) -> list[tuple[str, Interval]]:
+        """(system, merged code interval) pairs of a clause's code patterns."""
+        by_system: dict[str, list[Interval]] = {}
+        for pattern in patterns:
+            system = pattern.system
+            if system not in SET_TAGS[set_name]:
+                allowed = ", ".join(SET_TAGS[set_name])
+                raise _fail(node, f"{pattern.text}: {set_name} are coded in {allowed}, not {system}")
+            if system == "icd10cm":
+                text = pattern.first if pattern.last is None else f"{pattern.first}-{pattern.last}"
+                if pattern.last is None and pattern.text.endswith("*"):
+                    text = re.sub(r"^[A-Za-z0-9]+:", "", pattern.text).upper()
+            else:
+                text = pattern.first
+            try:
+                interval = codes.code_range(system, text)
+            except (CodeSystemError, ValueError) as exc:
+                raise _fail(node, f"{pattern.text}: {exc}") from None
+            by_system.setdefault(system, []).append(interval)
+        return [(system, interval) for system, intervals in by_system.items() for interval in _merge(intervals)]
+
+    def set_bounds(self, node: InSet, set_name: str) -> _Bounds:
+        bounds = _Bounds()
+        _window_bounds(node, set_name, node.windows, bounds)
+        if node.active:
+            if set_name not in _ACTIVE_STATUS:
+                raise _fail(node, f"`active` applies to diagnoses and medications, not {set_name}")
+            _set_status(node, bounds, _ACTIVE_STATUS[set_name])
+        return bounds
+
+    def set_clause(self, node: InSet, negated: bool, label: str) -> Formula:
+        set_name = _SET_OF_FIELD[node.field]
+        set_index = SETS.index(set_name)
+        ranges = self.code_ranges(node, set_name, node.codes)
+        bounds = self.set_bounds(node, set_name)
+        if not negated:
+            leaves = []
+            for system, (lo, hi) in ranges:
+                key_lo, key_hi = key_range(SET_TAGS[set_name][system][0], lo, hi)
+                leaves.append(self.atom(_set_atom(set_index, ANY, key_lo, key_hi, bounds), label))
+            return self.gate(1, leaves, label)
+        return self.exclusion(node, set_name, ranges, bounds, label)
+
+    def exclusion(self, node: Node, set_name: str, ranges: Sequence[tuple[str, Interval]], bounds: _Bounds,
+                  label: str) -> Formula:
+        """"No item of these ranges satisfies the bounds": an AND of NONE or aggregate NONE_OR_LAST atoms."""
+        set_index = SETS.index(set_name)
+        leaves: list[Formula] = []
+        if bounds.count() == 0:
+            for system, (lo, hi) in ranges:
+                key_lo, key_hi = key_range(SET_TAGS[set_name][system][0], lo, hi)
+                leaves.append(self.atom(_none_atom(set_index, key_lo, key_hi), label))
+            return self.gate(len(leaves), leaves, label)
+        if bounds.count() > 1:
+            raise _inexpressible(node, "an exclusion can bound one thing (a window on the onset, a window on the "
+                                       "end, or the status): the record keeps per class only the latest dates "
+                                       "and the smallest status, which may come from different entries")
+        negated = _Bounds()
+        if bounds.a_lo is not None:
+            negated.a_hi = bounds.a_lo.shifted(-1)
+        elif bounds.b_lo is not None:
+            negated.b_hi = bounds.b_lo.shifted(-1)
+        elif bounds.status is not None and bounds.status[0] <= _MIN_STATUS:
+            negated.status = (bounds.status[1] + 1, _STATUS_MAX)
+        else:
+            raise _inexpressible(node, "an exclusion with an upper date bound (before / at least ... ago) or a "
+                                       "status range that does not start at the lowest status cannot be checked "
+                                       "over a class: the record keeps per class the latest dates only")
+        for system, (lo, hi) in ranges:
+            aggregate_tag = SET_TAGS[set_name][system][1]
+            for node_code in _class_nodes(system, lo, hi):
+                key = make_key(aggregate_tag, node_code, 0, 0)
+                leaves.append(self.atom(_set_atom(set_index, NONE_OR_LAST, key, key, negated), label))
+        return self.gate(len(leaves), leaves, label)
+
+    def count_clause(self, node: Count, negated: bool, label: str) -> Formula:
+        inner = node.operand
+        op, k = node.op, node.k
+        at_least = {">=": k, ">": k + 1}.get(op)
+        if op in ("=", "<=") and k == 0 or op == "<" and k == 1:
+            return self._clause(inner, not negated, label)
+        if at_least is None:
+            raise _inexpressible(node, "counts are checked as `count(...) >= k` (at least k items), or `= 0`")
+        if negated:
+            if at_least <= 1:
+                return self._clause(inner, True, label)
+            raise _inexpressible(node, "\"fewer than k items\" cannot be proven over the record (only \"at "
+                                       "least k\", or none)")
+        if at_least <= 0:
+            return self.gate(1, [self.atom(HeaderAtom("record_complete", None, None), label)], label)
+        if at_least > MAX_COUNT:
+            raise _inexpressible(node, f"count at least {at_least}: the limit is {MAX_COUNT} items")
+        set_index, ranges, bounds = self.any_atom_parts(inner)
+        if len(ranges) != 1:
+            raise _inexpressible(node, "a count ranges over one code range (one code, class or pattern)")
+        key_lo, key_hi = ranges[0]
+        leaves: list[Formula] = []
+        previous: int | None = None
+        for _ in range(at_least):
+            leaf = self.atom(_set_atom(set_index, ANY, key_lo, key_hi, bounds, after=previous), label)
+            leaves.append(leaf)
+            previous = leaf.atom
+        return self.gate(len(leaves), leaves, label)
+
+    def any_atom_parts(self, inner: Node) -> tuple[int, list[Interval], _Bounds]:
+        """(set, key ranges, bounds) of a clause read as "some item matches" (for counts)."""
+        if isinstance(inner, InSet) and inner.field in _SET_OF_FIELD:
+            set_name = _SET_OF_FIELD[inner.field]
+            ranges = [key_range(SET_TAGS[set_name][system][0], lo, hi)
+                      for system, (lo, hi) in self.code_ranges(inner, set_name, inner.codes)]
+            return SETS.index(set_name), ranges, self.set_bounds(inner, set_name)
+        if isinstance(inner, Compare | Between | InSet | Measured):
+            concept = self.concept(inner)
+            bounds = _Bounds()
+            _window_bounds(inner, "observations", inner.windows, bounds)
+            intervals = self.value_intervals(inner, concept) if not isinstance(inner, Measured) else None
+            if intervals is not None and len(intervals) != 1:
+                raise _inexpressible(inner, "a count needs one value range")
+            code = codes.loinc_encode(concept.loinc)
+            bounds.value = intervals[0] if intervals else None
+            return 3, [key_range(1, code, code)], bounds
+        raise _fail(inner, "count(...) takes a diagnosis, medication, procedure or observation clause")
+
+    # ------------------------------------------------------------------ observations
+
+    def concept(self, node: Compare | Between | InSet | Measured) -> codes.ObservationConcept:
+        name = node.field
+        if name.startswith("loinc:"):
+            try:
+                concept = codes.observation(codes.normalize_code("loinc", name[len("loinc:"):]))
+            except CodeSystemError as exc:
+                raise _fail(node, str(exc)) from None
+        else:
+            concept = codes.observation(name)
+        if concept is None:
+            known = ", ".join(c.name for c in codes.OBSERVATIONS)
+            raise _fail(node, f"unknown field {name!r}; header fields: age, gender, research_consent, birth_date, "
+                              f"record_complete, record_as_of; sets: diagnosis, medication, procedure; "
+                              f"observations: {known} (or loinc:NNNN-N of the table)")
+        return concept
+
+    def value_intervals(
+        self, node: Compare | Between | InSet, concept: codes.ObservationConcept
+    ) -> tuple[Interval, ...]:
+        domain = _value_domain(concept)
+        coded = concept.kind == codes.ObservationKind.CODED
+
+        def encode(value: Value) -> int:
+            if coded:
+                if not isinstance(value, str) or value not in concept.answers:
+                    raise _fail(node, f"{concept.name} is one of {', '.join(concept.answers)}, not {_describe(value)}")
+                return concept.answers[value]
+            if not isinstance(value, Decimal):
+                raise _fail(node, f"{concept.name} is compared with numbers ({concept.unit}), not {_describe(value)}")
+            scaled = value.scaleb(concept.decimals)
+            if scaled != scaled.to_integral_value():
+                raise _fail(node, f"{value} has more decimals than {concept.name} is stored with "
+                                  f"({concept.decimals}, in {concept.unit})")
+            number = int(scaled)
+            if not 0 <= number <= _VALUE_MAX:
+                raise _fail(node, f"{value} is outside the stored range of {concept.name}")
+            return number
+
+        if isinstance(node, Compare):
+            if coded and node.op not in ("=", "!="):
+                raise _fail(node, f"{concept.name} is a coded answer: use =, != or in")
+            intervals = _op_intervals(node.op, encode(node.value), domain)
+        elif isinstance(node, Between):
+            if coded:
+                raise _fail(node, f"{concept.name} is a coded answer: use =, != or in")
+            low, high = encode(node.low), encode(node.high)
+            if low > high:
+                raise _fail(node, "the lower bound is above the upper bound")
+            intervals = ((low, high),)
+        else:
+            if node.codes or not node.values:
+                raise _fail(node, f"{concept.name} takes values, not codes")
+            intervals = _merge([(encode(v), encode(v)) for v in node.values])
+        if not intervals:
+            raise _fail(node, "no value can satisfy this criterion")
+        return intervals
+
+    def observation_clause(self, node: Compare | Between | InSet | Measured, negated: bool, label: str) -> Formula:
+        concept = self.concept(node)
+        selector = node.selector or "latest"
+        if isinstance(node, InSet) and node.active:
+            raise _fail(node, "`active` applies to diagnoses and medications")
+        bounds = _Bounds()
+        _window_bounds(node, "observations", node.windows, bounds)
+        intervals = None if isinstance(node, Measured) else self.value_intervals(node, concept)
+        code = codes.loinc_encode(concept.loinc)
+        key_lo, key_hi = key_range(1, code, code)
+        mode = LAST if selector == "latest" else ANY
+        if not negated:
+            leaves = [
+                self.atom(_set_atom(3, mode, key_lo, key_hi, bounds, value=interval), label)
+                for interval in (intervals if intervals is not None else (None,))
+            ]
+            return self.gate(1, leaves, label)
+        if mode == ANY:
+            if intervals is not None and _open(intervals[0], _value_domain(concept)) != (None, None):
+                raise _inexpressible(node, "\"no value of this observation ever in a range\" cannot be proven: the "
+                                           "record keeps the latest value per code, not every extreme; use latest()")
+            return self.exclusion(node, "observations", [("loinc", (code, code))], bounds, label)
+        # not LAST(R, phi) = OR over the negated bounds of NONE_OR_LAST(R, that negation).
+        pieces: list[_Bounds | tuple[Interval, ...]] = []
+        if intervals is not None:
+            rest = _complement(intervals, _value_domain(concept))
+            pieces.extend((interval,) for interval in rest)
+        for name in ("a_lo", "a_hi"):
+            bound: DateBound | None = getattr(bounds, name)
+            if bound is None:
+                continue
+            flipped = _Bounds()
+            if name == "a_lo":
+                flipped.a_hi = bound.shifted(-1)
+            else:
+                flipped.a_lo = bound.shifted(1)
+            pieces.append(flipped)
+        if not pieces:  # "has a latest value" negated: no value at all
+            return self.gate(1, [self.atom(_none_atom(3, key_lo, key_hi), label)], label)
+        leaves = []
+        for piece in pieces:
+            if isinstance(piece, _Bounds):
+                leaves.append(self.atom(_set_atom(3, NONE_OR_LAST, key_lo, key_hi, piece), label))
+            else:
+                leaves.append(self.atom(_set_atom(3, NONE_OR_LAST, key_lo, key_hi, _Bounds(), value=piece[0]),
+                                        label))
+        return self.gate(1, leaves, label)
+
+
+def _value_domain(concept: codes.ObservationConcept) -> Interval:
+    """The values an observation can hold: its answers' enums, or any fixed-point value."""
+    if concept.kind == codes.ObservationKind.CODED:
+        return min(concept.answers.values()), max(concept.answers.values())
+    return 0, _VALUE_MAX
+
+
+def _count_leaves(node: Formula) -> int:
+    if isinstance(node, Leaf):
+        return 1
+    return sum(_count_leaves(child) for child in node.children)
+
+
+def _set_atom(set_index: int, mode: int, key_lo: int, key_hi: int, bounds: _Bounds, *,
+              value: Interval | None = None, after: int | None = None) -> SetAtom:
+    if value is None:
+        value = bounds.value
+    value_lo, value_hi = (None, None) if value is None else _open(value, (0, _VALUE_MAX))
+    status_lo, status_hi = (None, None) if bounds.status is None else _open(bounds.status, (0, _STATUS_MAX))
+    return SetAtom(set_index, mode, key_lo, key_hi, bounds.a_lo, bounds.a_hi, bounds.b_lo, bounds.b_hi,
+                   value_lo, value_hi, status_lo, status_hi, after)
+
+
+def _none_atom(set_index: int, key_lo: int, key_hi: int) -> SetAtom:
+    """"No item in [key_lo, key_hi]": NONE_OR_LAST with phi false (value in [1, 0])."""
+    return SetAtom(set_index, NONE_OR_LAST, key_lo, key_hi, value_lo=1, value_hi=0)
+
+
+def _class_nodes(system: str, lo: int, hi: int) -> tuple[int, ...]:
+    """The aggregate codes whose leaves together summarise exactly the codes in ``[lo, hi]``."""
+    if system == "icd10cm":
+        for code, intervals in icd10_group_table():
+            if intervals == ((lo, hi),) or _merge(intervals) == ((lo, hi),):
+                return (code,)
+        return codes.icd10_node_tiling(lo, hi)
+    return (lo,)
+
+
+def compile_program(criteria: str | Node, policy: Policy | None = None) -> Program:
+    """Compile criteria text (or a parsed tree) into a :class:`Program`.
+
+    Raises :class:`CriteriaSyntaxError` for text that does not parse or names unknown fields, codes or
+    values (with the column and a caret), and :class:`CriteriaNotExpressibleError` for a clause that cannot
+    be checked soundly over the record (module docstring). Cost: linear in the text, plus the ICD-10-CM
+    table lookups (a prefix pattern that is not a code scans the table once).
+    """
+    tree = parse_criteria(criteria) if isinstance(criteria, str) else criteria
+    compiler = _Compiler(policy or Policy())
+    formula = compiler.positive(tree)
+    root = formula if isinstance(formula, Gate) else Gate(1, (formula,), formula.label)
+    return Program(tuple(compiler.atoms), root, policy or Policy(), tree.text)
+
+
+def group_names() -> list[str]:
+    """The named ICD-10-CM groups with aggregate leaves (record.ICD10_GROUPS)."""
+    return [f"{name} ({', '.join(patterns)}; aggregate code {GROUP_CODE_BASE + i})"
+            for i, (name, patterns) in enumerate(ICD10_GROUPS)]
