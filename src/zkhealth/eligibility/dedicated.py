@@ -82,7 +82,10 @@ from zkhealth.signature.eddsa_poseidon import Signature
 __all__ = [
     "CIRCUIT_NAME",
     "PUBLIC_SIGNALS",
+    "asserted_atoms",
     "compile_dedicated_circuit",
+    "criteria_circuit",
+    "criteria_inputs",
     "dedicated_circuit",
     "dedicated_inputs",
 ]
@@ -330,6 +333,63 @@ class _Criteria:
         self.assert_gate(root)
 
 
+def criteria_circuit(program: Program, *, output: bool = False) -> Callable[[Builder], None]:
+    """Only the criteria part of the dedicated circuit, for tests and cost reports: inputs ``today``, the
+    ``header`` (20) and each set atom's leaf and path (proven against the header's set roots). With
+    ``output=True`` every atom is a boolean and the combination is the public output ``eligible`` instead of
+    an assertion."""
+    set_atoms = [i for i, atom in enumerate(program.atoms) if isinstance(atom, SetAtom)]
+
+    def define(b: Builder) -> None:
+        today = b.public_input("today")
+        header = b.private_inputs("header", HEADER_LENGTH)
+        range_check(b, today, DATE_BITS)
+        leaves: dict[int, SetLeafSignals] = {}
+        for i in set_atoms:
+            atom = program.atoms[i]
+            if not isinstance(atom, SetAtom):
+                raise CircuitDefinitionError("internal: not a set atom")
+            fields = b.private_inputs(f"atom{i}_leaf", 8)
+            flat = b.private_inputs(f"atom{i}_siblings", 3 * SET_DEPTH)
+            bits = b.private_inputs(f"atom{i}_path", 2 * SET_DEPTH)
+            with b.scope(f"atom{i}"):
+                root = header[_h("conditions_root") + atom.set]
+                leaves[i] = assert_set_member(b, root, fields, [flat[3 * k : 3 * k + 3] for k in range(SET_DEPTH)],
+                                              bits)
+        criteria = _Criteria(b, program, header, today, leaves)
+        if output:
+            criteria.asserted = frozenset()
+            b.output("eligible", criteria.gate_value(program.root))
+        else:
+            criteria.build()
+
+    return define
+
+
+def criteria_inputs(program: Program, credential: RecordCredential, today: int | _dt.date) -> dict[str, Any]:
+    """Solver inputs of :func:`criteria_circuit` (the chosen leaves of
+    :func:`~zkhealth.eligibility.evaluate.choose_leaves`)."""
+    today_ord, _ = today_values(today)
+    inputs: dict[str, Any] = {"today": today_ord - CLINICAL_DATE_OFFSET, "header": credential.header()}
+    inputs.update(_leaf_inputs(program, credential, today))
+    return inputs
+
+
+def _leaf_inputs(program: Program, credential: RecordCredential, today: int | _dt.date) -> dict[str, Any]:
+    inputs: dict[str, Any] = {}
+    sets = credential.sets()
+    for index, leaf_index in enumerate(choose_leaves(program, credential.record, today)):
+        atom = program.atoms[index]
+        if not isinstance(atom, SetAtom) or leaf_index is None:
+            continue
+        tree = sets[atom.set_name]
+        proof = tree.proof(leaf_index)
+        inputs[f"atom{index}_leaf"] = list(tree.leaves[leaf_index].fields())
+        inputs[f"atom{index}_siblings"] = list(proof.flat_siblings)
+        inputs[f"atom{index}_path"] = list(proof.path_bits)
+    return inputs
+
+
 def dedicated_circuit(program: Program) -> Callable[[Builder], None]:
     """The circuit description ``define(b)`` of the dedicated version-2 circuit for ``program``."""
     if not isinstance(program, Program):
@@ -494,14 +554,5 @@ def dedicated_inputs(
         chosen_person_root = empty_person_root() if person_root is None else _field(person_root, "person_root")
         inputs["person_root"] = chosen_person_root
     inputs["trust_root"] = trust_root(issuer.proof.compute_root(), chosen_person_root)
-    sets = credential.sets()
-    for index, leaf_index in enumerate(choose_leaves(program, credential.record, today)):
-        atom = program.atoms[index]
-        if not isinstance(atom, SetAtom) or leaf_index is None:
-            continue
-        tree = sets[atom.set_name]
-        proof = tree.proof(leaf_index)
-        inputs[f"atom{index}_leaf"] = list(tree.leaves[leaf_index].fields())
-        inputs[f"atom{index}_siblings"] = list(proof.flat_siblings)
-        inputs[f"atom{index}_path"] = list(proof.path_bits)
+    inputs.update(_leaf_inputs(program, credential, today))
     return inputs
