@@ -335,9 +335,9 @@ class _Criteria:
 
 def criteria_circuit(program: Program, *, output: bool = False) -> Callable[[Builder], None]:
     """Only the criteria part of the dedicated circuit, for tests and cost reports: inputs ``today``, the
-    ``header`` (20) and each set atom's leaf and path (proven against the header's set roots). With
-    ``output=True`` every atom is a boolean and the combination is the public output ``eligible`` instead of
-    an assertion."""
+    ``header`` (20) and each set atom's leaf and path (proven against the header's set roots); output
+    ``message``, the header hash the issuer signs (so every header input is bound). With ``output=True`` every
+    atom is a boolean and the combination is the public output ``eligible`` instead of an assertion."""
     set_atoms = [i for i, atom in enumerate(program.atoms) if isinstance(atom, SetAtom)]
 
     def define(b: Builder) -> None:
@@ -356,6 +356,7 @@ def criteria_circuit(program: Program, *, output: bool = False) -> Callable[[Bui
                 root = header[_h("conditions_root") + atom.set]
                 leaves[i] = assert_set_member(b, root, fields, [flat[3 * k : 3 * k + 3] for k in range(SET_DEPTH)],
                                               bits)
+        b.output("message", poseidon(b, [poseidon(b, header[:HASH_CHUNK]), poseidon(b, header[HASH_CHUNK:])]))
         criteria = _Criteria(b, program, header, today, leaves)
         if output:
             criteria.asserted = frozenset()
