@@ -13,7 +13,7 @@ Grammar (EBNF; keywords are case-insensitive, whitespace is free)::
     clause     = "active"? FIELD ( OP value | "between" value "and" value | "not"? "in" set ) { window }
                | FIELD window { window }                     (record_as_of within 30 days)
     call       = "diagnosed_within" "(" codes "," INT UNIT ")"
-    window     = "within" INT UNIT | "in" "the" "last" INT UNIT
+    window     = "within" INT UNIT | "in" "the" "last" INT UNIT | "started" "within" INT UNIT
                | "before" DATE | "after" DATE | "since" DATE
                | "at" "least" INT UNIT "ago" | "more" "than" INT UNIT "ago" | "for" "at" "least" INT UNIT
     set        = codes | "{" item { "," item } "}" | "[" item { "," item } "]"
@@ -51,7 +51,7 @@ from zkhealth.errors import CriteriaSyntaxError
 
 ComparisonOp = Literal["=", "!=", "<", "<=", ">", ">="]
 DurationUnit = Literal["days", "weeks", "months", "years"]
-WindowKind = Literal["within", "before", "after", "since", "ago", "more_than_ago", "for_at_least"]
+WindowKind = Literal["within", "started_within", "before", "after", "since", "ago", "more_than_ago", "for_at_least"]
 
 #: Literal values: exact decimals for numbers, dates, or lower-case words for enums.
 Value = Decimal | date | str
@@ -78,7 +78,8 @@ class Window:
     def describe(self) -> str:
         if self.day is not None:
             return f"{self.kind} {self.day.isoformat()}"
-        words = {"within": "within", "ago": "at least", "more_than_ago": "more than", "for_at_least": "for at least"}
+        words = {"within": "within", "started_within": "started within", "ago": "at least",
+                 "more_than_ago": "more than", "for_at_least": "for at least"}
         suffix = " ago" if self.kind in ("ago", "more_than_ago") else ""
         return f"{words[self.kind]} {self.amount} {self.unit}{suffix}"
 
@@ -545,6 +546,11 @@ class _Parser:
             self.take()
             amount, _ = self.integer("the length of the window")
             return Window("within", at + 1, amount, self.unit())
+        if word == "started" and ahead[1:2] == ["within"]:
+            self.take()
+            self.take()
+            amount, _ = self.integer("the length of the window")
+            return Window("started_within", at + 1, amount, self.unit())
         if word == "in" and ahead[1:3] == ["the", "last"]:
             self.take()
             self.take()

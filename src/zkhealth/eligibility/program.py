@@ -511,6 +511,8 @@ def _window_bounds(node: Node, set_name: str, windows: Sequence[Window], bounds:
             # Events (onset, procedure, measurement) fall in the window; a medication was taken in it.
             field_name = "b_lo" if set_name == "medications" else "a_lo"
             bounds.add(node, field_name, _span(node, window.amount, window.unit))
+        elif window.kind == "started_within":
+            bounds.add(node, "a_lo", _span(node, window.amount, window.unit))
         elif window.kind in ("before", "after", "since"):
             if window.day is None:
                 raise _fail(node, "a date window needs a date")
@@ -779,7 +781,15 @@ class _Compiler:
             raise _inexpressible(node, "an exclusion with an upper date bound (before / at least ... ago) or a "
                                        "status range that does not start at the lowest status cannot be checked "
                                        "over a class: the record keeps per class the latest dates only")
-        for system, (lo, hi) in ranges:
+        remaining = list(ranges)
+        icd = _merge([interval for system, interval in ranges if system == "icd10cm"])
+        for group_code, intervals in icd10_group_table():
+            if icd and _merge(intervals) == icd:  # a named group: one aggregate leaf summarises all its codes
+                key = make_key(SET_TAGS[set_name]["icd10cm"][1], group_code, 0, 0)
+                leaves.append(self.atom(_set_atom(set_index, NONE_OR_LAST, key, key, negated), label))
+                remaining = [(system, interval) for system, interval in ranges if system != "icd10cm"]
+                break
+        for system, (lo, hi) in remaining:
             aggregate_tag = SET_TAGS[set_name][system][1]
             for node_code in _class_nodes(system, lo, hi):
                 key = make_key(aggregate_tag, node_code, 0, 0)
