@@ -91,8 +91,9 @@ def step4() -> tuple[PatientRecord, PatientRecord]:
 
 
 def keynote189() -> tuple[PatientRecord, PatientRecord]:
-    good = record(D(1960, 1, 1), conditions=(Condition("C34.11", D(2026, 1, 5)),), observations=(obs("ecog", "1", LAB),))
-    bad = record(D(1960, 1, 1), conditions=(Condition("C34.11", D(2026, 1, 5)),), observations=(obs("ecog", "2", LAB),))
+    cancer = (Condition("C34.11", D(2026, 1, 5)),)
+    good = record(D(1960, 1, 1), conditions=cancer, observations=(obs("ecog", "1", LAB),))
+    bad = record(D(1960, 1, 1), conditions=cancer, observations=(obs("ecog", "2", LAB),))
     return good, bad
 
 
@@ -127,7 +128,8 @@ def navigator() -> tuple[PatientRecord, PatientRecord]:
 
 def ethos() -> tuple[PatientRecord, PatientRecord]:
     conditions = (Condition("J44.9", OLD), Condition("J44.1", D(2025, 9, 9)))
-    good = record(D(1956, 1, 1), gender="male", conditions=conditions, observations=(obs("smoking_status", "former", LAB),))
+    smoking = (obs("smoking_status", "former", LAB),)
+    good = record(D(1956, 1, 1), gender="male", conditions=conditions, observations=smoking)
     bad = record(D(1956, 1, 1), gender="male", conditions=(Condition("J44.9", OLD),),
                  observations=(obs("smoking_status", "former", LAB),))  # no exacerbation in the last year
     return good, bad
