@@ -198,3 +198,17 @@ def test_circuit_agrees_on_the_trial_patients(name: str) -> None:
         except WitnessError:
             solved = False
         assert solved == eligible
+
+
+def test_trial_check_verb(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from zkhealth.cli import run
+
+    good = tmp_path / "criteria.txt"
+    good.write_text("# name: demo\n# judgement: able to comply with the study visits, in the investigator's opinion\n"
+                    "age >= 18 and diagnosis in E11.* and not medication in atc:A10A within 6 months\n")
+    assert run(["trial", "check", str(good)]) == 0
+    out = capsys.readouterr().out
+    assert "not machine-checkable" in out and "able to comply" in out and "3 atoms" in out
+    bad = tmp_path / "bad.txt"
+    bad.write_text("age >= 18 and hba1c >= 7.255\n")
+    assert run(["trial", "check", str(bad)]) == 2

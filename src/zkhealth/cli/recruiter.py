@@ -102,8 +102,14 @@ def trial_group() -> None:
 
     Recruiters write it with `trial new` and publish it; patients prove against it, verifiers check proofs
     against it. `trial roots` updates the trusted roots; `trial info` prints its cost report and what a
-    verifier learns from a proof.
+    verifier learns from a proof; `trial check` compiles criteria files and lists what needs judgement.
     """
+
+
+def _register_check() -> None:
+    from zkhealth.cli_check import trial_check_command
+
+    trial_group.add_command(trial_check_command)
 
 
 @trial_group.command("new", short_help="Write a trial definition file.")
@@ -668,3 +674,6 @@ def enrollments_command(
         for row in rows
     ]
     emit(ctx, {"address": contract_address, "enrollments": rows, "count": len(rows)}, "\n".join(lines))
+
+
+_register_check()
