@@ -24,8 +24,9 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any, Final
 
+from zkhealth._json import loads_strict
 from zkhealth.credentials import dates
-from zkhealth.credentials.jcs import canonicalize, loads_strict
+from zkhealth.credentials.jcs import canonicalize
 from zkhealth.credentials.record import HEADER_LENGTH, PatientRecord, RecordCredential
 from zkhealth.credentials.schema import SCHEMA_NAME
 from zkhealth.credentials.trees import IssuerRegistry, RevocationTree
