@@ -64,7 +64,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import functools
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Final
@@ -717,8 +717,3 @@ def _describe_node(system: str, node: int) -> str:
     if system == "loinc":
         return codes.loinc_decode(node)
     return str(node)
-
-
-def entries_json(items: Iterable[Entry]) -> list[dict[str, Any]]:
-    """JSON forms of entries (for display)."""
-    return [item.to_json() for item in items]

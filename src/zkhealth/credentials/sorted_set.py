@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from zkhealth.credentials.dates import packed_date
-from zkhealth.credentials.trees import MerkleProof, QuaternaryMerkleTree, empty_subtree_roots
+from zkhealth.credentials.trees import MerkleProof, QuaternaryMerkleTree
 from zkhealth.errors import EncodingError, RecordCapacityError
 from zkhealth.hash.poseidon import poseidon
 
@@ -238,8 +238,3 @@ class SortedSet:
 def empty_set_root() -> int:
     """The root of a set holding only the sentinel ``(0, 0, ...)``."""
     return SortedSet("empty", ()).root
-
-
-def empty_tree_root() -> int:
-    """The root of a depth-6 tree of empty slots (not a valid set: it lacks the sentinel)."""
-    return empty_subtree_roots(SET_DEPTH)[SET_DEPTH]

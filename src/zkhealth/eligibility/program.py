@@ -60,7 +60,7 @@ from decimal import Decimal
 from typing import Final
 
 from zkhealth.credentials import codes
-from zkhealth.credentials.record import GROUP_CODE_BASE, ICD10_GROUPS, SET_TAGS, SETS, icd10_group_table
+from zkhealth.credentials.record import SET_TAGS, SETS, describe_code, icd10_group_table
 from zkhealth.credentials.schema import GENDERS
 from zkhealth.credentials.sorted_set import MAX_DATE, VALUE_BITS, key_range, make_key, split_key
 from zkhealth.eligibility.criteria import (
@@ -393,8 +393,6 @@ def _opt(value: int | None) -> list[int]:
 
 
 def _describe_key_range(set_name: str, key_lo: int, key_hi: int) -> str:
-    from zkhealth.credentials.record import describe_code
-
     tag_lo, code_lo, _, _ = split_key(key_lo)
     tag_hi, code_hi, _, _ = split_key(key_hi)
     first = describe_code(set_name, tag_lo, code_lo)
@@ -1003,9 +1001,3 @@ def compile_program(criteria: str | Node, policy: Policy | None = None) -> Progr
     formula = compiler.positive(tree)
     root = formula if isinstance(formula, Gate) else Gate(1, (formula,), formula.label)
     return Program(tuple(compiler.atoms), root, policy or Policy(), tree.text)
-
-
-def group_names() -> list[str]:
-    """The named ICD-10-CM groups with aggregate leaves (record.ICD10_GROUPS)."""
-    return [f"{name} ({', '.join(patterns)}; aggregate code {GROUP_CODE_BASE + i})"
-            for i, (name, patterns) in enumerate(ICD10_GROUPS)]

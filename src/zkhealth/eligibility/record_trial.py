@@ -28,7 +28,6 @@ import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Final
 
 from zkhealth import groth16
@@ -389,8 +388,3 @@ def prove_record_eligibility(
     proof = groth16.prove(pk, witness, r1cs=compiled.r1cs)
     return RecordProof(trial.trial_id, trial.program.sha256(), vk.sha256(), proof,
                        tuple(compiled.public_signals(witness)))
-
-
-def read_program(path: str | os.PathLike[str], policy: Policy | None = None) -> Program:
-    """The program of a criteria file."""
-    return check_criteria_file(Path(path), policy).program
