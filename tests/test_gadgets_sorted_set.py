@@ -185,10 +185,11 @@ def _none_circuit(b: Builder) -> None:
     fields = b.private_inputs("fields", 8)
     siblings = b.private_inputs("siblings", 18)
     bits = b.private_inputs("path", 12)
-    b.private_input("bound")
+    bound = b.private_input("bound")
     leaf = assert_set_member(b, root, fields, [siblings[3 * i : 3 * i + 3] for i in range(6)], bits)
     assert_set_atom(b, leaf, mode=NONE_OR_LAST, key_lo=KEY_LO, key_hi=KEY_HI,
                     bounds=[FieldBound("value", 1, 0)])
+    b.assert_equal(bound, 0)  # the harness's unused input, pinned
 
 
 def test_reordered_or_misplaced_leaves_are_not_members() -> None:
