@@ -357,3 +357,18 @@ def test_evaluator_agrees_with_the_entry_oracle(record: PatientRecord, formula: 
 
 def test_as_of_reference_date_is_the_fixture_day() -> None:
     assert AS_OF < TODAY_DATE
+
+
+@settings(max_examples=60, deadline=None)
+@given(formulas(depth=1), formulas(depth=1))
+def test_program_encoding_tells_programs_apart(first: tuple[str, object, object],
+                                                second: tuple[str, object, object]) -> None:
+    try:
+        a, b = compile_program(first[0]), compile_program(second[0])
+    except CriteriaNotExpressibleError:
+        assume(False)
+        return
+    assert (a.encode() == b.encode()) == (a == b)
+    assert a.encode() == compile_program(first[0]).encode()  # deterministic
+    policy = compile_program(first[0], Policy(max_record_age_days=30))
+    assert policy.encode() != a.encode()
