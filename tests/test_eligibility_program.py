@@ -19,7 +19,7 @@ from zkhealth.credentials.dates import packed_date
 from zkhealth.credentials.record import Condition, Medication, Observation, PatientRecord
 from zkhealth.eligibility.evaluate import atom_truths, evaluate_program, leaf_truths
 from zkhealth.eligibility.program import ANY, LAST, NONE_OR_LAST, HeaderAtom, Policy, SetAtom, compile_program
-from zkhealth.errors import CriteriaNotExpressibleError, CriteriaSyntaxError, NotEligibleError
+from zkhealth.errors import CriteriaNotExpressibleError, CriteriaSyntaxError, EligibilityError, NotEligibleError
 
 pytestmark = pytest.mark.native
 D = dt.date
@@ -372,3 +372,12 @@ def test_program_encoding_tells_programs_apart(first: tuple[str, object, object]
     assert a.encode() == compile_program(first[0]).encode()  # deterministic
     policy = compile_program(first[0], Policy(max_record_age_days=30))
     assert policy.encode() != a.encode()
+
+
+def test_flat_clauses_for_fixed_slot_circuits() -> None:
+    program = compile_program(BENCHMARK)
+    assert program.flat_clauses() == tuple((1, (i,)) for i in range(8))
+    threshold = compile_program("age >= 18 and at least 2 of (bmi >= 30, diagnosis in I10, hba1c >= 9)")
+    assert threshold.flat_clauses() == ((1, (0,)), (2, (1, 2, 3)))
+    with pytest.raises(EligibilityError):
+        compile_program("(age >= 18 and bmi >= 30) or (age >= 65 and diagnosis in I10)").flat_clauses()

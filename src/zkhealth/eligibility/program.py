@@ -336,6 +336,27 @@ class Program:
         """Whether some atom needs a complete record."""
         return any(atom.needs_complete_record for atom in self.atoms)
 
+    def flat_clauses(self) -> tuple[tuple[int, tuple[int, ...]], ...]:
+        """The combination as an AND of clauses ``(t, atoms)``, "at least t of these atoms" (t = 1 is OR),
+        when it has that shape (what a universal circuit with fixed clause slots encodes). A deeper combination
+        (a clause whose parts are themselves combinations) raises :class:`EligibilityError`: it needs the
+        dedicated circuit, which compiles the tree as it is."""
+        root = self.root
+        if root.is_and:
+            parts: tuple[Leaf | Gate, ...] = root.children
+        else:
+            parts = (root,)
+        out: list[tuple[int, tuple[int, ...]]] = []
+        for part in parts:
+            if isinstance(part, Leaf):
+                out.append((1, (part.atom,)))
+            elif all(isinstance(child, Leaf) for child in part.children):
+                out.append((part.threshold, tuple(child.atom for child in part.children
+                                                  if isinstance(child, Leaf))))
+            else:
+                raise EligibilityError(f"`{part.label}` nests combinations: not an AND of threshold clauses")
+        return tuple(out)
+
     def encode(self) -> list[int]:
         """A canonical integer encoding of the program (atoms, combination, policy; labels excluded)."""
         out: list[int] = [len(self.atoms)]
