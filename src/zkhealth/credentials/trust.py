@@ -24,6 +24,7 @@ from typing import Final
 
 from zkhealth.credentials.trees import (
     EMPTY_LEAF,
+    IssuerKey,
     MerkleProof,
     QuaternaryMerkleTree,
     empty_subtree_roots,
@@ -32,6 +33,7 @@ from zkhealth.credentials.trees import (
 from zkhealth.errors import CredentialError, EncodingError, UnknownIssuerError
 from zkhealth.field import check_field_element
 from zkhealth.hash.poseidon import poseidon
+from zkhealth.signature.eddsa_poseidon import PublicKey
 
 __all__ = [
     "ISSUER_REGISTRY_DEPTH",
@@ -51,7 +53,7 @@ PERSON_REGISTRY_DEPTH: Final[int] = 12
 _DAY_BOUND: Final[int] = 1 << 32
 
 
-def issuer_leaf(pubkey: object, revocation_root: int) -> int:
+def issuer_leaf(pubkey: IssuerKey, revocation_root: int) -> int:
     """``poseidon([Ax, Ay, revocation_root])`` after validating the key (small-order keys are refused)."""
     x, y = validate_issuer_key(pubkey)
     return poseidon([x, y, check_field_element(revocation_root, what="revocation root")])
@@ -113,12 +115,14 @@ class TrustedIssuers:
         return self._tree.depth
 
     def __contains__(self, pubkey: object) -> bool:
+        if not isinstance(pubkey, tuple | PublicKey):
+            return False
         try:
             return validate_issuer_key(pubkey) in self._slots
         except (EncodingError, CredentialError, ValueError, TypeError):
             return False
 
-    def add(self, pubkey: object, revocation_root: int) -> int:
+    def add(self, pubkey: IssuerKey, revocation_root: int) -> int:
         """Register an issuer with its revocation root; returns its slot (the same slot if already present)."""
         point = validate_issuer_key(pubkey)
         if point in self._slots:
@@ -131,7 +135,7 @@ class TrustedIssuers:
         self._tree.set(slot, issuer_leaf(point, revocation_root))
         return slot
 
-    def set_revocation_root(self, pubkey: object, revocation_root: int) -> int:
+    def set_revocation_root(self, pubkey: IssuerKey, revocation_root: int) -> int:
         """Record an issuer's new revocation root; returns its slot."""
         point = validate_issuer_key(pubkey)
         if point not in self._slots:
@@ -141,7 +145,7 @@ class TrustedIssuers:
         self._tree.set(slot, issuer_leaf(point, revocation_root))
         return slot
 
-    def remove(self, pubkey: object) -> None:
+    def remove(self, pubkey: IssuerKey) -> None:
         """Withdraw an issuer (its slot becomes the empty leaf)."""
         point = validate_issuer_key(pubkey)
         if point not in self._slots:
@@ -149,7 +153,7 @@ class TrustedIssuers:
         slot, _ = self._slots.pop(point)
         self._tree.set(slot, EMPTY_LEAF)
 
-    def membership(self, pubkey: object) -> IssuerMembership:
+    def membership(self, pubkey: IssuerKey) -> IssuerMembership:
         """The issuer's revocation root and registry path. :class:`UnknownIssuerError` if absent."""
         point = validate_issuer_key(pubkey)
         if point not in self._slots:
