@@ -78,3 +78,31 @@ def test_dates_and_patients_are_checked() -> None:
     late = bundle()
     with pytest.raises(FhirImportError):
         record_from_bundle(late, as_of=__import__("datetime").date(2025, 1, 1))  # entries after as_of
+
+
+def test_issue_record_verb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from zkhealth.cli import main
+    from zkhealth.credentials.record_vc import parse_record_document
+
+    monkeypatch.setenv("ZKHEALTH_PASSPHRASE", "correct horse battery staple")
+    runner = CliRunner()
+    key = tmp_path / "hospital.key"
+    assert runner.invoke(main, ["keygen", "--out", str(key), "--kdf", "interactive"]).exit_code == 0
+    out = tmp_path / "record.json"
+    args = ["issue", "--fhir", str(FHIR / "t2d_record.json"), "--key", str(key), "--holder-commitment", "12345",
+            "--out", str(out), "--record", "--complete", "--issued-at", "2026-02-01"]
+    result = runner.invoke(main, ["--json", *args])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["schemaVersion"] == 2 and summary["complete"] and summary["entries"]["medications"] == 3
+    credential, _, _ = parse_record_document(out.read_text())
+    assert credential.record.complete and credential.subject_commitment == 12345
+    unsupported = bundle()
+    unsupported["entry"][1]["resource"]["code"]["coding"] = [{"system": "http://example.org/local", "code": "X"}]
+    source = tmp_path / "unsupported.json"
+    source.write_text(json.dumps(unsupported))
+    refused = runner.invoke(main, ["issue", "--fhir", str(source), "--key", str(key), "--holder-commitment", "1",
+                                   "--out", str(tmp_path / "x.json"), "--record", "--complete"])
+    assert refused.exit_code == 1  # a complete record cannot leave a condition out

@@ -102,6 +102,18 @@ def keygen_command(ctx: click.Context, out: Path, passphrase_file: Path | None, 
     help="Validity when --expires-at is not given.",
 )
 @click.option("--research-consent", is_flag=True, help="Record that the patient consented to research contact.")
+@click.option(
+    "--record", "whole_record", is_flag=True,
+    help="Issue the whole record as a schema version 2 credential (conditions, medications, procedures, "
+    "observations as committed sets).",
+)
+@click.option(
+    "--complete", is_flag=True,
+    help="With --record: attest that the bundle is the patient's complete record as of --as-of (exclusions and "
+    "latest values need it). Nothing in the bundle may then be left out.",
+)
+@click.option("--as-of", default=None, help="With --record: the day the record is current as of, YYYY-MM-DD "
+              "(default: its latest clinical date).")
 @click.pass_context
 def issue_command(
     ctx: click.Context,
@@ -114,8 +126,15 @@ def issue_command(
     expires_at: str | None,
     validity_days: int,
     research_consent: bool,
+    whole_record: bool,
+    complete: bool,
+    as_of: str | None,
 ) -> None:
     """Issue a signed health credential from a FHIR bundle to the holder of --holder-commitment.
+
+    With --record, the whole record becomes a schema version 2 credential (see docs/credentials.md): the
+    Patient, Conditions (ICD-10-CM, SNOMED CT), medications (ATC, RxNorm), Procedures (ICD-10-PCS, SNOMED CT)
+    and the Observations of the observation table; --complete attests completeness as of --as-of.
 
     Reads the Patient (birth date, gender), ICD-10-CM Conditions and LOINC Observations (HbA1c, eGFR,
     systolic blood pressure) of the bundle; an unsupported coding or unit is refused (exit 1), never
@@ -134,6 +153,11 @@ def issue_command(
         options["issued_at"] = issued_at
     if expires_at is not None:
         options["expires_at"] = expires_at
+    if whole_record:
+        _issue_record(ctx, issuer, fhir_path, commitment, out, options, research_consent, complete, as_of)
+        return
+    if complete or as_of is not None:
+        raise click.UsageError("--complete and --as-of go with --record")
     with status(ctx, "reading the FHIR bundle and signing"):
         issued = issuer.issue_from_fhir(
             fhir_path, subject_commitment=commitment, research_consent=research_consent, **options
@@ -156,6 +180,47 @@ def issue_command(
         },
         f"wrote {out}: credential {credential.credential_id}\n"
         f"issuer {issuer.did}; valid from {first_day} until (not including) {end_day}; diagnoses: {codes}",
+    )
+
+
+def _issue_record(ctx: click.Context, issuer: Any, fhir_path: Path, commitment: int, out: Path,
+                  options: dict[str, Any], research_consent: bool, complete: bool, as_of: str | None) -> None:
+    from zkhealth.credentials import dates
+    from zkhealth.credentials.fhir_record import record_from_bundle
+
+    day = dates.parse_date(as_of) if as_of is not None else None
+    with status(ctx, "reading the FHIR bundle, building the record's sets and signing"):
+        imported = record_from_bundle(fhir_path, complete=complete, as_of=day, research_consent=research_consent)
+        issued = issuer.issue_record(imported.record, subject_commitment=commitment, **options)
+    write_json_file(out, issued.document)
+    credential = issued.credential
+    record = credential.record
+    sizes = {name: len(tree) for name, tree in credential.sets().items()}
+    first_day = dates.epoch_day_to_date(credential.issued_at).isoformat()
+    end_day = dates.epoch_day_to_date(credential.expires_at).isoformat()
+    kind = "complete" if record.complete else "partial"
+    emit(
+        ctx,
+        {
+            "out": str(out),
+            "schemaVersion": 2,
+            "credential_id": str(credential.credential_id),
+            "issuer": issuer.did,
+            "subject_commitment": str(commitment),
+            "issued_at": first_day,
+            "expires_at": end_day,
+            "complete": record.complete,
+            "asOf": record.record_as_of.isoformat(),
+            "entries": {"conditions": len(record.conditions), "medications": len(record.medications),
+                        "procedures": len(record.procedures), "observations": len(record.observations)},
+            "leaves": sizes,
+            "skipped": imported.skipped,
+        },
+        f"wrote {out}: credential {credential.credential_id} (schema version 2, {kind} record as of "
+        f"{record.record_as_of})\nissuer {issuer.did}; valid from {first_day} until (not including) {end_day}\n"
+        f"{len(record.conditions)} conditions, {len(record.medications)} medications, {len(record.procedures)} "
+        f"procedures, {len(record.observations)} observations"
+        + (f"\nleft out (partial record): {'; '.join(imported.skipped)}" if imported.skipped else ""),
     )
 
 
