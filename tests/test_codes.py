@@ -74,9 +74,9 @@ def test_atc_round_trip_and_prefix_ranges(code: str) -> None:
         lo, hi = codes.atc_range(prefix)
         assert lo <= number <= hi
         assert codes.atc_encode(prefix) == lo  # a prefix is the smallest number of its class
-    assert codes.encode_code("atc", code) == number
+    assert codes.encode_clinical_code("atc", code) == number
     with pytest.raises(CodeSystemError):
-        codes.encode_code("atc", code[:4])  # a class is not a substance
+        codes.encode_clinical_code("atc", code[:4])  # a class is not a substance
 
 
 @given(st.sampled_from(ATC_CODES), st.sampled_from(ATC_CODES))
@@ -102,15 +102,17 @@ def test_pcs_prefix_ranges(code: str, other: str, length: int) -> None:
 def test_pcs_refuses_i_and_o() -> None:
     for bad in ("0DTJ4ZI", "0DTJ4ZO", "0DTJ4Z", "0DTJ4ZZZ"):
         with pytest.raises(CodeSystemError):
-            codes.encode_code("icd10pcs", bad)
+            codes.encode_clinical_code("icd10pcs", bad)
 
 
 def test_icd10_tiling_is_exact_and_small() -> None:
     table = icd10.load_table()
-    assert [table.names[n - 1] for n in codes.icd10_node_tiling(*codes.code_range("icd10cm", "C77-C79"))] == [
-        "C77", "C78", "C79"]
-    assert [table.names[n - 1] for n in codes.icd10_node_tiling(*codes.code_range("icd10cm", "E11.*"))] == ["E11"]
-    assert [table.names[n - 1] for n in codes.icd10_node_tiling(*codes.code_range("icd10cm", "O00-O9A"))] == ["15"]
+    def tiles(pattern: str) -> list[str]:
+        return [table.names[n - 1] for n in codes.icd10_node_tiling(*codes.clinical_code_range("icd10cm", pattern))]
+
+    assert tiles("C77-C79") == ["C77", "C78", "C79"]
+    assert tiles("E11.*") == ["E11"]
+    assert tiles("O00-O9A") == ["15"]
     rng = random.Random(14)
     categories = table.category_numbers
     for _ in range(30):
@@ -127,13 +129,13 @@ def test_icd10_tiling_is_exact_and_small() -> None:
 
 def test_ancestors_include_blocks_and_chapter() -> None:
     table = icd10.load_table()
-    names = [table.names[n - 1] for n in codes.icd10_ancestors(codes.encode_code("icd10cm", "E11.9"))]
+    names = [table.names[n - 1] for n in codes.icd10_ancestors(codes.encode_clinical_code("icd10cm", "E11.9"))]
     assert names == ["E11.9", "E11", "E08-E13", "4"]
 
 
 def test_unknown_system_and_statuses() -> None:
     with pytest.raises(CodeSystemError):
-        codes.encode_code("cpt", "99213")
+        codes.encode_clinical_code("cpt", "99213")
     assert codes.condition_status("active", "confirmed") == 1
     assert codes.condition_status("resolved", "provisional") == 14
     with pytest.raises(EncodingError):

@@ -242,11 +242,11 @@ def clauses(draw: st.DrawFn) -> Clause:
     kind = draw(st.sampled_from(["dx", "dx_window", "med_window", "latest", "any", "age", "count"]))
     if kind in ("dx", "dx_window"):
         pattern = draw(st.sampled_from(["E11.*", "E10", "I21", "J44.1", "C00-C96", "E08-E13", "C77-C79"]))
-        lo, hi = codes.code_range("icd10cm", pattern)
+        lo, hi = codes.clinical_code_range("icd10cm", pattern)
         months = draw(st.integers(1, 60)) if kind == "dx_window" else None
 
         def match(r: PatientRecord, t: int) -> list[Condition]:
-            return [c for c in r.conditions if lo <= codes.encode_code("icd10cm", c.code) <= hi
+            return [c for c in r.conditions if lo <= codes.encode_clinical_code("icd10cm", c.code) <= hi
                     and (months is None or packed_date(c.onset) >= _months_ago(t, months))]
 
         text = f"diagnosis in {pattern}" + (f" within {months} months" if months else "")

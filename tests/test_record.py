@@ -69,10 +69,10 @@ def test_sets_are_sorted_linked_lists_with_aggregates() -> None:
     for tree in sets.values():
         _check_list(tree)
     conditions = sets["conditions"]
-    raw_e11 = make_key(1, codes.encode_code("icd10cm", "E11.9"), D(2022, 6, 1).toordinal(), 0)
+    raw_e11 = make_key(1, codes.encode_clinical_code("icd10cm", "E11.9"), D(2022, 6, 1).toordinal(), 0)
     assert raw_e11 in conditions.keys
     # The aggregate of block E08-E13 summarises the one E11.9 entry.
-    block = next(n for n in codes.icd10_ancestors(codes.encode_code("icd10cm", "E11.9"))
+    block = next(n for n in codes.icd10_ancestors(codes.encode_clinical_code("icd10cm", "E11.9"))
                  if codes.icd10.load_table().names[n - 1] == "E08-E13")
     leaf = conditions.leaves[conditions.keys.index(make_key(2, block, 0, 0))]
     assert (leaf.a_ord, leaf.b_ord, leaf.value, leaf.status) == (D(2022, 6, 1).toordinal(), MAX_DATE, 1, 1)

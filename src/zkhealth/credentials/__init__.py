@@ -21,7 +21,7 @@ _EXPORTS: dict[str, str] = {
     ),
     "dates": (
         "CLINICAL_DATE_OFFSET DATE_BITS EPOCH clinical_date_to_date date_to_clinical date_to_epoch_day "
-        "epoch_day_to_date parse_date today_epoch_day"
+        "epoch_day_to_date packed_date parse_date today_epoch_day"
     ),
     "encoding": "ClaimSpec decode_fixed encode_fixed format_fixed parse_decimal",
     "icd10": (
@@ -38,12 +38,37 @@ _EXPORTS: dict[str, str] = {
     "vc": (
         "CREDENTIAL_TYPE CREDENTIAL_URN IssuedCredential SCHEMA_URN build_document decode_credential "
         "did_key_from_ed25519 ed25519_from_did_key parse_credential_id parse_document sign_document "
-        "signing_bytes verify_credential"
+        "signing_bytes verify_credential verify_envelope"
     ),
     "issuer": "DEFAULT_VALIDITY_DAYS Issuer new_credential_id",
     "wallet": "BABYJUBJUB_SUBGROUP_ORDER KDF_CAP KDF_FLOOR KdfParams MODERATE Wallet derive_key passphrase_bytes",
     "keyfile": "IssuerPublicInfo KEY_FILE_FORMAT create_issuer_key_file load_issuer read_issuer_public_key",
     "fhir": "BundleSource ICD10CM_SYSTEM LOINC_SYSTEM UCUM_SYSTEM claims_from_bundle load_bundle",
+    "codes": (
+        "CODE_BITS CONDITION_ACTIVE CONDITION_CLINICAL CONDITION_VERIFICATION MEDICATION_STATUS OBSERVATIONS "
+        "OBSERVATION_BY_LOINC OBSERVATION_BY_NAME OBSERVATION_STATUS PROCEDURE_STATUS SYSTEMS CodeSystem "
+        "ObservationConcept ObservationKind atc_decode atc_encode atc_prefixes atc_range clinical_code_range "
+        "condition_status decode_clinical_code encode_clinical_code icd10_ancestors icd10_node_tiling "
+        "loinc_check_digit loinc_decode loinc_encode normalize_clinical_code observation pcs_decode pcs_encode "
+        "pcs_range rxnorm_encode snomed_encode verhoeff_valid"
+    ),
+    "sorted_set": (
+        "DATE_FIELD_BITS KEY_BITS LEAF_FIELDS MAX_DATE MAX_LEAVES SEQ_BITS SET_DEPTH STATUS_BITS TAG_BITS "
+        "VALUE_BITS SetLeaf SortedSet date_fields key_range make_key split_key"
+    ),
+    "record": (
+        "HEADER_FIELDS HEADER_INDEX HEADER_LENGTH ICD10_GROUPS RECORD_SCHEMA_VERSION SETS SET_TAGS Condition "
+        "Medication Observation PatientRecord Procedure RecordCredential build_sets header_hash record_from_v1"
+    ),
+    "record_vc": (
+        "RECORD_SCHEMA_TYPE RECORD_SCHEMA_URN IssuedRecord build_record_document is_record_document issue_record "
+        "parse_record_document verify_record_credential"
+    ),
+    "trust": (
+        "PERSON_REGISTRY_DEPTH IssuerMembership PersonMembership PersonRegistry TrustedIssuers empty_person_root "
+        "person_leaf trust_root trusted_issuer_leaf"
+    ),
+    "fhir_record": "ImportResult record_from_bundle",
 }
 _WHERE: dict[str, str] = {name: module for module, names in _EXPORTS.items() for name in names.split()}
 

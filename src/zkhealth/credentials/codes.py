@@ -52,33 +52,40 @@ from zkhealth.errors import CodeSystemError, EncodingError
 
 __all__ = [
     "CODE_BITS",
+    "CONDITION_ACTIVE",
     "CONDITION_CLINICAL",
     "CONDITION_VERIFICATION",
     "MEDICATION_STATUS",
     "OBSERVATIONS",
     "OBSERVATION_BY_LOINC",
+    "OBSERVATION_BY_NAME",
     "OBSERVATION_STATUS",
     "PROCEDURE_STATUS",
     "SYSTEMS",
     "CodeSystem",
+    "ObservationConcept",
     "ObservationKind",
     "atc_decode",
     "atc_encode",
+    "atc_prefixes",
     "atc_range",
-    "code_range",
+    "clinical_code_range",
     "condition_status",
-    "decode_code",
-    "encode_code",
+    "decode_clinical_code",
+    "encode_clinical_code",
     "icd10_ancestors",
+    "icd10_node_tiling",
+    "loinc_check_digit",
     "loinc_decode",
     "loinc_encode",
-    "normalize_code",
+    "normalize_clinical_code",
     "observation",
     "pcs_decode",
     "pcs_encode",
     "pcs_range",
     "rxnorm_encode",
     "snomed_encode",
+    "verhoeff_valid",
 ]
 
 #: Every code encoding fits this many bits (the key layout reserves 60).
@@ -325,12 +332,12 @@ def loinc_decode(number: int) -> str:
 # --------------------------------------------------------------------------- dispatch
 
 
-def normalize_code(system: str, value: object) -> str:
+def normalize_clinical_code(system: str, value: object) -> str:
     """The canonical spelling of a code of ``system`` (validated)."""
-    return decode_code(system, encode_code(system, value))
+    return decode_clinical_code(system, encode_clinical_code(system, value))
 
 
-def encode_code(system: str, value: object) -> int:
+def encode_clinical_code(system: str, value: object) -> int:
     """Encode a code of ``system`` (a key of :data:`SYSTEMS`); ICD-10-CM codes must exist in the release."""
     if system == "icd10cm":
         return icd10.encode_code(value)
@@ -353,7 +360,7 @@ def encode_code(system: str, value: object) -> int:
     raise CodeSystemError(f"unknown code system {system!r}; known: {', '.join(SYSTEMS)}")
 
 
-def decode_code(system: str, number: int) -> str:
+def decode_clinical_code(system: str, number: int) -> str:
     """Inverse of :func:`encode_code`."""
     if isinstance(number, bool) or not isinstance(number, int) or not 0 < number < _CODE_BOUND:
         raise CodeSystemError(f"{number!r} is not an encoded code")
@@ -370,7 +377,7 @@ def decode_code(system: str, number: int) -> str:
     raise CodeSystemError(f"unknown code system {system!r}")
 
 
-def code_range(system: str, pattern: object) -> tuple[int, int]:
+def clinical_code_range(system: str, pattern: object) -> tuple[int, int]:
     """The inclusive range of encodings a class pattern of ``system`` matches.
 
     ICD-10-CM: any :func:`zkhealth.credentials.icd10.code_range` pattern (``E11``, ``E11.*``, ``O00-O9A``);
@@ -388,7 +395,7 @@ def code_range(system: str, pattern: object) -> tuple[int, int]:
         return atc_range(text)
     if system == "icd10pcs":
         return pcs_range(text)
-    number = encode_code(system, text)
+    number = encode_clinical_code(system, text)
     return number, number
 
 

@@ -175,7 +175,7 @@ class Condition:
     def __post_init__(self) -> None:
         if self.system not in SET_TAGS["conditions"]:
             raise EncodingError(f"a condition is coded in icd10cm or snomed, not {self.system!r}")
-        object.__setattr__(self, "code", codes.normalize_code(self.system, self.code))
+        object.__setattr__(self, "code", codes.normalize_clinical_code(self.system, self.code))
         object.__setattr__(self, "onset", _date(self.onset, "condition onset"))
         object.__setattr__(self, "abatement", _optional_date(self.abatement, "condition abatement"))
         if self.abatement is not None and self.abatement < self.onset:
@@ -185,7 +185,7 @@ class Condition:
     def leaf_fields(self) -> tuple[str, int, _dt.date, _dt.date | None, int, int]:
         """(system, code number, a, b, value, status)."""
         status = codes.condition_status(self.clinical_status, self.verification_status)
-        return self.system, codes.encode_code(self.system, self.code), self.onset, self.abatement, 0, status
+        return self.system, codes.encode_clinical_code(self.system, self.code), self.onset, self.abatement, 0, status
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"system": self.system, "code": self.code, "onset": self.onset.isoformat()}
@@ -210,7 +210,7 @@ class Medication:
     def __post_init__(self) -> None:
         if self.system not in SET_TAGS["medications"]:
             raise EncodingError(f"a medication is coded in atc or rxnorm, not {self.system!r}")
-        object.__setattr__(self, "code", codes.normalize_code(self.system, self.code))
+        object.__setattr__(self, "code", codes.normalize_clinical_code(self.system, self.code))
         object.__setattr__(self, "start", _date(self.start, "medication start"))
         object.__setattr__(self, "end", _optional_date(self.end, "medication end"))
         if self.end is not None and self.end < self.start:
@@ -219,7 +219,7 @@ class Medication:
             raise EncodingError(f"unknown medication status {self.status!r}")
 
     def leaf_fields(self) -> tuple[str, int, _dt.date, _dt.date | None, int, int]:
-        return (self.system, codes.encode_code(self.system, self.code), self.start, self.end, 0,
+        return (self.system, codes.encode_clinical_code(self.system, self.code), self.start, self.end, 0,
                 codes.MEDICATION_STATUS[self.status])
 
     def to_json(self) -> dict[str, Any]:
@@ -242,13 +242,13 @@ class Procedure:
     def __post_init__(self) -> None:
         if self.system not in SET_TAGS["procedures"]:
             raise EncodingError(f"a procedure is coded in icd10pcs or snomed, not {self.system!r}")
-        object.__setattr__(self, "code", codes.normalize_code(self.system, self.code))
+        object.__setattr__(self, "code", codes.normalize_clinical_code(self.system, self.code))
         object.__setattr__(self, "performed", _date(self.performed, "procedure date"))
         if self.status not in codes.PROCEDURE_STATUS:
             raise EncodingError(f"unknown procedure status {self.status!r}")
 
     def leaf_fields(self) -> tuple[str, int, _dt.date, _dt.date | None, int, int]:
-        return (self.system, codes.encode_code(self.system, self.code), self.performed, self.performed, 0,
+        return (self.system, codes.encode_clinical_code(self.system, self.code), self.performed, self.performed, 0,
                 codes.PROCEDURE_STATUS[self.status])
 
     def to_json(self) -> dict[str, Any]:
@@ -270,7 +270,7 @@ class Observation:
     status: str = "final"
 
     def __post_init__(self) -> None:
-        concept = codes.observation(codes.normalize_code("loinc", self.code))
+        concept = codes.observation(codes.normalize_clinical_code("loinc", self.code))
         if concept is None:
             raise EncodingError(f"LOINC {self.code} is not in the observation table (codes.OBSERVATIONS)")
         object.__setattr__(self, "code", concept.loinc)
@@ -468,7 +468,7 @@ def _group_codes() -> list[tuple[int, tuple[tuple[int, int], ...]]]:
     """(aggregate code, ICD-10-CM number intervals) of every named group."""
     out = []
     for index, (_name, patterns) in enumerate(ICD10_GROUPS):
-        out.append((GROUP_CODE_BASE + index, tuple(codes.code_range("icd10cm", p) for p in patterns)))
+        out.append((GROUP_CODE_BASE + index, tuple(codes.clinical_code_range("icd10cm", p) for p in patterns)))
     return out
 
 
@@ -687,7 +687,7 @@ def describe_key(set_name: str, key: int) -> str:
     tag, code, date_ord, seq = split_key(key)
     for system, (raw_tag, aggregate_tag) in SET_TAGS[set_name].items():
         if tag == raw_tag:
-            return f"{system} {codes.decode_code(system, code)} {_dt.date.fromordinal(date_ord)} #{seq}"
+            return f"{system} {codes.decode_clinical_code(system, code)} {_dt.date.fromordinal(date_ord)} #{seq}"
         if tag == aggregate_tag:
             return f"aggregate {system} {_describe_node(system, code)}"
     return f"tag {tag} code {code}"

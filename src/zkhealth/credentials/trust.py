@@ -24,6 +24,7 @@ from typing import Final
 
 from zkhealth.credentials.trees import (
     EMPTY_LEAF,
+    ISSUER_REGISTRY_DEPTH,
     IssuerKey,
     MerkleProof,
     QuaternaryMerkleTree,
@@ -36,24 +37,22 @@ from zkhealth.hash.poseidon import poseidon
 from zkhealth.signature.eddsa_poseidon import PublicKey
 
 __all__ = [
-    "ISSUER_REGISTRY_DEPTH",
     "PERSON_REGISTRY_DEPTH",
     "IssuerMembership",
     "PersonMembership",
     "PersonRegistry",
     "TrustedIssuers",
     "empty_person_root",
-    "issuer_leaf",
+    "trusted_issuer_leaf",
     "person_leaf",
     "trust_root",
 ]
 
-ISSUER_REGISTRY_DEPTH: Final[int] = 5
 PERSON_REGISTRY_DEPTH: Final[int] = 12
 _DAY_BOUND: Final[int] = 1 << 32
 
 
-def issuer_leaf(pubkey: IssuerKey, revocation_root: int) -> int:
+def trusted_issuer_leaf(pubkey: IssuerKey, revocation_root: int) -> int:
     """``poseidon([Ax, Ay, revocation_root])`` after validating the key (small-order keys are refused)."""
     x, y = validate_issuer_key(pubkey)
     return poseidon([x, y, check_field_element(revocation_root, what="revocation root")])
@@ -132,7 +131,7 @@ class TrustedIssuers:
         slot = self._next
         self._next += 1
         self._slots[point] = (slot, revocation_root)
-        self._tree.set(slot, issuer_leaf(point, revocation_root))
+        self._tree.set(slot, trusted_issuer_leaf(point, revocation_root))
         return slot
 
     def set_revocation_root(self, pubkey: IssuerKey, revocation_root: int) -> int:
@@ -142,7 +141,7 @@ class TrustedIssuers:
             raise UnknownIssuerError("issuer key is not in the trusted-issuer registry")
         slot, _ = self._slots[point]
         self._slots[point] = (slot, revocation_root)
-        self._tree.set(slot, issuer_leaf(point, revocation_root))
+        self._tree.set(slot, trusted_issuer_leaf(point, revocation_root))
         return slot
 
     def remove(self, pubkey: IssuerKey) -> None:

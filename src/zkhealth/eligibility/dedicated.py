@@ -59,8 +59,8 @@ from zkhealth.credentials.dates import CLINICAL_DATE_OFFSET, DATE_BITS
 from zkhealth.credentials.record import HEADER_INDEX, HEADER_LENGTH, RECORD_SCHEMA_VERSION, RecordCredential
 from zkhealth.credentials.schema import HASH_CHUNK, SCHEMA_ID
 from zkhealth.credentials.sorted_set import DATE_FIELD_BITS, SET_DEPTH
-from zkhealth.credentials.trees import REVOCATION_TREE_DEPTH, NonMembershipProof
-from zkhealth.credentials.trust import ISSUER_REGISTRY_DEPTH, PERSON_REGISTRY_DEPTH, IssuerMembership, PersonMembership
+from zkhealth.credentials.trees import ISSUER_REGISTRY_DEPTH, REVOCATION_TREE_DEPTH, NonMembershipProof
+from zkhealth.credentials.trust import PERSON_REGISTRY_DEPTH, IssuerMembership, PersonMembership
 from zkhealth.eligibility.calendar import YEAR_SPAN, civil_date
 from zkhealth.eligibility.evaluate import choose_leaves, today_values
 from zkhealth.eligibility.program import (

@@ -747,7 +747,7 @@ class _Compiler:
             else:
                 text = pattern.first
             try:
-                interval = codes.code_range(system, text)
+                interval = codes.clinical_code_range(system, text)
             except (CodeSystemError, ValueError) as exc:
                 raise _fail(node, f"{pattern.text}: {exc}") from None
             by_system.setdefault(system, []).append(interval)
@@ -869,7 +869,7 @@ class _Compiler:
         name = node.field
         if name.startswith("loinc:"):
             try:
-                concept = codes.observation(codes.normalize_code("loinc", name[len("loinc:"):]))
+                concept = codes.observation(codes.normalize_clinical_code("loinc", name[len("loinc:"):]))
             except CodeSystemError as exc:
                 raise _fail(node, str(exc)) from None
         else:

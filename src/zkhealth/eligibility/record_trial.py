@@ -43,13 +43,14 @@ from zkhealth.credentials.trust import (
     PersonRegistry,
     TrustedIssuers,
     empty_person_root,
-    issuer_leaf,
     trust_root,
+    trusted_issuer_leaf,
 )
 from zkhealth.eligibility.check import check_criteria_file
 from zkhealth.eligibility.dedicated import PUBLIC_SIGNALS, compile_dedicated_circuit, dedicated_inputs
 from zkhealth.eligibility.evaluate import ProgramEvaluation, evaluate_program, today_values
 from zkhealth.eligibility.program import Policy, Program, compile_program
+from zkhealth.eligibility.scope import trial_id_bytes
 from zkhealth.errors import (
     CredentialExpiredError,
     CredentialNotYetValidError,
@@ -76,21 +77,6 @@ _HEX64 = re.compile(r"[0-9a-f]{64}")
 _PROOF_KEYS: Final[frozenset[str]] = frozenset(
     {"format", "version", "trialId", "programSha256", "verifyingKeySha256", "publicSignals", "proof", "public"}
 )
-
-
-def _trial_id_bytes(trial_id: bytes | str) -> bytes:
-    if isinstance(trial_id, bytes):
-        if len(trial_id) != 32:
-            raise EligibilityError("a trial id given as bytes must be 32 bytes")
-        return trial_id
-    if not isinstance(trial_id, str) or not trial_id:
-        raise EligibilityError("trial_id must be 32 bytes or a non-empty string")
-    if re.fullmatch(r"0x[0-9a-fA-F]{64}", trial_id):
-        return bytes.fromhex(trial_id[2:])
-    raw = trial_id.encode("ascii") if trial_id.isascii() else b""
-    if not raw or len(raw) > 32:
-        raise EligibilityError("a trial id string must be ASCII and at most 32 bytes (or 0x + 64 hex digits)")
-    return raw.ljust(32, b"\0")
 
 
 def _epoch_day(today: int | _dt.date) -> int:
@@ -207,7 +193,7 @@ class RecordTrial:
         self.program: Program = program
         self.metadata = metadata
         self.name = name if name is not None else metadata.get("name", "")
-        self.trial_id = _trial_id_bytes(trial_id)
+        self.trial_id = trial_id_bytes(trial_id)
         if isinstance(accepted_window_days, bool) or not 0 <= accepted_window_days <= 366:
             raise EligibilityError("accepted_window_days must be an int in [0, 366]")
         self.accepted_window_days = accepted_window_days
@@ -357,7 +343,7 @@ def prove_record_eligibility(
     if day >= credential.expires_at:
         raise CredentialExpiredError("the credential has expired on this day")
     membership: IssuerMembership = trusted.membership(credential.issuer_public_key)
-    if membership.proof.leaf != issuer_leaf(credential.issuer_public_key, membership.revocation_root):
+    if membership.proof.leaf != trusted_issuer_leaf(credential.issuer_public_key, membership.revocation_root):
         raise UnknownIssuerError("the registry proof is for another issuer")
     if isinstance(revocation, RevocationTree):
         revocation = revocation.non_membership_proof(credential.credential_id)
