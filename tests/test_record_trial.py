@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from records import TODAY, RecordWorld, make_record_world, t2d_record
 
 from zkhealth.credentials.record import Condition
 from zkhealth.credentials.trust import trust_root
+from zkhealth.credentials.wallet import KDF_FLOOR, Wallet
 from zkhealth.eligibility.record_trial import RecordProof, RecordTrial, prove_record_eligibility
 from zkhealth.errors import (
     InvalidProofError,
@@ -99,3 +101,23 @@ def test_untrusted_root_program_mismatch_and_tampering(world: RecordWorld, trial
     data["public"][4] = str(int(data["public"][4]) + (1 << 254))
     with pytest.raises(MalformedProofError):
         trial.verify(json.dumps(data), today=TODAY)
+
+
+def test_a_wallet_proves_its_v2_credential(world: RecordWorld, trial: RecordTrial, tmp_path: Path) -> None:
+    holder = world.holders["t2d"]
+    wallet = Wallet.create(tmp_path / "w.zkw", "a long passphrase", kdf=KDF_FLOOR, holder_secret=holder.holder_secret)
+    wallet.add_credential(holder.issued.document)
+    proof = prove_record_eligibility(trial, wallet, today=TODAY, recipient=0xBEEF, trusted=world.trusted,
+                                     revocation=world.revocation)
+    assert trial.verify(proof, today=TODAY).recipient == 0xBEEF
+
+
+def test_the_v1_prover_skips_v2_documents(world: RecordWorld, tmp_path: Path) -> None:
+    from zkhealth.credentials.trees import IssuerRegistry
+    from zkhealth.eligibility import Trial, prove
+
+    wallet = Wallet.create(tmp_path / "v.zkw", "a long passphrase", kdf=KDF_FLOOR)
+    wallet.add_credential(world.holders["t2d"].issued.document)
+    with pytest.raises(NotEligibleError):  # no version-1 credential to prove with; never a schema error
+        prove(Trial("age >= 18", trial_id="X", scope=1), wallet, today=TODAY, recipient=1, registry=IssuerRegistry(),
+              revocations=world.revocation)

@@ -46,6 +46,7 @@ from zkhealth.credentials.trust import (
     trust_root,
     trusted_issuer_leaf,
 )
+from zkhealth.credentials.wallet import Wallet
 from zkhealth.eligibility.check import check_criteria_file
 from zkhealth.eligibility.dedicated import PUBLIC_SIGNALS, compile_dedicated_circuit, dedicated_inputs
 from zkhealth.eligibility.evaluate import ProgramEvaluation, evaluate_program, today_values
@@ -302,7 +303,7 @@ def _pairs(source: object) -> list[tuple[RecordCredential, Signature]]:
 def prove_record_eligibility(
     trial: RecordTrial,
     credentials: object,
-    holder_secret: int,
+    holder_secret: int | None = None,
     *,
     today: int | _dt.date | None = None,
     recipient: int,
@@ -314,13 +315,19 @@ def prove_record_eligibility(
 ) -> RecordProof:
     """Prove that the holder meets ``trial``'s program, after checking it natively (module docstring).
 
-    ``credentials``: one or several version-2 credentials (the first eligible one is used; version-1
+    ``credentials``: an open :class:`~zkhealth.credentials.wallet.Wallet` (its holder secret and documents), or
+    one or several version-2 credentials with ``holder_secret`` (the first eligible one is used; version-1
     documents are skipped: they are not provable). Raises, before any witness is solved:
     :class:`NotEligibleError` naming the failing clause, :class:`CredentialNotYetValidError` /
     :class:`CredentialExpiredError`, :class:`UnknownIssuerError`, revocation errors, and
     :class:`UntrustedRootError` when the trust root is not one the trial accepts.
     """
     day = today_epoch_day() if today is None else _epoch_day(today)
+    if isinstance(credentials, Wallet):
+        holder_secret = credentials.holder_secret if holder_secret is None else holder_secret
+        credentials = list(credentials.credentials)
+    if holder_secret is None:
+        raise EligibilityError("holder_secret is required unless a wallet is given")
     pairs = _pairs(credentials)
     if not pairs:
         raise NotEligibleError("no version-2 credential to prove with (version-1 credentials must be re-issued)",
