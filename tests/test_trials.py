@@ -212,3 +212,7 @@ def test_trial_check_verb(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     bad = tmp_path / "bad.txt"
     bad.write_text("age >= 18 and hba1c >= 7.255\n")
     assert run(["trial", "check", str(bad)]) == 2
+    small = tmp_path / "small.txt"
+    small.write_text("age >= 18\n")
+    assert run(["trial", "check", "--cost", str(small)]) == 0
+    assert "constraints:" in capsys.readouterr().out

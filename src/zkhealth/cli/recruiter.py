@@ -109,16 +109,28 @@ def trial_group() -> None:
 @trial_group.command("check", short_help="Compile criteria files; list criteria that need judgement.")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--program", "show_program", is_flag=True, help="Also print each compiled program (atoms, combination).")
+@click.option("--cost", "show_cost", is_flag=True,
+              help="Also compile each dedicated circuit and print its constraints per part and per atom.")
 @click.pass_context
-def trial_check(ctx: click.Context, files: tuple[Path, ...], show_program: bool) -> None:
+def trial_check(ctx: click.Context, files: tuple[Path, ...], show_program: bool, show_cost: bool) -> None:
     """Compile each criteria FILE (schema version 2) and report: the atoms it compiles to, the transcribed
     atomic criteria (`# criterion: expressed | inexpressible | judgement | text`) and every comment that needs
     judgement (`# judgement: text`), which is not machine-checkable. A criteria error names the clause and
     column (exit 2)."""
     from zkhealth.eligibility.check import check_criteria_file
+    from zkhealth.eligibility.record_trial import RecordTrial
 
     checks = [check_criteria_file(path) for path in files]
-    human = "\n".join(check.format() + (f"\n{check.program.describe()}" if show_program else "") for check in checks)
+    costs = {}
+    if show_cost:
+        with status(ctx, "compiling the dedicated circuits"):
+            costs = {check.path: RecordTrial(check.text, trial_id="cost-report").cost_report() for check in checks}
+    human = "\n".join(
+        check.format()
+        + (f"\n{check.program.describe()}" if show_program else "")
+        + (f"\n{costs[check.path]}" if show_cost else "")
+        for check in checks
+    )
     payload = {
         "files": [
             {
@@ -128,6 +140,7 @@ def trial_check(ctx: click.Context, files: tuple[Path, ...], show_program: bool)
                 "programSha256": check.program.sha256(),
                 "counts": check.counts,
                 "notMachineCheckable": list(check.judgement),
+                **({"costReport": costs[check.path]} if show_cost else {}),
             }
             for check in checks
         ]
