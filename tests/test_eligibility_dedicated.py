@@ -15,7 +15,7 @@ from test_eligibility_program import BENCHMARK, formulas, records
 
 from zkhealth.circuit import CompiledCircuit, compile
 from zkhealth.credentials.dates import date_to_epoch_day
-from zkhealth.credentials.record import PatientRecord, RecordCredential
+from zkhealth.credentials.record import Condition, PatientRecord, RecordCredential, describe_key
 from zkhealth.credentials.trust import PersonRegistry, trust_root
 from zkhealth.eligibility.dedicated import (
     PUBLIC_SIGNALS,
@@ -25,7 +25,7 @@ from zkhealth.eligibility.dedicated import (
     dedicated_inputs,
 )
 from zkhealth.eligibility.evaluate import evaluate_program
-from zkhealth.eligibility.program import Policy, Program, compile_program
+from zkhealth.eligibility.program import Policy, Program, compile_program, leaf_owners
 from zkhealth.errors import CriteriaNotExpressibleError, WitnessError
 from zkhealth.hash.poseidon import poseidon
 
@@ -88,6 +88,30 @@ def test_criteria_circuit_on_fixed_cases(criteria: str, record: PatientRecord, e
     assert evaluate_program(program, credential, TODAY).eligible == eligible
     compiled = compile(criteria_circuit(program))
     assert _solves(compiled, criteria_inputs(program, credential, TODAY)) == eligible
+
+
+def test_a_shared_leaf_proves_the_or_only_with_an_entry_that_satisfies_it() -> None:
+    """ANY parts of one OR open one leaf (leaf_owners): every leaf of the set is tried as the witness."""
+    program = compile_program("diagnosis in E10.* or diagnosis in I10 or medication in atc:A10BA02")
+    owners = leaf_owners(program)
+    conditions_owner = owners[0]
+    assert conditions_owner == 0 and owners[1] == 0 and owners[2] == 2
+    compiled = compile(criteria_circuit(program))
+    assert compiled.r1cs.n_constraints < 1_200 + 2 * 2_700  # the header hash and two leaves, not three
+    for record, satisfying in ((t2d_record(medications=()), {"I10"}), (t2d_record(medications=(), conditions=(
+            Condition("E10.9", D(2020, 1, 1)), Condition("J45.909", D(2021, 1, 1)))), {"E10.9"}),
+                                (t2d_record(medications=(), conditions=(Condition("J45.909", D(2021, 1, 1)),)), set())):
+        credential = _credential(record)
+        tree = credential.sets()["conditions"]
+        base = criteria_inputs(program, credential, TODAY)
+        assert _solves(compiled, base) == bool(satisfying)
+        for index, leaf in enumerate(tree.leaves):
+            proof = tree.proof(index)
+            values = dict(base, atom0_leaf=list(leaf.fields()), atom0_siblings=list(proof.flat_siblings),
+                          atom0_path=list(proof.path_bits))
+            described = describe_key("conditions", tree.keys[index]).split()  # "icd10cm I10 2019-03-03 #0"
+            raw_code = described[1] if described[0] == "icd10cm" and len(described) == 4 else None
+            assert _solves(compiled, values) == (raw_code in satisfying), (index, described)
 
 
 # --------------------------------------------------------------------------- the whole circuit

@@ -18,7 +18,16 @@ from zkhealth.credentials import codes
 from zkhealth.credentials.dates import packed_date
 from zkhealth.credentials.record import Condition, Medication, Observation, PatientRecord
 from zkhealth.eligibility.evaluate import atom_truths, evaluate_program, leaf_truths
-from zkhealth.eligibility.program import ANY, LAST, NONE_OR_LAST, HeaderAtom, Policy, SetAtom, compile_program
+from zkhealth.eligibility.program import (
+    ANY,
+    LAST,
+    NONE_OR_LAST,
+    HeaderAtom,
+    Policy,
+    SetAtom,
+    compile_program,
+    leaf_owners,
+)
 from zkhealth.errors import CriteriaNotExpressibleError, CriteriaSyntaxError, EligibilityError, NotEligibleError
 
 pytestmark = pytest.mark.native
@@ -351,8 +360,18 @@ def test_evaluator_agrees_with_the_entry_oracle(record: PatientRecord, formula: 
         return
     expected = positive(record, today.toordinal())
     assert evaluate_program(program, record, today).eligible == expected, program.describe()
-    # The prover's leaves, judged by the gadget's native twin, agree with the range semantics.
-    assert leaf_truths(program, record, today) == atom_truths(program, record, today)
+    # The prover's leaves, judged by the gadget's native twin, agree with the range semantics: atom by atom,
+    # and, for ANY atoms sharing one leaf under an OR, their disjunction.
+    on_leaves, on_sets = leaf_truths(program, record, today), atom_truths(program, record, today)
+    groups: dict[int, list[int]] = {}
+    for index, owner in enumerate(leaf_owners(program)):
+        groups.setdefault(index if owner is None else owner, []).append(index)
+    for members in groups.values():
+        if len(members) == 1:
+            assert on_leaves[members[0]] == on_sets[members[0]]
+        else:
+            assert any(on_leaves[m] for m in members) == any(on_sets[m] for m in members)
+            assert all(on_sets[m] for m in members if on_leaves[m])  # a shared leaf never invents a fact
 
 
 def test_as_of_reference_date_is_the_fixture_day() -> None:
@@ -381,3 +400,33 @@ def test_flat_clauses_for_fixed_slot_circuits() -> None:
     assert threshold.flat_clauses() == ((1, (0,)), (2, (1, 2, 3)))
     with pytest.raises(EligibilityError):
         compile_program("(age >= 18 and bmi >= 30) or (age >= 65 and diagnosis in I10)").flat_clauses()
+
+
+def test_any_atoms_under_one_or_share_a_leaf() -> None:
+    program = compile_program(
+        "diagnosis in {E10.*, E11.*} or medication in atc:A10BA within 90 days or diagnosis in I10")
+    owners = leaf_owners(program)
+    by_set: dict[str, set[int | None]] = {}
+    for atom, owner in zip(program.atoms, owners, strict=True):
+        assert isinstance(atom, SetAtom)
+        by_set.setdefault(atom.set_name, set()).add(owner)
+    assert all(len(group) == 1 for group in by_set.values()), owners  # one leaf per set
+    assert len(set(owners)) == 2
+    # Not under "at least 2 of", not in a count's chain, not for LAST/NONE atoms: one leaf each.
+    for text in ("at least 2 of (diagnosis in E10.*, diagnosis in E11.*, diagnosis in I10)",
+                 "count(diagnosis in J45.* within 12 months) >= 2 or diagnosis in J44.*",
+                 "hba1c >= 7 or egfr < 30", "not diagnosis in {E10.*, E11.*}"):
+        program = compile_program(text)
+        owners = leaf_owners(program)
+        assert owners == tuple(None if isinstance(atom, HeaderAtom) else i
+                               for i, atom in enumerate(program.atoms)), text
+
+
+def test_shared_leaf_opens_the_satisfying_entry() -> None:
+    program = compile_program("diagnosis in E10.* or diagnosis in E11.* or diagnosis in I10")
+    record = t2d_record(conditions=(Condition("I10", D(2019, 1, 1)),))
+    assert evaluate_program(program, record, TODAY_DATE).eligible
+    assert any(leaf_truths(program, record, TODAY_DATE))
+    record = t2d_record(conditions=(Condition("J45", D(2019, 1, 1)),))
+    assert not evaluate_program(program, record, TODAY_DATE).eligible
+    assert not any(leaf_truths(program, record, TODAY_DATE))

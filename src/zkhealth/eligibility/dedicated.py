@@ -74,6 +74,7 @@ from zkhealth.eligibility.program import (
     Leaf,
     Program,
     SetAtom,
+    leaf_owners,
 )
 from zkhealth.errors import CircuitDefinitionError, EligibilityError
 from zkhealth.field import FIELD_R
@@ -333,12 +334,24 @@ class _Criteria:
         self.assert_gate(root)
 
 
+def _leaf_atoms(program: Program) -> list[int]:
+    """The set atoms that open a leaf of their own (the owners of :func:`leaf_owners`)."""
+    return [i for i, owner in enumerate(leaf_owners(program)) if owner == i]
+
+
+def _share_leaves(program: Program, leaves: dict[int, SetLeafSignals]) -> None:
+    """Point each atom that shares a leaf at its owner's leaf signals."""
+    for i, owner in enumerate(leaf_owners(program)):
+        if owner is not None and owner != i:
+            leaves[i] = leaves[owner]
+
+
 def criteria_circuit(program: Program, *, output: bool = False) -> Callable[[Builder], None]:
     """Only the criteria part of the dedicated circuit, for tests and cost reports: inputs ``today``, the
     ``header`` (20) and each set atom's leaf and path (proven against the header's set roots); output
     ``message``, the header hash the issuer signs (so every header input is bound). With ``output=True`` every
     atom is a boolean and the combination is the public output ``eligible`` instead of an assertion."""
-    set_atoms = [i for i, atom in enumerate(program.atoms) if isinstance(atom, SetAtom)]
+    set_atoms = _leaf_atoms(program)
 
     def define(b: Builder) -> None:
         today = b.public_input("today")
@@ -356,6 +369,7 @@ def criteria_circuit(program: Program, *, output: bool = False) -> Callable[[Bui
                 root = header[_h("conditions_root") + atom.set]
                 leaves[i] = assert_set_member(b, root, fields, [flat[3 * k : 3 * k + 3] for k in range(SET_DEPTH)],
                                               bits)
+        _share_leaves(program, leaves)
         b.output("message", poseidon(b, [poseidon(b, header[:HASH_CHUNK]), poseidon(b, header[HASH_CHUNK:])]))
         criteria = _Criteria(b, program, header, today, leaves)
         if output:
@@ -379,9 +393,10 @@ def criteria_inputs(program: Program, credential: RecordCredential, today: int |
 def _leaf_inputs(program: Program, credential: RecordCredential, today: int | _dt.date) -> dict[str, Any]:
     inputs: dict[str, Any] = {}
     sets = credential.sets()
+    owners = leaf_owners(program)
     for index, leaf_index in enumerate(choose_leaves(program, credential.record, today)):
         atom = program.atoms[index]
-        if not isinstance(atom, SetAtom) or leaf_index is None:
+        if not isinstance(atom, SetAtom) or leaf_index is None or owners[index] != index:
             continue
         tree = sets[atom.set_name]
         proof = tree.proof(leaf_index)
@@ -395,7 +410,7 @@ def dedicated_circuit(program: Program) -> Callable[[Builder], None]:
     """The circuit description ``define(b)`` of the dedicated version-2 circuit for ``program``."""
     if not isinstance(program, Program):
         raise EligibilityError("dedicated_circuit needs a compiled Program")
-    set_atoms = [i for i, atom in enumerate(program.atoms) if isinstance(atom, SetAtom)]
+    set_atoms = _leaf_atoms(program)
     policy = program.policy
 
     def define(b: Builder) -> None:
@@ -473,6 +488,7 @@ def dedicated_circuit(program: Program) -> Callable[[Builder], None]:
                     root = header[_h("conditions_root") + atom.set]
                     leaves[i] = assert_set_member(b, root, fields, [flat[3 * k : 3 * k + 3] for k in range(SET_DEPTH)],
                                                   bits)
+            _share_leaves(program, leaves)
             _Criteria(b, program, header, today, leaves).build()
         with b.scope("nullifier"):
             b.output("nullifier", poseidon(b, [holder_secret, scope]))

@@ -9,7 +9,9 @@ range), not from the leaf a prover would choose, so it is an independent oracle 
 :func:`choose_leaves` picks, for each set atom, the leaf index the prover opens: ANY takes the first item of
 the range (after the chained atom's item, for counts) satisfying phi; LAST and NONE_OR_LAST take the last leaf
 with ``key <= key_hi`` (the last item of the range, or its low neighbour when the range is empty). When an
-atom does not hold, the chosen leaf makes it false in the circuit too.
+atom does not hold, the chosen leaf makes it false in the circuit too. ANY atoms that share a leaf
+(:func:`~zkhealth.eligibility.program.leaf_owners`) all open the first member's leaf that satisfies its
+atom, so the OR they feed holds on the shared leaf exactly when it holds on the set.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from zkhealth.eligibility.program import (
     Leaf,
     Program,
     SetAtom,
+    leaf_owners,
 )
 from zkhealth.errors import EligibilityError, NotEligibleError
 
@@ -98,7 +101,9 @@ def choose_leaves(program: Program, record: PatientRecord, today: int | _dt.date
     today_ord, today_packed = today_values(today)
     sets = record.sets()
     chosen: list[int | None] = []
+    found: list[bool] = []
     for atom in program.atoms:
+        found.append(False)
         if isinstance(atom, HeaderAtom):
             chosen.append(None)
             continue
@@ -114,8 +119,19 @@ def choose_leaves(program: Program, record: PatientRecord, today: int | _dt.date
         for index in tree.in_range(atom.key_lo, atom.key_hi):
             if tree.keys[index] > floor and _phi(atom, tree.leaves[index], today_ord, today_packed):
                 pick = index
+                found[-1] = True
                 break
         chosen.append(pick)
+    # Atoms sharing a leaf (leaf_owners) open the first member's leaf that satisfies its atom, if any.
+    groups: dict[int, list[int]] = {}
+    for index, owner in enumerate(leaf_owners(program)):
+        if owner is not None:
+            groups.setdefault(owner, []).append(index)
+    for members in groups.values():
+        if len(members) > 1:
+            winner = next((m for m in members if found[m]), members[0])
+            for m in members:
+                chosen[m] = chosen[winner]
     return chosen
 
 
