@@ -357,3 +357,24 @@ class InvalidSignatureError(SignatureError):
 
 class WrongRecipientError(EligibilityError, RefusedError):
     """The eligibility proof is bound to another recipient address than the one the verifier expected."""
+
+
+# --------------------------------------------------------------------------- patient data DAO (issue 17)
+
+
+class VoteError(EligibilityError):
+    """An anonymous vote cannot be proven: the choice is not 0, 1 or 2, or the holder is not in the person
+    registry the proposal uses."""
+
+
+class GrantError(ChainError):
+    """A data-access grant cannot be used: unknown, revoked, expired, or its extract does not match the hash
+    recorded on-chain or does not open with the trial's key."""
+
+
+class AuditError(ChainError):
+    """The audit trail could not be rebuilt (a contract address without the expected events)."""
+
+
+class WrongProgramError(EligibilityError):
+    """The proof is for another criteria program than the trial's (its program hash differs)."""
