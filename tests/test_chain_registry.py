@@ -289,6 +289,7 @@ def test_stale_root_refused_after_grace_accepted_within(world: World) -> None:
     assert args["supersededAt"] == world.w3.eth.get_block(receipt["blockNumber"])["timestamp"]
     # within the grace period the superseded root still enrolls; with grace 0 it is stale at once
     world.enroll(trial, nullifier(), world.patients[0], trust_root=ROOT_A)
+    devchain.advance_time(world.w3, 1)
     expect_revert("StaleRoot", lambda: world.enroll(strict, nullifier(), world.patients[0], trust_root=ROOT_A))
     world.enroll(strict, nullifier(), world.patients[0], trust_root=ROOT_B)
     devchain.advance_time(world.w3, DAY + 60)

@@ -275,7 +275,9 @@ def _send(w3: Web3, tx: dict[str, Any]) -> Any:
     if receipt["status"] != 1:
         replay = {k: v for k, v in tx.items() if k in ("from", "to", "data", "value", "gas")}
         try:
-            w3.eth.call(cast(Any, replay), receipt["blockNumber"] - 1)
+            # Replayed on the mined block: its timestamp is the one the transaction saw (a refusal that
+            # depends on time, such as StaleRoot, reproduces), and a reverted transaction changed no state.
+            w3.eth.call(cast(Any, replay), receipt["blockNumber"])
         except REVERTED as exc:
             raise decode_revert(_revert_data(exc)) from exc
         raise ContractRevertError("transaction reverted (out of gas or no revert data)", error_name=None)
