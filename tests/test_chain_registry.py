@@ -528,3 +528,28 @@ def test_real_standin_proofs_on_stock_py_evm() -> None:
     other_proof, other_signals = prove(second)
     registry.enroll(second.trial_id, other_proof, other_signals, consent)
     assert other_signals[0] != signals[0]  # two trials, two unlinkable nullifiers
+
+
+def test_roles_api(world: World) -> None:
+    from zkhealth.chain.roles import Patient, Recruiter, Sponsor
+
+    keys = DataKeyPair.generate()
+    trial = world.create(rewards=True, data_key=keys.public_key)
+    Sponsor(world.registry, world.sponsor).fund(trial, 10 * 10**18)
+    recruiter = Recruiter(world.registry, world.recruiter, data_keys=keys)
+    patient = Patient(world.registry, world.patients[0])
+    n = nullifier()
+    signals = world.signals(trial, n, patient.address)
+    patient.enroll(trial, world.key.prove(signals).to_snarkjs(), signals, world.consent())
+    assert [m.nullifier for m in recruiter.cohort(trial)] == [n]
+    recruiter.pay_milestone(trial, n, 1)
+    extract = b'{"resourceType": "Bundle"}'
+    grant_id, sealed = patient.grant_access(trial, n, extract, expiry_day=world.today() + 5, uri="file:///x")
+    assert recruiter.open_grant(grant_id, sealed.sealed) == extract
+    patient.revoke_access(grant_id)
+    with pytest.raises(GrantError):
+        recruiter.open_grant(grant_id, sealed.sealed)
+    recruiter.close(trial)
+    Sponsor(world.registry, world.sponsor).reclaim(trial)
+    assert world.registry.pool(trial)[0] == 0
+    assert audit(world.w3, registry=world.registry.address).ok
