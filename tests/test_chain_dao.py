@@ -71,7 +71,7 @@ def make_dao(electorate: Electorate, *, fast: bool) -> tuple[Any, DaoDeployment]
     accounts = list(w3.eth.accounts)
     dao = deploy_dao(
         w3,
-        universal_vk=testkeys.TrapdoorKey.generate(6, seed=3).verifying_key(),
+        universal_vk=testkeys.TrapdoorKey.generate(6, seed=3).key(),
         vote_vk=electorate.keys.vk,
         publishers=[accounts[9]],
         voting_period=20,

@@ -57,8 +57,8 @@ class DaoMachine(RuleBasedStateMachine):
         self.addresses = accounts[2 : 2 + PEOPLE]
         self.dao = deploy_dao(
             self.w3,
-            universal_vk=UNIVERSAL.verifying_key(),
-            vote_vk=VOTE.verifying_key(),
+            universal_vk=UNIVERSAL.key(),
+            vote_vk=VOTE.key(),
             publishers=[self.publisher],
             creators=[self.recruiter],
             voting_period=10_000,
@@ -128,7 +128,7 @@ class DaoMachine(RuleBasedStateMachine):
             expected = "NullifierUsed"
         elif FUNDED - self.total_paid < REWARD:
             expected = "PoolUnderfunded"
-        proof = UNIVERSAL.prove(signals).to_snarkjs()
+        proof = UNIVERSAL.prove(signals).to_proof()
         self.attempt(expected, lambda: self.registry.enroll(self.trial.trial_id, proof, signals, consent,
                                                             sender=address))
         if expected is None:

@@ -50,7 +50,7 @@ class Deployment:
                   "today": self.today(), "trust_root": ROOT_A, "recipient": int(patient, 16)}
         values.update(overrides)
         signals = [values[k] for k in enrollment.DEDICATED_SIGNALS]
-        proof = self.key.prove([v % FIELD_R for v in signals]).to_snarkjs()
+        proof = self.key.prove([v % FIELD_R for v in signals]).to_proof()
         return enrollment.enroll(self.w3, self.contract, proof, signals, sender=patient)
 
 
@@ -59,7 +59,7 @@ def deploy(key: testkeys.TrapdoorKey, *, grace: int = DAY) -> Deployment:
     accounts = list(w3.eth.accounts)
     now = int(w3.eth.get_block("latest")["timestamp"])
     contract = enrollment.deploy_cohort_enrollment(
-        w3, key.verifying_key(), trial_id=TRIAL, window=(now - 60, now + 30 * DAY), capacity=5,
+        w3, key.key(), trial_id=TRIAL, window=(now - 60, now + 30 * DAY), capacity=5,
         owner=accounts[0], trust_root=ROOT_A, root_grace_seconds=grace, publishers=[accounts[1]],
     )
     return Deployment(w3, key, contract, accounts[0], accounts[1], accounts[2:])

@@ -31,6 +31,7 @@ from zkhealth.chain.registry import (
     deploy_reward_token,
     registry_scope,
 )
+from zkhealth.eligibility.scope import trial_scope
 from zkhealth.errors import (
     ContractRevertError,
     GrantError,
@@ -113,7 +114,7 @@ class World:
     def enroll(self, trial_id: int, nullifier: int, patient: str, *, consent: ConsentTerms | None = None,
                proof_signals: list[int] | None = None, **overrides: int) -> Any:
         signals = self.signals(trial_id, nullifier, patient, **overrides)
-        proof = self.key.prove(proof_signals if proof_signals is not None else signals).to_snarkjs()
+        proof = self.key.prove(proof_signals if proof_signals is not None else signals).to_proof()
         return self.registry.enroll(trial_id, proof, signals, consent or self.consent(), sender=patient)
 
 
@@ -122,7 +123,7 @@ def make_world(key: testkeys.TrapdoorKey) -> World:
     accounts = list(w3.eth.accounts)
     owner, recruiter, sponsor, publisher = accounts[:4]
     registry = TrialRegistryClient.deploy(
-        w3, key.verifying_key(), owner=owner, publishers=[publisher], creators=[recruiter]
+        w3, key.key(), owner=owner, publishers=[publisher], creators=[recruiter]
     )
     registry.publish_trust_root(ROOT_A, sender=publisher)
     token = deploy_reward_token(w3, "Reward", "RWD", owner=owner)
@@ -170,7 +171,7 @@ def test_enroll_records_consent_and_meets_gas(world: World) -> None:
 def test_scope_is_the_shared_rule(world: World) -> None:
     trial = world.create()
     chain_id = int(world.w3.eth.chain_id)
-    expected = client.trial_scope(chain_id, world.registry.address, trial.to_bytes(32, "big"))
+    expected = trial_scope(chain_id, world.registry.address, trial.to_bytes(32, "big"))
     assert registry_scope(chain_id, world.registry.address, trial) == expected
     assert world.registry.contract.functions.trialScope(trial).call() == expected
     program, scope, consent = world.registry.trial_constants(trial)
@@ -182,7 +183,7 @@ def test_two_trials_refuse_each_others_proofs(world: World) -> None:
     patient = world.patients[0]
     n = nullifier()
     signals = world.signals(first, n, patient)
-    proof = world.key.prove(signals).to_snarkjs()
+    proof = world.key.prove(signals).to_proof()
     # The client names the mismatch before sending ...
     with pytest.raises(WrongScopeError):
         world.registry.enroll(second, proof, signals, world.consent(), sender=patient)
@@ -204,9 +205,9 @@ def test_program_and_recipient_are_the_registrys_own(world: World) -> None:
     n = nullifier()
     signals = world.signals(trial, n, patient, program_hash=PROGRAM + 1)
     with pytest.raises(WrongProgramError):
-        world.registry.enroll(trial, world.key.prove(signals).to_snarkjs(), signals, world.consent(), sender=patient)
+        world.registry.enroll(trial, world.key.prove(signals).to_proof(), signals, world.consent(), sender=patient)
     signals = world.signals(trial, n, patient)
-    proof = world.key.prove(signals).to_snarkjs()
+    proof = world.key.prove(signals).to_proof()
     with pytest.raises(WrongRecipientError):
         world.registry.enroll(trial, proof, signals, world.consent(), sender=thief)
     # a front-runner copying the call from the mempool: the registry uses msg.sender as the recipient
@@ -540,7 +541,7 @@ def test_roles_api(world: World) -> None:
     patient = Patient(world.registry, world.patients[0])
     n = nullifier()
     signals = world.signals(trial, n, patient.address)
-    patient.enroll(trial, world.key.prove(signals).to_snarkjs(), signals, world.consent())
+    patient.enroll(trial, world.key.prove(signals).to_proof(), signals, world.consent())
     assert [m.nullifier for m in recruiter.cohort(trial)] == [n]
     recruiter.pay_milestone(trial, n, 1)
     extract = b'{"resourceType": "Bundle"}'

@@ -22,9 +22,10 @@ from web3.contract import Contract
 
 from zkhealth.chain import client
 from zkhealth.chain.build import load_artifact
-from zkhealth.chain.registry import ProofLike
 from zkhealth.chain.solidity import key_hash, key_words, public_words, scalar_from, to_calldata
+from zkhealth.eligibility.scope import trial_scope
 from zkhealth.errors import ChainError, MalformedProofError
+from zkhealth.groth16.keys import Proof, VerifyingKey
 
 __all__ = [
     "DEDICATED_SIGNALS",
@@ -47,7 +48,7 @@ def cohort_enrollment_at(w3: Web3, address: str) -> Contract:
 
 def deploy_cohort_enrollment(
     w3: Web3,
-    vk: object,
+    vk: VerifyingKey,
     *,
     trial_id: bytes,
     window: tuple[int, int],
@@ -81,7 +82,7 @@ def deploy_cohort_enrollment(
     )
     address = client._deploy(w3, "CohortEnrollmentV2Init", (params,), sender, gas)
     contract = cohort_enrollment_at(w3, address)
-    scope = client.trial_scope(int(w3.eth.chain_id), address, trial_id)
+    scope = trial_scope(int(w3.eth.chain_id), address, trial_id)
     if int(contract.functions.scope().call()) != scope:
         raise ChainError("the deployed contract's scope differs from trial_scope(chain id, address, trial id)")
     if bytes(contract.functions.verifyingKeyHash().call()) != key_hash(vk):
@@ -98,7 +99,7 @@ def publish_trust_root(w3: Web3, contract: Contract, root: int, *, sender: str |
 def enroll(
     w3: Web3,
     contract: Contract,
-    proof: ProofLike,
+    proof: Proof,
     public_signals: Sequence[int],
     *,
     sender: str | None = None,

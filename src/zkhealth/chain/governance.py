@@ -31,8 +31,10 @@ from zkhealth.chain import client
 from zkhealth.chain.build import load_artifact
 from zkhealth.chain.registry import TrialRegistryClient
 from zkhealth.chain.solidity import to_calldata
+from zkhealth.eligibility.scope import trial_scope
 from zkhealth.eligibility.vote import VoteProof
 from zkhealth.errors import ChainError, UntrustedRootError, WrongScopeError
+from zkhealth.groth16.keys import VerifyingKey
 
 __all__ = ["Action", "DaoDeployment", "Governance", "Proposal", "ProposalState", "deploy_dao", "proposal_scope"]
 
@@ -48,7 +50,7 @@ DEFAULT_ADMIN_ROLE: Final[bytes] = bytes(32)
 
 def proposal_scope(chain_id: int, governor_address: str, proposal_id: int) -> int:
     """``keccak256(abi.encode(chainid, governor, proposalId)) >> 3``: what a vote proves for."""
-    return client.trial_scope(chain_id, governor_address, int(proposal_id).to_bytes(32, "big"))
+    return trial_scope(chain_id, governor_address, int(proposal_id).to_bytes(32, "big"))
 
 
 class ProposalState(enum.IntEnum):
@@ -182,8 +184,8 @@ class DaoDeployment:
 def deploy_dao(
     w3: Web3,
     *,
-    universal_vk: object,
-    vote_vk: object,
+    universal_vk: VerifyingKey,
+    vote_vk: VerifyingKey,
     publishers: Sequence[str] = (),
     creators: Sequence[str] = (),
     voting_delay: int = 1,

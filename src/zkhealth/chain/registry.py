@@ -15,7 +15,7 @@ trust_root, recipient]``; ``scope = keccak256(abi.encode(chainid, registry, tria
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, cast
 
@@ -28,6 +28,7 @@ from web3.logs import DISCARD
 from zkhealth.chain import client
 from zkhealth.chain.build import load_artifact
 from zkhealth.chain.solidity import key_words, public_words, scalar_from, to_calldata
+from zkhealth.eligibility.scope import trial_scope
 from zkhealth.errors import (
     ChainError,
     MalformedProofError,
@@ -35,7 +36,7 @@ from zkhealth.errors import (
     WrongRecipientError,
     WrongScopeError,
 )
-from zkhealth.groth16.keys import Proof
+from zkhealth.groth16.keys import Proof, VerifyingKey
 
 __all__ = [
     "CONSENT_PURPOSES",
@@ -45,15 +46,11 @@ __all__ = [
     "ConsentTerms",
     "CreatedTrial",
     "EnrollmentState",
-    "ProofLike",
     "RewardTerms",
     "TrialRegistryClient",
     "TrialTerms",
     "registry_scope",
 ]
-
-#: A Groth16 proof as zkhealth's object or a snarkjs ``proof.json`` dictionary.
-ProofLike = Proof | Mapping[str, Any]
 
 #: The universal eligibility circuit's public signals, in order.
 UNIVERSAL_SIGNALS: Final[tuple[str, ...]] = ("nullifier", "program_hash", "scope", "today", "trust_root", "recipient")
@@ -82,7 +79,7 @@ def registry_scope(chain_id: int, registry_address: str, trial_id: int) -> int:
     ``keccak256(abi.encode(chainid, registry, trialId)) >> 3`` (the same rule as every zkhealth scope)."""
     if isinstance(trial_id, bool) or not isinstance(trial_id, int) or not 0 <= trial_id < 2**256:
         raise ChainError("trial_id must be a uint256")
-    return client.trial_scope(chain_id, registry_address, trial_id.to_bytes(32, "big"))
+    return trial_scope(chain_id, registry_address, trial_id.to_bytes(32, "big"))
 
 
 def _bytes32(value: bytes, what: str) -> bytes:
@@ -244,7 +241,7 @@ class TrialRegistryClient:
     def deploy(
         cls,
         w3: Web3,
-        vk: object,
+        vk: VerifyingKey,
         *,
         owner: str,
         publishers: Sequence[str] = (),
@@ -252,9 +249,9 @@ class TrialRegistryClient:
         sender: str | None = None,
         gas: int = DEPLOY_REGISTRY_GAS,
     ) -> TrialRegistryClient:
-        """Deploy a registry for the universal verifying key ``vk`` (6 public signals; snarkjs dict or
-        VerifyingKey), owned by ``owner`` (the DAO's timelock), with its first root publishers and trial
-        creators. The EVM validates the key. Cost: ~6 MGas (mostly code deposit)."""
+        """Deploy a registry for the universal verifying key ``vk`` (6 public signals), owned by ``owner``
+        (the DAO's timelock), with its first root publishers and trial creators. The EVM validates the key.
+        Cost: ~6 MGas (mostly code deposit)."""
         words = key_words(vk)
         if len(words) != 28:
             raise MalformedProofError("the trial registry needs the 6-signal universal eligibility key")
@@ -264,8 +261,9 @@ class TrialRegistryClient:
             [to_checksum_address(p) for p in publishers],
             [to_checksum_address(c) for c in creators],
         )
-        address, block = client._deploy_at_block(w3, "TrialRegistryInit", args, sender, gas)
-        deployed = cls(w3, address, deployed_block=block)
+        receipt = client._deploy_receipt(w3, "TrialRegistryInit", args, sender, gas)
+        address = to_checksum_address(receipt["contractAddress"])
+        deployed = cls(w3, address, deployed_block=int(receipt["blockNumber"]))
         if bytes(deployed.contract.functions.verifyingKeyHash().call()) != _keccak_words(words):
             raise ChainError("the deployed registry embeds another verifying key")
         return deployed
@@ -341,7 +339,7 @@ class TrialRegistryClient:
     def enroll(
         self,
         trial_id: int,
-        proof: ProofLike,
+        proof: Proof,
         public_signals: Sequence[int],
         consent: ConsentTerms,
         *,

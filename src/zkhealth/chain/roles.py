@@ -30,9 +30,10 @@ from typing import Any
 
 from zkhealth.chain.governance import Action, Governance, Proposal
 from zkhealth.chain.grants import DataKeyPair, SealedExtract, open_extract, seal_extract
-from zkhealth.chain.registry import CohortMember, ConsentTerms, ProofLike, TrialRegistryClient, TrialTerms
+from zkhealth.chain.registry import CohortMember, ConsentTerms, TrialRegistryClient, TrialTerms
 from zkhealth.eligibility.vote import VoteProof
 from zkhealth.errors import GrantError
+from zkhealth.groth16.keys import Proof
 
 __all__ = ["Member", "Patient", "Recruiter", "RegistryOperator", "Sponsor"]
 
@@ -93,7 +94,7 @@ class Patient:
     registry: TrialRegistryClient
     address: str
 
-    def enroll(self, trial_id: int, proof: ProofLike, public_signals: Sequence[int], consent: ConsentTerms) -> Any:
+    def enroll(self, trial_id: int, proof: Proof, public_signals: Sequence[int], consent: ConsentTerms) -> Any:
         return self.registry.enroll(trial_id, proof, public_signals, consent, sender=self.address)
 
     def withdraw(self, trial_id: int, nullifier: int) -> Any:
