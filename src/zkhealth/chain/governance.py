@@ -15,6 +15,7 @@ the governor ignores the sender, and an address used elsewhere would link the vo
 from __future__ import annotations
 
 import enum
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
@@ -27,6 +28,7 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.logs import DISCARD
 
+from zkhealth._json import loads_strict
 from zkhealth.chain import client
 from zkhealth.chain.build import load_artifact
 from zkhealth.chain.registry import TrialRegistryClient
@@ -92,6 +94,33 @@ class Proposal:
     @property
     def description_hash(self) -> bytes:
         return bytes(keccak(text=self.description))
+
+    def to_json(self) -> str:
+        """The proposal as a file (queue and execute need its actions and description again)."""
+        body = {
+            "format": "zkhealth.proposal",
+            "version": 1,
+            "proposalId": str(self.proposal_id),
+            "description": self.description,
+            "actions": [{"target": a.target, "value": str(a.value), "calldata": "0x" + a.calldata.hex()}
+                        for a in self.actions],
+        }
+        return json.dumps(body, indent=1, sort_keys=True) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Proposal:
+        """Parse :meth:`to_json`'s output strictly. Raises :class:`ChainError`."""
+        obj = loads_strict(text, what="proposal", error=ChainError)
+        if not isinstance(obj, dict) or obj.get("format") != "zkhealth.proposal" or obj.get("version") != 1:
+            raise ChainError("not a zkhealth proposal file (format zkhealth.proposal, version 1)")
+        try:
+            actions = tuple(
+                Action(to_checksum_address(a["target"]), bytes.fromhex(a["calldata"][2:]), int(a["value"]))
+                for a in obj["actions"]
+            )
+            return cls(int(obj["proposalId"]), actions, str(obj["description"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ChainError(f"malformed proposal file: {exc}") from exc
 
     def arguments(self) -> tuple[list[str], list[int], list[bytes]]:
         return (

@@ -23,17 +23,20 @@ accepting only the trust root current when the proposal was created (docs/dao.md
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
 from zkhealth import groth16
+from zkhealth._json import loads_strict
 from zkhealth.circuit import Builder, CompiledCircuit, compile
 from zkhealth.circuit.gadgets.merkle import assert_quaternary_merkle_inclusion
 from zkhealth.circuit.gadgets.poseidon import poseidon
 from zkhealth.credentials.trees import MerkleProof, verify_merkle_proof
 from zkhealth.errors import InvalidProofError, MalformedProofError, MerkleProofError, VoteError
 from zkhealth.field import FIELD_R
+from zkhealth.formats.snarkjs_json import parse_public_signal, proof_from_dict, proof_to_dict
 from zkhealth.groth16.keys import Proof, ProvingKey, VerifyingKey
 from zkhealth.hash.poseidon import poseidon as poseidon_native
 
@@ -41,6 +44,7 @@ __all__ = [
     "CHOICES",
     "PERSON_REGISTRY_DEPTH",
     "VOTE_CIRCUIT_NAME",
+    "VOTE_FORMAT",
     "VOTE_PUBLIC_SIGNALS",
     "VoteKeys",
     "VoteProof",
@@ -54,6 +58,8 @@ __all__ = [
 ]
 
 VOTE_CIRCUIT_NAME: Final[str] = "anonymous-vote"
+#: The ``format`` of a vote file (:meth:`VoteProof.to_json`).
+VOTE_FORMAT: Final[str] = "zkhealth.vote"
 #: Depth of the person registry tree (4^12 = 16,777,216 people).
 PERSON_REGISTRY_DEPTH: Final[int] = 12
 #: The public signals, in wire order.
@@ -181,6 +187,30 @@ class VoteProof:
         for index, value in enumerate(self.public):
             if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < FIELD_R:
                 raise MalformedProofError(f"vote public signal {index} is not a field element")
+
+    def to_json(self) -> str:
+        """``{"format": "zkhealth.vote", "version": 1, "proof": <snarkjs proof.json>, "public": [4 decimals]}``."""
+        body = {
+            "format": VOTE_FORMAT,
+            "version": 1,
+            "proof": proof_to_dict(self.proof),
+            "public": [str(v) for v in self.public],
+        }
+        return json.dumps(body, indent=1, sort_keys=True) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> VoteProof:
+        """Parse :meth:`to_json`'s output strictly. Raises :class:`MalformedProofError`."""
+        obj = loads_strict(text, what="vote", error=MalformedProofError)
+        if not isinstance(obj, dict) or set(obj) != {"format", "version", "proof", "public"}:
+            raise MalformedProofError("a vote file has exactly format, version, proof and public")
+        if obj["format"] != VOTE_FORMAT or obj["version"] != 1:
+            raise MalformedProofError("not a zkhealth vote file (format zkhealth.vote, version 1)")
+        public = obj["public"]
+        if not isinstance(public, list) or len(public) != len(VOTE_PUBLIC_SIGNALS):
+            raise MalformedProofError("a vote has four public signals")
+        values = [parse_public_signal(v, i) for i, v in enumerate(public)]
+        return cls(proof_from_dict(obj["proof"]), (values[0], values[1], values[2], values[3]))
 
     @property
     def nullifier(self) -> int:
