@@ -16,8 +16,8 @@ import pytest
 
 from zkhealth.chain import client, devchain
 from zkhealth.chain.anvil import AnvilNode, find_anvil
-from zkhealth.chain.grants import DataKeyPair
 from zkhealth.chain.governance import deploy_dao
+from zkhealth.chain.grants import DataKeyPair
 from zkhealth.chain.registry import RewardTerms, TrialTerms, deploy_reward_token
 from zkhealth.cli import run
 from zkhealth.credentials.trees import QuaternaryMerkleTree
