@@ -18,6 +18,7 @@ import chain_testkeys as testkeys
 import pytest
 from web3.logs import DISCARD
 
+from zkhealth import groth16
 from zkhealth.chain import build, client, devchain
 from zkhealth.chain.audit import audit
 from zkhealth.chain.grants import DataKeyPair, open_extract, seal_extract
@@ -41,6 +42,7 @@ from zkhealth.errors import (
     WrongScopeError,
 )
 from zkhealth.field import FIELD_R
+from zkhealth.groth16.keys import Proof
 
 pytestmark = pytest.mark.evm
 
@@ -196,7 +198,10 @@ def test_two_trials_refuse_each_others_proofs(world: World) -> None:
     world.registry.enroll(first, proof, signals, world.consent(), sender=patient)
     # the same patient in the second trial: a proof for its scope, another nullifier (unlinkable)
     world.enroll(second, nullifier(), patient)
-    assert [m.status for m in world.registry.cohort(second)] == [ConsentStatus.ACTIVE]
+    (member,) = world.registry.cohort(second)
+    assert member.status is ConsentStatus.ACTIVE and member.confirmations == 1
+    devchain.mine(world.w3, 2)
+    assert world.registry.cohort(second)[0].confirmations == 3
 
 
 def test_program_and_recipient_are_the_registrys_own(world: World) -> None:
@@ -493,6 +498,18 @@ def test_grant_used_after_revocation_is_flagged(world: World) -> None:
 # --------------------------------------------------------------------------- real proofs
 
 
+def _non_subgroup_g2() -> tuple[tuple[int, int], tuple[int, int]]:
+    """A point on the G2 twist outside the r-torsion (security.md K6)."""
+    from zkhealth.hazmat.bn254 import TWIST_B, fq2_add, fq2_mul, fq2_sqrt, g2_in_subgroup
+
+    for k in range(1, 200):
+        x = (k, 1)
+        y = fq2_sqrt(fq2_add(fq2_mul(fq2_mul(x, x), x), TWIST_B))
+        if y is not None and not g2_in_subgroup((x, y)):
+            return (x, y)
+    raise AssertionError("no non-subgroup point found")
+
+
 @pytest.mark.prove
 def test_real_standin_proofs_on_stock_py_evm() -> None:
     """REAL Groth16 proofs (stand-in universal circuit) through the registry on stock py-evm (py_ecc pairing)."""
@@ -524,6 +541,17 @@ def test_real_standin_proofs_on_stock_py_evm() -> None:
     assert receipt["gasUsed"] <= 260_000
     with pytest.raises(NullifierAlreadyUsedError):
         registry.enroll(first.trial_id, proof, signals, consent)
+    # security.md K2: a re-randomised proof (other bytes, same statement) hits the same nullifier
+    fresh = groth16.rerandomize(standin.vk, proof)
+    assert fresh != proof
+    with pytest.raises(NullifierAlreadyUsedError):
+        registry.enroll(first.trial_id, fresh, signals, consent)
+    # security.md K6: B on the twist but outside the r-torsion is refused by the pairing precompile
+    outside = Proof(proof.a, _non_subgroup_g2(), proof.c)
+    _, third_signals = prove(second, secret=0xC0FFEF)
+    with pytest.raises(ContractRevertError) as info:
+        registry.enroll(second.trial_id, outside, third_signals, consent)
+    assert info.value.error_name == "InvalidProof"
     with pytest.raises(WrongScopeError):
         registry.enroll(second.trial_id, proof, signals, consent)
     other_proof, other_signals = prove(second)

@@ -211,7 +211,9 @@ class EnrollmentState:
 class CohortMember:
     """One enrollment as the recruiter's cohort listing shows it: who (the recipient address, not a person),
     when, the consent terms, and why the consent ended when it is not active (``ended_reason``:
-    ``"withdrawn on day D"`` or ``"expired on day D"``)."""
+    ``"withdrawn on day D"`` or ``"expired on day D"``). ``confirmations`` is the depth of the enrollment's
+    block (1 = the latest): act on an enrollment only once it is deep enough to survive a reorg (security.md
+    K7; :class:`zkhealth.chain.client.EnrollmentWatcher` follows the depth over time)."""
 
     nullifier: int
     recipient: str
@@ -221,6 +223,7 @@ class CohortMember:
     status: ConsentStatus
     ended_reason: str | None = None
     rewards_paid: tuple[int, ...] = field(default=())
+    confirmations: int = 0
 
 
 class TrialRegistryClient:
@@ -483,6 +486,7 @@ class TrialRegistryClient:
         ):
             paid.setdefault(int(e["args"]["nullifier"]), []).append(int(e["args"]["milestone"]))
         members = []
+        latest = int(self.w3.eth.block_number)
         for event in enrolled:
             nullifier = int(event["args"]["nullifier"])
             state = self.enrollment(trial_id, nullifier)
@@ -506,6 +510,7 @@ class TrialRegistryClient:
                     status=status,
                     ended_reason=reason,
                     rewards_paid=tuple(sorted(paid.get(nullifier, []))),
+                    confirmations=max(0, latest - int(event["blockNumber"]) + 1),
                 )
             )
         return members

@@ -697,7 +697,7 @@ def cohort_command(ctx: click.Context, rpc: str, registry: str, show_all: bool, 
     rows = [
         {"nullifier": str(m.nullifier), "recipient": m.recipient, "status": m.status.value,
          "ended": m.ended_reason, "purposes": m.purposes, "consent_expiry_day": m.consent_expiry_day,
-         "rewards_paid": list(m.rewards_paid)}
+         "rewards_paid": list(m.rewards_paid), "confirmations": m.confirmations}
         for m in members
     ]
     lines = [f"{r['nullifier'][:12]}… {r['recipient']} {r['status']}"
