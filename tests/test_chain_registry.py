@@ -276,6 +276,9 @@ def test_window_capacity_and_creators(world: World) -> None:
     expect_revert("NotTrialCreator", lambda: world.registry.create_trial(terms, sender=world.patients[0]))
     bad = TrialTerms(program_hash=PROGRAM, consent_hash=CONSENT, window=(5, 5), capacity=1, owner=world.recruiter)
     expect_revert("InvalidTrialParameters", lambda: world.registry.create_trial(bad, sender=world.recruiter))
+    no_sponsor = TrialTerms(program_hash=PROGRAM, consent_hash=CONSENT, window=(1, 2), capacity=1,
+                            owner=world.recruiter, rewards=RewardTerms(world.token.address, "0x" + "00" * 20, 1))
+    expect_revert("InvalidTrialParameters", lambda: world.registry.create_trial(no_sponsor, sender=world.recruiter))
     world.registry.set_trial_creator(world.patients[0], True, sender=world.owner)
     assert world.registry.create_trial(terms, sender=world.patients[0]).trial_id == trial + 1
     expect_revert("OwnableUnauthorizedAccount", lambda: world.registry.set_trial_creator(world.patients[1], True,
@@ -482,6 +485,7 @@ def test_grant_used_after_revocation_is_flagged(world: World) -> None:
     with pytest.raises(GrantError):
         open_extract(sealed.sealed, DataKeyPair.generate().private_key, expected_sha256=sealed.sha256)
     world.registry.record_access(grant, sender=world.recruiter)
+    expect_revert("NotTrialOwner", lambda: world.registry.record_access(grant, sender=patient))
     assert audit(world.w3, registry=world.registry.address).ok
     expect_revert("NotGrantor", lambda: world.registry.revoke_access(grant, sender=world.recruiter))
     world.registry.revoke_access(grant, sender=patient)

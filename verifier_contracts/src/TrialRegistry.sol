@@ -5,6 +5,7 @@ import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Create3} from "@openzeppelin/contracts/utils/Create3.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {Bn254} from "./Bn254.sol";
 import {Groth16Key} from "./Groth16Key.sol";
@@ -263,6 +264,7 @@ contract TrialRegistry is TrialRegistryState {
         if (p.rewardToken == address(0) && (p.enrollmentReward != 0 || p.milestoneRewards.length != 0)) {
             revert InvalidTrialParameters();
         }
+        if (p.rewardToken != address(0) && p.sponsor == address(0)) revert InvalidTrialParameters();
         trialId = trialCount + 1;
         trialCount = trialId;
         uint256 scopeValue = uint256(keccak256(abi.encode(block.chainid, address(this), trialId))) >> 3;
@@ -598,11 +600,13 @@ contract TrialRegistry is TrialRegistryState {
         emit AccessRevoked(grantId, grant.trialId);
     }
 
-    /// A data user records that it used a grant (the trial's client does this when it decrypts an extract).
-    /// Never refused: the audit trail flags uses after revocation or expiry.
+    /// The trial's owner (the data user) records that it used a grant: its client does so when it opens an
+    /// extract. Not refused after revocation or expiry (the data may already be in the user's hands): the audit
+    /// trail flags such uses. Only the trial's owner may record, so nobody else can fill its trail.
     function recordAccess(uint256 grantId) external {
         Grant storage grant = _grants[grantId];
         if (grant.patient == address(0)) revert UnknownGrant();
+        if (msg.sender != _info[grant.trialId].owner) revert NotTrialOwner();
         emit GrantUsed(grantId, grant.trialId, msg.sender);
     }
 
@@ -619,7 +623,7 @@ contract TrialRegistry is TrialRegistryState {
         uint256 before = token.balanceOf(address(this));
         token.safeTransferFrom(msg.sender, address(this), amount);
         uint256 received = token.balanceOf(address(this)) - before;
-        info.pool += uint128(received);
+        info.pool += SafeCast.toUint128(received);
         emit PoolFunded(trialId, msg.sender, received);
     }
 

@@ -420,7 +420,8 @@ class TrialRegistryClient:
         return self._send(self.contract.functions.revokeAccess(grant_id), sender)
 
     def record_access(self, grant_id: int, *, sender: str | None = None) -> Any:
-        """A data user records that it used a grant (never refused; the audit flags late uses)."""
+        """The trial's owner records that it used a grant (not refused when late: the audit flags late uses;
+        anyone else is refused with ``NotTrialOwner``)."""
         return self._send(self.contract.functions.recordAccess(grant_id), sender)
 
     def grant(self, grant_id: int) -> dict[str, Any]:
