@@ -75,6 +75,8 @@ def test_dao_verbs_on_anvil(node: AnvilNode, tmp_path: Path, capsys: pytest.Capt
     assert code == 1  # not a publisher: refused
     code, out = cli(capsys, "operator", "publish-root", *rpc, "--from", operator, "--registry", registry, str(root))
     assert code == 0 and out["root"] == str(root)
+    code, out = cli(capsys, "operator", "current-root", *rpc, "--registry", registry)
+    assert code == 0 and out["root"] == str(root) and out["published_at"] > 0
 
     token = deploy_reward_token(w3, "Reward", "RWD", owner=deployer, sender=deployer)
     client.transact(w3, token.functions.mint(sponsor, 10**21), sender=deployer)

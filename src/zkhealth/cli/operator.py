@@ -46,3 +46,20 @@ def publish_root_command(ctx: click.Context, rpc: str, private_key_file: Path | 
         published.append({"contract": address, **receipt_payload(receipt)})
     emit(ctx, {"root": str(root), "published": published},
          "\n".join(f"published {root} to {p['contract']} in block {p['block']}" for p in published))
+
+
+@operator_group.command("current-root")
+@click.option("--rpc", required=True, metavar="URL", help="JSON-RPC endpoint of the chain.")
+@click.option("--registry", required=True, metavar="0xADDRESS", help="The TrialRegistry (or a CohortEnrollmentV2).")
+@click.pass_context
+def current_root_command(ctx: click.Context, rpc: str, registry: str) -> None:
+    """Print the contract's current trust root and when it was published: what verifiers and provers should
+    use, read from the chain rather than from a list kept by hand."""
+    from zkhealth.chain.registry import TrialRegistryClient
+    from zkhealth.cli._common import connect_rpc
+
+    client_ = TrialRegistryClient(connect_rpc(rpc), registry)
+    root = client_.current_trust_root()
+    published, _ = client_.contract.functions.trustRootState(root).call()
+    emit(ctx, {"root": str(root), "published_at": int(published)},
+         f"current trust root {root} (published at unix time {int(published)})")
