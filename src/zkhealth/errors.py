@@ -378,3 +378,24 @@ class CriteriaNotExpressibleError(CriteriaSyntaxError):
     """The criteria parse, but one clause cannot be checked soundly over the record schema (``column`` names it).
 
     For example "no HbA1c value ever above 9" (the record keeps no per-code maximum), or a negated count."""
+
+
+# --------------------------------------------------------------------------- patient data DAO (issue 17)
+
+
+class VoteError(EligibilityError, RefusedError):
+    """An anonymous vote cannot be proven: the choice is not 0, 1 or 2, or the holder is not in the person
+    registry the proposal uses."""
+
+
+class GrantError(ChainError, RefusedError):
+    """A data-access grant cannot be used: unknown, revoked, expired, or its extract does not match the hash
+    recorded on-chain or does not open with the trial's key."""
+
+
+class AuditError(ChainError):
+    """The audit trail could not be rebuilt (a contract address without the expected events)."""
+
+
+class WrongProgramError(EligibilityError, RefusedError):
+    """The proof is for another criteria program than the trial's (its program hash differs)."""

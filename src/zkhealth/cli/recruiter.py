@@ -711,3 +711,89 @@ def enrollments_command(
     ]
     emit(ctx, {"address": contract_address, "enrollments": rows, "count": len(rows)}, "\n".join(lines))
 
+
+# --------------------------------------------------------------------------- trials of the registry (the DAO)
+
+
+@click.group("recruiter", short_help="Cohort, milestone payouts and data grants of a registry trial.")
+def recruiter_group() -> None:
+    """Recruiter of a trial in the TrialRegistry: the cohort with each consent's status, milestone payouts,
+    opening a patient's data-access grant, closing the trial."""
+
+
+def _registry(rpc: str, private_key_file: Path | None, registry: str) -> Any:
+    from zkhealth.chain.registry import TrialRegistryClient
+
+    return TrialRegistryClient(connect_rpc(rpc, private_key_file), registry)
+
+
+@recruiter_group.command("cohort")
+@click.option("--rpc", required=True, metavar="URL", help="JSON-RPC endpoint of the chain.")
+@click.option("--registry", required=True, metavar="0xADDRESS", help="The TrialRegistry.")
+@click.option("--all", "show_all", is_flag=True, help="Also list ended consents, with why they ended.")
+@click.argument("trial_id", type=int)
+@click.pass_context
+def cohort_command(ctx: click.Context, rpc: str, registry: str, show_all: bool, trial_id: int) -> None:
+    """List TRIAL_ID's enrollments with an active consent (``--all``: every one, with its status)."""
+    members = _registry(rpc, None, registry).cohort(trial_id, active_only=not show_all)
+    rows = [
+        {"nullifier": str(m.nullifier), "recipient": m.recipient, "status": m.status.value,
+         "ended": m.ended_reason, "purposes": m.purposes, "consent_expiry_day": m.consent_expiry_day,
+         "rewards_paid": list(m.rewards_paid), "confirmations": m.confirmations}
+        for m in members
+    ]
+    lines = [f"{r['nullifier'][:12]}… {r['recipient']} {r['status']}"
+             + (f" ({r['ended']})" if r["ended"] else f" until day {r['consent_expiry_day']}") for r in rows]
+    emit(ctx, {"trial": trial_id, "cohort": rows}, "\n".join(lines) or "no enrollments")
+
+
+@recruiter_group.command("payout")
+@click.option("--rpc", required=True, metavar="URL", help="JSON-RPC endpoint of the chain.")
+@click.option("--registry", required=True, metavar="0xADDRESS", help="The TrialRegistry.")
+@private_key_option("Sign with the hex private key on this file's first line.")
+@click.option("--from", "sender", default=None, metavar="0xADDRESS", help="Send from this unlocked account.")
+@click.argument("trial_id", type=int)
+@click.argument("nullifier", type=int)
+@click.argument("milestone", type=int)
+@click.pass_context
+def payout_command(ctx: click.Context, rpc: str, registry: str, private_key_file: Path | None, sender: str | None,
+                   trial_id: int, nullifier: int, milestone: int) -> None:
+    """Pay MILESTONE (1-based) of TRIAL_ID to the address that enrolled NULLIFIER (once per milestone; the pool
+    is checked first; refused for a withdrawn or expired consent)."""
+    receipt = _registry(rpc, private_key_file, registry).pay_milestone(trial_id, nullifier, milestone, sender=sender)
+    emit(ctx, {"transaction": "0x" + bytes(receipt["transactionHash"]).hex(), "gas_used": int(receipt["gasUsed"])},
+         f"paid milestone {milestone} ({int(receipt['gasUsed']):,} gas)")
+
+
+@recruiter_group.command("open-grant")
+@click.option("--rpc", required=True, metavar="URL", help="JSON-RPC endpoint of the chain.")
+@click.option("--registry", required=True, metavar="0xADDRESS", help="The TrialRegistry.")
+@private_key_option("Sign the on-chain use record with the hex private key on this file's first line.")
+@click.option("--from", "sender", default=None, metavar="0xADDRESS", help="Send from this unlocked account.")
+@click.option("--data-key-file", required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="The trial's X25519 private key (64 hex digits on the first line).")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Where to write it.")
+@click.argument("grant_id", type=int)
+@click.argument("sealed", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.pass_context
+def open_grant_command(ctx: click.Context, rpc: str, registry: str, private_key_file: Path | None,
+                       sender: str | None, data_key_file: Path, out: Path, grant_id: int, sealed: Path) -> None:
+    """Check GRANT_ID is active, check SEALED against its on-chain hash, open it, record the use on-chain."""
+    from nacl.public import PrivateKey
+
+    from zkhealth._fileio import atomic_write
+    from zkhealth.chain.grants import DataKeyPair
+    from zkhealth.chain.roles import Recruiter
+
+    lines = data_key_file.read_text(encoding="utf-8").splitlines()
+    try:
+        private = bytes.fromhex(lines[0].strip() if lines else "")
+        keys = DataKeyPair(private, bytes(PrivateKey(private).public_key))
+    except ValueError:
+        raise click.UsageError(f"{data_key_file}: the first line must be 64 hex digits") from None
+    registry_client = _registry(rpc, private_key_file, registry)
+    address = sender or str(registry_client.w3.eth.default_account)
+    extract = Recruiter(registry_client, address, data_keys=keys).open_grant(grant_id, sealed.read_bytes())
+    atomic_write(out, extract)
+    emit(ctx, {"grant": grant_id, "bytes": len(extract), "out": str(out)},
+         f"opened grant {grant_id}: {len(extract)} bytes written to {out}")
