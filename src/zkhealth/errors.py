@@ -410,10 +410,10 @@ class UnitConversionError(FhirImportError):
 
 
 class HealthCardError(CredentialError):
-    """Base class of SMART Health Card errors. ``where`` names the file or input and the place in it."""
+    """Base class of SMART Health Card errors. Messages name the file or input and the place in it."""
 
 
-class HealthCardFormatError(HealthCardError):
+class HealthCardFormatError(HealthCardError, MalformedInputError):
     """The card is not a well-formed SMART Health Card (file, JWS, header, payload, QR numeric encoding)."""
 
 

@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urlsplit
 
-from zkhealth.credentials.jcs import loads_strict
+from zkhealth._json import loads_strict
 from zkhealth.errors import (
     EncodingError,
     HealthCardError,

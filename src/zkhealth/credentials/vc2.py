@@ -46,7 +46,8 @@ from typing import Any, Final
 
 import rfc8785
 
-from zkhealth.credentials.jcs import canonicalize, loads_strict
+from zkhealth._json import loads_strict
+from zkhealth.credentials.jcs import canonicalize
 from zkhealth.credentials.vc import _b58decode, _b58encode, did_key_from_ed25519, ed25519_from_did_key
 from zkhealth.errors import EncodingError, InvalidKeyError, SchemaMismatchError, SignatureError
 from zkhealth.signature.ed25519 import Ed25519SigningKey, Ed25519VerifyKey
