@@ -19,7 +19,7 @@ from joserfc.registry import HeaderParameter
 
 from zkhealth.credentials.shc import (
     MAX_INFLATED_BYTES,
-    TrustedIssuers,
+    TrustedCardIssuers,
     decode_qr_numeric,
     encode_qr_numeric,
     read_health_cards,
@@ -96,11 +96,11 @@ def sdk_card() -> dict[str, Any]:
 
 
 @pytest.fixture()
-def trusted(tmp_path: Path, sdk_card: dict[str, Any]) -> TrustedIssuers:
-    return TrustedIssuers(_directory(tmp_path / "issuers", ISSUER, sdk_card["jwks"]))
+def trusted(tmp_path: Path, sdk_card: dict[str, Any]) -> TrustedCardIssuers:
+    return TrustedCardIssuers(_directory(tmp_path / "issuers", ISSUER, sdk_card["jwks"]))
 
 
-def test_sdk_card_file_verifies(tmp_path: Path, sdk_card: dict[str, Any], trusted: TrustedIssuers) -> None:
+def test_sdk_card_file_verifies(tmp_path: Path, sdk_card: dict[str, Any], trusted: TrustedCardIssuers) -> None:
     card_file = tmp_path / "lab.smart-health-card"
     card_file.write_text(json.dumps({"verifiableCredential": [sdk_card["jws"]]}))
     [card] = read_health_cards(card_file, trusted, now=NOW)
@@ -111,7 +111,7 @@ def test_sdk_card_file_verifies(tmp_path: Path, sdk_card: dict[str, Any], truste
     assert card.fhir_version == "4.0.1"
 
 
-def test_sdk_qr_and_bare_jws_verify(sdk_card: dict[str, Any], trusted: TrustedIssuers) -> None:
+def test_sdk_qr_and_bare_jws_verify(sdk_card: dict[str, Any], trusted: TrustedCardIssuers) -> None:
     assert decode_qr_numeric([sdk_card["qr"]]) == sdk_card["jws"]
     assert encode_qr_numeric(sdk_card["jws"]) == sdk_card["qr"]
     [from_qr] = read_health_cards(sdk_card["qr"], trusted, now=NOW)
@@ -119,7 +119,7 @@ def test_sdk_qr_and_bare_jws_verify(sdk_card: dict[str, Any], trusted: TrustedIs
     assert from_qr.bundle == from_jws.bundle == LAB_BUNDLE
 
 
-def test_chunked_qr_is_assembled_in_any_order(sdk_card: dict[str, Any], trusted: TrustedIssuers) -> None:
+def test_chunked_qr_is_assembled_in_any_order(sdk_card: dict[str, Any], trusted: TrustedCardIssuers) -> None:
     digits = sdk_card["qr"][len("shc:/") :]
     cut = (len(digits) // 4) * 2
     chunks = [f"shc:/1/2/{digits[:cut]}", f"shc:/2/2/{digits[cut:]}"]
@@ -135,7 +135,7 @@ def test_chunked_qr_is_assembled_in_any_order(sdk_card: dict[str, Any], trusted:
 
 
 @pytest.mark.parametrize("part", [1, 2])
-def test_flipped_bit_is_refused(sdk_card: dict[str, Any], trusted: TrustedIssuers, part: int) -> None:
+def test_flipped_bit_is_refused(sdk_card: dict[str, Any], trusted: TrustedCardIssuers, part: int) -> None:
     pieces = sdk_card["jws"].split(".")
     raw = bytearray(pieces[part].encode())
     position = len(raw) // 2
@@ -148,22 +148,22 @@ def test_flipped_bit_is_refused(sdk_card: dict[str, Any], trusted: TrustedIssuer
 def test_wrong_kid_is_refused(tmp_path: Path, sdk_card: dict[str, Any]) -> None:
     other = ECKey.generate_key("P-256")
     jwks = {"keys": [{**other.as_dict(private=False), "kid": other.thumbprint(), "alg": "ES256", "use": "sig"}]}
-    trusted = TrustedIssuers(_directory(tmp_path, ISSUER, jwks))
+    trusted = TrustedCardIssuers(_directory(tmp_path, ISSUER, jwks))
     with pytest.raises(HealthCardUnknownKeyError):
         verify_health_card(sdk_card["jws"], trusted, now=NOW)
 
 
 def test_untrusted_issuer_is_refused(tmp_path: Path, sdk_card: dict[str, Any]) -> None:
-    trusted = TrustedIssuers(_directory(tmp_path, "https://other.example", sdk_card["jwks"]))
+    trusted = TrustedCardIssuers(_directory(tmp_path, "https://other.example", sdk_card["jwks"]))
     with pytest.raises(UntrustedCardIssuerError):
         verify_health_card(sdk_card["jws"], trusted, now=NOW)  # same key, published by another issuer
     empty = tmp_path / "empty"
     empty.mkdir()
     with pytest.raises(UntrustedCardIssuerError):
-        verify_health_card(sdk_card["jws"], TrustedIssuers(empty), now=NOW)
+        verify_health_card(sdk_card["jws"], TrustedCardIssuers(empty), now=NOW)
 
 
-def test_not_yet_valid_and_expired_are_refused(sdk_card: dict[str, Any], trusted: TrustedIssuers) -> None:
+def test_not_yet_valid_and_expired_are_refused(sdk_card: dict[str, Any], trusted: TrustedCardIssuers) -> None:
     with pytest.raises(HealthCardNotYetValidError):
         verify_health_card(sdk_card["jws"], trusted, now=NBF - 3600)
     expiring = run_node(
@@ -187,13 +187,13 @@ def _deflate(data: bytes) -> bytes:
 
 
 @pytest.fixture()
-def own_issuer(tmp_path: Path) -> tuple[ECKey, TrustedIssuers]:
+def own_issuer(tmp_path: Path) -> tuple[ECKey, TrustedCardIssuers]:
     key = ECKey.generate_key("P-256")
     jwks = {"keys": [{**key.as_dict(private=False), "kid": key.thumbprint()}]}
-    return key, TrustedIssuers(_directory(tmp_path, ISSUER, jwks))
+    return key, TrustedCardIssuers(_directory(tmp_path, ISSUER, jwks))
 
 
-def test_inflation_bomb_is_refused_before_allocating(own_issuer: tuple[ECKey, TrustedIssuers]) -> None:
+def test_inflation_bomb_is_refused_before_allocating(own_issuer: tuple[ECKey, TrustedCardIssuers]) -> None:
     key, trusted = own_issuer
     bomb = _deflate(b"{" + b" " * (MAX_INFLATED_BYTES + 10) + b"}")
     assert len(bomb) < 10_000
@@ -211,13 +211,13 @@ def test_inflation_bomb_is_refused_before_allocating(own_issuer: tuple[ECKey, Tr
         {"iss": "https://evil.example", "nbf": NBF, "vc": {}},  # signed by ISSUER's key, claims another iss
     ],
 )
-def test_malformed_payloads_are_refused(own_issuer: tuple[ECKey, TrustedIssuers], payload: dict[str, Any]) -> None:
+def test_malformed_payloads_are_refused(own_issuer: tuple[ECKey, TrustedCardIssuers], payload: dict[str, Any]) -> None:
     key, trusted = own_issuer
     with pytest.raises(HealthCardError):
         verify_health_card(_our_card(key, _deflate(json.dumps(payload).encode())), trusted, now=NOW)
 
 
-def test_header_rules(own_issuer: tuple[ECKey, TrustedIssuers]) -> None:
+def test_header_rules(own_issuer: tuple[ECKey, TrustedCardIssuers]) -> None:
     key, trusted = own_issuer
     payload = _deflate(json.dumps({"iss": ISSUER, "nbf": NBF}).encode())
     for header in ({"alg": "ES256", "kid": key.thumbprint()}, {"alg": "ES256", "zip": "GZ", "kid": key.thumbprint()}):
@@ -241,20 +241,20 @@ def test_jwks_rules(tmp_path: Path) -> None:
     ]
     for index, document in enumerate(bad_documents):
         with pytest.raises(HealthCardFormatError):
-            TrustedIssuers(_directory(tmp_path / str(index), ISSUER, document))
+            TrustedCardIssuers(_directory(tmp_path / str(index), ISSUER, document))
     big = tmp_path / "big"
     target = big / "clinic.example" / "shc" / ".well-known" / "jwks.json"
     target.parent.mkdir(parents=True)
     target.write_text(json.dumps({"keys": [public] * 101}))
     with pytest.raises(InputLimitError):
-        TrustedIssuers(big)
+        TrustedCardIssuers(big)
     # one kid, two issuers
     two = tmp_path / "two"
     jwks = {"keys": [{**public, "kid": key.thumbprint()}]}
     _directory(two, "https://a.example", jwks)
     _directory(two, "https://b.example", jwks)
     with pytest.raises(HealthCardFormatError):
-        TrustedIssuers(two)
+        TrustedCardIssuers(two)
 
 
 @pytest.mark.parametrize(
@@ -263,12 +263,12 @@ def test_jwks_rules(tmp_path: Path) -> None:
      "https://clinic.example?x=1", "https://Clinic.example/%2e%2e"],
 )
 def test_issuer_urls_that_cannot_name_a_directory(tmp_path: Path, issuer: str) -> None:
-    trusted = TrustedIssuers(tmp_path)
+    trusted = TrustedCardIssuers(tmp_path)
     with pytest.raises(UntrustedCardIssuerError):
         trusted.jwks_path(issuer)
 
 
-def test_card_file_limits(tmp_path: Path, own_issuer: tuple[ECKey, TrustedIssuers]) -> None:
+def test_card_file_limits(tmp_path: Path, own_issuer: tuple[ECKey, TrustedCardIssuers]) -> None:
     _, trusted = own_issuer
     with pytest.raises(HealthCardFormatError):
         read_health_cards(b'{"verifiableCredential": []}', trusted)

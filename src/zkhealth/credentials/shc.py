@@ -58,7 +58,7 @@ __all__ = [
     "MAX_INFLATED_BYTES",
     "MAX_JWKS_BYTES",
     "MAX_JWS_CHARS",
-    "TrustedIssuers",
+    "TrustedCardIssuers",
     "VerifiedHealthCard",
     "decode_qr_numeric",
     "encode_qr_numeric",
@@ -164,7 +164,7 @@ def decode_qr_numeric(payloads: Sequence[str], *, where: str = "QR") -> str:
     return _digits_to_jws("".join(chunks[index] for index in range(1, count_total + 1)), where)
 
 
-class TrustedIssuers:
+class TrustedCardIssuers:
     """A trusted-issuer directory: ``DIR/<host>/<path>/.well-known/jwks.json`` per issuer (module docstring).
 
     Every JWKS is read when the directory is opened. A JWKS file above :data:`MAX_JWKS_BYTES` or with more than
@@ -299,7 +299,7 @@ def _payload(part: str, where: str) -> dict[str, Any]:
 
 def verify_health_card(
     jws: str,
-    trusted: TrustedIssuers,
+    trusted: TrustedCardIssuers,
     *,
     now: float | None = None,
     where: str = "card",
@@ -414,7 +414,7 @@ def _card_texts(data: bytes, where: str) -> list[tuple[str, str]]:
 
 def read_health_cards(
     source: str | bytes | Path,
-    trusted: TrustedIssuers | str | Path,
+    trusted: TrustedCardIssuers | str | Path,
     *,
     now: float | None = None,
 ) -> list[VerifiedHealthCard]:
@@ -423,7 +423,7 @@ def read_health_cards(
     ``source`` is a path (``Path``), or the content itself (``str``/``bytes``). Raises a
     :class:`HealthCardError` subclass (module docstring) naming the file and the card.
     """
-    issuers = trusted if isinstance(trusted, TrustedIssuers) else TrustedIssuers(trusted)
+    issuers = trusted if isinstance(trusted, TrustedCardIssuers) else TrustedCardIssuers(trusted)
     if isinstance(source, Path):
         where = str(source)
         try:
