@@ -42,7 +42,9 @@ def _status(kind: str, code: str) -> dict[str, Any]:
     return {"coding": [{"system": f"http://terminology.hl7.org/CodeSystem/{kind}", "code": code}]}
 
 
-def _condition(rid: str, coding: list[tuple[str, str]], onset: str | None = "2015-06-20", **extra: Any) -> dict[str, Any]:
+def _condition(
+    rid: str, coding: list[tuple[str, str]], onset: str | None = "2015-06-20", **extra: Any
+) -> dict[str, Any]:
     resource: dict[str, Any] = {
         "resourceType": "Condition",
         "id": rid,
