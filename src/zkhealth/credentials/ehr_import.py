@@ -69,6 +69,7 @@ from zkhealth.credentials import codes, icd10
 from zkhealth.credentials.jcs import loads_strict
 from zkhealth.credentials.record import Condition, Medication, Observation, PatientRecord, Procedure
 from zkhealth.credentials.schema import GENDERS
+from zkhealth.credentials.shc import TrustedCardIssuers, read_health_cards
 from zkhealth.credentials.units import HBA1C_IFCC_LOINC, to_canonical
 from zkhealth.errors import (
     DeceasedPatientError,
@@ -88,6 +89,7 @@ __all__ = [
     "KindCounts",
     "Listed",
     "import_bundle",
+    "import_health_cards",
     "load_bundle_json",
 ]
 
@@ -742,3 +744,39 @@ def import_bundle(
     importer = _Importer(bundle, name, complete=complete, card_issuer=card_issuer, today=day)
     return importer.run(research_consent=research_consent, strict=strict)
 
+
+
+def import_health_cards(
+    source: str | bytes | Path,
+    trusted: TrustedCardIssuers | str | Path,
+    *,
+    now: float | None = None,
+    strict: bool = False,
+    research_consent: bool = False,
+    today: _dt.date | None = None,
+) -> ImportResult:
+    """Verify the SMART Health Card(s) of ``source`` (shc.py) and import their FHIR bundle as a partial record.
+
+    Several cards in one file (a ``.smart-health-card`` file may hold more than one) must name the same patient
+    (same birth date; a card's Patient holds little else); their resources are imported together. The summary
+    names the card issuer(s). Raises the errors of :func:`~zkhealth.credentials.shc.read_health_cards` and
+    :func:`import_bundle`.
+    """
+    cards = read_health_cards(source, trusted, now=now)
+    entries: list[Any] = []
+    birth_dates = set()
+    for index, card in enumerate(cards):
+        for entry in card.bundle.get("entry", []):
+            resource = entry.get("resource") if isinstance(entry, dict) else None
+            if isinstance(resource, dict) and resource.get("resourceType") == "Patient":
+                birth_dates.add(resource.get("birthDate"))
+                if index:
+                    continue
+            entries.append(entry)
+    if len(birth_dates) > 1:
+        raise RecordImportError(f"the cards name different patients (birth dates {sorted(map(str, birth_dates))})")
+    issuers = sorted({card.issuer for card in cards})
+    merged = {"resourceType": "Bundle", "type": "collection", "entry": entries}
+    name = str(source) if isinstance(source, Path) else "SMART Health Card"
+    return import_bundle(merged, strict=strict, research_consent=research_consent, today=today,
+                         card_issuer=", ".join(issuers), where=name)
