@@ -49,7 +49,7 @@ DECEASED_TARGET = 2
 CLINOSIM_SEED = 7
 CLINOSIM_DISEASES = ("acute_mi", "heart_failure_exacerbation", "copd_exacerbation", "diabetic_ketoacidosis",
                      "bacterial_pneumonia", "cerebral_infarction")
-CLINOSIM_PER_DISEASE = 2
+CLINOSIM_PER_DISEASE = 3
 
 
 def _counts(bundle: dict[str, Any]) -> Counter[str]:
@@ -145,9 +145,11 @@ def _references(node: object) -> set[str]:
 def clinosim_us(binary: str, work: Path, out: Path, manifest: list[dict[str, Any]]) -> dict[str, Any]:
     commands = []
     by_id: dict[str, dict[str, Any]] = {}
-    for disease in CLINOSIM_DISEASES:
+    for offset, disease in enumerate(CLINOSIM_DISEASES):
         folder = work / f"clinosim-{disease}"
-        command = [binary, "test-disease", disease, "-n", str(CLINOSIM_PER_DISEASE), "-s", str(CLINOSIM_SEED),
+        # One seed per disease: clinosim derives patient ids from the seed, so a shared seed would reuse them.
+        seed = CLINOSIM_SEED + offset
+        command = [binary, "test-disease", disease, "-n", str(CLINOSIM_PER_DISEASE), "-s", str(seed),
                    "--country", "US", "--format", "fhir-r4", "-o", folder.name]
         _run(command, work)
         commands.append(" ".join(command[1:]))
@@ -155,7 +157,10 @@ def clinosim_us(binary: str, work: Path, out: Path, manifest: list[dict[str, Any
             for line in ndjson.read_text(encoding="utf-8").splitlines():
                 if line.strip():
                     resource = json.loads(line)
-                    by_id[f"{resource['resourceType']}/{resource['id']}"] = resource
+                    key = f"{resource['resourceType']}/{resource['id']}"
+                    if key in by_id and by_id[key] != resource and resource["resourceType"] == "Patient":
+                        raise SystemExit(f"clinosim reused the id {key} for another patient")
+                    by_id[key] = resource
     patients = sorted(key for key in by_id if key.startswith("Patient/"))
     kept = 0
     for patient in patients:

@@ -177,7 +177,8 @@ def test_observation_values() -> None:
         _quantity_obs("a1c-ifcc", "59261-8", 64, "mmol/mol", when="2024-06-10"),
         _quantity_obs("glucose", "2345-7", 5.5, "mmol/L"),
         _quantity_obs("weight", "29463-7", 160, "[lb_av]"),
-        _quantity_obs("old-egfr", "33914-3", 60, "mL/min"),  # not normalised to body surface: not an eGFR
+        _quantity_obs("old-egfr", "33914-3", 60, "mL/min", when="2024-03-03"),  # eGFR's code says per 1.73 m2
+        _quantity_obs("phq", "44261-6", 7, "1"),  # a score without its {score} annotation
         _quantity_obs("pain", "72514-3", 4, "{score}"),  # not in the observation table
         _quantity_obs("prelim", "2160-0", 1.1, "mg/dL", status="preliminary"),
         _quantity_obs("cancelled", "2160-0", 1.1, "mg/dL", status="cancelled"),
@@ -194,12 +195,13 @@ def test_observation_values() -> None:
     assert values[("2345-7", dt.date(2025, 1, 10))] == Decimal("99")
     assert values[("29463-7", dt.date(2025, 1, 10))] == Decimal("72.57")
     assert values[("72166-2", dt.date(2025, 1, 10))] == "former"
+    assert values[("33914-3", dt.date(2024, 3, 3))] == Decimal("60.0")
     assert {o.status for o in result.record.observations if o.code == "2160-0"} == {"preliminary"}
     summary = result.summary
     reasons = {item.where.split("/")[-1]: item.reason for item in summary.unmappable}
-    assert "annotations" in reasons["old-egfr"] and "not in the observation table" in reasons["pain"]
+    assert "annotations" in reasons["phq"] and "not in the observation table" in reasons["pain"]
     assert [item.reason for item in summary.excluded] == ["status cancelled"]
-    assert summary.values["censored"] == 1 and summary.values["converted"] == 4
+    assert summary.values["censored"] == 1 and summary.values["converted"] == 5
 
 
 def test_medications_procedures_and_kinds_without_a_set() -> None:

@@ -8,7 +8,10 @@ other precisions; :func:`to_canonical` brings a value in, by these stated rules:
 2. **Other UCUM unit of the same kind** (``[lb_av]`` to ``kg``, ``10*9/L`` to ``10*3/uL``, ``umol/L`` to
    ``mmol/L``): the unit expressions are parsed by ``ucumvert`` (a UCUM grammar) into pint units, and pint
    gives the factor. UCUM annotations (``{1.73_m2}``, ``{score}``) carry no unit meaning, so they must match
-   the canonical unit's annotations exactly: an eGFR in ``mL/min`` is not an eGFR in ``mL/min/{1.73_m2}``.
+   the canonical unit's annotations exactly (a creatinine clearance in ``mL/min`` is not a rate per
+   1.73 m2), except where the LOINC code itself names what the annotation says: the eGFR codes of
+   :data:`ANNOTATION_IN_CODE` are defined per 1.73 m2 of body surface, so ``mL/min`` written for them is read as
+   ``mL/min/{1.73_m2}`` (counted as converted).
 3. **Mass to substance concentration** (``mg/dL`` to ``mmol/L`` and back): pint converts through the analyte's
    molar mass, stated per LOINC code in :data:`MOLAR_MASS_G_PER_MOL` (glucose, cholesterols, triglycerides as
    triolein, creatinine, bilirubin).
@@ -39,6 +42,7 @@ from typing import Any, Final
 from zkhealth.errors import UnitConversionError
 
 __all__ = [
+    "ANNOTATION_IN_CODE",
     "COMPARATORS",
     "HBA1C_IFCC_LOINC",
     "HBA1C_LOINC",
@@ -70,6 +74,9 @@ MOLAR_MASS_G_PER_MOL: Final[Mapping[str, Decimal]] = MappingProxyType(
     }
 )
 
+#: LOINC codes whose definition carries the canonical unit's annotation (eGFR per 1.73 m2 of body surface).
+ANNOTATION_IN_CODE: Final[frozenset[str]] = frozenset({"33914-3", "62238-1", "98979-8", "48642-3", "48643-1",
+                                                       "50044-7", "88293-6", "88294-4"})
 COMPARATORS: Final[frozenset[str]] = frozenset({"<", "<=", ">=", ">"})
 _ANNOTATION = re.compile(r"\{[^{}]*\}")
 _MAX_UNIT_CHARS: Final[int] = 64
@@ -163,6 +170,10 @@ def to_canonical(
         number = _MASTER_SLOPE * number + _MASTER_INTERCEPT
         converted = True
     elif unit != canonical_unit:
+        if not _annotations(unit) and loinc in ANNOTATION_IN_CODE:
+            unit = unit + "".join(_annotations(canonical_unit)) if unit.endswith("/") else (
+                unit + "/" + "".join(_annotations(canonical_unit)) if _annotations(canonical_unit) else unit)
+            converted = True
         if _annotations(unit) != _annotations(canonical_unit):
             raise UnitConversionError(f"{unit!r} and {canonical_unit!r} differ in their annotations: not the same "
                                       "kind of quantity")
