@@ -217,8 +217,8 @@ class ImportSummary:
 
     def render(self, *, limit: int = 12) -> str:
         """A human-readable summary: a table per kind, then the unmappable and excluded resources by reason."""
-        lines = [f"{self.source}: {self.record_kind} ({self.bundle_type} bundle)"
-                 + (f", SMART Health Card from {self.card_issuer}" if self.card_issuer else "")]
+        lines = [f"{self.source}: SMART Health Card from {self.card_issuer}" if self.card_issuer
+                 else f"{self.source}: {self.record_kind} ({self.bundle_type} bundle)"]
         lines.append(f"record: {'complete' if self.complete else 'partial'} as of "
                      f"{self.as_of.isoformat() if self.as_of else '-'}; entries: "
                      + ", ".join(f"{count} {name}" for name, count in self.entries.items()))
@@ -334,7 +334,7 @@ def _status_code(concept: object) -> str | None:
 
 class _Importer:
     def __init__(self, bundle: dict[str, Any], name: str, *, complete: bool | None, card_issuer: str | None,
-                 today: _dt.date) -> None:
+                 today: _dt.date, as_of: _dt.date | None) -> None:
         self.bundle = bundle
         self.name = name
         self.today = today
@@ -354,7 +354,7 @@ class _Importer:
         self.observations: list[tuple[Observation, str]] = []
         self.medication_codes: dict[str, object] = {}
         self.birth_date: _dt.date | None = None
-        self.stated_as_of = self._stated_as_of()
+        self.stated_as_of = as_of if as_of is not None else self._stated_as_of()
         self.last_day = min(self.stated_as_of or today, today)
 
     # -- helpers
@@ -730,18 +730,20 @@ def import_bundle(
     today: _dt.date | None = None,
     card_issuer: str | None = None,
     where: str | None = None,
+    as_of: _dt.date | None = None,
 ) -> ImportResult:
     """Import a FHIR R4 bundle (path, JSON text/bytes or dict) into a version 2 record, with its summary.
 
     ``complete`` overrides the completeness the bundle's kind implies (module docstring); ``today`` is the
     issue day (default: today, UTC); ``card_issuer`` marks a bundle that came from a SMART Health Card (always
-    partial). ``strict`` refuses a bundle with anything unmappable (:class:`UnmappedContentError`, carrying the
+    partial); ``as_of`` overrides the day the record is current as of (default: the bundle's timestamp, a
+    document's date, else its latest clinical date). ``strict`` refuses a bundle with anything unmappable (:class:`UnmappedContentError`, carrying the
     summary). Raises :class:`DeceasedPatientError`, :class:`RecordImportError`, :class:`InputLimitError` and
     other :class:`FhirImportError` subclasses naming the source and the entry.
     """
     bundle, name = load_bundle_json(source, where=where)
     day = today if today is not None else _dt.datetime.now(_dt.UTC).date()
-    importer = _Importer(bundle, name, complete=complete, card_issuer=card_issuer, today=day)
+    importer = _Importer(bundle, name, complete=complete, card_issuer=card_issuer, today=day, as_of=as_of)
     return importer.run(research_consent=research_consent, strict=strict)
 
 
@@ -759,7 +761,7 @@ def import_health_cards(
 
     Several cards in one file (a ``.smart-health-card`` file may hold more than one) must name the same patient
     (same birth date; a card's Patient holds little else); their resources are imported together. The summary
-    names the card issuer(s). Raises the errors of :func:`~zkhealth.credentials.shc.read_health_cards` and
+    names the card issuer(s); the record is current as of the latest card's issuance day (``nbf``). Raises the errors of :func:`~zkhealth.credentials.shc.read_health_cards` and
     :func:`import_bundle`.
     """
     cards = read_health_cards(source, trusted, now=now)
@@ -778,5 +780,6 @@ def import_health_cards(
     issuers = sorted({card.issuer for card in cards})
     merged = {"resourceType": "Bundle", "type": "collection", "entry": entries}
     name = str(source) if isinstance(source, Path) else "SMART Health Card"
+    issued_on = max(_dt.datetime.fromtimestamp(card.not_before, _dt.UTC).date() for card in cards)
     return import_bundle(merged, strict=strict, research_consent=research_consent, today=today,
-                         card_issuer=", ".join(issuers), where=name)
+                         card_issuer=", ".join(issuers), where=name, as_of=issued_on)
