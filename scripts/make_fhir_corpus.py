@@ -142,12 +142,27 @@ def _references(node: object) -> set[str]:
     return found
 
 
+def _namespaced(node: object, prefix: str) -> object:
+    """A copy of a resource whose ``id`` and ``Type/id`` references carry ``prefix`` (clinosim reuses ids)."""
+    if isinstance(node, dict):
+        out = {}
+        for key, value in node.items():
+            if key == "reference" and isinstance(value, str) and "/" in value and not value.startswith("urn:"):
+                kind, _, ident = value.partition("/")
+                out[key] = f"{kind}/{prefix}-{ident}"
+            else:
+                out[key] = _namespaced(value, prefix)
+        return out
+    if isinstance(node, list):
+        return [_namespaced(item, prefix) for item in node]
+    return node
+
+
 def clinosim_us(binary: str, work: Path, out: Path, manifest: list[dict[str, Any]]) -> dict[str, Any]:
     commands = []
     by_id: dict[str, dict[str, Any]] = {}
     for offset, disease in enumerate(CLINOSIM_DISEASES):
         folder = work / f"clinosim-{disease}"
-        # One seed per disease: clinosim derives patient ids from the seed, so a shared seed would reuse them.
         seed = CLINOSIM_SEED + offset
         command = [binary, "test-disease", disease, "-n", str(CLINOSIM_PER_DISEASE), "-s", str(seed),
                    "--country", "US", "--format", "fhir-r4", "-o", folder.name]
@@ -156,11 +171,12 @@ def clinosim_us(binary: str, work: Path, out: Path, manifest: list[dict[str, Any
         for ndjson in sorted((folder / "fhir_r4").glob("*.ndjson")):
             for line in ndjson.read_text(encoding="utf-8").splitlines():
                 if line.strip():
-                    resource = json.loads(line)
-                    key = f"{resource['resourceType']}/{resource['id']}"
-                    if key in by_id and by_id[key] != resource and resource["resourceType"] == "Patient":
-                        raise SystemExit(f"clinosim reused the id {key} for another patient")
-                    by_id[key] = resource
+                    # clinosim numbers its ids per run, so each run's ids get the disease as a prefix.
+                    resource = _namespaced(json.loads(line), disease)
+                    if not isinstance(resource, dict):
+                        raise SystemExit(f"{ndjson}: a line is not a FHIR resource")
+                    resource["id"] = f"{disease}-{resource['id']}"
+                    by_id[f"{resource['resourceType']}/{resource['id']}"] = resource
     patients = sorted(key for key in by_id if key.startswith("Patient/"))
     kept = 0
     for patient in patients:
