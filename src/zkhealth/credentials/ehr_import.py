@@ -372,12 +372,12 @@ class _Importer:
             self.summary.values["imprecise dates"] += 1
         return parsed[0]
 
-    def _unmappable(self, kind: str, where: str, reason: str, codes_: Iterable[tuple[str, str]] = ()) -> None:
-        self.summary.unmappable.append(Listed(kind, where, reason, _label(codes_)))
+    def _unmappable(self, kind: str, where: str, reason: str, pairs: Iterable[tuple[str, str]] = ()) -> None:
+        self.summary.unmappable.append(Listed(kind, where, reason, _label(pairs)))
         self.summary.count(kind, "unmappable")
 
-    def _excluded(self, kind: str, where: str, reason: str, codes_: Iterable[tuple[str, str]] = ()) -> None:
-        self.summary.excluded.append(Listed(kind, where, reason, _label(codes_)))
+    def _excluded(self, kind: str, where: str, reason: str, pairs: Iterable[tuple[str, str]] = ()) -> None:
+        self.summary.excluded.append(Listed(kind, where, reason, _label(pairs)))
         self.summary.count(kind, "excluded")
 
     def _outside(self, days: Iterable[_dt.date | None]) -> str | None:
@@ -737,8 +737,8 @@ def import_bundle(
     ``complete`` overrides the completeness the bundle's kind implies (module docstring); ``today`` is the
     issue day (default: today, UTC); ``card_issuer`` marks a bundle that came from a SMART Health Card (always
     partial); ``as_of`` overrides the day the record is current as of (default: the bundle's timestamp, a
-    document's date, else its latest clinical date). ``strict`` refuses a bundle with anything unmappable (:class:`UnmappedContentError`, carrying the
-    summary). Raises :class:`DeceasedPatientError`, :class:`RecordImportError`, :class:`InputLimitError` and
+    document's date, else its latest clinical date). ``strict`` refuses a bundle with anything unmappable
+    (:class:`UnmappedContentError`, carrying the summary). Raises :class:`DeceasedPatientError`, :class:`RecordImportError`, :class:`InputLimitError` and
     other :class:`FhirImportError` subclasses naming the source and the entry.
     """
     bundle, name = load_bundle_json(source, where=where)
@@ -761,8 +761,8 @@ def import_health_cards(
 
     Several cards in one file (a ``.smart-health-card`` file may hold more than one) must name the same patient
     (same birth date; a card's Patient holds little else); their resources are imported together. The summary
-    names the card issuer(s); the record is current as of the latest card's issuance day (``nbf``). Raises the errors of :func:`~zkhealth.credentials.shc.read_health_cards` and
-    :func:`import_bundle`.
+    names the card issuer(s); the record is current as of the latest card's issuance day (``nbf``). Raises
+    the errors of :func:`~zkhealth.credentials.shc.read_health_cards` and :func:`import_bundle`.
     """
     cards = read_health_cards(source, trusted, now=now)
     entries: list[Any] = []
