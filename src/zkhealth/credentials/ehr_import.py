@@ -738,8 +738,9 @@ def import_bundle(
     issue day (default: today, UTC); ``card_issuer`` marks a bundle that came from a SMART Health Card (always
     partial); ``as_of`` overrides the day the record is current as of (default: the bundle's timestamp, a
     document's date, else its latest clinical date). ``strict`` refuses a bundle with anything unmappable
-    (:class:`UnmappedContentError`, carrying the summary). Raises :class:`DeceasedPatientError`, :class:`RecordImportError`, :class:`InputLimitError` and
-    other :class:`FhirImportError` subclasses naming the source and the entry.
+    (:class:`UnmappedContentError`, carrying the summary). Raises :class:`DeceasedPatientError`,
+    :class:`RecordImportError`, :class:`InputLimitError` and other :class:`FhirImportError` subclasses naming
+    the source and the entry.
     """
     bundle, name = load_bundle_json(source, where=where)
     day = today if today is not None else _dt.datetime.now(_dt.UTC).date()
