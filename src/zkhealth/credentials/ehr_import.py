@@ -323,6 +323,12 @@ def _label(pairs: Iterable[tuple[str, str]]) -> tuple[str, ...]:
     return tuple(f"{_SHORT_SYSTEM.get(system, system)}:{code}" for system, code in pairs)
 
 
+def _uncoded(concept: object) -> str:
+    """Why a concept gave no usable coding: it has none, or only free text."""
+    text = concept.get("text") if isinstance(concept, dict) else None
+    return f"free text only ({text[:60]!r}), no code" if isinstance(text, str) else "no coding"
+
+
 def _status_code(concept: object) -> str | None:
     for _, code in _codings(concept):
         return code
@@ -458,7 +464,7 @@ class _Importer:
             if all(existing != condition for existing, _ in entries):
                 entries.append((condition, mapped))
         if not entries:
-            self._unmappable("Condition", where, "; ".join(problems) or "no coding", pairs)
+            self._unmappable("Condition", where, "; ".join(problems) or _uncoded(resource.get("code")), pairs)
             return
         self.conditions.extend((condition, where) for condition, _ in entries)
         self.summary.count("Condition", "mapped" if any(mapped for _, mapped in entries) else "kept")
@@ -504,7 +510,7 @@ class _Importer:
             except EncodingError as exc:
                 problems.append(f"{target}:{code}: {exc}")
         if not entries:
-            self._unmappable(kind, where, "; ".join(problems) or "no coding", pairs)
+            self._unmappable(kind, where, "; ".join(problems) or _uncoded(concept), pairs)
             return
         self.medications.extend((entry, where) for entry in entries)
         self.summary.count(kind, "kept")
@@ -539,7 +545,7 @@ class _Importer:
             except EncodingError as exc:
                 problems.append(f"{target}:{code}: {exc}")
         if not entries:
-            self._unmappable("Procedure", where, "; ".join(problems) or "no coding", pairs)
+            self._unmappable("Procedure", where, "; ".join(problems) or _uncoded(resource.get("code")), pairs)
             return
         self.procedures.extend((entry, where) for entry in entries)
         self.summary.count("Procedure", "kept")
@@ -675,6 +681,8 @@ class _Importer:
         stamp = _fhir_date(self.bundle.get("timestamp"))
         if stamp is not None:
             return stamp[0]
+        if self.bundle.get("type") != "document":
+            return None
         for entry in self.bundle.get("entry", []):
             resource = entry.get("resource") if isinstance(entry, dict) else None
             if isinstance(resource, dict) and resource.get("resourceType") == "Composition":
