@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from zkhealth.credentials.ehr_import import MAX_ENTRIES, import_bundle
 from zkhealth.credentials.units import to_canonical
@@ -22,6 +24,7 @@ from zkhealth.errors import (
     RecordImportError,
     UnitConversionError,
     UnmappedContentError,
+    ZkHealthError,
 )
 
 pytestmark = pytest.mark.native
@@ -297,3 +300,40 @@ def test_unit_rules() -> None:
                 ("NaN", "mm[Hg]", "8480-6", "mm[Hg]", 0), ("1", "mm[Hg]", "8480-6", "mm[Hg]", 0, "~")):
         with pytest.raises(UnitConversionError):
             convert(*bad)
+
+
+_JSON_LEAVES = st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6), st.text(max_size=12),
+                         st.sampled_from(["2020-01-01", "2020-13-45", "2020", "final", "active", "refuted", ">",
+                                          "mg/dL", "http://loinc.org", "http://snomed.info/sct", "4548-4"]))
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_mutated_bundles_raise_only_typed_errors(data: st.DataObject) -> None:
+    """Any value anywhere in a realistic bundle replaced by junk: the import succeeds or raises a ZkHealthError."""
+    bundle = _bundle(
+        _condition("c1", [(SNOMED, "44054006"), (ICD10_WHO, "E11.9")], abatementDateTime="2020-01-01"),
+        _quantity_obs("egfr", "33914-3", 58.55, "mL/min/{1.73_m2}", quantity={"comparator": ">="}),
+        {"resourceType": "MedicationRequest", "id": "m1", "status": "active", "authoredOn": "2020-01-01",
+         "medicationReference": {"reference": "#med"},
+         "contained": [{"resourceType": "Medication", "id": "med",
+                        "code": _concept("http://www.whocc.no/atc", "A10BA02")}]},
+        {"resourceType": "Procedure", "id": "p1", "status": "completed", "performedPeriod": {"start": "2018-03-03"},
+         "code": _concept(SNOMED, "73761001")},
+    )
+    paths: list[tuple[Any, Any]] = []
+
+    def walk(node: Any) -> None:
+        items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else []
+        for key, value in items:
+            paths.append((node, key))
+            walk(value)
+
+    walk(bundle)
+    for _ in range(data.draw(st.integers(1, 4))):
+        parent, key = data.draw(st.sampled_from(paths))
+        parent[key] = data.draw(_JSON_LEAVES)
+    try:
+        import_bundle(bundle, today=TODAY)
+    except ZkHealthError:
+        pass

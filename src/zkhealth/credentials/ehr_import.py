@@ -323,6 +323,36 @@ def _label(pairs: Iterable[tuple[str, str]]) -> tuple[str, ...]:
     return tuple(f"{_SHORT_SYSTEM.get(system, system)}:{code}" for system, code in pairs)
 
 
+class _MalformedField(Exception):
+    """A field of a resource has the wrong JSON type; the resource is listed as unmappable, never guessed at."""
+
+
+def _sub(resource: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    """``resource[name]`` as an object (``{}`` when absent); :class:`_MalformedField` for another JSON type."""
+    value = resource.get(name)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise _MalformedField(name)
+    return value
+
+
+def _list(resource: Mapping[str, Any], name: str) -> list[Any]:
+    value = resource.get(name)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise _MalformedField(name)
+    return value
+
+
+def _text(resource: Mapping[str, Any], name: str, default: str) -> str:
+    value = resource.get(name, default)
+    if not isinstance(value, str):
+        raise _MalformedField(name)
+    return value
+
+
 def _uncoded(concept: object) -> str:
     """Why a concept gave no usable coding: it has none, or only free text."""
     text = concept.get("text") if isinstance(concept, dict) else None
@@ -428,12 +458,12 @@ class _Importer:
             self._excluded("Condition", where, f"verification status {verification}", pairs)
             return
         onset = self._date(resource.get("onsetDateTime")) or self._date(
-            (resource.get("onsetPeriod") or {}).get("start")) or self._date(resource.get("recordedDate"))
+            _sub(resource, "onsetPeriod").get("start")) or self._date(resource.get("recordedDate"))
         if onset is None:
             self._unmappable("Condition", where, "no onset or recorded date", pairs)
             return
         abatement = self._date(resource.get("abatementDateTime")) or self._date(
-            (resource.get("abatementPeriod") or {}).get("end"))
+            _sub(resource, "abatementPeriod").get("end"))
         outside = self._outside([onset, abatement])
         if outside is not None:
             self._unmappable("Condition", where, outside, pairs)
@@ -473,20 +503,20 @@ class _Importer:
 
     def medication(self, kind: str, where: str, resource: Mapping[str, Any]) -> None:
         concept = resource.get("medicationCodeableConcept")
-        reference = (resource.get("medicationReference") or {}).get("reference")
+        reference = _sub(resource, "medicationReference").get("reference")
         if concept is None and isinstance(reference, str):
             concept = self.medication_codes.get(reference)
             if concept is None and reference.startswith("#"):
-                for contained in resource.get("contained") or []:
+                for contained in _list(resource, "contained"):
                     if isinstance(contained, dict) and contained.get("id") == reference[1:]:
                         concept = contained.get("code")
         pairs = _codings(concept)
-        status_text = str(resource.get("status", "unknown"))
+        status_text = _text(resource, "status", "unknown")
         status = _MEDICATION_STATUS.get(status_text, "other")
         if status is None:
             self._excluded(kind, where, f"status {status_text}", pairs)
             return
-        period = resource.get("effectivePeriod") or {}
+        period = _sub(resource, "effectivePeriod")
         start = (self._date(resource.get("authoredOn")) or self._date(resource.get("effectiveDateTime"))
                  or self._date(period.get("start")) or self._date(resource.get("whenHandedOver"))
                  or self._date(resource.get("dateAsserted")))
@@ -519,13 +549,13 @@ class _Importer:
 
     def procedure(self, where: str, resource: Mapping[str, Any]) -> None:
         pairs = _codings(resource.get("code"))
-        status_text = str(resource.get("status", "unknown"))
+        status_text = _text(resource, "status", "unknown")
         status = _PROCEDURE_STATUS.get(status_text, "other")
         if status is None:
             self._excluded("Procedure", where, f"status {status_text}", pairs)
             return
         performed = self._date(resource.get("performedDateTime")) or self._date(
-            (resource.get("performedPeriod") or {}).get("start"))
+            _sub(resource, "performedPeriod").get("start"))
         if performed is None:
             self._unmappable("Procedure", where, "no performed date", pairs)
             return
@@ -577,7 +607,7 @@ class _Importer:
             return None, False, "the quantity value is not a number"
         try:
             canonical = to_canonical(str(value), str(unit or ""), loinc=loinc, canonical_unit=concept.unit,
-                                     decimals=concept.decimals, comparator=quantity.get("comparator"))
+                                     decimals=concept.decimals, comparator=_text(quantity, "comparator", "") or None)
             entry = Observation(code=concept.loinc, value=canonical.value, effective=effective, unit=concept.unit,
                                 status=status)
         except (UnitConversionError, EncodingError) as exc:
@@ -591,16 +621,16 @@ class _Importer:
 
     def observation(self, where: str, resource: Mapping[str, Any]) -> None:
         pairs = _codings(resource.get("code"))
-        status_text = str(resource.get("status", "unknown"))
+        status_text = _text(resource, "status", "unknown")
         status = _OBSERVATION_STATUS.get(status_text, None)
         if status is None:
             self._excluded("Observation", where, f"status {status_text}", pairs)
             return
         effective = (self._date(resource.get("effectiveDateTime")) or self._date(
-            (resource.get("effectivePeriod") or {}).get("start")) or self._date(resource.get("effectiveInstant"))
+            _sub(resource, "effectivePeriod").get("start")) or self._date(resource.get("effectiveInstant"))
                      or self._date(resource.get("issued")))
         holders: list[tuple[str, Mapping[str, Any], list[tuple[str, str]]]] = [("", resource, pairs)]
-        for position, component in enumerate(resource.get("component") or []):
+        for position, component in enumerate(_list(resource, "component")):
             if isinstance(component, dict):
                 holders.append((f".component[{position}]", component, _codings(component.get("code"))))
         entries: list[tuple[Observation, bool]] = []
@@ -638,6 +668,23 @@ class _Importer:
 
     # -- the whole bundle
 
+    def _resource(self, kind: str, where: str, resource: Mapping[str, Any],
+                  handlers: Mapping[str, Callable[[str, Mapping[str, Any]], None]]) -> None:
+        if kind in handlers:
+            handlers[kind](where, resource)
+        elif kind in _MEDICATION_KINDS:
+            self.medication(kind, where, resource)
+        elif kind in NO_SET_KINDS:
+            status = _text(resource, "status", "")
+            if status in ("entered-in-error", "not-done"):
+                self._excluded(kind, where, f"status {status}", _codings(resource.get("vaccineCode")))
+            else:
+                pairs = _codings(resource.get("code")) or _codings(resource.get("vaccineCode")) or _codings(
+                    resource.get("type"))
+                self._unmappable(kind, where, f"the record has no set for {kind}", pairs)
+        else:
+            self.summary.count(kind, "not_imported")
+
     def run(self, *, research_consent: bool, strict: bool) -> ImportResult:
         resources: list[tuple[int, dict[str, Any]]] = []
         for index, entry in enumerate(self.bundle.get("entry", [])):
@@ -657,23 +704,13 @@ class _Importer:
         }
         for index, resource in resources:
             kind = resource["resourceType"]
-            where = self._where(index, resource)
             if kind == "Patient":
                 continue
-            if kind in handlers:
-                handlers[kind](where, resource)
-            elif kind in _MEDICATION_KINDS:
-                self.medication(kind, where, resource)
-            elif kind in NO_SET_KINDS:
-                status = str(resource.get("status", ""))
-                if status in ("entered-in-error", "not-done"):
-                    self._excluded(kind, where, f"status {status}", _codings(resource.get("vaccineCode")))
-                else:
-                    pairs = _codings(resource.get("code")) or _codings(resource.get("vaccineCode")) or _codings(
-                        resource.get("type"))
-                    self._unmappable(kind, where, f"the record has no set for {kind}", pairs)
-            else:
-                self.summary.count(kind, "not_imported")
+            where = self._where(index, resource)
+            try:
+                self._resource(kind, where, resource, handlers)
+            except _MalformedField as malformed:
+                self._unmappable(kind, where, f"malformed field {malformed} (wrong JSON type)")
         return self._finish(birth_date, gender, research_consent=research_consent, strict=strict)
 
     def _stated_as_of(self) -> _dt.date | None:
