@@ -11,7 +11,7 @@ import json
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -26,6 +26,9 @@ from zkhealth.cli._common import (
     write_json_file,
 )
 from zkhealth.field import parse_field_element
+
+if TYPE_CHECKING:
+    from zkhealth.credentials.issuer import Issuer
 
 __all__ = ["issue_command", "keygen_command", "registry_group", "revoke_command"]
 
@@ -233,7 +236,7 @@ def issue_command(
 
 def _issue_v1(
     ctx: click.Context,
-    issuer: Any,
+    issuer: Issuer,
     fhir_path: Path | None,
     commitment: int,
     out: Path,
