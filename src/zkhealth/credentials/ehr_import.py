@@ -65,8 +65,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+from zkhealth._json import loads_strict
 from zkhealth.credentials import codes, icd10
-from zkhealth.credentials.jcs import loads_strict
 from zkhealth.credentials.record import Condition, Medication, Observation, PatientRecord, Procedure
 from zkhealth.credentials.schema import GENDERS
 from zkhealth.credentials.shc import TrustedCardIssuers, read_health_cards
