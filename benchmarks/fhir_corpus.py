@@ -50,6 +50,7 @@ def main() -> None:
     issued_per_generator: Counter[str] = Counter()
     refused: list[str] = []
     entries: Counter[str] = Counter()
+    completeness: Counter[str] = Counter()
     resources = 0
     for item in manifest["files"]:
         bundle = json.loads(lzma.decompress((CORPUS / item["file"]).read_bytes()))
@@ -68,6 +69,9 @@ def main() -> None:
             unmapped_reasons[(listed.kind, listed.reason if "not in the observation table" in listed.reason
                               or "no set" in listed.reason else listed.reason.split(":")[0])] += 1
         entries.update(result.summary.entries)
+        completeness["complete export" if result.record.complete else
+                     "export downgraded to partial" if result.summary.completeness_note else
+                     result.summary.record_kind + " (partial)"] += 1
         if not args.no_issue:
             started = time.perf_counter()
             hospital.issue_record(result.record, subject_commitment=12345, issued_at=TODAY)
@@ -79,6 +83,7 @@ def main() -> None:
     print(f"issued: {issued} of {living} living patients' bundles ({100 * issued / max(living, 1):.1f} %); "
           f"refused: {len(refused)} ({', '.join(refused)})")
     print(f"entries recorded: {dict(entries)}")
+    print(f"records: {dict(completeness)}")
     print(f"import: {_spread(import_times)}")
     if issue_times:
         print(f"issue (sets + signatures): {_spread(issue_times)}")

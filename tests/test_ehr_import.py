@@ -158,6 +158,22 @@ def test_documents_are_partial_and_exports_complete() -> None:
     assert card.record.complete is False and card.summary.card_issuer == "https://clinic.example"
 
 
+def test_an_export_that_leaves_out_what_criteria_could_name_is_not_complete() -> None:
+    unknown_code = _condition("c1", [("http://example.org/local-codes", "CANCER-17")])
+    result = import_bundle(_bundle(unknown_code, bundle_type="transaction"), today=TODAY)
+    assert result.record.complete is False and result.summary.completeness_note is not None
+    with pytest.raises(UnmappedContentError):
+        import_bundle(_bundle(unknown_code, bundle_type="transaction"), today=TODAY, complete=True)
+    bad_unit = _quantity_obs("a1c", "4548-4", 7, "mg/dL")  # a table code whose value cannot be recorded
+    assert import_bundle(_bundle(bad_unit, bundle_type="transaction"), today=TODAY).record.complete is False
+    # what criteria cannot name leaves the record complete: a code outside the table, a kind with no set
+    harmless = _bundle(_quantity_obs("pain", "72514-3", 4, "{score}"),
+                       {"resourceType": "Immunization", "id": "i", "status": "completed",
+                        "vaccineCode": _concept("http://hl7.org/fhir/sid/cvx", "207")}, bundle_type="transaction")
+    kept = import_bundle(harmless, today=TODAY, complete=True)
+    assert kept.record.complete is True and kept.summary.unmappable_count == 2
+
+
 def test_entries_after_the_export_day_are_listed() -> None:
     late = _quantity_obs("o1", "4548-4", 7.2, "%", when="2026-02-01")
     result = import_bundle(_bundle(late), today=TODAY)

@@ -48,7 +48,13 @@ date (``2019`` or ``2019-03``) as its first day (counted as an imprecise date in
 Completeness (header ``record_complete``): a ``document`` bundle (an EHDS patient summary, a lab report, an
 imaging report) or a SMART Health Card is a **partial** record; any other bundle is taken as the patient's
 **full export** as of its ``timestamp`` (or of its latest clinical date), unless the caller says
-``complete=False``. Entries dated after that day are unmappable.
+``complete=False``. Entries dated after that day are unmappable. A record is only complete if nothing that
+criteria could name was left out: an unmappable condition, medication or procedure, or an observation of a
+table LOINC code whose value could not be recorded, would let a prover show "no such diagnosis" or pick an
+older value as the latest. Such an export is issued as a partial record (the summary says why), or refused
+with :class:`UnmappedContentError` when the caller asked for ``complete=True``. Resources of kinds the record
+has no set for (immunizations, allergies) and observations of codes outside the table cannot be named by
+criteria, so they do not affect completeness.
 
 Untrusted input: the bundle is read with a byte limit (:data:`MAX_BUNDLE_BYTES`) before parsing, strict JSON
 (duplicate keys, NaN, nesting deeper than 64 refused) and at most :data:`MAX_ENTRIES` entries; errors are
@@ -184,6 +190,7 @@ class ImportSummary:
     complete: bool = False
     as_of: _dt.date | None = None
     card_issuer: str | None = None
+    completeness_note: str | None = None
     kinds: dict[str, KindCounts] = field(default_factory=dict)
     entries: dict[str, int] = field(default_factory=lambda: dict.fromkeys(
         ("conditions", "medications", "procedures", "observations"), 0))
@@ -208,6 +215,7 @@ class ImportSummary:
             "complete": self.complete,
             "asOf": None if self.as_of is None else self.as_of.isoformat(),
             **({"cardIssuer": self.card_issuer} if self.card_issuer is not None else {}),
+            **({"completenessNote": self.completeness_note} if self.completeness_note is not None else {}),
             "kinds": {kind: counts.to_json() for kind, counts in sorted(self.kinds.items())},
             "entries": dict(self.entries),
             "values": dict(sorted(self.values.items())),
@@ -222,6 +230,8 @@ class ImportSummary:
         lines.append(f"record: {'complete' if self.complete else 'partial'} as of "
                      f"{self.as_of.isoformat() if self.as_of else '-'}; entries: "
                      + ", ".join(f"{count} {name}" for name, count in self.entries.items()))
+        if self.completeness_note:
+            lines.append(self.completeness_note)
         if self.values:
             lines.append("values: " + ", ".join(f"{count} {name}" for name, count in sorted(self.values.items())))
         lines.append(f"{'kind':<28}{'total':>7}{'kept':>7}{'mapped':>8}{'unmapped':>10}{'excluded':>10}"
@@ -353,6 +363,11 @@ def _text(resource: Mapping[str, Any], name: str, default: str) -> str:
     return value
 
 
+def _before_birth(reason: str) -> bool:
+    """Whether an out-of-range reason is a date before birth (bad data) rather than after the as-of day."""
+    return "before the birth date" in reason
+
+
 def _uncoded(concept: object) -> str:
     """Why a concept gave no usable coding: it has none, or only free text."""
     text = concept.get("text") if isinstance(concept, dict) else None
@@ -390,6 +405,8 @@ class _Importer:
         self.observations: list[tuple[Observation, str]] = []
         self.medication_codes: dict[str, object] = {}
         self.birth_date: _dt.date | None = None
+        self.complete_requested = complete is True
+        self.left_out: list[Listed] = []
         self.stated_as_of = as_of if as_of is not None else self._stated_as_of()
         self.last_day = min(self.stated_as_of or today, today)
 
@@ -408,9 +425,15 @@ class _Importer:
             self.summary.values["imprecise dates"] += 1
         return parsed[0]
 
-    def _unmappable(self, kind: str, where: str, reason: str, pairs: Iterable[tuple[str, str]] = ()) -> None:
-        self.summary.unmappable.append(Listed(kind, where, reason, _label(pairs)))
+    def _unmappable(self, kind: str, where: str, reason: str, pairs: Iterable[tuple[str, str]] = (), *,
+                    namable: bool = True) -> None:
+        """List a resource as unmappable. ``namable``: it holds something criteria could name (a condition,
+        medication, procedure, or an observation of the table), so a record that leaves it out is not complete."""
+        listed = Listed(kind, where, reason, _label(pairs))
+        self.summary.unmappable.append(listed)
         self.summary.count(kind, "unmappable")
+        if namable:
+            self.left_out.append(listed)
 
     def _excluded(self, kind: str, where: str, reason: str, pairs: Iterable[tuple[str, str]] = ()) -> None:
         self.summary.excluded.append(Listed(kind, where, reason, _label(pairs)))
@@ -466,7 +489,7 @@ class _Importer:
             _sub(resource, "abatementPeriod").get("end"))
         outside = self._outside([onset, abatement])
         if outside is not None:
-            self._unmappable("Condition", where, outside, pairs)
+            self._unmappable("Condition", where, outside, pairs, namable=_before_birth(outside))
             return
         clinical = _status_code(resource.get("clinicalStatus")) or (
             "resolved" if abatement is not None or resource.get("abatementBoolean") is True else "unknown")
@@ -526,7 +549,7 @@ class _Importer:
             return
         outside = self._outside([start, end])
         if outside is not None:
-            self._unmappable(kind, where, outside, pairs)
+            self._unmappable(kind, where, outside, pairs, namable=_before_birth(outside))
             return
         entries: list[Medication] = []
         problems: list[str] = []
@@ -561,7 +584,7 @@ class _Importer:
             return
         outside = self._outside([performed])
         if outside is not None:
-            self._unmappable("Procedure", where, outside, pairs)
+            self._unmappable("Procedure", where, outside, pairs, namable=_before_birth(outside))
             return
         entries: list[Procedure] = []
         problems: list[str] = []
@@ -661,7 +684,8 @@ class _Importer:
         all_pairs = [pair for _, _, holder_pairs in holders for pair in holder_pairs]
         if not entries:
             reason = "; ".join(dict.fromkeys(problems)) if known else "LOINC code not in the observation table"
-            self._unmappable("Observation", where, reason, all_pairs)
+            namable = known and not all("after the record's as-of day" in problem for problem in problems)
+            self._unmappable("Observation", where, reason, all_pairs, namable=namable)
             return
         self.observations.extend((entry, where) for entry, _ in entries)
         self.summary.count("Observation", "mapped" if any(mapped for _, mapped in entries) else "kept")
@@ -681,7 +705,7 @@ class _Importer:
             else:
                 pairs = _codings(resource.get("code")) or _codings(resource.get("vaccineCode")) or _codings(
                     resource.get("type"))
-                self._unmappable(kind, where, f"the record has no set for {kind}", pairs)
+                self._unmappable(kind, where, f"the record has no set for {kind}", pairs, namable=False)
         else:
             self.summary.count(kind, "not_imported")
 
@@ -710,7 +734,8 @@ class _Importer:
             try:
                 self._resource(kind, where, resource, handlers)
             except _MalformedField as malformed:
-                self._unmappable(kind, where, f"malformed field {malformed} (wrong JSON type)")
+                self._unmappable(kind, where, f"malformed field {malformed} (wrong JSON type)",
+                                 namable=kind not in NO_SET_KINDS)
         return self._finish(birth_date, gender, research_consent=research_consent, strict=strict)
 
     def _stated_as_of(self) -> _dt.date | None:
@@ -745,6 +770,18 @@ class _Importer:
             as_of = max(days)
         self.summary.entries = {"conditions": len(conditions), "medications": len(medications),
                                 "procedures": len(procedures), "observations": len(observations)}
+        if self.complete and self.left_out:
+            first = self.left_out[0]
+            if self.complete_requested:
+                raise UnmappedContentError(
+                    f"{self.name}: a complete record was asked for, but {len(self.left_out)} resource(s) that "
+                    f"criteria could name cannot be recorded (first: {first.where}: {first.reason})",
+                    summary=self.summary,
+                )
+            self.complete = False
+            self.summary.completeness_note = (
+                f"issued as a partial record: {len(self.left_out)} resource(s) that criteria could name cannot be "
+                f"recorded, so exclusions could not be proven soundly (first: {first.where}: {first.reason})")
         self.summary.complete = self.complete
         self.summary.as_of = as_of
         if strict and self.summary.unmappable_count:
