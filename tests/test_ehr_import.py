@@ -353,3 +353,15 @@ def test_mutated_bundles_raise_only_typed_errors(data: st.DataObject) -> None:
         import_bundle(bundle, today=TODAY)
     except ZkHealthError:
         pass
+
+
+def test_round_values_survive_the_record_json() -> None:
+    """A systolic pressure of 120 and a weight of 80 kg are written "120" and "80" in the record's JSON (not
+    "1.2E+2"), so the readable record of a VC parses back to the same record."""
+    from zkhealth.credentials.record import PatientRecord
+
+    record = import_bundle(_bundle(_quantity_obs("bp", "8480-6", 120, "mm[Hg]"),
+                                   _quantity_obs("w", "29463-7", 80, "kg")), today=TODAY).record
+    written = record.to_json()
+    assert [item["value"] for item in written["observations"]] == ["120", "80"]
+    assert PatientRecord.from_json(written) == record

@@ -95,8 +95,9 @@ def test_issue_record_verb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
             "--out", str(out), "--record", "--complete", "--issued-at", "2026-02-01"]
     result = runner.invoke(main, ["--json", *args])
     assert result.exit_code == 0, result.output
-    summary = json.loads(result.output)
-    assert summary["schemaVersion"] == 2 and summary["complete"] and summary["entries"]["medications"] == 3
+    payload = json.loads(result.output)
+    summary = payload["import"]  # the import summary (ehr_import.py)
+    assert payload["schema_version"] == 2 and summary["complete"] and summary["entries"]["medications"] == 3
     credential, _, _ = parse_record_document(out.read_text())
     assert credential.record.complete and credential.subject_commitment == 12345
     unsupported = bundle()

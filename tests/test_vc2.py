@@ -163,3 +163,29 @@ def test_we_verify_digital_bazaar() -> None:
     theirs["validUntil"] = "2030-01-01T00:00:00Z"
     with pytest.raises(SignatureError):
         verify_vc2(theirs)
+
+
+@pytest.mark.external
+def test_digital_bazaar_verifies_a_whole_record_credential() -> None:
+    """A version 2 credential issued from a real export (the corpus) is a VC 2.0 document that Digital Bazaar's
+    verifier accepts, and that we verify end to end (envelope, header, sets, Baby Jubjub signature)."""
+    import lzma
+    from pathlib import Path
+
+    from zkhealth.credentials.ehr_import import import_bundle
+    from zkhealth.credentials.issuer import Issuer
+    from zkhealth.credentials.record_vc import verify_record_credential
+
+    require_js("@digitalbazaar/vc")
+    corpus = Path(__file__).parent / "fhir" / "corpus" / "synthea-us"
+    bundle = lzma.decompress(sorted(corpus.glob("*.json.xz"))[0].read_bytes())
+    record = import_bundle(bundle, today=dt.date(2026, 6, 1)).record
+    hospital = Issuer.generate()
+    issued = hospital.issue_record(record, subject_commitment=12345, issued_at=dt.date(2026, 6, 1))
+    document = issued.document
+    assert document["@context"] == [VC2_CONTEXT] and document["proof"]["cryptosuite"] == "eddsa-jcs-2022"
+    assert verify_vc2(document).issuer == hospital.did
+    credential = verify_record_credential(document, trusted_issuers=[hospital.public_key], today=dt.date(2026, 7, 1))
+    assert credential.record.conditions == record.conditions
+    result = run_node("vc_interop.mjs", {"op": "verify", "credential": document, "now": "2026-07-01T00:00:00Z"})
+    assert result == {"verified": True, "error": None}
