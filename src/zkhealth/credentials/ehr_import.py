@@ -42,8 +42,9 @@ Rules, per resource kind (codes.py holds the tables they feed):
   amended and corrected as ``final``, preliminary kept; registered, cancelled, entered-in-error and unknown
   excluded. A LOINC code outside the table is unmappable (listed), not guessed.
 
-Dates: a ``dateTime`` with a zone is taken as its UTC calendar date; without a zone, as written; a partial
-date (``2019`` or ``2019-03``) as its first day (counted as an imprecise date in the summary).
+Dates: a ``dateTime`` with a zone is taken as its UTC calendar date; a time without a zone (not valid FHIR)
+leaves the date unknown, so the entry is listed as unmappable; a partial date (``2019`` or ``2019-03``) is taken
+as its first day (counted as an imprecise date in the summary).
 
 Completeness (header ``record_complete``): a ``document`` bundle (an EHDS patient summary, a lab report, an
 imaging report) or a SMART Health Card is a **partial** record; any other bundle is taken as the patient's
@@ -142,6 +143,7 @@ _OBSERVATION_STATUS: Final[Mapping[str, str | None]] = {
     "final": "final", "amended": "amended", "corrected": "corrected", "preliminary": "preliminary",
     "registered": None, "cancelled": None, "entered-in-error": None, "unknown": None,
 }
+_NO_DATE: Final[str] = "(none, or a dateTime with a time but no zone)"
 _DATE = re.compile(
     r"(?P<y>[0-9]{4})(-(?P<m>[0-9]{2})(-(?P<d>[0-9]{2})(T(?P<time>[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?)"
     r"(?P<zone>Z|[+-][0-9]{2}:[0-9]{2})?)?)?)?",
@@ -309,8 +311,10 @@ def _fhir_date(value: object) -> tuple[_dt.date, bool] | None:
         if match["d"] is None:
             return _dt.date(year, int(match["m"]), 1), True
         day = _dt.date(year, int(match["m"]), int(match["d"]))
-        if match["time"] is None or match["zone"] is None:
+        if match["time"] is None:
             return day, False
+        if match["zone"] is None:
+            return None  # FHIR: a dateTime with a time SHALL have its zone; which day it was is unknown
         moment = _dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
         return moment.astimezone(_dt.UTC).date(), False
     except ValueError:
@@ -483,7 +487,7 @@ class _Importer:
         onset = self._date(resource.get("onsetDateTime")) or self._date(
             _sub(resource, "onsetPeriod").get("start")) or self._date(resource.get("recordedDate"))
         if onset is None:
-            self._unmappable("Condition", where, "no onset or recorded date", pairs)
+            self._unmappable("Condition", where, f"no onset or recorded date {_NO_DATE}", pairs)
             return
         abatement = self._date(resource.get("abatementDateTime")) or self._date(
             _sub(resource, "abatementPeriod").get("end"))
@@ -545,7 +549,7 @@ class _Importer:
                  or self._date(resource.get("dateAsserted")))
         end = self._date(period.get("end"))
         if start is None:
-            self._unmappable(kind, where, "no start date", pairs)
+            self._unmappable(kind, where, f"no start date {_NO_DATE}", pairs)
             return
         outside = self._outside([start, end])
         if outside is not None:
@@ -580,7 +584,7 @@ class _Importer:
         performed = self._date(resource.get("performedDateTime")) or self._date(
             _sub(resource, "performedPeriod").get("start"))
         if performed is None:
-            self._unmappable("Procedure", where, "no performed date", pairs)
+            self._unmappable("Procedure", where, f"no performed date {_NO_DATE}", pairs)
             return
         outside = self._outside([performed])
         if outside is not None:
@@ -669,7 +673,7 @@ class _Importer:
                     continue
                 known = True
                 if effective is None:
-                    problems.append("no effective date")
+                    problems.append(f"no effective date {_NO_DATE}")
                     continue
                 outside = self._outside([effective])
                 if outside is not None:
