@@ -399,3 +399,61 @@ class AuditError(ChainError):
 
 class WrongProgramError(EligibilityError, RefusedError):
     """The proof is for another criteria program than the trial's (its program hash differs)."""
+
+
+# --------------------------------------------------------------------------- outside records (issue 22)
+
+
+class InputLimitError(EncodingError):
+    """An outside input (bundle, card, JWKS, JWS) exceeds a size, depth or count limit; refused before allocating."""
+
+
+class RecordImportError(FhirImportError):
+    """A FHIR export cannot be imported: a deceased patient, no Patient, or (under ``--strict``) unmapped content.
+
+    ``summary`` holds the import summary when one was computed (what was kept, mapped and listed as unmappable).
+    """
+
+    def __init__(self, message: str, *, summary: object | None = None) -> None:
+        super().__init__(message)
+        self.summary = summary
+
+
+class DeceasedPatientError(RecordImportError):
+    """The bundle's Patient is deceased: no credential is issued for a deceased patient."""
+
+
+class UnmappedContentError(RecordImportError):
+    """``strict`` import: the bundle holds clinical content that the credential cannot represent."""
+
+
+class UnitConversionError(FhirImportError):
+    """A quantity's unit cannot be converted to the canonical unit of its LOINC code."""
+
+
+class HealthCardError(CredentialError):
+    """Base class of SMART Health Card errors. Messages name the file or input and the place in it."""
+
+
+class HealthCardFormatError(HealthCardError, MalformedInputError):
+    """The card is not a well-formed SMART Health Card (file, JWS, header, payload, QR numeric encoding)."""
+
+
+class HealthCardSignatureError(HealthCardError, SignatureError):
+    """The card's ES256 signature does not verify against the issuer's key (a flipped bit, a forged card)."""
+
+
+class HealthCardUnknownKeyError(HealthCardError):
+    """The trusted issuer's JWKS holds no key with the card's ``kid``."""
+
+
+class UntrustedCardIssuerError(HealthCardError, UnknownIssuerError):
+    """The card's ``iss`` is not in the trusted-issuer directory."""
+
+
+class HealthCardNotYetValidError(HealthCardError, CredentialNotYetValidError):
+    """The card's ``nbf`` lies after the reference time."""
+
+
+class HealthCardExpiredError(HealthCardError, CredentialExpiredError):
+    """The card's ``exp`` lies before the reference time."""

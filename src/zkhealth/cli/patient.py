@@ -115,8 +115,8 @@ def _credential_summary(document: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": identifier.rsplit(":", 1)[-1],
         "issuer": document.get("issuer"),
-        "issued": str(document.get("issuanceDate", ""))[:10],
-        "expires": str(document.get("expirationDate", ""))[:10],
+        "issued": str(document.get("validFrom", document.get("issuanceDate", "")))[:10],
+        "expires": str(document.get("validUntil", document.get("expirationDate", "")))[:10],
         "claims": claims,
     }
 

@@ -519,7 +519,8 @@ class ObservationConcept:
                 if number == encoded:
                     return name
             raise EncodingError(f"{self.name}: {encoded} is not an answer")
-        return str(Decimal(encoded).scaleb(-self.decimals).normalize()) if encoded else "0"
+        # Fixed-point notation: normalize() alone writes 120 as "1.2E+2", which parse_decimal refuses.
+        return format(Decimal(encoded).scaleb(-self.decimals).normalize(), "f") if encoded else "0"
 
 
 def _q(name: str, loinc: str, unit: str, decimals: int, description: str, *aliases: str) -> ObservationConcept:

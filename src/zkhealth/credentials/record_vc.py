@@ -1,7 +1,9 @@
 """Version-2 credentials as W3C Verifiable Credential documents: issue, parse and verify.
 
-The envelope is version 1's (vc.py: Ed25519 over the JCS bytes of the document, ``did:key`` issuer, the
-Baby Jubjub signature over the header hash); the schema and the subject differ::
+The envelope is the W3C VC Data Model 2.0 (vc2.py): the v2 context, ``validFrom`` (``issued_at``) and
+``validUntil`` (``expires_at``, the first instant not valid), a ``did:key`` issuer and a standard Data Integrity
+proof with the ``eddsa-jcs-2022`` cryptosuite, so any VC 2.0 verifier can check who issued it. Inside, the Baby
+Jubjub signature over the header hash (what the circuits check), the schema and the subject::
 
     "credentialSchema": {"id": "urn:zkhealth:schema:zkhealth.health-credential:2",
                          "type": "ZkHealthRecordSets"},
@@ -31,14 +33,8 @@ from zkhealth.credentials.record import HEADER_LENGTH, PatientRecord, RecordCred
 from zkhealth.credentials.schema import SCHEMA_NAME
 from zkhealth.credentials.trees import IssuerRegistry, RevocationTree
 from zkhealth.credentials.trust import TrustedIssuers
-from zkhealth.credentials.vc import (
-    BJJ_SIGNATURE_TYPE,
-    CREDENTIAL_TYPE,
-    VC_CONTEXT,
-    did_key_from_ed25519,
-    sign_document,
-    verify_envelope,
-)
+from zkhealth.credentials.vc import BJJ_SIGNATURE_TYPE, CREDENTIAL_TYPE, did_key_from_ed25519
+from zkhealth.credentials.vc2 import VC2_CONTEXT, build_vc2, sign_vc2, verify_vc2
 from zkhealth.errors import (
     CredentialError,
     CredentialExpiredError,
@@ -80,8 +76,8 @@ class IssuedRecord:
     document: dict[str, Any]
 
 
-def _instant(day: int) -> str:
-    return dates.epoch_day_to_date(day).isoformat() + "T00:00:00Z"
+def _date_of(day: int) -> _dt.date:
+    return dates.epoch_day_to_date(day)
 
 
 def _day_of_instant(value: object, what: str) -> int:
@@ -93,27 +89,28 @@ def _day_of_instant(value: object, what: str) -> int:
 def build_record_document(credential: RecordCredential, signature: eddsa_poseidon.Signature) -> dict[str, Any]:
     """The unsigned VC document (no ``proof``) of a version-2 credential."""
     ax, ay = credential.issuer_public_key
-    return {
-        "@context": [VC_CONTEXT],
-        "type": ["VerifiableCredential", CREDENTIAL_TYPE],
-        "id": f"{_ID_PREFIX}{credential.credential_id}",
-        "issuer": did_key_from_ed25519(credential.issuer_ed25519),
-        "issuanceDate": _instant(credential.issued_at),
-        "expirationDate": _instant(credential.expires_at),
-        "credentialSchema": {"id": RECORD_SCHEMA_URN, "type": RECORD_SCHEMA_TYPE},
-        "credentialSubject": {
+    return build_vc2(
+        issuer=did_key_from_ed25519(credential.issuer_ed25519),
+        credential_id=f"{_ID_PREFIX}{credential.credential_id}",
+        types=[CREDENTIAL_TYPE],
+        valid_from=_date_of(credential.issued_at),
+        valid_until=_date_of(credential.expires_at),
+        credential_subject={
             "id": f"{_SUBJECT_PREFIX}{credential.subject_commitment}",
             "record": credential.record.to_json(),
             "header": [str(v) for v in credential.header()],
         },
-        "babyJubjubSignature": {
-            "type": BJJ_SIGNATURE_TYPE,
-            "publicKey": [str(ax), str(ay)],
-            "message": str(credential.claims_hash()),
-            "R8": [str(signature.R8[0]), str(signature.R8[1])],
-            "S": str(signature.S),
+        extra={
+            "credentialSchema": {"id": RECORD_SCHEMA_URN, "type": RECORD_SCHEMA_TYPE},
+            "babyJubjubSignature": {
+                "type": BJJ_SIGNATURE_TYPE,
+                "publicKey": [str(ax), str(ay)],
+                "message": str(credential.claims_hash()),
+                "R8": [str(signature.R8[0]), str(signature.R8[1])],
+                "S": str(signature.S),
+            },
         },
-    }
+    )
 
 
 def issue_record(
@@ -140,7 +137,7 @@ def issue_record(
         record=record,
     )
     signature = eddsa_poseidon.sign(bjj_key, credential.claims_hash())
-    document = sign_document(build_record_document(credential, signature), ed25519_key)
+    document = sign_vc2(build_record_document(credential, signature), ed25519_key)
     return IssuedRecord(credential, signature, document)
 
 
@@ -186,9 +183,9 @@ def parse_record_document(vc: object) -> tuple[RecordCredential, eddsa_poseidon.
     document = _load(vc)
     if document.get("credentialSchema") != {"id": RECORD_SCHEMA_URN, "type": RECORD_SCHEMA_TYPE}:
         raise SchemaMismatchError(f"the credential is not of schema {RECORD_SCHEMA_URN}")
-    _expect(document, {"@context", "type", "id", "issuer", "issuanceDate", "expirationDate", "credentialSchema",
+    _expect(document, {"@context", "type", "id", "issuer", "validFrom", "validUntil", "credentialSchema",
                        "credentialSubject", "babyJubjubSignature", "proof"}, "credential")
-    if document["@context"] != [VC_CONTEXT] or document["type"] != ["VerifiableCredential", CREDENTIAL_TYPE]:
+    if document["@context"] != [VC2_CONTEXT] or document["type"] != ["VerifiableCredential", CREDENTIAL_TYPE]:
         raise SchemaMismatchError("unexpected @context or type")
     subject = _expect(document["credentialSubject"], {"id", "record", "header"}, "credentialSubject")
     bjj = _expect(document["babyJubjubSignature"], {"type", "publicKey", "message", "R8", "S"},
@@ -208,8 +205,8 @@ def parse_record_document(vc: object) -> tuple[RecordCredential, eddsa_poseidon.
         subject_commitment=parse_field_element(subject_id[len(_SUBJECT_PREFIX):], what="subject commitment"),
         issuer_public_key=public_key,
         issuer_ed25519=ed25519,
-        issued_at=_day_of_instant(document["issuanceDate"], "issuanceDate"),
-        expires_at=_day_of_instant(document["expirationDate"], "expirationDate"),
+        issued_at=_day_of_instant(document["validFrom"], "validFrom"),
+        expires_at=_day_of_instant(document["validUntil"], "validUntil"),
         record=record,
     )
     if credential.header() != stated or document["id"] != f"{_ID_PREFIX}{credential.credential_id}":
@@ -238,11 +235,13 @@ def verify_record_credential(
     today: int | _dt.date | None = None,
     revocation: RevocationTree | None = None,
 ) -> RecordCredential:
-    """Verify a version-2 credential off-chain: consistency (:func:`parse_record_document`), the Ed25519
-    envelope, the Baby Jubjub signature (:class:`SignatureError`), issuer trust (:class:`UnknownIssuerError`),
-    validity on ``today`` and, given the issuer's revocation tree, revocation."""
+    """Verify a version-2 credential off-chain: consistency (:func:`parse_record_document`), the
+    ``eddsa-jcs-2022`` envelope (vc2.py), the Baby Jubjub signature (:class:`SignatureError`), issuer trust
+    (:class:`UnknownIssuerError`), validity on ``today`` and, given the issuer's revocation tree, revocation."""
     credential, signature, document = parse_record_document(vc)
-    verify_envelope(document)
+    envelope = verify_vc2(document)
+    if envelope.ed25519_public_key != credential.issuer_ed25519:
+        raise SignatureError("the envelope's signer is not the Ed25519 key in the header")
     eddsa_poseidon.verify(eddsa_poseidon.PublicKey.from_point(credential.issuer_public_key),
                           credential.claims_hash(), signature)
     if not _trusted(credential.issuer_public_key, trusted_issuers):
