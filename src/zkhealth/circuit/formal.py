@@ -983,6 +983,8 @@ def _search(
     kinds = builder._var_kind
     free = [v for v in undetermined if kinds[v] in (VAR_HINT, VAR_MUL, VAR_OUTPUT)]
     hint_vars = sorted({v for info in builder._hints for v in info.outputs} - set(free))
+    outputs = {v for decl in builder._outputs for v in decl.variables}
+    fallback: tuple[Mapping[str, object], list[int], list[int], int] | None = None
     for inputs in candidates:
         system.tick()
         try:
@@ -1002,11 +1004,17 @@ def _search(
             if values is None or not program.satisfied(values):
                 continue
             differing = [v for v in sorted(targets) if values[v] != honest[v]]
-            if differing:
-                witness = [values[v] for v in compiled.wire_vars]
-                try:
-                    compiled.r1cs.check_witness(witness)
-                except WitnessError:
-                    continue
-                return inputs, honest, values, differing[0]
-    return None
+            if not differing:
+                continue
+            witness = [values[v] for v in compiled.wire_vars]
+            try:
+                compiled.r1cs.check_witness(witness)
+            except WitnessError:
+                continue
+            # Prefer a pair that differs on an output: it shows what a prover gains.
+            on_output = [v for v in differing if v in outputs]
+            if on_output:
+                return inputs, honest, values, on_output[0]
+            if fallback is None:
+                fallback = (inputs, honest, values, differing[0])
+    return fallback

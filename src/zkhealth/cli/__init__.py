@@ -24,6 +24,7 @@ import click
 
 from zkhealth import __version__
 from zkhealth import errors as zk_errors
+from zkhealth.cli_assurance import circuit_group
 from zkhealth.cli._common import emit
 from zkhealth.cli.circuit import compile_command, info_command, r1cs_group, wtns_group
 from zkhealth.cli.demo import demo_command
@@ -130,7 +131,7 @@ def main(ctx: click.Context, as_json: bool, debug: bool) -> None:
     Issuer:          keygen, issue, revoke, registry
     Patient:         wallet, prove, enroll
     Recruiter:       trial, setup, export-verifier, deploy, verify, verify-batch, enrollments
-    Circuit author:  compile, info, r1cs, wtns, groth16, zkey
+    Circuit author:  compile, info, r1cs, wtns, groth16, zkey, circuit (check-unique, mutate)
 
     Passphrases come from --passphrase-file, $ZKHEALTH_PASSPHRASE or a prompt, never from an argument.
 
@@ -162,6 +163,7 @@ for _command in (
     info_command,
     r1cs_group,
     wtns_group,
+    circuit_group,
     groth16_group,
     zkey_group,
 ):

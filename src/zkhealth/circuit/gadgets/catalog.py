@@ -16,13 +16,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from zkhealth.circuit.builder import Builder
 from zkhealth.circuit.gadgets import babyjubjub, basic, bits, comparators, eddsa, merkle, poseidon
 from zkhealth.hazmat import babyjubjub as bjj
 
-__all__ = ["HARNESSES", "Harness", "harness_by_key"]
+__all__ = ["HARNESSES", "Harness", "gadget_module_files", "harness_by_key"]
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,12 @@ def harness_by_key(gadget: str, params: str = "") -> Harness:
         if entry.key == (gadget, params):
             return entry
     raise KeyError(f"no harness for {gadget}[{params}]")
+
+
+def gadget_module_files() -> list[str]:
+    """The gadget modules (this package's ``.py`` files other than ``__init__`` and this catalog), absolute."""
+    here = Path(__file__).resolve().parent
+    return sorted(str(p) for p in here.glob("*.py") if p.name not in ("__init__.py", "catalog.py"))
 
 
 _POINT = bjj.mul(bjj.BASE8, 12345)
