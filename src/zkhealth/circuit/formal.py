@@ -157,6 +157,15 @@ def load_verdicts(path: str | Path = PINNED_VERDICTS_PATH) -> dict[tuple[str, st
     return rows
 
 
+def _pinned_auxiliary() -> dict[str, frozenset[str]]:
+    if not PINNED_VERDICTS_PATH.exists():
+        return {}
+    out: dict[str, set[str]] = {}
+    for (gadget, _), row in load_verdicts().items():
+        out.setdefault(gadget, set()).update(row["auxiliary"].split())
+    return {gadget: frozenset(names) for gadget, names in out.items()}
+
+
 def default_assumed_gadgets(path: str | Path = PINNED_VERDICTS_PATH) -> frozenset[str]:
     """Gadgets whose every pinned row is ``unique``: their calls may be treated as functions of their inputs.
 
@@ -260,6 +269,14 @@ def _make_system(builder: Builder, assumed: frozenset[str], deadline: float) -> 
             if v in var_call:
                 exposes[var_call[v]].add(v)
     hidden = frozenset(v for v, owner in var_call.items() if v not in exposes[owner])
+    # An auxiliary hint of an assumed gadget is not determined by the gadget's inputs: if a constraint
+    # outside the call reads it, the call does not make it known.
+    auxiliary = _pinned_auxiliary()
+    for index, call in enumerate(outer):
+        names = auxiliary.get(call.gadget, frozenset())
+        for info in builder._hints:
+            if info.name in names:
+                exposes[index].difference_update(info.outputs)
     booleans: set[int] = set()
     for i in range(n):
         boolean = _is_boolean_constraint(ca[i], cb[i], cc[i])
