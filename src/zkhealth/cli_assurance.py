@@ -124,6 +124,8 @@ def check_unique_command(
 @click.argument("specs", metavar="[CIRCUIT]...", nargs=-1)
 @click.option("--tests", "tests", required=True, metavar="ARGS",
               help='The pytest selection to run against each mutant, e.g. "tests/test_x.py -k adult".')
+@click.option("--tests-for", "tests_for", multiple=True, metavar="FILE=ARGS",
+              help='Tests for the mutants of one target file, e.g. basic.py="tests/test_gadgets_basic.py".')
 @click.option("--gadgets", "all_gadgets", is_flag=True,
               help="Mutate the standard gadget modules, reached through their harnesses.")
 @click.option("--target", "targets", multiple=True, type=click.Path(exists=True, path_type=Path),
@@ -146,6 +148,7 @@ def mutate_command(
     ctx: click.Context,
     specs: tuple[str, ...],
     tests: str,
+    tests_for: tuple[str, ...],
     all_gadgets: bool,
     targets: tuple[Path, ...],
     operators: tuple[str, ...],
@@ -191,8 +194,15 @@ def mutate_command(
         )
         return
     equivalents = load_equivalents(equivalent_file) if equivalent_file else {}
+    mapping: dict[str, list[str]] = {}
+    for item in tests_for:
+        file_name, sep, args = item.partition("=")
+        if not sep or not file_name or not args:
+            raise click.BadParameter(f"{item!r} is not FILE=ARGS", param_hint="--tests-for")
+        mapping[file_name] = shlex.split(args)
     report = run_mutants(
-        mutants, shlex.split(tests), timeout=timeout, equivalents=equivalents, max_mutants=max_mutants, seed=seed,
+        mutants, shlex.split(tests), tests_for=mapping, timeout=timeout, equivalents=equivalents,
+        max_mutants=max_mutants, seed=seed,
         progress=lambda r: note(f"{r.status:12s} {r.mutant.id} ({r.seconds:.1f} s)"),
     )
     payload = {

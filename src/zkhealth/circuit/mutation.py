@@ -30,7 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -348,6 +348,7 @@ def run_mutants(
     mutants: Sequence[Mutant],
     pytest_args: Sequence[str],
     *,
+    tests_for: Mapping[str, Sequence[str]] | None = None,
     cwd: str | Path = ".",
     timeout: float = 600.0,
     equivalents: dict[str, str] | None = None,
@@ -357,7 +358,9 @@ def run_mutants(
 ) -> MutationReport:
     """Run the tests (``pytest_args``, e.g. ``["tests/test_gadgets_basic.py"]``) against each mutant.
 
-    First runs them unmutated: they must pass (``CircuitDefinitionError`` otherwise). With ``max_mutants``, a
+    ``tests_for`` maps a target file's name (``basic.py``) or path to its own pytest arguments, used instead of
+    ``pytest_args`` for the mutants of that file (each gadget module against its own tests). First runs every
+    selection unmutated: they must pass (``CircuitDefinitionError`` otherwise). With ``max_mutants``, a
     deterministic sample (``seed``) of that many mutants is run. Each run is ``python -m pytest -x -q`` in a
     new process with ``$ZKHEALTH_MUTANT`` set, killed after ``timeout`` seconds (status ``timeout``, which
     counts as killed). Cost: the baseline plus, per mutant, one pytest run up to its first failure.
@@ -368,10 +371,21 @@ def run_mutants(
     if max_mutants is not None and len(chosen) > max_mutants:
         chosen = sorted(random.Random(seed).sample(chosen, max_mutants), key=lambda m: (m.file, m.line, m.operator))
     base_env = {k: v for k, v in os.environ.items() if k not in (ENV_MUTANT, ENV_REPORT)}
-    code, tail = _run_pytest(pytest_args, base_env, str(cwd), timeout)
+    mapping = dict(tests_for or {})
+
+    def selection(mutant: Mutant) -> list[str]:
+        for key in (mutant.file, os.path.basename(mutant.file)):
+            if key in mapping:
+                return list(mapping[key])
+        return list(pytest_args)
+
+    for args in dict.fromkeys(tuple(selection(m)) for m in chosen if m.id not in equivalents):
+        code, tail = _run_pytest(args, base_env, str(cwd), timeout)
+        if code != 0:
+            raise CircuitDefinitionError(
+                f"the tests ({' '.join(args)}) fail without any mutant (exit {code}: {tail}); fix them first"
+            )
     report = MutationReport(total_found=len(mutants), baseline_seconds=time.monotonic() - started)
-    if code != 0:
-        raise CircuitDefinitionError(f"the tests fail without any mutant (exit {code}: {tail}); fix them first")
     with tempfile.TemporaryDirectory(prefix="zkhealth-mutant-") as scratch:
         for index, mutant in enumerate(chosen):
             if mutant.id in equivalents:
@@ -380,7 +394,7 @@ def run_mutants(
                 marker = Path(scratch) / f"applied-{index}"
                 env = dict(base_env, **{ENV_MUTANT: mutant.to_json(), ENV_REPORT: str(marker)})
                 t0 = time.monotonic()
-                code, tail = _run_pytest(pytest_args, env, str(cwd), timeout)
+                code, tail = _run_pytest(selection(mutant), env, str(cwd), timeout)
                 elapsed = time.monotonic() - t0
                 applied = marker.exists()
                 if code == -1:
