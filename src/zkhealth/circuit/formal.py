@@ -70,6 +70,7 @@ from zkhealth.errors import CircuitDefinitionError, WitnessError
 
 __all__ = [
     "NOT_UNIQUE",
+    "find_witness",
     "PINNED_VERDICTS_PATH",
     "UNIQUE",
     "UNKNOWN",
@@ -735,13 +736,47 @@ def _decompositions(target: int, exponents: Sequence[int]) -> list[int]:
     return out
 
 
+def _power_row(row: Mapping[int, int], booleans: frozenset[int]) -> tuple[list[tuple[int, int]], int] | None:
+    """``(items with their bit positions, scale)`` when ``row`` is ``scale * sum 2^e_v * v`` over booleans with
+    distinct positions (the sum may exceed r: the searcher then tries ``target + k * r``)."""
+    if len(row) < 2 or any(v not in booleans for v in row):
+        return None
+    items = list(row.items())
+    base = items[0][1]
+    base_inv = pow(base, -1, R)
+    exponents = []
+    for _, k in items:
+        e = _POW2.get(k * base_inv % R)
+        if e is None:
+            return None
+        exponents.append(e)
+    low = min(exponents)
+    shifted = [e - low for e in exponents]
+    if len(set(shifted)) != len(shifted) or max(shifted) > 260:
+        return None
+    scale = base * pow(2, low, R) % R if low >= 0 else base * pow(_INV2, -low, R) % R
+    return [(v, e) for (v, _), e in zip(items, shifted, strict=True)], scale
+
+
 class _Searcher:
+    """Solves every constraint for values, the way a prover who writes the witness by hand would.
+
+    Event-driven: a constraint is looked at again when one of its variables gets a value. A constraint with
+    one unknown appearing linearly is solved for it; a weighted sum of unknown booleans with power-of-two
+    weights takes a bit decomposition of its target (or of ``target + k * r``: the "alternative" one when
+    asked, which is how a wrapped decomposition is found). When nothing is solvable, the lowest unassigned
+    variable takes its default value (the witness solver's).
+    """
+
     def __init__(self, system: _System, honest: list[int], inputs: frozenset[int]) -> None:
         self.s = system
         self.honest = honest
         self.inputs = inputs
-        n = len(system.ca)
-        self.n = n
+        self.n = len(system.ca)
+        self.var_constraints: list[list[int]] = [[] for _ in range(len(honest))]
+        for i in range(self.n):
+            for v in {*system.ca[i], *system.cb[i], *system.cc[i]}:
+                self.var_constraints[v].append(i)
 
     def solve(self, fixed: Mapping[int, int], alternative_bits: bool) -> list[int] | None:
         s = self.s
@@ -751,44 +786,47 @@ class _Searcher:
             values[v] = self.honest[v]
         for v, value in fixed.items():
             values[v] = value % R
-        pending = list(range(self.n))
-        used_alternative = not alternative_bits
-        while pending:
-            s.tick()
-            still: list[int] = []
-            progress = False
-            for i in pending:
-                status = self._step(i, values, used_alternative)
+        done = [False] * self.n
+        remaining = self.n
+        queue = list(range(self.n - 1, -1, -1))
+        self.used_alternative = not alternative_bits
+        lowest = 0
+        steps = 0
+        while remaining:
+            while queue:
+                i = queue.pop()
+                if done[i]:
+                    continue
+                steps += 1
+                if steps & 1023 == 0:
+                    s.tick()
+                status, assigned = self._step(i, values)
                 if status == "fail":
                     return None
-                if status == "alt":
-                    used_alternative = True
-                    progress = True
-                elif status == "done":
-                    progress = True
-                else:
-                    still.append(i)
-            pending = still
-            if not progress and pending:
-                unassigned = [v for v in range(n_vars) if values[v] is None]
-                if not unassigned:
-                    break
-                values[unassigned[0]] = self.honest[unassigned[0]]
-        if any(v is None for v in values):
-            for v in range(n_vars):
-                if values[v] is None:
-                    values[v] = self.honest[v]
-        return [int(v) for v in values if v is not None]
+                if status == "done":
+                    done[i] = True
+                    remaining -= 1
+                for v in assigned:
+                    queue.extend(self.var_constraints[v])
+            if not remaining:
+                break
+            while lowest < n_vars and values[lowest] is not None:
+                lowest += 1
+            if lowest == n_vars:
+                return None
+            values[lowest] = self.honest[lowest]
+            queue.extend(self.var_constraints[lowest])
+        return [self.honest[v] if value is None else value for v, value in enumerate(values)]
 
-    def _step(self, i: int, values: list[int | None], used_alternative: bool) -> str:
+    def _step(self, i: int, values: list[int | None]) -> tuple[str, list[int]]:
         a, b, c = self.s.ca[i], self.s.cb[i], self.s.cc[i]
-        unknown = {v for lc in (a, b, c) for v in lc if values[v] is None}
-        if not unknown:
-            return "done" if _eval(a, values) * _eval(b, values) % R == _eval(c, values) else "fail"
         ua = [v for v in a if values[v] is None]
         ub = [v for v in b if values[v] is None]
+        if not ua and not ub and all(values[v] is not None for v in c):
+            ok = _eval(a, values) * _eval(b, values) % R == _eval(c, values)
+            return ("done" if ok else "fail"), []
         if ua and ub:
-            return "wait"
+            return "wait", []
         if ua:
             a, b = b, a
         va = _eval(a, values)
@@ -796,50 +834,45 @@ class _Searcher:
         row: dict[int, int] = {}
         rest = 0
         for v, k in b.items():
-            if values[v] is None:
+            value = values[v]
+            if value is None:
                 row[v] = (row.get(v, 0) + va * k) % R
             else:
-                rest += va * k * values[v]  # type: ignore[operator]
+                rest += va * k * value
         for v, k in c.items():
-            if values[v] is None:
+            value = values[v]
+            if value is None:
                 row[v] = (row.get(v, 0) - k) % R
             else:
-                rest -= k * values[v]  # type: ignore[operator]
+                rest -= k * value
         row = {v: k for v, k in row.items() if k}
         rest %= R
         if not row:
-            return "done" if rest == 0 else "wait"
+            return ("done", []) if rest == 0 else ("wait", [])
         if len(row) == 1:
-            (v, k), = row.items()
+            ((v, k),) = row.items()
             values[v] = (-rest) * pow(k, -1, R) % R
-            return "done"
-        if not _binary_row(row, self.s.booleans):
-            return "wait"
-        items = list(row.items())
-        base = items[0][1]
-        base_inv = pow(base, -1, R)
-        exps = [_POW2[k * base_inv % R] for _, k in items]
-        low = min(exps)
-        shifted = [e - low for e in exps]
-        # sum k_v * v = -rest  <=>  sum 2^(e_v - low) v = -rest / (base * 2^low)
-        scale = base * pow(2, low, R) % R if low >= 0 else base * pow(_INV2, -low, R) % R
+            return "wait", [v]
+        shape = _power_row(row, self.s.booleans)
+        if shape is None:
+            return "wait", []
+        items, scale = shape
         target = (-rest) * pow(scale, -1, R) % R
-        options = _decompositions(target, shifted)
+        options = _decompositions(target, [e for _, e in items])
         if not options:
-            return "fail"
-        honest_value = sum(self.honest[v] << e for (v, _), e in zip(items, shifted, strict=True))
+            return "fail", []
+        honest_value = sum(self.honest[v] << e for v, e in items)
         choice = options[0]
-        status = "done"
-        if not used_alternative:
+        if not self.used_alternative:
             others = [o for o in options if o != honest_value]
             if others:
                 choice = others[0]
-                status = "alt"
+                self.used_alternative = True
         elif honest_value in options:
             choice = honest_value
-        for (v, _), e in zip(items, shifted, strict=True):
+        for v, e in items:
             values[v] = (choice >> e) & 1
-        return status
+        return "wait", [v for v, _ in items]
 
 
 def _sample_inputs(builder: Builder, rng: random.Random, count: int) -> list[dict[str, object]]:
@@ -1035,3 +1068,60 @@ def _search(
             if fallback is None:
                 fallback = (inputs, honest, values, differing[0])
     return fallback
+
+
+def find_witness(
+    circuit: Circuit | Builder,
+    inputs: Inputs,
+    *,
+    pivots: int = 32,
+    time_limit: float = 30.0,
+    seed: int = 0,
+) -> list[int] | None:
+    """Search for a full witness (R1CS wire layout) the R1CS accepts for ``inputs``, without the witness solver.
+
+    This is what a malicious prover does: the solver would refuse invalid inputs, but the R1CS is the only
+    judge. The search solves the constraints by the propagation rules applied to values, taking the solver's
+    (lenient) values where it must choose, then again with one hint output at a time set to 0, 1, -1 or a
+    neighbour of its value (the hint outputs fewest constraints read come first: a signal that should be
+    pinned and is not is usually read once). Returns a witness, or ``None`` when none was found: evidence, not
+    proof. Used by :func:`zkhealth.testing.assert_no_witness`.
+    """
+    deadline = time.monotonic() + time_limit
+    builder = circuit if isinstance(circuit, Builder) else build(circuit)
+    builder._frozen = True
+    compiled, _ = _compile(builder, optimize=True)
+    program = compiled.program
+    defaults = program.assign_inputs(inputs)
+    try:
+        program.run(defaults, lenient=True)
+    except WitnessError:
+        return None
+    system = _make_system(builder, frozenset(), deadline)
+    occurrences = [0] * len(defaults)
+    for i in range(len(system.ca)):
+        for v in {*system.ca[i], *system.cb[i], *system.cc[i]}:
+            occurrences[v] += 1
+    hints = sorted({v for info in builder._hints for v in info.outputs}, key=lambda v: (occurrences[v], v))
+    rng = random.Random(seed)
+    searcher = _Searcher(system, defaults, system.inputs)
+    attempts: list[dict[int, int]] = [{}]
+    for v in hints[:pivots]:
+        h = defaults[v]
+        for value in dict.fromkeys([0, 1, R - 1, (h + 1) % R, (h - 1) % R, rng.randrange(R)]):
+            if value != h:
+                attempts.append({v: value})
+    try:
+        for fixed in attempts:
+            values = searcher.solve(fixed, False)
+            if values is None or not program.satisfied(values):
+                continue
+            witness = [values[v] for v in compiled.wire_vars]
+            try:
+                compiled.r1cs.check_witness(witness)
+            except WitnessError:
+                continue
+            return witness
+    except _Timeout:
+        return None
+    return None

@@ -11,7 +11,7 @@
 """
 
 from zkhealth.circuit import check_unique
-from zkhealth.testing.assurance import assert_unique
+from zkhealth.testing.assurance import assert_no_witness, assert_unique
 from zkhealth.testing.counts import (
     ConstraintCountSnapshot,
     CountRow,
@@ -27,6 +27,7 @@ __all__ = [
     "ConstraintCountSnapshot",
     "CountRow",
     "assert_constraint_count",
+    "assert_no_witness",
     "assert_unique",
     "check_circuit",
     "check_unique",

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from zkhealth.circuit import Builder, Circuit, Inputs
-from zkhealth.circuit.formal import NOT_UNIQUE, UNIQUE, UniquenessVerdict, prove_unique
+from zkhealth.circuit.formal import NOT_UNIQUE, UNIQUE, UniquenessVerdict, find_witness, prove_unique
 from zkhealth.errors import UnderconstrainedError, UnderconstrainedWitnessError
 
-__all__ = ["assert_unique"]
+__all__ = ["assert_no_witness", "assert_unique"]
 
 
 def assert_unique(
@@ -35,3 +35,18 @@ def assert_unique(
             signal=verdict.signal or "",
         )
     raise UnderconstrainedError(f"uniqueness not proven: {verdict.reason}")
+
+
+def assert_no_witness(circuit: Circuit | Builder, inputs: Inputs, *, pivots: int = 32, time_limit: float = 30.0) -> None:
+    """Fail when a malicious prover's search (:func:`zkhealth.circuit.formal.find_witness`) finds a full
+    witness the R1CS accepts for these (invalid) inputs.
+
+    The witness solver refusing invalid inputs shows little: a prover need not use it. This helper searches the
+    constraints themselves, so it catches a check whose result is a free hint. Raises
+    :class:`~zkhealth.testing.CircuitCheckFailure` (an ``AssertionError``) with the witness.
+    """
+    from zkhealth.testing.kit import CircuitCheckFailure
+
+    witness = find_witness(circuit, inputs, pivots=pivots, time_limit=time_limit)
+    if witness is not None:
+        raise CircuitCheckFailure(f"the R1CS accepts a witness for invalid inputs {dict(inputs)!r}: {witness}")
