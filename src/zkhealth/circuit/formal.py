@@ -1075,6 +1075,7 @@ def find_witness(
     inputs: Inputs,
     *,
     pivots: int = 32,
+    substitute: Mapping[int, int] | None = None,
     time_limit: float = 30.0,
     seed: int = 0,
 ) -> list[int] | None:
@@ -1085,7 +1086,9 @@ def find_witness(
     (lenient) values where it must choose, then again with one hint output at a time set to 0, 1, -1 or a
     neighbour of its value (the hint outputs fewest constraints read come first: a signal that should be
     pinned and is not is usually read once). Returns a witness, or ``None`` when none was found: evidence, not
-    proof. Used by :func:`zkhealth.testing.assert_no_witness`.
+    proof. ``substitute`` maps values to others: any hint output whose value is a key is first set to the
+    mapped value (a prover who, say, swaps a leaf hash for the hash of a leaf that is in the tree; it has no
+    effect where that value is not a hint). Used by :func:`zkhealth.testing.assert_no_witness`.
     """
     deadline = time.monotonic() + time_limit
     builder = circuit if isinstance(circuit, Builder) else build(circuit)
@@ -1106,6 +1109,10 @@ def find_witness(
     rng = random.Random(seed)
     searcher = _Searcher(system, defaults, system.inputs)
     attempts: list[dict[int, int]] = [{}]
+    if substitute:
+        swapped = {v: substitute[defaults[v]] for v in hints if defaults[v] in substitute}
+        if swapped:
+            attempts.insert(0, swapped)
     for v in hints[:pivots]:
         h = defaults[v]
         for value in dict.fromkeys([0, 1, R - 1, (h + 1) % R, (h - 1) % R, rng.randrange(R)]):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from zkhealth.circuit import Builder, Circuit, Inputs
 from zkhealth.circuit.formal import NOT_UNIQUE, UNIQUE, UniquenessVerdict, find_witness, prove_unique
@@ -37,7 +37,14 @@ def assert_unique(
     raise UnderconstrainedError(f"uniqueness not proven: {verdict.reason}")
 
 
-def assert_no_witness(circuit: Circuit | Builder, inputs: Inputs, *, pivots: int = 32, time_limit: float = 30.0) -> None:
+def assert_no_witness(
+    circuit: Circuit | Builder,
+    inputs: Inputs,
+    *,
+    pivots: int = 32,
+    substitute: Mapping[int, int] | None = None,
+    time_limit: float = 30.0,
+) -> None:
     """Fail when a malicious prover's search (:func:`zkhealth.circuit.formal.find_witness`) finds a full
     witness the R1CS accepts for these (invalid) inputs.
 
@@ -47,6 +54,6 @@ def assert_no_witness(circuit: Circuit | Builder, inputs: Inputs, *, pivots: int
     """
     from zkhealth.testing.kit import CircuitCheckFailure
 
-    witness = find_witness(circuit, inputs, pivots=pivots, time_limit=time_limit)
+    witness = find_witness(circuit, inputs, pivots=pivots, substitute=substitute, time_limit=time_limit)
     if witness is not None:
         raise CircuitCheckFailure(f"the R1CS accepts a witness for invalid inputs {dict(inputs)!r}: {witness}")
