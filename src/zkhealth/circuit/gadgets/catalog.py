@@ -119,6 +119,11 @@ def _to_bits_strict(b: Builder) -> None:
     b.output("high", out[253])
 
 
+@harness("from_bits", "n=8", samples=[{"bits": [1, 0, 1, 1, 0, 0, 1, 0]}], subject=())
+def _from_bits(b: Builder) -> None:
+    b.output("value", bits.from_bits(b, b.private_inputs("bits", 8)))
+
+
 @harness("range_check", "n=32", samples=[{"x": 0}, {"x": 2**32 - 1}], subject=())
 def _range_check(b: Builder) -> None:
     bits.range_check(b, b.private_input("x"), 32)
@@ -131,6 +136,11 @@ def _le_constant(b: Builder) -> None:
 
 
 # --------------------------------------------------------------------------- basic
+
+
+@harness("ensure_bool", samples=[{"x": 1}, {"x": 0}], subject=())
+def _ensure_bool(b: Builder) -> None:
+    basic.ensure_bool(b, b.private_input("x"))
 
 
 @harness("is_zero", auxiliary=["is_zero_inverse"], samples=[{"x": 0}, {"x": 5}])
@@ -266,6 +276,54 @@ def _binary_root(b: Builder) -> None:
     siblings = b.private_inputs("siblings", 3)
     path = b.private_inputs("path", 3)
     b.output("root", merkle.binary_merkle_root(b, leaf, siblings, path))
+
+
+def _inclusion_samples(arity: int) -> list[dict[str, Any]]:
+    if arity == 4:
+        siblings = [[11, 12, 13], [14, 15, 16]]
+        path = [1, 0, 0, 1]
+        root = merkle.quaternary_merkle_root_native(7, siblings, path)
+        return [{"leaf": 7, "root": root, "siblings": [v for t in siblings for v in t], "path": path}]
+    flat = [21, 22, 23]
+    path = [1, 0, 1]
+    return [{"leaf": 7, "root": merkle.binary_merkle_root_native(7, flat, path), "siblings": flat, "path": path}]
+
+
+@harness("assert_quaternary_merkle_inclusion", "depth=2", samples=_inclusion_samples(4), subject=())
+def _quaternary_inclusion(b: Builder) -> None:
+    leaf, root = b.private_input("leaf"), b.public_input("root")
+    flat = b.private_inputs("siblings", 6)
+    merkle.assert_quaternary_merkle_inclusion(b, leaf, root, [flat[0:3], flat[3:6]], b.private_inputs("path", 4))
+
+
+@harness("assert_binary_merkle_inclusion", "depth=3", samples=_inclusion_samples(2), subject=())
+def _binary_inclusion(b: Builder) -> None:
+    leaf, root = b.private_input("leaf"), b.public_input("root")
+    merkle.assert_binary_merkle_inclusion(b, leaf, root, b.private_inputs("siblings", 3), b.private_inputs("path", 3))
+
+
+def _sparse_samples(leaf: int) -> list[dict[str, Any]]:
+    flat = [31, 32, 33, 34]
+    key = 0b1010
+    root = merkle.binary_merkle_root_native(leaf, flat, [(key >> i) & 1 for i in range(4)])
+    sample: dict[str, Any] = {"root": root, "key": key, "siblings": flat}
+    if leaf:
+        sample["leaf"] = leaf
+    return [sample]
+
+
+@harness("assert_sparse_merkle_non_inclusion", "depth=4", samples=_sparse_samples(0), subject=())
+def _sparse_non_inclusion(b: Builder) -> None:
+    merkle.assert_sparse_merkle_non_inclusion(
+        b, b.public_input("root"), b.private_input("key"), b.private_inputs("siblings", 4)
+    )
+
+
+@harness("assert_sparse_merkle_inclusion", "depth=4", samples=_sparse_samples(9), subject=())
+def _sparse_inclusion(b: Builder) -> None:
+    merkle.assert_sparse_merkle_inclusion(
+        b, b.public_input("root"), b.private_input("key"), b.private_input("leaf"), b.private_inputs("siblings", 4)
+    )
 
 
 def _indexed_samples() -> list[dict[str, Any]]:
