@@ -1,5 +1,6 @@
 """Mutation testing of our own circuits: the gadget modules against the gadget tests, and the eligibility circuit
-(circuit.py, compiler.py, calendar.py) against tests/test_eligibility_circuit.py.
+(circuit.py, compiler.py, calendar.py) against tests/test_eligibility_circuit.py and
+tests/test_eligibility_forged_witnesses.py.
 
 CI cost is bounded: the slow tier runs a deterministic sample (``GADGET_SAMPLE`` gadget mutants and
 ``ELIGIBILITY_SAMPLE`` eligibility mutants; about 5 to 10 s each, most of it pytest start-up). The full run
@@ -39,7 +40,7 @@ GADGET_TESTS: dict[str, list[str]] = {
 }
 ELIGIBILITY = ROOT / "src" / "zkhealth" / "eligibility"
 ELIGIBILITY_FILES = [ELIGIBILITY / name for name in ("circuit.py", "compiler.py", "calendar.py")]
-ELIGIBILITY_TESTS = ["tests/test_eligibility_circuit.py"]
+ELIGIBILITY_TESTS = ["tests/test_eligibility_circuit.py", "tests/test_eligibility_forged_witnesses.py"]
 #: Criteria whose circuits reach every line of the criteria compiler and the calendar gadget.
 ELIGIBILITY_CRITERIA = [
     "diagnosis in E11.* and age >= 18",
