@@ -8,15 +8,19 @@ honest ones: the constraints alone must refuse (:func:`zkhealth.testing.assert_n
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from patients import TODAY, World, make_world
 
-from zkhealth.credentials.schema import CLAIM_LAYOUT, HASH_CHUNK
+from zkhealth.circuit import Builder
+from zkhealth.credentials.schema import CLAIM_LAYOUT, HASH_CHUNK, VECTOR_LENGTH
 from zkhealth.credentials.trees import NonMembershipProof
-from zkhealth.eligibility import eligibility_inputs
+from zkhealth.eligibility import Criteria, eligibility_inputs
 from zkhealth.eligibility.circuit import eligibility_circuit
+from zkhealth.eligibility.compiler import criteria_signal
 from zkhealth.hash.poseidon import poseidon
 from zkhealth.signature.eddsa_poseidon import sign
 from zkhealth.testing import assert_no_witness
@@ -28,11 +32,11 @@ DEFINE = eligibility_circuit(STANDARD)
 
 @pytest.fixture(scope="module")
 def world() -> World:
-    return make_world(["t2d_adult"])
+    return make_world(["t2d_adult", "t2d_minor", "healthy_elderly"])
 
 
-def _inputs(world: World, **changes: Any) -> dict[str, Any]:
-    patient = world.patient("t2d_adult")
+def _inputs(world: World, name: str = "t2d_adult", **changes: Any) -> dict[str, Any]:
+    patient = world.patient(name)
     credential = patient.issued.credential
     inputs = eligibility_inputs(
         credential,
@@ -111,3 +115,32 @@ def test_the_revoked_credential_is_refused_without_the_solver(world: World) -> N
         revocation_proof=proof,
     )
     assert_no_witness(DEFINE, inputs, pivots=2, time_limit=120)
+
+
+def _criteria_asserted(criteria: str) -> Callable[[Builder], None]:
+    """The criteria part of the circuit alone, asserted true (what the eligibility circuit does with it)."""
+    resolved = Criteria(criteria).resolved
+
+    def define(b: Builder) -> None:
+        today = b.public_input("today")
+        claims = b.private_inputs("claims", VECTOR_LENGTH)
+        b.assert_equal(criteria_signal(b, resolved, claims, today), 1)
+
+    return define
+
+
+@pytest.mark.parametrize(
+    ("criteria", "patient"),
+    [
+        ("age >= 18", "t2d_minor"),  # a comparison of packed dates
+        ("diagnosis in E11.*", "healthy_elderly"),  # both bounds of a code interval, per diagnosis slot
+        ("diagnosis in C50.* or age >= 90", "t2d_adult"),  # an "or" of two operands
+    ],
+)
+def test_an_ineligible_patient_finds_no_witness(world: World, criteria: str, patient: str) -> None:
+    """Every comparison result and boolean product of the criteria is pinned: setting one of them (to 0, 1,
+    -1, ...) never turns "not eligible" into a witness."""
+    claims = world.patient(patient).issued.credential.field_elements()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # most claim slots are unused by one clause
+        assert_no_witness(_criteria_asserted(criteria), {"today": TODAY, "claims": claims}, pivots=16)

@@ -1083,9 +1083,9 @@ def find_witness(
 
     This is what a malicious prover does: the solver would refuse invalid inputs, but the R1CS is the only
     judge. The search solves the constraints by the propagation rules applied to values, taking the solver's
-    (lenient) values where it must choose, then again with one hint output at a time set to 0, 1, -1 or a
-    neighbour of its value (the hint outputs fewest constraints read come first: a signal that should be
-    pinned and is not is usually read once). Returns a witness, or ``None`` when none was found: evidence, not
+    (lenient) values where it must choose, then again with one hint output or product at a time set to 0, 1,
+    -1 or a neighbour of its value (those fewest constraints read come first: a signal that should be pinned
+    and is not is usually read once). Returns a witness, or ``None`` when none was found: evidence, not
     proof. ``substitute`` maps values to others: any hint output whose value is a key is first set to the
     mapped value (a prover who, say, swaps a leaf hash for the hash of a leaf that is in the tree; it has no
     effect where that value is not a hint). Used by :func:`zkhealth.testing.assert_no_witness`.
@@ -1105,7 +1105,11 @@ def find_witness(
     for i in range(len(system.ca)):
         for v in {*system.ca[i], *system.cb[i], *system.cc[i]}:
             occurrences[v] += 1
-    hints = sorted({v for info in builder._hints for v in info.outputs}, key=lambda v: (occurrences[v], v))
+    kinds = builder._var_kind
+    hints = sorted(
+        {v for info in builder._hints for v in info.outputs} | {v for v in range(len(kinds)) if kinds[v] == VAR_MUL},
+        key=lambda v: (occurrences[v], kinds[v] == VAR_MUL, v),
+    )
     rng = random.Random(seed)
     searcher = _Searcher(system, defaults, system.inputs)
     attempts: list[dict[int, int]] = [{}]
