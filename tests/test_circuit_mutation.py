@@ -28,15 +28,17 @@ FULL = os.environ.get("ZKHEALTH_MUTATION_FULL") == "1"
 GADGET_SAMPLE = 16
 ELIGIBILITY_SAMPLE = 6
 
-#: Each gadget module's tests; the formal verdict tests run last (they kill what example tests miss).
+#: Each gadget module's tests, then the pinned verdicts (a gadget whose verdict drifts fails them: they kill the
+#: mutants that leave a signal free, which example-based tests through the witness solver cannot see).
+PINNED_VERDICTS = "tests/test_circuit_assurance.py::test_gadget_verdict_is_pinned"
 GADGET_TESTS: dict[str, list[str]] = {
-    "basic.py": ["tests/test_gadgets_basic.py", "tests/test_security_circuit.py"],
-    "bits.py": ["tests/test_gadgets_basic.py", "tests/test_security_circuit.py"],
-    "comparators.py": ["tests/test_gadgets_basic.py", "tests/test_security_circuit.py"],
-    "poseidon.py": ["tests/test_gadgets_poseidon.py"],
-    "merkle.py": ["tests/test_gadgets_merkle.py"],
-    "babyjubjub.py": ["tests/test_gadgets_babyjubjub.py"],
-    "eddsa.py": ["tests/test_gadgets_eddsa.py"],
+    "basic.py": ["tests/test_gadgets_basic.py", "tests/test_security_circuit.py", PINNED_VERDICTS],
+    "bits.py": ["tests/test_gadgets_basic.py", "tests/test_security_circuit.py", PINNED_VERDICTS],
+    "comparators.py": ["tests/test_gadgets_basic.py", "tests/test_security_circuit.py", PINNED_VERDICTS],
+    "poseidon.py": ["tests/test_gadgets_poseidon.py", PINNED_VERDICTS],
+    "merkle.py": ["tests/test_gadgets_merkle.py", PINNED_VERDICTS],
+    "babyjubjub.py": ["tests/test_gadgets_babyjubjub.py", PINNED_VERDICTS],
+    "eddsa.py": ["tests/test_gadgets_eddsa.py", PINNED_VERDICTS],
 }
 ELIGIBILITY = ROOT / "src" / "zkhealth" / "eligibility"
 ELIGIBILITY_FILES = [ELIGIBILITY / name for name in ("circuit.py", "compiler.py", "calendar.py")]
