@@ -1031,8 +1031,17 @@ def _search(
     full = _System(builder, system.ca, system.cb, system.cc, list(range(len(system.ca))), system.inputs,
                    system.booleans, [], frozenset(), system.deadline)
     kinds = builder._var_kind
-    free = [v for v in undetermined if kinds[v] in (VAR_HINT, VAR_MUL, VAR_OUTPUT)]
-    hint_vars = sorted({v for info in builder._hints for v in info.outputs} - set(free))
+    occurrences = [0] * len(kinds)
+    for i in range(len(system.ca)):
+        for v in {*system.ca[i], *system.cb[i], *system.cc[i]}:
+            occurrences[v] += 1
+    # A signal that should be pinned and is not is usually read by one constraint: try those first.
+    free = sorted(
+        (v for v in undetermined if kinds[v] in (VAR_HINT, VAR_MUL, VAR_OUTPUT)),
+        key=lambda v: (occurrences[v], kinds[v] != VAR_HINT, v),
+    )
+    hint_vars = sorted({v for info in builder._hints for v in info.outputs} - set(free),
+                       key=lambda v: (occurrences[v], v))
     outputs = {v for decl in builder._outputs for v in decl.variables}
     fallback: tuple[Mapping[str, object], list[int], list[int], int] | None = None
     for inputs in candidates:
