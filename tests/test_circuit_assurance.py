@@ -158,7 +158,7 @@ MATCHING_MUTANTS: dict[str, tuple[str, str, str, list[str]]] = {
         "merkle.py", "ensure_bool(b, bit)", "drop", ["tests/test_gadgets_merkle.py", "-k", "binary or non_boolean"],
     ),
     "hint output no constraint uses": (
-        "basic.py", "return is_zero(b, _as_signal(b, x) - y)", "unconstrain",
+        "basic.py", "return is_zero(b, b.as_signal(x) - y)", "unconstrain",
         ["tests/test_gadgets_basic.py", "-k", "is_equal"],
     ),
 }

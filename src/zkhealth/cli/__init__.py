@@ -24,9 +24,8 @@ import click
 
 from zkhealth import __version__
 from zkhealth import errors as zk_errors
-from zkhealth.cli_assurance import circuit_group
 from zkhealth.cli._common import emit
-from zkhealth.cli.circuit import compile_command, info_command, r1cs_group, wtns_group
+from zkhealth.cli.circuit import circuit_group, compile_command, info_command, r1cs_group, wtns_group
 from zkhealth.cli.demo import demo_command
 from zkhealth.cli.groth16 import groth16_group, zkey_group
 from zkhealth.cli.issuer import issue_command, keygen_command, registry_group, revoke_command
