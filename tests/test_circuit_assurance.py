@@ -200,7 +200,7 @@ SLOW_HARNESSES = {"scalar_mul_prime_order", "assert_eddsa_poseidon_valid"}
 def _verdict_of(harness: catalog.Harness) -> str:
     assumed = default_assumed_gadgets() - set(harness.subject)
     verdict = prove_unique(harness.define, auxiliary=harness.auxiliary, samples=harness.samples,
-                           assume=assumed, time_limit=60)
+                           assume=assumed, time_limit=30)
     return verdict.verdict
 
 

@@ -1052,7 +1052,7 @@ def _search(
             continue
         searcher = _Searcher(full, honest, system.inputs)
         attempts: list[tuple[dict[int, int], bool]] = [({}, True)]
-        for v in free[:24] + hint_vars[:8]:
+        for v in free[:16] + hint_vars[:4]:
             h = honest[v]
             options = [0, 1, R - 1, 2, (h + 1) % R, (h - 1) % R, rng.randrange(R)]
             for value in dict.fromkeys(options):
