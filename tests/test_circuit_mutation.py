@@ -1,12 +1,13 @@
-"""Mutation testing of our own circuits: the gadget modules against the gadget tests, and the eligibility circuit
-(circuit.py, compiler.py, calendar.py) against tests/test_eligibility_circuit.py and
+"""Mutation testing of our own circuits: the gadget modules against the gadget tests (plus the pinned verdicts),
+and the eligibility circuit (circuit.py, compiler.py, calendar.py) against tests/test_eligibility_circuit.py and
 tests/test_eligibility_forged_witnesses.py.
 
-CI cost is bounded: the slow tier runs a deterministic sample (``GADGET_SAMPLE`` gadget mutants and
-``ELIGIBILITY_SAMPLE`` eligibility mutants; about 5 to 10 s each, most of it pytest start-up). The full run
-(every mutant; about 25 min for the gadgets and 20 min for the eligibility circuit on the 2-core CI machine)
-is ``ZKHEALTH_MUTATION_FULL=1 pytest -m slow tests/test_circuit_mutation.py``, or ``scripts/mutation.sh``.
-Equivalent mutants, with the reason no test can kill them, are listed in ``tests/equivalent_mutants.txt``.
+CI cost is bounded: the slow tier runs a deterministic sample (``GADGET_SAMPLE`` of the 225 gadget mutants and
+``ELIGIBILITY_SAMPLE`` of the 66 eligibility mutants; 5 to 40 s each, most of it pytest start-up and the
+eligibility tests). The full run (every mutant; about 50 min for the gadgets and 25 min for the eligibility
+circuit on the shared 2-core machine) is ``ZKHEALTH_MUTATION_FULL=1 pytest -m slow
+tests/test_circuit_mutation.py``, or ``scripts/mutation.sh``. Equivalent mutants, with the reason no test can
+kill them, are listed in ``tests/equivalent_mutants.txt``.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ from zkhealth.eligibility.circuit import eligibility_circuit
 ROOT = Path(__file__).resolve().parent.parent
 EQUIVALENTS = Path(__file__).with_name("equivalent_mutants.txt")
 FULL = os.environ.get("ZKHEALTH_MUTATION_FULL") == "1"
-GADGET_SAMPLE = 16
-ELIGIBILITY_SAMPLE = 6
+GADGET_SAMPLE = 10
+ELIGIBILITY_SAMPLE = 4
 
 #: Each gadget module's tests, then the pinned verdicts (a gadget whose verdict drifts fails them: they kill the
 #: mutants that leave a signal free, which example-based tests through the witness solver cannot see).
