@@ -26,7 +26,7 @@ from zkhealth import __version__
 from zkhealth import errors as zk_errors
 from zkhealth.cli._common import emit
 from zkhealth.cli.auditor import audit_command
-from zkhealth.cli.circuit import compile_command, info_command, r1cs_group, wtns_group
+from zkhealth.cli.circuit import circuit_group, compile_command, info_command, r1cs_group, wtns_group
 from zkhealth.cli.demo import demo_command
 from zkhealth.cli.groth16 import groth16_group, zkey_group
 from zkhealth.cli.issuer import issue_command, keygen_command, registry_group, revoke_command
@@ -138,7 +138,7 @@ def main(ctx: click.Context, as_json: bool, debug: bool) -> None:
                      recruiter (registry trials: cohort, payout, open-grant)
     DAO:             sponsor (fund, reclaim), member (propose-issuer, vote, queue, execute),
                      operator (publish-root), audit
-    Circuit author:  compile, info, r1cs, wtns, groth16, zkey
+    Circuit author:  compile, info, r1cs, wtns, groth16, zkey, circuit (check-unique, mutate)
 
     Passphrases come from --passphrase-file, $ZKHEALTH_PASSPHRASE or a prompt, never from an argument.
 
@@ -170,6 +170,7 @@ for _command in (
     info_command,
     r1cs_group,
     wtns_group,
+    circuit_group,
     groth16_group,
     zkey_group,
     patient_group,
