@@ -300,6 +300,14 @@ class _Parser:
         kind, text, _ = self.peek()
         return kind == "word" and text.lower() == word
 
+    def ahead_is(self, word: str) -> bool:
+        """Whether the next token is the keyword ``word``, without consuming anything (spaces included, so a
+        clause's text ends at its last token)."""
+        saved = self.pos
+        found = self.at_keyword(word)
+        self.pos = saved
+        return found
+
     def expect_keyword(self, word: str) -> None:
         if not self.at_keyword(word):
             raise self.error(f"expected '{word}'")
@@ -500,9 +508,9 @@ class _Parser:
                 patterns = tuple(codes)
             else:
                 patterns = self.code_patterns(field)
-            dose = self.dose_bound() if self.at_keyword("with") else None
+            dose = self.dose_bound() if self.ahead_is("with") else None
             of_codes: tuple[CodePattern, ...] = ()
-            if self.at_keyword("of"):
+            if self.ahead_is("of"):
                 if field not in QUALIFIER_FIELDS:
                     raise self.error(f"'of <diagnosis>' qualifies histology and cancer_stage, not {field}")
                 self.take()
