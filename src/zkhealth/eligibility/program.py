@@ -1241,10 +1241,10 @@ def merge_none_atoms(atoms: tuple[Atom, ...], root: Gate) -> tuple[tuple[Atom, .
             leaves.sort(key=lambda leaf: _key_lo(atoms[leaf.atom]))
             run: list[Leaf] = []
             pending: list[Leaf | None] = [*leaves, None]
-            for leaf in pending:
-                if leaf is not None and run and _nothing_between(
-                        SETS[set_index], _key_hi(atoms[run[-1].atom]), _key_lo(atoms[leaf.atom])):
-                    run.append(leaf)
+            for item in pending:
+                if item is not None and run and _nothing_between(
+                        SETS[set_index], _key_hi(atoms[run[-1].atom]), _key_lo(atoms[item.atom])):
+                    run.append(item)
                     continue
                 if len(run) > 1:
                     merged = SetAtom(set_index, NONE_OR_LAST, _key_lo(atoms[run[0].atom]),
@@ -1258,7 +1258,7 @@ def merge_none_atoms(atoms: tuple[Atom, ...], root: Gate) -> tuple[tuple[Atom, .
                     replace[run[0].atom] = Leaf(position, " / ".join(labels))
                     for part in run[1:]:
                         replace[part.atom] = None
-                run = [leaf] if leaf is not None else []
+                run = [item] if item is not None else []
         out: list[Formula] = []
         for child in children:
             if isinstance(child, Leaf) and child.atom in replace:
