@@ -246,9 +246,10 @@ def records(draw: st.DrawFn) -> PatientRecord:
     for _ in range(draw(st.integers(0, 2))):
         admitted = day()
         stays = draw(st.booleans())
-        encounters.append(Encounter(draw(st.sampled_from(STAY_POOL)), admitted, status="in-progress")
-                          if stays else Encounter(draw(st.sampled_from(STAY_POOL)), admitted,
-                                                  discharged=min(as_of, admitted + dt.timedelta(draw(st.integers(0, 20))))))
+        reason = draw(st.sampled_from(STAY_POOL))
+        discharged = min(as_of, admitted + dt.timedelta(days=draw(st.integers(0, 20))))
+        encounters.append(Encounter(reason, admitted, status="in-progress") if stays
+                          else Encounter(reason, admitted, discharged=discharged))
     details = tuple(DiagnosisDetail(draw(st.sampled_from(["1187332001", "28899001"])),
                                     draw(st.sampled_from(["C34.11", "C18.9"])), day())
                     for _ in range(draw(st.integers(0, 2))))
