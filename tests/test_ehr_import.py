@@ -375,7 +375,8 @@ def test_allergies_and_admissions_left_out_make_the_record_partial() -> None:
     assert import_bundle(_bundle(ambulatory, bundle_type="transaction"), today=TODAY).record.complete is True
     inpatient = dict(ambulatory, id="e2", **{"class": {"code": "IMP"}},
                      reasonCode=[_concept("http://snomed.info/sct", "84114007")])
-    allergy = {"resourceType": "AllergyIntolerance", "id": "a1", "code": _concept("http://snomed.info/sct", "387207008")}
+    allergy = {"resourceType": "AllergyIntolerance", "id": "a1",
+               "code": _concept("http://snomed.info/sct", "387207008")}
     for resource in (inpatient, allergy):
         result = import_bundle(_bundle(resource, bundle_type="transaction"), today=TODAY)
         assert result.record.complete is False
