@@ -43,7 +43,9 @@ def test_loinc_check_digits_and_table() -> None:
         codes.loinc_encode("4548")
     for concept in codes.OBSERVATIONS:  # every canonical code and alias carries a valid check digit
         for code in (concept.loinc, *concept.aliases):
-            assert codes.loinc_decode(codes.loinc_encode(code)) == code
+            number = codes.encode_clinical_code(concept.system, code)
+            assert codes.decode_clinical_code(concept.system, number) == code
+    assert {c.system for c in codes.OBSERVATIONS} == {"loinc", "snomed"}  # pack-years: a SNOMED CT observable
     assert codes.observation("17856-6") is codes.observation("hba1c")  # an alias maps to the canonical concept
     required = {"hba1c", "glucose", "egfr", "creatinine", "ldl", "hdl", "total_cholesterol", "triglycerides", "alt",
                 "ast", "haemoglobin", "platelets", "bmi", "weight", "height", "systolic_bp", "diastolic_bp",

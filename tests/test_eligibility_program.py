@@ -16,7 +16,15 @@ from records import AS_OF, TODAY, TODAY_DATE, obs, t2d_record
 
 from zkhealth.credentials import codes
 from zkhealth.credentials.dates import packed_date
-from zkhealth.credentials.record import Condition, Medication, Observation, PatientRecord
+from zkhealth.credentials.record import (
+    Allergy,
+    Condition,
+    DiagnosisDetail,
+    Encounter,
+    Medication,
+    Observation,
+    PatientRecord,
+)
 from zkhealth.eligibility.evaluate import atom_truths, evaluate_program, leaf_truths
 from zkhealth.eligibility.program import (
     ANY,
@@ -205,6 +213,8 @@ def test_parser_errors_show_a_caret() -> None:
 
 ICD_POOL = ["E11.9", "E11.65", "E10.9", "I21.4", "I10", "J44.1", "C50.911", "C78.00"]
 ATC_POOL = ["A10BA02", "A10AE04", "A10AB01", "C09AA02"]
+ALLERGY_POOL = ["A10BK01", "A10BK03", "J01CA04"]
+STAY_POOL = ["I50.23", "I50.9", "D57.00", "J18.9"]
 START = D(2016, 1, 1)
 
 
@@ -222,13 +232,31 @@ def records(draw: st.DrawFn) -> PatientRecord:
         start = day()
         ongoing = draw(st.booleans())
         end = None if ongoing else min(as_of, start + dt.timedelta(days=draw(st.integers(0, 400))))
-        medications.append(Medication(draw(st.sampled_from(ATC_POOL)), start, end=end,
-                                      status="active" if ongoing else "stopped"))
+        code = draw(st.sampled_from(ATC_POOL))
+        dose = Decimal(draw(st.sampled_from([500, 1000, 1500, 2000]))) if code == "A10BA02" and draw(
+            st.booleans()) else None
+        medications.append(Medication(code, start, end=end, status="active" if ongoing else "stopped",
+                                      daily_dose=dose, dose_unit="mg" if dose is not None else ""))
     observations = tuple(obs("hba1c", str(Decimal(draw(st.integers(50, 120))) / 10), day())
                          for _ in range(draw(st.integers(0, 4))))
+    observations += tuple(obs("pack_years", str(draw(st.integers(0, 40))), day())
+                          for _ in range(draw(st.integers(0, 2))))
+    allergies = tuple(Allergy(draw(st.sampled_from(ALLERGY_POOL)), day()) for _ in range(draw(st.integers(0, 2))))
+    encounters = []
+    for _ in range(draw(st.integers(0, 2))):
+        admitted = day()
+        stays = draw(st.booleans())
+        reason = draw(st.sampled_from(STAY_POOL))
+        discharged = min(as_of, admitted + dt.timedelta(days=draw(st.integers(0, 20))))
+        encounters.append(Encounter(reason, admitted, status="in-progress") if stays
+                          else Encounter(reason, admitted, discharged=discharged))
+    details = tuple(DiagnosisDetail(draw(st.sampled_from(["1187332001", "28899001"])),
+                                    draw(st.sampled_from(["C34.11", "C18.9"])), day())
+                    for _ in range(draw(st.integers(0, 2))))
     birth = D(1940, 1, 1) + dt.timedelta(days=draw(st.integers(0, 25_000)))
     return PatientRecord(birth_date=birth, complete=draw(st.booleans()), as_of=as_of, conditions=conditions,
-                         medications=tuple(medications), observations=observations)
+                         medications=tuple(medications), observations=observations, allergies=allergies,
+                         encounters=tuple(encounters), diagnosis_details=details)
 
 
 @dataclass(frozen=True)
@@ -248,7 +276,10 @@ def _months_ago(today_ord: int, months: int) -> int:
 
 @st.composite
 def clauses(draw: st.DrawFn) -> Clause:
-    kind = draw(st.sampled_from(["dx", "dx_window", "med_window", "latest", "any", "age", "count"]))
+    kind = draw(st.sampled_from(["dx", "dx_window", "med_window", "latest", "any", "age", "count", "allergy", "stay",
+                                 "dose", "histology", "pack_years"]))
+    if kind in ("allergy", "stay", "dose", "histology", "pack_years"):
+        return draw(new_kind_clauses(kind))
     if kind in ("dx", "dx_window"):
         pattern = draw(st.sampled_from(["E11.*", "E10", "I21", "J44.1", "C00-C96", "E08-E13", "C77-C79"]))
         lo, hi = codes.clinical_code_range("icd10cm", pattern)
@@ -284,14 +315,14 @@ def clauses(draw: st.DrawFn) -> Clause:
         window = f" within {days} days" if days else ""
         if kind == "any":
             def some(r: PatientRecord, t: int) -> bool:
-                return any(cmp(Decimal(o.value)) and in_window(o, t) for o in r.observations)
+                return any(cmp(Decimal(o.value)) and in_window(o, t) for o in _hba1c(r))
 
             return Clause(f"any(hba1c) {op} {value}{window}", some, None)
 
         def latest_ok(r: PatientRecord, t: int) -> bool | None:
-            if not r.observations:
+            if not _hba1c(r):
                 return None
-            latest = max(r.observations, key=lambda o: (o.effective, Decimal(o.value)))
+            latest = max(_hba1c(r), key=lambda o: (o.effective, Decimal(o.value)))
             return cmp(Decimal(latest.value)) and in_window(latest, t)
 
         return Clause(f"latest(hba1c) {op} {value}{window}",
@@ -315,6 +346,61 @@ def clauses(draw: st.DrawFn) -> Clause:
                                         for c in r.conditions)
 
     return Clause(f"count(diagnosis in J44.1 within {months} months) >= {k}", many, none if k == 1 else None)
+
+
+def _hba1c(record: PatientRecord) -> list[Observation]:
+    return [o for o in record.observations if o.code == "4548-4"]
+
+
+@st.composite
+def new_kind_clauses(draw: st.DrawFn, kind: str) -> Clause:
+    """Clauses over the kinds of entry added to the sets: allergies, admissions, doses, histology, pack-years."""
+    if kind == "allergy":
+        prefix = draw(st.sampled_from(["A10BK", "A10BK03", "J01C"]))
+
+        def allergic(r: PatientRecord, t: int) -> bool:
+            return any(a.code.startswith(prefix) for a in r.allergies)
+
+        return Clause(f"allergy in atc:{prefix}", allergic, lambda r, t: _fresh(r, t) and not allergic(r, t))
+    if kind == "stay":
+        pattern = draw(st.sampled_from(["I50.*", "D57.0*"]))
+        lo, hi = codes.clinical_code_range("icd10cm", pattern)
+        months = draw(st.integers(1, 36))
+
+        def admitted(r: PatientRecord, t: int) -> bool:
+            return any(lo <= codes.encode_clinical_code("icd10cm", e.code) <= hi
+                       and (e.discharged is None or packed_date(e.discharged) >= _months_ago(t, months))
+                       for e in r.encounters)
+
+        return Clause(f"hospitalization in {pattern} within {months} months", admitted,
+                      lambda r, t: _fresh(r, t) and not admitted(r, t))
+    if kind == "dose":
+        floor = draw(st.sampled_from([1000, 1500, 2000]))
+
+        def dosed(r: PatientRecord, t: int) -> bool:
+            return any(m.code == "A10BA02" and m.daily_dose is not None and m.daily_dose >= floor
+                       for m in r.medications)
+
+        return Clause(f"medication in atc:A10BA02 with dose >= {floor} mg", dosed, None)
+    if kind == "histology":
+        site = draw(st.sampled_from(["C34.*", "C18.*"]))
+        lo, hi = codes.clinical_code_range("icd10cm", site)
+
+        def adeno(r: PatientRecord, t: int) -> bool:
+            return any(d.code == "1187332001" and lo <= codes.encode_clinical_code("icd10cm", d.diagnosis) <= hi
+                       for d in r.diagnosis_details)
+
+        return Clause(f"histology in snomed:1187332001 of {site}", adeno, None)
+    threshold = draw(st.integers(5, 30))
+
+    def heavy(r: PatientRecord, t: int) -> bool | None:
+        packs = [o for o in r.observations if o.code == "401201003"]
+        if not packs:
+            return None
+        return Decimal(max(packs, key=lambda o: (o.effective, Decimal(o.value))).value) >= threshold
+
+    return Clause(f"pack_years >= {threshold}", lambda r, t: _fresh(r, t) and heavy(r, t) is True,
+                  lambda r, t: _fresh(r, t) and heavy(r, t) is not True)
 
 
 @st.composite

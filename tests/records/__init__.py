@@ -36,7 +36,7 @@ def obs(name_or_code: str, value: str, day: dt.date, unit: str | None = None) ->
     if concept is None:
         raise KeyError(name_or_code)
     return Observation(concept.loinc, value if concept.kind == "coded" else Decimal(value), day,
-                       unit=concept.unit if unit is None else unit)
+                       unit=concept.unit if unit is None else unit, system=concept.system)
 
 
 def t2d_record(**changes: object) -> PatientRecord:

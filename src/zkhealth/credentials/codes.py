@@ -33,8 +33,16 @@ ICD-10-CM release / have the ATC shape.
 
 The observation table (:data:`OBSERVATIONS`) fixes, for each measured concept, its canonical LOINC code
 (equivalent codes listed as aliases are recorded under it), its canonical UCUM unit, and its fixed-point
-scale. Coded answers (pregnancy and smoking status, NYHA class) are small enums. Values are never
-converted or rounded: a value in another unit or with more decimals than the scale is refused.
+scale. Coded answers (pregnancy and smoking status, urine dipstick protein) are small enums; an *ordinal* one
+(dipstick protein: negative < trace < 1+ < ... < 4+) may be compared with ``<``/``>=``. Where LOINC has no
+code for a concept, a SNOMED CT observable entity is its code (``system="snomed"``: cigarette pack-years,
+SNOMED CT 401201003). Values are never converted or rounded: a value in another unit or with more decimals
+than the scale is refused. Each row's source comment says where its code and meaning were confirmed.
+
+The dose table (:data:`DOSES`) fixes, per ingredient, the unit of a medication's daily dose (stored in the
+medication leaf's ``value`` as ``dose * 10^decimals``; 0 = no dose recorded). A dose is recorded only on a
+leaf whose code names exactly that ingredient: a 5-level ATC substance code of the table or the
+ingredient's RxCUI (combination products carry their doses on their RxNorm ingredient leaves).
 """
 
 from __future__ import annotations
@@ -55,6 +63,9 @@ __all__ = [
     "CONDITION_ACTIVE",
     "CONDITION_CLINICAL",
     "CONDITION_VERIFICATION",
+    "DOSES",
+    "DOSE_BY_CODE",
+    "ENCOUNTER_STATUS",
     "MEDICATION_STATUS",
     "OBSERVATIONS",
     "OBSERVATION_BY_LOINC",
@@ -63,6 +74,7 @@ __all__ = [
     "PROCEDURE_STATUS",
     "SYSTEMS",
     "CodeSystem",
+    "DoseUnit",
     "ObservationConcept",
     "ObservationKind",
     "atc_decode",
@@ -72,6 +84,7 @@ __all__ = [
     "clinical_code_range",
     "condition_status",
     "decode_clinical_code",
+    "dose_unit",
     "encode_clinical_code",
     "icd10_ancestors",
     "icd10_node_tiling",
@@ -80,6 +93,7 @@ __all__ = [
     "loinc_encode",
     "normalize_clinical_code",
     "observation",
+    "observation_of",
     "pcs_decode",
     "pcs_encode",
     "pcs_range",
@@ -452,6 +466,8 @@ PROCEDURE_STATUS: Final[Mapping[str, int]] = MappingProxyType({"completed": 1, "
 OBSERVATION_STATUS: Final[Mapping[str, int]] = MappingProxyType(
     {"final": 1, "amended": 1, "corrected": 1, "preliminary": 2}
 )
+#: FHIR Encounter status of a recorded hospital admission -> its status (finished 1, still in hospital 2).
+ENCOUNTER_STATUS: Final[Mapping[str, int]] = MappingProxyType({"finished": 1, "in-progress": 2})
 #: Status values of an active condition (confirmed active, recurrence or relapse).
 CONDITION_ACTIVE: Final[tuple[int, int]] = (1, 3)
 
@@ -477,10 +493,12 @@ class ObservationKind:
 
 @dataclass(frozen=True)
 class ObservationConcept:
-    """One measured concept: ``name`` (the criteria field), canonical ``loinc``, ``aliases`` (equivalent
-    LOINC codes recorded under the canonical one), canonical UCUM ``unit`` and ``decimals`` (the stored value
-    is ``value * 10^decimals``), or for coded answers ``answers`` (name -> enum, enums from 1) and
-    ``answer_codes`` (SNOMED CT / LOINC answer code -> name)."""
+    """One measured concept: ``name`` (the criteria field), canonical code ``loinc`` (a LOINC code, or for
+    ``system="snomed"`` a SNOMED CT observable entity id where LOINC has none), ``aliases`` (equivalent codes
+    of the same system recorded under the canonical one), canonical UCUM ``unit`` and ``decimals`` (the stored
+    value is ``value * 10^decimals``), or for coded answers ``answers`` (name -> enum, enums from 1),
+    ``answer_codes`` (SNOMED CT / LOINC answer code -> name) and ``ordered`` (the enums follow the answers'
+    order, so ``<`` and ``>=`` mean something)."""
 
     name: str
     loinc: str
@@ -491,6 +509,17 @@ class ObservationConcept:
     answers: Mapping[str, int] = field(default_factory=dict)
     answer_codes: Mapping[str, str] = field(default_factory=dict)
     description: str = ""
+    system: str = "loinc"
+    ordered: bool = False
+
+    @property
+    def code(self) -> str:
+        """The canonical code (LOINC, or the SNOMED CT observable for ``system="snomed"``)."""
+        return self.loinc
+
+    def encode_code(self) -> int:
+        """The canonical code's integer encoding (the key's code field)."""
+        return encode_clinical_code(self.system, self.loinc)
 
     def encode_value(self, value: object) -> int:
         """The stored integer of a value: fixed point for quantities (exact, non-negative), the enum for
@@ -523,8 +552,9 @@ class ObservationConcept:
         return format(Decimal(encoded).scaleb(-self.decimals).normalize(), "f") if encoded else "0"
 
 
-def _q(name: str, loinc: str, unit: str, decimals: int, description: str, *aliases: str) -> ObservationConcept:
-    return ObservationConcept(name, loinc, unit, decimals, aliases=aliases, description=description)
+def _q(name: str, loinc: str, unit: str, decimals: int, description: str, *aliases: str,
+       system: str = "loinc") -> ObservationConcept:
+    return ObservationConcept(name, loinc, unit, decimals, aliases=aliases, description=description, system=system)
 
 
 _SMOKING_ANSWERS: Final[dict[str, int]] = {"never": 1, "former": 2, "current": 3, "unknown": 4}
@@ -542,7 +572,12 @@ _PREGNANCY_CODES: Final[dict[str, str]] = {
     "261665006": "unknown", "LA4489-6": "unknown",
 }
 
-#: The observation table: canonical LOINC, UCUM unit and fixed-point scale per concept.
+# Urine protein by test strip, an ordinal answer list (negative < trace < 1+ < 2+ < 3+ < 4+).
+_DIPSTICK_ANSWERS: Final[dict[str, int]] = {"negative": 1, "trace": 2, "1+": 3, "2+": 4, "3+": 5, "4+": 6}
+
+#: The observation table: canonical LOINC, UCUM unit and fixed-point scale per concept. Rows added for the
+#: registered trials of circuits/trials/ say where their code and meaning were confirmed (the display names
+#: are LOINC's long common names; check digits are verified when the table loads).
 OBSERVATIONS: Final[tuple[ObservationConcept, ...]] = (
     _q("hba1c", "4548-4", "%", 2, "Hemoglobin A1c/Hemoglobin.total in Blood", "17856-6"),
     _q("glucose", "2345-7", "mg/dL", 0, "Glucose in Serum or Plasma"),
@@ -585,6 +620,28 @@ OBSERVATIONS: Final[tuple[ObservationConcept, ...]] = (
     _q("phq9", "44261-6", "{score}", 0, "PHQ-9 total score"),
     _q("mmse", "72107-6", "{score}", 0, "Mini-Mental State Examination total score"),
     _q("moca", "72172-0", "{score}", 0, "Montreal Cognitive Assessment total score"),
+    # 8460-8 "Systolic blood pressure--standing": LOINC long name as listed with 8459-0 (sitting) and 8461-6
+    # (supine) in public FHIR/OMOP mapping tables and a CDISC define.xml (LZZT pilot, "Standing Systolic BP").
+    _q("standing_systolic_bp", "8460-8", "mm[Hg]", 0, "Systolic blood pressure--standing"),
+    # 2889-4 "Protein [Mass/time] in 24 hour Urine" (UCUM g/(24.h)): LOINC long name in public lab mapping
+    # tables (the VA LOINC map lists it with unit g/(24.h)).
+    _q("urine_protein_24h", "2889-4", "g/(24.h)", 2, "Protein [Mass/time] in 24 hour Urine"),
+    # 2890-2 "Protein/Creatinine [Mass Ratio] in Urine": LOINC long name in the MII example data (German
+    # Medical Informatics Initiative FHIR test data, value in mg/g) and the OMOP vocabulary.
+    _q("upcr", "2890-2", "mg/g", 0, "Protein/Creatinine [Mass Ratio] in Urine"),
+    # 1755-8 "Albumin [Mass/time] in 24 hour Urine" (FHIR shorthand examples of a lab IG, and the OMOP
+    # vocabulary); 14956-7 "Microalbumin [Mass/time] in 24 hour Urine" is the same quantity by name.
+    _q("urine_albumin_24h", "1755-8", "mg/(24.h)", 0, "Albumin [Mass/time] in 24 hour Urine", "14956-7"),
+    ObservationConcept(
+        # 20454-5 "Protein [Presence] in Urine by Test strip" (ordinal): the code Synthea's urinalysis panel
+        # records, listed with that display in public FHIR terminology maps.
+        "urine_dipstick_protein", "20454-5", "", 0, ObservationKind.CODED, (), _DIPSTICK_ANSWERS, {},
+        "Protein [Presence] in Urine by Test strip (negative, trace, 1+ ... 4+)", ordered=True,
+    ),
+    # SNOMED CT 401201003 "Cigarette pack-years (observable entity)": LOINC has no pack-years term; the TW Core
+    # IG's smoking-status-type value set (expanded by tx.fhir.org, SNOMED CT International 2025-02-01) uses
+    # this observable as an Observation code.
+    _q("pack_years", "401201003", "{pack-years}", 1, "Cigarette pack-years", system="snomed"),
     ObservationConcept(
         "smoking_status", "72166-2", "", 0, ObservationKind.CODED, (), _SMOKING_ANSWERS, _SMOKING_CODES,
         "Tobacco smoking status",
@@ -601,7 +658,7 @@ def _index() -> tuple[Mapping[str, ObservationConcept], Mapping[str, Observation
     by_loinc: dict[str, ObservationConcept] = {}
     for concept in OBSERVATIONS:
         for code in (concept.loinc, *concept.aliases):
-            loinc_encode(code)
+            encode_clinical_code(concept.system, code)
             if code in by_loinc:
                 raise CodeSystemError(f"LOINC {code} is listed twice in the observation table")
             by_loinc[code] = concept
@@ -614,6 +671,77 @@ OBSERVATION_BY_NAME, OBSERVATION_BY_LOINC = _index()
 
 
 def observation(name_or_loinc: str) -> ObservationConcept | None:
-    """The concept of a criteria name (``hba1c``) or of any LOINC code in the table, or ``None``."""
+    """The concept of a criteria name (``hba1c``) or of any code in the table (LOINC, or a SNOMED CT
+    observable of a ``system="snomed"`` row), or ``None``."""
     key = name_or_loinc.strip()
     return OBSERVATION_BY_NAME.get(key.lower()) or OBSERVATION_BY_LOINC.get(key)
+
+
+def observation_of(system: str, code: object) -> ObservationConcept | None:
+    """The concept whose canonical code or alias is ``code`` in ``system`` (``loinc`` or ``snomed``)."""
+    concept = OBSERVATION_BY_LOINC.get(normalize_clinical_code(system, code))
+    return concept if concept is not None and concept.system == system else None
+
+
+# --------------------------------------------------------------------------- doses
+
+
+@dataclass(frozen=True)
+class DoseUnit:
+    """The daily dose of one ingredient: ``name``, UCUM ``unit`` (``mg`` or ``ug``, per day) and ``decimals``
+    (the stored value is ``dose * 10^decimals``); ``codes`` are the (system, code) pairs naming exactly this
+    ingredient (a 5-level ATC substance code, the RxNorm ingredient RxCUI)."""
+
+    name: str
+    unit: str
+    decimals: int
+    codes: tuple[tuple[str, str], ...]
+
+    def encode(self, dose: object) -> int:
+        """``dose * 10^decimals`` (exact, at least 1, below 2^32); raises :class:`EncodingError`."""
+        from zkhealth.credentials.encoding import parse_decimal
+
+        number = parse_decimal(dose)
+        scaled = number.scaleb(self.decimals)
+        if scaled != scaled.to_integral_value():
+            raise EncodingError(f"{self.name} dose {number} has more than {self.decimals} decimals")
+        encoded = int(scaled)
+        if not 1 <= encoded < 1 << 32:
+            raise EncodingError(f"{self.name} dose {number} {self.unit}/day is outside the stored range")
+        return encoded
+
+    def decode(self, encoded: int) -> Decimal:
+        """The dose of a stored value."""
+        return Decimal(encoded).scaleb(-self.decimals)
+
+
+#: The dose table. ATC substance codes are the WHO ATC index's; RxCUIs are given only where confirmed
+#: (metformin 6809 is RxNorm's metformin ingredient; fluticasone 41126 and budesonide 19831 are listed as
+#: ingredients, next to salmeterol 36117 and mometasone 108118, in public RxNorm-based medication tables).
+#: RxNorm's fluticasone ingredient covers the propionate and the (more potent) furoate.
+DOSES: Final[tuple[DoseUnit, ...]] = (
+    DoseUnit("metformin", "mg", 0, (("atc", "A10BA02"), ("rxnorm", "6809"))),
+    DoseUnit("fluticasone", "ug", 0, (("atc", "R03BA05"), ("rxnorm", "41126"))),
+    DoseUnit("budesonide", "ug", 0, (("atc", "R03BA02"), ("rxnorm", "19831"))),
+    DoseUnit("beclometasone", "ug", 0, (("atc", "R03BA01"),)),
+)
+
+
+def _dose_index() -> Mapping[tuple[str, int], DoseUnit]:
+    out: dict[tuple[str, int], DoseUnit] = {}
+    for unit in DOSES:
+        for system, code in unit.codes:
+            key = (system, encode_clinical_code(system, code))
+            if key in out:
+                raise CodeSystemError(f"{system} {code} is listed twice in the dose table")
+            out[key] = unit
+    return MappingProxyType(out)
+
+
+#: (system, encoded code) -> the ingredient's dose unit.
+DOSE_BY_CODE: Final[Mapping[tuple[str, int], DoseUnit]] = _dose_index()
+
+
+def dose_unit(system: str, code: object) -> DoseUnit | None:
+    """The dose unit of a medication code (``None``: no dose can be recorded on it)."""
+    return DOSE_BY_CODE.get((system, encode_clinical_code(system, code)))

@@ -43,6 +43,26 @@ observations   1 LOINC               2 LOINC                effective / effectiv
                                                             (codes.OBSERVATIONS) / final 1, preliminary 2
 =============  ====================  =====================  ==============================================
 
+Three more kinds of entry live in those sets under tags of their own (the leaf layout is the same):
+
+=====================  ===========  =========================  ==========================================
+kind                   set          raw / aggregate tags       a / b / value / status of a raw leaf
+=====================  ===========  =========================  ==========================================
+allergy / intolerance  conditions   5/6 ATC (every level),     recorded / resolved (MAX_DATE while active) /
+(the substance)                     7/8 RxNorm, 9/10 SNOMED    allergy 1, intolerance 2 /
+                                    CT substance               8 * verification + clinical (as conditions)
+diagnosis detail       conditions   11/12 SNOMED CT concept    recorded / recorded / the ICD-10-CM number of
+(histology, stage)                  (a morphology, or a        the diagnosis it qualifies / 1
+                                    stage group qualifier)
+hospital admission     procedures   5/6 ICD-10-CM reason       admitted / discharged (MAX_DATE while in
+(inpatient encounter)               (every node), 7/8 SNOMED   hospital) / 0 / finished 1, in progress 2
+                                    CT reason
+=====================  ===========  =========================  ==========================================
+
+A medication's raw leaf holds its daily dose in ``value`` (``codes.DOSES``: unit and scale per ingredient;
+0 = no dose recorded); observations of SNOMED CT observables (``codes.OBSERVATIONS`` rows with
+``system="snomed"``, such as pack-years) use tags 3/4 of the observations set.
+
 An aggregate leaf's ``a`` is the latest ``a`` below it (the most recent onset, start, date), ``b`` the latest
 ``b`` (MAX_DATE if any is ongoing), ``value`` the number of raw entries, ``status`` the smallest status. They
 turn windowed exclusions into one path: "no myocardial infarction in the last 6 months" is "the I21 node's
@@ -67,7 +87,7 @@ import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 from zkhealth.credentials import codes, dates, icd10
 from zkhealth.credentials.credential import HealthClaims
@@ -84,8 +104,12 @@ __all__ = [
     "ICD10_GROUPS",
     "RECORD_SCHEMA_VERSION",
     "SETS",
+    "KIND_TAGS",
     "SET_TAGS",
+    "Allergy",
     "Condition",
+    "DiagnosisDetail",
+    "Encounter",
     "Medication",
     "Observation",
     "PatientRecord",
@@ -129,7 +153,19 @@ SET_TAGS: Final[Mapping[str, Mapping[str, tuple[int, int]]]] = {
     "conditions": {"icd10cm": (1, 2), "snomed": (3, 4)},
     "medications": {"atc": (1, 2), "rxnorm": (3, 4)},
     "procedures": {"icd10pcs": (1, 2), "snomed": (3, 4)},
-    "observations": {"loinc": (1, 2)},
+    "observations": {"loinc": (1, 2), "snomed": (3, 4)},
+}
+#: Entry kind -> (set, code system -> (raw tag, aggregate tag)). The first kind of each set is the set's own
+#: (SET_TAGS); the others share its tree under tags of their own (module docstring). Changing this table is a
+#: schema change.
+KIND_TAGS: Final[Mapping[str, tuple[str, Mapping[str, tuple[int, int]]]]] = {
+    "diagnosis": ("conditions", SET_TAGS["conditions"]),
+    "allergy": ("conditions", {"atc": (5, 6), "rxnorm": (7, 8), "snomed": (9, 10)}),
+    "diagnosis_detail": ("conditions", {"snomed": (11, 12)}),
+    "medication": ("medications", SET_TAGS["medications"]),
+    "procedure": ("procedures", SET_TAGS["procedures"]),
+    "hospitalization": ("procedures", {"icd10cm": (5, 6), "snomed": (7, 8)}),
+    "observation": ("observations", SET_TAGS["observations"]),
 }
 
 #: Named ICD-10-CM groups that are not nodes of the tabular list but appear in many trial criteria; the
@@ -171,6 +207,7 @@ class Condition:
     abatement: _dt.date | None = None
     clinical_status: str = "active"
     verification_status: str = "confirmed"
+    KIND: ClassVar[str] = "diagnosis"
 
     def __post_init__(self) -> None:
         if self.system not in SET_TAGS["conditions"]:
@@ -199,13 +236,18 @@ class Condition:
 @dataclass(frozen=True)
 class Medication:
     """A medication by ``atc`` substance code (5 levels) or ``rxnorm`` ingredient RxCUI, with ``start``, ``end``
-    (``None`` while ongoing) and FHIR status (active, completed, stopped, on-hold, other)."""
+    (``None`` while ongoing), FHIR status (active, completed, stopped, on-hold, other) and optionally the
+    ``daily_dose`` in ``dose_unit`` (the unit of :data:`zkhealth.credentials.codes.DOSES` for the ingredient,
+    never converted; a dose change is a new entry with its own start)."""
 
     code: str
     start: _dt.date
     system: str = "atc"
     end: _dt.date | None = None
     status: str = "active"
+    daily_dose: Decimal | None = None
+    dose_unit: str = ""
+    KIND: ClassVar[str] = "medication"
 
     def __post_init__(self) -> None:
         if self.system not in SET_TAGS["medications"]:
@@ -217,16 +259,39 @@ class Medication:
             raise EncodingError(f"medication {self.code}: end before start")
         if self.status not in codes.MEDICATION_STATUS:
             raise EncodingError(f"unknown medication status {self.status!r}")
+        if self.daily_dose is None:
+            if self.dose_unit:
+                raise EncodingError(f"medication {self.code}: a dose unit without a dose")
+            return
+        unit = codes.dose_unit(self.system, self.code)
+        if unit is None:
+            raise EncodingError(f"medication {self.system} {self.code}: no daily dose can be recorded on this code "
+                                "(codes.DOSES lists the ingredients with a dose unit)")
+        if self.dose_unit != unit.unit:
+            raise EncodingError(f"{unit.name} doses are recorded in {unit.unit}/day, not {self.dose_unit!r}")
+        object.__setattr__(self, "daily_dose", unit.decode(unit.encode(self.daily_dose)))
+
+    def dose_value(self) -> int:
+        """The leaf's ``value``: the fixed-point daily dose, 0 when none is recorded."""
+        if self.daily_dose is None:
+            return 0
+        unit = codes.dose_unit(self.system, self.code)
+        if unit is None:
+            raise EncodingError(f"medication {self.code}: no dose unit")
+        return unit.encode(self.daily_dose)
 
     def leaf_fields(self) -> tuple[str, int, _dt.date, _dt.date | None, int, int]:
-        return (self.system, codes.encode_clinical_code(self.system, self.code), self.start, self.end, 0,
-                codes.MEDICATION_STATUS[self.status])
+        return (self.system, codes.encode_clinical_code(self.system, self.code), self.start, self.end,
+                self.dose_value(), codes.MEDICATION_STATUS[self.status])
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"system": self.system, "code": self.code, "start": self.start.isoformat()}
         if self.end is not None:
             out["end"] = self.end.isoformat()
         out["status"] = self.status
+        if self.daily_dose is not None:
+            out["dailyDose"] = format(self.daily_dose.normalize(), "f")
+            out["doseUnit"] = self.dose_unit
         return out
 
 
@@ -238,6 +303,7 @@ class Procedure:
     performed: _dt.date
     system: str = "icd10pcs"
     status: str = "completed"
+    KIND: ClassVar[str] = "procedure"
 
     def __post_init__(self) -> None:
         if self.system not in SET_TAGS["procedures"]:
@@ -268,11 +334,15 @@ class Observation:
     effective: _dt.date
     unit: str = ""
     status: str = "final"
+    system: str = "loinc"
+    KIND: ClassVar[str] = "observation"
 
     def __post_init__(self) -> None:
-        concept = codes.observation(codes.normalize_clinical_code("loinc", self.code))
+        if self.system not in SET_TAGS["observations"]:
+            raise EncodingError(f"an observation is coded in loinc (or a SNOMED CT observable), not {self.system!r}")
+        concept = codes.observation_of(self.system, self.code)
         if concept is None:
-            raise EncodingError(f"LOINC {self.code} is not in the observation table (codes.OBSERVATIONS)")
+            raise EncodingError(f"{self.system} {self.code} is not in the observation table (codes.OBSERVATIONS)")
         object.__setattr__(self, "code", concept.loinc)
         if self.unit != concept.unit:
             raise EncodingError(
@@ -289,23 +359,141 @@ class Observation:
 
     @property
     def concept(self) -> codes.ObservationConcept:
-        concept = codes.observation(self.code)
+        concept = codes.observation_of(self.system, self.code)
         if concept is None:
-            raise EncodingError(f"LOINC {self.code} is not in the observation table")
+            raise EncodingError(f"{self.system} {self.code} is not in the observation table")
         return concept
 
     def leaf_fields(self) -> tuple[str, int, _dt.date, _dt.date | None, int, int]:
-        return ("loinc", codes.loinc_encode(self.code), self.effective, self.effective,
+        return (self.system, self.concept.encode_code(), self.effective, self.effective,
                 self.concept.encode_value(self.value), codes.OBSERVATION_STATUS[self.status])
 
     def to_json(self) -> dict[str, Any]:
         concept = self.concept
         value = self.value if isinstance(self.value, str) else concept.decode_value(concept.encode_value(self.value))
-        return {"code": self.code, "value": value, "unit": self.unit, "effective": self.effective.isoformat(),
-                "status": self.status}
+        out: dict[str, Any] = {"code": self.code, "value": value, "unit": self.unit,
+                               "effective": self.effective.isoformat(), "status": self.status}
+        if self.system != "loinc":
+            out["system"] = self.system
+        return out
 
 
-Entry = Condition | Medication | Procedure | Observation
+#: AllergyIntolerance clinical statuses kept in a record (as the condition clinical statuses).
+_ALLERGY_CLINICAL: Final[frozenset[str]] = frozenset({"active", "inactive", "resolved"})
+#: AllergyIntolerance type -> the raw leaf's value.
+ALLERGY_TYPE: Final[Mapping[str, int]] = {"allergy": 1, "intolerance": 2}
+
+
+@dataclass(frozen=True)
+class Allergy:
+    """An allergy or intolerance to a substance: ``atc`` (a 5-level substance code), ``rxnorm`` (ingredient)
+    or ``snomed`` (substance concept); ``recorded`` (onset or recording date), ``resolved`` (``None`` unless
+    resolved), ``type`` allergy / intolerance, FHIR clinical (active, inactive, resolved) and verification
+    status (refuted and entered-in-error are not recorded)."""
+
+    code: str
+    recorded: _dt.date
+    system: str = "atc"
+    resolved: _dt.date | None = None
+    type: str = "allergy"
+    clinical_status: str = "active"
+    verification_status: str = "confirmed"
+    KIND: ClassVar[str] = "allergy"
+
+    def __post_init__(self) -> None:
+        if self.system not in KIND_TAGS["allergy"][1]:
+            raise EncodingError(f"an allergy names a substance in atc, rxnorm or snomed, not {self.system!r}")
+        object.__setattr__(self, "code", codes.normalize_clinical_code(self.system, self.code))
+        object.__setattr__(self, "recorded", _date(self.recorded, "allergy date"))
+        object.__setattr__(self, "resolved", _optional_date(self.resolved, "allergy resolution"))
+        if self.resolved is not None and self.resolved < self.recorded:
+            raise EncodingError(f"allergy {self.code}: resolved before it was recorded")
+        if self.type not in ALLERGY_TYPE:
+            raise EncodingError(f"allergy type is allergy or intolerance, not {self.type!r}")
+        if self.clinical_status not in _ALLERGY_CLINICAL:
+            raise EncodingError(f"allergy clinical status {self.clinical_status!r} is not recorded")
+        codes.condition_status(self.clinical_status, self.verification_status)
+
+    def leaf_fields(self) -> tuple[str, int, _dt.date, _dt.date | None, int, int]:
+        status = codes.condition_status(self.clinical_status, self.verification_status)
+        return (self.system, codes.encode_clinical_code(self.system, self.code), self.recorded, self.resolved,
+                ALLERGY_TYPE[self.type], status)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"system": self.system, "code": self.code, "recorded": self.recorded.isoformat()}
+        if self.resolved is not None:
+            out["resolved"] = self.resolved.isoformat()
+        out.update(type=self.type, clinicalStatus=self.clinical_status, verificationStatus=self.verification_status)
+        return out
+
+
+@dataclass(frozen=True)
+class DiagnosisDetail:
+    """A SNOMED CT concept recorded with a diagnosis: a histology (a morphologic abnormality such as
+    adenocarcinoma) or a stage group (an AJCC stage qualifier); ``diagnosis`` is the ICD-10-CM code it
+    qualifies (stored as the leaf's ``value``), ``recorded`` its date."""
+
+    code: str
+    diagnosis: str
+    recorded: _dt.date
+    KIND: ClassVar[str] = "diagnosis_detail"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "code", codes.normalize_clinical_code("snomed", self.code))
+        object.__setattr__(self, "diagnosis", codes.normalize_clinical_code("icd10cm", self.diagnosis))
+        object.__setattr__(self, "recorded", _date(self.recorded, "diagnosis detail date"))
+
+    @property
+    def system(self) -> str:
+        return "snomed"
+
+    def leaf_fields(self) -> tuple[str, int, _dt.date, _dt.date | None, int, int]:
+        return ("snomed", codes.encode_clinical_code("snomed", self.code), self.recorded, self.recorded,
+                codes.encode_clinical_code("icd10cm", self.diagnosis), 1)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"code": self.code, "diagnosis": self.diagnosis, "recorded": self.recorded.isoformat()}
+
+
+@dataclass(frozen=True)
+class Encounter:
+    """A hospital admission (an inpatient encounter) for a reason: ``icd10cm`` (any code of the release) or
+    ``snomed``; ``admitted``, ``discharged`` (``None`` while in hospital) and FHIR status (finished,
+    in-progress). Other encounters (ambulatory, emergency, virtual) are not recorded."""
+
+    code: str
+    admitted: _dt.date
+    system: str = "icd10cm"
+    discharged: _dt.date | None = None
+    status: str = "finished"
+    KIND: ClassVar[str] = "hospitalization"
+
+    def __post_init__(self) -> None:
+        if self.system not in KIND_TAGS["hospitalization"][1]:
+            raise EncodingError(f"an admission's reason is coded in icd10cm or snomed, not {self.system!r}")
+        object.__setattr__(self, "code", codes.normalize_clinical_code(self.system, self.code))
+        object.__setattr__(self, "admitted", _date(self.admitted, "admission date"))
+        object.__setattr__(self, "discharged", _optional_date(self.discharged, "discharge date"))
+        if self.discharged is not None and self.discharged < self.admitted:
+            raise EncodingError(f"admission for {self.code}: discharged before admitted")
+        if self.status not in codes.ENCOUNTER_STATUS:
+            raise EncodingError(f"admission status is finished or in-progress, not {self.status!r}")
+        if (self.status == "finished") != (self.discharged is not None):
+            raise EncodingError(f"admission for {self.code}: a finished stay has a discharge date, an ongoing one not")
+
+    def leaf_fields(self) -> tuple[str, int, _dt.date, _dt.date | None, int, int]:
+        return (self.system, codes.encode_clinical_code(self.system, self.code), self.admitted, self.discharged, 0,
+                codes.ENCOUNTER_STATUS[self.status])
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"system": self.system, "code": self.code, "admitted": self.admitted.isoformat()}
+        if self.discharged is not None:
+            out["discharged"] = self.discharged.isoformat()
+        out["status"] = self.status
+        return out
+
+
+Entry = Condition | Medication | Procedure | Observation | Allergy | DiagnosisDetail | Encounter
 
 
 # --------------------------------------------------------------------------- the record
@@ -329,6 +517,9 @@ class PatientRecord:
     medications: tuple[Medication, ...] = ()
     procedures: tuple[Procedure, ...] = ()
     observations: tuple[Observation, ...] = ()
+    allergies: tuple[Allergy, ...] = ()
+    diagnosis_details: tuple[DiagnosisDetail, ...] = ()
+    encounters: tuple[Encounter, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "birth_date", _date(self.birth_date, "birth date"))
@@ -339,6 +530,7 @@ class PatientRecord:
                 raise EncodingError(f"{name} must be a bool")
         kinds: dict[str, type] = {
             "conditions": Condition, "medications": Medication, "procedures": Procedure, "observations": Observation,
+            "allergies": Allergy, "diagnosis_details": DiagnosisDetail, "encounters": Encounter,
         }
         for name, kind in kinds.items():
             items = tuple(getattr(self, name))
@@ -366,7 +558,8 @@ class PatientRecord:
 
     def entries(self) -> list[Entry]:
         """Every entry, conditions first."""
-        return [*self.conditions, *self.medications, *self.procedures, *self.observations]
+        return [*self.conditions, *self.medications, *self.procedures, *self.observations, *self.allergies,
+                *self.diagnosis_details, *self.encounters]
 
     @functools.cached_property
     def _sets(self) -> dict[str, SortedSet]:
@@ -388,18 +581,27 @@ class PatientRecord:
             "medications": [item.to_json() for item in self.medications],
             "procedures": [item.to_json() for item in self.procedures],
             "observations": [item.to_json() for item in self.observations],
+            # The kinds added after the first version-2 records appear only when present, so that older
+            # documents keep their exact bytes.
+            **{key: [item.to_json() for item in items] for key, items in (
+                ("allergies", self.allergies), ("diagnosisDetails", self.diagnosis_details),
+                ("encounters", self.encounters)) if items},
         }
 
     @classmethod
     def from_json(cls, obj: object) -> PatientRecord:
         """Parse :meth:`to_json` output strictly (unknown or missing keys, wrong types: :class:`EncodingError`)."""
         data = _expect(obj, {"birthDate", "gender", "researchConsent", "complete", "asOf", "conditions",
-                             "medications", "procedures", "observations"}, set(), "record")
+                             "medications", "procedures", "observations"},
+                       {"allergies", "diagnosisDetails", "encounters"}, "record")
         lists: dict[str, list[Any]] = {}
-        for name in ("conditions", "medications", "procedures", "observations"):
-            if not isinstance(data[name], list):
-                raise EncodingError(f"record {name} must be a list")
-            lists[name] = data[name]
+        for name in ("conditions", "medications", "procedures", "observations", "allergies", "diagnosisDetails",
+                     "encounters"):
+            value = data.get(name, [])
+            if not isinstance(value, list) or (name in ("allergies", "diagnosisDetails", "encounters")
+                                               and name in data and not value):
+                raise EncodingError(f"record {name} must be a list (and, if present, not empty)")
+            lists[name] = value
         conditions = tuple(
             Condition(
                 code=_text(c["code"]), system=_text(c["system"]), onset=c["onset"], abatement=c.get("abatement"),
@@ -410,9 +612,27 @@ class PatientRecord:
         )
         medications = tuple(
             Medication(code=_text(m["code"]), system=_text(m["system"]), start=m["start"], end=m.get("end"),
-                       status=_text(m["status"]))
-            for m in (_expect(item, {"system", "code", "start", "status"}, {"end"}, "medication")
-                      for item in lists["medications"])
+                       status=_text(m["status"]), daily_dose=_dose(m), dose_unit=_text(m.get("doseUnit", "")))
+            for m in (_expect(item, {"system", "code", "start", "status"}, {"end", "dailyDose", "doseUnit"},
+                              "medication") for item in lists["medications"])
+        )
+        allergies = tuple(
+            Allergy(code=_text(a["code"]), system=_text(a["system"]), recorded=a["recorded"],
+                    resolved=a.get("resolved"), type=_text(a["type"]), clinical_status=_text(a["clinicalStatus"]),
+                    verification_status=_text(a["verificationStatus"]))
+            for a in (_expect(item, {"system", "code", "recorded", "type", "clinicalStatus", "verificationStatus"},
+                              {"resolved"}, "allergy") for item in lists["allergies"])
+        )
+        details = tuple(
+            DiagnosisDetail(code=_text(d["code"]), diagnosis=_text(d["diagnosis"]), recorded=d["recorded"])
+            for d in (_expect(item, {"code", "diagnosis", "recorded"}, set(), "diagnosis detail")
+                      for item in lists["diagnosisDetails"])
+        )
+        encounters = tuple(
+            Encounter(code=_text(e["code"]), system=_text(e["system"]), admitted=e["admitted"],
+                      discharged=e.get("discharged"), status=_text(e["status"]))
+            for e in (_expect(item, {"system", "code", "admitted", "status"}, {"discharged"}, "encounter")
+                      for item in lists["encounters"])
         )
         procedures = tuple(
             Procedure(code=_text(p["code"]), system=_text(p["system"]), performed=p["performed"],
@@ -422,8 +642,8 @@ class PatientRecord:
         )
         observations = tuple(
             Observation(code=_text(o["code"]), value=_text(o["value"]), unit=_text(o["unit"]),
-                        effective=o["effective"], status=_text(o["status"]))
-            for o in (_expect(item, {"code", "value", "unit", "effective", "status"}, set(), "observation")
+                        effective=o["effective"], status=_text(o["status"]), system=_text(o.get("system", "loinc")))
+            for o in (_expect(item, {"code", "value", "unit", "effective", "status"}, {"system"}, "observation")
                       for item in lists["observations"])
         )
         for key in ("researchConsent", "complete"):
@@ -432,8 +652,15 @@ class PatientRecord:
         return cls(
             birth_date=data["birthDate"], gender=_text(data["gender"]), research_consent=data["researchConsent"],
             complete=data["complete"], as_of=data["asOf"], conditions=conditions, medications=medications,
-            procedures=procedures, observations=observations,
+            procedures=procedures, observations=observations, allergies=allergies, diagnosis_details=details,
+            encounters=encounters,
         )
+
+
+def _dose(item: dict[str, Any]) -> Decimal | None:
+    if "dailyDose" not in item:
+        return None
+    return Decimal(_text(item["dailyDose"]))
 
 
 def _text(value: object) -> str:
@@ -458,6 +685,12 @@ def _entry_dates(entry: Entry) -> list[_dt.date]:
         return [entry.start] + ([entry.end] if entry.end else [])
     if isinstance(entry, Procedure):
         return [entry.performed]
+    if isinstance(entry, Allergy):
+        return [entry.recorded] + ([entry.resolved] if entry.resolved else [])
+    if isinstance(entry, DiagnosisDetail):
+        return [entry.recorded]
+    if isinstance(entry, Encounter):
+        return [entry.admitted] + ([entry.discharged] if entry.discharged else [])
     return [entry.effective]
 
 
@@ -493,12 +726,9 @@ def _class_nodes(set_name: str, system: str, code: int) -> tuple[int, ...]:
 
 def build_sets(record: PatientRecord) -> dict[str, SortedSet]:
     """Build the four sets of a record (raw and aggregate leaves, module docstring)."""
-    groups: dict[str, list[Entry]] = {
-        "conditions": list(record.conditions),
-        "medications": list(record.medications),
-        "procedures": list(record.procedures),
-        "observations": list(record.observations),
-    }
+    groups: dict[str, list[Entry]] = {name: [] for name in SETS}
+    for entry in record.entries():
+        groups[KIND_TAGS[entry.KIND][0]].append(entry)
     return {name: _build_set(name, entries) for name, entries in groups.items()}
 
 
@@ -508,7 +738,7 @@ def _build_set(name: str, entries: Sequence[Entry]) -> SortedSet:
     #                                                     count, min status]
     for entry in entries:
         system, code, a_date, b_date, value, status = entry.leaf_fields()
-        raw_tag, aggregate_tag = SET_TAGS[name][system]
+        raw_tag, aggregate_tag = KIND_TAGS[entry.KIND][1][system]
         a_ord, a_packed = date_fields(a_date)
         b_ord, b_packed = date_fields(b_date)
         raw.append((raw_tag, code, a_ord, a_packed, b_ord, b_packed, value, status))
@@ -685,19 +915,32 @@ def describe_key(set_name: str, key: int) -> str:
     if key == 0:
         return "sentinel"
     tag, code, date_ord, seq = split_key(key)
-    for system, (raw_tag, aggregate_tag) in SET_TAGS[set_name].items():
+    for kind, system, raw_tag, aggregate_tag in _tags_of(set_name):
+        prefix = "" if kind == _SET_KIND[set_name] else f"{kind} "
         if tag == raw_tag:
-            return f"{system} {codes.decode_clinical_code(system, code)} {_dt.date.fromordinal(date_ord)} #{seq}"
+            return (f"{prefix}{system} {codes.decode_clinical_code(system, code)} "
+                    f"{_dt.date.fromordinal(date_ord)} #{seq}")
         if tag == aggregate_tag:
-            return f"aggregate {system} {_describe_node(system, code)}"
+            return f"aggregate {prefix}{system} {_describe_node(system, code)}"
     return f"tag {tag} code {code}"
+
+
+#: The set's own kind (its entries are named without a kind prefix).
+_SET_KIND: Final[Mapping[str, str]] = {"conditions": "diagnosis", "medications": "medication",
+                                      "procedures": "procedure", "observations": "observation"}
+
+
+def _tags_of(set_name: str) -> list[tuple[str, str, int, int]]:
+    """(kind, system, raw tag, aggregate tag) of every kind stored in a set."""
+    return [(kind, system, raw, aggregate) for kind, (owner, systems) in KIND_TAGS.items() if owner == set_name
+            for system, (raw, aggregate) in systems.items()]
 
 
 def describe_code(set_name: str, tag: int, code: int) -> str:
     """A readable name of a (tag, code) of a set: ``icd10cm E11``, ``aggregate atc A10B``, ``loinc 4548-4``."""
-    for system, (raw_tag, aggregate_tag) in SET_TAGS[set_name].items():
+    for kind, system, raw_tag, aggregate_tag in _tags_of(set_name):
         if tag in (raw_tag, aggregate_tag):
-            prefix = "" if tag == raw_tag else "aggregate "
+            prefix = ("" if tag == raw_tag else "aggregate ") + ("" if kind == _SET_KIND[set_name] else f"{kind} ")
             try:
                 return f"{prefix}{system} {_describe_node(system, code)}"
             except (EncodingError, IndexError):

@@ -10,8 +10,11 @@ Grammar (EBNF; keywords are case-insensitive, whitespace is free)::
     at_least   = "at" "least" INT "of" "(" or_expr { "," or_expr } ")"
     count      = "count" "(" clause ")" OP INT
     measured   = SELECTOR "(" FIELD ")" [ OP value | "between" value "and" value | "not"? "in" set ] { window }
-    clause     = "active"? FIELD ( OP value | "between" value "and" value | "not"? "in" set ) { window }
+    clause     = "active"? FIELD ( OP value | "between" value "and" value
+                                 | "not"? "in" set [ dose ] [ "of" codes ] ) { window }
                | FIELD window { window }                     (record_as_of within 30 days)
+    dose       = "with" "dose" ( OP NUMBER | "between" NUMBER "and" NUMBER ) DOSE_UNIT
+    DOSE_UNIT  = "mg" | "ug" | "mcg"                          (per day)
     call       = "diagnosed_within" "(" codes "," INT UNIT ")"
     window     = "within" INT UNIT | "in" "the" "last" INT UNIT | "started" "within" INT UNIT
                | "before" DATE | "after" DATE | "since" DATE
@@ -21,14 +24,20 @@ Grammar (EBNF; keywords are case-insensitive, whitespace is free)::
     CODE       = [ SYSTEM ":" ] pattern      (E11, E11.*, O00-O9A, snomed:44054006, atc:A10B, rxnorm:6809,
                                               pcs:0D16, loinc:4548-4)
     SELECTOR   = "latest" | "any"
-    value      = NUMBER | DATE | WORD               (DATE is YYYY-MM-DD; WORD an enum value such as female)
+    value      = NUMBER | DATE | WORD | GRADE       (DATE is YYYY-MM-DD; WORD an enum value such as female;
+                                                  GRADE a dipstick grade such as 2+)
     OP         = "=" | "==" | "!=" | "<" | "<=" | ">" | ">="
     UNIT       = "day(s)" | "week(s)" | "month(s)" | "year(s)"
 
 Fields are the header fields (``age``, ``gender``/``sex``, ``research_consent``, ``birth_date``,
-``record_complete``, ``record_as_of``), the sets ``diagnosis``, ``medication`` and ``procedure`` (which take
-``in`` with codes), and the observations of the credential schema's table (``hba1c``, ``egfr``, ``bmi``,
-``smoking_status``...; or ``loinc:NNNN-N``). A bare observation (``hba1c >= 7``) means its latest value;
+``record_complete``, ``record_as_of``), the coded entries, which take ``in`` with codes: ``diagnosis``
+(ICD-10-CM by default), ``medication`` (ATC), ``procedure`` (ICD-10-PCS), ``allergy`` (an allergy or
+intolerance to a substance: ATC, ``rxnorm:``, ``snomed:``), ``hospitalization`` (a hospital admission, by its
+reason: ICD-10-CM or ``snomed:``), ``histology`` and ``cancer_stage`` (SNOMED CT concepts recorded with a
+diagnosis; ``of C34.*`` names the diagnosis they qualify), and the observations of the credential schema's
+table (``hba1c``, ``egfr``, ``bmi``, ``smoking_status``, ``pack_years``...; or ``loinc:NNNN-N``). A medication
+clause may bound the daily dose: ``medication in atc:A10BA02 with dose >= 1500 mg`` (one recorded entry has
+that dose; the units of ``codes.DOSES``). A bare observation (``hba1c >= 7``) means its latest value;
 ``any(hba1c) >= 9`` means some value. Which fields exist and what their values mean is checked by the
 program compiler (:mod:`.program`) against the schema, not here.
 
@@ -120,9 +129,22 @@ class CodePattern:
 
 
 @dataclass(frozen=True)
+class DoseBound:
+    """``with dose >= 1500 mg`` (``op`` and ``value``) or ``with dose between 500 and 1000 ug`` (``value`` and
+    ``high``): a bound on a medication entry's daily dose, in ``unit`` per day."""
+
+    op: ComparisonOp | Literal["between"]
+    value: Decimal
+    unit: str
+    column: int
+    high: Decimal | None = None
+
+
+@dataclass(frozen=True)
 class InSet(Node):
     """``field in {a, b, ...}`` for enums and numbers, or ``diagnosis in <codes>`` (exists-any), with optional
-    windows and the ``active`` qualifier."""
+    windows, the ``active`` qualifier, a ``dose`` bound (medications) and ``of`` codes (the diagnosis a
+    histology or stage qualifies)."""
 
     field: str
     values: tuple[Value, ...] = ()
@@ -130,6 +152,8 @@ class InSet(Node):
     windows: tuple[Window, ...] = ()
     active: bool = False
     selector: str | None = None
+    dose: DoseBound | None = None
+    of_codes: tuple[CodePattern, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -189,6 +213,7 @@ _TOKEN = re.compile(
     r"""
     (?P<space>\s+)
   | (?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2}(?![0-9A-Za-z_]))
+  | (?P<grade>[0-9]\+)
   | (?P<number>[0-9]+(?:\.[0-9]+)?(?![0-9A-Za-z_.]))
   | (?P<word>[A-Za-z_][A-Za-z0-9_]*)
   | (?P<op><=|>=|!=|==|=|<|>)
@@ -197,13 +222,20 @@ _TOKEN = re.compile(
     re.VERBOSE,
 )
 _KEYWORDS = frozenset({"and", "or", "not", "in", "between"})
+#: Units of a daily dose, as written -> the UCUM unit of the dose table.
+DOSE_UNITS: Final[dict[str, str]] = {"mg": "mg", "ug": "ug", "mcg": "ug"}
 _UNITS: Final[dict[str, DurationUnit]] = {
     "day": "days", "days": "days", "week": "weeks", "weeks": "weeks",
     "month": "months", "months": "months", "year": "years", "years": "years",
 }
 _LEGACY_UNITS: Final[frozenset[str]] = frozenset({"days", "months", "years"})
 #: Fields whose values are clinical codes (``in`` takes code patterns), with the default code system.
-CODE_FIELDS: Final[dict[str, str]] = {"diagnosis": "icd10cm", "medication": "atc", "procedure": "icd10pcs"}
+CODE_FIELDS: Final[dict[str, str]] = {
+    "diagnosis": "icd10cm", "medication": "atc", "procedure": "icd10pcs", "allergy": "atc",
+    "hospitalization": "icd10cm", "hospitalisation": "icd10cm", "histology": "snomed", "cancer_stage": "snomed",
+}
+#: Code fields that take ``of <diagnosis codes>``.
+QUALIFIER_FIELDS: Final[frozenset[str]] = frozenset({"histology", "cancer_stage"})
 #: Code-system prefixes accepted in criteria, and the system each names.
 SYSTEM_NAMES: Final[dict[str, str]] = {
     "icd10": "icd10cm", "icd10cm": "icd10cm", "icd": "icd10cm",
@@ -267,6 +299,14 @@ class _Parser:
     def at_keyword(self, word: str) -> bool:
         kind, text, _ = self.peek()
         return kind == "word" and text.lower() == word
+
+    def ahead_is(self, word: str) -> bool:
+        """Whether the next token is the keyword ``word``, without consuming anything (spaces included, so a
+        clause's text ends at its last token)."""
+        saved = self.pos
+        found = self.at_keyword(word)
+        self.pos = saved
+        return found
 
     def expect_keyword(self, word: str) -> None:
         if not self.at_keyword(word):
@@ -468,9 +508,16 @@ class _Parser:
                 patterns = tuple(codes)
             else:
                 patterns = self.code_patterns(field)
+            dose = self.dose_bound() if self.ahead_is("with") else None
+            of_codes: tuple[CodePattern, ...] = ()
+            if self.ahead_is("of"):
+                if field not in QUALIFIER_FIELDS:
+                    raise self.error(f"'of <diagnosis>' qualifies histology and cancer_stage, not {field}")
+                self.take()
+                of_codes = self.code_set("diagnosis")
             windows = self.windows()
             return InSet(self.text[start : self.pos], start + 1, field, codes=patterns, windows=windows,
-                         active=active)
+                         active=active, dose=dose, of_codes=of_codes)
         if not bracketed:
             raise self.error("expected '{' to start a set of values", at)
         closing = "}" if text == "{" else "]"
@@ -483,6 +530,49 @@ class _Parser:
         windows = self.windows()
         return InSet(self.text[start : self.pos], start + 1, field, values=tuple(values), windows=windows,
                      selector=selector)
+
+    def code_set(self, field: str) -> tuple[CodePattern, ...]:
+        """One code pattern, or ``{a, b, ...}`` / ``[a, b, ...]``."""
+        kind, text, _ = self.peek()
+        if kind == "punct" and text in "{[":
+            closing = "}" if text == "{" else "]"
+            self.take()
+            codes = list(self.code_patterns(field))
+            while self.peek()[1] == ",":
+                self.take()
+                codes.extend(self.code_patterns(field))
+            self.expect_punct(closing)
+            return tuple(codes)
+        return self.code_patterns(field)
+
+    def dose_bound(self) -> DoseBound:
+        """``with dose OP NUMBER UNIT`` or ``with dose between NUMBER and NUMBER UNIT``."""
+        at = self.take()[2]
+        self.expect_keyword("dose")
+        kind, text, op_at = self.take()
+        high: Decimal | None = None
+        op: ComparisonOp | Literal["between"]
+        if kind == "op":
+            op = "=" if text == "==" else text  # type: ignore[assignment]
+            value = self.dose_number()
+        elif kind == "word" and text.lower() == "between":
+            op = "between"
+            value = self.dose_number()
+            self.expect_keyword("and")
+            high = self.dose_number()
+        else:
+            raise self.error("expected a comparison or 'between' after 'with dose'", op_at)
+        unit_kind, unit_text, unit_at = self.take()
+        unit = DOSE_UNITS.get(unit_text.lower()) if unit_kind == "word" else None
+        if unit is None:
+            raise self.error("expected a daily dose unit: mg or ug (mcg)", unit_at)
+        return DoseBound(op, value, unit, at + 1, high)
+
+    def dose_number(self) -> Decimal:
+        kind, text, at = self.take()
+        if kind != "number":
+            raise self.error("expected a dose (a number)", at)
+        return Decimal(text)
 
     def code_patterns(self, field: str) -> tuple[CodePattern, ...]:
         self.skip_space()
@@ -517,7 +607,9 @@ class _Parser:
     def bare_code(self, field: str, at: int) -> tuple[CodePattern, ...]:
         match = re.compile(r"[0-9A-Za-z][0-9A-Za-z.]*\*?").match(self.text, self.pos)
         if match is None:
-            raise self.error(f"expected a code (for example {'atc:A10BA02' if field == 'medication' else 'pcs:0D16'})")
+            examples = {"medication": "atc:A10BA02", "allergy": "atc:A10BK", "histology": "snomed:1187332001",
+                        "cancer_stage": "snomed:1222837003"}
+            raise self.error(f"expected a code (for example {examples.get(field, 'pcs:0D16')})")
         self.pos = match.end()
         return (CodePattern(match.group(0), match.group(0).upper(), None, CODE_FIELDS[field], at + 1),)
 
@@ -598,9 +690,9 @@ class _Parser:
                 return date.fromisoformat(text)
             except ValueError:
                 raise self.error(f"{text!r} is not a calendar date", at) from None
-        if kind == "word" and text.lower() not in _KEYWORDS:
+        if kind == "word" and text.lower() not in _KEYWORDS or kind == "grade":
             return text.lower()
-        raise self.error("expected a value (a number, a date YYYY-MM-DD or a word)", at)
+        raise self.error("expected a value (a number, a date YYYY-MM-DD, a word or a grade such as 2+)", at)
 
 
 def parse_criteria(text: str) -> Node:

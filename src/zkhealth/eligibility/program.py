@@ -51,6 +51,7 @@ negated window that bounds two different fields, "no diagnosis before D" over a 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import hashlib
 import re
@@ -60,7 +61,7 @@ from decimal import Decimal
 from typing import Final
 
 from zkhealth.credentials import codes
-from zkhealth.credentials.record import SET_TAGS, SETS, describe_code, icd10_group_table
+from zkhealth.credentials.record import KIND_TAGS, SET_TAGS, SETS, describe_code, icd10_group_table
 from zkhealth.credentials.schema import GENDERS
 from zkhealth.credentials.sorted_set import MAX_DATE, VALUE_BITS, key_range, make_key, split_key
 from zkhealth.eligibility.criteria import (
@@ -71,6 +72,7 @@ from zkhealth.eligibility.criteria import (
     Compare,
     Count,
     DiagnosedWithin,
+    DoseBound,
     InSet,
     Measured,
     Node,
@@ -80,7 +82,13 @@ from zkhealth.eligibility.criteria import (
     Window,
     parse_criteria,
 )
-from zkhealth.errors import CodeSystemError, CriteriaNotExpressibleError, CriteriaSyntaxError, EligibilityError
+from zkhealth.errors import (
+    CodeSystemError,
+    CriteriaNotExpressibleError,
+    CriteriaSyntaxError,
+    EligibilityError,
+    EncodingError,
+)
 
 __all__ = [
     "ANY",
@@ -101,6 +109,7 @@ __all__ = [
     "SetAtom",
     "compile_program",
     "leaf_owners",
+    "merge_none_atoms",
 ]
 
 ANY: Final[int] = 0
@@ -131,10 +140,18 @@ DEFAULT_MAX_RECORD_AGE_DAYS: Final[int] = 365
 _VALUE_MAX: Final[int] = (1 << VALUE_BITS) - 1
 _STATUS_MAX: Final[int] = 15
 _CONSENT: Final[dict[str, int]] = {"true": 1, "yes": 1, "false": 0, "no": 0}
-_SET_OF_FIELD: Final[dict[str, str]] = {"diagnosis": "conditions", "medication": "medications",
-                                         "procedure": "procedures"}
-#: Status ranges of ``active`` per set (conditions: confirmed active, recurrence, relapse).
-_ACTIVE_STATUS: Final[dict[str, tuple[int, int]]] = {"conditions": codes.CONDITION_ACTIVE, "medications": (1, 1)}
+#: Criteria field -> the entry kind it names (record.KIND_TAGS: its set and tags).
+_KIND_OF_FIELD: Final[dict[str, str]] = {
+    "diagnosis": "diagnosis", "medication": "medication", "procedure": "procedure", "allergy": "allergy",
+    "hospitalization": "hospitalization", "hospitalisation": "hospitalization", "histology": "diagnosis_detail",
+    "cancer_stage": "diagnosis_detail",
+}
+#: Status ranges of ``active`` per kind (conditions: confirmed active, recurrence, relapse; allergies: confirmed
+#: active).
+_ACTIVE_STATUS: Final[dict[str, tuple[int, int]]] = {"diagnosis": codes.CONDITION_ACTIVE, "medication": (1, 1),
+                                                     "allergy": (1, 1)}
+#: Kinds whose `within` window is on the end date ``b`` (taken, or in hospital, during the window).
+_SPAN_KINDS: Final[frozenset[str]] = frozenset({"medication", "hospitalization"})
 _MIN_STATUS: Final[int] = 1
 
 Interval = tuple[int, int]
@@ -568,12 +585,14 @@ def _span(node: Node, amount: int, unit: str) -> DateBound:
     return DateBound(DATE_TODAY_PACKED, 32 * months)
 
 
-def _window_bounds(node: Node, set_name: str, windows: Sequence[Window], bounds: _Bounds) -> None:
-    """Add the bounds of ``windows`` (module docstring of the criteria: `within`, `before`...) to ``bounds``."""
+def _window_bounds(node: Node, kind: str, windows: Sequence[Window], bounds: _Bounds) -> None:
+    """Add the bounds of ``windows`` (module docstring of the criteria: `within`, `before`...) to ``bounds``
+    for an entry ``kind`` (record.KIND_TAGS)."""
     for window in windows:
         if window.kind == "within":
-            # Events (onset, procedure, measurement) fall in the window; a medication was taken in it.
-            field_name = "b_lo" if set_name == "medications" else "a_lo"
+            # Events (onset, procedure, measurement) fall in the window; a medication was taken in it, a hospital
+            # stay overlaps it (discharged in it, or still in hospital).
+            field_name = "b_lo" if kind in _SPAN_KINDS else "a_lo"
             bounds.add(node, field_name, _span(node, window.amount, window.unit))
         elif window.kind == "started_within":
             bounds.add(node, "a_lo", _span(node, window.amount, window.unit))
@@ -590,10 +609,10 @@ def _window_bounds(node: Node, set_name: str, windows: Sequence[Window], bounds:
         elif window.kind == "more_than_ago":
             bounds.add(node, "a_hi", _span(node, window.amount, window.unit).shifted(-1))
         else:  # for_at_least: currently taken, started at least that long ago
-            if set_name != "medications":
+            if kind != "medication":
                 raise _fail(node, "`for at least` applies to medications (currently taken for a period)")
             bounds.add(node, "a_hi", _span(node, window.amount, window.unit))
-            _set_status(node, bounds, _ACTIVE_STATUS["medications"])
+            _set_status(node, bounds, _ACTIVE_STATUS["medication"])
 
 
 def _set_status(node: Node, bounds: _Bounds, interval: Interval) -> None:
@@ -693,9 +712,11 @@ class _Compiler:
         if not isinstance(node, Compare | Between | InSet | Measured):
             raise _fail(node, "not a criterion")
         name = node.field
-        if name in _SET_OF_FIELD:
+        if name in _KIND_OF_FIELD:
             if not isinstance(node, InSet) or not node.codes:
-                example = {"diagnosis": "E11.*", "medication": "atc:A10BA02", "procedure": "pcs:0D16"}[name]
+                example = {"diagnosis": "E11.*", "medication": "atc:A10BA02", "procedure": "pcs:0D16",
+                           "allergy": "atc:A10BK", "histology": "snomed:1187332001 of C34.*",
+                           "cancer_stage": "snomed:1222837003 of C34.*"}.get(name, "I50.*")
                 raise _fail(node, f"{name} takes `in` with codes, e.g. `{name} in {example}`")
             return self.set_clause(node, negated, label)
         if name in ("age", "sex", "gender", "research_consent", "record_complete", "birth_date", "record_as_of"):
@@ -777,14 +798,15 @@ class _Compiler:
 
     # ------------------------------------------------------------------ sets
 
-    def code_ranges(self, node: Node, set_name: str, patterns: Sequence[CodePattern]) -> list[tuple[str, Interval]]:
-        """(system, merged code interval) pairs of a clause's code patterns."""
+    def code_ranges(self, node: Node, kind: str, patterns: Sequence[CodePattern]) -> list[tuple[str, Interval]]:
+        """(system, merged code interval) pairs of a clause's code patterns, for an entry ``kind``."""
         by_system: dict[str, list[Interval]] = {}
+        tags = KIND_TAGS[kind][1]
         for pattern in patterns:
             system = pattern.system
-            if system not in SET_TAGS[set_name]:
-                allowed = ", ".join(SET_TAGS[set_name])
-                raise _fail(node, f"{pattern.text}: {set_name} are coded in {allowed}, not {system}")
+            if system not in tags:
+                allowed = ", ".join(tags)
+                raise _fail(node, f"{pattern.text}: a {kind.replace('_', ' ')} is coded in {allowed}, not {system}")
             if system == "icd10cm":
                 text = pattern.first if pattern.last is None else f"{pattern.first}-{pattern.last}"
                 if pattern.last is None and pattern.text.endswith("*"):
@@ -798,36 +820,65 @@ class _Compiler:
             by_system.setdefault(system, []).append(interval)
         return [(system, interval) for system, intervals in by_system.items() for interval in _merge(intervals)]
 
-    def set_bounds(self, node: InSet, set_name: str) -> _Bounds:
+    def set_bounds(self, node: InSet, kind: str) -> _Bounds:
         bounds = _Bounds()
-        _window_bounds(node, set_name, node.windows, bounds)
+        _window_bounds(node, kind, node.windows, bounds)
         if node.active:
-            if set_name not in _ACTIVE_STATUS:
-                raise _fail(node, f"`active` applies to diagnoses and medications, not {set_name}")
-            _set_status(node, bounds, _ACTIVE_STATUS[set_name])
+            if kind not in _ACTIVE_STATUS:
+                raise _fail(node, f"`active` applies to diagnoses, medications and allergies, not {node.field}")
+            _set_status(node, bounds, _ACTIVE_STATUS[kind])
         return bounds
 
+    def value_ranges(self, node: InSet, kind: str, ranges: Sequence[tuple[str, Interval]]
+                     ) -> list[tuple[str, Interval, Interval | None]]:
+        """(system, code interval, value interval) per atom of a positive set clause: the dose bound of a
+        medication clause (per ingredient, in its unit and scale), or the ICD-10-CM numbers of the diagnosis a
+        histology or stage qualifies (``of``); ``None`` when the value is not bounded."""
+        if node.dose is not None:
+            if kind != "medication":
+                raise _fail(node, "`with dose` bounds a medication's daily dose")
+            out: list[tuple[str, Interval, Interval | None]] = []
+            for system, (lo, hi) in ranges:
+                unit = codes.DOSE_BY_CODE.get((system, lo)) if lo == hi else None
+                if unit is None:
+                    raise _fail(node, "`with dose` names single ingredients of the dose table (codes.DOSES: "
+                                      f"{', '.join(d.name for d in codes.DOSES)}), by ATC substance code or "
+                                      "RxCUI, not a class")
+                out.append((system, (lo, hi), _dose_interval(node, node.dose, unit)))
+            return out
+        if node.of_codes:
+            of_ranges = self.code_ranges(node, "diagnosis", node.of_codes)
+            if any(system != "icd10cm" for system, _ in of_ranges):
+                raise _fail(node, "`of` names the qualified diagnosis by ICD-10-CM codes")
+            return [(system, interval, value) for system, interval in ranges for _, value in of_ranges]
+        return [(system, interval, None) for system, interval in ranges]
+
     def set_clause(self, node: InSet, negated: bool, label: str) -> Formula:
-        set_name = _SET_OF_FIELD[node.field]
+        kind = _KIND_OF_FIELD[node.field]
+        set_name, tags = KIND_TAGS[kind]
         set_index = SETS.index(set_name)
-        ranges = self.code_ranges(node, set_name, node.codes)
-        bounds = self.set_bounds(node, set_name)
+        ranges = self.code_ranges(node, kind, node.codes)
+        bounds = self.set_bounds(node, kind)
         if not negated:
             leaves = []
-            for system, (lo, hi) in ranges:
-                key_lo, key_hi = key_range(SET_TAGS[set_name][system][0], lo, hi)
-                leaves.append(self.atom(_set_atom(set_index, ANY, key_lo, key_hi, bounds), label))
+            for system, (lo, hi), value in self.value_ranges(node, kind, ranges):
+                key_lo, key_hi = key_range(tags[system][0], lo, hi)
+                leaves.append(self.atom(_set_atom(set_index, ANY, key_lo, key_hi, bounds, value=value), label))
             return self.gate(1, leaves, label)
-        return self.exclusion(node, set_name, ranges, bounds, label)
+        if node.dose is not None or node.of_codes:
+            raise _inexpressible(node, "an exclusion cannot bound a dose or the qualified diagnosis: a class's "
+                                       "aggregate keeps counts and latest dates, not every entry's value")
+        return self.exclusion(node, kind, ranges, bounds, label)
 
-    def exclusion(self, node: Node, set_name: str, ranges: Sequence[tuple[str, Interval]], bounds: _Bounds,
+    def exclusion(self, node: Node, kind: str, ranges: Sequence[tuple[str, Interval]], bounds: _Bounds,
                   label: str) -> Formula:
         """"No item of these ranges satisfies the bounds": an AND of NONE or aggregate NONE_OR_LAST atoms."""
+        set_name, tags = KIND_TAGS[kind]
         set_index = SETS.index(set_name)
         leaves: list[Formula] = []
         if bounds.count() == 0:
             for system, (lo, hi) in ranges:
-                key_lo, key_hi = key_range(SET_TAGS[set_name][system][0], lo, hi)
+                key_lo, key_hi = key_range(tags[system][0], lo, hi)
                 leaves.append(self.atom(_none_atom(set_index, key_lo, key_hi), label))
             return self.gate(len(leaves), leaves, label)
         if bounds.count() > 1:
@@ -849,12 +900,12 @@ class _Compiler:
         icd = _merge([interval for system, interval in ranges if system == "icd10cm"])
         for group_code, intervals in icd10_group_table():
             if icd and _merge(intervals) == icd:  # a named group: one aggregate leaf summarises all its codes
-                key = make_key(SET_TAGS[set_name]["icd10cm"][1], group_code, 0, 0)
+                key = make_key(tags["icd10cm"][1], group_code, 0, 0)
                 leaves.append(self.atom(_set_atom(set_index, NONE_OR_LAST, key, key, negated), label))
                 remaining = [(system, interval) for system, interval in ranges if system != "icd10cm"]
                 break
         for system, (lo, hi) in remaining:
-            aggregate_tag = SET_TAGS[set_name][system][1]
+            aggregate_tag = tags[system][1]
             for node_code in _class_nodes(system, lo, hi):
                 key = make_key(aggregate_tag, node_code, 0, 0)
                 leaves.append(self.atom(_set_atom(set_index, NONE_OR_LAST, key, key, negated), label))
@@ -891,21 +942,26 @@ class _Compiler:
 
     def any_atom_parts(self, inner: Node) -> tuple[int, list[Interval], _Bounds]:
         """(set, key ranges, bounds) of a clause read as "some item matches" (for counts)."""
-        if isinstance(inner, InSet) and inner.field in _SET_OF_FIELD:
-            set_name = _SET_OF_FIELD[inner.field]
-            ranges = [key_range(SET_TAGS[set_name][system][0], lo, hi)
-                      for system, (lo, hi) in self.code_ranges(inner, set_name, inner.codes)]
-            return SETS.index(set_name), ranges, self.set_bounds(inner, set_name)
+        if isinstance(inner, InSet) and inner.field in _KIND_OF_FIELD:
+            kind = _KIND_OF_FIELD[inner.field]
+            set_name, tags = KIND_TAGS[kind]
+            parts = self.value_ranges(inner, kind, self.code_ranges(inner, kind, inner.codes))
+            bounds = self.set_bounds(inner, kind)
+            if len(parts) == 1:
+                bounds.value = parts[0][2]
+            elif any(value is not None for _, _, value in parts):
+                raise _inexpressible(inner, "a count ranges over one code range (one code, class or pattern)")
+            return (SETS.index(set_name), [key_range(tags[system][0], lo, hi) for system, (lo, hi), _ in parts],
+                    bounds)
         if isinstance(inner, Compare | Between | InSet | Measured):
             concept = self.concept(inner)
             bounds = _Bounds()
-            _window_bounds(inner, "observations", inner.windows, bounds)
+            _window_bounds(inner, "observation", inner.windows, bounds)
             intervals = self.value_intervals(inner, concept) if not isinstance(inner, Measured) else None
             if intervals is not None and len(intervals) != 1:
                 raise _inexpressible(inner, "a count needs one value range")
-            code = codes.loinc_encode(concept.loinc)
             bounds.value = intervals[0] if intervals else None
-            return 3, [key_range(1, code, code)], bounds
+            return 3, [_observation_keys(concept)], bounds
         raise _fail(inner, "count(...) takes a diagnosis, medication, procedure or observation clause")
 
     # ------------------------------------------------------------------ observations
@@ -922,7 +978,7 @@ class _Compiler:
         if concept is None:
             known = ", ".join(c.name for c in codes.OBSERVATIONS)
             raise _fail(node, f"unknown field {name!r}; header fields: age, gender, research_consent, birth_date, "
-                              f"record_complete, record_as_of; sets: diagnosis, medication, procedure; "
+                              f"record_complete, record_as_of; coded entries: {', '.join(_KIND_OF_FIELD)}; "
                               f"observations: {known} (or loinc:NNNN-N of the table)")
         return concept
 
@@ -949,11 +1005,11 @@ class _Compiler:
             return number
 
         if isinstance(node, Compare):
-            if coded and node.op not in ("=", "!="):
+            if coded and not concept.ordered and node.op not in ("=", "!="):
                 raise _fail(node, f"{concept.name} is a coded answer: use =, != or in")
             intervals = _op_intervals(node.op, encode(node.value), domain)
         elif isinstance(node, Between):
-            if coded:
+            if coded and not concept.ordered:
                 raise _fail(node, f"{concept.name} is a coded answer: use =, != or in")
             low, high = encode(node.low), encode(node.high)
             if low > high:
@@ -973,10 +1029,10 @@ class _Compiler:
         if isinstance(node, InSet) and node.active:
             raise _fail(node, "`active` applies to diagnoses and medications")
         bounds = _Bounds()
-        _window_bounds(node, "observations", node.windows, bounds)
+        _window_bounds(node, "observation", node.windows, bounds)
         intervals = None if isinstance(node, Measured) else self.value_intervals(node, concept)
-        code = codes.loinc_encode(concept.loinc)
-        key_lo, key_hi = key_range(1, code, code)
+        code = concept.encode_code()
+        key_lo, key_hi = _observation_keys(concept)
         mode = LAST if selector == "latest" else ANY
         if not negated:
             leaves = [
@@ -988,7 +1044,7 @@ class _Compiler:
             if intervals is not None and _open(intervals[0], _value_domain(concept)) != (None, None):
                 raise _inexpressible(node, "\"no value of this observation ever in a range\" cannot be proven: the "
                                            "record keeps the latest value per code, not every extreme; use latest()")
-            return self.exclusion(node, "observations", [("loinc", (code, code))], bounds, label)
+            return self.exclusion(node, "observation", [(concept.system, (code, code))], bounds, label)
         # not LAST(R, phi) = OR over the negated bounds of NONE_OR_LAST(R, that negation).
         pieces: list[_Bounds | tuple[Interval, ...]] = []
         if intervals is not None:
@@ -1014,6 +1070,38 @@ class _Compiler:
                 leaves.append(self.atom(_set_atom(3, NONE_OR_LAST, key_lo, key_hi, _Bounds(), value=piece[0]),
                                         label))
         return self.gate(1, leaves, label)
+
+
+def _observation_keys(concept: codes.ObservationConcept) -> Interval:
+    """The key range of every raw entry of an observation concept (its canonical code, any date)."""
+    code = concept.encode_code()
+    return key_range(SET_TAGS["observations"][concept.system][0], code, code)
+
+
+def _dose_interval(node: Node, dose: DoseBound, unit: codes.DoseUnit) -> Interval:
+    """The stored-value interval of a dose bound for one ingredient (never 0: no dose recorded)."""
+    if dose.unit != unit.unit:
+        raise _fail(node, f"{unit.name} doses are recorded in {unit.unit} per day, not {dose.unit}")
+
+    def scaled(value: Decimal) -> int:
+        number = value.scaleb(unit.decimals)
+        if number != number.to_integral_value():
+            raise _fail(node, f"{value} {dose.unit} has more decimals than {unit.name} doses are stored with")
+        out = int(number)
+        if not 0 <= out <= _VALUE_MAX:
+            raise _fail(node, f"{value} {dose.unit} is outside the stored range of a dose")
+        return out
+
+    domain = (1, _VALUE_MAX)
+    if dose.op == "between":
+        if dose.high is None or dose.high < dose.value:
+            raise _fail(node, "the lower dose is above the upper dose")
+        intervals = _merge([(max(1, scaled(dose.value)), scaled(dose.high))])
+    else:
+        intervals = _op_intervals(dose.op, scaled(dose.value), domain)
+    if len(intervals) != 1:
+        raise _inexpressible(node, "a dose bound is one range (not `!=`)")
+    return intervals[0]
 
 
 def _value_domain(concept: codes.ObservationConcept) -> Interval:
@@ -1066,4 +1154,167 @@ def compile_program(criteria: str | Node, policy: Policy | None = None) -> Progr
     compiler = _Compiler(policy or Policy())
     formula = compiler.positive(tree)
     root = formula if isinstance(formula, Gate) else Gate(1, (formula,), formula.label)
-    return Program(tuple(compiler.atoms), root, policy or Policy(), tree.text)
+    atoms, root = merge_none_atoms(tuple(compiler.atoms), root)
+    return Program(atoms, root, policy or Policy(), tree.text)
+
+
+# --------------------------------------------------------------------------- merging NONE atoms
+
+#: Largest number of codes between two NONE ranges that the merge inspects one by one.
+_MAX_GAP_SCAN: Final[int] = 4096
+
+
+def _is_none(atom: Atom) -> bool:
+    """A pure "no item in [key_lo, key_hi]" atom (phi false, no other bound)."""
+    return (isinstance(atom, SetAtom) and atom.mode == NONE_OR_LAST and atom.phi_false and atom.after is None
+            and all(b is None for b in (atom.a_lo, atom.a_hi, atom.b_lo, atom.b_hi)))
+
+
+def _raw_system(set_name: str, tag: int) -> str | None:
+    """The code system of a raw-entry tag of a set (``None`` for aggregate or unknown tags)."""
+    for owner, systems in KIND_TAGS.values():
+        if owner == set_name:
+            for system, (raw, _aggregate) in systems.items():
+                if raw == tag:
+                    return system
+    return None
+
+
+def _recordable(system: str, code: int) -> bool:
+    """Whether a raw entry of ``system`` can hold ``code`` (the record builder encodes only these)."""
+    try:
+        text = codes.decode_clinical_code(system, code)
+        codes.encode_clinical_code(system, text)
+    except (CodeSystemError, EncodingError, IndexError):
+        return False
+    if system == "icd10cm":
+        return bool(re.fullmatch(r"[A-Z][0-9A-Z][0-9A-Z](\.[0-9A-Z]{1,4})?", text))  # a code, not a block or chapter
+    return True
+
+
+def _nothing_between(set_name: str, hi: int, lo: int) -> bool:
+    """Whether no raw entry of a record can have a key strictly between ``hi`` and ``lo`` (``hi < lo``)."""
+    if hi + 1 == lo:
+        return True
+    tag_hi, code_hi, date_hi, seq_hi = split_key(hi)
+    tag_lo, code_lo, date_lo, seq_lo = split_key(lo)
+    system = _raw_system(set_name, tag_hi)
+    if (tag_hi != tag_lo or system is None or (date_hi, seq_hi) != (MAX_DATE, 255) or (date_lo, seq_lo) != (0, 0)
+            or code_lo - code_hi - 1 > _MAX_GAP_SCAN):
+        return False
+    return not any(_recordable(system, code) for code in range(code_hi + 1, code_lo))
+
+
+def merge_none_atoms(atoms: tuple[Atom, ...], root: Gate) -> tuple[tuple[Atom, ...], Gate]:
+    """Merge "no item in R1", "no item in R2" ... (children of one AND gate, over one set, each used once)
+    into "no item in R1 ∪ ... ∪ Rk" when no raw entry can have a key between consecutive ranges: the ranges
+    touch, or only keys that no record holds lie between (ICD-10-CM blocks and chapters, ATC and ICD-10-PCS
+    class prefixes, codes failing their check digit). The merged atom holds exactly when all the parts do, on
+    every record, so the program means the same; it opens one leaf instead of k (about 2,400 constraints
+    each). Labels of merged parts are joined with `` / ``. Unused atoms are dropped and the rest renumbered."""
+    uses: dict[int, int] = {}
+
+    def count(node: Formula) -> None:
+        if isinstance(node, Leaf):
+            uses[node.atom] = uses.get(node.atom, 0) + 1
+            return
+        for child in node.children:
+            count(child)
+
+    count(root)
+    new_atoms: list[Atom] = list(atoms)
+    index_of: dict[Atom, int] = {atom: i for i, atom in enumerate(atoms)}
+
+    def rebuild(node: Gate) -> Gate:
+        children: list[Formula] = [rebuild(c) if isinstance(c, Gate) else c for c in node.children]
+        if not node.is_and:
+            return Gate(node.threshold, tuple(children), node.label)
+        candidates = [c for c in children if isinstance(c, Leaf) and uses.get(c.atom) == 1
+                      and _is_none(atoms[c.atom])]
+        by_set: dict[int, list[Leaf]] = {}
+        for leaf in candidates:
+            atom = atoms[leaf.atom]
+            if isinstance(atom, SetAtom):
+                by_set.setdefault(atom.set, []).append(leaf)
+        replace: dict[int, Leaf | None] = {}
+        for set_index, leaves in by_set.items():
+            leaves.sort(key=lambda leaf: _key_lo(atoms[leaf.atom]))
+            run: list[Leaf] = []
+            pending: list[Leaf | None] = [*leaves, None]
+            for item in pending:
+                if item is not None and run and _nothing_between(
+                        SETS[set_index], _key_hi(atoms[run[-1].atom]), _key_lo(atoms[item.atom])):
+                    run.append(item)
+                    continue
+                if len(run) > 1:
+                    merged = SetAtom(set_index, NONE_OR_LAST, _key_lo(atoms[run[0].atom]),
+                                     _key_hi(atoms[run[-1].atom]), value_lo=1, value_hi=0)
+                    position = index_of.get(merged)
+                    if position is None:
+                        position = len(new_atoms)
+                        new_atoms.append(merged)
+                        index_of[merged] = position
+                    labels = list(dict.fromkeys(part.label for part in run))
+                    replace[run[0].atom] = Leaf(position, " / ".join(labels))
+                    for part in run[1:]:
+                        replace[part.atom] = None
+                run = [item] if item is not None else []
+        out: list[Formula] = []
+        for child in children:
+            if isinstance(child, Leaf) and child.atom in replace:
+                substitute = replace[child.atom]
+                if substitute is not None:
+                    out.append(substitute)
+            else:
+                out.append(child)
+        return Gate(len(out), tuple(out), node.label)
+
+    merged_root = rebuild(root)
+    # Drop atoms no longer referenced and renumber (``after`` references follow).
+    used: list[int] = []
+
+    def collect(node: Formula) -> None:
+        if isinstance(node, Leaf):
+            if node.atom not in used:
+                used.append(node.atom)
+            return
+        for child in node.children:
+            collect(child)
+
+    collect(merged_root)
+    for i in list(used):
+        atom = new_atoms[i]
+        if isinstance(atom, SetAtom) and atom.after is not None and atom.after not in used:
+            used.append(atom.after)
+    if sorted(used) == list(range(len(atoms))) and len(new_atoms) == len(atoms):
+        return atoms, root
+    order = sorted(used)
+    renumber = {old: new for new, old in enumerate(order)}
+    final: list[Atom] = []
+    for old in order:
+        atom = new_atoms[old]
+        if isinstance(atom, SetAtom) and atom.after is not None:
+            atom = dataclasses.replace(atom, after=renumber[atom.after])
+        final.append(atom)
+
+    def renumbered(node: Formula) -> Formula:
+        if isinstance(node, Leaf):
+            return Leaf(renumber[node.atom], node.label)
+        return Gate(node.threshold, tuple(renumbered(c) for c in node.children), node.label)
+
+    result = renumbered(merged_root)
+    if not isinstance(result, Gate):
+        raise EligibilityError("internal: the merged root is not a gate")
+    return tuple(final), result
+
+
+def _key_lo(atom: Atom) -> int:
+    if not isinstance(atom, SetAtom):
+        raise EligibilityError("internal: not a set atom")
+    return atom.key_lo
+
+
+def _key_hi(atom: Atom) -> int:
+    if not isinstance(atom, SetAtom):
+        raise EligibilityError("internal: not a set atom")
+    return atom.key_hi
