@@ -457,3 +457,14 @@ class HealthCardNotYetValidError(HealthCardError, CredentialNotYetValidError):
 
 class HealthCardExpiredError(HealthCardError, CredentialExpiredError):
     """The card's ``exp`` lies before the reference time."""
+
+
+class UniversalLimitError(CriteriaNotExpressibleError):
+    """The criteria compile, but need more slots of one kind (``limit``: set atoms, leaves, header atoms, gates)
+    than the universal eligibility circuit has (``needed`` > ``available``): use a dedicated circuit."""
+
+    def __init__(self, message: str, *, limit: str, needed: int, available: int) -> None:
+        super().__init__(message)
+        self.limit = limit
+        self.needed = needed
+        self.available = available

@@ -58,6 +58,7 @@ __all__ = [
     "assert_set_member",
     "set_atom",
     "set_atom_native",
+    "set_atom_selected",
     "set_leaf_hash",
     "set_leaf_hash_native",
     "set_member_native",
@@ -228,10 +229,12 @@ def _phi(b: Builder, leaf: SetLeafSignals, bounds: Sequence[FieldBound]) -> Sign
     return _and(b, parts)
 
 
-def _key_flags(b: Builder, leaf: SetLeafSignals, key_lo: int, key_hi: int, need_ends: bool) -> tuple[
+def _key_flags(b: Builder, leaf: SetLeafSignals, key_lo: SignalLike, key_hi: SignalLike, need_ends: bool) -> tuple[
     Signal, Signal, Signal | None
 ]:
-    """(below, in_range, ends_range) as booleans; key and next_key range-checked to KEY_BITS."""
+    """(below, in_range, ends_range) as booleans; key, next_key and non-constant bounds range-checked to
+    KEY_BITS (free when already known). Shared by :func:`set_atom` (constant bounds) and
+    :func:`set_atom_selected` (bounds as signals)."""
     with b.scope("key"):
         below = less_than(b, leaf.key, key_lo, bits=KEY_BITS)
         above = less_than(b, key_hi, leaf.key, bits=KEY_BITS)
@@ -241,7 +244,8 @@ def _key_flags(b: Builder, leaf: SetLeafSignals, key_lo: int, key_hi: int, need_
         if need_ends:
             no_successor = is_zero(b, leaf.next_key)
             beyond = less_than(b, key_hi, leaf.next_key, bits=KEY_BITS)
-            # next_key == 0 makes `beyond` 0 (key_hi >= 1), so the two are exclusive and their sum is the OR.
+            # next_key == 0 makes `beyond` 0 (no value is below 0), so the two are exclusive and their sum is
+            # the OR.
             ends = no_successor + beyond
             b.note_range(ends, 1)
     return below, in_range, ends
@@ -283,6 +287,47 @@ def set_atom(
     either = below + inside  # exclusive: below means the key is not in the range
     b.note_range(either, 1)
     out = b.mul(ends, either)
+    b.note_range(out, 1)
+    return out
+
+
+@gadget("set_atom_selected")
+def set_atom_selected(
+    b: Builder,
+    leaf: SetLeafSignals,
+    *,
+    last: SignalLike,
+    none_or_last: SignalLike,
+    key_lo: SignalLike,
+    key_hi: SignalLike,
+    phi: SignalLike,
+    after: SignalLike,
+    after_key: SignalLike,
+) -> Signal:
+    """1 iff the atom holds for ``leaf``, its mode, key range, phi and ``after`` switch given as signals.
+
+    The twin of :func:`set_atom` for circuits that read the atom as data (the universal eligibility circuit):
+    the same key logic (``below``, ``in_range``, ``ends_range`` of the module docstring) and the same three
+    modes, selected by the flags ``last`` (LAST) and ``none_or_last`` (NONE_OR_LAST), both 0 for ANY.
+    ``after`` (0/1) asks for ``leaf.key > after_key`` in ANY mode (ignored by the other modes).
+
+    Preconditions (the caller enforces them): ``last``, ``none_or_last``, ``phi`` and ``after`` are booleans and
+    the flags are not both 1; ``key_lo``, ``key_hi`` and ``after_key`` lie below ``2^94``; the leaf is a proven
+    member whose key fields are range-checked (inputs the builder does not know to be in range are
+    range-checked here). Cost: 3 key comparisons and the zero test as :func:`set_atom` (287), the ``after``
+    comparison (95) and 8 products.
+    """
+    below, in_range, ends = _key_flags(b, leaf, key_lo, key_hi, need_ends=True)
+    if ends is None:
+        raise CircuitDefinitionError("internal: ends_range missing")
+    with b.scope("after"):
+        newer = less_than(b, after_key, leaf.key, bits=KEY_BITS)
+        after_ok = 1 - b.mul(after, 1 - newer)
+    inside = b.mul(in_range, phi)
+    any_value = b.mul(inside, after_ok)
+    last_value = b.mul(inside, ends)
+    none_value = b.mul(ends, below + inside)  # below excludes in_range: the sum is 0 or 1
+    out = any_value + b.mul(last, last_value - any_value) + b.mul(none_or_last, none_value - any_value)
     b.note_range(out, 1)
     return out
 
