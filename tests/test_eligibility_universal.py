@@ -466,3 +466,23 @@ def test_shape_is_validated() -> None:
     with pytest.raises(EligibilityError):
         UniversalShape(leaf_slots=4, atom_slots=40, header_slots=16, gate_slots=20)
     assert dataclasses.replace(SMALL, leaf_slots=8).tag() != SMALL.tag()
+
+
+@pytest.mark.slow
+def test_the_shipped_circuit_agrees_on_every_registered_trials_patients() -> None:
+    """The twelve registered trials on the shipped shape: the eligible patient proves, the ineligible one gets
+    "not eligible" from the circuit exactly as from the evaluator (patients of tests/test_trials.py)."""
+    from test_trials import AS_OF, PATIENTS
+    from test_trials import TODAY as TRIAL_DAY
+
+    compiled = compile(universal_criteria_circuit(UNIVERSAL_SHAPE, output=True), name="universal-shipped-criteria")
+    issued = date_to_epoch_day(AS_OF)
+    for name in sorted(PATIENTS):
+        universal = fit_program(check_criteria_file(TRIALS / f"{name}.txt").program)
+        for patient, eligible in zip(PATIENTS[name](), (True, False), strict=True):
+            credential = RecordCredential(credential_id=1, subject_commitment=2, issuer_public_key=(3, 4),
+                                          issuer_ed25519=b"\5" * 32, issued_at=issued, expires_at=issued + 365,
+                                          record=patient)
+            assert evaluate_program(universal.program, credential, TRIAL_DAY).eligible == eligible
+            result = _verdict(compiled, universal_criteria_inputs(universal, credential, TRIAL_DAY))
+            assert result == (int(eligible), universal.program_hash), name

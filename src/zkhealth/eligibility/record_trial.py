@@ -1,9 +1,16 @@
-"""Trials over version-2 records: criteria program, dedicated circuit, keys, proving and verifying.
+"""Trials over version-2 records: criteria program, circuit (universal or dedicated), keys, proving, verifying.
 
 A :class:`RecordTrial` holds one trial's criteria (text or a criteria file), compiled to a
 :class:`~zkhealth.eligibility.program.Program` with the trial's :class:`~zkhealth.eligibility.program.Policy`
 (largest record age, one enrollment per person), the trial id and the verifier's policy: the trust roots it
-accepts, how old a proof's ``today`` may be, and the expected scope. Typical use::
+accepts, how old a proof's ``today`` may be, and the expected scope.
+
+Two circuits prove a program. ``circuit="universal"`` uses the one universal circuit (:mod:`.universal`): the
+program is laid out in its slots (:func:`~zkhealth.eligibility.universal_program.fit_program`, which refuses a
+program past its limits with :class:`~zkhealth.errors.UniversalLimitError`), its hash is a public signal, and
+the keys are the one pinned key set (:mod:`.universal_keys`): no setup, no verifier of its own.
+``circuit="dedicated"`` compiles the program into a circuit of its own (:mod:`.dedicated`): smaller proofs,
+no slot limits, one setup per trial. Typical use::
 
     trial = RecordTrial(Path("circuits/trials/surpass2_t2d.txt"), trial_id="NCT03987919",
                         trust_roots={trust_root(trusted.root)}, scope=scope)
@@ -15,9 +22,10 @@ accepts, how old a proof's ``today`` may be, and the expected scope. Typical use
 
 :func:`prove_record_eligibility` evaluates the program natively first and raises
 :class:`~zkhealth.errors.NotEligibleError` naming the failing clause: no witness is solved, no proof attempted.
-:meth:`RecordTrial.verify` checks: the proof's trial, program and verifying key; its scope; its ``today``
-(never after the verifier's day, at most ``accepted_window_days`` before); its trust root (one the verifier
-accepts); its recipient when one is expected; then the Groth16 proof.
+:meth:`RecordTrial.verify` checks: the proof's trial, circuit, program and verifying key; for the universal
+circuit, that its ``program_hash`` signal is this trial's; its scope; its ``today`` (never after the verifier's
+day, at most ``accepted_window_days`` before); its trust root (one the verifier accepts); its recipient when one
+is expected; then the Groth16 proof.
 """
 
 from __future__ import annotations
@@ -52,6 +60,9 @@ from zkhealth.eligibility.dedicated import PUBLIC_SIGNALS, compile_dedicated_cir
 from zkhealth.eligibility.evaluate import ProgramEvaluation, evaluate_program, today_values
 from zkhealth.eligibility.program import Policy, Program, compile_program
 from zkhealth.eligibility.scope import trial_id_bytes
+from zkhealth.eligibility.universal import PUBLIC_SIGNALS as UNIVERSAL_SIGNALS
+from zkhealth.eligibility.universal import compile_universal_circuit, universal_inputs
+from zkhealth.eligibility.universal_program import UNIVERSAL_SHAPE, UniversalProgram, UniversalShape, fit_program
 from zkhealth.errors import (
     CredentialExpiredError,
     CredentialNotYetValidError,
@@ -62,6 +73,7 @@ from zkhealth.errors import (
     UnknownIssuerError,
     UntrustedRootError,
     VerifyingKeyMismatchError,
+    WrongProgramError,
     WrongRecipientError,
     WrongScopeError,
 )
@@ -70,13 +82,17 @@ from zkhealth.formats.snarkjs_json import parse_public_signal, proof_from_dict, 
 from zkhealth.groth16.keys import Proof, ProvingKey, VerifyingKey
 from zkhealth.signature.eddsa_poseidon import Signature
 
-__all__ = ["RecordProof", "RecordTrial", "VerifiedRecordEligibility", "prove_record_eligibility"]
+__all__ = ["CIRCUITS", "RecordProof", "RecordTrial", "VerifiedRecordEligibility", "prove_record_eligibility"]
+
+#: The circuits a version-2 trial can use, with their public signals.
+CIRCUITS: Final[dict[str, tuple[str, ...]]] = {"dedicated": PUBLIC_SIGNALS, "universal": UNIVERSAL_SIGNALS}
 
 PROOF_FORMAT: Final[str] = "zkhealth.eligibility-proof"
 PROOF_VERSION: Final[int] = 2
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _PROOF_KEYS: Final[frozenset[str]] = frozenset(
-    {"format", "version", "trialId", "programSha256", "verifyingKeySha256", "publicSignals", "proof", "public"}
+    {"format", "version", "circuit", "trialId", "programSha256", "verifyingKeySha256", "publicSignals", "proof",
+     "public"}
 )
 
 
@@ -86,17 +102,20 @@ def _epoch_day(today: int | _dt.date) -> int:
 
 @dataclass(frozen=True)
 class RecordProof:
-    """A Groth16 proof of the dedicated version-2 circuit, its five public signals and the pins (trial id,
-    program hash, verifying-key hash). JSON: format ``zkhealth.eligibility-proof`` version 2, with snarkjs
-    ``proof`` and ``public`` inside."""
+    """A Groth16 proof of a version-2 circuit (``circuit``: ``dedicated``, five public signals, or
+    ``universal``, six), its public signals and the pins (trial id, program sha256, verifying-key hash). JSON:
+    format ``zkhealth.eligibility-proof`` version 2, with snarkjs ``proof`` and ``public`` inside."""
 
     trial_id: bytes
     program_sha256: str
     vk_sha256: str
     proof: Proof
     public: tuple[int, ...]
+    circuit: str = "dedicated"
 
     def __post_init__(self) -> None:
+        if self.circuit not in CIRCUITS:
+            raise MalformedProofError(f"circuit must be one of {', '.join(CIRCUITS)}")
         if not isinstance(self.trial_id, bytes) or len(self.trial_id) != 32:
             raise MalformedProofError("trial_id must be 32 bytes")
         for name in ("program_sha256", "vk_sha256"):
@@ -105,8 +124,9 @@ class RecordProof:
                 raise MalformedProofError(f"{name} must be 64 lower-case hex digits")
         if not isinstance(self.proof, Proof):
             raise MalformedProofError("proof must be a groth16 Proof")
-        if len(self.public) != len(PUBLIC_SIGNALS):
-            raise MalformedProofError(f"an eligibility proof has {len(PUBLIC_SIGNALS)} public signals")
+        names = CIRCUITS[self.circuit]
+        if len(self.public) != len(names):
+            raise MalformedProofError(f"a {self.circuit} eligibility proof has {len(names)} public signals")
         object.__setattr__(self, "public", tuple(
             parse_public_signal(str(v) if isinstance(v, int) and not isinstance(v, bool) else v, i)
             for i, v in enumerate(self.public)))
@@ -114,12 +134,13 @@ class RecordProof:
     @property
     def signals(self) -> dict[str, int]:
         """The public signals by name."""
-        return dict(zip(PUBLIC_SIGNALS, self.public, strict=True))
+        return dict(zip(CIRCUITS[self.circuit], self.public, strict=True))
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "format": PROOF_FORMAT,
             "version": PROOF_VERSION,
+            "circuit": self.circuit,
             "trialId": "0x" + self.trial_id.hex(),
             "programSha256": self.program_sha256,
             "verifyingKeySha256": self.vk_sha256,
@@ -142,18 +163,22 @@ class RecordProof:
         trial = obj["trialId"]
         if not isinstance(trial, str) or not trial.startswith("0x") or not _HEX64.fullmatch(trial[2:]):
             raise MalformedProofError("eligibility proof: trialId must be 0x and 64 lower-case hex digits")
+        circuit = obj["circuit"]
+        if not isinstance(circuit, str) or circuit not in CIRCUITS:
+            raise MalformedProofError(f"eligibility proof: circuit must be one of {', '.join(CIRCUITS)}")
+        names = CIRCUITS[circuit]
         public_list = obj["public"]
-        if not isinstance(public_list, list) or len(public_list) != len(PUBLIC_SIGNALS):
-            raise MalformedProofError(f"eligibility proof: public must list {len(PUBLIC_SIGNALS)} signals")
+        if not isinstance(public_list, list) or len(public_list) != len(names):
+            raise MalformedProofError(f"eligibility proof: public must list {len(names)} signals")
         public = tuple(parse_public_signal(value, index) for index, value in enumerate(public_list))
         named = obj["publicSignals"]
-        if not isinstance(named, dict) or set(named) != set(PUBLIC_SIGNALS):
+        if not isinstance(named, dict) or set(named) != set(names):
             raise MalformedProofError("eligibility proof: publicSignals must name every public signal")
-        for index, name in enumerate(PUBLIC_SIGNALS):
+        for index, name in enumerate(names):
             if parse_public_signal(named[name], index) != public[index]:
                 raise MalformedProofError(f"eligibility proof: publicSignals.{name} differs from public[{index}]")
         return cls(bytes.fromhex(trial[2:]), obj["programSha256"], obj["verifyingKeySha256"],
-                   proof_from_dict(obj["proof"]), public)
+                   proof_from_dict(obj["proof"]), public, circuit)
 
 
 @dataclass(frozen=True)
@@ -169,7 +194,9 @@ class VerifiedRecordEligibility:
 
 
 class RecordTrial:
-    """One trial over version-2 records (module docstring). ``criteria`` is text or a criteria file path."""
+    """One trial over version-2 records (module docstring). ``criteria`` is text or a criteria file path;
+    ``circuit`` is ``"dedicated"`` or ``"universal"`` (``shape``: the universal circuit's, the shipped one by
+    default)."""
 
     def __init__(
         self,
@@ -181,6 +208,8 @@ class RecordTrial:
         accepted_window_days: int = 1,
         trust_roots: Iterable[int] | int | None = None,
         scope: int | None = None,
+        circuit: str = "dedicated",
+        shape: UniversalShape = UNIVERSAL_SHAPE,
     ) -> None:
         metadata: dict[str, str] = {}
         if isinstance(criteria, os.PathLike):
@@ -190,8 +219,13 @@ class RecordTrial:
             text, program = criteria, compile_program(criteria, policy)
         else:
             raise EligibilityError("criteria must be text or a path to a criteria file")
+        if circuit not in CIRCUITS:
+            raise EligibilityError(f"circuit must be one of {', '.join(CIRCUITS)}")
+        self.circuit = circuit
         self.text = text
         self.program: Program = program
+        #: The program laid out for the universal circuit (``None`` for a dedicated trial).
+        self.universal: UniversalProgram | None = fit_program(program, shape) if circuit == "universal" else None
         self.metadata = metadata
         self.name = name if name is not None else metadata.get("name", "")
         self.trial_id = trial_id_bytes(trial_id)
@@ -207,28 +241,71 @@ class RecordTrial:
         self.expected_scope = scope
         self._compiled: CompiledCircuit | None = None
         self._keys: tuple[ProvingKey, VerifyingKey] | None = None
+        self._vk: VerifyingKey | None = None
+
+    @property
+    def public_signals(self) -> tuple[str, ...]:
+        """The names of this trial's public signals, in order."""
+        return CIRCUITS[self.circuit]
+
+    @property
+    def program_hash(self) -> int | None:
+        """The universal circuit's public ``program_hash`` of this trial (``None`` for a dedicated trial)."""
+        return self.universal.program_hash if self.universal is not None else None
+
+    @property
+    def uses_pinned_keys(self) -> bool:
+        """Whether this trial proves with the package's pinned universal key set (the shipped shape)."""
+        return self.universal is not None and self.universal.shape == UNIVERSAL_SHAPE
 
     def compile(self) -> CompiledCircuit:
-        """The dedicated circuit (compiled once)."""
+        """The circuit (compiled once): the dedicated circuit of this program, or the universal circuit."""
         if self._compiled is None:
-            self._compiled = compile_dedicated_circuit(self.program)
+            if self.universal is not None:
+                self._compiled = compile_universal_circuit(self.universal.shape)
+            else:
+                self._compiled = compile_dedicated_circuit(self.program)
         return self._compiled
 
     def setup(self) -> tuple[ProvingKey, VerifyingKey]:
-        """Development Groth16 keys for this trial's circuit (the process knows the toxic waste)."""
+        """Development Groth16 keys for this trial's circuit (the process knows the toxic waste). A universal
+        trial of the shipped shape needs none: it uses the pinned key set (:mod:`.universal_keys`); this is for
+        dedicated trials and universal circuits of other shapes (tests)."""
         keys = groth16.setup(self.compile().r1cs)
         self._keys = keys
+        self._vk = keys[1]
         return keys
 
     def use_keys(self, pk: ProvingKey) -> None:
-        """Adopt a proving key (its verifying key is inside); it must belong to this circuit."""
+        """Adopt a proving key (its verifying key is inside); it must belong to this circuit (and, for the
+        shipped universal shape, be the pinned key set)."""
         n = self.compile().r1cs.n_constraints
-        if pk.n_public != len(PUBLIC_SIGNALS) or (pk.n_constraints is not None and pk.n_constraints != n):
+        if pk.n_public != len(self.public_signals) or (pk.n_constraints is not None and pk.n_constraints != n):
             raise VerifyingKeyMismatchError("these keys belong to another circuit")
+        if self.uses_pinned_keys and pk.vk.sha256() != self.verifying_key.sha256():
+            raise VerifyingKeyMismatchError("these are not the pinned universal keys")
         self._keys = (pk, pk.vk)
+        self._vk = pk.vk
+
+    @property
+    def verifying_key(self) -> VerifyingKey:
+        """The verifying key: the pinned universal one, or this trial's (after :meth:`setup` / :meth:`use_keys`)."""
+        if self._vk is None and self.uses_pinned_keys:
+            from zkhealth.eligibility.universal_keys import pinned_verifying_key
+
+            self._vk = pinned_verifying_key()
+        if self._vk is None:
+            raise EligibilityError("this trial has no keys yet: call setup() or use_keys()")
+        return self._vk
 
     @property
     def keys(self) -> tuple[ProvingKey, VerifyingKey]:
+        """The proving and verifying keys (a universal trial of the shipped shape loads the installed pinned
+        proving key on first use: :func:`~zkhealth.eligibility.universal_keys.load_proving_key`)."""
+        if self._keys is None and self.uses_pinned_keys:
+            from zkhealth.eligibility.universal_keys import load_proving_key
+
+            self.use_keys(load_proving_key())
         if self._keys is None:
             raise EligibilityError("this trial has no keys yet: call setup() or use_keys()")
         return self._keys
@@ -238,16 +315,21 @@ class RecordTrial:
         return evaluate_program(self.program, credential, today)
 
     def cost_report(self) -> str:
-        """Constraints per part and per atom, and the QAP domain (needs the compiled circuit only)."""
+        """Constraints per part (and per atom for a dedicated circuit), the slots a universal program uses, and
+        the QAP domain (needs the compiled circuit only)."""
         compiled = self.compile()
         rows = {row.path: row.after for row in compiled.report().rows}
         n = compiled.r1cs.n_constraints
-        total = n + len(PUBLIC_SIGNALS) + 1
+        total = n + len(self.public_signals) + 1
         domain = 1 << (total - 1).bit_length()
-        lines = [f"criteria: {self.text}",
-                 f"constraints: {n} (+{len(PUBLIC_SIGNALS) + 1} public-input rows = {total}; QAP domain "
+        lines = [f"criteria: {self.text}", f"circuit: {self.circuit}",
+                 f"constraints: {n} (+{len(self.public_signals) + 1} public-input rows = {total}; QAP domain "
                  f"2^{domain.bit_length() - 1}); wires {compiled.r1cs.n_wires}", "per part:"]
         lines += [f"  {path.split('/', 1)[1]:<40} {count:>7}" for path, count in rows.items() if path.count("/") == 1]
+        if self.universal is not None:
+            lines.append(f"slots used: {self.universal.describe_usage()}")
+            lines.append(f"program hash: {self.universal.program_hash}")
+            return "\n".join(lines)
         lines.append("per atom:")
         lines += [f"  atom{i:<3} {rows.get(f'eligibility/criteria/atom{i}', 0):>7}  {atom.describe()}"
                   for i, atom in enumerate(self.program.atoms)]
@@ -257,15 +339,20 @@ class RecordTrial:
                expected_scope: int | None = None, expected_recipient: int | None = None) -> VerifiedRecordEligibility:
         """Check everything a recruiter must check (module docstring) and return the verified signals."""
         parsed = proof if isinstance(proof, RecordProof) else RecordProof.from_json(proof)
-        pk, vk = self.keys
+        vk = self.verifying_key
         day = today_epoch_day() if today is None else _epoch_day(today)
         if parsed.trial_id != self.trial_id:
             raise WrongScopeError("the proof is for another trial")
+        if parsed.circuit != self.circuit:
+            raise VerifyingKeyMismatchError(f"the proof was made with the {parsed.circuit} circuit, this trial uses "
+                                            f"the {self.circuit} circuit")
         if parsed.program_sha256 != self.program.sha256():
-            raise VerifyingKeyMismatchError("the proof was made for another criteria program")
+            raise WrongProgramError("the proof was made for another criteria program")
         if parsed.vk_sha256 != vk.sha256():
             raise VerifyingKeyMismatchError("the proof names another verifying key")
         signals = parsed.signals
+        if self.universal is not None and signals["program_hash"] != self.universal.program_hash:
+            raise WrongProgramError("the proof's program hash is not this trial's program")
         scope = expected_scope if expected_scope is not None else self.expected_scope
         if scope is None:
             raise EligibilityError("no expected scope: pass expected_scope or create the trial with one")
@@ -374,10 +461,15 @@ def prove_record_eligibility(
         raise EligibilityError("no scope: pass scope= or create the trial with one")
     compiled = trial.compile()
     pk, vk = trial.keys
-    inputs = dedicated_inputs(trial.program, credential, signature, holder_secret=holder_secret, today=day,
-                              recipient=recipient, scope=chosen_scope, issuer=membership, revocation=revocation,
-                              person=person_membership, person_root=person_root)
+    if trial.universal is not None:
+        inputs = universal_inputs(trial.universal, credential, signature, holder_secret=holder_secret, today=day,
+                                  recipient=recipient, scope=chosen_scope, issuer=membership, revocation=revocation,
+                                  person=person_membership, person_root=person_root)
+    else:
+        inputs = dedicated_inputs(trial.program, credential, signature, holder_secret=holder_secret, today=day,
+                                  recipient=recipient, scope=chosen_scope, issuer=membership, revocation=revocation,
+                                  person=person_membership, person_root=person_root)
     witness = compiled.solve_witness(inputs)
     proof = groth16.prove(pk, witness, r1cs=compiled.r1cs)
     return RecordProof(trial.trial_id, trial.program.sha256(), vk.sha256(), proof,
-                       tuple(compiled.public_signals(witness)))
+                       tuple(compiled.public_signals(witness)), trial.circuit)
