@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -55,3 +56,41 @@ def shared_anchor_dir() -> Path:
             pytest.fail(f"{path} is missing (CI runs with shared/ beside the clone)")
         pytest.skip(f"{path} is missing")
     return path
+
+
+@pytest.fixture(scope="session")
+def universal_key_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The shipped universal circuit's proving key for the session, with ``ZKHEALTH_UNIVERSAL_KEY`` pointing at it:
+    the installed one when present and matching the pinned hash, otherwise the development set rebuilt from its
+    public seed (2-5 minutes) and checked byte for byte against the pinned hashes."""
+    import hashlib
+    import warnings
+
+    from zkhealth.eligibility.universal_keys import (
+        DevelopmentKeyWarning,
+        build_development_keys,
+        default_proving_key_path,
+        pinned_manifest,
+    )
+    from zkhealth.formats.zkhpk_file import proving_key_to_bytes
+
+    manifest = pinned_manifest()
+    installed = default_proving_key_path(manifest)
+    if installed.is_file() and hashlib.sha256(installed.read_bytes()).hexdigest() == manifest.proving_key_sha256:
+        path = installed
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DevelopmentKeyWarning)
+            pk, vk = build_development_keys()
+        data = proving_key_to_bytes(pk)
+        assert hashlib.sha256(data).hexdigest() == manifest.proving_key_sha256, "the dev key set did not rebuild"
+        assert vk.sha256() == manifest.verifying_key_sha256
+        path = tmp_path_factory.mktemp("universal") / "proving_key.zkhpk"
+        path.write_bytes(data)
+    previous = os.environ.get("ZKHEALTH_UNIVERSAL_KEY")
+    os.environ["ZKHEALTH_UNIVERSAL_KEY"] = str(path)
+    yield path
+    if previous is None:
+        os.environ.pop("ZKHEALTH_UNIVERSAL_KEY", None)
+    else:
+        os.environ["ZKHEALTH_UNIVERSAL_KEY"] = previous

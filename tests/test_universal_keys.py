@@ -4,12 +4,9 @@ to the pinned bytes and proves with the shipped shape."""
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import subprocess
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,7 +18,6 @@ from zkhealth.eligibility.universal import compile_universal_circuit, universal_
 from zkhealth.eligibility.universal_keys import (
     DevelopmentKeyWarning,
     UniversalKeyManifest,
-    build_development_keys,
     default_proving_key_path,
     install_proving_key,
     load_proving_key,
@@ -32,7 +28,6 @@ from zkhealth.eligibility.universal_keys import (
 from zkhealth.eligibility.universal_program import UNIVERSAL_SHAPE, fit_program
 from zkhealth.errors import EncodingError, UniversalKeyMissingError, VerifyingKeyMismatchError
 from zkhealth.formats.snarkjs_json import dumps_snarkjs, proof_to_dict, verifying_key_to_dict
-from zkhealth.formats.zkhpk_file import proving_key_to_bytes
 from zkhealth.groth16.keys import DEV_SETUP, ProvingKey
 
 
@@ -89,30 +84,10 @@ def test_the_circuit_is_the_one_the_keys_were_made_for() -> None:
 
 
 @pytest.fixture(scope="module")
-def shipped_key(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProvingKey]:
-    """The installed proving key when there is one; otherwise the development set rebuilt from its seed, which
-    must be byte for byte the pinned one."""
-    manifest = pinned_manifest()
+def shipped_key(universal_key_file: Path) -> ProvingKey:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DevelopmentKeyWarning)
-        try:
-            yield load_proving_key()
-            return
-        except UniversalKeyMissingError:
-            pass
-        pk, vk = build_development_keys()
-    data = proving_key_to_bytes(pk)
-    assert hashlib.sha256(data).hexdigest() == manifest.proving_key_sha256
-    assert vk.sha256() == manifest.verifying_key_sha256
-    path = tmp_path_factory.mktemp("universal") / "proving_key.zkhpk"
-    path.write_bytes(data)
-    previous = os.environ.get("ZKHEALTH_UNIVERSAL_KEY")
-    os.environ["ZKHEALTH_UNIVERSAL_KEY"] = str(path)
-    yield pk
-    if previous is None:
-        del os.environ["ZKHEALTH_UNIVERSAL_KEY"]
-    else:
-        os.environ["ZKHEALTH_UNIVERSAL_KEY"] = previous
+        return load_proving_key(universal_key_file)
 
 
 @pytest.mark.slow

@@ -473,7 +473,3 @@ class UniversalLimitError(CriteriaNotExpressibleError):
 class UniversalKeyMissingError(EligibilityError, RefusedError):
     """The universal circuit's proving key is not installed where it is looked for (the message says how to get
     it: install the file the deployment distributes, or rebuild the development keys)."""
-
-
-class WrongProgramError(EligibilityError, RefusedError):
-    """The proof is for another criteria program than the trial's (its program hash differs)."""

@@ -33,6 +33,7 @@ from zkhealth.cli.issuer import issue_command, keygen_command, registry_group, r
 from zkhealth.cli.member import member_group
 from zkhealth.cli.operator import operator_group
 from zkhealth.cli.patient import enroll_command, patient_group, prove_command, wallet_group
+from zkhealth.cli.record_trials import trust_group, universal_keys_group
 from zkhealth.cli.recruiter import (
     deploy_command,
     enrollments_command,
@@ -132,8 +133,9 @@ def main(ctx: click.Context, as_json: bool, debug: bool) -> None:
 
     \b
     Start here:      demo (the whole story on synthetic data)
-    Issuer:          keygen, issue, revoke, registry
-    Patient:         wallet, prove, enroll; patient (registry trials: enroll with consent, withdraw, grant, revoke)
+    Issuer:          keygen, issue, revoke, registry, trust (whole-record trials)
+    Patient:         wallet, prove, enroll, universal-keys (the universal proving key, once);
+                     patient (registry trials: enroll with consent, withdraw, grant, revoke)
     Recruiter:       trial, setup, export-verifier, deploy, verify, verify-batch, enrollments;
                      recruiter (registry trials: cohort, payout, open-grant)
     DAO:             sponsor (fund, reclaim), member (propose-issuer, vote, queue, execute),
@@ -179,6 +181,8 @@ for _command in (
     member_group,
     operator_group,
     audit_command,
+    universal_keys_group,
+    trust_group,
 ):
     main.add_command(_command)
 

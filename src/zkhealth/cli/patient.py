@@ -149,7 +149,13 @@ def wallet_import(
     from zkhealth.credentials.vc import parse_document, verify_credential
     from zkhealth.field import parse_field_element
 
-    document = parse_document(loads_strict(credential_path.read_bytes()))
+    raw = loads_strict(credential_path.read_bytes())
+    from zkhealth.credentials.record_vc import is_record_document
+
+    if is_record_document(raw):
+        _import_record(ctx, wallet_path, raw, registry_path, passphrase_file)
+        return
+    document = parse_document(raw)
     trusted: Any
     if registry_path is not None:
         trusted = IssuerRegistry.from_json(registry_path.read_bytes())
@@ -178,6 +184,43 @@ def wallet_import(
         },
         f"{'already in' if present else 'imported into'} {wallet.path}: credential {credential.credential_id}",
     )
+
+
+def _import_record(ctx: click.Context, wallet_path: str, document: Any, registry_path: Path | None,
+                   passphrase_file: Path | None) -> None:
+    """`wallet import` of a schema version 2 credential: signatures, dates, holder (and, with --registry, a
+    trusted-issuer file of either version: `zkhealth registry` or `zkhealth trust`)."""
+    from zkhealth.credentials.credential import subject_commitment
+    from zkhealth.credentials.record_vc import verify_record_credential
+    from zkhealth.credentials.trees import IssuerRegistry
+    from zkhealth.credentials.trust import TrustedIssuers
+
+    trusted: Any
+    if registry_path is not None:
+        data = registry_path.read_bytes()
+        trusted = TrustedIssuers.from_json(data) if b"zkhealth.trusted-issuers" in data \
+            else IssuerRegistry.from_json(data)
+    else:
+        signature = document.get("babyJubjubSignature") if isinstance(document, dict) else None
+        key = signature.get("publicKey") if isinstance(signature, dict) else None
+        if not isinstance(key, list) or len(key) != 2:
+            raise CredentialError("the credential has no Baby Jubjub public key")
+        from zkhealth.field import parse_field_element
+
+        trusted = [(parse_field_element(key[0], what="issuer Ax"), parse_field_element(key[1], what="issuer Ay"))]
+        note("note: no --registry given; the issuer's signatures are checked, its trust is not")
+    credential = verify_record_credential(document, trusted_issuers=trusted)
+    wallet = _open_wallet(ctx, wallet_path, passphrase_file)
+    if credential.subject_commitment != subject_commitment(wallet.holder_secret):
+        raise CredentialError("the credential was issued to another holder commitment, not to this wallet")
+    present = wallet.find_credential(credential.credential_id) is not None
+    if not present:
+        wallet.add_credential(document)
+        wallet.save()
+    emit(ctx, {"wallet": str(wallet.path), "credential_id": str(credential.credential_id), "schema_version": 2,
+               "added": not present, "credentials": len(wallet.credentials)},
+         f"{'stored' if not present else 'already held'} credential {credential.credential_id} (schema version 2, "
+         f"whole record) in {wallet.path}")
 
 
 @wallet_group.command("remove", short_help="Remove a credential from the wallet.")
@@ -241,9 +284,15 @@ def wallet_list(ctx: click.Context, wallet_path: str, passphrase_file: Path | No
     help="The address allowed to use the proof (the one that will send `enroll`; a fresh one is fine).",
 )
 @click.option(
-    "--registry", "registry_path", required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="The trusted-issuer registry (JSON) published by the issuers.",
+    "--registry", "registry_path", default=None, type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Version-1 trials: the trusted-issuer registry (JSON) published by the issuers.",
 )
+@click.option(
+    "--trust", "trust_path", default=None, type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Whole-record trials: the trusted issuers with their revocation roots (`zkhealth trust add`).",
+)
+@click.option("--person-root", default=None, metavar="DECIMAL",
+              help="Whole-record trials: the person registry root the trust root was published with.")
 @click.option(
     "--revocations", "revocations_path", required=True,
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
@@ -266,7 +315,9 @@ def prove_command(
     trial_path: Path,
     wallet_path: str,
     recipient: str,
-    registry_path: Path,
+    registry_path: Path | None,
+    trust_path: Path | None,
+    person_root: str | None,
     revocations_path: Path,
     today_text: str | None,
     keys_dir: Path | None,
@@ -280,10 +331,20 @@ def prove_command(
     credential. The proof is bound to --recipient and to the trial's scope (for a deployed trial: its contract
     and chain). Cost: about 10-15 s of proving, plus loading the keys.
     """
+    from zkhealth.cli.record_trials import is_record_trial_file, record_prove
     from zkhealth.credentials.dates import epoch_day_to_date
     from zkhealth.credentials.trees import IssuerRegistry, RevocationTree
     from zkhealth.eligibility import prove
 
+    if is_record_trial_file(trial_path):
+        if trust_path is None:
+            raise click.UsageError("a whole-record trial needs --trust trust.json (the trusted issuers)")
+        record_prove(ctx, path=trial_path, wallet=_open_wallet(ctx, wallet_path, passphrase_file), recipient=recipient,
+                     trust_path=trust_path, revocations_path=revocations_path, person_root=person_root,
+                     today_text=today_text, keys_dir=keys_dir, out=out)
+        return
+    if registry_path is None:
+        raise click.UsageError("a version-1 trial needs --registry registry.json (the trusted issuers)")
     day = parse_day(today_text)
     address = recipient_address(recipient, what="--recipient")
     trial_file = load_trial_spec(trial_path)

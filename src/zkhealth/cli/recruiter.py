@@ -166,6 +166,23 @@ def trial_check(ctx: click.Context, files: tuple[Path, ...], show_program: bool,
     help="How many days old a proof's `today` may be when it is verified.",
 )
 @click.option("--scope", "scope_text", default=None, metavar="DECIMAL", help="An explicit scope (advanced).")
+@click.option(
+    "--trust", "trust_paths", multiple=True, type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Whole-record trials: trust the root of this trusted-issuer file (`zkhealth trust add`). Repeatable.",
+)
+@click.option("--person-root", default=None, metavar="DECIMAL",
+              help="Whole-record trials: the person registry's root that goes with --trust (default: empty).")
+@click.option("--trust-root", "trust_roots", multiple=True, metavar="DECIMAL",
+              help="Whole-record trials: an accepted trust root. Repeatable.")
+@click.option("--dedicated", is_flag=True,
+              help="Whole-record trials: compile a circuit for these criteria alone (smaller proofs, no slot "
+              "limits; one setup and one contract per trial) instead of using the universal circuit.")
+@click.option("--max-record-age-days", type=click.IntRange(0, 100_000), default=365, show_default=True,
+              help="Whole-record trials: how old a complete record may be for exclusions and latest values.")
+@click.option("--one-per-person", is_flag=True,
+              help="Whole-record trials: one enrollment per person (person registry; needs --opened-day).")
+@click.option("--opened-day", type=click.IntRange(1, 2**32 - 1), default=None,
+              help="Whole-record trials: the epoch day the trial opens (registrations must be earlier).")
 @click.option("--force", is_flag=True, help="Replace an existing trial file.")
 @click.pass_context
 def trial_new(
@@ -180,14 +197,25 @@ def trial_new(
     revocation_roots: tuple[str, ...],
     window_days: int,
     scope_text: str | None,
+    trust_paths: tuple[Path, ...],
+    person_root: str | None,
+    trust_roots: tuple[str, ...],
+    dedicated: bool,
+    max_record_age_days: int,
+    one_per_person: bool,
+    opened_day: int | None,
     force: bool,
 ) -> None:
     """Write a trial definition file: criteria, trial id, name, accepted window and trusted roots.
 
-    Invalid criteria are refused with the clause and column (exit 2). At least one trusted-issuer root
-    (--registry or --issuer-root) and one revocation root (--revocations or --revocation-root) are required:
-    a verifier accepts proofs made against these roots only. The scope starts as the off-chain scope (chain 0,
-    zero address); `zkhealth deploy --rpc URL` replaces it with the contract's.
+    Whole-record trials (version-2 credentials; give --trust or --trust-root) use the universal circuit: no
+    setup and no contract of their own, one key set for every trial; criteria past its limits are refused
+    with the limit named (exit 2) and --dedicated compiles a circuit for the trial instead. Version-1 trials
+    (give --registry/--issuer-root and --revocations/--revocation-root) keep the version-1 circuit.
+
+    Invalid criteria are refused with the clause and column (exit 2). A verifier accepts proofs made against
+    the given roots only. The scope starts as the off-chain scope (chain 0, zero address); creating the trial
+    on-chain replaces it with the contract's.
     """
     from zkhealth.eligibility import TrialSpec, read_criteria_file
 
@@ -195,10 +223,28 @@ def trial_new(
         raise click.UsageError(f"{out} exists; pass --force to replace it")
     metadata: dict[str, str] = {}
     criteria_path = Path(criteria)
-    if "\n" not in criteria and len(criteria) < 4096 and criteria_path.is_file():
+    try:
+        names_a_file = "\n" not in criteria and len(criteria) < 4096 and criteria_path.is_file()
+    except OSError:  # criteria text longer than a file name can be
+        names_a_file = False
+    if names_a_file:
         text, metadata = read_criteria_file(criteria_path)
     else:
         text = criteria
+    v1_roots = bool(registry_path or issuer_roots or revocations_path or revocation_roots)
+    v2_options = bool(trust_paths or trust_roots or dedicated or one_per_person or person_root)
+    if v1_roots and v2_options:
+        raise click.UsageError("version-1 roots (--registry, --issuer-root, --revocations, --revocation-root) and "
+                               "whole-record options (--trust, --trust-root, --dedicated, ...) do not mix")
+    if not v1_roots:
+        from zkhealth.cli.record_trials import record_trial_new
+
+        record_trial_new(ctx, criteria_text=text, metadata=metadata, trial_id=trial_id, out=out, name=name,
+                         dedicated=dedicated, trust_paths=trust_paths, person_root=person_root,
+                         trust_roots=trust_roots, window_days=window_days, max_record_age_days=max_record_age_days,
+                         one_per_person=one_per_person, opened_day=opened_day,
+                         scope=parse_field_element(scope_text, what="--scope") if scope_text is not None else None)
+        return
     trusted, accepted = _gather_roots(registry_path, issuer_roots, revocations_path, revocation_roots)
     if not trusted:
         raise click.UsageError("give the trusted issuers: --registry registry.json or --issuer-root DECIMAL")
@@ -288,8 +334,13 @@ def trial_info(ctx: click.Context, trial_path: Path) -> None:
     """Print the trial's cost report (constraints per part and per clause, predicted prove and setup times),
     what a verifier learns from each public signal, and the file's policy, keys and deployment.
 
-    Needs no keys: it compiles the circuit (about 1-2 s).
+    Needs no keys: it compiles the circuit (about 1-2 s; a universal trial reads the pinned key set's manifest).
     """
+    from zkhealth.cli.record_trials import is_record_trial_file, record_trial_info
+
+    if is_record_trial_file(trial_path):
+        record_trial_info(ctx, trial_path)
+        return
     trial_file = load_trial_spec(trial_path)
     trial = trial_file.trial()
     with status(ctx, "compiling the eligibility circuit"):
@@ -343,8 +394,13 @@ def setup_command(ctx: click.Context, trial_path: Path, keys_dir: Path, workers:
 
     The keys are pinned to the criteria hash and the circuit's R1CS hash. They are development keys: this
     process knew the toxic waste (use a snarkjs ceremony's keys for production, see docs/formats.md).
-    Cost: about 10-20 s and a 17 MB proving key.
+    Cost: about 10-20 s and a 17 MB proving key. A universal whole-record trial needs no setup.
     """
+    from zkhealth.cli.record_trials import is_record_trial_file, record_setup
+
+    if is_record_trial_file(trial_path):
+        record_setup(ctx, trial_path, keys_dir, force)
+        return
     trial_file = load_trial_spec(trial_path)
     if (keys_dir / "manifest.json").exists() and not force:
         raise click.UsageError(f"{keys_dir} already holds keys; pass --force to replace them")
@@ -553,9 +609,16 @@ def verify_command(
 
     Checks, in order: strict JSON; the trial, criteria and verifying key pins; the scope; `today` within the
     accepted window; trusted roots; the recipient (with --recipient); the Groth16 proof. A refusal prints the
-    reason on one line. Cost: about 20 ms plus loading the keys.
+    reason on one line. Cost: about 20 ms plus loading the keys (a universal trial's verifying key ships with
+    zkhealth; its program hash is checked against the trial's).
     """
+    from zkhealth.cli.record_trials import is_record_trial_file, record_verify
     from zkhealth.eligibility import EligibilityProof
+
+    if is_record_trial_file(trial_path):
+        record_verify(ctx, path=trial_path, proof_path=proof_path, today_text=today_text, keys_dir=keys_dir,
+                      recipient=recipient)
+        return
 
     day = parse_day(today_text)
     expected = int(recipient_address(recipient, what="--recipient"), 16) if recipient is not None else None

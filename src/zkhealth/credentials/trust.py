@@ -19,9 +19,11 @@ them.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Final
 
+from zkhealth._json import loads_strict
 from zkhealth.credentials.trees import (
     EMPTY_LEAF,
     ISSUER_REGISTRY_DEPTH,
@@ -32,7 +34,7 @@ from zkhealth.credentials.trees import (
     validate_issuer_key,
 )
 from zkhealth.errors import CredentialError, EncodingError, UnknownIssuerError
-from zkhealth.field import check_field_element
+from zkhealth.field import check_field_element, parse_field_element
 from zkhealth.hash.poseidon import poseidon
 from zkhealth.signature.eddsa_poseidon import PublicKey
 
@@ -49,6 +51,7 @@ __all__ = [
 ]
 
 PERSON_REGISTRY_DEPTH: Final[int] = 12
+_TRUST_FORMAT: Final[str] = "zkhealth.trusted-issuers"
 _DAY_BOUND: Final[int] = 1 << 32
 
 
@@ -159,6 +162,55 @@ class TrustedIssuers:
             raise UnknownIssuerError("issuer key is not in the trusted-issuer registry")
         slot, revocation_root = self._slots[point]
         return IssuerMembership(revocation_root, self._tree.proof(slot))
+
+    def issuers(self) -> list[tuple[int, tuple[int, int], int]]:
+        """``(slot, (x, y), revocation root)`` of every issuer, by slot."""
+        return sorted((slot, point, root) for point, (slot, root) in self._slots.items())
+
+    def to_json(self) -> str:
+        """The registry as JSON (format ``zkhealth.trusted-issuers`` version 1): depth, next free slot, each
+        issuer's slot, key and revocation root, and the root (checked again on load)."""
+        return json.dumps({
+            "format": _TRUST_FORMAT, "version": 1, "depth": self.depth, "next": self._next,
+            "issuers": [{"slot": slot, "x": str(x), "y": str(y), "revocationRoot": str(root)}
+                        for slot, (x, y), root in self.issuers()],
+            "root": str(self.root),
+        }, indent=2)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> TrustedIssuers:
+        """Rebuild a registry from :meth:`to_json` (strict JSON, canonical decimals, valid keys, distinct slots
+        below ``next``, and the stored root equal to the rebuilt one; :class:`EncodingError` otherwise)."""
+        data = loads_strict(text, what="trusted-issuer registry", error=EncodingError)
+        if not isinstance(data, dict) or set(data) != {"format", "version", "depth", "next", "issuers", "root"}:
+            raise EncodingError("trusted-issuer registry: unexpected members")
+        if data["format"] != _TRUST_FORMAT or data["version"] != 1:
+            raise EncodingError("not a version-1 zkhealth trusted-issuer registry")
+        depth, next_slot = data["depth"], data["next"]
+        if isinstance(depth, bool) or not isinstance(depth, int) or not 1 <= depth <= ISSUER_REGISTRY_DEPTH:
+            raise EncodingError("trusted-issuer registry: bad depth")
+        registry = cls(depth)
+        if isinstance(next_slot, bool) or not isinstance(next_slot, int) or not 0 <= next_slot <= 4**depth:
+            raise EncodingError("trusted-issuer registry: bad next slot")
+        if not isinstance(data["issuers"], list) or len(data["issuers"]) > next_slot:
+            raise EncodingError("trusted-issuer registry: issuers must be a list")
+        for entry in data["issuers"]:
+            if not isinstance(entry, dict) or set(entry) != {"slot", "x", "y", "revocationRoot"}:
+                raise EncodingError("trusted-issuer registry: an issuer needs slot, x, y, revocationRoot")
+            slot = entry["slot"]
+            if isinstance(slot, bool) or not isinstance(slot, int) or not 0 <= slot < next_slot:
+                raise EncodingError("trusted-issuer registry: an issuer slot is out of range")
+            point = validate_issuer_key((parse_field_element(entry["x"], what="issuer x"),
+                                         parse_field_element(entry["y"], what="issuer y")))
+            root = parse_field_element(entry["revocationRoot"], what="revocation root")
+            if point in registry._slots or any(s == slot for s, _ in registry._slots.values()):
+                raise EncodingError("trusted-issuer registry: an issuer or slot is listed twice")
+            registry._slots[point] = (slot, root)
+            registry._tree.set(slot, trusted_issuer_leaf(point, root))
+        registry._next = next_slot
+        if parse_field_element(data["root"], what="root") != registry.root:
+            raise EncodingError("trusted-issuer registry: the stored root is not the root of its issuers")
+        return registry
 
 
 class PersonRegistry:

@@ -1,0 +1,384 @@
+"""Version-2 (whole-record) trials on the command line: the work behind ``trial new|info``, ``setup``,
+``prove`` and ``verify`` when the trial file is version 2 (:class:`zkhealth.eligibility.record_spec.
+RecordTrialSpec`), and the ``universal-keys`` and ``trust`` groups.
+
+A version-2 trial uses the universal circuit unless it was made with ``--dedicated``: no setup, no contract of
+its own, the one pinned key set (``zkhealth universal-keys``). While that key set is a development set, every
+verb that uses it prints a warning on stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from zkhealth.cli._common import F, emit, note, parse_day, recipient_address, timed_spinner, write_json_file
+from zkhealth.field import parse_field_element
+
+__all__ = [
+    "is_record_trial_file",
+    "record_prove",
+    "record_setup",
+    "record_trial_info",
+    "record_trial_new",
+    "record_verify",
+    "trust_group",
+    "universal_keys_group",
+]
+
+
+def is_record_trial_file(path: Path) -> bool:
+    """Whether ``path`` holds a version-2 trial file (anything else goes to the version-1 reader, which names
+    what is wrong)."""
+    from zkhealth._json import loads_strict, read_limited
+    from zkhealth.eligibility.record_spec import RecordTrialSpec
+    from zkhealth.errors import EncodingError, ZkHealthError
+
+    try:
+        data = read_limited(path, what=str(path), max_bytes=1 << 20, error=EncodingError)
+        return RecordTrialSpec.is_record_trial_file(loads_strict(data, what=str(path)))
+    except ZkHealthError:
+        return False
+
+
+@contextmanager
+def development_keys_notice(ctx: click.Context, circuit: str) -> Iterator[None]:
+    """Print the development-key warning once (stderr) for a universal trial, and keep the Python warning quiet
+    while the block runs."""
+    from zkhealth.eligibility.universal_keys import DEVELOPMENT_WARNING, DevelopmentKeyWarning, pinned_manifest
+
+    if circuit == "universal" and pinned_manifest().is_development:
+        note(f"WARNING: {DEVELOPMENT_WARNING}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DevelopmentKeyWarning)
+        yield
+
+
+def _trust_roots(trust_paths: tuple[Path, ...], person_root: str | None, roots: tuple[str, ...]) -> list[int]:
+    from zkhealth.credentials.trust import TrustedIssuers, trust_root
+
+    person = parse_field_element(person_root, what="--person-root") if person_root is not None else None
+    out = [parse_field_element(value, what="--trust-root") for value in roots]
+    for path in trust_paths:
+        out.append(trust_root(TrustedIssuers.from_json(path.read_bytes()).root, person))
+    return out
+
+
+def record_trial_new(ctx: click.Context, *, criteria_text: str, metadata: dict[str, str], trial_id: str, out: Path,
+                     name: str | None, dedicated: bool, trust_paths: tuple[Path, ...], person_root: str | None,
+                     trust_roots: tuple[str, ...], window_days: int, max_record_age_days: int,
+                     one_per_person: bool, opened_day: int | None, scope: int | None) -> None:
+    """``trial new`` for a version-2 trial (universal unless ``dedicated``)."""
+    from zkhealth.eligibility.program import Policy
+    from zkhealth.eligibility.record_spec import RecordTrialSpec
+
+    roots = _trust_roots(trust_paths, person_root, trust_roots)
+    if not roots:
+        raise click.UsageError("give the trust root: --trust trust.json (the trusted issuers) or --trust-root DECIMAL")
+    if one_per_person and opened_day is None:
+        raise click.UsageError("--one-per-person needs --opened-day (the epoch day the trial opens)")
+    policy = Policy(max_record_age_days, one_per_person, opened_day if one_per_person else None)
+    circuit = "dedicated" if dedicated else "universal"
+    display = name if name is not None else metadata.get("name", "")
+    with development_keys_notice(ctx, circuit):
+        spec = RecordTrialSpec.new(out, criteria_text, circuit=circuit, trial_id=trial_id, name=display, policy=policy,
+                                   accepted_window_days=window_days, trust_roots=tuple(roots), scope=scope)
+        spec.save()
+        trial = spec.trial()
+    if trial.universal is not None:
+        after = (f"program hash {trial.program_hash}; slots {trial.universal.describe_usage()}\n"
+                 f"no setup needed (the universal key set). next: zkhealth trial info {out}; "
+                 f"zkhealth prove {out} ...")
+    else:
+        after = f"next: zkhealth trial info {out}; zkhealth setup {out} --keys keys/"
+    emit(ctx, {"out": str(out), **spec.to_dict()},
+         f"wrote {out}: {circuit} trial {trial_id}{f' ({display})' if display else ''}\n"
+         f"criteria: {spec.criteria}\n{after}")
+
+
+def record_trial_info(ctx: click.Context, path: Path) -> None:
+    """``trial info`` for a version-2 trial: the circuit, its size, the program's slots, what a verifier learns."""
+    from zkhealth.eligibility.record_spec import RecordTrialSpec
+    from zkhealth.eligibility.universal_keys import pinned_manifest
+
+    spec = RecordTrialSpec.load(path)
+    with development_keys_notice(ctx, spec.circuit):
+        trial = spec.trial()
+        payload: dict[str, Any] = {"trial": spec.to_dict(), "public_signals": list(trial.public_signals)}
+        lines = [f"trial {spec.trial_id}{f' ({spec.name})' if spec.name else ''}: {spec.circuit} circuit",
+                 f"accepted window: {spec.accepted_window_days} day(s); {len(spec.trust_roots)} trust root(s); "
+                 f"scope {spec.scope}"]
+        if trial.universal is not None:
+            manifest = pinned_manifest()
+            payload["universal"] = {"program_hash": str(trial.program_hash), "usage": {
+                kind: {"used": used, "available": available}
+                for kind, (used, available) in trial.universal.usage().items()},
+                "constraints": manifest.constraints, "provenance": manifest.provenance,
+                "verifying_key_sha256": manifest.verifying_key_sha256}
+            lines += [f"program hash {trial.program_hash}",
+                      f"slots: {trial.universal.describe_usage()}",
+                      f"universal circuit: {manifest.constraints:,} constraints (2^17 domain), key set "
+                      f"{manifest.verifying_key_sha256[:16]} ({manifest.provenance}); no setup, no contract of its own"]
+        else:
+            with timed_spinner(ctx, "compiling the dedicated circuit"):
+                report = trial.cost_report()
+            payload["cost_report"] = report
+            lines.append(report)
+        where = "not on-chain yet (off-chain scope)"
+        if spec.deployment is not None:
+            deployment = spec.deployment
+            where = (f"trial {deployment.trial_number} of the TrialRegistry {deployment.address}"
+                     if deployment.trial_number is not None else f"CohortEnrollmentV2 {deployment.address}")
+            where += f" on chain {deployment.chain_id}"
+        lines.append(f"on-chain: {where}")
+        lines.append("public signals: " + ", ".join(trial.public_signals))
+        lines.append(trial.program.describe())
+    emit(ctx, payload, "\n".join(lines))
+
+
+def record_setup(ctx: click.Context, path: Path, keys_dir: Path, force: bool) -> None:
+    """``setup`` for a version-2 trial: per-trial keys for a dedicated trial; a universal trial needs none."""
+    from zkhealth.eligibility.record_spec import RecordTrialSpec, save_dedicated_keys
+
+    spec = RecordTrialSpec.load(path)
+    if spec.circuit == "universal":
+        raise click.UsageError(f"{path} is a universal trial: it needs no setup (every universal trial uses the "
+                               "one key set; install it once with `zkhealth universal-keys install FILE` or "
+                               "`zkhealth universal-keys build`)")
+    if (keys_dir / "manifest.json").exists() and not force:
+        raise click.UsageError(f"{keys_dir} already holds keys; pass --force to replace them")
+    trial = spec.trial()
+    started = time.perf_counter()
+    with timed_spinner(ctx, "compiling the circuit and running the setup"):
+        pk, _ = trial.setup()
+        vk_sha256 = save_dedicated_keys(trial, pk, keys_dir)
+    spec.with_keys(keys_dir, vk_sha256).save()
+    elapsed = time.perf_counter() - started
+    note("the setup ran in this process (dev-setup keys): production trials need a ceremony's keys")
+    emit(ctx, {"keys": str(keys_dir), "verifying_key_sha256": vk_sha256, "seconds": round(elapsed, 2)},
+         f"wrote {keys_dir} in {elapsed:.1f} s (verifying key sha256 {vk_sha256})")
+
+
+def record_prove(ctx: click.Context, *, path: Path, wallet: Any, recipient: str, trust_path: Path,
+                 revocations_path: Path, person_root: str | None, today_text: str | None, keys_dir: Path | None,
+                 out: Path) -> None:
+    """``prove`` for a version-2 trial: the wallet's version-2 credentials, the trusted issuers and the issuer's
+    revocation tree; writes the proof JSON (its ``proof`` and ``public`` members are snarkjs's files)."""
+    from zkhealth.credentials.dates import date_to_epoch_day, epoch_day_to_date
+    from zkhealth.credentials.trees import RevocationTree
+    from zkhealth.credentials.trust import TrustedIssuers
+    from zkhealth.eligibility.record_spec import RecordTrialSpec
+    from zkhealth.eligibility.record_trial import prove_record_eligibility
+
+    spec = RecordTrialSpec.load(path)
+    day = parse_day(today_text)
+    address = recipient_address(recipient, what="--recipient")
+    trusted = TrustedIssuers.from_json(trust_path.read_bytes())
+    person = parse_field_element(person_root, what="--person-root") if person_root is not None else None
+    with development_keys_notice(ctx, spec.circuit):
+        with timed_spinner(ctx, "loading the proving key"):
+            spec.load_keys(keys_dir)
+        tree = RevocationTree(revocations_path)
+        started = time.perf_counter()
+        try:
+            with timed_spinner(ctx, "checking the criteria, then proving"):
+                proof = prove_record_eligibility(
+                    spec.trial(), wallet, today=None if day is None else date_to_epoch_day(day),
+                    recipient=int(address, 16), trusted=trusted, revocation=tree, person_root=person, scope=spec.scope)
+        finally:
+            tree.close()
+    elapsed = time.perf_counter() - started
+    write_json_file(out, json.loads(proof.to_json()))
+    signals = proof.signals
+    proved_day = epoch_day_to_date(signals["today"]).isoformat()
+    emit(ctx, {"out": str(out), "circuit": proof.circuit, "nullifier": str(signals["nullifier"]), "today": proved_day,
+               "recipient": address, "scope": str(signals["scope"]), "seconds": round(elapsed, 2),
+               **({"program_hash": str(signals["program_hash"])} if "program_hash" in signals else {})},
+         f"wrote {out} in {elapsed:.1f} s: eligible on {proved_day}, bound to {address}\n"
+         f"nullifier {signals['nullifier']} (the same for every proof you make for this trial)")
+
+
+def record_verify(ctx: click.Context, *, path: Path, proof_path: Path, today_text: str | None, keys_dir: Path | None,
+                  recipient: str | None) -> None:
+    """``verify`` for a version-2 trial: the universal circuit's verifying key is the pinned one."""
+    from zkhealth.credentials.dates import date_to_epoch_day, epoch_day_to_date
+    from zkhealth.eligibility.record_spec import RecordTrialSpec, load_dedicated_keys
+    from zkhealth.formats.snarkjs_json import read_json_bytes
+
+    spec = RecordTrialSpec.load(path)
+    day = parse_day(today_text)
+    expected = int(recipient_address(recipient, what="--recipient"), 16) if recipient is not None else None
+    trial = spec.trial()
+    with development_keys_notice(ctx, spec.circuit):
+        if spec.circuit == "dedicated":
+            where = keys_dir if keys_dir is not None else spec.recorded_keys_dir()
+            if where is None:
+                raise click.UsageError(f"{path} names no keys: run `zkhealth setup {path} --keys DIR`")
+            trial.use_keys(load_dedicated_keys(where, trial))
+        result = trial.verify(read_json_bytes(proof_path, what=str(proof_path)),
+                              today=None if day is None else date_to_epoch_day(day), expected_recipient=expected)
+    verified_day = epoch_day_to_date(result.today).isoformat()
+    emit(ctx, {"valid": True, "proof": str(proof_path), "nullifier": str(result.nullifier), "today": verified_day,
+               "recipient": f"0x{result.recipient:040x}", "trust_root": str(result.trust_root),
+               "scope": str(result.scope)},
+         f"valid: {proof_path} (nullifier {result.nullifier}, today {verified_day}, "
+         f"recipient 0x{result.recipient:040x})")
+
+
+# --------------------------------------------------------------------------- universal-keys
+
+
+@click.group("universal-keys", short_help="The universal circuit's key set: install, build, info.")
+def universal_keys_group() -> None:
+    """The one key set of the universal eligibility circuit. The verifying key ships with zkhealth; the proving
+    key (about 130 MB) is obtained once per machine and checked against the hash pinned in the package."""
+
+
+@universal_keys_group.command("info")
+@click.pass_context
+def universal_keys_info(ctx: click.Context) -> None:
+    """Print the pinned key set: circuit, shape, hashes, provenance, and whether the proving key is installed."""
+    from zkhealth.eligibility.universal_keys import DEVELOPMENT_WARNING, default_proving_key_path, pinned_manifest
+
+    manifest = pinned_manifest()
+    where = default_proving_key_path(manifest)
+    installed = where.is_file()
+    shape = manifest.shape
+    lines = [f"circuit {manifest.circuit}: {manifest.constraints:,} constraints; {shape.describe()}",
+             f"verifying key sha256 {manifest.verifying_key_sha256}",
+             f"proving key sha256 {manifest.proving_key_sha256} ({manifest.proving_key_bytes:,} bytes)",
+             f"provenance {manifest.provenance}",
+             f"proving key {'installed at' if installed else 'not installed (expected at)'} {where}"]
+    if manifest.is_development:
+        lines.append(f"WARNING: {DEVELOPMENT_WARNING}")
+    emit(ctx, {**manifest.to_dict(), "proving_key_path": str(where), "installed": installed}, "\n".join(lines))
+
+
+@universal_keys_group.command("install")
+@click.argument("source", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.pass_context
+def universal_keys_install(ctx: click.Context, source: Path) -> None:
+    """Check SOURCE (the proving key your deployment distributes) against the pinned hash and install it where
+    every verb looks for it ($ZKHEALTH_UNIVERSAL_KEY, or the user cache directory). A file that is not the
+    pinned key is refused (exit 1) and nothing is written."""
+    from zkhealth.eligibility.universal_keys import install_proving_key
+
+    target = install_proving_key(source)
+    emit(ctx, {"installed": str(target)}, f"installed the universal proving key at {target}")
+
+
+@universal_keys_group.command("build")
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Also write the key set (proving key, verifying key, manifest) to this directory.")
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="Processes (default: all cores).")
+@click.pass_context
+def universal_keys_build(ctx: click.Context, out: Path | None, workers: int | None) -> None:
+    """Rebuild the DEVELOPMENT key set from its public seed (2-3 minutes on two cores), check it is byte for
+    byte the pinned one, and install its proving key. Anyone can forge proofs for these keys: development and
+    demos only."""
+    import hashlib
+
+    from zkhealth.eligibility.universal_keys import (
+        DEVELOPMENT_WARNING,
+        DevelopmentKeyWarning,
+        build_development_keys,
+        install_proving_key,
+        pinned_manifest,
+        write_key_set,
+    )
+    from zkhealth.errors import VerifyingKeyMismatchError
+    from zkhealth.formats.zkhpk_file import proving_key_to_bytes
+
+    manifest = pinned_manifest()
+    if not manifest.is_development:
+        raise click.UsageError("the pinned key set comes from a ceremony: install its proving key with "
+                               "`zkhealth universal-keys install FILE`")
+    note(f"WARNING: {DEVELOPMENT_WARNING}")
+    started = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DevelopmentKeyWarning)
+        with timed_spinner(ctx, "compiling the universal circuit and running the development setup"):
+            pk, _ = build_development_keys(workers=workers)
+    data = proving_key_to_bytes(pk)
+    if hashlib.sha256(data).hexdigest() != manifest.proving_key_sha256:
+        raise VerifyingKeyMismatchError("the rebuilt proving key is not the pinned one (the circuit changed: a new "
+                                        "key set is needed)")
+    staged = Path(out) if out is not None else None
+    if staged is not None:
+        write_key_set(pk, staged)
+        source = staged / "proving_key.zkhpk"
+    else:
+        import tempfile
+
+        temporary = tempfile.NamedTemporaryFile(suffix=".zkhpk", delete=False)  # noqa: SIM115 - removed below
+        temporary.write(data)
+        temporary.close()
+        source = Path(temporary.name)
+    try:
+        target = install_proving_key(source)
+    finally:
+        if staged is None:
+            source.unlink()
+    elapsed = time.perf_counter() - started
+    emit(ctx, {"installed": str(target), "seconds": round(elapsed, 1)},
+         f"built and installed the development proving key at {target} in {elapsed:.0f} s")
+
+
+# --------------------------------------------------------------------------- trust (the trusted issuers, v2)
+
+
+@click.group("trust", short_help="The trusted issuers of version-2 proofs and the trust root.")
+def trust_group() -> None:
+    """The trusted-issuer registry of version-2 proofs (trust.json): each issuer with the root of its own
+    revocation tree, so revoking changes the registry root. The trust root every version-2 proof shows is
+    poseidon([issuer registry root, person registry root])."""
+
+
+def _trust_option() -> Callable[[F], F]:
+    return click.option("--trust", "trust_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+                        help="The trusted-issuer registry file (created if missing).")
+
+
+@trust_group.command("add")
+@_trust_option()
+@click.option("--revocations", "revocations_path", required=True,
+              type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="The issuer's revocation tree (SQLite): its current root goes into the issuer's leaf.")
+@click.argument("key_file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.pass_context
+def trust_add(ctx: click.Context, trust_path: Path, revocations_path: Path, key_file: Path) -> None:
+    """Add the issuer of KEY_FILE (from `zkhealth keygen`; only its public key is read) with the current root of
+    its revocation tree, or update that root after revocations; print the new trust root."""
+    from zkhealth._fileio import atomic_write
+    from zkhealth.credentials.keyfile import read_issuer_public_key
+    from zkhealth.credentials.trees import RevocationTree
+    from zkhealth.credentials.trust import TrustedIssuers, trust_root
+
+    trusted = TrustedIssuers.from_json(trust_path.read_bytes()) if trust_path.exists() else TrustedIssuers()
+    tree = RevocationTree(revocations_path)
+    try:
+        slot = trusted.add(read_issuer_public_key(key_file).public_key, tree.root)
+    finally:
+        tree.close()
+    atomic_write(trust_path, trusted.to_json().encode("ascii"), mode=0o644)
+    root = trust_root(trusted.root)
+    emit(ctx, {"trust": str(trust_path), "slot": slot, "issuer_registry_root": str(trusted.root),
+               "trust_root": str(root)},
+         f"{trust_path}: issuer in slot {slot}; trust root {root} (no person registry)")
+
+
+@trust_group.command("root")
+@_trust_option()
+@click.option("--person-root", default=None, metavar="DECIMAL", help="The person registry's root (default: empty).")
+@click.pass_context
+def trust_root_command(ctx: click.Context, trust_path: Path, person_root: str | None) -> None:
+    """Print the trust root of the registry file (with the person registry root, if any)."""
+    (root,) = _trust_roots((trust_path,), person_root, ())
+    emit(ctx, {"trust_root": str(root)}, str(root))

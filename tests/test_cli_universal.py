@@ -1,0 +1,139 @@
+"""Whole-record trials on the command line: trust, trial new (universal by default, --dedicated), trial info,
+setup, wallet import of a version-2 credential, prove and verify, and the universal-keys group.
+
+The fast tests need no proving key; the slow one proves with the shipped universal key set (the session's
+``universal_key_file``) and verifies, including a proof shown to another trial."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from zkhealth.cli import EXIT_MALFORMED, EXIT_OK, EXIT_REFUSED, main
+from zkhealth.eligibility.record_spec import RecordTrialSpec
+from zkhealth.eligibility.universal_keys import pinned_manifest
+
+ROOT = Path(__file__).resolve().parent.parent
+FHIR = ROOT / "tests" / "fhir"
+ENV = {"ZKHEALTH_PASSPHRASE": "a patient passphrase for tests"}
+RECIPIENT = "0x000000000000000000000000000000000000beef"
+SURPASS2 = ROOT / "circuits" / "trials" / "surpass2_t2d.txt"
+
+
+def invoke(args: list[str], env: dict[str, str] | None = None) -> Result:
+    return CliRunner().invoke(main, args, env={**ENV, **(env or {})}, catch_exceptions=False, prog_name="zkhealth")
+
+
+def ok(args: list[str]) -> Result:
+    result = invoke(args)
+    assert result.exit_code == EXIT_OK, result.output + result.stderr
+    return result
+
+
+def as_json(args: list[str]) -> Any:
+    return json.loads(ok(["--json", *args]).stdout)
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An issuer, its revocation tree and trust file, and a wallet holding a whole-record credential."""
+    base = tmp_path_factory.mktemp("cli-universal")
+    ok(["keygen", "--out", str(base / "issuer.key"), "--kdf", "interactive"])
+    ok(["revoke", "--db", str(base / "revocations.sqlite")])
+    ok(["trust", "add", "--trust", str(base / "trust.json"), "--revocations", str(base / "revocations.sqlite"),
+        str(base / "issuer.key")])
+    ok(["wallet", "init", "--wallet", str(base / "patient.zkw"), "--kdf", "interactive"])
+    commitment = as_json(["wallet", "list", "--wallet", str(base / "patient.zkw")])["holder_commitment"]
+    ok(["issue", "--fhir", str(FHIR / "t2d_adult.json"), "--key", str(base / "issuer.key"), "--holder-commitment",
+        commitment, "--out", str(base / "record.json"), "--record", "--complete"])
+    imported = as_json(["wallet", "import", "--wallet", str(base / "patient.zkw"), "--registry",
+                        str(base / "trust.json"), str(base / "record.json")])
+    assert imported["schema_version"] == 2 and imported["added"]
+    return base
+
+
+def test_trial_new_is_universal_by_default(world: Path) -> None:
+    out = world / "universal.json"
+    result = invoke(["--json", "trial", "new", "--criteria", str(SURPASS2), "--trial-id", "NCT03987919",
+                     "--trust", str(world / "trust.json"), "--out", str(out), "--force"])
+    assert result.exit_code == EXIT_OK, result.output + result.stderr
+    assert "DEVELOPMENT KEYS" in result.stderr  # the pinned key set is a development set: said on every use
+    data = json.loads(result.stdout)
+    assert data["circuit"] == "universal" and data["keys"] is None and data["programHash"]
+    spec = RecordTrialSpec.load(out)
+    assert spec.trial().program_hash == int(data["programHash"])
+    info = as_json(["trial", "info", str(out)])
+    assert info["universal"]["usage"]["leaves"] == {"used": 12, "available": 20}
+    assert info["universal"]["constraints"] == pinned_manifest().constraints
+    assert info["public_signals"][1] == "program_hash"
+    # No setup for a universal trial: the one key set serves it.
+    setup = invoke(["setup", str(out), "--keys", str(world / "keys")])
+    assert setup.exit_code == EXIT_MALFORMED and "needs no setup" in setup.stderr
+
+
+def test_criteria_past_the_limits_point_to_dedicated(world: Path) -> None:
+    many = " and ".join(f"not diagnosis in {code}" for code in (
+        "A00", "A01", "A02", "A03", "A04", "A05", "A06", "A07", "A08", "A09", "A15", "A17", "A18", "A19", "A20",
+        "A21", "A22", "A23", "A24", "A25", "A26"))
+    base = ["trial", "new", "--criteria", many, "--trial-id", "NCT1", "--trust", str(world / "trust.json"),
+            "--force", "--out"]
+    result = invoke([*base, str(world / "too_big.json")])
+    assert result.exit_code == EXIT_MALFORMED
+    assert "UniversalLimitError" in result.stderr and "--dedicated" in result.stderr
+    dedicated = as_json([*base, str(world / "dedicated.json"), "--dedicated"])
+    assert dedicated["circuit"] == "dedicated" and dedicated["programHash"] is None
+
+
+def test_version_1_and_whole_record_options_do_not_mix(world: Path) -> None:
+    result = invoke(["trial", "new", "--criteria", "age >= 18", "--trial-id", "NCT1", "--trust",
+                     str(world / "trust.json"), "--issuer-root", "1", "--out", str(world / "mixed.json")])
+    assert result.exit_code == EXIT_MALFORMED and "do not mix" in result.stderr
+    missing = invoke(["trial", "new", "--criteria", "age >= 18", "--trial-id", "NCT1", "--out",
+                      str(world / "none.json")])
+    assert missing.exit_code == EXIT_MALFORMED and "--trust" in missing.stderr
+
+
+def test_a_hand_edited_program_hash_is_refused(world: Path) -> None:
+    out = world / "edited.json"
+    ok(["trial", "new", "--criteria", "diagnosis in E11.*", "--trial-id", "NCT2", "--trust", str(world / "trust.json"),
+        "--out", str(out), "--force"])
+    data = json.loads(out.read_text())
+    data["programHash"] = str(int(data["programHash"]) + 1)
+    out.write_text(json.dumps(data))
+    result = invoke(["trial", "info", str(out)])
+    assert result.exit_code == EXIT_MALFORMED and "programHash" in result.stderr
+
+
+def test_universal_keys_info(world: Path) -> None:
+    info = as_json(["universal-keys", "info"])
+    assert info["provenance"] == "dev-setup" and info["shape"]["leafSlots"] == 20
+    bogus = world / "bogus.zkhpk"
+    bogus.write_bytes(b"zkpk" + bytes(64))
+    result = invoke(["universal-keys", "install", str(bogus)], env={"ZKHEALTH_UNIVERSAL_KEY": str(world / "x")})
+    assert result.exit_code == EXIT_REFUSED and "VerifyingKeyMismatchError" in result.stderr
+    assert not (world / "x").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.prove
+def test_prove_and_verify_with_the_universal_key_set(world: Path, universal_key_file: Path) -> None:
+    trials = []
+    for number, criteria in enumerate(("diagnosis in E11.* and age >= 18", "age >= 18")):
+        out = world / f"trial{number}.json"
+        ok(["trial", "new", "--criteria", criteria, "--trial-id", f"NCT0500000{number}", "--trust",
+            str(world / "trust.json"), "--out", str(out), "--force"])
+        trials.append(out)
+    proof = world / "proof.json"
+    proved = as_json(["prove", str(trials[0]), "--wallet", str(world / "patient.zkw"), "--recipient", RECIPIENT,
+                      "--trust", str(world / "trust.json"), "--revocations", str(world / "revocations.sqlite"),
+                      "--out", str(proof)])
+    assert proved["circuit"] == "universal"
+    verified = as_json(["verify", str(trials[0]), str(proof), "--recipient", RECIPIENT])
+    assert verified["valid"] and verified["nullifier"] == proved["nullifier"]
+    # The same proof shown to the other trial: refused (another trial, another program).
+    other = invoke(["verify", str(trials[1]), str(proof)])
+    assert other.exit_code == EXIT_REFUSED and "error:" in other.stderr
