@@ -26,7 +26,9 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("cli",),  # argument parsing and printing, one module per role
     ("dashboard",),  # the local web app
     ("zkhealth",),  # the front door: zkhealth/__init__.py, names imported on first use
-    ("demo", "demo_dao"),  # the stories: the trial, the patient data DAO
+    ("demo",),  # the story
+    ("demo_universal",),  # its last steps (one key set for every trial) and the DAO story's real prover
+    ("demo_dao",),  # the patient data DAO story
     ("testing",),  # the pytest plugin, strategies and the circuit test kit
     ("chain",),  # contracts, artifacts, web3 client, audit trail
     ("eligibility",),  # trial spec, criteria, programs, circuits, proofs, verification policy

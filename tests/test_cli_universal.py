@@ -137,3 +137,39 @@ def test_prove_and_verify_with_the_universal_key_set(world: Path, universal_key_
     # The same proof shown to the other trial: refused (another trial, another program).
     other = invoke(["verify", str(trials[1]), str(proof)])
     assert other.exit_code == EXIT_REFUSED and "error:" in other.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.prove
+@pytest.mark.evm
+@pytest.mark.external
+@pytest.mark.filterwarnings("ignore::zkhealth.eligibility.universal_keys.DevelopmentKeyWarning")
+def test_create_in_the_registry_prove_and_enroll_on_anvil(world: Path, universal_key_file: Path) -> None:
+    from zkhealth.chain import client
+    from zkhealth.chain.anvil import AnvilNode, find_anvil
+    from zkhealth.chain.registry import TrialRegistryClient
+    from zkhealth.credentials.trust import TrustedIssuers, trust_root
+    from zkhealth.eligibility.universal_keys import pinned_verifying_key
+
+    if find_anvil() is None:
+        pytest.skip("anvil not installed (npm ci in verifier_contracts/)")
+    with AnvilNode() as node:
+        w3 = client.connect(node.url)
+        accounts = list(w3.eth.accounts)
+        registry = TrialRegistryClient.deploy(w3, pinned_verifying_key(), owner=accounts[0])
+        root = trust_root(TrustedIssuers.from_json((world / "trust.json").read_bytes()).root)
+        registry.publish_trust_root(root, sender=accounts[0])
+        trial = world / "onchain.json"
+        ok(["trial", "new", "--criteria", "diagnosis in E11.* and age >= 18", "--trial-id", "NCT05000010",
+            "--trust", str(world / "trust.json"), "--out", str(trial), "--force"])
+        created = as_json(["deploy", str(trial), "--rpc", node.url, "--registry", registry.address])
+        assert created["trial_number"] == 1 and RecordTrialSpec.load(trial).scope == registry.scope(1)
+        proof = world / "onchain-proof.json"
+        ok(["prove", str(trial), "--wallet", str(world / "patient.zkw"), "--recipient", accounts[1], "--trust",
+            str(world / "trust.json"), "--revocations", str(world / "revocations.sqlite"), "--out", str(proof)])
+        enrolled = as_json(["enroll", str(trial), str(proof), "--purpose", "data-analysis", "--purpose",
+                            "trial-participation"])
+        assert enrolled["enrolled"] and enrolled["gas_used"] <= 260_000
+        again = invoke(["enroll", str(trial), str(proof)])
+        assert again.exit_code == EXIT_REFUSED and "NullifierUsed" in again.stderr
+        assert registry.enrollment(1, int(enrolled["nullifier"])).purposes == 3

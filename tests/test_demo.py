@@ -27,6 +27,7 @@ from zkhealth.demo import (
     demo_data,
     run_demo,
 )
+from zkhealth.demo_universal import UNIVERSAL_STEP_TITLES
 from zkhealth.eligibility import Trial
 
 
@@ -63,8 +64,9 @@ def test_demo_help_and_an_unreachable_node() -> None:
     assert len(errors) == 1 and errors[0].startswith("error: ChainError: cannot reach the node"), result.stderr
 
 
-def _check_story(result: DemoResult) -> None:
-    assert [s.key for s in result.steps] == [key for key, _ in STEP_TITLES]
+def _check_story(result: DemoResult, *, universal: bool) -> None:
+    expected = STEP_TITLES + (UNIVERSAL_STEP_TITLES if universal else ())
+    assert [s.key for s in result.steps] == [key for key, _ in expected]
     assert all(s.seconds > 0 for s in result.steps)
     assert result.refused_clause == "age >= 18"
     assert result.second_enrollment_error == "NullifierUsed"
@@ -76,13 +78,18 @@ def _check_story(result: DemoResult) -> None:
 
 @pytest.mark.evm
 @pytest.mark.slow
-def test_the_demo_tells_the_story_twice_and_reuses_its_keys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.filterwarnings("ignore::zkhealth.eligibility.universal_keys.DevelopmentKeyWarning")
+def test_the_demo_tells_the_story_twice_and_reuses_its_keys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                            universal_key_file: Path) -> None:
+    """The first run stops after step 9 (``universal=False``); the command's run tells the whole story,
+    the universal steps included: two registry trials, one key set, two nullifiers."""
     cache = tmp_path / "cache"
     started: list[tuple[int, int, str]] = []
     finished: list[DemoStep] = []
     first = run_demo(cache_dir=cache, on_step_start=lambda n, t, title: started.append((n, t, title)),
-                     on_step_done=lambda n, step: finished.append(step))
-    _check_story(first)
+                     on_step_done=lambda n, step: finished.append(step), universal=False)
+    _check_story(first, universal=False)
+    assert first.universal is None
     assert not first.used_cached_keys and first.step("setup").details["cached"] is False
     assert [n for n, _, _ in started] == list(range(1, 10)) and finished == first.steps
     slots = [p for p in cache.iterdir() if not p.name.startswith(".")]
@@ -95,7 +102,12 @@ def test_the_demo_tells_the_story_twice_and_reuses_its_keys(tmp_path: Path, monk
     assert second["refused_clause"] == "age >= 18" and second["second_enrollment_error"] == "NullifierUsed"
     assert len(second["cohort"]) == 1 and second["cohort"][0]["nullifier"] == second["enrolled_nullifier"]
     steps = {s["key"]: s for s in second["steps"]}
+    assert [s["key"] for s in second["steps"]] == [key for key, _ in STEP_TITLES + UNIVERSAL_STEP_TITLES]
     assert steps["setup"]["details"]["cached"] is True
+    universal = second["universal"]
+    assert len(set(universal["nullifiers"])) == 2 and second["enrolled_nullifier"] not in universal["nullifiers"]
+    assert universal["enroll_gas"] <= 260_000 and universal["create_trial_gas"] <= 300_000
+    assert len(steps["trials"]["details"]["trials"]) == 2
     assert steps["setup"]["seconds"] < first.step("setup").seconds
     # A stale cache (keys pinned to other criteria under this slot's name) is not used: setup would run again.
     manifest = slots[0] / "manifest.json"

@@ -1,14 +1,19 @@
-"""The patient data DAO story (zkhealth.demo_dao.run_dao_demo), played with the STAND-IN universal circuit of
-tests/chain_standins.py (real Groth16 keys; the real universal circuit is being built elsewhere) and the real vote
-circuit, on py-evm with the fast pairing."""
+"""The patient data DAO story (zkhealth.demo_dao.run_dao_demo): with the STAND-IN universal circuit of
+tests/chain_standins.py (real Groth16 keys, a tiny circuit: the story's checks), and through ``zkhealth demo dao``
+with the REAL universal circuit and its pinned key set; the real vote circuit both times, on py-evm with the fast
+pairing."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import chain_standins as standins
 import pytest
+from click.testing import CliRunner
 
+from zkhealth.cli import EXIT_OK, main
 from zkhealth.demo_dao import DAO_STEP_TITLES, UniversalEnrollment, run_dao_demo
 
 pytestmark = [pytest.mark.evm, pytest.mark.prove, pytest.mark.slow]
@@ -36,3 +41,13 @@ def test_dao_story_goes_as_told() -> None:
     assert any("IssuerAdded" in line for line in result.history)
     assert any("RewardPaid" in line for line in result.history)
     assert result.to_dict()["steps"][3]["key"] == "enroll"
+
+
+@pytest.mark.filterwarnings("ignore::zkhealth.eligibility.universal_keys.DevelopmentKeyWarning")
+def test_demo_dao_with_the_real_universal_circuit(universal_key_file: Path) -> None:
+    result = CliRunner().invoke(main, ["--json", "demo", "dao"], prog_name="zkhealth")
+    assert result.exit_code == EXIT_OK, result.output + result.stderr
+    assert "DEVELOPMENT KEYS" in result.stderr
+    story = json.loads(result.stdout)
+    assert [s["key"] for s in story["steps"]] == [key for key, _ in DAO_STEP_TITLES]
+    assert story["findings"] == [] and story["figures"]["enroll_with_reward_gas"] <= 320_000

@@ -14,11 +14,17 @@
 7. the ineligible patient is refused with the failing clause before any proving;
 8. the eligible patient's second enrollment, with a re-randomised proof (other bytes, same nullifier), is
    refused by the contract with ``NullifierUsed``;
-9. the cohort is listed from the contract's ``Enrolled`` events.
+9. the cohort is listed from the contract's ``Enrolled`` events;
+10-13. one key set for every trial (:mod:`zkhealth.demo_universal`, skipped with ``universal=False``): the
+   TrialRegistry is deployed with the universal verifying key; two trials are created in it with one
+   transaction each; the adult, holding a whole-record credential from the same bundle, proves for both with
+   the universal circuit and enrolls in both with two nullifiers nobody can link.
 
 The minor's birth date and diagnosis date are set relative to the chain's today (15 years and 1 year before),
 so the story does not age. Cost: about 15-30 s on a first run (setup about 5 s, one proof about 3-4 s, the
-rest compiling and py-evm's pairing), about 15 s with cached keys, on a 2-core machine with gmpy2.
+rest compiling and py-evm's pairing), about 15 s with cached keys, on a 2-core machine with gmpy2; the universal
+steps add about 1-2 minutes (two proofs of a 2^17 circuit), and a first run without the universal proving key
+installed rebuilds its development set once (2-5 minutes).
 """
 
 from __future__ import annotations
@@ -61,6 +67,12 @@ STEP_TITLES: Final[tuple[tuple[str, str], ...]] = (
 )
 
 
+def _titles(universal: bool) -> tuple[tuple[str, str], ...]:
+    from zkhealth.demo_universal import UNIVERSAL_STEP_TITLES
+
+    return STEP_TITLES + (UNIVERSAL_STEP_TITLES if universal else ())
+
+
 @dataclass(frozen=True)
 class DemoStep:
     """One step of the story: its key, title, wall time, a one-line outcome and machine-readable details."""
@@ -96,6 +108,8 @@ class DemoResult:
     second_enrollment_error: str | None
     cohort: list[dict[str, Any]]
     total_seconds: float
+    #: The universal steps' figures (registry, trials, gas, the two nullifiers); ``None`` when skipped.
+    universal: dict[str, Any] | None = None
 
     def step(self, key: str) -> DemoStep:
         """The step named ``key`` (see :data:`STEP_TITLES`)."""
@@ -117,6 +131,7 @@ class DemoResult:
             "second_enrollment_error": self.second_enrollment_error,
             "cohort": self.cohort,
             "total_seconds": round(self.total_seconds, 3),
+            "universal": self.universal,
         }
 
 
@@ -157,11 +172,12 @@ class _Recorder:
         self,
         on_start: Callable[[int, int, str], None] | None,
         on_done: Callable[[int, DemoStep], None] | None,
+        titles: tuple[tuple[str, str], ...] = STEP_TITLES,
     ) -> None:
         self.steps: list[DemoStep] = []
         self._on_start = on_start
         self._on_done = on_done
-        self._titles = dict(STEP_TITLES)
+        self._titles = dict(titles)
 
     @contextmanager
     def step(self, key: str) -> Iterator[dict[str, Any]]:
@@ -169,7 +185,7 @@ class _Recorder:
         number = len(self.steps) + 1
         title = self._titles[key]
         if self._on_start is not None:
-            self._on_start(number, len(STEP_TITLES), title)
+            self._on_start(number, len(self._titles), title)
         record: dict[str, Any] = {"outcome": "", "details": {}}
         started = time.perf_counter()
         yield record
@@ -222,13 +238,14 @@ def run_demo(
     cache_dir: Path | None | bool = True,
     on_step_start: Callable[[int, int, str], None] | None = None,
     on_step_done: Callable[[int, DemoStep], None] | None = None,
+    universal: bool = True,
 ) -> DemoResult:
     """Play the story of the module docstring and return its :class:`DemoResult`.
 
     ``rpc``: a JSON-RPC URL whose node has unlocked, funded accounts (anvil, a dev geth); default: a fresh
     embedded py-evm chain (web3's EthereumTesterProvider) that lives for this call. ``cache_dir``: where keys
     are cached (``True``: :func:`default_cache_dir`; ``None``/``False``: no cache). ``on_step_start(number,
-    total, title)`` and ``on_step_done(number, step)`` report progress.
+    total, title)`` and ``on_step_done(number, step)`` report progress. ``universal=False`` skips steps 10-13.
 
     Raises :class:`~zkhealth.errors.ZkHealthError` when the story does not go as told (a proof that does not
     verify, an ineligible patient who is not refused...): the demo is also an end-to-end check.
@@ -251,7 +268,7 @@ def run_demo(
         cache = None
     else:
         cache = Path(cache_dir)
-    recorder = _Recorder(on_step_start, on_step_done)
+    recorder = _Recorder(on_step_start, on_step_done, _titles(universal))
     started = time.perf_counter()
     w3 = client.connect("embedded" if rpc is None else rpc)
     accounts = list(w3.eth.accounts)
@@ -401,6 +418,16 @@ def run_demo(
             record["details"] = {"cohort": cohort}
         revocations.close()
 
+        # ------------------------------------------------------------------ 10-13. one key set, two trials
+        universal_figures: dict[str, Any] | None = None
+        if universal:
+            from zkhealth.demo_universal import run_universal_steps
+
+            addresses = (accounts[3], accounts[4]) if len(accounts) > 4 else (patient_address, patient_address)
+            universal_figures = run_universal_steps(
+                recorder.step, w3, owner=owner, recruiter=owner, patient_addresses=addresses, today=today,
+                bundle=demo_data("t2d_adult.json"))
+
     return DemoResult(
         steps=recorder.steps,
         used_cached_keys=used_cache,
@@ -413,4 +440,5 @@ def run_demo(
         second_enrollment_error=error_name,
         cohort=cohort,
         total_seconds=time.perf_counter() - started,
+        universal=universal_figures,
     )

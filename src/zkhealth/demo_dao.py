@@ -43,7 +43,6 @@ DAO_STEP_TITLES: Final[tuple[tuple[str, str], ...]] = (
     ("execute", "The proposal is queued and executed through the timelock"),
     ("audit", "The audit trail rebuilds the history and checks the invariants"),
 )
-_ISSUER_REGISTRY_ROOT: Final[int] = 0x155_1E5
 _MEMBERS: Final[tuple[int, ...]] = (0xD0_0001, 0xD0_0002, 0xD0_0003)
 _REGISTERED_DAY: Final[int] = 20_000
 _CONSENT_DOCUMENT: Final[bytes] = b"zkhealth demo consent: trial participation and data analysis, 1 year"
@@ -52,12 +51,15 @@ _CONSENT_DOCUMENT: Final[bytes] = b"zkhealth demo consent: trial participation a
 @dataclass(frozen=True)
 class UniversalEnrollment:
     """What the story needs from the universal eligibility circuit: its verifying key, the trial's program
-    hash, and ``prove(scope, today, recipient, issuer_registry_root, person_registry_root)`` returning a proof
-    and its six public signals."""
+    hash, ``prove(scope, today, recipient, issuer_registry_root, person_registry_root)`` returning a proof and
+    its six public signals, and the issuer registry root the prover's credential is trusted under (the story
+    publishes the trust root over it and the story's person registry).
+    :func:`zkhealth.demo_universal.universal_enrollment` builds the real one."""
 
     vk: VerifyingKey
     program_hash: int
     prove: Callable[[int, int, str, int, int], tuple[Proof, list[int]]]
+    issuer_registry_root: int = 0x155_1E5
 
 
 @dataclass(frozen=True)
@@ -156,7 +158,7 @@ def run_dao_demo(
     people = QuaternaryMerkleTree(vote.PERSON_REGISTRY_DEPTH)
     for index, secret in enumerate(_MEMBERS):
         people.set(index, vote.person_leaf(poseidon([secret]), _REGISTERED_DAY))
-    root = vote.trust_root(_ISSUER_REGISTRY_ROOT, people.root)
+    root = vote.trust_root(universal.issuer_registry_root, people.root)
     with steps.step("root") as record:
         RegistryOperator(dao.registry, operator).publish_trust_root(root)
         record["outcome"] = f"trust root {str(root)[:12]}… published by the operator"
@@ -172,7 +174,7 @@ def run_dao_demo(
         record["outcome"] = f"trial {trial_id} created; pool funded with 500 TRW (10 on enrollment, 25 at milestone 1)"
     with steps.step("enroll") as record:
         today = int(w3.eth.get_block("latest")["timestamp"]) // DAY
-        proof, signals = universal.prove(dao.registry.scope(trial_id), today, patient, _ISSUER_REGISTRY_ROOT,
+        proof, signals = universal.prove(dao.registry.scope(trial_id), today, patient, universal.issuer_registry_root,
                                          people.root)
         consent = ConsentTerms(consent_hash, CONSENT_PURPOSES["trial-participation"] | CONSENT_PURPOSES[
             "data-analysis"], today + 365)
@@ -197,7 +199,7 @@ def run_dao_demo(
         scope = g.proposal_scope(proposal.proposal_id)
         ballots = [
             vote.prove_vote(keys, holder_secret=secret, registered_day=_REGISTERED_DAY,
-                            issuer_registry_root=_ISSUER_REGISTRY_ROOT, person_proof=people.proof(index),
+                            issuer_registry_root=universal.issuer_registry_root, person_proof=people.proof(index),
                             proposal_scope=scope, choice=vote.CHOICES["for"])
             for index, secret in enumerate(_MEMBERS[:2])
         ]

@@ -1,5 +1,6 @@
 """``zkhealth demo``: the whole story on synthetic data, each step printed with its timing (see
-:mod:`zkhealth.demo`)."""
+:mod:`zkhealth.demo`), and ``zkhealth demo dao``: the patient data DAO story with the real universal circuit
+(:mod:`zkhealth.demo_dao`, :mod:`zkhealth.demo_universal`)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from zkhealth.cli._common import emit, is_json
 __all__ = ["demo_command"]
 
 
-@click.command("demo", short_help="Run the whole story on synthetic data (about 20-30 s; 15 s with cached keys).")
+@click.group("demo", invoke_without_command=True,
+             short_help="Run the whole story on synthetic data (`demo dao`: the patient data DAO).")
 @click.option(
     "--rpc", default=None, metavar="URL",
     help="Run against this JSON-RPC node (needs unlocked, funded accounts: anvil, a dev geth). "
@@ -26,8 +28,11 @@ __all__ = ["demo_command"]
     help="Where to cache the keys between runs (default: $XDG_CACHE_HOME/zkhealth/demo or ~/.cache/zkhealth/demo).",
 )
 @click.option("--no-cache", is_flag=True, help="Run the setup even if cached keys exist; cache nothing.")
+@click.option("--skip-universal", is_flag=True,
+              help="Stop after step 9 (skip the universal circuit's steps 10-13 and their two 2^17 proofs).")
 @click.pass_context
-def demo_command(ctx: click.Context, rpc: str | None, cache_dir: Path | None, no_cache: bool) -> None:
+def demo_command(ctx: click.Context, rpc: str | None, cache_dir: Path | None, no_cache: bool,
+                 skip_universal: bool) -> None:
     """Tell the whole story on synthetic data, printing each step with its timing:
 
     \b
@@ -38,10 +43,18 @@ def demo_command(ctx: click.Context, rpc: str | None, cache_dir: Path | None, no
     5-6. the eligible patient proves and enrolls on-chain;
     7. the ineligible patient is refused with the failing clause, before any proving;
     8. a second enrollment by the first patient is refused (NullifierUsed);
-    9. the cohort is listed.
+    9. the cohort is listed;
+    10. one registry for every trial: the TrialRegistry is deployed with the universal key set;
+    11. two trials are created in it, one transaction each (no setup, no new verifier);
+    12-13. the adult (a whole-record credential) proves for both with the universal circuit and enrolls in
+    both: two nullifiers nobody can link.
 
+    Steps 1-9 take about 20-30 s (15 s with cached keys); steps 10-13 add 1-2 minutes, and a first run rebuilds
+    the universal development key set once (2-5 minutes; DEVELOPMENT keys: anyone can forge proofs for them).
     Needs the chain extra (pip install -e ".[fast,chain]"). Exit 0 when the story went as told.
     """
+    if ctx.invoked_subcommand is not None:
+        return
     from zkhealth.demo import DemoStep, default_cache_dir, run_demo
 
     quiet = is_json(ctx)
@@ -69,7 +82,8 @@ def demo_command(ctx: click.Context, rpc: str | None, cache_dir: Path | None, no
         where = "an embedded py-evm chain" if rpc is None else rpc
         click.echo(f"zkhealth demo: synthetic patients, {where}; keys cached in {cache or 'nowhere (--no-cache)'}")
     try:
-        result = run_demo(rpc=rpc, cache_dir=cache, on_step_start=started, on_step_done=finished)
+        result = run_demo(rpc=rpc, cache_dir=cache, on_step_start=started, on_step_done=finished,
+                          universal=not skip_universal)
     finally:
         for spinner in live:
             with contextlib.suppress(Exception):
@@ -77,3 +91,44 @@ def demo_command(ctx: click.Context, rpc: str | None, cache_dir: Path | None, no
     total = result.total_seconds
     keys = "cached keys" if result.used_cached_keys else "setup included"
     emit(ctx, result.to_dict(), f"done in {total:.1f} s ({keys}). Next: docs/getting-started.md")
+
+
+@demo_command.command("dao", short_help="The patient data DAO story, with the real universal circuit.")
+@click.option("--rpc", default=None, metavar="URL",
+              help="Run against this JSON-RPC node (ten unlocked, funded accounts: anvil). Default: embedded py-evm.")
+@click.pass_context
+def demo_dao_command(ctx: click.Context, rpc: str | None) -> None:
+    """The patient data DAO, played and timed on synthetic data: the DAO is deployed (TrialRegistry with the
+    universal key set, TrustDirectory, anonymous-vote Governor, timelock); the operator publishes the trust
+    root; a recruiter creates a funded trial; a patient proves with the universal circuit and enrolls with
+    consent, paid in the same transaction; a milestone is paid; members vote anonymously to admit an issuer;
+    the timelock executes it; the audit trail checks the invariants. About 2-4 minutes on two cores (a first
+    run without the universal proving key installed rebuilds it once: 2-5 minutes more).
+    """
+    import warnings
+
+    from zkhealth.cli._common import note
+    from zkhealth.demo import demo_data
+    from zkhealth.demo_dao import DaoDemoStep, run_dao_demo
+    from zkhealth.demo_universal import ensure_universal_proving_key, universal_enrollment
+    from zkhealth.eligibility.universal_keys import DEVELOPMENT_WARNING, DevelopmentKeyWarning
+
+    quiet = is_json(ctx)
+    note(f"WARNING: {DEVELOPMENT_WARNING}")
+
+    def started(number: int, total: int, title: str) -> None:
+        if not quiet:
+            click.echo(f"[{number}/{total}] {title}")
+
+    def finished(number: int, step: DaoDemoStep) -> None:
+        if not quiet:
+            click.echo(f"      {step.outcome}  ({step.seconds:.1f} s)")
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DevelopmentKeyWarning)
+        key = ensure_universal_proving_key(
+            lambda: note("the universal proving key is not installed: rebuilding the development set (2-5 min)"))
+        result = run_dao_demo(universal_enrollment(demo_data("t2d_adult.json"), pk=key), rpc=rpc,
+                              on_step_start=started, on_step_done=finished)
+    emit(ctx, result.to_dict(), f"done in {result.total_seconds:.1f} s; audit: "
+         f"{'no finding' if not result.findings else '; '.join(result.findings)}")

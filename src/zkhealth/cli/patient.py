@@ -387,18 +387,32 @@ def prove_command(
 @private_key_option(
     "Sign with the hex private key on this file's first line (default: the node's unlocked recipient account)."
 )
+@click.option("--purpose", "purposes", multiple=True,
+              help="Registry trials: a purpose you consent to (repeatable; default trial-participation).")
+@click.option("--expiry-day", type=click.IntRange(1, 2**32 - 1), default=None,
+              help="Registry trials: the first epoch day your consent no longer holds (default: a year).")
 @click.pass_context
 def enroll_command(
-    ctx: click.Context, trial_path: Path, proof_path: Path, rpc: str | None, private_key_file: Path | None
+    ctx: click.Context, trial_path: Path, proof_path: Path, rpc: str | None, private_key_file: Path | None,
+    purposes: tuple[str, ...], expiry_day: int | None,
 ) -> None:
     """Send PROOF.json to the trial's CohortEnrollment contract, from the proof's recipient address.
 
     The contract checks everything again (scope, roots, today, recipient, window, capacity, nullifier, proof);
     a refusal names the Solidity error on one line (exit 1), e.g. NullifierUsed for a second enrollment.
     Cost: about 258,000 gas.
+
+    A universal whole-record trial enrolls in its TrialRegistry with your consent terms (the trial's current
+    consent document, --purpose, --expiry-day); a dedicated one in its CohortEnrollmentV2.
     """
     from zkhealth.chain import client
+    from zkhealth.cli.record_trials import is_record_trial_file, record_enroll
     from zkhealth.eligibility import EligibilityProof
+
+    if is_record_trial_file(trial_path):
+        record_enroll(ctx, path=trial_path, proof_path=proof_path, rpc=rpc, private_key_file=private_key_file,
+                      purposes=purposes, expiry_day=expiry_day)
+        return
 
     proof = EligibilityProof.load(proof_path)
     trial_file = load_trial_spec(trial_path)

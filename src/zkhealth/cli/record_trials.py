@@ -23,7 +23,10 @@ from zkhealth.cli._common import F, emit, note, parse_day, recipient_address, ti
 from zkhealth.field import parse_field_element
 
 __all__ = [
+    "default_consent_document",
     "is_record_trial_file",
+    "record_deploy",
+    "record_enroll",
     "record_prove",
     "record_setup",
     "record_trial_info",
@@ -382,3 +385,125 @@ def trust_root_command(ctx: click.Context, trust_path: Path, person_root: str | 
     """Print the trust root of the registry file (with the person registry root, if any)."""
     (root,) = _trust_roots((trust_path,), person_root, ())
     emit(ctx, {"trust_root": str(root)}, str(root))
+
+
+# --------------------------------------------------------------------------- on-chain (deploy, enroll)
+
+
+def default_consent_document(spec: Any) -> bytes:
+    """The consent text a trial created without ``--consent-document`` records the hash of."""
+    return (f"zkhealth trial {spec.trial_id}{f' ({spec.name})' if spec.name else ''}: participation in the trial "
+            f"and analysis of the data it collects. Criteria: {spec.criteria}").encode()
+
+
+def record_deploy(ctx: click.Context, *, path: Path, rpc: str, private_key_file: Path | None, registry: str | None,
+                  capacity: int, start: int | None, end: int | None, owner: str | None,
+                  consent_document: Path | None, root_grace_seconds: int, keys_dir: Path | None) -> None:
+    """``deploy`` for a version-2 trial: ``createTrial`` in the TrialRegistry at ``registry`` for a universal
+    trial (one transaction, no contract of its own), or a CohortEnrollmentV2 for a dedicated trial; the trial
+    file records where, and the scope proofs must now carry."""
+    import hashlib
+
+    from eth_utils.address import to_checksum_address
+
+    from zkhealth.cli._common import connect_rpc
+    from zkhealth.eligibility.record_spec import Deployment, RecordTrialSpec, load_dedicated_keys
+    from zkhealth.eligibility.scope import trial_id_bytes
+
+    spec = RecordTrialSpec.load(path)
+    trial = spec.trial()
+    w3 = connect_rpc(rpc, private_key_file)
+    sender = str(w3.eth.default_account)
+    now = int(w3.eth.get_block("latest")["timestamp"])
+    window = (start if start is not None else now - 60, end if end is not None else now + 365 * 86_400)
+    if window[1] <= window[0]:
+        raise click.UsageError("--closes must come after --opens")
+    owner_address = to_checksum_address(recipient_address(owner, what="--owner")) if owner else sender
+    chain_id = int(w3.eth.chain_id)
+    if spec.circuit == "universal":
+        from zkhealth.chain.registry import TrialRegistryClient, TrialTerms
+
+        if registry is None:
+            raise click.UsageError("a universal trial is created in a TrialRegistry: give --registry 0xADDRESS")
+        document = consent_document.read_bytes() if consent_document is not None else default_consent_document(spec)
+        consent_hash = hashlib.sha256(document).digest()
+        client_ = TrialRegistryClient(w3, registry)
+        with development_keys_notice(ctx, spec.circuit), timed_spinner(ctx, "createTrial"):
+            created = client_.create_trial(TrialTerms(
+                program_hash=trial.program_hash or 0, consent_hash=consent_hash, window=window, capacity=capacity,
+                owner=owner_address, external_id=trial.trial_id, root_grace_seconds=root_grace_seconds,
+                one_per_person=spec.policy.one_per_person), sender=sender)
+        deployment = Deployment("registry", chain_id, client_.address.lower(), created.trial_id, rpc,
+                                created.block_number)
+        payload = {"registry": client_.address, "trial_number": created.trial_id, "scope": str(created.scope),
+                   "consent_sha256": consent_hash.hex(), "block": created.block_number}
+        human = (f"created trial {created.trial_id} in the TrialRegistry {client_.address} on chain {chain_id} "
+                 f"(consent document sha256 {consent_hash.hex()})")
+    else:
+        from zkhealth.chain.enrollment import deploy_cohort_enrollment
+
+        where = keys_dir if keys_dir is not None else spec.recorded_keys_dir()
+        if where is None:
+            raise click.UsageError(f"{path} names no keys: run `zkhealth setup {path} --keys DIR` first")
+        pk = load_dedicated_keys(where, trial)
+        with timed_spinner(ctx, "deploying CohortEnrollmentV2"):
+            contract = deploy_cohort_enrollment(
+                w3, pk.vk, trial_id=trial_id_bytes(spec.trial_id), window=window, capacity=capacity,
+                owner=owner_address, trust_root=spec.trust_roots[0] if spec.trust_roots else 0,
+                root_grace_seconds=root_grace_seconds, sender=sender)
+        block = int(w3.eth.block_number)
+        deployment = Deployment("enrollment", chain_id, str(contract.address).lower(), None, rpc, block)
+        payload = {"address": str(contract.address), "block": block}
+        human = f"CohortEnrollmentV2 deployed at {contract.address} on chain {chain_id}"
+    updated = spec.with_deployment(deployment)
+    updated.save()
+    emit(ctx, {**payload, "scope": str(updated.scope), "trial": str(path)},
+         f"{human}\nrecorded in {path}: scope {updated.scope}; patients prove against this file from now on")
+
+
+def record_enroll(ctx: click.Context, *, path: Path, proof_path: Path, rpc: str | None, private_key_file: Path | None,
+                  purposes: tuple[str, ...], expiry_day: int | None) -> None:
+    """``enroll`` for a version-2 trial: the registry's ``enroll`` with the consent terms (universal), or the
+    CohortEnrollmentV2's (dedicated); simulated first, so a refusal names the contract's error and sends
+    nothing."""
+    from zkhealth.cli._common import connect_rpc
+    from zkhealth.eligibility.record_spec import RecordTrialSpec
+    from zkhealth.eligibility.record_trial import RecordProof
+    from zkhealth.formats.snarkjs_json import read_json_bytes
+
+    spec = RecordTrialSpec.load(path)
+    deployment = spec.deployment
+    if deployment is None:
+        raise click.UsageError(f"{path} is not on-chain yet (run `zkhealth deploy {path} --rpc URL ...`)")
+    proof = RecordProof.from_json(read_json_bytes(proof_path, what=str(proof_path)))
+    url = rpc or deployment.rpc
+    if url is None:
+        raise click.UsageError("give --rpc URL (the trial file records none)")
+    w3 = connect_rpc(url, private_key_file)
+    signals = proof.signals
+    if deployment.trial_number is not None:
+        from zkhealth.chain.registry import CONSENT_PURPOSES, ConsentTerms, TrialRegistryClient
+
+        unknown = [p for p in purposes if p not in CONSENT_PURPOSES]
+        if unknown:
+            raise click.UsageError(f"unknown purpose {unknown[0]!r}; choose from {', '.join(CONSENT_PURPOSES)}")
+        chosen = purposes or ("trial-participation",)
+        registry = TrialRegistryClient(w3, deployment.address)
+        day = int(w3.eth.get_block("latest")["timestamp"]) // 86_400
+        consent = ConsentTerms(registry.consent_document(deployment.trial_number),
+                               sum(CONSENT_PURPOSES[p] for p in set(chosen)),
+                               expiry_day if expiry_day is not None else day + 365)
+        with timed_spinner(ctx, "sending enroll"):
+            receipt = registry.enroll(deployment.trial_number, proof.proof, list(proof.public), consent)
+        where = f"trial {deployment.trial_number} of the TrialRegistry {deployment.address}"
+    else:
+        from zkhealth.chain.enrollment import cohort_enrollment_at, enroll
+
+        with timed_spinner(ctx, "sending enroll"):
+            receipt = enroll(w3, cohort_enrollment_at(w3, deployment.address), proof.proof, list(proof.public))
+        where = f"the CohortEnrollmentV2 {deployment.address}"
+    emit(ctx, {"enrolled": True, "nullifier": str(signals["nullifier"]),
+               "transaction": "0x" + bytes(receipt["transactionHash"]).hex(), "block": int(receipt["blockNumber"]),
+               "gas_used": int(receipt["gasUsed"])},
+         f"enrolled in {where}: nullifier {signals['nullifier']} in block {int(receipt['blockNumber'])} "
+         f"({int(receipt['gasUsed']):,} gas)")

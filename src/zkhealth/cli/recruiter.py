@@ -496,6 +496,12 @@ def _single_root(values: tuple[int, ...], override: str | None, what: str, optio
     "Sign transactions with the hex private key on this file's first line (default: the node's first "
     "unlocked account)."
 )
+@click.option("--registry", default=None, metavar="0xADDRESS",
+              help="Universal whole-record trials: the TrialRegistry to create the trial in (createTrial).")
+@click.option("--consent-document", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+              help="Universal trials: the consent document patients agree to (its sha256 is recorded).")
+@click.option("--root-grace-seconds", type=click.IntRange(0, 2**32 - 1), default=86_400, show_default=True,
+              help="Whole-record trials: how long a superseded trust root stays accepted.")
 @click.pass_context
 def deploy_command(
     ctx: click.Context,
@@ -509,6 +515,9 @@ def deploy_command(
     issuer_root: str | None,
     revocation_root: str | None,
     private_key_file: Path | None,
+    registry: str | None,
+    consent_document: Path | None,
+    root_grace_seconds: int,
 ) -> None:
     """Deploy the trial's CohortEnrollment contract (with its embedded verifier) and print its address.
 
@@ -516,11 +525,26 @@ def deploy_command(
     the trial file: proofs for the on-chain trial are made after this. Without --rpc the contract goes to an
     embedded py-evm chain that disappears when the command ends: it checks that the key deploys and shows the
     gas, and the trial file is left unchanged. No compiler is needed. Cost: about 3.5 MGas.
+
+    A universal whole-record trial gets no contract: `--registry 0xADDRESS` creates it in the TrialRegistry
+    (one transaction, about 245,000 gas); a dedicated one gets a CohortEnrollmentV2. Both need --rpc.
     """
     from eth_utils.address import to_checksum_address
 
     from zkhealth.chain import client
+    from zkhealth.cli.record_trials import is_record_trial_file, record_deploy
     from zkhealth.eligibility import Enrollment
+
+    if is_record_trial_file(trial_path):
+        if rpc is None:
+            raise click.UsageError("a whole-record trial goes on-chain with --rpc URL")
+        opens_day = parse_day(opens_text, what="--opens")
+        closes_day = parse_day(closes_text, what="--closes")
+        record_deploy(ctx, path=trial_path, rpc=rpc, private_key_file=private_key_file, registry=registry,
+                      capacity=capacity, start=_day_to_unix(opens_day) if opens_day is not None else None,
+                      end=_day_to_unix(closes_day) if closes_day is not None else None, owner=owner,
+                      consent_document=consent_document, root_grace_seconds=root_grace_seconds, keys_dir=keys_dir)
+        return
 
     trial_file = load_trial_spec(trial_path)
     keys = trial_file.load_keys(trial_keys_directory(trial_file, keys_dir))
