@@ -150,3 +150,18 @@ def test_snarkjs_verifies_a_universal_proof(trials: tuple[RecordTrial, RecordTri
     public[1] = json.loads((tmp_path / "public1.json").read_text())[1]
     (tmp_path / "mixed.json").write_text(json.dumps(public))
     assert verify("proof0.json", "mixed.json").returncode != 0
+
+
+def test_a_ceremony_key_is_adopted_only_for_its_circuit(trials: tuple[RecordTrial, RecordTrial],
+                                                       tmp_path: Path) -> None:
+    """import_ceremony_key (zkhealth universal-keys import): the key proves a sample witness of the circuit
+    before a key set is written with the ceremony's provenance; a key of another circuit is refused."""
+    from zkhealth.eligibility.universal_keys import UniversalKeyManifest, import_ceremony_key
+
+    pk = trials[0].keys[0]
+    manifest = import_ceremony_key(pk, tmp_path / "set", ceremony="transcript 1234", shape=TINY)
+    assert manifest.provenance == "ceremony" and manifest.ceremony == "transcript 1234" and manifest.shape == TINY
+    assert UniversalKeyManifest.from_json((tmp_path / "set" / "manifest.json").read_bytes()) == manifest
+    other = UniversalShape(leaf_slots=3, atom_slots=3, header_slots=1, gate_slots=3)
+    with pytest.raises(VerifyingKeyMismatchError):
+        import_ceremony_key(pk, tmp_path / "other", ceremony="transcript 1234", shape=other)

@@ -334,6 +334,48 @@ def universal_keys_build(ctx: click.Context, out: Path | None, workers: int | No
          f"built and installed the development proving key at {target} in {elapsed:.0f} s")
 
 
+@universal_keys_group.command("export-r1cs")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the universal circuit's .r1cs (circom's binary format).")
+@click.pass_context
+def universal_keys_export_r1cs(ctx: click.Context, out: Path) -> None:
+    """Write the universal circuit's constraint system: the input of phase 2 of its ceremony (`zkhealth
+    ceremony circuit FOLDER universal FILE`, or snarkjs). Its sha256 is the one the pinned manifest names."""
+    import hashlib
+
+    from zkhealth._fileio import atomic_write
+    from zkhealth.eligibility.universal import compile_universal_circuit
+    from zkhealth.formats.r1cs_file import r1cs_to_bytes
+
+    with timed_spinner(ctx, "compiling the universal circuit"):
+        data = r1cs_to_bytes(compile_universal_circuit().r1cs)
+    atomic_write(out, data, mode=0o644)
+    digest = hashlib.sha256(data).hexdigest()
+    emit(ctx, {"out": str(out), "sha256": digest, "bytes": len(data)}, f"wrote {out} (sha256 {digest})")
+
+
+@universal_keys_group.command("import")
+@click.argument("zkey", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--ceremony", "ceremony", required=True, metavar="HASH",
+              help="The ceremony's transcript hash (what `zkhealth ceremony verify` printed after its replay).")
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Directory for the new key set (proving key, verifying key, manifest).")
+@click.pass_context
+def universal_keys_import(ctx: click.Context, zkey: Path, ceremony: str, out: Path) -> None:
+    """Adopt a ceremony's final key (snarkjs .zkey) as the universal key set: checked against the circuit (six
+    public signals, its wires, a sample proof that verifies), then written with the ceremony's provenance. A
+    release pins it by copying manifest.json and verification_key.json into zkhealth/data/universal/ and
+    distributes proving_key.zkhpk. Replay the ceremony with `zkhealth ceremony verify` first."""
+    from zkhealth.eligibility.universal_keys import import_ceremony_key
+    from zkhealth.formats.zkhpk_file import load_proving_key
+
+    with timed_spinner(ctx, "reading the key and proving a sample witness with it"):
+        manifest = import_ceremony_key(load_proving_key(zkey), out, ceremony=ceremony)
+    emit(ctx, manifest.to_dict(), f"wrote the key set to {out} (verifying key sha256 "
+         f"{manifest.verifying_key_sha256}); pin it by copying manifest.json and verification_key.json into "
+         "zkhealth/data/universal/")
+
+
 # --------------------------------------------------------------------------- trust (the trusted issuers, v2)
 
 

@@ -21,8 +21,9 @@ The proving key (about 60 MB) is not in the package or in git. A wallet obtains 
 toxic waste is derived from a public seed (:data:`DEV_SEED`), so that anyone can rebuild it and check the
 hash. Anyone can therefore also forge proofs for it: every use emits :class:`DevelopmentKeyWarning`, and the
 command line prints the warning. A ceremony (``zkhealth ceremony``, docs/ceremony.md) over the universal
-circuit's ``.r1cs`` replaces it: its final key is imported with :func:`write_key_set`, which writes a new
-manifest with the ceremony's provenance.
+circuit's ``.r1cs`` (``zkhealth universal-keys export-r1cs``) replaces it: its final key is adopted with
+:func:`import_ceremony_key` (``zkhealth universal-keys import``), which checks it against the circuit and writes
+a new key set with the ceremony's provenance for the release to pin.
 """
 
 from __future__ import annotations
@@ -50,11 +51,13 @@ __all__ = [
     "UniversalKeyManifest",
     "build_development_keys",
     "default_proving_key_path",
+    "import_ceremony_key",
     "install_proving_key",
     "load_proving_key",
     "pinned_manifest",
     "pinned_verifying_key",
     "r1cs_sha256",
+    "sample_witness",
     "write_key_set",
 ]
 
@@ -296,3 +299,67 @@ def write_key_set(pk: ProvingKey, directory: str | os.PathLike[str], *, shape: U
     )
     atomic_write(out / _MANIFEST, manifest.to_json().encode("ascii"), mode=0o644)
     return manifest
+
+
+def sample_witness(shape: UniversalShape = UNIVERSAL_SHAPE) -> tuple[list[int], list[int]]:
+    """A valid witness of the universal circuit (a synthetic issuer, patient and program) and its public
+    signals: what :func:`import_ceremony_key` proves with to check that a key belongs to the circuit."""
+    import datetime as _dt
+
+    from zkhealth.credentials.credential import subject_commitment
+    from zkhealth.credentials.issuer import Issuer
+    from zkhealth.credentials.record import Condition, PatientRecord
+    from zkhealth.credentials.trees import RevocationTree
+    from zkhealth.credentials.trust import TrustedIssuers
+    from zkhealth.eligibility.program import compile_program
+    from zkhealth.eligibility.universal import compile_universal_circuit, universal_inputs
+    from zkhealth.eligibility.universal_program import fit_program
+
+    revocation = RevocationTree(":memory:")
+    try:
+        issuer = Issuer.generate(revocation=revocation)
+        trusted = TrustedIssuers()
+        trusted.add(issuer.public_key, revocation.root)
+        issued_on = _dt.date(2026, 1, 1)
+        record = PatientRecord(birth_date=_dt.date(1970, 1, 1), complete=True, as_of=issued_on,
+                               conditions=(Condition("E11.9", _dt.date(2020, 1, 1)),))
+        secret = 0x5A_3B1E
+        issued = issuer.issue_record(record, subject_commitment=subject_commitment(secret), issued_at=issued_on,
+                                     expires_at=issued_on + _dt.timedelta(days=365))
+        universal = fit_program(compile_program("diagnosis in E11.* and age >= 18"), shape)
+        compiled = compile_universal_circuit(shape)
+        values = universal_inputs(universal, issued.credential, issued.signature, holder_secret=secret,
+                                  today=issued_on + _dt.timedelta(days=1), recipient=1, scope=2,
+                                  issuer=trusted.membership(issuer.public_key),
+                                  revocation=revocation.non_membership_proof(issued.credential.credential_id))
+        witness = compiled.solve_witness(values)
+        return witness, compiled.public_signals(witness)
+    finally:
+        revocation.close()
+
+
+def import_ceremony_key(pk: ProvingKey, directory: str | os.PathLike[str], *, ceremony: str,
+                        shape: UniversalShape = UNIVERSAL_SHAPE) -> UniversalKeyManifest:
+    """Adopt a ceremony's final key for the universal circuit (read from its ``.zkey`` with
+    :func:`zkhealth.formats.zkhpk_file.load_proving_key`, after ``zkhealth ceremony verify`` replayed the
+    ceremony): refused unless it takes six public signals and the circuit's wires and a proof of a sample witness
+    made with it verifies with its verifying key; then :func:`write_key_set` writes the key set with the
+    ceremony's provenance (``ceremony``: the transcript hash the replay printed). A release copies
+    ``manifest.json`` and ``verification_key.json`` into ``zkhealth/data/universal/`` and distributes
+    ``proving_key.zkhpk``. Cost: one proof (about a minute on two cores)."""
+    from zkhealth import groth16
+    from zkhealth.eligibility.universal import compile_universal_circuit
+    from zkhealth.errors import InvalidProofError
+
+    if not ceremony:
+        raise EncodingError("name the ceremony (its transcript hash) the key comes from")
+    compiled = compile_universal_circuit(shape)
+    if pk.n_public != 6 or pk.n_wires != compiled.r1cs.n_wires:
+        raise VerifyingKeyMismatchError("this key is not for the universal circuit (public signals or wires differ)")
+    witness, public = sample_witness(shape)
+    try:
+        groth16.verify(pk.vk, public, groth16.prove(pk, witness))
+    except InvalidProofError:
+        raise VerifyingKeyMismatchError("a proof made with this key does not verify: it is not the universal "
+                                        "circuit's") from None
+    return write_key_set(pk, directory, shape=shape, ceremony=ceremony)
