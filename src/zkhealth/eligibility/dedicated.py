@@ -43,7 +43,6 @@ from zkhealth.circuit.gadgets.comparators import (
     less_than,
 )
 from zkhealth.circuit.gadgets.merkle import (
-    assert_indexed_non_membership,
     quaternary_merkle_root,
 )
 from zkhealth.circuit.gadgets.poseidon import poseidon
@@ -56,12 +55,18 @@ from zkhealth.circuit.gadgets.sorted_set import (
 )
 from zkhealth.circuit.signal import Signal, SignalLike
 from zkhealth.credentials.dates import CLINICAL_DATE_OFFSET, DATE_BITS
-from zkhealth.credentials.record import HEADER_INDEX, HEADER_LENGTH, RECORD_SCHEMA_VERSION, RecordCredential
-from zkhealth.credentials.schema import HASH_CHUNK, SCHEMA_ID
+from zkhealth.credentials.record import HEADER_INDEX, HEADER_LENGTH, RecordCredential
 from zkhealth.credentials.sorted_set import DATE_FIELD_BITS, SET_DEPTH
 from zkhealth.credentials.trees import ISSUER_REGISTRY_DEPTH, REVOCATION_TREE_DEPTH, NonMembershipProof
 from zkhealth.credentials.trust import PERSON_REGISTRY_DEPTH, IssuerMembership, PersonMembership
 from zkhealth.eligibility.calendar import YEAR_SPAN, civil_date
+from zkhealth.eligibility.credential_core import (
+    assert_credential,
+    assert_valid_and_held,
+    bind_proof,
+    declare_credential_inputs,
+    header_message,
+)
 from zkhealth.eligibility.evaluate import choose_leaves, today_values
 from zkhealth.eligibility.program import (
     ANY,
@@ -370,7 +375,7 @@ def criteria_circuit(program: Program, *, output: bool = False) -> Callable[[Bui
                 leaves[i] = assert_set_member(b, root, fields, [flat[3 * k : 3 * k + 3] for k in range(SET_DEPTH)],
                                               bits)
         _share_leaves(program, leaves)
-        b.output("message", poseidon(b, [poseidon(b, header[:HASH_CHUNK]), poseidon(b, header[HASH_CHUNK:])]))
+        b.output("message", header_message(b, header))
         criteria = _Criteria(b, program, header, today, leaves)
         if output:
             criteria.asserted = frozenset()
@@ -414,25 +419,13 @@ def dedicated_circuit(program: Program) -> Callable[[Builder], None]:
     policy = program.policy
 
     def define(b: Builder) -> None:
-        from zkhealth.circuit.gadgets.eddsa import assert_eddsa_poseidon_valid
-
         scope = b.public_input("scope")
         today = b.public_input("today")
         trust_root = b.public_input("trust_root")
         recipient = b.public_input("recipient")
 
-        header = b.private_inputs("header", HEADER_LENGTH)
-        r8x = b.private_input("signature_r8x")
-        r8y = b.private_input("signature_r8y")
-        s = b.private_input("signature_s")
-        holder_secret = b.private_input("holder_secret")
-        revocation_root = b.private_input("issuer_revocation_root")
-        issuer_flat = b.private_inputs("issuer_siblings", 3 * ISSUER_REGISTRY_DEPTH)
-        issuer_bits = b.private_inputs("issuer_path_bits", 2 * ISSUER_REGISTRY_DEPTH)
-        low_value = b.private_input("revocation_low_value")
-        next_value = b.private_input("revocation_next_value")
-        revocation_flat = b.private_inputs("revocation_siblings", 3 * REVOCATION_TREE_DEPTH)
-        revocation_bits = b.private_inputs("revocation_path_bits", 2 * REVOCATION_TREE_DEPTH)
+        credential = declare_credential_inputs(b)
+        header = credential.header
         if policy.one_per_person:
             registered_day = b.private_input("person_registered_day")
             person_flat = b.private_inputs("person_siblings", 3 * PERSON_REGISTRY_DEPTH)
@@ -445,22 +438,7 @@ def dedicated_circuit(program: Program) -> Callable[[Builder], None]:
             for i in set_atoms
         }
 
-        ax, ay = header[_h("issuer_ax")], header[_h("issuer_ay")]
-        with b.scope("schema"):
-            b.assert_equal(header[_h("schema_id")], SCHEMA_ID)
-            b.assert_equal(header[_h("schema_version")], RECORD_SCHEMA_VERSION)
-        with b.scope("signature"):
-            message = poseidon(b, [poseidon(b, header[:HASH_CHUNK]), poseidon(b, header[HASH_CHUNK:])])
-            assert_eddsa_poseidon_valid(b, ax, ay, r8x, r8y, s, message)
-        with b.scope("issuer"):
-            leaf = poseidon(b, [ax, ay, revocation_root])
-            b.assert_not_equal(leaf, 0)
-            triples = [issuer_flat[3 * k : 3 * k + 3] for k in range(ISSUER_REGISTRY_DEPTH)]
-            issuer_root = quaternary_merkle_root(b, leaf, triples, issuer_bits)
-        with b.scope("revocation"):
-            triples = [revocation_flat[3 * k : 3 * k + 3] for k in range(REVOCATION_TREE_DEPTH)]
-            assert_indexed_non_membership(b, revocation_root, header[_h("credential_id")], low_value, next_value,
-                                          triples, revocation_bits)
+        issuer_root = assert_credential(b, credential)
         if policy.one_per_person:
             with b.scope("person"):
                 person = poseidon(b, [header[_h("subject_commitment")], registered_day])
@@ -472,11 +450,7 @@ def dedicated_circuit(program: Program) -> Callable[[Builder], None]:
                 assert_less_than(b, registered_day, policy.opened_day, bits=DATE_BITS)
         with b.scope("trust"):
             b.assert_equal(poseidon(b, [issuer_root, person_root]), trust_root)
-        with b.scope("validity"):
-            assert_less_eq(b, header[_h("issued_at")], today, bits=DATE_BITS)
-            assert_less_than(b, today, header[_h("expires_at")], bits=DATE_BITS)
-        with b.scope("holder"):
-            b.assert_equal(poseidon(b, [holder_secret]), header[_h("subject_commitment")])
+        assert_valid_and_held(b, credential, today)
         with b.scope("criteria"):
             leaves: dict[int, SetLeafSignals] = {}
             for i in set_atoms:
@@ -490,10 +464,7 @@ def dedicated_circuit(program: Program) -> Callable[[Builder], None]:
                                                   bits)
             _share_leaves(program, leaves)
             _Criteria(b, program, header, today, leaves).build()
-        with b.scope("nullifier"):
-            b.output("nullifier", poseidon(b, [holder_secret, scope]))
-        with b.scope("recipient"):
-            b.mul(recipient, recipient)
+        bind_proof(b, credential, scope, recipient)
 
     return define
 

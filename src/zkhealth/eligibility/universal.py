@@ -46,8 +46,8 @@ from typing import Any, Final
 from zkhealth.circuit import Builder, CompiledCircuit, compile
 from zkhealth.circuit.gadgets.basic import ensure_bool, is_equal, mux
 from zkhealth.circuit.gadgets.bits import from_bits, range_check, to_bits
-from zkhealth.circuit.gadgets.comparators import assert_less_eq, assert_less_than, greater_eq, less_eq, less_than
-from zkhealth.circuit.gadgets.merkle import assert_indexed_non_membership, quaternary_merkle_root
+from zkhealth.circuit.gadgets.comparators import greater_eq, less_eq, less_than
+from zkhealth.circuit.gadgets.merkle import quaternary_merkle_root
 from zkhealth.circuit.gadgets.poseidon import poseidon
 from zkhealth.circuit.gadgets.sorted_set import (
     LEAF_WIDTHS,
@@ -60,15 +60,20 @@ from zkhealth.credentials.dates import CLINICAL_DATE_OFFSET, DATE_BITS
 from zkhealth.credentials.record import (
     HEADER_INDEX,
     HEADER_LENGTH,
-    RECORD_SCHEMA_VERSION,
     PatientRecord,
     RecordCredential,
 )
-from zkhealth.credentials.schema import HASH_CHUNK, SCHEMA_ID
 from zkhealth.credentials.sorted_set import DATE_FIELD_BITS, SET_DEPTH
 from zkhealth.credentials.trees import ISSUER_REGISTRY_DEPTH, REVOCATION_TREE_DEPTH, NonMembershipProof
 from zkhealth.credentials.trust import PERSON_REGISTRY_DEPTH, IssuerMembership, PersonMembership
 from zkhealth.eligibility.calendar import civil_date
+from zkhealth.eligibility.credential_core import (
+    assert_credential,
+    assert_valid_and_held,
+    bind_proof,
+    declare_credential_inputs,
+    header_message,
+)
 from zkhealth.eligibility.evaluate import choose_leaves, today_values
 from zkhealth.eligibility.program import SetAtom
 from zkhealth.eligibility.universal_program import (
@@ -333,10 +338,6 @@ def _selects(b: Builder, shape: UniversalShape) -> list[list[Signal]]:
     return [b.private_inputs(f"atom{i}_select", shape.leaf_slots) for i in range(shape.atom_slots)]
 
 
-def _message(b: Builder, header: Sequence[Signal]) -> Signal:
-    return poseidon(b, [poseidon(b, header[:HASH_CHUNK]), poseidon(b, header[HASH_CHUNK:])])
-
-
 def universal_criteria_circuit(shape: UniversalShape = UNIVERSAL_SHAPE, *, output: bool = False
                                ) -> Callable[[Builder], None]:
     """Only parts 7 and 8 (program and criteria), for tests and cost reports: public ``today``; private
@@ -354,7 +355,7 @@ def universal_criteria_circuit(shape: UniversalShape = UNIVERSAL_SHAPE, *, outpu
         with b.scope("program"):
             fields = _decode_program(b, words, shape)
             b.output("program_hash", _program_hash(b, words, shape))
-        b.output("message", _message(b, header))
+        b.output("message", header_message(b, header))
         with b.scope("criteria"):
             root = _Criteria(b, shape, header, today, fields).build(leaves, selects)
             if output:
@@ -369,26 +370,14 @@ def universal_circuit(shape: UniversalShape = UNIVERSAL_SHAPE) -> Callable[[Buil
     """The circuit description ``define(b)`` of the universal eligibility circuit (module docstring)."""
 
     def define(b: Builder) -> None:
-        from zkhealth.circuit.gadgets.eddsa import assert_eddsa_poseidon_valid
-
         program_hash = b.public_input("program_hash")
         scope = b.public_input("scope")
         today = b.public_input("today")
         trust_root = b.public_input("trust_root")
         recipient = b.public_input("recipient")
 
-        header = b.private_inputs("header", HEADER_LENGTH)
-        r8x = b.private_input("signature_r8x")
-        r8y = b.private_input("signature_r8y")
-        s = b.private_input("signature_s")
-        holder_secret = b.private_input("holder_secret")
-        revocation_root = b.private_input("issuer_revocation_root")
-        issuer_flat = b.private_inputs("issuer_siblings", 3 * ISSUER_REGISTRY_DEPTH)
-        issuer_bits = b.private_inputs("issuer_path_bits", 2 * ISSUER_REGISTRY_DEPTH)
-        low_value = b.private_input("revocation_low_value")
-        next_value = b.private_input("revocation_next_value")
-        revocation_flat = b.private_inputs("revocation_siblings", 3 * REVOCATION_TREE_DEPTH)
-        revocation_bits = b.private_inputs("revocation_path_bits", 2 * REVOCATION_TREE_DEPTH)
+        credential = declare_credential_inputs(b)
+        header = credential.header
         registered_day = b.private_input("person_registered_day")
         person_flat = b.private_inputs("person_siblings", 3 * PERSON_REGISTRY_DEPTH)
         person_bits = b.private_inputs("person_path_bits", 2 * PERSON_REGISTRY_DEPTH)
@@ -400,21 +389,7 @@ def universal_circuit(shape: UniversalShape = UNIVERSAL_SHAPE) -> Callable[[Buil
         with b.scope("program"):
             fields = _decode_program(b, words, shape)
             b.assert_equal(_program_hash(b, words, shape), program_hash)
-        ax, ay = header[_h("issuer_ax")], header[_h("issuer_ay")]
-        with b.scope("schema"):
-            b.assert_equal(header[_h("schema_id")], SCHEMA_ID)
-            b.assert_equal(header[_h("schema_version")], RECORD_SCHEMA_VERSION)
-        with b.scope("signature"):
-            assert_eddsa_poseidon_valid(b, ax, ay, r8x, r8y, s, _message(b, header))
-        with b.scope("issuer"):
-            leaf = poseidon(b, [ax, ay, revocation_root])
-            b.assert_not_equal(leaf, 0)
-            triples = [issuer_flat[3 * k : 3 * k + 3] for k in range(ISSUER_REGISTRY_DEPTH)]
-            issuer_root = quaternary_merkle_root(b, leaf, triples, issuer_bits)
-        with b.scope("revocation"):
-            triples = [revocation_flat[3 * k : 3 * k + 3] for k in range(REVOCATION_TREE_DEPTH)]
-            assert_indexed_non_membership(b, revocation_root, header[_h("credential_id")], low_value, next_value,
-                                          triples, revocation_bits)
+        issuer_root = assert_credential(b, credential)
         with b.scope("person"):
             one_per_person = fields["policy.one_per_person"]
             person = poseidon(b, [header[_h("subject_commitment")], registered_day])
@@ -428,18 +403,11 @@ def universal_circuit(shape: UniversalShape = UNIVERSAL_SHAPE) -> Callable[[Buil
             b.assert_mul(one_per_person, 1 - registered_before, 0)
         with b.scope("trust"):
             b.assert_equal(poseidon(b, [issuer_root, person_root]), trust_root)
-        with b.scope("validity"):
-            assert_less_eq(b, header[_h("issued_at")], today, bits=DATE_BITS)
-            assert_less_than(b, today, header[_h("expires_at")], bits=DATE_BITS)
-        with b.scope("holder"):
-            b.assert_equal(poseidon(b, [holder_secret]), header[_h("subject_commitment")])
+        assert_valid_and_held(b, credential, today)
         with b.scope("criteria"):
             root = _Criteria(b, shape, header, today, fields).build(leaves, selects)
             b.assert_equal(root, 1)
-        with b.scope("nullifier"):
-            b.output("nullifier", poseidon(b, [holder_secret, scope]))
-        with b.scope("recipient"):
-            b.mul(recipient, recipient)
+        bind_proof(b, credential, scope, recipient)
 
     return define
 
