@@ -1,14 +1,16 @@
 """The real universal circuit through the TrialRegistry: one key set embedded once, two trials created with one
-transaction each (no setup, no verifier of their own), REAL universal proofs enrolled on stock py-evm and on
-anvil; a proof for one trial is refused by the other, by the client's checks and by the contract itself; the
-gas of createTrial and enroll is measured (enroll <= 260,000)."""
+transaction each (no setup, no verifier of their own), REAL universal proofs enrolled on stock py-evm (anvil:
+tests/test_cli_universal.py); a proof for one trial is refused by the other, by the client's checks and by the
+contract itself; snarkjs verifies the proofs with the shipped verifying key; the gas of createTrial and enroll is
+measured (enroll <= 260,000)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import secrets
+import subprocess
 import warnings
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +19,6 @@ import pytest
 from records import make_record_world, t2d_record
 
 from zkhealth.chain import client
-from zkhealth.chain.anvil import AnvilNode, find_anvil
 from zkhealth.chain.registry import CONSENT_PURPOSES, ConsentTerms, TrialRegistryClient, TrialTerms
 from zkhealth.chain.solidity import public_words, to_calldata
 from zkhealth.credentials.credential import subject_commitment
@@ -26,6 +27,7 @@ from zkhealth.credentials.trust import trust_root
 from zkhealth.eligibility.record_trial import RecordProof, RecordTrial, prove_record_eligibility
 from zkhealth.eligibility.universal_keys import DevelopmentKeyWarning, load_proving_key, pinned_verifying_key
 from zkhealth.errors import ContractRevertError, NullifierAlreadyUsedError, WrongProgramError
+from zkhealth.formats.snarkjs_json import dumps_snarkjs, proof_to_dict, verifying_key_to_dict
 
 pytestmark = [pytest.mark.evm, pytest.mark.prove, pytest.mark.slow,
               pytest.mark.filterwarnings("ignore::zkhealth.eligibility.universal_keys.DevelopmentKeyWarning")]
@@ -53,9 +55,11 @@ def _patient(today: int) -> Patient:
     return Patient(world, secret, issued)
 
 
-def _run_story(w3: Any, universal_key_file: Path, *, enroll_both: bool) -> dict[str, int]:
+def _run_story(w3: Any, universal_key_file: Path, *, enroll_both: bool,
+               snarkjs: tuple[Path, Path] | None = None) -> dict[str, int]:
     """Deploy, create two trials, enroll with real proofs (in both trials, or only in the first), and show the
-    first trial's proof refused by the second trial."""
+    first trial's proof refused by the second trial; with ``snarkjs`` (its command line and a folder), snarkjs
+    verifies each proof with the shipped verifying key and refuses one with the other trial's program hash."""
     accounts = list(w3.eth.accounts)
     owner, recruiter, patient_address = accounts[0], accounts[1], accounts[2]
     with warnings.catch_warnings():
@@ -95,6 +99,8 @@ def _run_story(w3: Any, universal_key_file: Path, *, enroll_both: bool) -> dict[
         proofs.append(proof)
     if enroll_both:
         assert proofs[0].signals["nullifier"] != proofs[1].signals["nullifier"]  # unlinkable across trials
+    if snarkjs is not None:
+        _snarkjs_checks(*snarkjs, vk, proofs)
     with pytest.raises(NullifierAlreadyUsedError):
         registry.enroll(trials[0][0], proofs[0].proof, list(proofs[0].public), consent)
     # The first trial's proof offered to the second trial: the client refuses it (another program) ...
@@ -112,23 +118,26 @@ def _run_story(w3: Any, universal_key_file: Path, *, enroll_both: bool) -> dict[
     return figures
 
 
-def test_two_trials_one_key_set_on_stock_py_evm(universal_key_file: Path) -> None:
-    figures = _run_story(client.connect(client.embedded_provider()), universal_key_file, enroll_both=True)
+@pytest.mark.external
+def test_two_trials_one_key_set_on_stock_py_evm(universal_key_file: Path, snarkjs_cli: Path, tmp_path: Path) -> None:
+    """Stock py-evm (py-evm's own pairing); the proofs also verify with snarkjs against the shipped key."""
+    figures = _run_story(client.connect(client.embedded_provider()), universal_key_file, enroll_both=True,
+                         snarkjs=(snarkjs_cli, tmp_path))
     assert figures["enroll_gas"] <= 260_000 and figures["create_trial_gas"] <= 300_000
 
 
-@pytest.fixture(scope="module")
-def anvil_w3() -> Iterator[Any]:
-    node = AnvilNode()
-    try:
-        node.start()
-        yield client.connect(node.url)
-    finally:
-        node.stop()
+def _snarkjs_checks(cli: Path, folder: Path, vk: Any, proofs: list[RecordProof]) -> None:
+    (folder / "vk.json").write_text(dumps_snarkjs(verifying_key_to_dict(vk)))
 
+    def verify(index: int, public: list[str]) -> subprocess.CompletedProcess[str]:
+        (folder / f"proof{index}.json").write_text(json.dumps(proof_to_dict(proofs[index].proof)))
+        (folder / f"public{index}.json").write_text(json.dumps(public))
+        files = [str(folder / name) for name in ("vk.json", f"public{index}.json", f"proof{index}.json")]
+        return subprocess.run([str(cli), "groth16", "verify", *files], capture_output=True, text=True, timeout=600)
 
-@pytest.mark.external
-@pytest.mark.skipif(find_anvil() is None, reason="anvil not installed (npm ci in verifier_contracts/)")
-def test_two_trials_one_key_set_on_anvil(anvil_w3: Any, universal_key_file: Path) -> None:
-    figures = _run_story(anvil_w3, universal_key_file, enroll_both=False)
-    assert figures["enroll_gas"] <= 260_000
+    for index, proof in enumerate(proofs):
+        result = verify(index, [str(v) for v in proof.public])
+        assert result.returncode == 0 and "OK" in result.stdout, result.stdout + result.stderr
+    mixed = [str(v) for v in proofs[0].public]
+    mixed[1] = str(proofs[1].public[1])  # the first proof with the second trial's program hash
+    assert verify(0, mixed).returncode != 0

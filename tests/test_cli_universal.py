@@ -1,8 +1,10 @@
 """Whole-record trials on the command line: trust, trial new (universal by default, --dedicated), trial info,
-setup, wallet import of a version-2 credential, prove and verify, and the universal-keys group.
+setup, wallet import of a version-2 credential, deploy in the registry, prove, verify, enroll, and the
+universal-keys group.
 
-The fast tests need no proving key; the slow one proves with the shipped universal key set (the session's
-``universal_key_file``) and verifies, including a proof shown to another trial."""
+The fast tests need no proving key; the slow one creates the trial in a TrialRegistry on anvil, proves with the
+shipped universal key set (the session's ``universal_key_file``), verifies (and refuses the proof for another
+trial) and enrolls twice (the second is refused)."""
 
 from __future__ import annotations
 
@@ -120,27 +122,6 @@ def test_universal_keys_info(world: Path) -> None:
 
 @pytest.mark.slow
 @pytest.mark.prove
-def test_prove_and_verify_with_the_universal_key_set(world: Path, universal_key_file: Path) -> None:
-    trials = []
-    for number, criteria in enumerate(("diagnosis in E11.* and age >= 18", "age >= 18")):
-        out = world / f"trial{number}.json"
-        ok(["trial", "new", "--criteria", criteria, "--trial-id", f"NCT0500000{number}", "--trust",
-            str(world / "trust.json"), "--out", str(out), "--force"])
-        trials.append(out)
-    proof = world / "proof.json"
-    proved = as_json(["prove", str(trials[0]), "--wallet", str(world / "patient.zkw"), "--recipient", RECIPIENT,
-                      "--trust", str(world / "trust.json"), "--revocations", str(world / "revocations.sqlite"),
-                      "--out", str(proof)])
-    assert proved["circuit"] == "universal"
-    verified = as_json(["verify", str(trials[0]), str(proof), "--recipient", RECIPIENT])
-    assert verified["valid"] and verified["nullifier"] == proved["nullifier"]
-    # The same proof shown to the other trial: refused (another trial, another program).
-    other = invoke(["verify", str(trials[1]), str(proof)])
-    assert other.exit_code == EXIT_REFUSED and "error:" in other.stderr
-
-
-@pytest.mark.slow
-@pytest.mark.prove
 @pytest.mark.evm
 @pytest.mark.external
 @pytest.mark.filterwarnings("ignore::zkhealth.eligibility.universal_keys.DevelopmentKeyWarning")
@@ -165,8 +146,18 @@ def test_create_in_the_registry_prove_and_enroll_on_anvil(world: Path, universal
         created = as_json(["deploy", str(trial), "--rpc", node.url, "--registry", registry.address])
         assert created["trial_number"] == 1 and RecordTrialSpec.load(trial).scope == registry.scope(1)
         proof = world / "onchain-proof.json"
-        ok(["prove", str(trial), "--wallet", str(world / "patient.zkw"), "--recipient", accounts[1], "--trust",
-            str(world / "trust.json"), "--revocations", str(world / "revocations.sqlite"), "--out", str(proof)])
+        proved = as_json(["prove", str(trial), "--wallet", str(world / "patient.zkw"), "--recipient", accounts[1],
+                          "--trust", str(world / "trust.json"), "--revocations", str(world / "revocations.sqlite"),
+                          "--out", str(proof)])
+        assert proved["circuit"] == "universal"
+        verified = as_json(["verify", str(trial), str(proof), "--recipient", accounts[1]])
+        assert verified["valid"] and verified["nullifier"] == proved["nullifier"]
+        # The same proof shown to another trial (another program, another scope): refused.
+        other = world / "other.json"
+        ok(["trial", "new", "--criteria", "age >= 18", "--trial-id", "NCT05000011", "--trust",
+            str(world / "trust.json"), "--out", str(other), "--force"])
+        refused = invoke(["verify", str(other), str(proof)])
+        assert refused.exit_code == EXIT_REFUSED and "error:" in refused.stderr
         enrolled = as_json(["enroll", str(trial), str(proof), "--purpose", "data-analysis", "--purpose",
                             "trial-participation"])
         assert enrolled["enrolled"] and enrolled["gas_used"] <= 260_000
