@@ -69,7 +69,7 @@ def test_trial_new_is_universal_by_default(world: Path) -> None:
     spec = RecordTrialSpec.load(out)
     assert spec.trial().program_hash == int(data["programHash"])
     info = as_json(["trial", "info", str(out)])
-    assert info["universal"]["usage"]["leaves"] == {"used": 12, "available": 20}
+    assert info["universal"]["usage"]["leaves"] == {"used": 12, "available": 23}
     assert info["universal"]["constraints"] == pinned_manifest().constraints
     assert info["public_signals"][1] == "program_hash"
     # No setup for a universal trial: the one key set serves it.
@@ -78,9 +78,10 @@ def test_trial_new_is_universal_by_default(world: Path) -> None:
 
 
 def test_criteria_past_the_limits_point_to_dedicated(world: Path) -> None:
-    many = " and ".join(f"not diagnosis in {code}" for code in (
-        "A00", "A01", "A02", "A03", "A04", "A05", "A06", "A07", "A08", "A09", "A15", "A17", "A18", "A19", "A20",
-        "A21", "A22", "A23", "A24", "A25", "A26"))
+    # Windowed exclusions over 25 distant classes: one aggregate leaf each, more leaves than the circuit has.
+    many = " and ".join(f"not diagnosis in {code} within 12 months" for code in (
+        "E10", "I21", "I63", "K85", "N18.6", "Z94", "C50", "J44", "G40", "A00", "B20", "D57", "F32", "G30", "H40",
+        "J45", "K50", "L40", "M05", "N04", "O00", "Q61", "R00", "S00", "T36"))
     base = ["trial", "new", "--criteria", many, "--trial-id", "NCT1", "--trust", str(world / "trust.json"),
             "--force", "--out"]
     result = invoke([*base, str(world / "too_big.json")])
@@ -112,7 +113,7 @@ def test_a_hand_edited_program_hash_is_refused(world: Path) -> None:
 
 def test_universal_keys_info(world: Path) -> None:
     info = as_json(["universal-keys", "info"])
-    assert info["provenance"] == "dev-setup" and info["shape"]["leafSlots"] == 20
+    assert info["provenance"] == "dev-setup" and info["shape"]["leafSlots"] == 23
     bogus = world / "bogus.zkhpk"
     bogus.write_bytes(b"zkpk" + bytes(64))
     result = invoke(["universal-keys", "install", str(bogus)], env={"ZKHEALTH_UNIVERSAL_KEY": str(world / "x")})

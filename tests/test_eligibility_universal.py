@@ -470,19 +470,23 @@ def test_shape_is_validated() -> None:
 
 @pytest.mark.slow
 def test_the_shipped_circuit_agrees_on_every_registered_trials_patients() -> None:
-    """The twelve registered trials on the shipped shape: the eligible patient proves, the ineligible one gets
-    "not eligible" from the circuit exactly as from the evaluator (patients of tests/test_trials.py)."""
-    from test_trials import AS_OF, PATIENTS
+    """The twelve registered trials on the shipped shape: each eligible patient proves, each ineligible one gets
+    "not eligible" from the circuit exactly as from the evaluator (the patients and the per-criterion variants of
+    tests/test_trials.py)."""
+    from test_trials import AS_OF, PATIENTS, VARIANTS
     from test_trials import TODAY as TRIAL_DAY
 
     compiled = compile(universal_criteria_circuit(UNIVERSAL_SHAPE, output=True), name="universal-shipped-criteria")
     issued = date_to_epoch_day(AS_OF)
-    for name in sorted(PATIENTS):
-        universal = fit_program(check_criteria_file(TRIALS / f"{name}.txt").program)
-        for patient, eligible in zip(PATIENTS[name](), (True, False), strict=True):
-            credential = RecordCredential(credential_id=1, subject_commitment=2, issuer_public_key=(3, 4),
-                                          issuer_ed25519=b"\5" * 32, issued_at=issued, expires_at=issued + 365,
-                                          record=patient)
-            assert evaluate_program(universal.program, credential, TRIAL_DAY).eligible == eligible
-            result = _verdict(compiled, universal_criteria_inputs(universal, credential, TRIAL_DAY))
-            assert result == (int(eligible), universal.program_hash), name
+    cases = [(name, patient, eligible) for name in sorted(PATIENTS)
+             for patient, eligible in zip(PATIENTS[name](), (True, False), strict=True)]
+    cases += [(name, patient, eligible) for name, patient, eligible, _ in VARIANTS]  # each newly expressed criterion
+    programs = {name: fit_program(check_criteria_file(TRIALS / f"{name}.txt").program) for name in PATIENTS}
+    for name, patient, eligible in cases:
+        universal = programs[name]
+        credential = RecordCredential(credential_id=1, subject_commitment=2, issuer_public_key=(3, 4),
+                                      issuer_ed25519=b"\5" * 32, issued_at=issued, expires_at=issued + 365,
+                                      record=patient)
+        assert evaluate_program(universal.program, credential, TRIAL_DAY).eligible == eligible
+        result = _verdict(compiled, universal_criteria_inputs(universal, credential, TRIAL_DAY))
+        assert result == (int(eligible), universal.program_hash), name

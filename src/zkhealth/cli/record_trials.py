@@ -241,7 +241,7 @@ def record_verify(ctx: click.Context, *, path: Path, proof_path: Path, today_tex
 @click.group("universal-keys", short_help="The universal circuit's key set: install, build, info.")
 def universal_keys_group() -> None:
     """The one key set of the universal eligibility circuit. The verifying key ships with zkhealth; the proving
-    key (about 130 MB) is obtained once per machine and checked against the hash pinned in the package."""
+    key (about 140 MB) is obtained once per machine and checked against the hash pinned in the package."""
 
 
 @universal_keys_group.command("info")

@@ -9,7 +9,7 @@ manifest (``manifest.json``) that pins:
 * the proving key file's sha256 (``.zkhpk`` bytes, :mod:`zkhealth.formats.zkhpk_file`) and its size;
 * the provenance: ``dev-setup`` with the public seed it was generated from, or a ceremony's transcript.
 
-The proving key (about 60 MB) is not in the package or in git. A wallet obtains it once and keeps it in
+The proving key (about 140 MB) is not in the package or in git. A wallet obtains it once and keeps it in
 :func:`default_proving_key_path` (``$ZKHEALTH_UNIVERSAL_KEY``, or the user cache directory), from either source:
 
 * :func:`install_proving_key` copies a file the deployment distributes (for a ceremony's keys: the release's
