@@ -65,15 +65,29 @@ def test_bundle_imports_and_the_summary_matches(item: dict[str, Any]) -> None:
         assert counts.total == counts.kept + counts.mapped + counts.unmappable + counts.excluded + counts.not_imported
     assert len(summary.unmappable) == summary.unmappable_count
     assert len(summary.excluded) == sum(counts.excluded for counts in summary.kinds.values())
+    # every clinical resource of a kind the record does not hold is listed; administrative ones are counted
+    assert len(summary.by_design) <= sum(counts.not_imported for counts in summary.kinds.values())
+    assert all(item.kind not in ("Condition", "AllergyIntolerance", "Immunization", "Procedure")
+               for item in summary.by_design)
     imported = summary.kinds.get("Condition")
     if imported is not None:
         assert len(result.record.conditions) >= imported.kept + imported.mapped
+    record = result.record
     assert summary.entries == {
-        "conditions": len(result.record.conditions),
-        "medications": len(result.record.medications),
-        "procedures": len(result.record.procedures),
-        "observations": len(result.record.observations),
+        "conditions": len(record.conditions), "medications": len(record.medications),
+        "procedures": len(record.procedures), "observations": len(record.observations),
+        "allergies": len(record.allergies), "admissions": len(record.encounters),
+        "immunizations": len(record.immunizations), "diagnosisDetails": len(record.diagnosis_details),
     }
+    # the kinds mapped since issue 22 come in whole: every allergy, inpatient stay and immunization of the
+    # bundle is recorded or listed (excluded, unmappable), none is only counted
+    for kind, listed in (("AllergyIntolerance", "allergies"), ("Immunization", "immunizations")):
+        counts = summary.kinds.get(kind)
+        if counts is not None:
+            assert counts.not_imported == 0 and counts.kept + counts.mapped <= summary.entries[listed]
+    inpatient = [entry["resource"] for entry in bundle["entry"] if entry["resource"]["resourceType"] == "Encounter"
+                 and entry["resource"].get("class", {}).get("code") in ("IMP", "ACUTE", "NONAC")]
+    assert (len(inpatient) == 0) is (summary.entries["admissions"] == 0)
     exported = summary.record_kind == "patient export"
     assert result.record.complete is (exported and summary.completeness_note is None)
 

@@ -6,10 +6,11 @@ other precisions; :func:`to_canonical` brings a value in, by these stated rules:
 
 1. **Same unit** (the UCUM code as written equals the canonical one): no conversion.
 2. **Other UCUM unit of the same kind** (``[lb_av]`` to ``kg``, ``10*9/L`` to ``10*3/uL``, ``umol/L`` to
-   ``mmol/L``): the unit expressions are parsed by ``ucumvert`` (a UCUM grammar) into pint units, and pint
-   gives the factor. UCUM annotations (``{1.73_m2}``, ``{score}``) carry no unit meaning, so they must match
-   the canonical unit's annotations exactly (a creatinine clearance in ``mL/min`` is not a rate per
-   1.73 m2), except where the LOINC code itself names what the annotation says: the eGFR codes of
+   ``mmol/L``): the unit expressions are parsed by ``ucumvert`` (a UCUM grammar) into pint units, and pint gives
+   the factor (between temperature scales, ``[degF]`` to ``Cel``, the factor and the offset of the affine
+   conversion: pint converts 0 and 1). UCUM annotations (``{1.73_m2}``, ``{score}``) carry no unit meaning, so
+   they must match the canonical unit's annotations exactly (a creatinine clearance in ``mL/min`` is not a rate
+   per 1.73 m2), except where the LOINC code itself names what the annotation says: the eGFR codes of
    :data:`ANNOTATION_IN_CODE` are defined per 1.73 m2 of body surface, so ``mL/min`` written for them is read as
    ``mL/min/{1.73_m2}`` (counted as converted).
 3. **Mass to substance concentration** (``mg/dL`` to ``mmol/L`` and back): pint converts through the analyte's
@@ -62,6 +63,7 @@ _MASTER_INTERCEPT: Final[Decimal] = Decimal("2.152")
 MOLAR_MASS_G_PER_MOL: Final[Mapping[str, Decimal]] = MappingProxyType(
     {
         "2345-7": Decimal("180.156"),  # glucose
+        "2339-0": Decimal("180.156"),  # glucose in whole blood
         "1558-6": Decimal("180.156"),  # fasting glucose
         "2093-3": Decimal("386.654"),  # cholesterol (total)
         "2085-9": Decimal("386.654"),  # HDL cholesterol
@@ -111,7 +113,13 @@ def _strip_annotations(unit: str) -> str:
 
 
 @functools.lru_cache(maxsize=512)
-def _factor(source: str, target: str, molar_mass: Decimal | None) -> Decimal:
+def _conversion(source: str, target: str, molar_mass: Decimal | None) -> tuple[Decimal, Decimal]:
+    """``(factor, offset)`` with ``value_in_target = factor * value_in_source + offset``, both from pint.
+
+    The offset is 0 except between temperature scales (``[degF]`` and ``Cel`` are affine: pint converts the
+    quantities 0 and 1 and the line through them is the conversion). Pint's errors of any kind (an offset unit
+    in a product, a dimension mismatch) become :class:`UnitConversionError`.
+    """
     import pint
 
     registry = _registry()
@@ -120,18 +128,25 @@ def _factor(source: str, target: str, molar_mass: Decimal | None) -> Decimal:
         target_unit = registry.from_ucum(_strip_annotations(target)) if target else registry.dimensionless
     except Exception as exc:  # ucumvert raises lark and pint errors of several kinds for text that is not UCUM
         raise UnitConversionError(f"{source!r} or {target!r} is not a UCUM unit ({type(exc).__name__})") from None
-    quantity = 1 * source_unit
     try:
-        return Decimal(repr(float(quantity.to(target_unit).magnitude)))
+        zero = float(registry.Quantity(0.0, source_unit).to(target_unit).magnitude)
+        one = float(registry.Quantity(1.0, source_unit).to(target_unit).magnitude)
+        return Decimal(repr(one - zero)), Decimal(repr(zero))
     except pint.DimensionalityError:
         pass
+    except Exception as exc:  # pint's offset-unit and type errors
+        raise UnitConversionError(f"{source!r} cannot be converted to {target!r} ({type(exc).__name__})") from None
     if molar_mass is not None:
-        molar = float(molar_mass) * registry.from_ucum("g/mol")
+        quantity = registry.Quantity(1.0, source_unit)
+        molar = registry.Quantity(float(molar_mass), registry.from_ucum("g/mol"))
         for candidate in (quantity * molar, quantity / molar):
             try:
-                return Decimal(repr(float(candidate.to(target_unit).magnitude)))
+                return Decimal(repr(float(candidate.to(target_unit).magnitude))), Decimal(0)
             except pint.DimensionalityError:
                 continue
+            except Exception as exc:  # pint's offset-unit and type errors
+                raise UnitConversionError(f"{source!r} cannot be converted to {target!r} "
+                                          f"({type(exc).__name__})") from None
     raise UnitConversionError(f"{source!r} cannot be converted to {target!r}")
 
 
@@ -177,8 +192,8 @@ def to_canonical(
         if _annotations(unit) != _annotations(canonical_unit):
             raise UnitConversionError(f"{unit!r} and {canonical_unit!r} differ in their annotations: not the same "
                                       "kind of quantity")
-        factor = _factor(unit, canonical_unit, MOLAR_MASS_G_PER_MOL.get(loinc))
-        number = number * factor
+        factor, offset = _conversion(unit, canonical_unit, MOLAR_MASS_G_PER_MOL.get(loinc))
+        number = number * factor + offset
         converted = True
 
     step = _step(decimals)
