@@ -282,6 +282,21 @@ def test_immunizations() -> None:
     assert evaluate_program(live, result.record, dt.date(2025, 12, 20)).eligible
 
 
+def test_immunization_entries_codes_and_criteria_refuse_what_they_cannot_hold() -> None:
+    from zkhealth.credentials.record import Immunization
+    from zkhealth.errors import CodeSystemError, CriteriaSyntaxError, EncodingError
+
+    assert codes.normalize_clinical_code("cvx", "3") == "03" and codes.cvx_encode("207") == 207
+    for bad in ("0", "1000", "3a", "", "-3"):
+        with pytest.raises(CodeSystemError):
+            codes.cvx_encode(bad)
+    with pytest.raises(EncodingError):
+        Immunization("03", dt.date(2025, 1, 1), system="atc")
+    for text in ("immunization in icd10cm:E11", "immunization in cvx:1000", "not immunization in cvx:03 of C34.*"):
+        with pytest.raises(CriteriaSyntaxError):
+            compile_program(text)
+
+
 # --------------------------------------------------------------------------- daily doses
 
 
