@@ -338,7 +338,7 @@ def _load_registry(path: Path, *, create: bool = False) -> Any:
 
     if create and not path.exists():
         return IssuerRegistry()
-    return IssuerRegistry.from_json(path.read_bytes())
+    return IssuerRegistry.load(path)
 
 
 def _gather_keys(key_files: tuple[Path, ...], public_keys: tuple[tuple[str, str], ...]) -> list[tuple[int, int]]:

@@ -11,8 +11,9 @@ what each one says).
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -67,6 +68,20 @@ def _open_wallet(ctx: click.Context, wallet_path: str, passphrase_file: Path | N
     passphrase = read_passphrase(passphrase_file, prompt="Wallet passphrase", confirm=False)
     with status(ctx, "unlocking the wallet (Argon2id)"):
         return Wallet.open(path, passphrase)
+
+
+@contextlib.contextmanager
+def _update_wallet(ctx: click.Context, wallet_path: str, passphrase_file: Path | None) -> Iterator[Wallet]:
+    """Open the wallet under its lock for a change, saved when the block succeeds (two processes changing
+    one wallet take turns: neither change is lost)."""
+    from zkhealth.credentials.wallet import Wallet
+
+    path = _path(wallet_path)
+    if not path.exists():
+        raise click.UsageError(f"no wallet at {path}; create one with `zkhealth wallet init --wallet {path}`")
+    passphrase = read_passphrase(passphrase_file, prompt="Wallet passphrase", confirm=False)
+    with status(ctx, "unlocking the wallet (Argon2id)"), Wallet.update(path, passphrase) as wallet:
+        yield wallet
 
 
 @click.group("wallet", short_help="The patient's encrypted wallet: init, import, list, remove.")
@@ -143,16 +158,16 @@ def wallet_import(
     issued to another holder commitment, or (with --registry) its issuer is not trusted. Importing the same
     credential twice stores it once.
     """
-    from zkhealth._json import loads_strict
+    from zkhealth._json import load_file
     from zkhealth.credentials.credential import subject_commitment
     from zkhealth.credentials.trees import IssuerRegistry
     from zkhealth.credentials.vc import parse_document, verify_credential
     from zkhealth.field import parse_field_element
 
-    document = parse_document(loads_strict(credential_path.read_bytes()))
+    document = parse_document(load_file(credential_path))
     trusted: Any
     if registry_path is not None:
-        trusted = IssuerRegistry.from_json(registry_path.read_bytes())
+        trusted = IssuerRegistry.load(registry_path)
     else:
         signature = document.get("babyJubjubSignature")
         key = signature.get("publicKey") if isinstance(signature, dict) else None
@@ -161,13 +176,12 @@ def wallet_import(
         trusted = [(parse_field_element(key[0], what="issuer Ax"), parse_field_element(key[1], what="issuer Ay"))]
         note("note: no --registry given; the issuer's signatures are checked, its trust is not")
     credential = verify_credential(document, trusted_issuers=trusted)
-    wallet = _open_wallet(ctx, wallet_path, passphrase_file)
-    if credential.subject_commitment != subject_commitment(wallet.holder_secret):
-        raise CredentialError("the credential was issued to another holder commitment, not to this wallet")
-    present = wallet.find_credential(credential.credential_id) is not None
-    if not present:
-        wallet.add_credential(document)
-        wallet.save()
+    with _update_wallet(ctx, wallet_path, passphrase_file) as wallet:
+        if credential.subject_commitment != subject_commitment(wallet.holder_secret):
+            raise CredentialError("the credential was issued to another holder commitment, not to this wallet")
+        present = wallet.find_credential(credential.credential_id) is not None
+        if not present:
+            wallet.add_credential(document)
     emit(
         ctx,
         {
@@ -193,12 +207,11 @@ def wallet_remove(ctx: click.Context, wallet_path: str, credential_id: str, pass
     from zkhealth.errors import WalletError
 
     wanted = parse_credential_id(credential_id)
-    wallet = _open_wallet(ctx, wallet_path, passphrase_file)
-    index = wallet.find_credential(wanted)
-    if index is None:
-        raise WalletError(f"{wallet.path} holds no credential {wanted}")
-    wallet.remove_credential(index)
-    wallet.save()
+    with _update_wallet(ctx, wallet_path, passphrase_file) as wallet:
+        index = wallet.find_credential(wanted)
+        if index is None:
+            raise WalletError(f"{wallet.path} holds no credential {wanted}")
+        wallet.remove_credential(index)
     emit(
         ctx,
         {"wallet": str(wallet.path), "removed": str(wanted), "credentials": len(wallet.credentials)},
@@ -287,7 +300,7 @@ def prove_command(
     day = parse_day(today_text)
     address = recipient_address(recipient, what="--recipient")
     trial_file = load_trial_spec(trial_path)
-    registry = IssuerRegistry.from_json(registry_path.read_bytes())
+    registry = IssuerRegistry.load(registry_path)
     with timed_spinner(ctx, "loading the trial's keys"):
         trial_file.load_keys(trial_keys_directory(trial_file, keys_dir))
     wallet = _open_wallet(ctx, wallet_path, passphrase_file)

@@ -270,7 +270,7 @@ def _gather_roots(
 
     trusted = [parse_field_element(v, what="--issuer-root") for v in issuer_roots]
     if registry_path is not None:
-        trusted.append(IssuerRegistry.from_json(registry_path.read_bytes()).root)
+        trusted.append(IssuerRegistry.load(registry_path).root)
     accepted = [parse_field_element(v, what="--revocation-root") for v in revocation_roots]
     if revocations_path is not None:
         tree = RevocationTree(revocations_path)
