@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "KDF_PROFILES",
+    "criteria_warnings",
     "PASSPHRASE_ENV",
     "atomic_write",
     "connect_rpc",
@@ -178,6 +179,18 @@ def write_json_file(path: Path, value: Any, *, mode: int = 0o644, overwrite: boo
     """Write ``value`` as indented UTF-8 JSON with a final newline, atomically (see :func:`atomic_write`)."""
     text = json.dumps(value, indent=2, ensure_ascii=False) + "\n"
     atomic_write(path, text.encode("utf-8"), mode=mode, overwrite=overwrite)
+
+
+def criteria_warnings(criteria: str) -> list[str]:
+    """Print (on stderr) and return the warnings of :func:`zkhealth.eligibility.analysis.analyze_criteria`:
+    criteria, or parts of them, that no record can meet or that every record meets."""
+    from zkhealth.eligibility.analysis import analyze_criteria
+    from zkhealth.eligibility.resolve import Criteria
+
+    messages = [finding.message for finding in analyze_criteria(Criteria(criteria))]
+    for message in messages:
+        note(f"warning: CriteriaWarning: {message}")
+    return messages
 
 
 # --------------------------------------------------------------------------- days and addresses

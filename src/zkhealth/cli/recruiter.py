@@ -22,6 +22,7 @@ import click
 from zkhealth.cli._common import (
     F,
     connect_rpc,
+    criteria_warnings,
     emit,
     load_trial_spec,
     note,
@@ -216,9 +217,10 @@ def trial_new(
         scope=parse_field_element(scope_text, what="--scope") if scope_text is not None else None,
     )
     spec.save()
+    warnings = criteria_warnings(spec.criteria)
     emit(
         ctx,
-        {"out": str(out), **spec.to_dict()},
+        {"out": str(out), **spec.to_dict(), "warnings": warnings},
         f"wrote {out}: trial {trial_id}{f' ({display_name})' if display_name else ''}\n"
         f"criteria: {spec.criteria}\n"
         f"next: zkhealth trial info {out}; zkhealth setup {out} --keys keys/",
@@ -308,6 +310,7 @@ def trial_info(ctx: click.Context, trial_path: Path) -> None:
             "predicted_setup_seconds": round(report.predicted_setup_seconds, 2),
         },
         "verifier_learns": [{"signal": item.name, "reveals": item.reveals} for item in learns],
+        "warnings": criteria_warnings(trial_file.criteria),
     }
     where = "not deployed (off-chain scope)"
     if trial_file.enrollment is not None:

@@ -36,6 +36,7 @@ from zkhealth import groth16
 from zkhealth.circuit import CompiledCircuit
 from zkhealth.credentials.credential import Credential
 from zkhealth.credentials.dates import CLINICAL_DATE_OFFSET, today_epoch_day
+from zkhealth.eligibility.analysis import CriteriaFinding, analyze_criteria
 from zkhealth.eligibility.circuit import PUBLIC_SIGNALS, compile_eligibility_circuit
 from zkhealth.eligibility.compiler import clause_scope_name
 from zkhealth.eligibility.proof import EligibilityProof
@@ -359,6 +360,12 @@ class Trial:
     def r1cs_sha256(self) -> str:
         """sha256 of the circuit's ``.r1cs`` bytes: pins the exact constraint system the keys belong to."""
         return hashlib.sha256(r1cs_to_bytes(self.compile().r1cs)).hexdigest()
+
+    def criteria_findings(self) -> list[CriteriaFinding]:
+        """Parts of the criteria that no record can meet, or that every record meets, each with the clauses
+        that cause it (:func:`zkhealth.eligibility.analysis.analyze_criteria`): almost always a mistake in
+        the criteria, worth a warning before any setup."""
+        return analyze_criteria(self.criteria)
 
     def cost_report(self) -> CostReport:
         """Constraints per part and per clause, predicted prove/setup time and the public signals.
