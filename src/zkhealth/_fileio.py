@@ -26,7 +26,15 @@ from typing import Final
 
 from zkhealth.errors import FileAccessError, ResourceBusyError, StorageError, ZkHealthError
 
-__all__ = ["LOCK_TIMEOUT_SECONDS", "atomic_write", "locked", "naming", "read_bytes", "wrap_os_error"]
+__all__ = [
+    "LOCK_TIMEOUT_SECONDS",
+    "atomic_write",
+    "fsync_directory",
+    "locked",
+    "naming",
+    "read_bytes",
+    "wrap_os_error",
+]
 
 #: How long :func:`locked` waits for another process before giving up.
 LOCK_TIMEOUT_SECONDS: Final[float] = 60.0
@@ -80,7 +88,8 @@ def naming(path: str | os.PathLike[str]) -> Iterator[None]:
         raise
 
 
-def _fsync_directory(directory: Path) -> None:
+def fsync_directory(directory: Path) -> None:
+    """Make renames in ``directory`` durable (a no-op where directories cannot be opened)."""
     if not hasattr(os, "O_DIRECTORY"):
         return
     dir_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
@@ -117,7 +126,7 @@ def atomic_write(path: str | os.PathLike[str], data: bytes, *, mode: int = 0o600
             raise wrap_os_error(exc, target, "write it") from None
         raise
     try:
-        _fsync_directory(directory)
+        fsync_directory(directory)
     except OSError as exc:
         raise wrap_os_error(exc, directory, "sync the directory") from None
 

@@ -140,7 +140,7 @@ def read_passphrase(passphrase_file: Path | None, *, prompt: str, confirm: bool)
     an empty passphrase or when none can be read (no file, no variable, stdin at EOF).
     """
     if passphrase_file is not None:
-        text = passphrase_file.read_text(encoding="utf-8")
+        text = _read_small_text(passphrase_file, "passphrase file")
         first = text.splitlines()[0] if text else ""
         if not first:
             raise click.UsageError(f"{passphrase_file}: the first line is empty; a passphrase is required")
@@ -161,6 +161,23 @@ def read_passphrase(passphrase_file: Path | None, *, prompt: str, confirm: bool)
     if not passphrase:
         raise click.UsageError("the passphrase read from stdin is empty")
     return passphrase
+
+
+#: Largest passphrase or private-key file read (its first line is used).
+_SMALL_FILE_BYTES: Final[int] = 64 << 10
+
+
+def _read_small_text(path: Path, what: str) -> str:
+    """A small UTF-8 text file (a passphrase, a private key): a usage error (exit 2) when too large or not
+    UTF-8; a missing file raises :class:`~zkhealth.errors.FileAccessError`."""
+    from zkhealth._fileio import read_bytes
+    from zkhealth.errors import EncodingError
+
+    data = read_bytes(path, max_bytes=_SMALL_FILE_BYTES, error=EncodingError, what=f"{path} ({what})")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise click.UsageError(f"{path}: the {what} is not UTF-8 text") from None
 
 
 def atomic_write(path: Path, data: bytes, *, mode: int = 0o644, overwrite: bool = True) -> None:
@@ -275,7 +292,7 @@ def connect_rpc(rpc: str | None, private_key_file: Path | None = None) -> Any:
 
     w3 = client.connect("embedded" if rpc is None else rpc)
     if private_key_file is not None:
-        lines = private_key_file.read_text(encoding="utf-8").splitlines()
+        lines = _read_small_text(private_key_file, "private key file").splitlines()
         try:
             client.use_private_key(w3, lines[0].strip() if lines else "")
         except ChainError:

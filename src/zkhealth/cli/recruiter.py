@@ -21,6 +21,7 @@ import click
 
 from zkhealth.cli._common import (
     F,
+    atomic_write,
     connect_rpc,
     criteria_warnings,
     emit,
@@ -399,7 +400,7 @@ def export_verifier_command(ctx: click.Context, keys_dir: Path, out: Path, contr
         raise click.UsageError(f"{keys_dir} holds no trial keys (manifest.json is missing)")
     vk = TrialKeys.load_verifying_key(keys_dir)
     source = render_verifier(vk, contract_name=contract_name)
-    out.write_text(source, encoding="utf-8")
+    atomic_write(out, source.encode("utf-8"))
     emit(
         ctx,
         {"out": str(out), "contract": contract_name, "verifying_key_sha256": vk.sha256(), "public_inputs": 6},
