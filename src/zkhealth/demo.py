@@ -42,7 +42,7 @@ from zkhealth.errors import ChainError, NotEligibleError, NullifierAlreadyUsedEr
 if TYPE_CHECKING:
     from zkhealth.eligibility import Trial
 
-__all__ = ["DemoResult", "DemoStep", "default_cache_dir", "demo_data", "run_demo"]
+__all__ = ["SAMPLE_FILES", "DemoResult", "DemoStep", "default_cache_dir", "demo_data", "run_demo", "write_samples"]
 
 #: The demo's wallets use the Argon2id floor: they live in a temporary directory for a few seconds.
 _MINOR_AGE_YEARS: Final[int] = 15
@@ -148,6 +148,43 @@ def _aged_minor(bundle: dict[str, Any], today: _dt.date) -> dict[str, Any]:
         elif resource["resourceType"] == "Condition":
             resource["onsetDateTime"] = _years_before(today, 1).isoformat()
     return bundle
+
+
+#: What :func:`write_samples` writes: the getting-started tour's inputs.
+SAMPLE_FILES: Final[tuple[str, ...]] = ("t2d_adult.json", "t2d_minor.json", "cubic.py")
+
+
+def write_samples(
+    directory: str | os.PathLike[str], *, today: _dt.date | None = None, force: bool = False
+) -> list[Path]:
+    """Write the getting-started tour's inputs into ``directory`` (created if needed): two synthetic FHIR R4
+    bundles, ``t2d_adult.json`` (type 2 diabetes and hypertension, born 1961) and ``t2d_minor.json`` (type 2
+    diabetes, 15 years old on ``today``), and the circuit ``cubic.py``. Existing files are kept unless
+    ``force`` (:class:`~zkhealth.errors.FileAccessError` names the first one). Returns the paths written."""
+    from zkhealth._fileio import atomic_write, wrap_os_error
+    from zkhealth.credentials.dates import epoch_day_to_date, today_epoch_day
+    from zkhealth.errors import FileAccessError
+
+    target = Path(directory)
+    day = today if today is not None else epoch_day_to_date(today_epoch_day())
+    contents = {
+        "t2d_adult.json": json.dumps(demo_data("t2d_adult.json"), indent=2) + "\n",
+        "t2d_minor.json": json.dumps(_aged_minor(demo_data("t2d_minor.json"), day), indent=2) + "\n",
+        "cubic.py": resources.files("zkhealth").joinpath("data", "samples", "cubic.py.txt").read_text(encoding="utf-8"),
+    }
+    if not force:
+        for name in SAMPLE_FILES:
+            if (target / name).exists():
+                raise FileAccessError(f"{target / name} exists; pass force=True (--force) to replace it")
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise wrap_os_error(exc, target, "create the directory") from None
+    written = []
+    for name in SAMPLE_FILES:
+        atomic_write(target / name, contents[name].encode("utf-8"), mode=0o644)
+        written.append(target / name)
+    return written
 
 
 class _Recorder:

@@ -253,8 +253,7 @@ def write_artifacts(
             folder = test_artifacts_dir() if test_target is None else test_target
             folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{name}.json"
-        atomic_write(path, (json.dumps(artifact, indent=1, sort_keys=True) + "
-").encode("utf-8"), mode=0o644)
+        atomic_write(path, (json.dumps(artifact, indent=1, sort_keys=True) + "\n").encode("utf-8"), mode=0o644)
         written.append(path)
     return written
 

@@ -27,7 +27,7 @@ from zkhealth import errors as zk_errors
 from zkhealth.cli._common import emit
 from zkhealth.cli.auditor import audit_command
 from zkhealth.cli.circuit import circuit_group, compile_command, info_command, r1cs_group, wtns_group
-from zkhealth.cli.demo import demo_command
+from zkhealth.cli.demo import demo_command, samples_command
 from zkhealth.cli.groth16 import groth16_group, zkey_group
 from zkhealth.cli.issuer import issue_command, keygen_command, registry_group, revoke_command
 from zkhealth.cli.member import member_group
@@ -198,7 +198,7 @@ def main(ctx: click.Context, as_json: bool, debug: bool) -> None:
     """zkhealth: zero-knowledge eligibility proofs for healthcare.
 
     \b
-    Start here:      demo (the whole story on synthetic data)
+    Start here:      demo (the whole story on synthetic data), samples (the tour's input files)
     Issuer:          keygen, issue, revoke, registry
     Patient:         wallet, prove, enroll; patient (registry trials: enroll with consent, withdraw, grant, revoke)
     Recruiter:       trial, setup, export-verifier, deploy, verify, verify-batch, enrollments;
@@ -219,6 +219,7 @@ def main(ctx: click.Context, as_json: bool, debug: bool) -> None:
 
 for _command in (
     demo_command,
+    samples_command,
     keygen_command,
     issue_command,
     revoke_command,

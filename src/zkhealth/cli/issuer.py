@@ -277,13 +277,15 @@ def _issue_v1(
     help="The issuer's revocation tree (SQLite; created if missing).",
 )
 @click.argument("credential_ids", metavar="[ID]...", nargs=-1)
+@click.option("--verify", "full_check", is_flag=True, help="First recompute every hash of the tree from its leaves.")
 @click.pass_context
-def revoke_command(ctx: click.Context, db_path: Path, credential_ids: tuple[str, ...]) -> None:
+def revoke_command(ctx: click.Context, db_path: Path, credential_ids: tuple[str, ...], full_check: bool) -> None:
     """Revoke credentials by ID (decimal, or urn:zkhealth:credential:ID) and print the new revocation root.
 
     Revoking an ID twice changes nothing. Without IDs, print the current root (what verifiers pin) and the
     number of revoked credentials. The tree is an indexed Merkle tree of depth 16 kept in SQLite; every
-    change is one transaction.
+    change is one transaction, and concurrent runs take turns. The file is checked when opened (checksum,
+    sorted list, root): a damaged one exits 2 and nothing is served.
     """
     from zkhealth.credentials.trees import RevocationTree
     from zkhealth.credentials.vc import parse_credential_id
@@ -291,6 +293,9 @@ def revoke_command(ctx: click.Context, db_path: Path, credential_ids: tuple[str,
     ids = list(dict.fromkeys(parse_credential_id(text) for text in credential_ids))
     tree = RevocationTree(db_path)
     try:
+        if full_check:
+            with status(ctx, "recomputing every hash of the revocation tree"):
+                tree.verify(full=True)
         with status(ctx, f"revoking {len(ids)} credential(s)"):
             newly = [credential_id for credential_id in ids if not tree.is_revoked(credential_id)]
             tree.revoke_many(ids)
