@@ -24,10 +24,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Final
 
-from zkhealth.errors import FileAccessError, ResourceBusyError, StorageError, ZkHealthError
+from zkhealth.errors import ArgumentTypeError, FileAccessError, ResourceBusyError, StorageError, ZkHealthError
 
 __all__ = [
     "LOCK_TIMEOUT_SECONDS",
+    "as_path",
     "atomic_write",
     "fsync_directory",
     "locked",
@@ -46,6 +47,22 @@ _ACCESS_ERRNOS: Final[frozenset[int]] = frozenset(
 )
 
 
+def as_path(value: object, *, what: str = "path") -> Path:
+    """``value`` as a :class:`Path`: a ``str`` or ``os.PathLike`` naming a file. Anything else (an int, which
+    ``open`` would take for a file descriptor; bytes; None) raises :class:`ArgumentTypeError`; an empty
+    name or one with a NUL character, :class:`FileAccessError`."""
+    if isinstance(value, Path):
+        path = value
+    elif isinstance(value, str) or (isinstance(value, os.PathLike) and isinstance(os.fspath(value), str)):
+        path = Path(value)
+    else:
+        raise ArgumentTypeError(f"a {what} is a str or a path, not {type(value).__name__}")
+    text = str(path)
+    if not text or "\0" in text or (isinstance(value, str) and not value):
+        raise FileAccessError(f"{what} {text!r} is not a usable file name")
+    return path
+
+
 def wrap_os_error(error: OSError, path: str | os.PathLike[str], action: str) -> ZkHealthError:
     """The library error for an ``OSError`` met while ``action``-ing ``path`` (see the module docstring)."""
     reason = error.strerror or type(error).__name__
@@ -62,6 +79,7 @@ def read_bytes(
     The size of a regular file is checked before it is read; a pipe or device is read up to ``max_bytes + 1``
     bytes only. A missing or unreadable file raises :class:`FileAccessError`. Cost: one read of the file.
     """
+    path = as_path(path)
     name = what if what is not None else os.fspath(path)
     try:
         with open(path, "rb") as handle:
@@ -106,7 +124,7 @@ def atomic_write(path: str | os.PathLike[str], data: bytes, *, mode: int = 0o600
     renames it over ``path`` with ``os.replace`` and fsyncs the directory so the rename itself is durable.
     On any failure the temporary file is removed and ``path`` is untouched. Cost: one write and two fsyncs.
     """
-    target = Path(path)
+    target = as_path(path)
     directory = target.parent if str(target.parent) else Path(".")
     try:
         fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
@@ -140,7 +158,7 @@ def locked(path: str | os.PathLike[str], *, timeout: float = LOCK_TIMEOUT_SECOND
     a new inode while a second still waits on the old one. On systems without ``fcntl`` the block runs
     unlocked.
     """
-    target = Path(path)
+    target = as_path(path)
     lock_path = target.with_name(target.name + ".lock")
     try:
         import fcntl

@@ -21,7 +21,7 @@ import os
 import re
 from typing import Any, Final
 
-from zkhealth._fileio import read_bytes
+from zkhealth._fileio import as_path, read_bytes
 from zkhealth.errors import EncodingError, NonCanonicalEncodingError, ZkHealthError
 from zkhealth.field import MAX_DECIMAL_DIGITS
 
@@ -156,6 +156,6 @@ def load_file(
     error: type[ZkHealthError] = EncodingError,
 ) -> Any:
     """Read and parse the JSON file at ``path`` strictly; every refusal names the file."""
-    name = os.fspath(path)
+    name = os.fspath(as_path(path))
     data = read_bytes(path, max_bytes=max_bytes, error=error, what=name)
     return loads_strict(data, what=name, max_bytes=max_bytes, integers_only=integers_only, error=error)

@@ -161,11 +161,11 @@ def write_samples(
     bundles, ``t2d_adult.json`` (type 2 diabetes and hypertension, born 1961) and ``t2d_minor.json`` (type 2
     diabetes, 15 years old on ``today``), and the circuit ``cubic.py``. Existing files are kept unless
     ``force`` (:class:`~zkhealth.errors.FileAccessError` names the first one). Returns the paths written."""
-    from zkhealth._fileio import atomic_write, wrap_os_error
+    from zkhealth._fileio import as_path, atomic_write, wrap_os_error
     from zkhealth.credentials.dates import epoch_day_to_date, today_epoch_day
     from zkhealth.errors import FileAccessError
 
-    target = Path(directory)
+    target = as_path(directory, what="directory")
     day = today if today is not None else epoch_day_to_date(today_epoch_day())
     contents = {
         "t2d_adult.json": json.dumps(demo_data("t2d_adult.json"), indent=2) + "\n",

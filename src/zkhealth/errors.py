@@ -32,6 +32,11 @@ class RefusedError(ZkHealthError):
     """Marker base: the input is well formed but refused (the command exits with code 1)."""
 
 
+class ArgumentTypeError(MalformedInputError, TypeError):
+    """A public function was called with an argument of the wrong type (``None`` for a sequence, a str for a
+    key). Catchable as ``TypeError``."""
+
+
 # --------------------------------------------------------------------------- files and stored state
 
 
@@ -321,6 +326,11 @@ class ContractRevertError(ChainError, RefusedError):
 
 class NullifierAlreadyUsedError(ContractRevertError):
     """The nullifier was already used: this patient is already enrolled in this trial."""
+
+
+class RpcAnswerError(ChainError):
+    """A node's answer is malformed or unusable (a log without its topics, a block number that is not a
+    number, an error where a result was due). Nothing from it is used."""
 
 
 class ArtifactStaleError(ChainError):

@@ -42,7 +42,13 @@ from zkhealth.eligibility.circuit import PUBLIC_SIGNALS
 from zkhealth.eligibility.proof import EligibilityProof
 from zkhealth.eligibility.scope import trial_scope
 from zkhealth.eligibility.trial import Trial, TrialKeys
-from zkhealth.errors import ChainError, ContractRevertError, MalformedProofError, NullifierAlreadyUsedError
+from zkhealth.errors import (
+    ChainError,
+    ContractRevertError,
+    MalformedProofError,
+    NullifierAlreadyUsedError,
+    RpcAnswerError,
+)
 from zkhealth.groth16.keys import Proof, VerifyingKey
 
 #: Gas limits passed explicitly (never estimated). The enroll transaction uses ~258k.
@@ -614,11 +620,61 @@ _ENROLLED_TOPIC: Final[bytes] = bytes(keccak(text="Enrolled(uint256,address,uint
 _WITHDRAWN_TOPIC: Final[bytes] = bytes(keccak(text="Withdrawn(uint256,address,uint256)"))
 
 
-def _as_bytes(value: Any) -> bytes:
-    if isinstance(value, (bytes, bytearray)):
+def _ask(method: str, call: Callable[[], Any]) -> Any:
+    """Ask the node; any failure of the transport or of web3's decoding of the answer is a :class:`ChainError`
+    (:class:`RpcAnswerError` for an answer web3 could not read)."""
+    try:
+        return call()
+    except ChainError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - web3 raises many unrelated classes for one bad answer
+        raise RpcAnswerError(f"{method}: the node's answer is unusable ({type(exc).__name__}: {exc})"[:300]) from None
+
+
+_MISSING: Final[object] = object()
+
+
+def _field(answer: Any, name: str, where: str, *, default: Any = _MISSING) -> Any:
+    """``answer[name]`` of a mapping the node returned (:class:`RpcAnswerError` when absent)."""
+    if not isinstance(answer, Mapping):
+        raise RpcAnswerError(f"{where}: the node's answer is not an object")
+    if name not in answer:
+        if default is not _MISSING:
+            return default
+        raise RpcAnswerError(f"{where}: {name} is missing")
+    return answer[name]
+
+
+def _hex_bytes(value: Any, where: str) -> bytes:
+    """Bytes, or ``0x`` hex text, from the node."""
+    if isinstance(value, bytes | bytearray):
         return bytes(value)
-    text = str(value)
-    return bytes.fromhex(text[2:] if text.startswith("0x") else text)
+    if isinstance(value, str) and len(value) <= 1 << 20:
+        text = value[2:] if value.startswith("0x") else value
+        try:
+            return bytes.fromhex(text)
+        except ValueError:
+            pass
+    raise RpcAnswerError(f"{where}: expected bytes as hex text")
+
+
+def _word(value: Any, where: str) -> bytes:
+    data = _hex_bytes(value, where)
+    if len(data) != 32:
+        raise RpcAnswerError(f"{where}: expected 32 bytes, got {len(data)}")
+    return data
+
+
+def _block_number(value: Any, where: str) -> int:
+    """A non-negative number from the node (an int, or ``0x`` hex text), at most 2^64."""
+    if isinstance(value, str) and value.startswith("0x") and 2 < len(value) <= 18:
+        try:
+            value = int(value, 16)
+        except ValueError:
+            pass
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 1 << 64:
+        raise RpcAnswerError(f"{where}: expected a non-negative number")
+    return value
 
 
 class EnrollmentWatcher:
@@ -651,28 +707,46 @@ class EnrollmentWatcher:
     def _logs(self) -> list[Any]:
         topics = ["0x" + _ENROLLED_TOPIC.hex(), "0x" + _WITHDRAWN_TOPIC.hex()]
         query: Any = {"address": self._address, "fromBlock": self._from_block, "toBlock": "latest", "topics": [topics]}
-        return list(self._w3.eth.get_logs(query))
+        logs = _ask("eth_getLogs", lambda: self._w3.eth.get_logs(query))
+        if not isinstance(logs, list | tuple):
+            raise RpcAnswerError("eth_getLogs: the node's answer is not a list of logs")
+        return list(logs)
 
     def _final_block(self, latest: int) -> int:
         if self._confirmations == "finalized":
-            return int(self._w3.eth.get_block("finalized")["number"])
+            block = _ask("eth_getBlockByNumber", lambda: self._w3.eth.get_block("finalized"))
+            return _block_number(_field(block, "number", "the finalized block"), "the finalized block")
         return latest - int(self._confirmations) + 1
 
     def poll(self) -> list[EnrollmentRecord]:
-        """Current status of every enrollment seen so far, in log order (reorged ones last)."""
-        latest = int(self._w3.eth.block_number)
+        """Current status of every enrollment seen so far, in log order (reorged ones last).
+
+        Every answer of the node is checked before it is used (:class:`RpcAnswerError` otherwise): a log has
+        its three topics of 32 bytes, 32 bytes of data, hashes of 32 bytes and non-negative numbers."""
+        latest = _block_number(_ask("eth_blockNumber", lambda: self._w3.eth.block_number), "eth_blockNumber")
         final = self._final_block(latest)
         records: dict[int, EnrollmentRecord] = {}
         current: dict[tuple[bytes, int], EnrollmentRecord] = {}
-        for log in self._logs():
-            topics = [_as_bytes(t) for t in log["topics"]]
-            nullifier = int.from_bytes(topics[1], "big")
-            recipient = to_checksum_address(topics[2][-20:])
-            day = int.from_bytes(_as_bytes(log["data"])[:32], "big")
-            block_number = int(log["blockNumber"])
-            key = (_as_bytes(log["transactionHash"]), int(log["logIndex"]))
-            if log.get("removed"):
+        for position, log in enumerate(self._logs()):
+            where = f"eth_getLogs[{position}]"
+            if _field(log, "removed", where, default=False):
                 continue
+            topics = _field(log, "topics", where)
+            if not isinstance(topics, list | tuple) or len(topics) != 3:
+                raise RpcAnswerError(f"{where}: expected 3 topics")
+            topics = [_word(topic, f"{where}.topics") for topic in topics]
+            data = _hex_bytes(_field(log, "data", where), f"{where}.data")
+            if len(data) != 32:
+                raise RpcAnswerError(f"{where}: expected 32 bytes of data")
+            nullifier = int.from_bytes(topics[1], "big")
+            if topics[2][:12] != bytes(12):
+                raise RpcAnswerError(f"{where}: the recipient topic is not an address")
+            recipient = to_checksum_address(topics[2][-20:])
+            day = int.from_bytes(data, "big")
+            block_number = _block_number(_field(log, "blockNumber", where), f"{where}.blockNumber")
+            key = (_word(_field(log, "transactionHash", where), f"{where}.transactionHash"),
+                   _block_number(_field(log, "logIndex", where), f"{where}.logIndex"))
+            block_hash = _word(_field(log, "blockHash", where), f"{where}.blockHash")
             confirmed = block_number <= final
             depth = max(0, latest - block_number + 1)
             if topics[0] == _ENROLLED_TOPIC:
@@ -681,7 +755,7 @@ class EnrollmentWatcher:
                     recipient=recipient,
                     day=day,
                     block_number=block_number,
-                    block_hash=_as_bytes(log["blockHash"]),
+                    block_hash=block_hash,
                     transaction_hash=key[0],
                     log_index=key[1],
                     confirmations=depth,
@@ -689,6 +763,8 @@ class EnrollmentWatcher:
                 )
                 records[nullifier] = record
                 current[key] = record
+            elif topics[0] != _WITHDRAWN_TOPIC:
+                raise RpcAnswerError(f"{where}: a log of another event than the ones asked for")
             elif nullifier in records:
                 enrolled = records[nullifier]
                 status = EnrollmentStatus.WITHDRAWN if confirmed else EnrollmentStatus.PENDING

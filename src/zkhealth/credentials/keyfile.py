@@ -41,7 +41,7 @@ import nacl.pwhash
 import nacl.secret
 import nacl.utils
 
-from zkhealth._fileio import atomic_write, naming, read_bytes
+from zkhealth._fileio import as_path, atomic_write, naming, read_bytes
 from zkhealth._json import loads_strict
 from zkhealth.credentials.issuer import Issuer
 from zkhealth.credentials.jcs import canonicalize
@@ -93,7 +93,7 @@ def create_issuer_key_file(
     Refuses to replace an existing file unless ``overwrite`` (:class:`FileExistsError`). Cost: one Argon2id run at
     ``kdf`` (about 0.7 s at the default MODERATE profile) and one fixed-base Baby Jubjub multiplication.
     """
-    target = Path(path)
+    target = as_path(path)
     if target.exists() and not overwrite:
         raise FileExistsError(f"{target} exists; pass overwrite=True to replace it")
     kdf.check()
@@ -133,7 +133,7 @@ def _expect_object(value: object, keys: set[str], what: str) -> dict[str, Any]:
 
 
 def _parse(path: str | os.PathLike[str]) -> tuple[dict[str, Any], IssuerPublicInfo]:
-    target = Path(path)
+    target = as_path(path)
     data = read_bytes(target, max_bytes=_MAX_FILE_BYTES, error=EncodingError)
     with naming(target):
         return _parse_document(target, loads_strict(data, max_bytes=_MAX_FILE_BYTES))

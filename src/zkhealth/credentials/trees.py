@@ -33,7 +33,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Final, TypeAlias
 
-from zkhealth._fileio import naming, read_bytes
+from zkhealth._fileio import as_path, naming, read_bytes
 from zkhealth._json import loads_strict
 from zkhealth.errors import (
     CorruptDatabaseError,
@@ -959,7 +959,7 @@ class RevocationTree(_Quaternary):
         ``durable=False`` only at checkpoints, which survives a crash of the process but may lose the latest
         commits on power loss. Cost of opening an existing file: one pass over its rows (one SHA-256 each).
         """
-        self._path = os.fspath(path)
+        self._path = os.fspath(as_path(path, what="revocation database path"))
         if self._path != ":memory:":
             target = Path(self._path)
             parent = target.parent if str(target.parent) else Path(".")
@@ -1329,7 +1329,7 @@ class RevocationTree(_Quaternary):
             raise EncodingError("limit must be a positive int")
         with self._guard():
             rows = self._conn.execute(
-                "SELECT seq, root, leaf_count, created_at FROM roots ORDER BY seq DESC LIMIT ?", (limit,)
+                "SELECT seq, root, leaf_count, created_at FROM roots ORDER BY seq DESC LIMIT ?", (min(limit, 1 << 62),)
             ).fetchall()
         return [RootRecord(int(seq), int(root), int(count), float(at)) for seq, root, count, at in rows]
 
@@ -1352,6 +1352,8 @@ class RevocationTree(_Quaternary):
         costs far fewer than ``2 * depth`` Poseidon calls per id. The history gains one root for the whole
         batch (none if nothing changed).
         """
+        if isinstance(credential_ids, str | bytes) or not isinstance(credential_ids, Iterable):
+            raise FieldTypeError(f"credential ids are an iterable of ints, not {type(credential_ids).__name__}")
         ids = [_check_credential_id(credential_id) for credential_id in credential_ids]
         self._nodes.trim()
         changed: dict[int, int] = {}

@@ -61,7 +61,7 @@ import nacl.pwhash
 import nacl.secret
 import nacl.utils
 
-from zkhealth._fileio import atomic_write, locked, read_bytes
+from zkhealth._fileio import as_path, atomic_write, locked, read_bytes
 from zkhealth._json import loads_strict
 from zkhealth.credentials.jcs import canonicalize
 from zkhealth.credentials.vc import CREDENTIAL_URN
@@ -236,7 +236,7 @@ class Wallet:
 
         Refuses to replace an existing file unless ``overwrite``. Costs one Argon2id run at ``kdf``.
         """
-        target = Path(path)
+        target = as_path(path, what="wallet path")
         if target.exists() and not overwrite:
             raise WalletError(f"{target} exists; pass overwrite=True to replace it")
         kdf.check()
@@ -265,7 +265,7 @@ class Wallet:
         :class:`UnsupportedWalletVersionError` for a bad header (before any KDF work) and
         :class:`WalletDecryptionError` for a wrong passphrase, tampering or truncation.
         """
-        target = Path(path)
+        target = as_path(path, what="wallet path")
         data = read_bytes(target, max_bytes=_MAX_FILE_BYTES, error=WalletFormatError)
         params, salt, header = _parse_header(data)
         key = derive_key(passphrase_bytes(passphrase), salt, params)
@@ -287,7 +287,7 @@ class Wallet:
         :data:`zkhealth._fileio.LOCK_TIMEOUT_SECONDS`, then :class:`~zkhealth.errors.ResourceBusyError`), so
         concurrent changes are applied one after the other and none is lost. Nothing is saved if the block
         raises."""
-        target = Path(path)
+        target = as_path(path, what="wallet path")
         with locked(target):
             wallet = cls.open(target, passphrase)
             yield wallet

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from zkhealth import groth16
-from zkhealth._fileio import atomic_write, fsync_directory, read_bytes, wrap_os_error
+from zkhealth._fileio import as_path, atomic_write, fsync_directory, read_bytes, wrap_os_error
 from zkhealth.circuit import CompiledCircuit
 from zkhealth.credentials.credential import Credential
 from zkhealth.credentials.dates import CLINICAL_DATE_OFFSET, today_epoch_day
@@ -44,6 +44,7 @@ from zkhealth.eligibility.proof import EligibilityProof
 from zkhealth.eligibility.resolve import Criteria, Evaluation, today_ordinal
 from zkhealth.eligibility.scope import trial_id_bytes, trial_scope
 from zkhealth.errors import (
+    ArgumentTypeError,
     CriteriaSyntaxError,
     EligibilityError,
     InvalidProofError,
@@ -124,6 +125,8 @@ def epoch_day(today: int | _dt.date) -> int:
 
 
 def _roots(values: Iterable[int], what: str) -> frozenset[int]:
+    if isinstance(values, str | bytes) or not isinstance(values, Iterable):
+        raise EligibilityError(f"{what} must be an iterable of field elements")
     out = set()
     for value in values:
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < FIELD_R:
@@ -251,7 +254,7 @@ class TrialKeys:
         manifest (atomically: the commit point), then the staged files are renamed into place. A reader that
         finds a key file not matching the manifest's pin uses the staged one (see :meth:`load`).
         """
-        target = Path(directory)
+        target = as_path(directory, what="keys directory")
         try:
             target.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -282,7 +285,7 @@ class TrialKeys:
     def load_verifying_key(cls, directory: str | os.PathLike[str]) -> VerifyingKey:
         """Only the verifying key of a directory written by :meth:`save`, checked against the manifest's pin
         (:class:`VerifyingKeyMismatchError` otherwise). Cost: a few kB read, no proving key."""
-        source = Path(directory)
+        source = as_path(directory, what="keys directory")
         pin = cls._manifest(source)["verifyingKeySha256"]
         vk = load_verifying_key(source / _VERIFYING_KEY)
         if vk.sha256() != pin and (source / _staged(_VERIFYING_KEY)).is_file():
@@ -298,7 +301,7 @@ class TrialKeys:
         """Read keys written by :meth:`save`; the verifying key must hash to the manifest's pin and equal the
         proving key's (:class:`VerifyingKeyMismatchError` otherwise). A save interrupted after writing its
         manifest is completed from the staged files."""
-        source = Path(directory)
+        source = as_path(directory, what="keys directory")
         manifest = cls._manifest(source)
         vk = cls.load_verifying_key(source)
         pk = load_proving_key(source / _PROVING_KEY)
@@ -579,6 +582,8 @@ class Trial:
         ``today`` is the verifier's day (epoch day or date; default: today in UTC). Cost: the policy checks
         (microseconds) and one Groth16 verification (about 15-25 ms).
         """
+        if not isinstance(proof, EligibilityProof):
+            raise ArgumentTypeError(f"expected an EligibilityProof, got {type(proof).__name__}")
         day = today_epoch_day() if today is None else epoch_day(today)
         result = self._policy(proof, day, expected_scope, expected_recipient)
         groth16.verify(self.keys.vk, list(proof.public), proof.proof, pinned_sha256=self.keys.vk_sha256)

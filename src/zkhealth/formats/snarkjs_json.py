@@ -31,7 +31,7 @@ import re
 from collections.abc import Sequence
 from typing import Any, Final
 
-from zkhealth._fileio import atomic_write, naming
+from zkhealth._fileio import as_path, atomic_write, naming
 from zkhealth._json import loads_strict, read_limited
 from zkhealth.errors import (
     FieldRangeError,
@@ -181,7 +181,7 @@ def parse_proof(data: str | bytes) -> Proof:
 
 
 def load_proof(path: str | os.PathLike[str]) -> Proof:
-    data = read_json_bytes(path, what=os.fspath(path))
+    data = read_json_bytes(path, what=os.fspath(as_path(path)))
     with naming(path):
         return parse_proof(data)
 
@@ -204,7 +204,7 @@ def parse_public(data: str | bytes) -> list[int]:
 
 
 def load_public(path: str | os.PathLike[str]) -> list[int]:
-    data = read_json_bytes(path, what=os.fspath(path))
+    data = read_json_bytes(path, what=os.fspath(as_path(path)))
     with naming(path):
         return parse_public(data)
 
@@ -308,7 +308,7 @@ def parse_verifying_key(data: str | bytes) -> VerifyingKey:
 
 
 def load_verifying_key(path: str | os.PathLike[str]) -> VerifyingKey:
-    data = read_json_bytes(path, what=os.fspath(path))
+    data = read_json_bytes(path, what=os.fspath(as_path(path)))
     with naming(path):
         return parse_verifying_key(data)
 
