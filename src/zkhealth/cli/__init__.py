@@ -189,7 +189,7 @@ class ZkGroup(click.Group):
         return code
 
 
-@click.group(cls=ZkGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group("zkhealth", cls=ZkGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="zkhealth")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON instead of text.")
 @click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")

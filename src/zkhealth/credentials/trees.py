@@ -880,15 +880,16 @@ def _node_row_hash(level: int, idx: int, node_hash: bytes) -> int:
 
 
 def _sqlite_error(exc: sqlite3.Error, path: str) -> ZkHealthError:
-    """The library error for a SQLite failure on the database at ``path``."""
+    """The library error for a SQLite failure on the database at ``path`` (by SQLite's error code)."""
     name = str(getattr(exc, "sqlite_errorname", ""))
     text = str(exc)
-    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in text:
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or (not name and "locked" in text):
         return ResourceBusyError(f"{path}: the revocation database is locked by another process; try again")
-    access = ("SQLITE_CANTOPEN", "SQLITE_READONLY", "SQLITE_PERM", "SQLITE_AUTH")
-    if name.startswith(access) or "unable to open" in text:
+    if name.startswith(("SQLITE_CANTOPEN", "SQLITE_READONLY", "SQLITE_PERM", "SQLITE_AUTH")) or (
+        not name and "unable to open" in text
+    ):
         return FileAccessError(f"{path}: cannot open the revocation database: {text}")
-    if name.startswith(("SQLITE_FULL", "SQLITE_IOERR")) or "disk" in text:
+    if name.startswith(("SQLITE_FULL", "SQLITE_IOERR")) or (not name and ("disk I/O" in text or "full" in text)):
         return StorageError(f"{path}: the revocation database could not be written: {text}")
     return CorruptDatabaseError(f"{path}: not a usable revocation database: {text}")
 
