@@ -34,6 +34,7 @@ __all__ = [
     "locked",
     "naming",
     "read_bytes",
+    "remove_stale_temporaries",
     "wrap_os_error",
 ]
 
@@ -147,6 +148,25 @@ def atomic_write(path: str | os.PathLike[str], data: bytes, *, mode: int = 0o600
         fsync_directory(directory)
     except OSError as exc:
         raise wrap_os_error(exc, directory, "sync the directory") from None
+
+
+def remove_stale_temporaries(path: str | os.PathLike[str]) -> int:
+    """Remove the temporary files :func:`atomic_write` left beside ``path`` when a writer was killed (a kill
+    cannot be cleaned up after). Only safe while holding :func:`locked` on ``path``: a live writer's
+    temporary file would go too. Returns how many were removed."""
+    target = as_path(path)
+    directory = target.parent if str(target.parent) else Path(".")
+    removed = 0
+    for stale in directory.glob(f".{glob_escape(target.name)}.*.tmp"):
+        with contextlib.suppress(OSError):
+            stale.unlink()
+            removed += 1
+    return removed
+
+
+def glob_escape(name: str) -> str:
+    """``name`` with glob's special characters escaped."""
+    return "".join(f"[{c}]" if c in "*?[" else c for c in name)
 
 
 @contextlib.contextmanager

@@ -61,7 +61,7 @@ import nacl.pwhash
 import nacl.secret
 import nacl.utils
 
-from zkhealth._fileio import as_path, atomic_write, locked, read_bytes
+from zkhealth._fileio import as_path, atomic_write, locked, read_bytes, remove_stale_temporaries
 from zkhealth._json import loads_strict
 from zkhealth.credentials.jcs import canonicalize
 from zkhealth.credentials.vc import CREDENTIAL_URN
@@ -333,6 +333,7 @@ class Wallet:
                     "reopen the wallet and apply the change again"
                 )
         sealed = self._sealed()
+        remove_stale_temporaries(self._path)  # left by a process killed while saving (we hold the lock)
         atomic_write(self._path, sealed)
         self._disk_sha256 = hashlib.sha256(sealed).digest()
 
