@@ -680,6 +680,14 @@ def _objects() -> dict[str, Any]:
     return _OBJECTS
 
 
+def _sandboxed(value: Any) -> Any:
+    """A text used as a path stays a plain name in the current (temporary) directory: no separator, no
+    absolute path, nothing outside the test's sandbox."""
+    if isinstance(value, str):
+        return "sandbox-" + value.replace("/", "_").replace("\\", "_").replace("\0", "_")
+    return value
+
+
 def _object_api_calls() -> dict[str, tuple[Any, int]]:
     import zkhealth
     from zkhealth.credentials.credential import Credential
@@ -703,8 +711,8 @@ def _object_api_calls() -> dict[str, tuple[Any, int]]:
         "Registry.remove": (lambda value: o()["registry"].remove(value), 1),
         "Registry.index_of": (lambda value: o()["registry"].index_of(value), 1),
         "Registry.verify": (lambda key, proof: o()["registry"].verify(key, proof), 2),
-        "Registry.load": (zkhealth.Registry.load, 1),
-        "RevocationTree()": (zkhealth.RevocationTree, 1),
+        "Registry.load": (lambda path: zkhealth.Registry.load(_sandboxed(path)), 1),
+        "RevocationTree()": (lambda path: zkhealth.RevocationTree(_sandboxed(path)), 1),
         "RevocationTree(depth=)": (lambda value: zkhealth.RevocationTree(depth=value), 1),
         "RevocationTree.revoke": (lambda value: o()["tree"].revoke(value), 1),
         "RevocationTree.revoke_many": (lambda value: o()["tree"].revoke_many(value), 1),
@@ -712,8 +720,8 @@ def _object_api_calls() -> dict[str, tuple[Any, int]]:
         "RevocationTree.non_membership_proof": (lambda value: o()["tree"].non_membership_proof(value), 1),
         "RevocationTree.merkle_proof": (lambda value: o()["tree"].merkle_proof(value), 1),
         "RevocationTree.roots": (lambda value: o()["tree"].roots(value), 1),
-        "Wallet.create": (lambda path, passphrase: zkhealth.Wallet.create(path, passphrase), 2),
-        "Wallet.open": (zkhealth.Wallet.open, 2),
+        "Wallet.create": (lambda path, passphrase: zkhealth.Wallet.create(_sandboxed(path), passphrase), 2),
+        "Wallet.open": (lambda path, passphrase: zkhealth.Wallet.open(_sandboxed(path), passphrase), 2),
         "Wallet.add_credential": (lambda value: o()["wallet"].add_credential(value), 1),
         "Wallet.remove_credential": (lambda value: o()["wallet"].remove_credential(value), 1),
         "Wallet.find_credential": (lambda value: o()["wallet"].find_credential(value), 1),
@@ -729,17 +737,19 @@ def _object_api_calls() -> dict[str, tuple[Any, int]]:
         "zkhealth.prove": (lambda wallet, day: zkhealth.prove(o()["trial"], wallet, today=day, recipient=1,
                                                                registry=o()["registry"], revocations=o()["tree"]), 2),
         "evaluate": (evaluate, 3),
-        "TrialSpec.load": (TrialSpec.load, 1),
+        "TrialSpec.load": (lambda path: TrialSpec.load(_sandboxed(path)), 1),
         "EligibilityProof.from_json": (EligibilityProof.from_json, 1),
         "EligibilityProof.from_dict": (EligibilityProof.from_dict, 1),
-        "EligibilityProof.load": (EligibilityProof.load, 1),
+        "EligibilityProof.load": (lambda path: EligibilityProof.load(_sandboxed(path)), 1),
     }
 
 
 @pytest.mark.parametrize("examples", BUDGETS)
-def test_fuzz_public_api_with_wrong_types(examples: int) -> None:
+def test_fuzz_public_api_with_wrong_types(examples: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Public functions called with values of the wrong type or range raise the library's errors (which
-    derive from TypeError or ValueError too), never a bare TypeError, AttributeError or KeyError."""
+    derive from TypeError or ValueError too), never a bare TypeError, AttributeError or KeyError. Texts
+    given as paths stay inside a temporary directory."""
+    monkeypatch.chdir(tmp_path)
     calls = _api_calls()
 
     def body(case: tuple[str, list[Any]]) -> None:
