@@ -400,6 +400,66 @@ def test_fuzz_zkhpk(examples: int, small_keys: Any, tmp_path: Path) -> None:
     _run(examples, st.tuples(binary_inputs(seed[:-32] + seed[-32:]), st.booleans()), body)
 
 
+@pytest.mark.parametrize("examples", BUDGETS)
+def test_fuzz_keys_directory(examples: int, small_keys: Any, tmp_path: Path) -> None:
+    """A keys directory (manifest, snarkjs verifying key, proving key) with its manifest or its verifying
+    key mutated: loads as the pinned keys or refuses."""
+    from zkhealth.eligibility.trial import TrialKeys
+    from zkhealth.formats.snarkjs_json import verifying_key_to_dict
+
+    directory = tmp_path / "keys"
+    TrialKeys(*small_keys, "a" * 64, "b" * 64).save(directory)
+    manifest = json.loads((directory / "manifest.json").read_text())
+    vk = verifying_key_to_dict(small_keys[1])
+    originals = {name: (directory / name).read_bytes() for name in ("manifest.json", "verification_key.json")}
+
+    def body(case: tuple[str, bytes]) -> None:
+        name, data = case
+        for original, content in originals.items():
+            (directory / original).write_bytes(content)
+        (directory / name).write_bytes(data)
+        check("keys directory (manifest, verifying key)", lambda: TrialKeys.load(directory), size=len(data))
+
+    strategy = st.one_of(st.tuples(st.just("manifest.json"), json_inputs(manifest)),
+                         st.tuples(st.just("verification_key.json"), json_inputs(vk)))
+    _run(max(10, examples // 2), strategy, body)
+
+
+@pytest.mark.parametrize("examples", BUDGETS)
+def test_fuzz_criteria_file(examples: int, tmp_path: Path) -> None:
+    from zkhealth.eligibility.resolve import Criteria
+    from zkhealth.eligibility.trial import read_criteria_file
+
+    seed = (ROOT / "circuits" / "criteria").glob("*.txt")
+    seeds = [path.read_bytes() for path in sorted(seed)] or [b"# name: seed\ndiagnosis in E11.* and age >= 18\n"]
+    target = tmp_path / "criteria.txt"
+
+    def body(data: bytes) -> None:
+        target.write_bytes(data)
+
+        def read() -> None:
+            text, _ = read_criteria_file(target)
+            Criteria(text)
+
+        check("criteria file", read, size=len(data))
+
+    _run(examples, st.sampled_from(seeds).flatmap(binary_inputs), body)
+
+
+@pytest.mark.parametrize("examples", BUDGETS)
+def test_fuzz_revert_data(examples: int) -> None:
+    """Revert data from a node: decoded to a ContractRevertError (never raised from decoding itself)."""
+    pytest.importorskip("web3")
+    from eth_utils.crypto import keccak
+
+    from zkhealth.chain.client import decode_revert
+
+    selector = bytes(keccak(text="NullifierUsed()"))[:4]
+    strategy = st.one_of(st.binary(max_size=200).map(lambda tail: selector + tail), st.binary(max_size=200),
+                         st.text(max_size=100), st.none())
+    _run(examples, strategy, lambda data: check("revert data (RPC)", lambda: decode_revert(data)))
+
+
 # --------------------------------------------------------------------------- wallets and databases
 
 
