@@ -95,7 +95,8 @@ def load_bundle(source: BundleSource) -> Any:
         raise MalformedFhirError(f"{what}: the document is not a FHIR Bundle")
     try:
         return Bundle.model_validate(source)
-    except (ValueError, TypeError, RecursionError) as exc:
+    except Exception as exc:  # noqa: BLE001 - fhir.resources raises KeyError, ValueError, RecursionError...
+        # for one unknown resourceType or bad field: whatever it raises, the bundle is not valid FHIR R4.
         first = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
         raise MalformedFhirError(f"{what}: invalid FHIR R4 Bundle: {first}") from None
 
