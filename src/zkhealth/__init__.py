@@ -80,10 +80,9 @@ __all__ = [
 def verify(trial: Trial, proof: EligibilityProof, **options: Any) -> VerifiedEligibility:
     """Verify ``proof`` against ``trial``: :meth:`zkhealth.Trial.verify` (``today``, ``expected_scope``,
     ``expected_recipient`` are its options). Returns the verified signals; raises otherwise."""
-    from zkhealth.eligibility.trial import Trial as _Trial
     from zkhealth.errors import ArgumentTypeError
 
-    if not isinstance(trial, _Trial):
+    if not callable(getattr(trial, "verify", None)):
         raise ArgumentTypeError(f"expected a Trial, got {type(trial).__name__}")
     return trial.verify(proof, **options)
 

@@ -212,7 +212,7 @@ def verify(
     """
     values = check_public_inputs(vk, public_inputs)
     if not isinstance(proof, Proof):
-        raise ArgumentTypeError(f"expected a Proof, got {type(proof).__name__}")
+        raise MalformedProofError(f"expected a Proof, got {type(proof).__name__}")
     if pinned_sha256 is not None and not isinstance(pinned_sha256, str):
         raise ArgumentTypeError("pinned_sha256 must be hex text")
     if pinned_sha256 is not None and vk.sha256() != pinned_sha256.lower():
