@@ -83,7 +83,8 @@ EXAMPLES: dict[int, list[tuple[str, list[str], str | None, str | None]]] = {
     1: [
         ("a wrong wallet passphrase", ["wallet", "list", "--wallet", "w.zkw"], "WalletDecryptionError", "wrong"),
         ("a wrong issuer key passphrase", [*ISSUE, "t2d_adult.json"], "WalletDecryptionError", "wrong"),
-        ("an unsupported FHIR unit", [*ISSUE, str(ROOT / "tests" / "fhir" / "unsupported_unit.json")],
+        ("an unsupported FHIR unit (schema 1)", ["issue", "--schema", "1", *ISSUE[1:],
+                                                 str(ROOT / "tests" / "fhir" / "unsupported_unit.json")],
          "FhirImportError", None),
         ("a birth date in the future", [*ISSUE, "future.json"], "FutureDateError", None),
         ("an unregistered issuer removed", ["registry", "remove", "--registry", "registry.json", "--public-key",

@@ -129,6 +129,10 @@ def keygen_command(ctx: click.Context, out: Path, passphrase_file: Path | None, 
               "bundle's timestamp or a document's date, else its latest clinical date).")
 @click.option("--record", "whole_record", is_flag=True, hidden=True, help="Schema 2 (the default); kept for scripts.")
 @click.option(
+    "--allow-future-dates", is_flag=True,
+    help="Accept a birth or clinical date after today (refused by default: FutureDateError, exit 1).",
+)
+@click.option(
     "--schema", "schema_version", type=click.Choice(["1", "2"]), default="2", show_default=True,
     help="Credential schema: 2 (the whole record, VC 2.0) or 1 (four diagnoses and three labs, for the "
          "version 1 wallet and circuits).",
@@ -152,6 +156,7 @@ def issue_command(
     complete: bool,
     as_of: str | None,
     whole_record: bool,
+    allow_future_dates: bool,
     schema_version: str,
 ) -> None:
     """Issue a signed health credential from a FHIR export or a SMART Health Card to the holder of
@@ -183,7 +188,7 @@ def issue_command(
     passphrase = read_passphrase(passphrase_file, prompt="Issuer key passphrase", confirm=False)
     with status(ctx, "unlocking the issuer key"):
         issuer = load_issuer(key_path, passphrase)
-    options: dict[str, Any] = {"validity_days": validity_days}
+    options: dict[str, Any] = {"validity_days": validity_days, "allow_future_dates": allow_future_dates}
     if issued_at is not None:
         options["issued_at"] = issued_at
     if expires_at is not None:

@@ -142,6 +142,7 @@ def trial_check(ctx: click.Context, files: tuple[Path, ...], show_program: bool,
                 "programSha256": check.program.sha256(),
                 "counts": check.counts,
                 "notMachineCheckable": list(check.judgement),
+                "warnings": [finding.message for finding in check.findings],
                 **({"costReport": costs[check.path]} if show_cost else {}),
             }
             for check in checks

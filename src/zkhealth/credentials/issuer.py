@@ -177,15 +177,28 @@ class Issuer:
         expires_at: int | _dt.date | str | None = None,
         validity_days: int = DEFAULT_VALIDITY_DAYS,
         credential_id: int | None = None,
+        allow_future_dates: bool = False,
     ) -> IssuedRecord:
         """Sign a whole patient record as a version-2 credential (credentials/record.py).
 
-        Dates as for :meth:`issue`. Raises :class:`EncodingError` for a record that does not fit the schema,
+        Dates as for :meth:`issue`; a birth date or a ``record_as_of`` day after today (UTC) raises
+        :class:`FutureDateError` unless ``allow_future_dates`` (the record's clinical dates never lie after
+        its ``record_as_of``). Raises :class:`EncodingError` for a record that does not fit the schema,
         :class:`~zkhealth.errors.RecordCapacityError` naming a set that overflows. Cost: the four sets'
         hashes (milliseconds to about 2 s per full set) and two signatures.
         """
         if not isinstance(record, PatientRecord):
             raise EncodingError("record must be a PatientRecord")
+        if not isinstance(allow_future_dates, bool):
+            raise EncodingError("allow_future_dates must be a bool")
+        if not allow_future_dates:
+            today = dates.epoch_day_to_date(dates.today_epoch_day())
+            for what, day in (("birth date", record.birth_date), ("record's as-of day", record.record_as_of)):
+                if day > today:
+                    raise FutureDateError(
+                        f"the {what} {day.isoformat()} lies after the day of issuance {today.isoformat()}; a record "
+                        "cannot attest the future (allow_future_dates=True / --allow-future-dates if intended)"
+                    )
         start = dates.today_epoch_day() if issued_at is None else _epoch_day(issued_at, "issued_at")
         if expires_at is None:
             if isinstance(validity_days, bool) or not isinstance(validity_days, int) or validity_days < 1:

@@ -45,8 +45,10 @@ __all__ = [
     "ValueIn",
     "analyze",
     "analyze_criteria",
+    "analyze_program",
     "criteria_expr",
     "negate",
+    "program_expr",
 ]
 
 #: Sorted, disjoint, non-adjacent inclusive intervals.
@@ -154,15 +156,21 @@ def _negate_fact(fact: Fact) -> Fact:
 @dataclass(frozen=True)
 class Atom:
     """One clause (``text``) bracketed by two facts: every accepted record satisfies ``over``; every record
-    that satisfies ``under`` is accepted. Exact atoms have ``over == under`` (:meth:`exact`)."""
+    that satisfies ``under`` is accepted. Exact atoms have ``over == under`` (:meth:`exact`). ``implied``
+    are consequences of ``over`` on other variables (the same fact seen from another side: "the latest HbA1c
+    is at least 7" implies "some HbA1c is recorded"); they take part in the reasoning, not in negation."""
 
     text: str
     over: Fact
     under: Fact
+    implied: tuple[Fact, ...] = ()
+    #: Conditions of the atom itself, on other variables: it holds only when they hold too (every ``LAST``
+    #: and ``NONE_OR_LAST`` atom needs a complete, fresh record), so they bound both sides.
+    requires: tuple[Fact, ...] = ()
 
     @classmethod
-    def exact(cls, text: str, fact: Fact) -> Atom:
-        return cls(text, fact, fact)
+    def exact(cls, text: str, fact: Fact, implied: tuple[Fact, ...] = ()) -> Atom:
+        return cls(text, fact, fact, implied)
 
 
 @dataclass(frozen=True)
@@ -181,7 +189,8 @@ def negate(expr: Expr) -> Expr:
     """The negation of ``expr`` in negation normal form: NOT (at least k of n) = at least n - k + 1 of the
     negated operands; a negated atom swaps (and negates) its two bounds."""
     if isinstance(expr, Atom):
-        return Atom(expr.text, _negate_fact(expr.under), _negate_fact(expr.over))
+        # NOT (under and requires) is a disjunction when requires is not empty: nothing single bounds it.
+        return Atom(expr.text, TOP if expr.requires else _negate_fact(expr.under), _negate_fact(expr.over))
     count = len(expr.operands)
     return Gate(expr.text, count - expr.threshold + 1, tuple(negate(op) for op in expr.operands))
 
@@ -203,8 +212,36 @@ class _Conflict:
     sources: frozenset[str]
 
 
+#: The stand-in for "no item" in a range's latest-item variable (below every recorded value).
+_ABSENT: Final[int] = -1
+
+
+def _consequences(fact: Fact) -> tuple[Fact, ...]:
+    """Facts that follow from ``fact`` on a linked variable: the latest item of a key range
+    (``last:SET:LO-HI``) is present exactly when the set holds a key in the range."""
+    if isinstance(fact, ValueIn) and fact.var.startswith("last:"):
+        _, name, span = fact.var.split(":", 2)
+        low, _, high = span.partition("-")
+        keys: Intervals = ((int(low), int(high)),)
+        present = _minus(fact.allowed, ((_ABSENT, _ABSENT),))
+        if not present:
+            return (NoneIn(f"set:{name}", keys),)
+        if not _subset(((_ABSENT, _ABSENT),), fact.allowed):
+            return (Exists(f"set:{name}", keys),)
+    return ()
+
+
 def _atom_box(atom: Atom) -> _Box | _Conflict:
-    fact, sources = atom.over, frozenset({atom.text})
+    facts = (atom.over, *atom.implied, *atom.requires)
+    facts = facts + tuple(more for fact in facts for more in _consequences(fact))
+    boxes = [_fact_box(fact, frozenset({atom.text})) for fact in facts]
+    for box in boxes:
+        if isinstance(box, _Conflict):
+            return box
+    return _meet([box for box in boxes if isinstance(box, _Box)])
+
+
+def _fact_box(fact: Fact, sources: frozenset[str]) -> _Box | _Conflict:
     box = _Box()
     if isinstance(fact, _Constant):
         return box if fact.value else _Conflict(sources)
@@ -420,3 +457,100 @@ def analyze_criteria(criteria: object) -> list[CriteriaFinding]:
     if not isinstance(criteria, Criteria):
         raise TypeError("expected a Criteria")
     return analyze(criteria_expr(criteria.resolved), order=[clause.text for clause in criteria.clauses()])
+
+
+# --------------------------------------------------------------------------- version 2 programs
+
+
+def _set_atom(label: str, atom: object, max_record_age_days: int) -> Atom:
+    """A :class:`~zkhealth.eligibility.program.SetAtom` as facts about two variables: which keys its set holds
+    (``set:NAME``), and the value of the latest item of its key range (``last:NAME:LO-HI``, :data:`_ABSENT`
+    when the range is empty), which ties together the atoms that read one code's latest value. ``LAST``
+    (the latest item satisfies phi) and ``NONE_OR_LAST`` (none, or the latest satisfies phi) are exact when phi
+    bounds only the value; ``ANY`` is exact when phi is trivial; the rest are bracketed."""
+    from zkhealth.credentials.sorted_set import VALUE_BITS
+    from zkhealth.eligibility.program import ANY, LAST, SetAtom
+
+    assert isinstance(atom, SetAtom)  # noqa: S101 - internal: the caller dispatched on the type
+    keys: Intervals = ((atom.key_lo, atom.key_hi),)
+    present_values: Intervals = ((0, (1 << VALUE_BITS) - 1),)
+    domain: Intervals = ((_ABSENT, (1 << VALUE_BITS) - 1),)
+    last = f"last:{atom.set_name}:{atom.key_lo}-{atom.key_hi}"
+    some: Fact = Exists(f"set:{atom.set_name}", keys)
+    if atom.phi_false:
+        values: Intervals = ()
+    else:
+        lo = 0 if atom.value_lo is None else max(0, atom.value_lo)
+        hi = present_values[0][1] if atom.value_hi is None else atom.value_hi
+        values = _merge([(lo, hi)])
+    only_value = all(bound is None for bound in (atom.a_lo, atom.a_hi, atom.b_lo, atom.b_hi, atom.status_lo,
+                                                 atom.status_hi))
+    latest_present = ValueIn(last, present_values, domain)
+    if atom.mode == ANY:
+        if not values:
+            return Atom(label, BOTTOM, BOTTOM)
+        exact = only_value and atom.after is None and values == present_values
+        return Atom(label, some, some if exact else BOTTOM, (latest_present,))
+    # LAST and NONE_OR_LAST hold only on a complete record fresh enough for the trial (program.py).
+    complete_and_fresh = (
+        ValueIn("header:record_complete", ((1, 1),), ((0, 1),)),
+        ValueIn("header:record_age_days", ((0, max_record_age_days),), ((0, 100_000),)),
+    )
+    if atom.mode == LAST:
+        if not values:
+            return Atom(label, BOTTOM, BOTTOM)
+        latest = ValueIn(last, values, domain)
+        return Atom(label, latest, latest if only_value else BOTTOM, requires=complete_and_fresh)
+    empty = ValueIn(last, ((_ABSENT, _ABSENT),), domain)
+    if not values:
+        return Atom(label, empty, empty, requires=complete_and_fresh)
+    latest_or_none = ValueIn(last, _merge([(_ABSENT, _ABSENT), *values]), domain)
+    return Atom(label, latest_or_none, latest_or_none if only_value else empty, requires=complete_and_fresh)
+
+
+def program_expr(program: object) -> Expr:
+    """The abstract form of a version 2 criteria program (:class:`~zkhealth.eligibility.program.Program`):
+    header atoms bound one value each; set atoms say which keys a set holds (see :func:`_set_atom_facts`)."""
+    from zkhealth.eligibility.program import HEADER_ATOM_FIELDS, HeaderAtom, Leaf, Program
+    from zkhealth.eligibility.program import Gate as ProgramGate
+
+    if not isinstance(program, Program):
+        raise TypeError("expected a Program")
+    atoms = program.atoms
+
+    def convert(node: object) -> Expr:
+        if isinstance(node, Leaf):
+            atom = atoms[node.atom]
+            label = node.label or atom.describe()
+            if isinstance(atom, HeaderAtom):
+                low, high = HEADER_ATOM_FIELDS[atom.field]
+                allowed = ((low if atom.lo is None else atom.lo, high if atom.hi is None else atom.hi),)
+                return Atom.exact(label, ValueIn(f"header:{atom.field}", _merge(allowed), ((low, high),)))
+            return _set_atom(label, atom, program.policy.max_record_age_days)
+        assert isinstance(node, ProgramGate)  # noqa: S101 - a program's combination holds leaves and gates
+        children = tuple(convert(child) for child in node.children)
+        return Gate(node.label or f"at least {node.threshold} of {len(children)}", node.threshold, children)
+
+    root = convert(program.root)
+    if isinstance(root, Gate) and program.text and len(root.operands) > 0:
+        root = Gate(program.text, root.threshold, root.operands)
+    return root
+
+
+def analyze_program(program: object) -> list[CriteriaFinding]:
+    """:func:`analyze` for a version 2 criteria program."""
+    from zkhealth.eligibility.program import Leaf, Program
+
+    if not isinstance(program, Program):
+        raise TypeError("expected a Program")
+    order: list[str] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, Leaf):
+            order.append(node.label or program.atoms[node.atom].describe())
+        else:
+            for child in getattr(node, "children", ()):
+                walk(child)
+
+    walk(program.root)
+    return analyze(program_expr(program), order=order)
