@@ -25,6 +25,7 @@ from fuzzing import (
     check,
     hostile_values,
     json_inputs,
+    json_values,
     mutated_bytes,
 )
 from groth16_circuits import chain_r1cs, chain_witness
@@ -645,6 +646,96 @@ def test_fuzz_rpc_answers(examples: int) -> None:
               lambda: enrollments(w3, "0x5fbdb2315678afecb367f032d93f642f64180aa3", confirmations=2), size=len(data))
 
     _run(max(10, examples // 2), json_inputs(seed), body)
+
+
+def _fake_node(answers: dict[str, Any]) -> Any:
+    """A Web3 whose node answers every method from ``answers`` (an RPC error for the others)."""
+    from web3 import Web3
+    from web3.providers.base import BaseProvider
+
+    class Node(BaseProvider):
+        def make_request(self, method: Any, params: Any) -> Any:
+            if method not in answers:
+                return {"jsonrpc": "2.0", "id": 1, "error": {"code": -32601, "message": "no such method"}}
+            value = answers[method]
+            return {"jsonrpc": "2.0", "id": 1, "result": value(params) if callable(value) else value}
+
+    return Web3(Node())
+
+
+@st.composite
+def _registry_logs(draw: st.DrawFn) -> list[dict[str, Any]]:
+    """Logs shaped like the TrialRegistry's events (right topic, words for the arguments), then mutated."""
+    from eth_utils.crypto import keccak
+
+    from zkhealth.chain.build import load_artifact
+
+    events = [item for item in load_artifact("TrialRegistry")["abi"] if item.get("type") == "event"]
+    logs = []
+    for _ in range(draw(st.integers(0, 4))):
+        event = draw(st.sampled_from(events))
+        signature = f"{event['name']}({','.join(str(i['type']) for i in event['inputs'])})"
+        word = st.one_of(st.integers(0, 3).map(lambda v: v.to_bytes(32, "big")), st.binary(min_size=32, max_size=32),
+                         st.binary(max_size=40))
+        topics = ["0x" + bytes(keccak(text=signature)).hex()]
+        topics += ["0x" + draw(word).hex() for i in event["inputs"] if i.get("indexed")]
+        data = b"".join(draw(word) for i in event["inputs"] if not i.get("indexed"))
+        logs.append({
+            "address": "0x5fbdb2315678afecb367f032d93f642f64180aa3", "topics": topics, "data": "0x" + data.hex(),
+            "blockNumber": hex(draw(st.integers(0, 50))), "blockHash": "0x" + "ab" * 32,
+            "transactionHash": "0x" + "cd" * 32, "logIndex": hex(draw(st.integers(0, 5))), "transactionIndex": "0x0",
+            "removed": draw(st.booleans()),
+        })
+    return logs
+
+
+@pytest.mark.parametrize("examples", BUDGETS)
+def test_fuzz_registry_and_audit_rpc_answers(examples: int) -> None:
+    """The trial registry client and the auditor over a node whose call results and logs are hostile: the
+    library's errors (RpcAnswerError, ChainError, a decoded revert), never web3's or Python's."""
+    pytest.importorskip("web3")
+    from zkhealth.chain.audit import audit
+    from zkhealth.chain.registry import TrialRegistryClient
+
+    address = "0x5fbdb2315678afecb367f032d93f642f64180aa3"
+    call_results = st.one_of(st.binary(max_size=300).map(lambda b: "0x" + b.hex()), json_values())
+
+    def body(case: tuple[list[dict[str, Any]], Any, str]) -> None:
+        logs, call_result, what = case
+        answers = {
+            "eth_chainId": "0x7a69", "eth_blockNumber": "0x40", "eth_getLogs": logs, "eth_call": call_result,
+            "eth_getBlockByNumber": {"number": "0x10", "hash": "0x" + "ab" * 32, "timestamp": "0x10"},
+            "eth_getTransactionByHash": {"from": address, "hash": "0x" + "cd" * 32, "blockNumber": "0x1"},
+        }
+        w3 = _fake_node(answers)
+        client = TrialRegistryClient(w3, address)
+        targets = {
+            "trust root": client.current_trust_root,
+            "trial constants": lambda: client.trial_constants(1),
+            "cohort": lambda: client.cohort(1),
+            "audit": lambda: audit(w3, registry=address),
+        }
+        check(f"RPC answers (registry {what})" if what != "audit" else "RPC answers (audit)", targets[what])
+
+    strategy = st.tuples(st.one_of(_registry_logs(), json_values()), call_results,
+                         st.sampled_from(["trust root", "trial constants", "cohort", "audit"]))
+    _run(examples, strategy, body)
+
+
+@pytest.mark.parametrize("examples", BUDGETS)
+def test_fuzz_vote_and_proposal_files(examples: int) -> None:
+    from zkhealth.chain.governance import Proposal
+    from zkhealth.eligibility.vote import VoteProof
+
+    proof = json.loads((VECTORS / "proof.json").read_text())
+    vote = {"format": "zkhealth.vote", "version": 1, "proof": proof, "public": ["1", "2", "1", "4"]}
+    proposal = {"format": "zkhealth.proposal", "version": 1, "proposalId": "12", "description": "fund",
+                "actions": [{"target": "0x5fbdb2315678afecb367f032d93f642f64180aa3", "value": "0",
+                             "calldata": "0x1234"}]}
+    _run(examples, json_inputs(vote), lambda data: check("vote file", lambda: VoteProof.from_json(data),
+                                                         size=len(data)))
+    _run(examples, json_inputs(proposal), lambda data: check("proposal file", lambda: Proposal.from_json(data),
+                                                             size=len(data)))
 
 
 # --------------------------------------------------------------------------- public API, wrong types

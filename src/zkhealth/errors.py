@@ -328,6 +328,10 @@ class NullifierAlreadyUsedError(ContractRevertError):
     """The nullifier was already used: this patient is already enrolled in this trial."""
 
 
+class ChainFileError(ChainError, MalformedInputError):
+    """A file of the chain's verbs (a proposal) is malformed: not the JSON the verb wrote, or missing members."""
+
+
 class RpcAnswerError(ChainError):
     """A node's answer is malformed or unusable (a log without its topics, a block number that is not a
     number, an error where a result was due). Nothing from it is used."""

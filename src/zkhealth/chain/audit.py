@@ -33,6 +33,7 @@ from eth_utils.address import to_checksum_address
 from web3 import Web3
 
 from zkhealth.chain.build import load_artifact
+from zkhealth.chain.client import rpc_boundary
 from zkhealth.errors import AuditError
 
 __all__ = ["AuditEvent", "AuditFinding", "AuditReport", "audit"]
@@ -340,6 +341,7 @@ class _Replay:
                 self.flag("grant-after-revocation", f"grant {a['grantId']} used after the consent ended", e)
 
 
+@rpc_boundary
 def audit(
     w3: Web3,
     *,

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import ast
 import enum
+import functools
+import inspect
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
-from typing import Any, Final, cast
+from typing import Any, Final, ParamSpec, TypeVar, cast
 
 from eth_typing import ChecksumAddress
 from eth_utils.address import to_checksum_address
@@ -48,6 +50,7 @@ from zkhealth.errors import (
     MalformedProofError,
     NullifierAlreadyUsedError,
     RpcAnswerError,
+    ZkHealthError,
 )
 from zkhealth.groth16.keys import Proof, VerifyingKey
 
@@ -290,6 +293,45 @@ def _send(w3: Web3, tx: dict[str, Any]) -> Any:
     return receipt
 
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def rpc_boundary(function: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Make ``function`` (a client method that talks to a node) fail only with the library's errors: a
+    revert becomes :class:`ContractRevertError` (decoded), a node that cannot be reached :class:`ChainError`,
+    and anything else web3 raises on an answer it cannot read (undecodable call results, malformed logs)
+    :class:`RpcAnswerError`. Library errors pass through unchanged."""
+
+    @functools.wraps(function)
+    def guarded(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return function(*args, **kwargs)
+        except ZkHealthError:
+            raise
+        except REVERTED as exc:
+            raise decode_revert(_revert_data(exc)) from exc
+        except (ConnectionError, TimeoutError) as exc:
+            raise ChainError(f"{function.__name__}: the node does not answer ({exc})"[:300]) from exc
+        except Exception as exc:  # noqa: BLE001 - web3 raises many unrelated classes for one bad answer
+            if type(exc).__module__.startswith(("requests", "urllib3", "aiohttp")):
+                raise ChainError(f"{function.__name__}: the node does not answer ({exc})"[:300]) from exc
+            raise RpcAnswerError(
+                f"{function.__name__}: the node's answer is unusable ({type(exc).__name__}: {exc})"[:300]
+            ) from exc
+
+    return guarded
+
+
+def guard_rpc_methods(cls: type[_R]) -> type[_R]:
+    """Apply :func:`rpc_boundary` to every public method of a client class."""
+    for name, value in list(vars(cls).items()):
+        if not name.startswith("_") and inspect.isfunction(value):
+            setattr(cls, name, rpc_boundary(value))
+    return cls
+
+
+@rpc_boundary
 def transact(w3: Web3, call: Any, *, sender: str | None = None, gas: int = ADMIN_GAS) -> Any:
     """Send a contract function call (``contract.functions.f(...)``) as a transaction with an explicit gas
     limit; return the receipt or raise the decoded :class:`ContractRevertError`."""
@@ -338,6 +380,7 @@ def _deploy(w3: Web3, artifact: str, args: Sequence[Any], sender: str | None, ga
 # --------------------------------------------------------------------------- verifier
 
 
+@rpc_boundary
 def deploy_verifier(
     w3: Web3,
     vk: VerifyingKey,
@@ -370,6 +413,7 @@ def _errors_abi(name: str) -> list[dict[str, Any]]:
     return [item for item in load_artifact(name)["abi"] if item.get("type") == "error"]
 
 
+@rpc_boundary
 def verify_on_chain(verifier: Contract, proof: Proof, public_signals: Sequence[int]) -> bool:
     """Call ``verifyProof`` (eth_call, explicit gas). True or False; a revert (signal >= r, coordinate >= q)
     raises :class:`ContractRevertError` with the custom error's name. Cost: one pairing on the node."""
@@ -380,6 +424,7 @@ def verify_on_chain(verifier: Contract, proof: Proof, public_signals: Sequence[i
         raise decode_revert(_revert_data(exc)) from exc
 
 
+@rpc_boundary
 def verify_proof_gas(w3: Web3, verifier: Contract, proof: Proof, public_signals: Sequence[int]) -> int:
     """Gas used by ``verifyProof`` sent as a transaction (what a benchmark compares). Cost: one pairing."""
     a, b, c = to_calldata(proof)
@@ -390,6 +435,7 @@ def verify_proof_gas(w3: Web3, verifier: Contract, proof: Proof, public_signals:
 # --------------------------------------------------------------------------- enrollment
 
 
+@rpc_boundary
 def deploy_enrollment(
     w3: Web3,
     vk: VerifyingKey,
@@ -443,6 +489,7 @@ def enrollment_at(w3: Web3, address: str) -> Contract:
     return w3.eth.contract(address=to_checksum_address(address), abi=load_artifact("CohortEnrollment")["abi"])
 
 
+@rpc_boundary
 def set_roots(
     w3: Web3, enrollment: Contract, issuer_root: int, revocation_root: int, *, sender: str | None = None
 ) -> Any:
@@ -481,6 +528,7 @@ def _single_root(roots: frozenset[int], given: int | None, what: str) -> int:
     return next(iter(roots))
 
 
+@rpc_boundary
 def deploy_trial(
     w3: Web3,
     trial: Trial,
@@ -539,6 +587,7 @@ def recipient_address(recipient: int) -> ChecksumAddress:
     return to_checksum_address("0x" + recipient.to_bytes(20, "big").hex())
 
 
+@rpc_boundary
 def enroll(
     w3: Web3, enrollment: Contract, proof: EligibilityProof, *, sender: str | None = None, gas: int = ENROLL_GAS
 ) -> Any:
@@ -553,6 +602,7 @@ def enroll(
     return enroll_signals(w3, enrollment, proof.proof, list(proof.public), sender=sender, gas=gas)
 
 
+@rpc_boundary
 def enroll_signals(
     w3: Web3,
     enrollment: Contract,
@@ -576,6 +626,7 @@ def enroll_signals(
     return transact_checked(w3, call, sender=sender, gas=gas)
 
 
+@rpc_boundary
 def withdraw(w3: Web3, enrollment: Contract, nullifier: int, *, sender: str | None = None) -> Any:
     """Consent withdrawal by the address that enrolled ``nullifier``. Returns the receipt."""
     return transact_checked(w3, enrollment.functions.withdraw(int(nullifier)), sender=sender, gas=ADMIN_GAS)
@@ -677,6 +728,7 @@ def _block_number(value: Any, where: str) -> int:
     return value
 
 
+@guard_rpc_methods
 class EnrollmentWatcher:
     """Follows one CohortEnrollment's logs and reports each enrollment's status.
 
@@ -779,6 +831,7 @@ class EnrollmentWatcher:
         return list(records.values()) + list(self._reorged.values())
 
 
+@rpc_boundary
 def enrollments(
     w3: Web3,
     address: str,

@@ -46,6 +46,7 @@ def cohort_enrollment_at(w3: Web3, address: str) -> Contract:
     return w3.eth.contract(address=to_checksum_address(address), abi=load_artifact("CohortEnrollmentV2")["abi"])
 
 
+@client.rpc_boundary
 def deploy_cohort_enrollment(
     w3: Web3,
     vk: VerifyingKey,
@@ -90,12 +91,14 @@ def deploy_cohort_enrollment(
     return contract
 
 
+@client.rpc_boundary
 def publish_trust_root(w3: Web3, contract: Contract, root: int, *, sender: str | None = None) -> Any:
     """Owner or publisher: make ``root`` the current trust root (the previous one enters its grace period)."""
     call = contract.functions.publishTrustRoot(scalar_from(root, "trust root"))
     return client.transact_checked(w3, call, sender=sender)
 
 
+@client.rpc_boundary
 def enroll(
     w3: Web3,
     contract: Contract,

@@ -226,6 +226,7 @@ class CohortMember:
     confirmations: int = 0
 
 
+@client.guard_rpc_methods
 class TrialRegistryClient:
     """A deployed TrialRegistry. Build with :meth:`deploy` or ``TrialRegistryClient(w3, address)``."""
 

@@ -46,6 +46,8 @@ __all__ = [
     "passphrase_file_option",
     "private_key_option",
     "progress_bar",
+    "read_document",
+    "read_first_line",
     "read_passphrase",
     "recipient_address",
     "status",
@@ -178,6 +180,25 @@ def _read_small_text(path: Path, what: str) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         raise click.UsageError(f"{path}: the {what} is not UTF-8 text") from None
+
+
+#: Largest document a verb reads whole (a proof, a ballot, a proposal, a sealed extract).
+DOCUMENT_BYTES: Final[int] = 64 << 20
+
+
+def read_document(path: Path, what: str, *, max_bytes: int = DOCUMENT_BYTES) -> bytes:
+    """The bytes of an input file, refused before reading above ``max_bytes``
+    (:class:`~zkhealth.errors.InputLimitError`, exit 2); a missing file is a FileAccessError (exit 2)."""
+    from zkhealth._fileio import read_bytes
+    from zkhealth.errors import InputLimitError
+
+    return read_bytes(path, max_bytes=max_bytes, error=InputLimitError, what=f"{path} ({what})")
+
+
+def read_first_line(path: Path, what: str) -> str:
+    """The first line of a small text file (a key): a usage error when the file is not UTF-8 text."""
+    lines = _read_small_text(path, what).splitlines()
+    return lines[0].strip() if lines else ""
 
 
 def atomic_write(path: Path, data: bytes, *, mode: int = 0o644, overwrite: bool = True) -> None:

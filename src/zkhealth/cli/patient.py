@@ -30,6 +30,7 @@ from zkhealth.cli._common import (
     parse_day,
     passphrase_file_option,
     private_key_option,
+    read_document,
     read_passphrase,
     recipient_address,
     status,
@@ -422,8 +423,9 @@ def registry_enroll_command(ctx: click.Context, rpc: str, registry: str, private
         document = bytes.fromhex(consent_hash.removeprefix("0x"))
     except ValueError:
         raise click.UsageError("--consent-hash must be 64 hex digits") from None
-    proof = proof_from_dict(loads_strict(proof_path.read_bytes(), what=str(proof_path), error=MalformedProofError))
-    raw = loads_strict(public_path.read_bytes(), what=str(public_path), error=MalformedProofError)
+    proof = proof_from_dict(loads_strict(read_document(proof_path, "proof"), what=str(proof_path),
+                                         error=MalformedProofError))
+    raw = loads_strict(read_document(public_path, "public signals"), what=str(public_path), error=MalformedProofError)
     if not isinstance(raw, list):
         raise MalformedProofError(f"{public_path}: expected a JSON list of public signals")
     signals = [parse_public_signal(v, i) for i, v in enumerate(raw)]
@@ -471,7 +473,7 @@ def grant_command(ctx: click.Context, rpc: str, registry: str, private_key_file:
     registry_client = _registry_client(rpc, private_key_file, registry)
     address = sender or str(registry_client.w3.eth.default_account)
     grant_id, sealed = Patient(registry_client, address).grant_access(
-        trial_id, nullifier, extract.read_bytes(), expiry_day=expiry_day, uri=uri)
+        trial_id, nullifier, read_document(extract, "extract"), expiry_day=expiry_day, uri=uri)
     atomic_write(out, sealed.sealed, mode=0o644)
     emit(ctx, {"grant": grant_id, "sha256": sealed.sha256.hex(), "out": str(out)},
          f"grant {grant_id} recorded (sha256 {sealed.sha256.hex()}); sealed extract in {out}")

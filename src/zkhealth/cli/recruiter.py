@@ -30,6 +30,8 @@ from zkhealth.cli._common import (
     parse_day,
     private_key_option,
     progress_bar,
+    read_document,
+    read_first_line,
     recipient_address,
     status,
     timed_spinner,
@@ -790,15 +792,16 @@ def open_grant_command(ctx: click.Context, rpc: str, registry: str, private_key_
     from zkhealth.chain.grants import DataKeyPair
     from zkhealth.chain.roles import Recruiter
 
-    lines = data_key_file.read_text(encoding="utf-8").splitlines()
+    first = read_first_line(data_key_file, "data key file")
     try:
-        private = bytes.fromhex(lines[0].strip() if lines else "")
+        private = bytes.fromhex(first)
         keys = DataKeyPair(private, bytes(PrivateKey(private).public_key))
     except ValueError:
         raise click.UsageError(f"{data_key_file}: the first line must be 64 hex digits") from None
     registry_client = _registry(rpc, private_key_file, registry)
     address = sender or str(registry_client.w3.eth.default_account)
-    extract = Recruiter(registry_client, address, data_keys=keys).open_grant(grant_id, sealed.read_bytes())
+    extract = Recruiter(registry_client, address, data_keys=keys).open_grant(grant_id,
+                                                                          read_document(sealed, "sealed extract"))
     atomic_write(out, extract)
     emit(ctx, {"grant": grant_id, "bytes": len(extract), "out": str(out)},
          f"opened grant {grant_id}: {len(extract)} bytes written to {out}")
