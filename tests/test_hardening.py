@@ -676,3 +676,26 @@ def test_samples_write_the_tour_inputs(tmp_path: Path) -> None:
     assert 14 <= (_dt.date.today() - minor.birth_date).days // 365 <= 15
     one_line_error(invoke(["samples", str(tmp_path)]), EXIT_MALFORMED, "FileAccessError")
     assert invoke(["samples", str(tmp_path), "--force"]).exit_code == EXIT_OK
+
+
+def test_npm_locks_are_complete_and_installed_with_npm_ci() -> None:
+    """`npm ci` needs every package the lock's dependencies can pull, anvil's per-platform binaries included;
+    pinned installs use `npm ci` (which never rewrites the lock), in CI and in the docs."""
+    for folder in ("verifier_contracts", "tests/js"):
+        lock = json.loads((ROOT / folder / "package-lock.json").read_text())
+        packages = lock["packages"]
+        manifest = json.loads((ROOT / folder / "package.json").read_text())
+        assert packages[""]["dependencies"] == manifest["dependencies"], folder
+        for path, entry in packages.items():
+            for name in {**entry.get("dependencies", {}), **entry.get("optionalDependencies", {})}:
+                nested = f"{path}/node_modules/{name}" if path else f"node_modules/{name}"
+                found = packages.get(nested) or packages.get(f"node_modules/{name}")
+                assert found is not None and found.get("version") and found.get("integrity"), (folder, name)
+    anvil = json.loads((ROOT / "verifier_contracts" / "package-lock.json").read_text())["packages"]
+    platforms = [name for name in anvil if name.startswith("node_modules/@foundry-rs/anvil-")]
+    assert len(platforms) >= 4, platforms
+    script = (ROOT / "scripts" / "test.sh").read_text()
+    assert "npm install" not in script.replace("# `npm install`", "")
+    assert "npm ci --prefix verifier_contracts" in script and "npm ci --prefix tests/js" in script
+    for page in (ROOT / "docs").glob("*.md"):
+        assert "npm install --prefix" not in page.read_text(), page
