@@ -336,6 +336,125 @@ def test_fuzz_wtns_input_json(examples: int) -> None:
     _run(examples, json_inputs(seed), body)
 
 
+@pytest.mark.parametrize("examples", BUDGETS)
+def test_fuzz_fhir_export_v2(examples: int, tmp_path: Path) -> None:
+    """The version 2 importer (real exports, documents, collections) over mutated bundles."""
+    from zkhealth.credentials.ehr_import import import_bundle
+
+    seeds = [json.loads((FHIR / name).read_text()) for name in ("t2d_record.json", "t2d_adult.json")]
+    target = tmp_path / "export.json"
+
+    def body(data: bytes) -> None:
+        target.write_bytes(data)
+        check("FHIR export (version 2 importer)", lambda: import_bundle(target), size=len(data))
+
+    _run(examples, st.sampled_from(seeds).flatmap(json_inputs), body)
+
+
+@pytest.fixture(scope="module")
+def health_card(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """A SMART Health Card signed here (ES256, raw-deflated payload) and a directory trusting its issuer."""
+    import time
+    import zlib
+
+    from joserfc import jws as joserfc_jws
+    from joserfc.jwk import ECKey
+    from joserfc.jws import JWSRegistry
+    from joserfc.registry import HeaderParameter
+
+    issuer = "https://clinic.example/shc"
+    key = ECKey.generate_key("P-256")
+    directory = tmp_path_factory.mktemp("shc")
+    jwks_path = directory / "clinic.example" / "shc" / ".well-known" / "jwks.json"
+    jwks_path.parent.mkdir(parents=True)
+    jwks = {"keys": [{**key.as_dict(private=False), "kid": key.thumbprint(), "alg": "ES256", "use": "sig"}]}
+    jwks_path.write_text(json.dumps(jwks))
+    bundle = json.loads((FHIR / "t2d_adult.json").read_text())
+    payload = {"iss": issuer, "nbf": int(time.time()) - 60,
+               "vc": {"type": ["https://smarthealth.cards#health-card"],
+                      "credentialSubject": {"fhirVersion": "4.0.1", "fhirBundle": bundle}}}
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+    raw = compressor.compress(json.dumps(payload, separators=(",", ":")).encode()) + compressor.flush()
+    registry = JWSRegistry(header_registry={"zip": HeaderParameter("zip", "str")}, algorithms=["ES256"])
+    card = joserfc_jws.serialize_compact({"alg": "ES256", "zip": "DEF", "kid": key.thumbprint()}, raw, key,
+                                         registry=registry)
+    return {"jws": card, "directory": directory, "jwks": jwks, "jwks_path": jwks_path}
+
+
+def test_the_card_seed_verifies(health_card: dict[str, Any]) -> None:
+    from zkhealth.credentials.shc import read_health_cards
+
+    [card] = read_health_cards(health_card["jws"].encode(), health_card["directory"])
+    assert card.issuer == "https://clinic.example/shc"
+
+
+@pytest.mark.parametrize("examples", BUDGETS)
+def test_fuzz_smart_health_cards(examples: int, health_card: dict[str, Any], tmp_path: Path) -> None:
+    """Card files (the JSON wrapper, a compact JWS, QR payloads) mutated as bytes and as JSON, and the trusted
+    issuers' JWKS mutated: a HealthCardError or another library error, never a jose, zlib or JSON one."""
+    from zkhealth.credentials.shc import TrustedCardIssuers, encode_qr_numeric, read_health_cards
+
+    wrapper = {"verifiableCredential": [health_card["jws"]]}
+    card_file = tmp_path / "card.smart-health-card"
+    seeds = [json.dumps(wrapper).encode(), health_card["jws"].encode(), encode_qr_numeric(health_card["jws"]).encode()]
+    original_jwks = health_card["jwks_path"].read_bytes()
+
+    def body(case: tuple[str, bytes]) -> None:
+        kind, data = case
+        health_card["jwks_path"].write_bytes(original_jwks)
+        if kind == "jwks":
+            health_card["jwks_path"].write_bytes(data)
+
+            def verify() -> None:
+                read_health_cards(health_card["jws"].encode(), TrustedCardIssuers(health_card["directory"]))
+
+            check("SMART Health Card issuers (JWKS)", verify, size=len(data))
+            return
+        card_file.write_bytes(data)
+        check("SMART Health Card", lambda: read_health_cards(card_file, health_card["directory"]), size=len(data))
+
+    strategy = st.one_of(
+        st.tuples(st.just("card"), st.sampled_from(seeds).flatmap(binary_inputs)),
+        st.tuples(st.just("card"), json_inputs(wrapper)),
+        st.tuples(st.just("jwks"), json_inputs(health_card["jwks"])),
+    )
+    try:
+        _run(max(10, examples // 2), strategy, body)
+    finally:
+        health_card["jwks_path"].write_bytes(original_jwks)
+
+
+@pytest.mark.parametrize("examples", BUDGETS)
+def test_fuzz_record_credentials(examples: int, issuer_world: dict[str, Any]) -> None:
+    """Version 2 credentials (the VC 2.0 envelope with eddsa-jcs-2022 around a whole record) and the record
+    JSON inside them, mutated."""
+    from zkhealth.credentials.ehr_import import import_bundle
+    from zkhealth.credentials.record import PatientRecord
+    from zkhealth.credentials.record_vc import parse_record_document, verify_record_credential
+
+    issuer = issuer_world["issuer"]
+    record = import_bundle(FHIR / "t2d_record.json").record
+    document = issuer.issue_record(record, subject_commitment=5).document
+    trusted = [issuer.public_key]
+
+    def credential(data: bytes) -> None:
+        def read() -> None:
+            parse_record_document(data)
+            verify_record_credential(data, trusted_issuers=trusted)
+
+        check("credential (VC 2.0, schema 2)", read, size=len(data))
+
+    _run(max(10, examples // 2), json_inputs(document), credential)
+    seed = record.to_json()
+
+    def record_json(data: bytes) -> None:
+        value = _decoded(data)
+        if value is not _UNDECODABLE:
+            check("patient record (JSON)", lambda: PatientRecord.from_json(value), size=len(data))
+
+    _run(examples, json_inputs(seed), record_json)
+
+
 # --------------------------------------------------------------------------- binary files
 
 
