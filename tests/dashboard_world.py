@@ -17,7 +17,7 @@ from typing import Any
 
 import chain_testkeys as testkeys
 
-from zkhealth.chain import client, devchain
+from zkhealth.chain import client, devchain, enrollment
 from zkhealth.chain.registry import (
     CONSENT_PURPOSES,
     ConsentTerms,
@@ -28,6 +28,7 @@ from zkhealth.chain.registry import (
 )
 from zkhealth.dashboard.source import DashboardSource, KnownTrial, SampleProof
 from zkhealth.eligibility.proof import EligibilityProof
+from zkhealth.eligibility.record_trial import RecordProof
 from zkhealth.eligibility.scope import trial_id_bytes
 
 DAY = 86_400
@@ -42,6 +43,8 @@ V1_CRITERIA = "diagnosis in E11.* and age >= 18"
 #: Enrollments in registry trial 1, one per day; index 2 withdraws, index 4 lets its consent expire.
 REGISTRY_ENROLLMENTS = 8
 V1_ENROLLMENTS = 2
+#: Enrollments in the version-2 contract; index 0 withdraws.
+V2_ENROLLMENTS = 3
 
 
 @dataclass
@@ -51,6 +54,8 @@ class World:
     registry_key: testkeys.TrapdoorKey
     v1_key: testkeys.TrapdoorKey
     v1_contract: Any
+    v2_key: testkeys.TrapdoorKey
+    v2_contract: Any
     accounts: list[str]
     owner: str
     recruiter: str
@@ -60,10 +65,15 @@ class World:
     trial_ids: list[int]
     nullifiers: list[int] = field(default_factory=list)
     v1_nullifiers: list[int] = field(default_factory=list)
+    v2_nullifiers: list[int] = field(default_factory=list)
 
     @property
     def v1_address(self) -> str:
         return str(self.v1_contract.address)
+
+    @property
+    def v2_address(self) -> str:
+        return str(self.v2_contract.address)
 
     def today(self) -> int:
         return int(self.w3.eth.get_block("latest")["timestamp"]) // DAY
@@ -75,6 +85,13 @@ class World:
         proof = self.v1_key.prove(signals).to_proof()
         vk = self.v1_key.key()
         return EligibilityProof(trial_id_bytes("NCT09000009"), "0" * 64, vk.sha256(), proof, tuple(signals))
+
+    def v2_proof(self, nullifier: int, recipient: str, *, root: int = ROOT_B) -> RecordProof:
+        """A valid version-2 (dedicated circuit) proof file for the version-2 contract."""
+        scope = int(self.v2_contract.functions.scope().call())
+        signals = [nullifier, scope, self.today(), root, int(recipient, 16)]
+        proof = self.v2_key.prove(signals).to_proof()
+        return RecordProof(trial_id_bytes("NCT07000007"), "1" * 64, self.v2_key.key().sha256(), proof, tuple(signals))
 
     def known(self) -> list[KnownTrial]:
         from zkhealth.eligibility.trial import Trial
@@ -89,7 +106,10 @@ class World:
             (("nullifier", "one per person and trial"), ("recipient", "the enrolling address")),
             self.registry_key.key(),
         )
-        return [v1, registry_trial]
+        v2 = KnownTrial(int(self.v2_contract.functions.scope().call()), "Dedicated circuit trial", "age >= 65",
+                        "A valid proof shows: the holder is 65 or older.", (("nullifier", "one per person"),),
+                        self.v2_key.key())
+        return [v1, registry_trial, v2]
 
     def source(self, *, signer: str | None = None, samples: bool = True) -> DashboardSource:
         sample_list = []
@@ -97,8 +117,8 @@ class World:
             fresh = self.v1_proof(0xF4E5, self.accounts[9])
             sample_list.append(SampleProof("a fresh patient's proof", fresh.to_json()))
         return DashboardSource(
-            self.w3, registry=self.registry, enrollments=[self.v1_address], known=self.known(), signer=signer,
-            chain_label="the test chain", samples=sample_list,
+            self.w3, registry=self.registry, enrollments=[self.v1_address, self.v2_address], known=self.known(),
+            signer=signer, chain_label="the test chain", samples=sample_list,
         )
 
 
@@ -131,8 +151,13 @@ def build_world() -> World:
         revocation_root=REVOCATION_ROOT, window=(now - 60, now + 90 * DAY), capacity=10, owner=recruiter,
         sender=recruiter,
     )
-    world = World(w3, registry, registry_key, v1_key, v1_contract, accounts, owner, recruiter, sponsor, publisher,
-                  token, trial_ids)
+    v2_key = testkeys.TrapdoorKey.generate(5, seed=2022)
+    v2_contract = enrollment.deploy_cohort_enrollment(
+        w3, v2_key.key(), trial_id=trial_id_bytes("NCT07000007"), window=(now - 60, now + 90 * DAY), capacity=4,
+        owner=recruiter, trust_root=ROOT_A, publishers=[publisher], sender=recruiter,
+    )
+    world = World(w3, registry, registry_key, v1_key, v1_contract, v2_key, v2_contract, accounts, owner, recruiter,
+                  sponsor, publisher, token, trial_ids)
     trial = trial_ids[0]
     for index in range(REGISTRY_ENROLLMENTS):
         patient = patients[index % len(patients)]
@@ -157,4 +182,13 @@ def build_world() -> World:
         proof = world.v1_proof(nullifier, patient)
         client.enroll_signals(w3, v1_contract, proof.proof, list(proof.public), sender=patient)
         world.v1_nullifiers.append(nullifier)
+    for index in range(V2_ENROLLMENTS):
+        patient = accounts[6 + index]
+        nullifier = 0xC000 + index
+        proof = world.v2_proof(nullifier, patient, root=ROOT_A)
+        enrollment.enroll(w3, v2_contract, proof.proof, list(proof.public), sender=patient)
+        world.v2_nullifiers.append(nullifier)
+        if index == 0:
+            client.transact(w3, v2_contract.functions.withdraw(nullifier), sender=patient)
+    enrollment.publish_trust_root(w3, v2_contract, ROOT_B, sender=publisher)
     return world
