@@ -113,6 +113,8 @@ def _duration(seconds: int | None) -> str:
 
 
 def _arg(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, (bytes, bytearray)):
         return "0x" + bytes(value).hex()
     if isinstance(value, (list, tuple)):

@@ -7,7 +7,7 @@
   403 (:func:`check_csrf`), as is a POST whose ``Origin`` names another site. The secret is drawn per process.
 * **Headers.** A Content-Security-Policy without scripts (``script-src 'none'``) and with a per-response nonce
   for the charts' ``<style>`` elements, ``frame-ancestors 'none'``, ``form-action 'self'``; ``nosniff``,
-  ``no-referrer``, ``no-store``.
+  ``same-origin`` referrers (``no-referrer`` would make browsers send ``Origin: null`` with forms), ``no-store``.
 * **Binding.** :func:`check_bind` refuses any address outside the loopback range unless the caller passes
   ``allow_remote`` (``zkhealth serve --allow-remote``).
 """
@@ -134,7 +134,7 @@ class SecurityMiddleware:
                         "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
                     ).encode("ascii")),
                     (b"x-content-type-options", b"nosniff"),
-                    (b"referrer-policy", b"no-referrer"),
+                    (b"referrer-policy", b"same-origin"),
                     (b"x-frame-options", b"DENY"),
                     (b"cross-origin-opener-policy", b"same-origin"),
                     (b"cache-control", b"no-store"),
