@@ -305,16 +305,16 @@ def create_app(
 
     async def payout(request: Request) -> Response:
         request.state.started = time.perf_counter()
-        form = await request.form(max_files=0, max_fields=8, max_part_size=1024)
-        why = await csrf_refusal(request, form)
+        async with request.form(max_files=0, max_fields=8, max_part_size=1024) as form:
+            why = await csrf_refusal(request, form)
+            nullifier_text = str(form.get("nullifier", ""))
+            milestone_text = str(form.get("milestone", ""))
         if why is not None:
             return refused(request, why)
         if source.signer is None or source.registry is None:
-            return refused(request, "no signer is configured: start the dashboard with --signer-key-file or "
+            return refused(request, "no signer is configured: start the dashboard with --private-key-file or "
                                     "--from to make payouts")
         trial_text = request.path_params["key"]
-        nullifier_text = str(form.get("nullifier", ""))
-        milestone_text = str(form.get("milestone", ""))
         if not (_DECIMAL.fullmatch(trial_text) and _DECIMAL.fullmatch(nullifier_text)
                 and milestone_text.isdecimal() and 1 <= int(milestone_text) <= 255):
             return page(request, "error.html", {"title": "Bad request",
@@ -341,17 +341,17 @@ def create_app(
 
     async def verify_post(request: Request) -> Response:
         request.state.started = time.perf_counter()
-        form = await request.form(max_files=1, max_fields=4, max_part_size=MAX_PROOF_BYTES + 1)
-        why = await csrf_refusal(request, form)
+        async with request.form(max_files=1, max_fields=4, max_part_size=MAX_PROOF_BYTES + 1) as form:
+            why = await csrf_refusal(request, form)
+            upload = form.get("proof_file")
+            data = b""
+            if why is None and isinstance(upload, UploadFile):
+                data = await upload.read(MAX_PROOF_BYTES + 1)
+            if not data.strip():
+                text = form.get("proof_text")
+                data = text.encode("utf-8") if isinstance(text, str) else b""
         if why is not None:
             return refused(request, why)
-        upload = form.get("proof_file")
-        data = b""
-        if isinstance(upload, UploadFile):
-            data = await upload.read(MAX_PROOF_BYTES + 1)
-        if not data.strip():
-            text = form.get("proof_text")
-            data = text.encode("utf-8") if isinstance(text, str) else b""
         if not data.strip():
             return page(request, "verify.html", {"verdict": None, "samples": list(enumerate(source.samples)),
                                                  "limit_kib": MAX_PROOF_BYTES // 1024,
