@@ -65,9 +65,11 @@ class KnownTrial:
     @classmethod
     def from_trial(cls, trial: Trial, scope: int) -> KnownTrial:
         """A version-1 :class:`~zkhealth.eligibility.trial.Trial` (its keys, when it has them)."""
+        from zkhealth.errors import EligibilityError
+
         try:
             vk: VerifyingKey | None = trial.keys.vk
-        except Exception:  # noqa: BLE001 - a trial without keys: criteria and report only
+        except EligibilityError:  # a trial without keys: criteria and report only
             vk = None
         shows = trial.verifier_learns_text().split("\n", 1)[0]
         learns = tuple((item.name, item.reveals) for item in trial.verifier_learns())
