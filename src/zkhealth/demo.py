@@ -40,6 +40,8 @@ from typing import TYPE_CHECKING, Any, Final
 from zkhealth.errors import ChainError, NotEligibleError, NullifierAlreadyUsedError, ZkHealthError
 
 if TYPE_CHECKING:
+    from web3.providers.base import BaseProvider
+
     from zkhealth.eligibility import Trial
 
 __all__ = ["SAMPLE_FILES", "DemoResult", "DemoStep", "default_cache_dir", "demo_data", "run_demo", "write_samples"]
@@ -96,6 +98,11 @@ class DemoResult:
     second_enrollment_error: str | None
     cohort: list[dict[str, Any]]
     total_seconds: float
+    #: The trial (criteria, keys), the enrolled patient's proof file and the contract's deployment block, for
+    #: whoever shows the story afterwards (``zkhealth serve --demo``); not part of :meth:`to_dict`.
+    trial: Trial | None = None
+    proof_json: str | None = None
+    deploy_block: int = 0
 
     def step(self, key: str) -> DemoStep:
         """The step named ``key`` (see :data:`STEP_TITLES`)."""
@@ -255,14 +262,15 @@ def _load_or_setup(trial: Trial, cache_dir: Path | None, record: dict[str, Any])
 
 def run_demo(
     *,
-    rpc: str | None = None,
+    rpc: str | BaseProvider | None = None,
     cache_dir: Path | None | bool = True,
     on_step_start: Callable[[int, int, str], None] | None = None,
     on_step_done: Callable[[int, DemoStep], None] | None = None,
 ) -> DemoResult:
     """Play the story of the module docstring and return its :class:`DemoResult`.
 
-    ``rpc``: a JSON-RPC URL whose node has unlocked, funded accounts (anvil, a dev geth); default: a fresh
+    ``rpc``: a JSON-RPC URL whose node has unlocked, funded accounts (anvil, a dev geth), or a web3 provider
+    (such as :func:`zkhealth.chain.client.embedded_provider`, to read the chain afterwards); default: a fresh
     embedded py-evm chain (web3's EthereumTesterProvider) that lives for this call. ``cache_dir``: where keys
     are cached (``True``: :func:`default_cache_dir`; ``None``/``False``: no cache). ``on_step_start(number,
     total, title)`` and ``on_step_done(number, step)`` report progress.
@@ -370,6 +378,7 @@ def run_demo(
             )
             scope = int(contract.functions.scope().call())
             chain_id = int(w3.eth.chain_id)
+            deploy_block = int(w3.eth.block_number)
             record["outcome"] = f"CohortEnrollment at {contract.address} on chain {chain_id}"
             record["details"] = {"address": str(contract.address), "chain_id": chain_id, "scope": str(scope)}
 
@@ -442,7 +451,7 @@ def run_demo(
         steps=recorder.steps,
         used_cached_keys=used_cache,
         cache_dir=cache,
-        chain="embedded py-evm" if rpc is None else rpc,
+        chain="embedded py-evm" if rpc is None or not isinstance(rpc, str) else rpc,
         chain_id=chain_id,
         contract_address=str(contract.address),
         enrolled_nullifier=proof.nullifier,
@@ -450,4 +459,7 @@ def run_demo(
         second_enrollment_error=error_name,
         cohort=cohort,
         total_seconds=time.perf_counter() - started,
+        trial=trial,
+        proof_json=proof.to_json(),
+        deploy_block=deploy_block,
     )

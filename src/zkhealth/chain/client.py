@@ -627,6 +627,20 @@ def enroll_signals(
 
 
 @rpc_boundary
+def check_enroll_signals(
+    w3: Web3, enrollment: Contract, proof: Proof, public_signals: Sequence[int], *, gas: int = ENROLL_GAS
+) -> None:
+    """Would :func:`enroll_signals` succeed now, sent by the address the proof's recipient signal names? The
+    call is simulated with ``eth_call`` (every check of the contract, the pairing included); nothing is sent and
+    no key is needed. Raises what :func:`enroll_signals` raises. Cost: one ``eth_call`` of ``enroll``."""
+    words = public_words(public_signals)
+    if len(words) != len(PUBLIC_SIGNALS):
+        raise MalformedProofError(f"the eligibility circuit has {len(PUBLIC_SIGNALS)} public signals, got {len(words)}")
+    a, b, c = to_calldata(proof)
+    simulate(w3, enrollment.functions.enroll(a, b, c, words), sender=recipient_address(words[_RECIPIENT]), gas=gas)
+
+
+@rpc_boundary
 def withdraw(w3: Web3, enrollment: Contract, nullifier: int, *, sender: str | None = None) -> Any:
     """Consent withdrawal by the address that enrolled ``nullifier``. Returns the receipt."""
     return transact_checked(w3, enrollment.functions.withdraw(int(nullifier)), sender=sender, gas=ADMIN_GAS)

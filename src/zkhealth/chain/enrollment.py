@@ -29,6 +29,7 @@ from zkhealth.groth16.keys import Proof, VerifyingKey
 
 __all__ = [
     "DEDICATED_SIGNALS",
+    "check_enroll",
     "cohort_enrollment_at",
     "deploy_cohort_enrollment",
     "enroll",
@@ -118,3 +119,17 @@ def enroll(
         sender = client.recipient_address(words[4])
     a, b, c = to_calldata(proof)
     return client.transact_checked(w3, contract.functions.enroll(a, b, c, words), sender=sender, gas=gas)
+
+
+def check_enroll(
+    w3: Web3, contract: Contract, proof: Proof, public_signals: Sequence[int], *, gas: int = ENROLL_GAS
+) -> None:
+    """Would :func:`enroll` succeed now, sent by the proof's recipient? The call is simulated with ``eth_call``
+    (every check of the contract, the pairing included); nothing is sent and no key is needed. Raises what
+    :func:`enroll` raises. Cost: one ``eth_call`` of ``enroll``."""
+    words = public_words(list(public_signals))
+    if len(words) != len(DEDICATED_SIGNALS):
+        raise MalformedProofError(f"the dedicated v2 circuit has 5 public signals, got {len(words)}")
+    a, b, c = to_calldata(proof)
+    call = contract.functions.enroll(a, b, c, words)
+    client.simulate(w3, call, sender=client.recipient_address(words[4]), gas=gas)

@@ -3,8 +3,8 @@
 * :mod:`.issuer` (keygen, issue, revoke, registry), :mod:`.patient` (wallet, prove, enroll),
   :mod:`.recruiter` (trial, setup, export-verifier, deploy, verify, verify-batch, enrollments),
   :mod:`.circuit` (compile, info, r1cs, wtns), :mod:`.groth16` (snarkjs' groth16 and zkey verbs),
-  :mod:`.demo`; :mod:`._common` holds what they share. A verb parses its arguments, calls the library and
-  prints: formats and protocol rules live in the library.
+  :mod:`.demo`, :mod:`.dashboard` (serve); :mod:`._common` holds what they share. A verb parses its
+  arguments, calls the library and prints: formats and protocol rules live in the library.
 * Exit codes (:func:`exit_code_for`, documented in docs/cli.md, whose table :func:`exit_code_table`
   generates): 0 success; 1 a well-formed input was refused (:class:`~zkhealth.errors.RefusedError`);
   2 malformed input or a usage error (:class:`~zkhealth.errors.MalformedInputError`, unreadable files, bad
@@ -27,6 +27,7 @@ from zkhealth import errors as zk_errors
 from zkhealth.cli._common import emit
 from zkhealth.cli.auditor import audit_command
 from zkhealth.cli.circuit import circuit_group, compile_command, info_command, r1cs_group, wtns_group
+from zkhealth.cli.dashboard import serve_command
 from zkhealth.cli.demo import demo_command, samples_command
 from zkhealth.cli.groth16 import groth16_group, zkey_group
 from zkhealth.cli.issuer import issue_command, keygen_command, registry_group, revoke_command
@@ -198,11 +199,12 @@ def main(ctx: click.Context, as_json: bool, debug: bool) -> None:
     """zkhealth: zero-knowledge eligibility proofs for healthcare.
 
     \b
-    Start here:      demo (the whole story on synthetic data), samples (the tour's input files)
+    Start here:      demo (the whole story on synthetic data); serve --demo (the same, in a web dashboard);
+                     samples (the tour's input files)
     Issuer:          keygen, issue, revoke, registry
     Patient:         wallet, prove, enroll; patient (registry trials: enroll with consent, withdraw, grant, revoke)
     Recruiter:       trial, setup, export-verifier, deploy, verify, verify-batch, enrollments;
-                     recruiter (registry trials: cohort, payout, open-grant)
+                     recruiter (registry trials: cohort, payout, open-grant); serve (the dashboard)
     DAO:             sponsor (fund, reclaim), member (propose-issuer, vote, queue, execute),
                      operator (publish-root), audit
     Circuit author:  compile, info, r1cs, wtns, groth16, zkey, circuit (check-unique, mutate)
@@ -247,6 +249,7 @@ for _command in (
     member_group,
     operator_group,
     audit_command,
+    serve_command,
 ):
     main.add_command(_command)
 
