@@ -333,7 +333,10 @@ def test_unit_rules() -> None:
     assert convert("-0.45", "mmol/L", "2823-3", "mmol/L", 1) == Decimal("-0.5")  # half away from zero
     for bad in (("1", "kg", "8480-6", "mm[Hg]", 0), ("1", "notaunit", "8480-6", "mm[Hg]", 0),
                 ("NaN", "mm[Hg]", "8480-6", "mm[Hg]", 0), ("1", "mm[Hg]", "8480-6", "mm[Hg]", 0, "~"),
-                ("1e999999", "mm[Hg]", "8480-6", "mm[Hg]", 0), ("1e-30", "mmol/L", "2823-3", "mmol/L", 1)):
+                ("1e999999", "mm[Hg]", "8480-6", "mm[Hg]", 0), ("1e-30", "mmol/L", "2823-3", "mmol/L", 1),
+                # within the magnitude bound, but a conversion or a comparator pushes it past the decimal
+                # context's 28 digits at the code's scale (a decimal.InvalidOperation before)
+                ("1e20", "Mmol/L", "2345-7", "mg/dL", 0), ("9e20", "Mg/L", "2345-7", "mg/dL", 0, ">")):
         with pytest.raises(UnitConversionError):
             convert(*bad)
 

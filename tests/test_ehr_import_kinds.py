@@ -7,18 +7,21 @@ admission of unknown reason), in the circuit."""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from zkhealth.credentials import codes
 from zkhealth.credentials.ehr_import import DoseReading, daily_dose, import_bundle
 from zkhealth.credentials.record import ADMISSION_REASON_UNKNOWN, PatientRecord
 from zkhealth.eligibility.evaluate import evaluate_program
 from zkhealth.eligibility.program import compile_program
-from zkhealth.errors import UnmappedContentError
+from zkhealth.errors import UnmappedContentError, ZkHealthError
 
 pytestmark = pytest.mark.native
 
@@ -598,3 +601,94 @@ def test_circuit_refuses_no_admission_for_x_over_an_admission_of_unknown_reason(
                                    f"atom{atom}_siblings": list(proof.flat_siblings),
                                    f"atom{atom}_path": list(proof.path_bits)})
             assert not solves(forged), (atom, index)
+
+
+# --------------------------------------------------------------------------- malformed bundles of the new kinds
+
+_JUNK = st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6), st.floats(allow_nan=False),
+                  st.text(max_size=12), st.lists(st.integers(), max_size=2),
+                  st.dictionaries(st.sampled_from(["code", "value", "reference", "coding", "start"]), st.integers(),
+                                  max_size=2),
+                  st.sampled_from(["2020-01-01", "2020-13-45", "IMP", "finished", "unknown", "mg", "{tbl}", "h", "d",
+                                   "BID", "refuted", SNOMED, CVX, ICD10CM, "Condition/hf"]))
+
+
+def _rich_bundle() -> dict[str, Any]:
+    """One resource of each new kind (and a condition with histology and stage); a deep copy, since the helpers
+    share module-level dictionaries (``HISTOLOGY``) that a mutation must not reach."""
+    return copy.deepcopy(_bundle(
+        _condition("hf", ICD10CM, "I50.23", onset="2024-05-01"),
+        _cancer("lung", (ICD10CM, "C34.90"), extension=[HISTOLOGY],
+                stage=[{"summary": _concept(SNOMED, "1222837003"), "assessment": [{"reference": "urn:uuid:hf"}]}]),
+        _allergy("penicillin", (RXNORM, "7984"), (ATC, "J01CE02")),
+        _stay("stay", reasonReference=[{"reference": "Condition/hf"}], reasonCode=[{"text": "x"}],
+              diagnosis=[{"condition": {"reference": "Condition/hf"}, "use": _concept(
+                  "http://terminology.hl7.org/CodeSystem/diagnosis-role", "DD")}]),
+        _shot("flu", (CVX, "140")),
+        _request(_dosage(0.5, "g", frequency=1, period=12, period_unit="h"),
+                 {**_dosage(), "timing": {"code": {"coding": [{"code": "BID"}]}}}),
+        _obs("temp", "8310-5", 100.4, "[degF]"),
+    ))
+
+
+def test_the_rich_bundle_imports() -> None:
+    """The fixture of the mutation test, unmutated: every new kind is recorded, and the one part left out (two
+    dosage lines that do not say they are concurrent) is listed, so ``--strict`` refuses it."""
+    result = import_bundle(_rich_bundle(), today=TODAY)
+    record, summary = result.record, result.summary
+    assert sorted((a.system, a.code) for a in record.allergies) == [("atc", "J01CE02"), ("rxnorm", "7984")]
+    # the reason given twice (reference and discharge diagnosis) is one admission; the uncoded text adds nothing
+    assert [(e.system, e.code, e.admitted, e.discharged) for e in record.encounters] == [
+        ("icd10cm", "I50.23", dt.date(2025, 9, 1), dt.date(2025, 9, 6))]
+    assert [(i.system, i.code) for i in record.immunizations] == [("cvx", "140")]
+    assert sorted((d.code, d.diagnosis) for d in record.diagnosis_details) == [
+        ("1187332001", "C34.90"), ("1222837003", "C34.90")]
+    assert [(o.code, o.value, o.unit) for o in record.observations] == [("8310-5", Decimal("38.0"), "Cel")]
+    assert {m.daily_dose for m in record.medications} == {None}
+    assert [item.kind for item in summary.partly] == ["MedicationRequest"]
+    assert "not concurrent" in summary.partly[0].reason
+    assert summary.strict_refusals == summary.partly and summary.unmappable == []
+    assert record.complete is True  # a dose left out makes no exclusion unsound: the record stays complete
+    with pytest.raises(UnmappedContentError):
+        import_bundle(_rich_bundle(), today=TODAY, strict=True)
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_mutated_bundles_of_the_new_kinds_raise_only_typed_errors(data: st.DataObject) -> None:
+    """Any value anywhere in a bundle of the new kinds replaced by junk: the import succeeds or raises a
+    ZkHealthError (never a KeyError, TypeError, a decimal or a pint error). When it succeeds, the summary
+    accounts for every resource and entry, ``--strict`` refuses exactly what the summary lists, and the record
+    survives its JSON form."""
+    mutated = _rich_bundle()
+    paths: list[tuple[Any, Any]] = []
+
+    def walk(node: Any) -> None:
+        items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else []
+        for key, value in items:
+            paths.append((node, key))
+            walk(value)
+
+    walk(mutated)
+    for _ in range(data.draw(st.integers(1, 4))):
+        parent, key = data.draw(st.sampled_from(paths))
+        parent[key] = data.draw(_JUNK)
+    try:
+        result = import_bundle(copy.deepcopy(mutated), today=TODAY)
+    except ZkHealthError:
+        return
+    record, summary = result.record, result.summary
+    for kind, counts in summary.kinds.items():
+        assert counts.total == (counts.kept + counts.mapped + counts.unmappable + counts.excluded
+                                + counts.not_imported), kind
+    assert summary.entries == {
+        "conditions": len(record.conditions), "medications": len(record.medications),
+        "procedures": len(record.procedures), "observations": len(record.observations),
+        "allergies": len(record.allergies), "admissions": len(record.encounters),
+        "immunizations": len(record.immunizations), "diagnosisDetails": len(record.diagnosis_details)}
+    assert PatientRecord.from_json(record.to_json()) == record
+    if summary.strict_refusals:
+        with pytest.raises(UnmappedContentError):
+            import_bundle(copy.deepcopy(mutated), today=TODAY, strict=True)
+    else:
+        assert import_bundle(copy.deepcopy(mutated), today=TODAY, strict=True).record == record

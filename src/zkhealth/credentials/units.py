@@ -36,7 +36,7 @@ import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, DecimalException, InvalidOperation
 from types import MappingProxyType
 from typing import Any, Final
 
@@ -168,8 +168,9 @@ def to_canonical(
     """``value`` (a decimal in ``unit``, a UCUM code) in ``canonical_unit`` at ``decimals`` (module docstring).
 
     ``loinc`` is the code as recorded in the source (it selects the molar mass and the HbA1c rule).
-    Raises :class:`UnitConversionError` for a value that is not a finite decimal, a unit that is not UCUM or
-    not convertible, or an unknown comparator.
+    Raises :class:`UnitConversionError` for a value that is not a finite decimal, is far from 1 (decimal
+    exponent beyond 20) or that its conversion takes past the decimal context (28 significant digits at the
+    code's scale), a unit that is not UCUM or not convertible, or an unknown comparator.
     """
     try:
         number = value if isinstance(value, Decimal) else Decimal(str(value))
@@ -186,29 +187,33 @@ def to_canonical(
         raise UnitConversionError(f"unknown comparator {comparator!r}")
 
     converted = False
-    if loinc in HBA1C_LOINC | {HBA1C_IFCC_LOINC} and unit == "mmol/mol" and canonical_unit == "%":
-        number = _MASTER_SLOPE * number + _MASTER_INTERCEPT
-        converted = True
-    elif unit != canonical_unit:
-        if not _annotations(unit) and loinc in ANNOTATION_IN_CODE:
-            unit = unit + "".join(_annotations(canonical_unit)) if unit.endswith("/") else (
-                unit + "/" + "".join(_annotations(canonical_unit)) if _annotations(canonical_unit) else unit)
+    try:
+        if loinc in HBA1C_LOINC | {HBA1C_IFCC_LOINC} and unit == "mmol/mol" and canonical_unit == "%":
+            number = _MASTER_SLOPE * number + _MASTER_INTERCEPT
             converted = True
-        if _annotations(unit) != _annotations(canonical_unit):
-            raise UnitConversionError(f"{unit!r} and {canonical_unit!r} differ in their annotations: not the same "
-                                      "kind of quantity")
-        factor, offset = _conversion(unit, canonical_unit, MOLAR_MASS_G_PER_MOL.get(loinc))
-        number = number * factor + offset
-        converted = True
+        elif unit != canonical_unit:
+            if not _annotations(unit) and loinc in ANNOTATION_IN_CODE:
+                unit = unit + "".join(_annotations(canonical_unit)) if unit.endswith("/") else (
+                    unit + "/" + "".join(_annotations(canonical_unit)) if _annotations(canonical_unit) else unit)
+                converted = True
+            if _annotations(unit) != _annotations(canonical_unit):
+                raise UnitConversionError(f"{unit!r} and {canonical_unit!r} differ in their annotations: not the same "
+                                          "kind of quantity")
+            factor, offset = _conversion(unit, canonical_unit, MOLAR_MASS_G_PER_MOL.get(loinc))
+            number = number * factor + offset
+            converted = True
 
-    step = _step(decimals)
-    if comparator is None:
-        stored = number.quantize(step, rounding=ROUND_HALF_UP)
-    else:
-        # The nearest value at the code's scale that the comparator allows.
-        units_of_step = number / step
-        floor = units_of_step.to_integral_value(rounding=ROUND_FLOOR)
-        ceiling = units_of_step.to_integral_value(rounding=ROUND_CEILING)
-        chosen = {">": floor + 1, ">=": ceiling, "<": ceiling - 1, "<=": floor}[comparator]
-        stored = (chosen * step).quantize(step)
+        step = _step(decimals)
+        if comparator is None:
+            stored = number.quantize(step, rounding=ROUND_HALF_UP)
+        else:
+            # The nearest value at the code's scale that the comparator allows.
+            units_of_step = number / step
+            floor = units_of_step.to_integral_value(rounding=ROUND_FLOOR)
+            ceiling = units_of_step.to_integral_value(rounding=ROUND_CEILING)
+            chosen = {">": floor + 1, ">=": ceiling, "<": ceiling - 1, "<=": floor}[comparator]
+            stored = (chosen * step).quantize(step)
+    except DecimalException as exc:  # e.g. 1e20 Mmol/L of glucose in mg/dL: more digits than the context holds
+        raise UnitConversionError(f"{str(value)[:40]!r} is out of range for {canonical_unit!r} at {decimals} "
+                                  "decimals") from exc
     return CanonicalValue(value=stored, converted=converted, rounded=stored != number, censored=comparator)
