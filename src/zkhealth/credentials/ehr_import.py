@@ -166,8 +166,8 @@ __all__ = [
     "NOT_HELD_KINDS",
     "NO_KNOWN_CODES",
     "ENTRY_KINDS",
+    "BundleImport",
     "DoseReading",
-    "ImportResult",
     "ImportSummary",
     "KindCounts",
     "Listed",
@@ -408,7 +408,7 @@ class ImportSummary:
 
 
 @dataclass(frozen=True)
-class ImportResult:
+class BundleImport:
     """The record built from a bundle, and its summary."""
 
     record: PatientRecord
@@ -1354,7 +1354,7 @@ class _Importer:
         else:
             self.summary.count(kind, "not_imported")
 
-    def run(self, *, research_consent: bool, strict: bool) -> ImportResult:
+    def run(self, *, research_consent: bool, strict: bool) -> BundleImport:
         resources: list[tuple[int, dict[str, Any]]] = []
         for index, entry in enumerate(self.bundle.get("entry", [])):
             resource = entry.get("resource") if isinstance(entry, dict) else None
@@ -1399,7 +1399,7 @@ class _Importer:
                 return None if composed is None else composed[0]
         return None
 
-    def _finish(self, birth_date: _dt.date, gender: str, *, research_consent: bool, strict: bool) -> ImportResult:
+    def _finish(self, birth_date: _dt.date, gender: str, *, research_consent: bool, strict: bool) -> BundleImport:
         if self.stated_as_of is not None and self.stated_as_of > self.today:
             raise RecordImportError(f"{self.name}: the bundle is dated {self.stated_as_of}, after today "
                                     f"({self.today})")
@@ -1455,7 +1455,7 @@ class _Importer:
         except EncodingError as exc:
             raise RecordImportError(f"{self.name}: the imported record does not fit schema version 2: {exc}",
                                     summary=self.summary) from exc
-        return ImportResult(record, self.summary)
+        return BundleImport(record, self.summary)
 
 
 def import_bundle(
@@ -1468,7 +1468,7 @@ def import_bundle(
     card_issuer: str | None = None,
     where: str | None = None,
     as_of: _dt.date | None = None,
-) -> ImportResult:
+) -> BundleImport:
     """Import a FHIR R4 bundle (path, JSON text/bytes or dict) into a version 2 record, with its summary.
 
     ``complete`` overrides the completeness the bundle's kind implies (module docstring); ``today`` is the
@@ -1494,7 +1494,7 @@ def import_health_cards(
     strict: bool = False,
     research_consent: bool = False,
     today: _dt.date | None = None,
-) -> ImportResult:
+) -> BundleImport:
     """Verify the SMART Health Card(s) of ``source`` (shc.py) and import their FHIR bundle as a partial record.
 
     Several cards in one file (a ``.smart-health-card`` file may hold more than one) must name the same patient
