@@ -13,6 +13,7 @@ import argparse
 import datetime as dt
 import json
 import lzma
+import re
 import statistics
 import sys
 import time
@@ -34,6 +35,15 @@ def _spread(values: list[float]) -> str:
     if not values:
         return "-"
     return f"median {statistics.median(values):.2f} s (min {min(values):.2f}, max {max(values):.2f})"
+
+
+_CODE_PREFIX = re.compile(r"^[a-z0-9-]+:\S+: ")
+
+
+def _reason_group(reason: str) -> str:
+    """A listed reason without the code it names and its details (after ": " or "; "), to group like ones;
+    URLs (``code system http://...``) stay whole."""
+    return _CODE_PREFIX.sub("", reason).split("; ")[0].split(": ")[0][:100]
 
 
 def main() -> None:
@@ -72,10 +82,10 @@ def main() -> None:
         summary = result.summary
         for listed in summary.unmappable:
             unmapped_kinds[listed.kind] += 1
-            unmapped_reasons[(listed.kind, listed.reason.split(":")[0])] += 1
+            unmapped_reasons[(listed.kind, _reason_group(listed.reason))] += 1
         by_design.update((listed.kind, listed.reason) for listed in summary.by_design)
-        partly.update((listed.kind, listed.reason.split(":")[0]) for listed in summary.partly)
-        notes.update(listed.reason.split(" (")[0].split(":")[0] for listed in summary.notes)
+        partly.update((listed.kind, _reason_group(listed.reason)) for listed in summary.partly)
+        notes.update(_reason_group(listed.reason).split(" (")[0] for listed in summary.notes)
         counts = summary.kinds.get("Observation")
         if counts is not None:
             observations[0] += counts.kept + counts.mapped
