@@ -94,3 +94,24 @@ def universal_key_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pat
         os.environ.pop("ZKHEALTH_UNIVERSAL_KEY", None)
     else:
         os.environ["ZKHEALTH_UNIVERSAL_KEY"] = previous
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """After a run that fuzzed readers: how many inputs each reader saw (and wrote them to
+    ``$ZKHEALTH_FUZZ_REPORT`` as JSON when set)."""
+    import json
+    import sys
+
+    fuzzing = sys.modules.get("fuzzing")
+    if fuzzing is None or not fuzzing.COUNTS:
+        return
+    counts = fuzzing.report()
+    terminalreporter.section("fuzzed inputs per reader")
+    for name, entry in counts.items():
+        terminalreporter.write_line(
+            f"{name:40} {entry['inputs']:7} inputs ({entry['refused']} refused with a library error, "
+            f"{entry['accepted']} accepted)"
+        )
+    target = os.environ.get("ZKHEALTH_FUZZ_REPORT")
+    if target:
+        Path(target).write_text(json.dumps(counts, indent=2) + "\n", encoding="utf-8")
