@@ -1,0 +1,1 @@
+"""Trusted-setup ceremonies in snarkjs formats: powers of tau, phase 2, transcripts."""
