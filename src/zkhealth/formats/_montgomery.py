@@ -8,8 +8,9 @@
   is "negative" (``y > (q-1)/2``; in Fq2 the sign of ``c1``, or of ``c0`` when ``c1 = 0``); the identity is
   ``0x40`` followed by zeros.
 
-Decoding checks every coordinate is below q and every point lies on its curve (or is the identity), and
-raises :class:`~zkhealth.errors.CeremonyFileError` naming the file and section. G2 subgroup membership is
+Decoding checks every coordinate is below q, then hands the points to :mod:`._points` (identity and curve
+checks, shared with every key reader), and raises :class:`~zkhealth.errors.CeremonyFileError` naming the
+file and section. G2 subgroup membership is
 not checked here (it costs a scalar multiplication per point): the ceremony verifiers test it in batches.
 """
 
@@ -18,9 +19,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final
 
-from zkhealth.errors import CeremonyFileError
+from zkhealth.errors import CeremonyFileError, R1csFormatError
 from zkhealth.field import FIELD_Q
-from zkhealth.hazmat.bn254 import G1, G2, TWIST_B
+from zkhealth.formats._points import g1_points, g2_points
+from zkhealth.hazmat.bn254 import G1, G2
 
 __all__ = [
     "G1_SIZE",
@@ -40,7 +42,6 @@ G2_SIZE: Final[int] = 128
 _MONT: Final[int] = 2**256 % FIELD_Q
 _MONT_INV: Final[int] = pow(_MONT, -1, FIELD_Q)
 _HALF: Final[int] = (FIELD_Q - 1) // 2
-_B2_0, _B2_1 = TWIST_B
 
 
 def _coordinates(raw: bytes, count: int, path: str | None, section: int | str | None) -> list[int]:
@@ -56,38 +57,26 @@ def _coordinates(raw: bytes, count: int, path: str | None, section: int | str | 
     return [v * inv % q for v in values]
 
 
-def decode_g1(raw: bytes, count: int, *, path: str | None = None, section: int | str | None = None) -> list[G1 | None]:
+def decode_g1(
+    raw: bytes, count: int, *, path: str | None = None, section: int | str | None = None
+) -> list[G1 | None]:
     """``count`` LEM G1 points from ``raw`` (exactly ``64 * count`` bytes), checked on the curve."""
     coords = _coordinates(raw, 2 * count, path, section)
-    q = FIELD_Q
-    out: list[G1 | None] = []
-    for i in range(0, len(coords), 2):
-        x, y = coords[i], coords[i + 1]
-        if not x and not y:
-            out.append(None)
-        elif (y * y - x * x * x - 3) % q:
-            raise CeremonyFileError(f"point {i // 2} is not on the curve", path=path, section=section)
-        else:
-            out.append((x, y))
-    return out
+    try:
+        return g1_points(coords, "G1 points")
+    except R1csFormatError as exc:
+        raise CeremonyFileError(str(exc), path=path, section=section) from exc
 
 
-def decode_g2(raw: bytes, count: int, *, path: str | None = None, section: int | str | None = None) -> list[G2 | None]:
+def decode_g2(
+    raw: bytes, count: int, *, path: str | None = None, section: int | str | None = None
+) -> list[G2 | None]:
     """``count`` LEM G2 points from ``raw`` (exactly ``128 * count`` bytes), checked on the twist."""
     coords = _coordinates(raw, 4 * count, path, section)
-    q = FIELD_Q
-    out: list[G2 | None] = []
-    for i in range(0, len(coords), 4):
-        x0, x1, y0, y1 = coords[i : i + 4]
-        if not (x0 or x1 or y0 or y1):
-            out.append(None)
-            continue
-        s0, s1 = (x0 + x1) * (x0 - x1), 2 * x0 * x1
-        c0, c1 = s0 * x0 - s1 * x1, s0 * x1 + s1 * x0
-        if ((y0 + y1) * (y0 - y1) - c0 - _B2_0) % q or (2 * y0 * y1 - c1 - _B2_1) % q:
-            raise CeremonyFileError(f"point {i // 4} is not on the twist", path=path, section=section)
-        out.append(((x0, x1), (y0, y1)))
-    return out
+    try:
+        return g2_points(coords, "G2 points")
+    except R1csFormatError as exc:
+        raise CeremonyFileError(str(exc), path=path, section=section) from exc
 
 
 def encode_g1(points: Sequence[G1 | None]) -> bytes:

@@ -44,6 +44,7 @@ from zkhealth.errors import CeremonyFileError, R1csFormatError
 from zkhealth.field import FIELD_Q
 from zkhealth.formats._binfile import parse_binfile, u32, write_binfile
 from zkhealth.formats._montgomery import G1_SIZE, G2_SIZE, decode_g1, decode_g2, encode_g1, encode_g2
+from zkhealth.formats._records import Cursor, params_bytes, parse_params
 from zkhealth.hash.blake2b import PARTIAL_STATE_SIZE
 from zkhealth.hazmat.bn254 import G1, G2
 
@@ -76,10 +77,6 @@ SECTION_CONTRIBUTIONS: Final[int] = 7
 LAGRANGE_SECTIONS: Final[dict[int, int]] = {2: 12, 3: 13, 4: 14, 5: 15}
 _POINT_SECTIONS: Final[tuple[int, ...]] = (2, 3, 4, 5, 6)
 _G2_SECTIONS: Final[frozenset[int]] = frozenset({3, 6, 13})
-#: Parameter tags inside a contribution record.
-PARAM_NAME: Final[int] = 1
-PARAM_ITERATIONS: Final[int] = 2
-PARAM_BEACON: Final[int] = 3
 _CONTRIBUTION_FIXED: Final[int] = 3 * G1_SIZE + 2 * G2_SIZE + 6 * G1_SIZE + 3 * G2_SIZE + PARTIAL_STATE_SIZE + 64 + 8
 _HEADER_SIZE: Final[int] = 4 + 32 + 4 + 4
 
@@ -193,29 +190,7 @@ class PtauFile:
         self._decoded[section] = list(points)
 
 
-class _Cursor:
-    __slots__ = ("data", "path", "pos")
-
-    def __init__(self, data: bytes, path: str | None) -> None:
-        self.data = data
-        self.pos = 0
-        self.path = path
-
-    def take(self, n: int) -> bytes:
-        if self.pos + n > len(self.data):
-            raise CeremonyFileError("the contributions section is truncated", path=self.path, section=7)
-        out = self.data[self.pos : self.pos + n]
-        self.pos += n
-        return out
-
-    def u32(self) -> int:
-        return int(struct.unpack("<I", self.take(4))[0])
-
-    def u8(self) -> int:
-        return self.take(1)[0]
-
-
-def _parse_contribution(cur: _Cursor, index: int) -> PtauContribution:
+def _parse_contribution(cur: Cursor, index: int) -> PtauContribution:
     path = cur.path
     where = f"7 (contribution #{index})"
 
@@ -241,28 +216,9 @@ def _parse_contribution(cur: _Cursor, index: int) -> PtauContribution:
         raise CeremonyFileError(
             f"contribution type {kind} is neither 0 (contribution) nor 1 (beacon)", path=path, section=where
         )
-    params = _Cursor(cur.take(cur.u32()), path)
-    name_bytes: bytes | None = None
-    exponent: int | None = None
-    beacon: bytes | None = None
-    last_tag = 0
-    while params.pos < len(params.data):
-        tag = params.u8()
-        if tag <= last_tag:
-            raise CeremonyFileError("contribution parameters are not sorted", path=path, section=where)
-        last_tag = tag
-        if tag == PARAM_NAME:
-            name_bytes = params.take(params.u8())
-            try:
-                name_bytes.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise CeremonyFileError("a contributor name is not utf-8", path=path, section=where) from exc
-        elif tag == PARAM_ITERATIONS:
-            exponent = params.u8()
-        elif tag == PARAM_BEACON:
-            beacon = params.take(params.u8())
-        else:
-            raise CeremonyFileError(f"unknown contribution parameter {tag}", path=path, section=where)
+    cur.section = where
+    name_bytes, exponent, beacon = parse_params(cur)
+    cur.section = 7
     return PtauContribution(
         tau_g1=tau_g1,
         tau_g2=tau_g2,
@@ -280,7 +236,7 @@ def _parse_contribution(cur: _Cursor, index: int) -> PtauContribution:
 
 
 def _parse_contributions(data: bytes, path: str | None) -> list[PtauContribution]:
-    cur = _Cursor(data, path)
+    cur = Cursor(data, path, 7)
     count = cur.u32()
     # Every record takes at least _CONTRIBUTION_FIXED bytes: a bogus count cannot make us loop past the data.
     if count * _CONTRIBUTION_FIXED > len(data) - 4:
@@ -343,13 +299,6 @@ def parse_ptau(data: bytes, *, path: str | None = None, max_power: int = DEFAULT
 
 def _contribution_bytes(c: PtauContribution) -> bytes:
     key = c.key
-    params = b""
-    if c.name_bytes:
-        params += bytes([PARAM_NAME, len(c.name_bytes)]) + c.name_bytes
-    if c.beacon_exponent is not None:
-        params += bytes([PARAM_ITERATIONS, c.beacon_exponent])
-    if c.beacon_value is not None:
-        params += bytes([PARAM_BEACON, len(c.beacon_value)]) + c.beacon_value
     return b"".join(
         [
             encode_g1([c.tau_g1]),
@@ -361,8 +310,7 @@ def _contribution_bytes(c: PtauContribution) -> bytes:
             c.partial_hash,
             c.next_challenge,
             u32(c.kind),
-            u32(len(params)),
-            params,
+            params_bytes(c.name_bytes, c.beacon_exponent, c.beacon_value),
         ]
     )
 
