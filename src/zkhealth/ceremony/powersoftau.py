@@ -37,11 +37,11 @@ are checked at once with random weights; a failure is re-checked one by one to n
 from __future__ import annotations
 
 import hashlib
-import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from zkhealth.ceremony._checks import Ratio, all_in_g2, first_false_ratio, random_scalars
 from zkhealth.ceremony._work import ProgressCallback, Task, check_workers, run_tasks
 from zkhealth.ceremony.keypair import (
     ChaCha,
@@ -73,12 +73,11 @@ from zkhealth.formats.ptau_file import (
     section_point_count,
 )
 from zkhealth.hash.blake2b import Blake2b
-from zkhealth.hazmat.batch_ec import G2_GLS_LAMBDA, g1_mul_many, g2_mul_many
-from zkhealth.hazmat.bn254 import G1, G1_GENERATOR, G2, G2_GENERATOR, g1_mul, g1_neg, g2_in_subgroup, g2_mul, g2_psi
+from zkhealth.hazmat.batch_ec import g1_mul_many, g2_mul_many
+from zkhealth.hazmat.bn254 import G1, G1_GENERATOR, G2, G2_GENERATOR, g2_in_subgroup
 from zkhealth.hazmat.group_fft import g1_ifft, g2_ifft, ifft_cost
 from zkhealth.hazmat.msm import msm_g1, msm_g2
 from zkhealth.hazmat.ntt import intt
-from zkhealth.hazmat.pairing import pairing_product_is_one
 
 __all__ = [
     "ContributionReceipt",
@@ -96,8 +95,6 @@ __all__ = [
 
 #: Relative cost of a G2 scalar multiplication (a G1 one is 1), to balance work between processes.
 G2_COST: Final[int] = 3
-#: Random coefficients of the batched checks have this many bits.
-CHECK_BITS: Final[int] = 64
 _G1_SECTIONS: Final[tuple[int, ...]] = (2, 4, 5)
 _EMPTY_HASH: Final[bytes] = hashlib.blake2b(b"").digest()
 
@@ -191,19 +188,6 @@ class ContributionReceipt:
     next_challenge: bytes
 
 
-def _g2_subgroup_batch(points: Sequence[G2 | None], rounds: int = 2) -> bool:
-    """Whether every point lies in G2, tested on random combinations (each misses a bad point with
-    probability at most 1/10069, the smallest prime factor of the cofactor; ``rounds`` independent ones)."""
-    live = [p for p in points if p is not None]
-    if not live:
-        return True
-    for _ in range(rounds):
-        combo = msm_g2(live, [secrets.randbits(CHECK_BITS) | 1 for _ in live])
-        if combo is not None and g2_psi(combo) != g2_mul(combo, G2_GLS_LAMBDA):
-            return False
-    return True
-
-
 def _apply_key_chunk(
     group: str, raw: bytes, count: int, first: int, inc: int, path: str | None, section: int
 ) -> tuple[bytes, bytes, bytes]:
@@ -223,7 +207,7 @@ def _apply_key_chunk(
         out_g1 = g1_mul_many(points_g1, scalars)
         return encode_g1(out_g1), g1_compressed(out_g1), g1_uncompressed(out_g1)
     points_g2 = decode_g2(raw, count, path=path, section=section)
-    if not _g2_subgroup_batch(points_g2):
+    if not all_in_g2(points_g2):
         raise CeremonyFileError("a G2 point is not in the prime-order subgroup", path=path, section=section)
     out_g2 = g2_mul_many(points_g2, scalars)
     return encode_g2(out_g2), g2_compressed(out_g2), g2_uncompressed(out_g2)
@@ -453,30 +437,7 @@ class _Prev:
     next_challenge: bytes
 
 
-# (check name, contribution index or None, G1 a, G1 b, G2 c, G2 d) meaning e(a, d) == e(b, c).
-_Ratio = tuple[str, int | None, G1 | None, G1 | None, G2 | None, G2 | None]
-
-
-def _ratios_hold(ratios: Sequence[_Ratio]) -> _Ratio | None:
-    """None if every same-ratio equation holds (no point may be the identity), else the first failing one."""
-    for ratio in ratios:
-        if None in ratio[2:]:
-            return ratio
-    pairs: list[tuple[G1 | None, G2 | None]] = []
-    for _, _, a, b, c, d in ratios:
-        rho = secrets.randbits(128) | 1
-        pairs.append((g1_mul(a, rho), d))
-        pairs.append((g1_mul(g1_neg(b), rho), c))
-    if pairs and pairing_product_is_one(pairs):
-        return None
-    for ratio in ratios:
-        _, _, a, b, c, d = ratio
-        if not pairing_product_is_one([(a, d), (g1_neg(b), c)]):
-            return ratio
-    return None  # pragma: no cover - the batch fails only if one equation fails (up to 2^-128)
-
-
-def _key_ratios(c: PtauContribution, prev: _Prev, index: int) -> tuple[list[_Ratio], dict[str, G2]]:
+def _key_ratios(c: PtauContribution, prev: _Prev, index: int) -> tuple[list[Ratio], dict[str, G2]]:
     key = c.key
     parts = {
         "tau": (0, key.tau_g1_s, key.tau_g1_sx, key.tau_g2_spx),
@@ -484,7 +445,7 @@ def _key_ratios(c: PtauContribution, prev: _Prev, index: int) -> tuple[list[_Rat
         "beta": (2, key.beta_g1_s, key.beta_g1_sx, key.beta_g2_spx),
     }
     sp: dict[str, G2] = {}
-    ratios: list[_Ratio] = []
+    ratios: list[Ratio] = []
     for label, (personalization, g1_s, g1_sx, g2_spx) in parts.items():
         if g1_s is None or g1_sx is None:
             raise ContributionError(f"the {label} key has an identity point", check=f"key-{label}", contribution=index)
@@ -520,18 +481,14 @@ def _check_beacon_key(c: PtauContribution, prev: _Prev, index: int) -> None:
         )
 
 
-def _random_scalars(count: int) -> list[int]:
-    return [secrets.randbits(CHECK_BITS) for _ in range(count)]
-
-
 def _consecutive(points: list[G1 | None]) -> tuple[G1 | None, G1 | None]:
     """``(sum r_i P_i, sum r_i P_(i+1))`` over i < len - 1 with fresh random r_i."""
-    r = _random_scalars(len(points) - 1)
+    r = random_scalars(len(points) - 1)
     return msm_g1(points[:-1], r), msm_g1(points[1:], r)
 
 
 def _consecutive_g2(points: list[G2 | None]) -> tuple[G2 | None, G2 | None]:
-    r = _random_scalars(len(points) - 1)
+    r = random_scalars(len(points) - 1)
     return msm_g2(points[:-1], r), msm_g2(points[1:], r)
 
 
@@ -557,7 +514,7 @@ def verify(ptau: PtauFile, *, progress: ProgressCallback | None = None) -> PtauV
     initial = _Prev(
         G1_GENERATOR, G2_GENERATOR, G1_GENERATOR, G1_GENERATOR, G2_GENERATOR, first_challenge(ptau.ceremony_power)
     )
-    ratios: list[_Ratio] = []
+    ratios: list[Ratio] = []
     infos: list[PtauContributionInfo] = []
     prev = initial
     total = len(ptau.contributions)
@@ -587,7 +544,7 @@ def verify(ptau: PtauFile, *, progress: ProgressCallback | None = None) -> PtauV
         )
         prev = _Prev(c.tau_g1, c.tau_g2, c.alpha_g1, c.beta_g1, c.beta_g2, c.next_challenge)
     report("contributions", total, total)
-    failed = _ratios_hold(ratios)
+    failed = first_false_ratio(ratios)
     if failed is not None:
         raise fail(f"{failed[0]} does not hold", failed[0], failed[1])
 
@@ -610,9 +567,9 @@ def verify(ptau: PtauFile, *, progress: ProgressCallback | None = None) -> PtauV
         if got != want:
             raise fail(f"the file's {label} point is not the last contribution's", "last-contribution-points")
     report("points", 1, 5)
-    if not _g2_subgroup_batch(tau_g2):
+    if not all_in_g2(tau_g2):
         raise fail("a point of the tau G2 section is not in G2", "g2-subgroup")
-    sections: list[_Ratio] = []
+    sections: list[Ratio] = []
     for label, points in (("tau-g1-powers", tau_g1), ("alpha-g1-powers", alpha_g1), ("beta-g1-powers", beta_g1)):
         r1, r2 = _consecutive(points)
         sections.append((label, None, r1, r2, G2_GENERATOR, last.tau_g2))
@@ -621,7 +578,7 @@ def verify(ptau: PtauFile, *, progress: ProgressCallback | None = None) -> PtauV
     sections.append(("tau-g2-powers", None, G1_GENERATOR, last.tau_g1, s1, s2))
     if None in tau_g1 or None in alpha_g1 or None in beta_g1 or None in tau_g2:
         raise fail("a power is the identity", "identity-power")
-    failed = _ratios_hold(sections)
+    failed = first_false_ratio(sections)
     if failed is not None:
         raise fail(f"{failed[0]}: consecutive points do not differ by tau", failed[0])
     report("points", 4, 5)
@@ -649,7 +606,7 @@ def _lagrange_coefficients(size: int) -> tuple[list[int], list[int]]:
     """Random weights ``rho`` for the Lagrange points of one domain, and the matching weights on the powers:
     ``sum_j rho_j L_j(tau) = sum_i c_i tau^i`` with ``c = intt(rho)`` (the inverse transform's transpose is
     itself, the DFT matrix being symmetric)."""
-    rho = _random_scalars(size)
+    rho = random_scalars(size)
     return rho, intt(rho)
 
 
