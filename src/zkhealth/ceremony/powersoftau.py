@@ -153,6 +153,23 @@ def _next_challenge(response: bytes, uncompressed_sections: Sequence[bytes]) -> 
     return hasher.digest()
 
 
+def recompute_hashes(ptau: PtauFile, challenge: bytes) -> tuple[bytes, bytes]:
+    """``(response hash, next challenge)`` of the last contribution of ``ptau`` recomputed from the file's points
+    and the ``challenge`` it answered, without trusting its saved hash state. A transcript replay compares
+    them with the record (:func:`response_hash`) and with what the contributor published."""
+    if not ptau.contributions:
+        raise CeremonyError("the file has no contribution")
+    hasher = hashlib.blake2b(challenge)
+    hasher.update(g1_compressed(ptau.g1(2)))
+    hasher.update(g2_compressed(ptau.g2(3)))
+    hasher.update(g1_compressed(ptau.g1(4)))
+    hasher.update(g1_compressed(ptau.g1(5)))
+    hasher.update(g2_compressed(ptau.g2(6)))
+    hasher.update(_public_key_uncompressed(ptau.contributions[-1].key))
+    response = hasher.digest()
+    return response, _next_challenge(response, _points_uncompressed(ptau))
+
+
 def current_challenge(ptau: PtauFile) -> bytes:
     """The challenge the next contribution to ``ptau`` answers."""
     if ptau.contributions:
@@ -492,40 +509,33 @@ def _consecutive_g2(points: list[G2 | None]) -> tuple[G2 | None, G2 | None]:
     return msm_g2(points[:-1], r), msm_g2(points[1:], r)
 
 
-def verify(ptau: PtauFile, *, progress: ProgressCallback | None = None) -> PtauVerification:
-    """Verify every contribution, the points and the hash chain of ``ptau`` (module docstring).
+def _initial(ceremony_power: int) -> _Prev:
+    return _Prev(G1_GENERATOR, G2_GENERATOR, G1_GENERATOR, G1_GENERATOR, G2_GENERATOR, first_challenge(ceremony_power))
 
-    Raises :class:`ContributionError` (with ``check`` and ``contribution``) on the first failure, including
-    a file without contributions (snarkjs refuses those too: their secrets are 1). Cost: a few MSMs per
-    section with 64-bit scalars, two pairings per check (batched), a hash of the file; prepared files add
-    an MSM over each Lagrange section.
-    """
-    path = ptau.path
 
-    def fail(message: str, check: str, contribution: int | None = None) -> ContributionError:
-        return ContributionError(message, check=check, contribution=contribution, path=path)
-
-    def report(stage: str, done: int, total: int) -> None:
-        if progress is not None:
-            progress(stage, done, total)
-
-    if not ptau.contributions:
-        raise fail("the file has no contribution: its secrets are known (1)", "no-contribution")
-    initial = _Prev(
-        G1_GENERATOR, G2_GENERATOR, G1_GENERATOR, G1_GENERATOR, G2_GENERATOR, first_challenge(ptau.ceremony_power)
-    )
+def _check_records(
+    records: Sequence[PtauContribution],
+    prev: _Prev,
+    first_index: int,
+    path: str | None,
+    report: ProgressCallback,
+) -> list[PtauContributionInfo]:
+    """Check contributions ``records`` (numbered from ``first_index``) each against the one before, starting
+    from ``prev``: G2 membership of their G2 points, a beacon's key, and every same-ratio claim (batched)."""
     ratios: list[Ratio] = []
     infos: list[PtauContributionInfo] = []
-    prev = initial
-    total = len(ptau.contributions)
-    for index, c in enumerate(ptau.contributions, start=1):
-        report("contributions", index - 1, total)
+    total = len(records)
+    for offset, c in enumerate(records):
+        index = first_index + offset
+        report("contributions", offset, total)
         for label, point in (
             ("tau G2", c.tau_g2), ("beta G2", c.beta_g2), ("tau key G2", c.key.tau_g2_spx),
             ("alpha key G2", c.key.alpha_g2_spx), ("beta key G2", c.key.beta_g2_spx),
         ):  # fmt: skip
             if point is not None and not g2_in_subgroup(point):
-                raise fail(f"the {label} point is not in G2", "g2-subgroup", index)
+                raise ContributionError(
+                    f"the {label} point is not in G2", check="g2-subgroup", contribution=index, path=path
+                )
         if c.is_beacon:
             _check_beacon_key(c, prev, index)
         key_ratios, _ = _key_ratios(c, prev, index)
@@ -546,7 +556,48 @@ def verify(ptau: PtauFile, *, progress: ProgressCallback | None = None) -> PtauV
     report("contributions", total, total)
     failed = first_false_ratio(ratios)
     if failed is not None:
-        raise fail(f"{failed[0]} does not hold", failed[0], failed[1])
+        raise ContributionError(f"{failed[0]} does not hold", check=failed[0], contribution=failed[1], path=path)
+    return infos
+
+
+def verify_last_contribution(previous: PtauFile, new: PtauFile) -> PtauContributionInfo:
+    """Check only the last contribution of ``new`` against ``previous`` (its proofs of knowledge, its chain
+    from the previous contribution, a beacon's key). A transcript replay uses it for intermediate files."""
+    if len(new.contributions) != len(previous.contributions) + 1:
+        raise CeremonyError("the file does not add exactly one contribution")
+    if previous.contributions:
+        last = previous.contributions[-1]
+        prev = _Prev(last.tau_g1, last.tau_g2, last.alpha_g1, last.beta_g1, last.beta_g2, last.next_challenge)
+    else:
+        prev = _initial(previous.ceremony_power)
+
+    def quiet(stage: str, done: int, total: int) -> None:
+        del stage, done, total
+
+    return _check_records(new.contributions[-1:], prev, len(new.contributions), new.path, quiet)[0]
+
+
+def verify(ptau: PtauFile, *, progress: ProgressCallback | None = None) -> PtauVerification:
+    """Verify every contribution, the points and the hash chain of ``ptau`` (module docstring).
+
+    Raises :class:`ContributionError` (with ``check`` and ``contribution``) on the first failure, including
+    a file without contributions (snarkjs refuses those too: their secrets are 1). Cost: a few MSMs per
+    section with 64-bit scalars, two pairings per check (batched), a hash of the file; prepared files add
+    an MSM over each Lagrange section.
+    """
+    path = ptau.path
+
+    def fail(message: str, check: str, contribution: int | None = None) -> ContributionError:
+        return ContributionError(message, check=check, contribution=contribution, path=path)
+
+    def report(stage: str, done: int, total: int) -> None:
+        if progress is not None:
+            progress(stage, done, total)
+
+    if not ptau.contributions:
+        raise fail("the file has no contribution: its secrets are known (1)", "no-contribution")
+    initial = _initial(ptau.ceremony_power)
+    infos = _check_records(ptau.contributions, initial, 1, path, report)
 
     last = ptau.contributions[-1]
     report("points", 0, 5)
