@@ -379,7 +379,7 @@ class CeremonyFileError(R1csFormatError, CeremonyError):
         self.section = section
 
 
-class ContributionError(CeremonyError):
+class ContributionError(CeremonyError, RefusedError):
     """A ceremony file does not verify: a contribution, a section or a hash chain is wrong. ``check`` names
     the failing check, ``contribution`` the contribution (1-based) it concerns, when one does."""
 
@@ -393,5 +393,5 @@ class ContributionError(CeremonyError):
         self.path = path
 
 
-class TranscriptError(CeremonyError):
+class TranscriptError(CeremonyError, RefusedError):
     """A ceremony transcript is inconsistent with its files (a hash that does not chain, a missing file)."""

@@ -3,7 +3,7 @@
 * :mod:`.issuer` (keygen, issue, revoke, registry), :mod:`.patient` (wallet, prove, enroll),
   :mod:`.recruiter` (trial, setup, export-verifier, deploy, verify, verify-batch, enrollments),
   :mod:`.circuit` (compile, info, r1cs, wtns), :mod:`.groth16` (snarkjs' groth16 and zkey verbs),
-  :mod:`.demo`; :mod:`._common` holds what they share. A verb parses its arguments, calls the library and
+  :mod:`.ceremony` (powersoftau, the zkey ceremony verbs, ceremony), :mod:`.demo`; :mod:`._common` holds what they share. A verb parses its arguments, calls the library and
   prints: formats and protocol rules live in the library.
 * Exit codes (:func:`exit_code_for`, documented in docs/cli.md, whose table :func:`exit_code_table`
   generates): 0 success; 1 a well-formed input was refused (:class:`~zkhealth.errors.RefusedError`);
@@ -25,6 +25,7 @@ import click
 from zkhealth import __version__
 from zkhealth import errors as zk_errors
 from zkhealth.cli._common import emit
+from zkhealth.cli.ceremony import ZKEY_COMMANDS, ceremony_group, powersoftau_group
 from zkhealth.cli.circuit import compile_command, info_command, r1cs_group, wtns_group
 from zkhealth.cli.demo import demo_command
 from zkhealth.cli.groth16 import groth16_group, zkey_group
@@ -131,6 +132,7 @@ def main(ctx: click.Context, as_json: bool, debug: bool) -> None:
     Patient:         wallet, prove, enroll
     Recruiter:       trial, setup, export-verifier, deploy, verify, verify-batch, enrollments
     Circuit author:  compile, info, r1cs, wtns, groth16, zkey
+    Trusted setup:   powersoftau, zkey, ceremony
 
     Passphrases come from --passphrase-file, $ZKHEALTH_PASSPHRASE or a prompt, never from an argument.
 
@@ -164,8 +166,12 @@ for _command in (
     wtns_group,
     groth16_group,
     zkey_group,
+    powersoftau_group,
+    ceremony_group,
 ):
     main.add_command(_command)
+for _command in ZKEY_COMMANDS:
+    zkey_group.add_command(_command)
 
 
 def run(argv: Sequence[str] | None = None) -> int:
