@@ -59,6 +59,16 @@ def test_blake2b_matches_hashlib_and_resumes(length: int) -> None:
 
 
 @pytest.mark.native
+def test_blake2b_libsodium_and_pure_python_states_agree() -> None:
+    data = bytes(range(256)) * 40
+    for length in (0, 1, 127, 128, 129, 255, 256, 257, 5000):
+        fast = Blake2b(data[:length])
+        pure = Blake2b(data[:length], use_libsodium=False)
+        assert fast.partial_state() == pure.partial_state()
+        assert fast.digest() == pure.digest() == hashlib.blake2b(data[:length]).digest()
+
+
+@pytest.mark.native
 def test_blake2b_rejects_impossible_states() -> None:
     good = Blake2b(bytes(300)).partial_state()
     with pytest.raises(ValueError):

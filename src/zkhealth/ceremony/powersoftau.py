@@ -286,15 +286,21 @@ def _contribute_with_key(
     if progress is not None:
         progress("hash", 0, 1)
     response = Blake2b(challenge)
+    reference = hashlib.blake2b(challenge)
     for section in (2, 3, 4, 5, 6):
-        response.update(b"".join(compressed[section]))
+        part = b"".join(compressed[section])
+        response.update(part)
+        reference.update(part)
     partial = response.partial_state()
     public = PtauPublicKey(
         key.tau.g1_s, key.tau.g1_sx, key.alpha.g1_s, key.alpha.g1_sx, key.beta.g1_s, key.beta.g1_sx,
         key.tau.g2_spx, key.alpha.g2_spx, key.beta.g2_spx,
     )  # fmt: skip
     response.update(_public_key_uncompressed(public))
+    reference.update(_public_key_uncompressed(public))
     response_digest = response.digest()
+    if response_digest != reference.digest():  # pragma: no cover - the saved state is checked end to end
+        raise CeremonyError("internal error: the saved BLAKE2b state does not reproduce the response hash")
     next_challenge = _next_challenge(response_digest, [b"".join(uncompressed[s]) for s in (2, 3, 4, 5, 6)])
     new_sections = {s: b"".join(lem[s]) for s in (2, 3, 4, 5, 6)}
     out = PtauFile(power=power, ceremony_power=ptau.ceremony_power, sections=new_sections, contributions=[])
