@@ -194,10 +194,10 @@ def _g1_tables(points: list[Any]) -> list[list[Any]]:
     return tables
 
 
-def _g1_mul_with_table(table_a: list[Any], table_b: list[Any], k1: int, k2: int) -> Any:
-    """``k1 P + k2 phi(P)`` (k1, k2 >= 0) from the odd-multiple tables of P and phi(P), as Jacobian
-    ``(X, Y, Z)`` or None: runs of Jacobian doublings ("dbl-2009-l", 2M + 5S) between mixed additions
-    ("madd-2007-bl" shape, 7M + 4S), one addition per non-zero NAF digit."""
+def _g1_mul_with_table(table_a: list[Any], table_b: list[Any], events: list[tuple[int, int, int]]) -> Any:
+    """``k1 P + k2 phi(P)`` from the odd-multiple tables of P and phi(P) and the NAF digits of (k1, k2)
+    (:func:`_naf_events`), as Jacobian ``(X, Y, Z)`` or None: runs of Jacobian doublings ("dbl-2009-l",
+    2M + 5S) between mixed additions ("madd-2007-bl" shape, 7M + 4S), one addition per non-zero digit."""
     q = _Q
     three = _THREE  # gmpy2 multiplies by an mpz constant faster than by a Python int (no conversion)
     tables = (table_a, table_b)
@@ -205,7 +205,7 @@ def _g1_mul_with_table(table_a: list[Any], table_b: list[Any], k1: int, k2: int)
     y: Any = None
     z: Any = None  # None: the accumulator is the identity
     current = 0
-    for position, digit, which in _naf_events((k1, k2)):
+    for position, digit, which in events:
         if z is not None:
             for _ in range(current - position):
                 b = y * y % q
@@ -286,10 +286,16 @@ def g1_mul_many(points: Sequence[G1 | None], scalars: Sequence[int]) -> list[G1 
         return out
     tables = _g1_tables(bases)
     jacobians: list[Any] = []
+    recodings: dict[tuple[int, int], list[tuple[int, int, int]]] = {}  # one recoding per distinct scalar
     for table, (k1, k2) in zip(tables, splits, strict=True):
         table_a = table if k1 >= 0 else [(x, q - y) for x, y in table]
         table_b = [(_BETA * x % q, y if k2 >= 0 else q - y) for x, y in table]
-        jacobians.append(_g1_mul_with_table(table_a, table_b, abs(k1), abs(k2)))
+        events = recodings.get((k1, k2))
+        if events is None:
+            events = recodings[(k1, k2)] = _naf_events((abs(k1), abs(k2)))
+            if len(recodings) > 64:
+                recodings.clear()
+        jacobians.append(_g1_mul_with_table(table_a, table_b, events))
     live = [i for i, j in enumerate(jacobians) if j is not None]
     invs = _batch_inverse([jacobians[i][2] for i in live])
     for i, inv in zip(live, invs, strict=True):
@@ -451,14 +457,15 @@ def _g2_double_jacobian(p: tuple[Any, ...]) -> tuple[Any, ...]:
     )
 
 
-def _g2_mul_with_tables(tables: tuple[list[Any], ...], scalars: tuple[int, ...]) -> Any:
-    """``sum scalars[i] * T_i`` (scalars >= 0) where ``tables[i]`` holds the odd multiples of T_i, as Jacobian
-    ``(x0, x1, y0, y1, z0, z1)`` over Fq2 or None; runs of doublings between mixed additions."""
+def _g2_mul_with_tables(tables: tuple[list[Any], ...], events: list[tuple[int, int, int]]) -> Any:
+    """``sum k_i T_i`` where ``tables[i]`` holds the odd multiples of T_i and ``events`` the NAF digits of the
+    k_i (:func:`_naf_events`), as Jacobian ``(x0, x1, y0, y1, z0, z1)`` over Fq2 or None; runs of doublings
+    between mixed additions."""
     q = _Q
     three = _THREE
     acc: Any = None
     current = 0
-    for position, digit, which in _naf_events(scalars):
+    for position, digit, which in events:
         if acc is not None:
             x0, x1, y0, y1, z0, z1 = acc
             for _ in range(current - position):
@@ -551,6 +558,7 @@ def g2_mul_many(points: Sequence[G2 | None], scalars: Sequence[int]) -> list[G2 
     if not work:
         return out
     jacobians: list[Any] = []
+    recodings: dict[tuple[int, ...], list[tuple[int, int, int]]] = {}  # one recoding per distinct scalar
     for table, split in zip(_g2_tables(bases), splits, strict=True):
         images = [table]
         for _ in range(3):
@@ -559,7 +567,12 @@ def g2_mul_many(points: Sequence[G2 | None], scalars: Sequence[int]) -> list[G2 
             image if k >= 0 else [(x, (q - y0, q - y1)) for x, (y0, y1) in image]
             for image, k in zip(images, split, strict=True)
         )
-        jacobians.append(_g2_mul_with_tables(signed, tuple(abs(k) for k in split)))
+        events = recodings.get(split)
+        if events is None:
+            events = recodings[split] = _naf_events(tuple(abs(k) for k in split))
+            if len(recodings) > 64:
+                recodings.clear()
+        jacobians.append(_g2_mul_with_tables(signed, events))
     live = [i for i, j in enumerate(jacobians) if j is not None]
     invs = _fq2_inverses([(jacobians[i][4], jacobians[i][5]) for i in live])
     for i, (i0, i1) in zip(live, invs, strict=True):
