@@ -210,8 +210,8 @@ def _apply_key_chunk(
 ) -> tuple[bytes, bytes, bytes]:
     """Multiply ``count`` LEM points by ``first * inc^i``; return their LEM, compressed and uncompressed bytes.
 
-    The input points are checked on their curves, and (G2) in G2 by :func:`_g2_subgroup_batch`: multiplying a
-    point with a small-order component by a secret would leak the secret modulo that order.
+    The input points are checked on their curves here; G2 membership is checked by :func:`_g2_section_check`
+    alongside, and the outputs are dropped unless it passes (see :func:`_contribute_with_key`).
     """
     r = FIELD_R
     scalars = [0] * count
@@ -223,11 +223,15 @@ def _apply_key_chunk(
         points_g1 = decode_g1(raw, count, path=path, section=section)
         out_g1 = g1_mul_many(points_g1, scalars)
         return encode_g1(out_g1), g1_compressed(out_g1), g1_uncompressed(out_g1)
-    points_g2 = decode_g2(raw, count, path=path, section=section)
-    if not all_in_g2(points_g2):
-        raise CeremonyFileError("a G2 point is not in the prime-order subgroup", path=path, section=section)
-    out_g2 = g2_mul_many(points_g2, scalars)
+    out_g2 = g2_mul_many(decode_g2(raw, count, path=path, section=section), scalars)
     return encode_g2(out_g2), g2_compressed(out_g2), g2_uncompressed(out_g2)
+
+
+def _g2_section_check(raw: bytes, count: int, path: str | None, section: int) -> bool:
+    """Whether every point of a G2 section lies in G2 (batched, :func:`~._checks.all_in_g2`). Multiplying a
+    point with a small-order component by a secret would leak the secret modulo that order, so a contribution
+    whose input fails this check is not written."""
+    return all_in_g2(decode_g2(raw, count, path=path, section=section))
 
 
 def _chunks(count: int, pieces: int) -> list[tuple[int, int]]:
@@ -275,7 +279,15 @@ def _contribute_with_key(
                     (end - start) * (G2_COST if group == "g2" else 1),
                 )
             )
+    for section in (3, 6):
+        count = section_point_count(section, power)
+        tasks.append(Task(_g2_section_check, (ptau.sections[section], count, ptau.path, section), count // 4 + 1))
     results = run_tasks(tasks, workers=workers, stage="contribute", progress=progress)
+    checks = results[len(plan) :]
+    results = results[: len(plan)]
+    for section, in_g2 in zip((3, 6), checks, strict=True):
+        if not in_g2:
+            raise CeremonyFileError("a G2 point is not in the prime-order subgroup", path=ptau.path, section=section)
     lem: dict[int, list[bytes]] = {s: [] for s in (2, 3, 4, 5, 6)}
     compressed: dict[int, list[bytes]] = {s: [] for s in (2, 3, 4, 5, 6)}
     uncompressed: dict[int, list[bytes]] = {s: [] for s in (2, 3, 4, 5, 6)}
