@@ -3,8 +3,9 @@
 * :mod:`.issuer` (keygen, issue, revoke, registry), :mod:`.patient` (wallet, prove, enroll),
   :mod:`.recruiter` (trial, setup, export-verifier, deploy, verify, verify-batch, enrollments),
   :mod:`.circuit` (compile, info, r1cs, wtns), :mod:`.groth16` (snarkjs' groth16 and zkey verbs),
-  :mod:`.ceremony` (powersoftau, the zkey ceremony verbs, ceremony), :mod:`.demo`; :mod:`._common` holds what they share. A verb parses its arguments, calls the library and
-  prints: formats and protocol rules live in the library.
+  :mod:`.ceremony` (powersoftau, the zkey ceremony verbs, ceremony), :mod:`.demo`; :mod:`._common` holds
+  what they share. A verb parses its arguments, calls the library and prints: formats and protocol rules
+  live in the library.
 * Exit codes (:func:`exit_code_for`, documented in docs/cli.md, whose table :func:`exit_code_table`
   generates): 0 success; 1 a well-formed input was refused (:class:`~zkhealth.errors.RefusedError`);
   2 malformed input or a usage error (:class:`~zkhealth.errors.MalformedInputError`, unreadable files, bad
