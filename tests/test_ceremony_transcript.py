@@ -340,3 +340,59 @@ def test_power_12_ceremony_mixed_with_snarkjs(tmp_path: Path, snarkjs_cli: Path)
         snarkjs_cli, "groth16", "verify", str(vk_path), str(inbox / "public.json"), str(inbox / "proof.json")
     )
     assert result.returncode == 0 and "OK" in result.stdout
+
+
+# --------------------------------------------------------------------------- trial keys from a ceremony (item 4)
+
+
+def test_trial_setup_from_a_ceremony(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`zkhealth setup --ceremony` opens phase 2 of the trial's circuit, then adopts the finished key after a
+    full replay; `--ptau/--zkey` adopts a key after `zkey verify`; development keys stay marked. The trial's
+    circuit is replaced by a small one with the same six public signals, so that a 2^7 ceremony fits."""
+    from types import SimpleNamespace
+
+    from zkhealth.eligibility.trial import Trial, TrialKeys
+    from zkhealth.groth16.keys import DEV_SETUP, SNARKJS_ZKEY
+
+    small, _ = random_circuit(31, 5, 2, 60)
+    monkeypatch.setattr(Trial, "compile", lambda self: SimpleNamespace(r1cs=small))
+    trial_file = tmp_path / "trial.json"
+    assert run(["trial", "new", "--criteria", "age >= 18", "--trial-id", "NCT05000042", "--out", str(trial_file),
+                "--issuer-root", "1", "--revocation-root", "1"]) == 0  # fmt: skip
+    folder = tmp_path / "c"
+    ceremony = Ceremony.create(folder, 7)
+    ceremony.accept_ptau(_contribute_ptau(ceremony, tmp_path, "alice"), name="Alice")
+    ceremony.prepare()
+    capsys.readouterr()
+    assert run(["--json", "setup", str(trial_file), "--keys", str(tmp_path / "k"), "--ceremony", str(folder)]) == 0
+    opened = json.loads(capsys.readouterr().out)
+    assert opened["keys"] is None and not (tmp_path / "k" / "manifest.json").exists()
+    circuit = opened["circuit"]
+    ceremony = Ceremony(folder)
+    ceremony.accept_zkey(circuit, _contribute_zkey(ceremony, circuit, tmp_path, "bob"), name="Bob")
+    # Not finished yet: no key to adopt.
+    assert run(["setup", str(trial_file), "--keys", str(tmp_path / "k"), "--ceremony", str(folder)]) == 3
+    ceremony.finish_circuit(circuit)
+    capsys.readouterr()
+    assert run(["--json", "setup", str(trial_file), "--keys", str(tmp_path / "k"), "--ceremony", str(folder)]) == 0
+    adopted = json.loads(capsys.readouterr().out)
+    assert adopted["provenance"] == SNARKJS_ZKEY
+    keys = TrialKeys.load(tmp_path / "k")
+    assert keys.pk.provenance == SNARKJS_ZKEY and keys.vk_sha256 == adopted["verifying_key_sha256"]
+    # The same key given directly.
+    final, prepared = Ceremony(folder).final_key(circuit)
+    assert run(["setup", str(trial_file), "--keys", str(tmp_path / "k2"), "--ptau", str(prepared), "--zkey",
+                str(final)]) == 0  # fmt: skip
+    # A key of another circuit is refused (exit 1); half the options is a usage error (exit 2).
+    other, _ = random_circuit(32, 5, 2, 60)
+    foreign = zk.contribute(zk.new_zkey(other, read_ptau(prepared)), entropy="x")[0]
+    write_zkey_file(foreign, tmp_path / "foreign.zkey")
+    assert run(["setup", str(trial_file), "--keys", str(tmp_path / "k3"), "--ptau", str(prepared), "--zkey",
+                str(tmp_path / "foreign.zkey")]) == 1  # fmt: skip
+    assert run(["setup", str(trial_file), "--keys", str(tmp_path / "k3"), "--zkey", str(final)]) == 2
+    # Keys made in one process stay development keys.
+    capsys.readouterr()
+    assert run(["--json", "setup", str(trial_file), "--keys", str(tmp_path / "dev")]) == 0
+    assert json.loads(capsys.readouterr().out)["provenance"] == DEV_SETUP

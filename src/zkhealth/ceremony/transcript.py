@@ -51,9 +51,10 @@ from zkhealth.ceremony import powersoftau as pt
 from zkhealth.ceremony._work import ProgressCallback
 from zkhealth.errors import CeremonyError, CeremonyFileError, ContributionError, TranscriptError
 from zkhealth.formats.ptau_file import PtauFile, parse_ptau, ptau_to_bytes
-from zkhealth.formats.r1cs_file import parse_r1cs
+from zkhealth.formats.r1cs_file import parse_r1cs, r1cs_to_bytes
 from zkhealth.formats.snarkjs_json import verifying_key_to_dict
 from zkhealth.formats.zkey_file import ZkeyFile, parse_zkey_file, zkey_file_to_bytes
+from zkhealth.r1cs import R1CS
 
 __all__ = ["Ceremony", "CeremonyReport", "TranscriptEntry", "verify_ceremony"]
 
@@ -255,13 +256,17 @@ class Ceremony:
         return parse_ptau(path.read_bytes(), path=str(path))
 
     def start_circuit(
-        self, circuit: str, r1cs_path: str | Path, *, progress: ProgressCallback | None = None
+        self, circuit: str, r1cs_source: str | Path | R1CS, *, progress: ProgressCallback | None = None
     ) -> TranscriptEntry:
-        """Start phase 2 for ``circuit``: copy its ``.r1cs`` in and write ``zkey new`` of it."""
+        """Start phase 2 for ``circuit``: store its ``.r1cs`` (a file, or an :class:`R1CS` written as circom
+        would) and write ``zkey new`` of it."""
         _check_circuit(circuit)
         if any(e.circuit == circuit for e in self.entries):
             raise CeremonyError(f"circuit {circuit} is already in the ceremony")
-        r1cs_data = Path(r1cs_path).read_bytes()
+        if isinstance(r1cs_source, R1CS):
+            r1cs_data = r1cs_to_bytes(r1cs_source)
+        else:
+            r1cs_data = Path(r1cs_source).read_bytes()
         r1cs = parse_r1cs(r1cs_data)
         zkey = zk.new_zkey(r1cs, self._prepared(), progress=progress)
         self._store(f"phase2/{circuit}/circuit.r1cs", r1cs_data)
@@ -336,6 +341,16 @@ class Ceremony:
         new, _ = zk.beacon(head, beacon_value, exponent, name=name)
         data = zkey_file_to_bytes(new)
         return self._accept_zkey_file(circuit, parse_zkey_file(data), data, name=name, progress=None)
+
+    def final_key(self, circuit: str) -> tuple[Path, Path]:
+        """``(final .zkey, prepared .ptau)`` of a circuit whose phase 2 is finished (:meth:`finish_circuit`)."""
+        _check_circuit(circuit)
+        if not any(e.circuit == circuit and e.step == "verification-key" for e in self.entries):
+            raise CeremonyError(f"phase 2 of {circuit} is not finished")
+        return self.head_zkey(circuit), self.folder / self._last("phase1").file
+
+    def has_circuit(self, circuit: str) -> bool:
+        return any(e.circuit == circuit for e in self.entries)
 
     def _check_open(self, circuit: str) -> None:
         _check_circuit(circuit)
