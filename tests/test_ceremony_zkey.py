@@ -4,6 +4,7 @@ final key, and every tampering ``zkey verify`` must catch."""
 from __future__ import annotations
 
 import json
+import struct
 import subprocess
 from dataclasses import replace
 from pathlib import Path
@@ -175,6 +176,13 @@ def test_tamper_truncated_and_malformed(keys: tuple[ZkeyFile, ZkeyFile, ZkeyFile
     plonk[12 + 12] = 2  # section 1: protocol id 2 (PLONK)
     with pytest.raises(CeremonyFileError):
         parse_zkey_file(bytes(plonk))
+    # A header claiming 2^31 wires: refused from the section sizes, before any point is decoded.
+    huge = bytearray(raw)
+    header_at = 12 + 12 + 4 + 12  # after section 1 (u32 protocol) and section 2's own header
+    struct.pack_into("<I", huge, header_at + 4 + 32 + 4 + 32, 2**31)
+    with pytest.raises(CeremonyFileError) as info:
+        parse_zkey_file(bytes(huge), path="huge.zkey")
+    assert info.value.path == "huge.zkey" and info.value.section == 5  # A: n_vars points
 
 
 def test_tamper_beacon_iteration_count(

@@ -294,10 +294,6 @@ class PtauKey:
     def __repr__(self) -> str:  # never print a contributor's secrets by accident
         return "PtauKey(<public key>)"
 
-    def public(self) -> PtauKey:
-        """The same key without its secrets."""
-        return PtauKey(self.tau, self.alpha, self.beta, None)
-
 
 def _public_part(secret: int, personalization: int, challenge: bytes, rng: ChaCha) -> PublicKeyPart:
     g1_s = g1_from_rng(rng)

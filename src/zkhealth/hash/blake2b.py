@@ -231,9 +231,6 @@ class Blake2b:
         h = _compress(self._h, self._pending.ljust(_BLOCK, b"\0"), total, True)
         return _STATE.pack(*h)
 
-    def hexdigest(self) -> str:
-        return self.digest().hex()
-
     def partial_state(self) -> bytes:
         """The running state in snarkjs' 216-byte ``partialHash`` layout (see the module docstring)."""
         self._settle()
