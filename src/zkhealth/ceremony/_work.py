@@ -68,9 +68,8 @@ def run_tasks(
         return results
     order = sorted(range(len(tasks)), key=lambda i: -tasks[i].cost)
     method = "fork" if sys.platform.startswith("linux") else "spawn"
-    with ProcessPoolExecutor(
-        max_workers=min(workers, len(tasks)), mp_context=multiprocessing.get_context(method)
-    ) as pool:
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=multiprocessing.get_context(method))
+    try:
         pending: dict[Future[Any], int] = {}
         queue = list(order)
         # Keep each process busy with one task and one queued, so none waits for the parent.
@@ -87,4 +86,8 @@ def run_tasks(
                 if queue:
                     j = queue.pop(0)
                     pending[pool.submit(tasks[j].func, *tasks[j].args)] = j
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)  # a task failed: drop the queued ones, then re-raise
+        raise
+    pool.shutdown(wait=True)
     return results
