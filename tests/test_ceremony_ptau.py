@@ -581,3 +581,22 @@ def test_power_12_ceremony_both_ways(snarkjs_cli: Path, tmp_path: Path) -> None:
     result = _snarkjs(snarkjs_cli, "powersoftau", "verify", str(f / "final.ptau"), timeout=1800)
     assert result.returncode == 0 and "Powers of Tau Ok" in result.stdout, result.stdout[-2000:]
     assert len(pt.verify(read_ptau(f / "final.ptau")).contributions) == 4
+
+
+@pytest.mark.native
+def test_errors_from_worker_processes_keep_their_details() -> None:
+    """The heavy steps run in worker processes: an error raised there comes back with its file and section."""
+    import pickle
+
+    for error in (
+        CeremonyFileError("bad point", path="a.ptau", section=4),
+        ContributionError("no", check="key-tau", contribution=2, path="a.ptau"),
+    ):
+        back = pickle.loads(pickle.dumps(error))
+        assert type(back) is type(error) and str(back) == str(error) and vars(back) == vars(error)
+    small = pt.contribute(pt.new_accumulator(3), entropy="w")[0]
+    raw = bytearray(ptau_to_bytes(small))
+    raw[_section_offsets(bytes(raw))[4] + 12 + 64 + 5] ^= 1  # the second alpha point goes off the curve
+    with pytest.raises(CeremonyFileError) as info:
+        pt.prepare_phase2(parse_ptau(bytes(raw), path="w.ptau"), workers=2)
+    assert info.value.section == 4

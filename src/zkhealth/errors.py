@@ -19,6 +19,8 @@ Messages say what was wrong and, where it helps, what to do about it. They never
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class ZkHealthError(Exception):
     """Root of every error zkhealth raises deliberately."""
@@ -375,8 +377,12 @@ class CeremonyFileError(R1csFormatError, CeremonyError):
         if section is not None:
             where += f", section {section}"
         super().__init__(f"{where}: {message}")
+        self.message = message
         self.path = path
         self.section = section
+
+    def __reduce__(self) -> tuple[Any, ...]:  # the ceremony's worker processes send errors back pickled
+        return (_rebuild, (type(self), (self.message,), {"path": self.path, "section": self.section}))
 
 
 class ContributionError(CeremonyError, RefusedError):
@@ -388,9 +394,19 @@ class ContributionError(CeremonyError, RefusedError):
         if contribution is not None:
             prefix += f"contribution #{contribution}: "
         super().__init__(prefix + message)
+        self.message = message
         self.check = check
         self.contribution = contribution
         self.path = path
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        keywords = {"check": self.check, "contribution": self.contribution, "path": self.path}
+        return (_rebuild, (type(self), (self.message,), keywords))
+
+
+def _rebuild(cls: type[BaseException], args: tuple[Any, ...], keywords: dict[str, Any]) -> BaseException:
+    """Unpickle an error whose constructor takes keyword arguments."""
+    return cls(*args, **keywords)
 
 
 class TranscriptError(CeremonyError, RefusedError):

@@ -326,8 +326,8 @@ class ZkeyContributionReceipt:
     contribution_hash: bytes
 
 
-def _scale_task(raw: bytes, count: int, scalar: int) -> bytes:
-    points = decode_g1(raw, count)
+def _scale_task(raw: bytes, count: int, scalar: int, path: str | None, section: int) -> bytes:
+    points = decode_g1(raw, count, path=path, section=section)
     return encode_g1(g1_mul_many(points, [scalar] * count))
 
 
@@ -343,7 +343,11 @@ def _scale_sections(zkey: ZkeyFile, scalar: int, workers: int, progress: Progres
         for start, end in zip(bounds, bounds[1:], strict=False):
             if end > start:
                 tasks.append(
-                    Task(_scale_task, (zkey.sections[section][64 * start : 64 * end], end - start, scalar), end - start)
+                    Task(
+                        _scale_task,
+                        (zkey.sections[section][64 * start : 64 * end], end - start, scalar, zkey.path, section),
+                        end - start,
+                    )
                 )
                 plan.append(section)
     results = run_tasks(tasks, workers=workers, stage="zkey contribute", progress=progress)

@@ -706,13 +706,13 @@ def _verify_lagrange(ptau: PtauFile, fail: Callable[[str, str], ContributionErro
 # --------------------------------------------------------------------------- prepare phase 2
 
 
-def _lagrange_task(group: str, raw: bytes, count: int, size: int) -> bytes:
+def _lagrange_task(group: str, raw: bytes, count: int, size: int, path: str | None, section: int) -> bytes:
     """LEM bytes of the inverse FFT of the first ``count`` points of a section, padded with the identity to
     ``size`` (tauG1's largest domain lacks its last power)."""
     if group == "g1":
-        points = decode_g1(raw, count) + [None] * (size - count)
+        points = decode_g1(raw, count, path=path, section=section) + [None] * (size - count)
         return encode_g1(g1_ifft(points))
-    points2 = decode_g2(raw, count) + [None] * (size - count)
+    points2 = decode_g2(raw, count, path=path, section=section) + [None] * (size - count)
     return encode_g2(g2_ifft(points2))
 
 
@@ -736,7 +736,8 @@ def prepare_phase2(ptau: PtauFile, *, workers: int | None = None, progress: Prog
             size = 1 << p
             count = min(size, available)
             cost = ifft_cost(size) * (G2_COST if group == "g2" else 1) + 1
-            tasks.append(Task(_lagrange_task, (group, ptau.sections[source][: count * size_of], count, size), cost))
+            raw = ptau.sections[source][: count * size_of]
+            tasks.append(Task(_lagrange_task, (group, raw, count, size, ptau.path, source), cost))
             plan.append((target, p))
     results = run_tasks(tasks, workers=n_workers, stage="prepare phase2", progress=progress)
     sections = dict(ptau.sections)
