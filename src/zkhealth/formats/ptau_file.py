@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-from zkhealth._fileio import atomic_write
+from zkhealth._fileio import as_path, atomic_write, wrap_os_error
 from zkhealth.errors import CeremonyFileError, R1csFormatError
 from zkhealth.field import FIELD_Q
 from zkhealth.formats._binfile import parse_binfile, u32, write_binfile
@@ -334,10 +334,16 @@ def ptau_to_bytes(ptau: PtauFile) -> bytes:
 
 def read_ptau(path: str | os.PathLike[str], *, max_power: int = DEFAULT_MAX_POWER) -> PtauFile:
     """Read a ``.ptau`` file. The container's section table is checked against the file size and the
-    header's power before the file is read whole, so a header claiming a huge power costs nothing."""
-    name = str(path)
-    _precheck(Path(path), name, max_power)
-    return parse_ptau(Path(path).read_bytes(), path=name, max_power=max_power)
+    header's power before the file is read whole, so a header claiming a huge power costs nothing. A missing
+    or unreadable file raises :class:`~zkhealth.errors.FileAccessError`."""
+    file = as_path(path)
+    name = os.fspath(file)
+    _precheck(file, name, max_power)
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise wrap_os_error(exc, file, "read it") from None
+    return parse_ptau(data, path=name, max_power=max_power)
 
 
 def _precheck(path: Path, name: str, max_power: int) -> None:
@@ -368,7 +374,7 @@ def _precheck(path: Path, name: str, max_power: int) -> None:
                         )
                 position += 12 + length
     except OSError as exc:
-        raise CeremonyFileError(f"cannot read: {exc.strerror}", path=name) from exc
+        raise wrap_os_error(exc, path, "read it") from None
 
 
 def write_ptau(ptau: PtauFile, path: str | os.PathLike[str]) -> None:

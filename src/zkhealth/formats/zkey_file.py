@@ -36,10 +36,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from zkhealth._fileio import atomic_write
+from zkhealth._fileio import as_path, atomic_write, naming
 from zkhealth.errors import CeremonyFileError, R1csFormatError
 from zkhealth.field import FIELD_Q, FIELD_R
-from zkhealth.formats._binfile import parse_binfile, u32, write_binfile
+from zkhealth.formats._binfile import parse_binfile, read_binary, u32, write_binfile
 from zkhealth.formats._montgomery import G1_SIZE, G2_SIZE, decode_g1, decode_g2, encode_g1, encode_g2
 from zkhealth.formats._points import assemble_proving_key
 from zkhealth.formats._records import Cursor, params_bytes, parse_params
@@ -339,18 +339,18 @@ def parse_zkey(data: bytes) -> ProvingKey:
 
 
 def read_zkey(path: str | os.PathLike[str]) -> ProvingKey:
-    """Read a snarkjs Groth16 ``.zkey`` file (see :func:`parse_zkey`)."""
-    return proving_key_from_zkey(read_zkey_file(path))
+    """Read a snarkjs Groth16 ``.zkey`` file (see :func:`parse_zkey`); errors name the file."""
+    zkey = read_zkey_file(path)
+    with naming(path):
+        return proving_key_from_zkey(zkey)
 
 
 def read_zkey_file(path: str | os.PathLike[str]) -> ZkeyFile:
-    """Read a ``.zkey`` into a :class:`ZkeyFile` (errors name the file)."""
-    name = str(path)
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise CeremonyFileError(f"cannot read: {exc.strerror}", path=name) from exc
-    return parse_zkey_file(data, path=name)
+    """Read a ``.zkey`` into a :class:`ZkeyFile`. The size is bounded before anything is read
+    (:class:`~zkhealth.errors.R1csFormatError`); a missing or unreadable file raises
+    :class:`~zkhealth.errors.FileAccessError`; format errors name the file."""
+    data = read_binary(path)
+    return parse_zkey_file(data, path=os.fspath(as_path(path)))
 
 
 def write_zkey_file(z: ZkeyFile, path: str | os.PathLike[str]) -> None:
