@@ -15,7 +15,7 @@ import pytest
 
 from zkhealth.ceremony import powersoftau as pt
 from zkhealth.ceremony.keypair import ChaCha, contribution_rng, fr_from_rng, g1_from_rng, g2_from_rng, hash_to_g2
-from zkhealth.errors import CeremonyError, CeremonyFileError, ContributionError
+from zkhealth.errors import ArgumentTypeError, CeremonyError, CeremonyFileError, ContributionError, FileAccessError
 from zkhealth.field import FIELD_R
 from zkhealth.formats.ptau_file import PtauFile, parse_ptau, ptau_to_bytes, read_ptau, write_ptau
 from zkhealth.groth16.r1cs_to_qap import lagrange_basis_at
@@ -421,8 +421,10 @@ def test_huge_power_is_refused_before_allocating(tmp_path: Path) -> None:
     # A 2^20 header is within MAX_POWER but the sections are missing: refused without reading points.
     with pytest.raises(CeremonyFileError):
         parse_ptau(_header_with_power(20))
-    with pytest.raises(CeremonyFileError):
+    with pytest.raises(FileAccessError, match="missing.ptau"):  # as every reader: exit 2, the file named
         read_ptau(tmp_path / "missing.ptau")
+    with pytest.raises(ArgumentTypeError):  # an int would open a file descriptor
+        read_ptau(3)  # type: ignore[arg-type]
 
 
 @pytest.mark.native
