@@ -203,6 +203,16 @@ class MerkleProofError(CredentialError):
     """A Merkle inclusion or non-inclusion proof does not check."""
 
 
+class PersonRegistryError(CredentialError):
+    """The person registry refuses: a holder commitment or person registered twice, one not registered, or
+    registered too late for a one-per-person trial."""
+
+
+class RollbackError(CredentialError):
+    """A signed statement (an issuer's revocation root, a published trust root) is older than the one already
+    accepted: accepting it would undo revocations."""
+
+
 # --------------------------------------------------------------------------- wallets
 
 
@@ -255,7 +265,16 @@ class StaleProofError(EligibilityError, RefusedError):
 
 
 class UntrustedRootError(EligibilityError, RefusedError):
-    """The proof uses a trusted-issuer or revocation root the verifier does not accept."""
+    """The proof uses a trust root the verifier does not accept (never published by the registry operator)."""
+
+
+class StaleRootError(UntrustedRootError):
+    """The proof's trust root was published, but superseded longer ago than the trial's grace period allows
+    (``StaleRoot()`` on-chain)."""
+
+
+class DuplicateProofError(EligibilityError, RefusedError):
+    """A proof, or its nullifier, was already counted: one patient, one enrollment per trial."""
 
 
 class WrongScopeError(EligibilityError, RefusedError):

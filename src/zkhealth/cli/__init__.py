@@ -1,7 +1,8 @@
 """The ``zkhealth`` command: one module per kind of user, and the one place errors become exit codes.
 
-* :mod:`.issuer` (keygen, issue, revoke, registry), :mod:`.patient` (wallet, prove, enroll),
-  :mod:`.recruiter` (trial, setup, export-verifier, deploy, verify, verify-batch, enrollments),
+* :mod:`.issuer` (keygen, issue, revoke), :mod:`.operator` (registry, operator), :mod:`.registrar` (registrar),
+  :mod:`.patient` (wallet, prove, enroll), :mod:`.recruiter` (trial, setup, export-verifier, deploy, verify,
+  verify-batch, enrollments),
   :mod:`.circuit` (compile, info, r1cs, wtns), :mod:`.groth16` (snarkjs' groth16 and zkey verbs),
   :mod:`.demo`; :mod:`._common` holds what they share. A verb parses its arguments, calls the library and
   prints: formats and protocol rules live in the library.
@@ -29,9 +30,9 @@ from zkhealth.cli.auditor import audit_command
 from zkhealth.cli.circuit import circuit_group, compile_command, info_command, r1cs_group, wtns_group
 from zkhealth.cli.demo import demo_command
 from zkhealth.cli.groth16 import groth16_group, zkey_group
-from zkhealth.cli.issuer import issue_command, keygen_command, registry_group, revoke_command
+from zkhealth.cli.issuer import issue_command, keygen_command, revoke_command
 from zkhealth.cli.member import member_group
-from zkhealth.cli.operator import operator_group
+from zkhealth.cli.operator import operator_group, registry_group
 from zkhealth.cli.patient import enroll_command, patient_group, prove_command, wallet_group
 from zkhealth.cli.recruiter import (
     deploy_command,
@@ -43,6 +44,7 @@ from zkhealth.cli.recruiter import (
     verify_batch_command,
     verify_command,
 )
+from zkhealth.cli.registrar import registrar_group
 from zkhealth.cli.sponsor import sponsor_group
 
 __all__ = [
@@ -132,12 +134,12 @@ def main(ctx: click.Context, as_json: bool, debug: bool) -> None:
 
     \b
     Start here:      demo (the whole story on synthetic data)
-    Issuer:          keygen, issue, revoke, registry
+    Issuer:          keygen, issue, revoke (signs the new revocation root)
+    Trust:           registry (issuers), registrar (persons), operator (build-root, publish-root, current-root)
     Patient:         wallet, prove, enroll; patient (registry trials: enroll with consent, withdraw, grant, revoke)
     Recruiter:       trial, setup, export-verifier, deploy, verify, verify-batch, enrollments;
                      recruiter (registry trials: cohort, payout, open-grant)
-    DAO:             sponsor (fund, reclaim), member (propose-issuer, vote, queue, execute),
-                     operator (publish-root), audit
+    DAO:             sponsor (fund, reclaim), member (propose-issuer, vote, queue, execute), audit
     Circuit author:  compile, info, r1cs, wtns, groth16, zkey, circuit (check-unique, mutate)
 
     Passphrases come from --passphrase-file, $ZKHEALTH_PASSPHRASE or a prompt, never from an argument.
@@ -156,6 +158,7 @@ for _command in (
     issue_command,
     revoke_command,
     registry_group,
+    registrar_group,
     wallet_group,
     prove_command,
     enroll_command,

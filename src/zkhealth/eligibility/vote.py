@@ -16,7 +16,7 @@ Public signals, in order: ``[nullifier, proposal_scope, choice, trust_root]`` (t
 output, wire 1). ``proposal_scope = keccak256(abi.encode(chainid, governor, proposalId)) >> 3``, computed by the
 governor (``zkhealth.chain.governance.proposal_scope`` in Python).
 
-The holder secret is not range-checked, for the reason given in :mod:`zkhealth.eligibility.circuit`: it only
+The holder secret is not range-checked, for the reason given in :mod:`zkhealth.eligibility.dedicated`: it only
 enters Poseidon. The registration day is not compared with anything here; the governor fixes the electorate by
 accepting only the trust root current when the proposal was created (docs/dao.md).
 """
@@ -33,7 +33,9 @@ from zkhealth._json import loads_strict
 from zkhealth.circuit import Builder, CompiledCircuit, compile
 from zkhealth.circuit.gadgets.merkle import assert_quaternary_merkle_inclusion
 from zkhealth.circuit.gadgets.poseidon import poseidon
+from zkhealth.credentials.persons import PERSON_REGISTRY_DEPTH, person_leaf
 from zkhealth.credentials.trees import MerkleProof, verify_merkle_proof
+from zkhealth.credentials.trust import trust_root
 from zkhealth.errors import InvalidProofError, MalformedProofError, MerkleProofError, VoteError
 from zkhealth.field import FIELD_R
 from zkhealth.formats.snarkjs_json import parse_public_signal, proof_from_dict, proof_to_dict
@@ -60,22 +62,10 @@ __all__ = [
 VOTE_CIRCUIT_NAME: Final[str] = "anonymous-vote"
 #: The ``format`` of a vote file (:meth:`VoteProof.to_json`).
 VOTE_FORMAT: Final[str] = "zkhealth.vote"
-#: Depth of the person registry tree (4^12 = 16,777,216 people).
-PERSON_REGISTRY_DEPTH: Final[int] = 12
 #: The public signals, in wire order.
 VOTE_PUBLIC_SIGNALS: Final[tuple[str, ...]] = ("nullifier", "proposal_scope", "choice", "trust_root")
 #: Governor Bravo's vote types: 0 against, 1 for, 2 abstain.
 CHOICES: Final[dict[str, int]] = {"against": 0, "for": 1, "abstain": 2}
-
-
-def person_leaf(holder_commitment: int, registered_day: int) -> int:
-    """The person registry leaf ``poseidon([holder_commitment, registered_day])`` (epoch day)."""
-    return poseidon_native([holder_commitment, registered_day])
-
-
-def trust_root(issuer_registry_root: int, person_registry_root: int) -> int:
-    """The trust root ``poseidon([issuer_registry_root, person_registry_root])`` that contracts publish."""
-    return poseidon_native([issuer_registry_root, person_registry_root])
 
 
 def vote_circuit() -> Callable[[Builder], None]:
