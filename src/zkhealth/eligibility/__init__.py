@@ -16,7 +16,7 @@ from zkhealth.eligibility.dedicated import PUBLIC_SIGNALS, compile_dedicated_cir
 from zkhealth.eligibility.evaluate import ProgramEvaluation, evaluate_program
 from zkhealth.eligibility.program import Policy, Program, compile_program
 from zkhealth.eligibility.proof import EligibilityProof
-from zkhealth.eligibility.prove import prove, prove_eligibility
+from zkhealth.eligibility.prove import eligibility_inputs, prove, prove_eligibility
 from zkhealth.eligibility.scope import ZERO_ADDRESS, parse_address, trial_id_bytes, trial_scope
 from zkhealth.eligibility.spec import TRIAL_FORMAT, Enrollment, TrialSpec
 from zkhealth.eligibility.trial import (
@@ -47,6 +47,7 @@ __all__ = [
     "compile_dedicated_circuit",
     "compile_program",
     "dedicated_inputs",
+    "eligibility_inputs",
     "evaluate_program",
     "parse_address",
     "parse_criteria",

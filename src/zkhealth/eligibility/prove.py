@@ -46,7 +46,7 @@ from zkhealth.errors import (
 )
 from zkhealth.signature.eddsa_poseidon import Signature
 
-__all__ = ["Revocations", "prove", "prove_eligibility"]
+__all__ = ["Revocations", "eligibility_inputs", "prove", "prove_eligibility"]
 
 #: The revocation data a prover passes: its issuer's revocation tree (or several issuers' trees: the one whose
 #: history holds the registered root is used), or a ready non-membership proof against the registered root.
@@ -92,7 +92,7 @@ def _non_membership(revocations: Revocations, credential_id: int, root: int) -> 
     )
 
 
-def prove_eligibility(
+def eligibility_inputs(
     trial: Trial,
     credentials: CredentialSource | Sequence[CredentialSource],
     holder_secret: int,
@@ -106,9 +106,9 @@ def prove_eligibility(
     today: int | _dt.date | None = None,
     now: float | None = None,
     scope: int | None = None,
-    rng: Any = None,
-) -> EligibilityProof:
-    """Prove that the holder of ``holder_secret`` meets ``trial``'s program with the first eligible credential.
+) -> dict[str, Any]:
+    """The solver inputs of ``trial``'s circuit for the holder of ``holder_secret`` and the first eligible
+    credential, after every native check of :func:`prove_eligibility` (which solves and proves them).
 
     ``issuers``: the issuer registry the published trust root was built from (a trust-root file's
     ``issuers``); ``revocations``: the credential issuer's revocation tree(s); ``persons``: the person registry,
@@ -116,7 +116,7 @@ def prove_eligibility(
     person registry's root otherwise (a trust-root file's ``person_registry_root``; default: the empty registry);
     ``roots``: the published roots the trust root must be accepted by (default: ``trial.roots``; with neither the
     freshness check is skipped). ``now`` (unix seconds) is the moment of that check. Raises the errors of the
-    module docstring before any proving. Cost: a few seconds (the witness, then the Groth16 prover).
+    module docstring. Needs no keys. Cost: milliseconds (the record's sets, a few Poseidon hashes).
     """
     day = today_epoch_day() if today is None else epoch_day(today)
     source: object = credentials
@@ -174,11 +174,42 @@ def prove_eligibility(
     chosen_scope = scope if scope is not None else trial.expected_scope
     if chosen_scope is None:
         raise EligibilityError("no scope: pass scope= or create the trial with one")
+    return dedicated_inputs(trial.program, credential, signature, holder_secret=holder_secret, today=day,
+                            recipient=recipient, scope=chosen_scope, issuer=membership, revocation=revocation,
+                            person=person_membership, person_root=chosen_person_root)
+
+
+def prove_eligibility(
+    trial: Trial,
+    credentials: CredentialSource | Sequence[CredentialSource],
+    holder_secret: int,
+    *,
+    recipient: int,
+    issuers: TrustedIssuers,
+    revocations: Revocations,
+    persons: PersonRegistry | PersonMembership | None = None,
+    person_root: int | None = None,
+    roots: RootHistory | None = None,
+    today: int | _dt.date | None = None,
+    now: float | None = None,
+    scope: int | None = None,
+    rng: Any = None,
+) -> EligibilityProof:
+    """Prove that the holder of ``holder_secret`` meets ``trial``'s program with the first eligible credential.
+
+    ``issuers``: the issuer registry the published trust root was built from (a trust-root file's
+    ``issuers``); ``revocations``: the credential issuer's revocation tree(s); ``persons``: the person registry,
+    or the holder's membership (``zkhealth registrar proof``), for a one-per-person trial; ``person_root``: the
+    person registry's root otherwise (a trust-root file's ``person_registry_root``; default: the empty registry);
+    ``roots``: the published roots the trust root must be accepted by (default: ``trial.roots``; with neither the
+    freshness check is skipped). ``now`` (unix seconds) is the moment of that check. Raises the errors of the
+    module docstring before any proving. Cost: a few seconds (the witness, then the Groth16 prover).
+    """
+    inputs = eligibility_inputs(trial, credentials, holder_secret, recipient=recipient, issuers=issuers,
+                                revocations=revocations, persons=persons, person_root=person_root, roots=roots,
+                                today=today, now=now, scope=scope)
     compiled = trial.compile()
     keys = trial.keys
-    inputs = dedicated_inputs(trial.program, credential, signature, holder_secret=holder_secret, today=day,
-                              recipient=recipient, scope=chosen_scope, issuer=membership, revocation=revocation,
-                              person=person_membership, person_root=chosen_person_root)
     witness = compiled.solve_witness(inputs)
     proof = groth16.prove(keys.pk, witness, rng=rng, r1cs=compiled.r1cs)
     return EligibilityProof(trial.trial_id, trial.program.sha256(), keys.vk_sha256, proof,
