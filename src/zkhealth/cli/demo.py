@@ -15,7 +15,7 @@ from zkhealth.cli._common import emit, is_json
 __all__ = ["demo_command"]
 
 
-@click.command("demo", short_help="Run the whole story on synthetic data (about 20-30 s; 15 s with cached keys).")
+@click.command("demo", short_help="Run the whole story on synthetic data (about 45-75 s; 30-45 s with cached keys).")
 @click.option(
     "--rpc", default=None, metavar="URL",
     help="Run against this JSON-RPC node (needs unlocked, funded accounts: anvil, a dev geth). "
@@ -31,14 +31,19 @@ def demo_command(ctx: click.Context, rpc: str | None, cache_dir: Path | None, no
     """Tell the whole story on synthetic data, printing each step with its timing:
 
     \b
-    1. a hospital issues credentials from FHIR bundles (an adult and a minor, both with type 2 diabetes);
-    2. a trial is defined: diagnosis in E11.* and age >= 18;
-    3. setup runs (keys are cached, keyed by the criteria and circuit hashes);
-    4. the trial's enrollment contract is deployed;
-    5-6. the eligible patient proves and enrolls on-chain;
-    7. the ineligible patient is refused with the failing clause, before any proving;
-    8. a second enrollment by the first patient is refused (NullifierUsed);
-    9. the cohort is listed.
+    1. a hospital issues whole-record credentials from FHIR bundles (two adults and a minor, all with
+       type 2 diabetes);
+    2. the registry operator registers the hospital and signs the trust root;
+    3. a trial is defined: diagnosis in E11.* and age >= 18;
+    4. setup runs (keys are cached, keyed by the program and circuit hashes);
+    5. the trial's enrollment contract is deployed with the trust root;
+    6-7. patient A proves and enrolls on-chain;
+    8. the ineligible patient is refused with the failing clause, before any proving;
+    9. a second enrollment by patient A is refused (NullifierUsed);
+    10. patient B proves; the hospital then revokes B's credential and the operator publishes the new root;
+    11. a day later B's earlier proof is refused (StaleRootError off-chain, StaleRoot on-chain) and B cannot
+        prove again (CredentialRevokedError);
+    12. the cohort is listed.
 
     Needs the chain extra (pip install -e ".[fast,chain]"). Exit 0 when the story went as told.
     """
