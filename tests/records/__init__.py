@@ -130,11 +130,12 @@ _KEYS: dict[tuple[str, Policy], TrialKeys] = {}
 _COMPILED: dict[tuple[str, Policy], CompiledCircuit] = {}
 
 
-def standard_trial(*, policy: Policy | None = None, scope: int = 1234567, **options: object) -> Trial:
+def standard_trial(*, policy: Policy | None = None, scope: int | None = 1234567, **options: object) -> Trial:
     """A new :class:`Trial` of the standard criteria with development keys; the keys (and the compiled circuit)
     are made once per session and policy, and shared by every trial this returns."""
     chosen = policy or Policy()
-    trial = Trial(STANDARD, trial_id="NCT05000001", policy=chosen, scope=scope, **options)  # type: ignore[arg-type]
+    options.setdefault("trial_id", "NCT05000001")
+    trial = Trial(STANDARD, policy=chosen, scope=scope, **options)  # type: ignore[arg-type]
     compiled = _COMPILED.get((STANDARD, chosen))
     if compiled is None:
         compiled = _COMPILED[(STANDARD, chosen)] = trial.compile()
