@@ -1,10 +1,10 @@
 """Mutation testing of our own circuits: the gadget modules against the gadget tests (plus the pinned verdicts),
-and the eligibility circuit (circuit.py, compiler.py, calendar.py) against tests/test_eligibility_circuit.py and
-tests/test_eligibility_forged_witnesses.py.
+and the dedicated eligibility circuit (dedicated.py, calendar.py) against tests/test_eligibility_circuit.py,
+tests/test_eligibility_forged_witnesses.py and tests/test_eligibility_dedicated.py.
 
 CI cost is bounded: the slow tier runs a deterministic sample (``GADGET_SAMPLE`` of the 225 gadget mutants and
-``ELIGIBILITY_SAMPLE`` of the 66 eligibility mutants; 5 to 40 s each, most of it pytest start-up and the
-eligibility tests). The full run (every mutant; about 50 min for the gadgets and 25 min for the eligibility
+``ELIGIBILITY_SAMPLE`` of the eligibility mutants; 5 to 60 s each, most of it pytest start-up and the
+eligibility tests). The full run (every mutant; about 50 min for the gadgets, longer for the eligibility
 circuit on the shared 2-core machine) is ``ZKHEALTH_MUTATION_FULL=1 pytest -m slow
 tests/test_circuit_mutation.py``, or ``scripts/mutation.sh``. Equivalent mutants, with the reason no test can
 kill them, are listed in ``tests/equivalent_mutants.txt``.
@@ -21,7 +21,8 @@ import pytest
 
 from zkhealth.circuit.gadgets import catalog
 from zkhealth.circuit.mutation import Mutant, MutantResult, discover, load_equivalents, run_mutants
-from zkhealth.eligibility.circuit import eligibility_circuit
+from zkhealth.eligibility.dedicated import dedicated_circuit
+from zkhealth.eligibility.program import compile_program
 
 ROOT = Path(__file__).resolve().parent.parent
 EQUIVALENTS = Path(__file__).with_name("equivalent_mutants.txt")
@@ -42,14 +43,14 @@ GADGET_TESTS: dict[str, list[str]] = {
     "eddsa.py": ["tests/test_gadgets_eddsa.py", PINNED_VERDICTS],
 }
 ELIGIBILITY = ROOT / "src" / "zkhealth" / "eligibility"
-ELIGIBILITY_FILES = [ELIGIBILITY / name for name in ("circuit.py", "compiler.py", "calendar.py")]
-ELIGIBILITY_TESTS = ["tests/test_eligibility_circuit.py", "tests/test_eligibility_forged_witnesses.py"]
-#: Criteria whose circuits reach every line of the criteria compiler and the calendar gadget.
+ELIGIBILITY_FILES = [ELIGIBILITY / name for name in ("dedicated.py", "calendar.py")]
+ELIGIBILITY_TESTS = ["tests/test_eligibility_circuit.py", "tests/test_eligibility_forged_witnesses.py",
+                     "tests/test_eligibility_dedicated.py"]
+#: Criteria whose dedicated circuits reach the criteria compiler's atom kinds, combinations and the calendar.
 ELIGIBILITY_CRITERIA = [
     "diagnosis in E11.* and age >= 18",
     "age >= 18 and age < 75 and diagnosis in E11.* and not diagnosis in O00-O9A and hba1c between 7.0 and 10.5 "
-    "and diagnosed_within(E11.*, 5 years) or (sex = female and egfr < 60 and diagnosed_within(I10-I16, 18 months))"
-    " or diagnosed_within(C50.*, 400 days) or age in {40, 41}",
+    "and at least 2 of (sex = female, egfr < 60, diagnosis in I10-I16 within 18 months)",
 ]
 
 
@@ -60,7 +61,7 @@ def gadget_mutants() -> tuple[Mutant, ...]:
 
 @functools.cache
 def eligibility_mutants() -> tuple[Mutant, ...]:
-    circuits = [eligibility_circuit(text) for text in ELIGIBILITY_CRITERIA]
+    circuits = [dedicated_circuit(compile_program(text)) for text in ELIGIBILITY_CRITERIA]
     return tuple(discover(circuits, [str(p) for p in ELIGIBILITY_FILES]))
 
 
