@@ -43,6 +43,7 @@ __all__ = [
     "ENROLL_GAS",
     "TrialDeployment",
     "chain_now",
+    "check_enroll",
     "cohort_enrollment_at",
     "deploy_cohort_enrollment",
     "deploy_trial",
@@ -66,6 +67,7 @@ def cohort_enrollment_at(w3: Web3, address: str) -> Contract:
     return w3.eth.contract(address=to_checksum_address(address), abi=load_artifact("CohortEnrollment")["abi"])
 
 
+@client.rpc_boundary
 def deploy_cohort_enrollment(
     w3: Web3,
     vk: VerifyingKey,
@@ -142,6 +144,7 @@ class TrialDeployment:
         return to_checksum_address(str(self.contract.address))
 
 
+@client.rpc_boundary
 def deploy_trial(
     w3: Web3,
     trial: Trial,
@@ -172,6 +175,7 @@ def deploy_trial(
                            trial.trial_id, chosen.vk_sha256, int(receipt["blockNumber"]), int(receipt["gasUsed"]))
 
 
+@client.rpc_boundary
 def publish_trust_root(w3: Web3, contract: Contract, root: int, *, sender: str | None = None) -> Any:
     """Owner or publisher: make ``root`` the current trust root (the previous one enters its grace period).
     Works on any contract with the TrustRoots interface (CohortEnrollment, TrialRegistry). Simulated first."""
@@ -179,6 +183,7 @@ def publish_trust_root(w3: Web3, contract: Contract, root: int, *, sender: str |
     return client.transact_checked(w3, call, sender=sender)
 
 
+@client.rpc_boundary
 def root_history(w3: Web3, contract: Contract, *, include: Iterable[int] = ()) -> RootHistory:
     """The contract's trust roots as a :class:`RootHistory`: the current root and, for each root of ``include``
     that the contract has seen, when it was published and superseded (exactly what the contract's freshness check
@@ -200,11 +205,13 @@ def root_history(w3: Web3, contract: Contract, *, include: Iterable[int] = ()) -
     return RootHistory((*entries, *superseded))
 
 
+@client.rpc_boundary
 def chain_now(w3: Web3) -> int:
     """The latest block's timestamp: the moment the contract's checks would use."""
     return int(w3.eth.get_block("latest")["timestamp"])
 
 
+@client.rpc_boundary
 def enroll(w3: Web3, contract: Contract, proof: EligibilityProof, *, sender: str | None = None,
            gas: int = ENROLL_GAS) -> Any:
     """Send ``enroll`` for an eligibility proof (a proof file becomes one with ``EligibilityProof.load``).
@@ -216,6 +223,7 @@ def enroll(w3: Web3, contract: Contract, proof: EligibilityProof, *, sender: str
     return enroll_signals(w3, contract, proof.proof, list(proof.public), sender=sender, gas=gas)
 
 
+@client.rpc_boundary
 def enroll_signals(
     w3: Web3,
     contract: Contract,
@@ -237,6 +245,22 @@ def enroll_signals(
     return client.transact_checked(w3, contract.functions.enroll(a, b, c, words), sender=sender, gas=gas)
 
 
+@client.rpc_boundary
 def withdraw(w3: Web3, contract: Contract, nullifier: int, *, sender: str | None = None) -> Any:
     """Consent withdrawal by the address that enrolled ``nullifier`` (simulated first). Returns the receipt."""
     return client.transact_checked(w3, contract.functions.withdraw(int(nullifier)), sender=sender)
+
+
+@client.rpc_boundary
+def check_enroll(
+    w3: Web3, contract: Contract, proof: Proof, public_signals: Sequence[int], *, gas: int = ENROLL_GAS
+) -> None:
+    """Would :func:`enroll_signals` succeed now, sent by the proof's recipient? The call is simulated with ``eth_call``
+    (every check of the contract, the pairing included); nothing is sent and no key is needed. Raises what
+    :func:`enroll_signals` raises. Cost: one ``eth_call`` of ``enroll``."""
+    words = public_words(list(public_signals))
+    if len(words) != len(DEDICATED_SIGNALS):
+        raise MalformedProofError(f"the dedicated circuit has 5 public signals, got {len(words)}")
+    a, b, c = to_calldata(proof)
+    call = contract.functions.enroll(a, b, c, words)
+    client.simulate(w3, call, sender=client.recipient_address(words[_RECIPIENT]), gas=gas)

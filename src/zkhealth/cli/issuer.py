@@ -126,6 +126,10 @@ def keygen_command(ctx: click.Context, out: Path, passphrase_file: Path | None, 
               "bundle's timestamp or a document's date, else its latest clinical date).")
 @click.option("--record", "whole_record", is_flag=True, hidden=True, help="Schema 2 (the default); kept for scripts.")
 @click.option(
+    "--allow-future-dates", is_flag=True,
+    help="Accept a birth or clinical date after today (refused by default: FutureDateError, exit 1).",
+)
+@click.option(
     "--schema", "schema_version", type=click.Choice(["1", "2"]), default="2", show_default=True,
     help="Credential schema: 2 (the whole record, VC 2.0) or 1 (four diagnoses and three labs, for the "
          "version 1 wallet and circuits).",
@@ -149,6 +153,7 @@ def issue_command(
     complete: bool,
     as_of: str | None,
     whole_record: bool,
+    allow_future_dates: bool,
     schema_version: str,
 ) -> None:
     """Issue a signed health credential from a FHIR export or a SMART Health Card to the holder of
@@ -180,7 +185,7 @@ def issue_command(
     passphrase = read_passphrase(passphrase_file, prompt="Issuer key passphrase", confirm=False)
     with status(ctx, "unlocking the issuer key"):
         issuer = load_issuer(key_path, passphrase)
-    options: dict[str, Any] = {"validity_days": validity_days}
+    options: dict[str, Any] = {"validity_days": validity_days, "allow_future_dates": allow_future_dates}
     if issued_at is not None:
         options["issued_at"] = issued_at
     if expires_at is not None:
@@ -282,14 +287,17 @@ def _issue_v1(
     "--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
     help="With --key: where to write the signed revocation root (send it to the registry operator).",
 )
+@click.option("--verify", "full_check", is_flag=True, help="First recompute every hash of the tree from its leaves.")
 @passphrase_file_option()
 @click.pass_context
 def revoke_command(ctx: click.Context, db_path: Path, credential_ids: tuple[str, ...], key_path: Path | None,
-                   out: Path | None, passphrase_file: Path | None) -> None:
+                   out: Path | None, full_check: bool, passphrase_file: Path | None) -> None:
     """Revoke credentials by ID (decimal, or urn:zkhealth:credential:ID) and print the new revocation root.
 
     Revoking an ID twice changes nothing. Without IDs, print the current root and the number of revoked
-    credentials. The tree is an indexed Merkle tree of depth 16 kept in SQLite; every change is one transaction.
+    credentials. The tree is an indexed Merkle tree of depth 16 kept in SQLite; every change is one transaction,
+    and concurrent runs take turns. The file is checked when opened (checksum, sorted list, root): a damaged one
+    exits 2 and nothing is served.
 
     A revocation takes effect for proofs once the registry operator has applied it: with --key and --out the
     issuer signs its new root (its Baby Jubjub key, the one the registry holds) into a statement the operator
@@ -310,6 +318,9 @@ def revoke_command(ctx: click.Context, db_path: Path, credential_ids: tuple[str,
             issuer = load_issuer(key_path, passphrase)
     tree = RevocationTree(db_path)
     try:
+        if full_check:
+            with status(ctx, "recomputing every hash of the revocation tree"):
+                tree.verify(full=True)
         with status(ctx, f"revoking {len(ids)} credential(s)"):
             newly = [credential_id for credential_id in ids if not tree.is_revoked(credential_id)]
             tree.revoke_many(ids)

@@ -36,6 +36,7 @@ from zkhealth.eligibility.evaluate import ProgramEvaluation
 from zkhealth.eligibility.proof import EligibilityProof
 from zkhealth.eligibility.trial import Trial, epoch_day
 from zkhealth.errors import (
+    ArgumentTypeError,
     CredentialExpiredError,
     CredentialNotYetValidError,
     EligibilityError,
@@ -234,8 +235,10 @@ def prove(
     """Prove with the wallet's holder secret and the first of its version-2 credentials that meets the criteria
     (version-1 credentials are skipped). When none is eligible, the first one's failing clause is raised
     (:class:`NotEligibleError`). Otherwise as :func:`prove_eligibility`."""
+    if not isinstance(trial, Trial):
+        raise ArgumentTypeError(f"expected a Trial, got {type(trial).__name__}")
     if not isinstance(wallet, Wallet):
-        raise EligibilityError("prove needs an open Wallet (prove_eligibility takes credentials and a secret)")
+        raise ArgumentTypeError(f"expected a Wallet, got {type(wallet).__name__}")
     return prove_eligibility(trial, wallet.credentials, wallet.holder_secret, recipient=recipient, issuers=issuers,
                              revocations=revocations, persons=persons, person_root=person_root, roots=roots,
                              today=today, now=now, scope=scope, rng=rng)
