@@ -873,7 +873,7 @@ def _api_calls() -> dict[str, tuple[Any, int]]:
     field, credential, dates, encoding = (module(n) for n in ("field", "credentials.credential", "credentials.dates",
                                                              "credentials.encoding"))
     fhir, icd10, trees, vc = (module(f"credentials.{n}") for n in ("fhir", "icd10", "trees", "vc"))
-    criteria, resolve, scope = (module(f"eligibility.{n}") for n in ("criteria", "resolve", "scope"))
+    criteria, program, scope = (module(f"eligibility.{n}") for n in ("criteria", "program", "scope"))
     snarkjs_json, verifier, eddsa_poseidon = (module(n) for n in ("formats.snarkjs_json", "groth16.verifier",
                                                                   "signature.eddsa_poseidon"))
 
@@ -908,8 +908,7 @@ def _api_calls() -> dict[str, tuple[Any, int]]:
         "trees.empty_subtree_roots": (trees.empty_subtree_roots, 1),
         "trees.revocation_leaf": (trees.revocation_leaf, 2),
         "criteria.parse_criteria": (criteria.parse_criteria, 1),
-        "resolve.Criteria": (resolve.Criteria, 1),
-        "resolve.today_ordinal": (resolve.today_ordinal, 1),
+        "program.compile_program": (program.compile_program, 1),
         "scope.parse_address": (scope.parse_address, 1),
         "scope.trial_id_bytes": (scope.trial_id_bytes, 1),
         "scope.trial_scope": (scope.trial_scope, 3),

@@ -3,7 +3,7 @@
 Steps, each recorded for the page:
 
 1. **parse**: the strict JSON loader (size, depth, duplicate keys, no floats) and the proof format's own strict
-   parser: a version-1 eligibility proof (six signals), a version-2 dedicated proof (five signals);
+   parser: an eligibility proof of the dedicated circuit (five signals);
 2. **trial**: the on-chain trial whose scope is the proof's (registry trials and per-trial contracts);
 3. **pairing**: the Groth16 check in Python, when the dashboard holds the trial's verifying key and that key's
    hash equals the contract's ``verifyingKeyHash`` (so Python and the contract check the same key);
