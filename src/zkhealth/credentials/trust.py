@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from zkhealth._fileio import atomic_write
+from zkhealth._fileio import as_path, atomic_write
 from zkhealth._json import loads_strict, read_limited
 from zkhealth.credentials.persons import (
     PERSON_REGISTRY_DEPTH,
@@ -226,7 +226,7 @@ class RevocationStatement:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> RevocationStatement:
-        return cls.from_json(read_limited(path, what=os.fspath(path), max_bytes=_MAX_STATEMENT_BYTES,
+        return cls.from_json(read_limited(path, what=os.fspath(as_path(path)), max_bytes=_MAX_STATEMENT_BYTES,
                                           error=EncodingError))
 
 
@@ -435,8 +435,8 @@ class TrustedIssuers:
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> TrustedIssuers:
         """Read a registry file (:meth:`from_dict`); errors name the file."""
-        data = read_limited(path, what=os.fspath(path), max_bytes=_MAX_REGISTRY_BYTES, error=EncodingError)
+        data = read_limited(path, what=os.fspath(as_path(path)), max_bytes=_MAX_REGISTRY_BYTES, error=EncodingError)
         try:
             return cls.from_json(data)
         except EncodingError as error:
-            raise type(error)(f"{os.fspath(path)}: {error}") from None
+            raise type(error)(f"{os.fspath(as_path(path))}: {error}") from None

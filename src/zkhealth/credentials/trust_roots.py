@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from zkhealth._fileio import atomic_write
+from zkhealth._fileio import as_path, atomic_write
 from zkhealth._json import loads_strict, read_limited
 from zkhealth.credentials.jcs import canonicalize
 from zkhealth.credentials.trust import TrustedIssuers, trust_root
@@ -293,7 +293,7 @@ class TrustRootDocument:
     @classmethod
     def load(cls, path: str | os.PathLike[str], *, operator: str | None = None) -> TrustRootDocument:
         """Read and check a trust-root file (:meth:`from_json`); errors name the file."""
-        data = read_limited(path, what=os.fspath(path), max_bytes=_MAX_BYTES, error=EncodingError)
+        data = read_limited(path, what=os.fspath(as_path(path)), max_bytes=_MAX_BYTES, error=EncodingError)
         return cls.from_json(data, operator=operator)
 
     @staticmethod
