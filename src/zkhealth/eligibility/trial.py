@@ -559,7 +559,7 @@ class Trial:
 
         phase2.verify(zkey, self.compile().r1cs, ptau, workers=workers, progress=progress)
         pk = proving_key_from_zkey(zkey)
-        return self.use_keys(TrialKeys(pk, pk.vk, self.criteria.sha256, self.r1cs_sha256()))
+        return self.use_keys(TrialKeys(pk, pk.vk, self.program.sha256(), self.r1cs_sha256()))
 
     def check_keys(self, keys: TrialKeys) -> None:
         """Refuse keys that are not this trial's: made for another program, for another circuit, or for another
