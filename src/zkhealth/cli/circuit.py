@@ -321,7 +321,9 @@ def _verdict_dict(label: str, verdict: Any) -> dict[str, Any]:
 @click.argument("spec", metavar="CIRCUIT", required=False)
 @click.option("--gadgets", "all_gadgets", is_flag=True, help="Check every standard gadget's harness instead.")
 @click.option("--outputs-only", is_flag=True, help="Only the outputs must be determined (Picus's question).")
-@click.option("--auxiliary", multiple=True, metavar="HINT", help="A hint name whose outputs may stay free.")
+@click.option("--auxiliary", multiple=True, metavar="NAME",
+              help="A hint name whose outputs may stay free, or a scope whose signals need only be determined "
+                   "by the inputs and those hints.")
 @click.option("--assume", multiple=True, metavar="GADGET",
               help="Treat calls of GADGET as functions of their inputs (default: gadgets pinned unique).")
 @click.option("--no-assume", is_flag=True, help="Assume no gadget: prove everything from scratch.")

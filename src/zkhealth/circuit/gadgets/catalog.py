@@ -3,10 +3,10 @@
 The harnesses are what the assurance tools run on: :func:`zkhealth.circuit.formal.prove_unique` gives each
 gadget a verdict (pinned in ``verdicts.csv`` beside ``counts.csv``), and ``zkhealth circuit mutate --gadgets``
 builds them to find the constraint sites of every gadget module. Each entry also carries sample inputs that
-satisfy the gadget (for the search of a second witness) and the names of the gadget's *auxiliary* hints:
-helper signals the gadget does not need to determine, such as ``is_zero``'s inverse (any value satisfies
-``x * inv = 0`` when x = 0) or the point ``P' = P / 8`` of the subgroup check (``P' + T`` works for each
-8-torsion point T).
+satisfy the gadget (for the search of a second witness) and the names of the gadget's *auxiliary* hints or
+scopes: helper signals the gadget does not need to determine, such as ``is_zero``'s inverse (any value
+satisfies ``x * inv = 0`` when x = 0) or the subgroup check's ``eighth`` scope, the point ``P' = P / 8``
+(``P' + T`` works for each 8-torsion point T) and its multiples, which must be determined by P'.
 
 A new gadget gets an entry here (``harness(...)`` at the end of the module) and a row in ``verdicts.csv``;
 ``tests/test_circuit_assurance.py`` fails until the row matches what the checker finds.
@@ -384,6 +384,14 @@ def _in_subgroup(b: Builder) -> None:
 @harness("fixed_base_mul", "n=8", samples=[{"k": [1, 0, 1, 1, 0, 0, 1, 0]}])
 def _fixed_base(b: Builder) -> None:
     x, y = babyjubjub.fixed_base_mul(b, b.private_inputs("k", 8))
+    b.output("x", x)
+    b.output("y", y)
+
+
+@harness("fixed_base_mul", "n=251", samples=[{"k": [(12345 >> i) & 1 for i in range(251)]}])
+def _fixed_base_251(b: Builder) -> None:
+    """The width of an EdDSA S: 124 Montgomery windows, then Edwards bits (what callers assume)."""
+    x, y = babyjubjub.fixed_base_mul(b, b.private_inputs("k", 251))
     b.output("x", x)
     b.output("y", y)
 
