@@ -20,11 +20,15 @@ import pytest
 from zkhealth.circuit import Builder, Signal, check_unique, compile
 from zkhealth.circuit.formal import (
     NOT_UNIQUE,
+    PINNED_VERDICTS_PATH,
     UNIQUE,
     UNKNOWN,
+    UniquenessVerdict,
     default_assumed_gadgets,
     load_verdicts,
     prove_unique,
+    render_verdicts,
+    verdict_row,
 )
 from zkhealth.circuit.gadgets import babyjubjub, catalog
 from zkhealth.circuit.gadgets.comparators import less_than_unchecked
@@ -189,6 +193,28 @@ def test_matching_mutant_of_the_correct_gadget_is_killed(name: str) -> None:
 def test_matching_mutants_are_real_mutants_of_the_gadgets() -> None:
     for name in MATCHING_MUTANTS:
         _matching_mutant(name)
+
+
+def test_an_assumed_gadget_whose_result_became_a_hint_is_not_unique(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ``unconstrain`` mutant of a ``@gadget`` call: the hints it returns are made after the call, so the
+    modular check (the gadget assumed unique) still finds them free, here the set leaf hash before the Merkle
+    path (the mutant once survived because the call recorded the hints as its own results)."""
+    from zkhealth.circuit import builder as builder_module
+    from zkhealth.circuit.mutation import ENV_MUTANT, activate_from_environment
+
+    path = GADGETS / "sorted_set.py"
+    mutant = Mutant(str(path), _line(path, "leaf = set_leaf_hash(b, fields)"), "unconstrain")
+    assert mutant.id in _mutant_ids(str(path))
+    harness = catalog.harness_by_key("assert_set_member", "depth=6")
+    monkeypatch.setenv(ENV_MUTANT, mutant.to_json())
+    try:
+        assert activate_from_environment() == mutant
+        verdict = prove_unique(harness.define, samples=harness.samples, time_limit=3)
+    finally:
+        builder_module._MUTATION.clear()
+    assert verdict.verdict != UNIQUE and "set_leaf" in (verdict.signal or ""), verdict.summary()
+    assert "set_leaf" in default_assumed_gadgets()
+    assert prove_unique(harness.define, samples=harness.samples).verdict == UNIQUE
 
 
 # --------------------------------------------------------------------------- curve lemmas: sound, not credulous
@@ -394,6 +420,37 @@ def test_every_gadget_is_proven_unique() -> None:
         assert row["verdict"] == UNIQUE, key
 
 
+def test_verdict_table_is_what_the_tool_writes() -> None:
+    """verdicts.csv is exactly the text ``zkhealth circuit check-unique --gadgets --write-verdicts`` writes for
+    the catalog when each harness gets its pinned verdict (test_gadget_verdict_is_pinned checks those)."""
+    rows = []
+    for harness in catalog.HARNESSES:
+        row = PINNED[harness.key]
+        verdict = UniquenessVerdict(row["verdict"], 0.0, row["note"])
+        rows.append(verdict_row(harness.gadget, harness.params, verdict, harness.auxiliary, row["note"]))
+    assert render_verdicts(rows) == PINNED_VERDICTS_PATH.read_text(encoding="utf-8")
+
+
+def test_a_row_that_is_not_unique_carries_the_reason() -> None:
+    verdict = prove_unique(addition_with_an_unchecked_input, assume=(), time_limit=20)
+    row = verdict_row("point_add", "broken", verdict, (), note="an author's note, no longer true")
+    assert row["verdict"] == UNKNOWN and "not proven determined" in row["note"] and "babyjubjub.py" in row["note"]
+    unique = prove_unique(catalog.harness_by_key("select").define)
+    assert verdict_row("select", "", unique, (), note="kept")["note"] == "kept"
+    text = render_verdicts([row, verdict_row("select", "", unique, ())])
+    assert text.splitlines()[0] == "gadget,params,verdict,auxiliary,note"
+    assert [line.split(",")[0] for line in text.splitlines()[1:]] == ["point_add", "select"]
+
+
+@pytest.mark.slow
+def test_cli_regenerates_the_verdict_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The tool itself, over every harness, writes verdicts.csv byte for byte."""
+    out = tmp_path / "verdicts.csv"
+    assert run(["circuit", "check-unique", "--gadgets", "--write-verdicts", str(out)]) == 0
+    assert out.read_text(encoding="utf-8") == PINNED_VERDICTS_PATH.read_text(encoding="utf-8")
+    assert "set_atom[LAST,bounds]: unique" in capsys.readouterr().out
+
+
 def test_auxiliary_hints_are_needed() -> None:
     """Without naming is_zero's inverse auxiliary, the checker shows it is free at x = 0."""
     harness = catalog.harness_by_key("is_zero")
@@ -484,6 +541,7 @@ def test_cli_check_unique_verdicts(capsys: pytest.CaptureFixture[str]) -> None:
     assert payload["verdict"] == NOT_UNIQUE and payload["signal"] == "out"
     assert payload["witness_a"] != payload["witness_b"]
     assert run(["circuit", "check-unique"]) == 2
+    assert run(["circuit", "check-unique", "circuits/examples/cubic.py:cubic", "--write-verdicts", "x.csv"]) == 2
 
 
 def test_cli_mutate_lists_mutants(capsys: pytest.CaptureFixture[str]) -> None:

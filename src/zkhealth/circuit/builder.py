@@ -736,14 +736,15 @@ def gadget(
             with b.scope(name):
                 label = b.current_scope
                 result = fn(b, *args, **kwargs)
-                if _MUTATION and _MUTATION[0].unconstrain_result(b, name):
-                    result = _as_hints(b, result)
-            b._gadget_calls.append(
-                GadgetCall(
+                # The call as built: a mutant that turns the result into hints (below) makes them after the
+                # call, so a checker that assumes this gadget unique still sees the hints as free signals.
+                call = GadgetCall(
                     name, label, source, var_start, len(b._var_kind), constraint_start, len(b._ca),
                     tuple(s._lc for s in _result_signals(result)),
                 )
-            )
+                if _MUTATION and _MUTATION[0].unconstrain_result(b, name):
+                    result = _as_hints(b, result)
+            b._gadget_calls.append(call)
             b._register_gadget_output(name, label, source, result)
             return result
 

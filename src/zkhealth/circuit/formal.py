@@ -52,6 +52,7 @@ the curve gadgets included, in at most a few seconds each. See docs/circuits.md.
 from __future__ import annotations
 
 import csv
+import io
 import random
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -84,6 +85,8 @@ __all__ = [
     "default_assumed_gadgets",
     "load_verdicts",
     "prove_unique",
+    "render_verdicts",
+    "verdict_row",
 ]
 
 UNIQUE: Final[str] = "unique"
@@ -164,6 +167,30 @@ def load_verdicts(path: str | Path = PINNED_VERDICTS_PATH) -> dict[tuple[str, st
                 raise ValueError(f"{path}: bad verdict {line['verdict']!r} for {key}")
             rows[key] = {k: (v or "") for k, v in line.items()}
     return rows
+
+
+def verdict_row(
+    gadget: str, params: str, verdict: UniquenessVerdict, auxiliary: Sequence[str], note: str = ""
+) -> dict[str, str]:
+    """One row of the verdict table for a fresh ``verdict``. ``note`` (the author's explanation of a unique
+    verdict) is kept while the verdict stays ``unique``; any other verdict is noted with the checker's reason
+    (and the signal it stopped at), so a row never says ``unknown`` without saying why."""
+    if verdict.verdict != UNIQUE:
+        where = f" ({verdict.signal} at {verdict.source})" if verdict.signal else ""
+        note = f"{verdict.reason}{where}"
+    return {"gadget": gadget, "params": params, "verdict": verdict.verdict, "auxiliary": " ".join(auxiliary),
+            "note": note}
+
+
+def render_verdicts(rows: Iterable[Mapping[str, str]]) -> str:
+    """The text of a verdict table: the header, then the rows sorted by (gadget, params), ``\n`` line ends,
+    minimal quoting. ``verdicts.csv`` is exactly this text of its own rows (a test checks it)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(VERDICT_HEADER)
+    for row in sorted(rows, key=lambda r: (r["gadget"], r["params"])):
+        writer.writerow([row[name] for name in VERDICT_HEADER])
+    return out.getvalue()
 
 
 def _pinned_auxiliary() -> dict[str, frozenset[str]]:
