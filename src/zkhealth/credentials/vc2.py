@@ -186,7 +186,7 @@ def sign_vc2(
     if issuer_id != did:
         raise EncodingError("the document's issuer is not the signing key's did:key")
     moment = created if created is not None else _dt.datetime.now(_dt.UTC)
-    proof: dict[str, Any] = {
+    integrity: dict[str, Any] = {
         "type": PROOF_TYPE,
         "cryptosuite": CRYPTOSUITE,
         "created": instant(moment),
@@ -196,11 +196,11 @@ def sign_vc2(
     if "@context" in document:
         # The spec's proof configuration always carries the document's @context (§3.3.5); writing it into the
         # proof too (as Digital Bazaar does) lets verifiers that only hash the proof as written agree.
-        proof["@context"] = document["@context"]
-    signature = signing_key.sign(signing_hash(document, proof))
-    proof["proofValue"] = "z" + _b58encode(signature)
+        integrity["@context"] = document["@context"]
+    signature = signing_key.sign(signing_hash(document, integrity))
+    integrity["proofValue"] = "z" + _b58encode(signature)
     signed = dict(document)
-    signed["proof"] = proof
+    signed["proof"] = integrity
     return signed
 
 
