@@ -16,6 +16,7 @@ dedicated.py.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from typing import Any
 
@@ -103,6 +104,19 @@ def test_criteria_circuit_refuses_a_changed_result(text: str) -> None:
         forged[wire] = value
         with pytest.raises(WitnessError):
             compiled.r1cs.check_witness(forged)
+
+
+def test_criteria_circuit_accepts_today_at_its_full_width() -> None:
+    """``today`` in the year 6000 (its ordinal needs all 22 bits of a date field): the circuit still agrees with
+    the native evaluator (the record is far too old, so the patient is not eligible)."""
+    text = UNIQUE_PROGRAMS[2]
+    today = dt.date(6000, 1, 1)
+    assert today.toordinal() >= 1 << 21
+    compiled = _compiled(text, True)
+    credential = _credential(t2d_record())
+    witness = compiled.solve_witness(criteria_inputs(_program(text), credential, today))
+    assert not evaluate_program(_program(text), credential, today).eligible
+    assert compiled.output_values(witness)["eligible"] == 0
 
 
 def test_criteria_circuit_refuses_forged_leaves() -> None:
