@@ -119,6 +119,17 @@ def test_criteria_circuit_accepts_today_at_its_full_width() -> None:
     assert compiled.output_values(witness)["eligible"] == 0
 
 
+@pytest.mark.parametrize("gender", ["unknown", "female", "male"])
+def test_criteria_circuit_reads_the_whole_gender_field(gender: str) -> None:
+    """Gender ``unknown`` is 4, the one value that needs all 3 bits of its header slot."""
+    text = UNIQUE_PROGRAMS[0]
+    compiled = _compiled(text, True)
+    credential = _credential(t2d_record(gender=gender))
+    witness = compiled.solve_witness(criteria_inputs(_program(text), credential, TODAY))
+    expected = evaluate_program(_program(text), credential, TODAY).eligible
+    assert compiled.output_values(witness)["eligible"] == int(expected)
+
+
 def test_criteria_circuit_refuses_forged_leaves() -> None:
     """A leaf with a changed field, or a leaf of another path position, is not a member: no witness (the
     boolean form, which has a witness whether or not the record is eligible)."""
