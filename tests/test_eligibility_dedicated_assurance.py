@@ -130,6 +130,24 @@ def test_criteria_circuit_reads_the_whole_gender_field(gender: str) -> None:
     assert compiled.output_values(witness)["eligible"] == int(expected)
 
 
+@pytest.mark.parametrize("text", UNIQUE_PROGRAMS[:3])
+def test_criteria_circuit_asserts_a_complete_and_fresh_record(text: str) -> None:
+    """LAST and NONE_OR_LAST atoms hold only on a complete record no older than the policy allows: the
+    asserted form has no witness for an incomplete record, whatever the rest of the record says."""
+    compiled = _compiled(text, False)
+    for changes in ({}, {"complete": False}):
+        credential = _credential(t2d_record(**changes))
+        eligible = evaluate_program(_program(text), credential, TODAY).eligible
+        try:
+            compiled.solve_witness(criteria_inputs(_program(text), credential, TODAY))
+            solved = True
+        except WitnessError:
+            solved = False
+        assert solved == eligible, changes
+        if changes:
+            assert not eligible
+
+
 def test_criteria_circuit_refuses_forged_leaves() -> None:
     """A leaf with a changed field, or a leaf of another path position, is not a member: no witness (the
     boolean form, which has a witness whether or not the record is eligible)."""
