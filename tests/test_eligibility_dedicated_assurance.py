@@ -148,6 +148,31 @@ def test_criteria_circuit_asserts_a_complete_and_fresh_record(text: str) -> None
             assert not eligible
 
 
+def test_criteria_circuit_refuses_a_non_boolean_complete_flag() -> None:
+    """``record_complete`` is read as a boolean: 2 (or r - 1) in the header slot has no witness."""
+    from zkhealth.credentials.record import HEADER_INDEX
+
+    text = UNIQUE_PROGRAMS[2]
+    compiled = _compiled(text, True)
+    inputs = _inputs(text)
+    compiled.solve_witness(inputs)
+    for value in (2, FIELD_R - 1):
+        header = list(inputs["header"])
+        header[HEADER_INDEX["record_complete"]] = value
+        with pytest.raises(WitnessError):
+            compiled.solve_witness(dict(inputs, header=header))
+
+
+def test_criteria_circuit_reads_record_as_of_at_its_full_width() -> None:
+    """A record as of the year 6000 (an ordinal of 22 bits), checked fresh on the next day."""
+    text = UNIQUE_PROGRAMS[2]
+    as_of = dt.date(6000, 1, 1)
+    credential = _credential(t2d_record(as_of=as_of))
+    today = as_of + dt.timedelta(days=1)
+    assert evaluate_program(_program(text), credential, today).eligible
+    _compiled(text, False).solve_witness(criteria_inputs(_program(text), credential, today))
+
+
 def test_criteria_circuit_refuses_forged_leaves() -> None:
     """A leaf with a changed field, or a leaf of another path position, is not a member: no witness (the
     boolean form, which has a witness whether or not the record is eligible)."""
