@@ -173,6 +173,17 @@ def test_criteria_circuit_reads_record_as_of_at_its_full_width() -> None:
     _compiled(text, False).solve_witness(criteria_inputs(_program(text), credential, today))
 
 
+def test_criteria_circuit_or_with_several_true_children() -> None:
+    """An asserted OR whose children hold twice (hypertension and metformin): the sum of the children's
+    booleans is 2, and its inverse proves it non-zero all the same."""
+    text = UNIQUE_PROGRAMS[3]
+    credential = _credential(t2d_record())
+    assert {c.code for c in credential.record.conditions} >= {"I10"}
+    assert "A10BA02" in {m.code for m in credential.record.medications}
+    assert evaluate_program(_program(text), credential, TODAY).eligible
+    _compiled(text, False).solve_witness(criteria_inputs(_program(text), credential, TODAY))
+
+
 def test_criteria_circuit_refuses_forged_leaves() -> None:
     """A leaf with a changed field, or a leaf of another path position, is not a member: no witness (the
     boolean form, which has a witness whether or not the record is eligible)."""
