@@ -184,6 +184,18 @@ def test_criteria_circuit_or_with_several_true_children() -> None:
     _compiled(text, False).solve_witness(criteria_inputs(_program(text), credential, TODAY))
 
 
+def test_criteria_circuit_checks_today_to_its_declared_width() -> None:
+    """``today`` is range-checked to its 32 bits (DATE_BITS), no narrower and no wider: with a program that
+    compares no date, any day below 2^32 has a witness and 2^32 has none."""
+    text = UNIQUE_PROGRAMS[3]
+    compiled = _compiled(text, True)
+    inputs = _inputs(text)
+    for today in ((1 << 31) + 5, (1 << 32) - 1):
+        compiled.solve_witness(dict(inputs, today=today))
+    with pytest.raises(WitnessError):
+        compiled.solve_witness(dict(inputs, today=1 << 32))
+
+
 def test_criteria_circuit_refuses_forged_leaves() -> None:
     """A leaf with a changed field, or a leaf of another path position, is not a member: no witness (the
     boolean form, which has a witness whether or not the record is eligible)."""
