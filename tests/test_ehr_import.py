@@ -313,7 +313,8 @@ def test_unit_rules() -> None:
     assert convert("89.95", "mL/min/{1.73_m2}", "33914-3", "mL/min/{1.73_m2}", 1, ">=") == Decimal("90.0")
     assert convert("-0.45", "mmol/L", "2823-3", "mmol/L", 1) == Decimal("-0.5")  # half away from zero
     for bad in (("1", "kg", "8480-6", "mm[Hg]", 0), ("1", "notaunit", "8480-6", "mm[Hg]", 0),
-                ("NaN", "mm[Hg]", "8480-6", "mm[Hg]", 0), ("1", "mm[Hg]", "8480-6", "mm[Hg]", 0, "~")):
+                ("NaN", "mm[Hg]", "8480-6", "mm[Hg]", 0), ("1", "mm[Hg]", "8480-6", "mm[Hg]", 0, "~"),
+                ("1e999999", "mm[Hg]", "8480-6", "mm[Hg]", 0), ("1e-30", "mmol/L", "2823-3", "mmol/L", 1)):
         with pytest.raises(UnitConversionError):
             convert(*bad)
 

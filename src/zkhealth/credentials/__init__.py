@@ -29,7 +29,8 @@ _EXPORTS: dict[str, str] = {
         "load_table normalize_code"
     ),
     "trees": (
-        "ARITY BinaryMerkleTree CREDENTIAL_ID_BITS EMPTY_LEAF ISSUER_REGISTRY_DEPTH IssuerKey IssuerRegistry "
+        "ARITY BUSY_TIMEOUT_SECONDS BinaryMerkleTree CREDENTIAL_ID_BITS EMPTY_LEAF ISSUER_REGISTRY_DEPTH IssuerKey "
+        "IssuerRegistry REGISTRY_MAX_BYTES REGISTRY_MAX_ISSUERS "
         "MerkleProof NonMembershipProof QuaternaryMerkleTree REVOCATION_TREE_DEPTH RevocationTree RootRecord "
         "compute_binary_merkle_root compute_merkle_root empty_subtree_roots issuer_leaf revocation_leaf "
         "validate_issuer_key verify_merkle_proof verify_non_membership"
@@ -40,7 +41,7 @@ _EXPORTS: dict[str, str] = {
         "did_key_from_ed25519 ed25519_from_did_key parse_credential_id parse_document sign_document signing_bytes "
         "verify_credential verify_envelope"
     ),
-    "issuer": "DEFAULT_VALIDITY_DAYS Issuer new_credential_id",
+    "issuer": "DEFAULT_VALIDITY_DAYS Issuer check_no_future_dates new_credential_id",
     "wallet": "BABYJUBJUB_SUBGROUP_ORDER KDF_CAP KDF_FLOOR KdfParams MODERATE Wallet derive_key passphrase_bytes",
     "keyfile": "IssuerPublicInfo KEY_FILE_FORMAT create_issuer_key_file load_issuer read_issuer_public_key",
     "fhir": "BundleSource ICD10CM_SYSTEM LOINC_SYSTEM UCUM_SYSTEM claims_from_bundle load_bundle",

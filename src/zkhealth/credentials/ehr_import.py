@@ -72,7 +72,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from zkhealth._json import loads_strict
+from zkhealth._fileio import read_bytes
+from zkhealth._json import check_tree, loads_strict
 from zkhealth.credentials import codes, icd10
 from zkhealth.credentials.record import Condition, Medication, Observation, PatientRecord, Procedure
 from zkhealth.credentials.schema import GENDERS
@@ -81,8 +82,8 @@ from zkhealth.credentials.units import HBA1C_IFCC_LOINC, to_canonical
 from zkhealth.errors import (
     DeceasedPatientError,
     EncodingError,
-    FhirImportError,
     InputLimitError,
+    MalformedFhirError,
     RecordImportError,
     UnitConversionError,
     UnmappedContentError,
@@ -291,25 +292,22 @@ def load_bundle_json(source: object, *, where: str | None = None) -> tuple[dict[
     data: object = source
     if isinstance(source, Path):
         name = where or str(source)
-        try:
-            size = source.stat().st_size
-        except OSError as exc:
-            raise FhirImportError(f"{name}: cannot read the bundle ({exc.strerror})") from exc
-        if size > MAX_BUNDLE_BYTES:
-            raise InputLimitError(f"{name}: a bundle is at most {MAX_BUNDLE_BYTES} bytes, this one has {size}")
-        data = source.read_bytes()
+        data = read_bytes(source, max_bytes=MAX_BUNDLE_BYTES, error=InputLimitError, what=name)
     if isinstance(data, str | bytes):
         try:
             data = loads_strict(data, max_bytes=MAX_BUNDLE_BYTES)
+        except InputLimitError:
+            raise
         except EncodingError as exc:
-            raise FhirImportError(f"{name}: {exc}") from exc
+            raise MalformedFhirError(f"{name}: {exc}") from exc
     if not isinstance(data, dict):
-        raise FhirImportError(f"{name}: a FHIR Bundle is a JSON object")
+        raise MalformedFhirError(f"{name}: a FHIR Bundle is a JSON object")
+    check_tree(data, what=name, error=MalformedFhirError)
     if data.get("resourceType") != "Bundle":
-        raise FhirImportError(f"{name}: not a FHIR Bundle (resourceType {str(data.get('resourceType'))[:40]!r})")
+        raise MalformedFhirError(f"{name}: not a FHIR Bundle (resourceType {str(data.get('resourceType'))[:40]!r})")
     entries = data.get("entry", [])
     if not isinstance(entries, list):
-        raise FhirImportError(f"{name}: Bundle.entry must be a list")
+        raise MalformedFhirError(f"{name}: Bundle.entry must be a list")
     if len(entries) > MAX_ENTRIES:
         raise InputLimitError(f"{name}: more than {MAX_ENTRIES} entries")
     return data, name
@@ -744,7 +742,7 @@ class _Importer:
         for index, entry in enumerate(self.bundle.get("entry", [])):
             resource = entry.get("resource") if isinstance(entry, dict) else None
             if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
-                raise FhirImportError(f"{self.name}: entry[{index}] has no resource")
+                raise MalformedFhirError(f"{self.name}: entry[{index}] has no resource")
             resources.append((index, resource))
             if resource["resourceType"] == "Medication":
                 full_url = entry.get("fullUrl")

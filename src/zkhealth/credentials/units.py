@@ -80,6 +80,8 @@ ANNOTATION_IN_CODE: Final[frozenset[str]] = frozenset({"33914-3", "62238-1", "98
 COMPARATORS: Final[frozenset[str]] = frozenset({"<", "<=", ">=", ">"})
 _ANNOTATION = re.compile(r"\{[^{}]*\}")
 _MAX_UNIT_CHARS: Final[int] = 64
+#: Largest decimal exponent of a measured value (a quantity of 1e20 or 1e-20 of anything is not a lab result).
+_MAX_MAGNITUDE: Final[int] = 20
 
 
 @dataclass(frozen=True)
@@ -160,6 +162,9 @@ def to_canonical(
         raise UnitConversionError(f"{str(value)[:40]!r} is not a decimal number") from exc
     if not number.is_finite():
         raise UnitConversionError("the value is not a finite number")
+    if number and not -_MAX_MAGNITUDE <= number.adjusted() <= _MAX_MAGNITUDE:
+        # Decimal arithmetic at the context's precision would fail (or round away the value) far from 1.
+        raise UnitConversionError(f"the value {str(value)[:40]!r} is out of range for a measurement")
     if len(unit) > _MAX_UNIT_CHARS or len(canonical_unit) > _MAX_UNIT_CHARS:
         raise UnitConversionError("unit text is too long")
     if comparator is not None and comparator not in COMPARATORS:

@@ -45,7 +45,11 @@ program compiler (:mod:`.program`) against the schema, not here.
 v1 call ``diagnosed_within(S, 5 years)`` is ``diagnosis in S within 5 years``.
 
 A syntax error raises :class:`~zkhealth.errors.CriteriaSyntaxError` with the 1-based ``column`` of the
-offending character, and its message shows the text with a caret under that column.
+offending character, and its message shows the text with a caret under that column. So does text beyond the
+parser's limits, checked as it reads (never by running into Python's recursion limit): more than
+:data:`MAX_CRITERIA_CHARS` characters, parentheses, ``not`` and ``at least`` nested deeper than
+:data:`MAX_NESTING`, more than :data:`MAX_CLAUSES` clauses, or a number longer than :data:`MAX_NUMBER_CHARS`
+characters.
 """
 
 from __future__ import annotations
@@ -246,12 +250,28 @@ SYSTEM_NAMES: Final[dict[str, str]] = {
 }
 _SELECTORS: Final[frozenset[str]] = frozenset({"latest", "any"})
 _MAX_AMOUNT: Final[int] = 100_000
+#: Longest criteria text accepted.
+MAX_CRITERIA_CHARS: Final[int] = 16_384
+#: Deepest nesting of parentheses, ``not`` and ``at least`` accepted.
+MAX_NESTING: Final[int] = 32
+#: Most clauses in one criteria text.
+MAX_CLAUSES: Final[int] = 256
+#: Longest number literal accepted (digits and the decimal point).
+MAX_NUMBER_CHARS: Final[int] = 32
 
 
 class _Parser:
     def __init__(self, text: str) -> None:
         self.text = text
         self.pos = 0
+        self.nesting = 0
+        self.clause_count = 0
+
+    def nest(self, at: int) -> None:
+        """Enter one level of parentheses, ``not`` or ``at least``; refuse past :data:`MAX_NESTING`."""
+        self.nesting += 1
+        if self.nesting > MAX_NESTING:
+            raise self.error(f"parentheses, 'not' and 'at least' nest deeper than {MAX_NESTING} levels", at)
 
     # ----------------------------------------------------------------- scanning
 
@@ -293,6 +313,8 @@ class _Parser:
 
     def take(self) -> tuple[str, str, int]:
         token = self.peek()
+        if token[0] == "number" and len(token[1]) > MAX_NUMBER_CHARS:
+            raise self.error(f"a number longer than {MAX_NUMBER_CHARS} characters", token[2])
         self.pos = token[2] + len(token[1])
         return token
 
@@ -369,7 +391,9 @@ class _Parser:
         start = self.peek()[2]
         if self.at_keyword("not"):
             self.take()
+            self.nest(start)
             operand = self.not_expr()
+            self.nesting -= 1
             return Not(self.text[start : self.pos].strip(), start + 1, operand)
         return self.primary()
 
@@ -377,9 +401,14 @@ class _Parser:
         kind, text, start = self.peek()
         if kind == "punct" and text == "(":
             self.take()
+            self.nest(start)
             node = self.or_expr()
             self.expect_punct(")")
+            self.nesting -= 1
             return node
+        self.clause_count += 1
+        if self.clause_count > MAX_CLAUSES:
+            raise self.error(f"more than {MAX_CLAUSES} clauses", start)
         if kind != "word" or text.lower() in _KEYWORDS:
             raise self.error("expected a criterion (a field such as 'age', or '(')", start)
         word = text.lower()
@@ -400,11 +429,13 @@ class _Parser:
         k, _ = self.integer("the number of criteria that must hold")
         self.expect_keyword("of")
         self.expect_punct("(")
+        self.nest(start)
         operands = [self.or_expr()]
         while self.peek()[1] == ",":
             self.take()
             operands.append(self.or_expr())
         self.expect_punct(")")
+        self.nesting -= 1
         return AtLeast(self.text[start : self.pos], start + 1, k, tuple(operands))
 
     def count(self) -> Node:
@@ -705,6 +736,11 @@ def parse_criteria(text: str) -> Node:
         raise CriteriaSyntaxError("criteria must be text", column=None, text=None)
     if not text.strip():
         raise CriteriaSyntaxError("criteria are empty", column=1, text=text)
+    if len(text) > MAX_CRITERIA_CHARS:
+        raise CriteriaSyntaxError(
+            f"criteria text of {len(text)} characters exceeds the {MAX_CRITERIA_CHARS}-character limit",
+            column=MAX_CRITERIA_CHARS + 1, text=None,
+        )
     return _Parser(text).parse()
 
 
