@@ -184,7 +184,7 @@ def prove_vote_command(ctx: click.Context, rpc: str, private_key_file: Path | No
     not voted yet. Nothing is sent unless --cast: write the ballot with --out and cast it with `member vote`
     from a fresh address (the sender of a vote is public; the governor ignores who it is)."""
     from zkhealth._fileio import atomic_write
-    from zkhealth.cli._common import read_passphrase, status
+    from zkhealth.cli._common import read_document, read_passphrase, status
     from zkhealth.credentials.wallet import Wallet
     from zkhealth.eligibility.vote import CHOICES, VoteKeys, person_membership_from_json
     from zkhealth.field import parse_field_element
@@ -192,7 +192,7 @@ def prove_vote_command(ctx: click.Context, rpc: str, private_key_file: Path | No
 
     if out is None and not cast:
         raise click.UsageError("nothing to do: give --out FILE to write the ballot, --cast to send it, or both")
-    registered_day, person_proof = person_membership_from_json(membership.read_bytes())
+    registered_day, person_proof = person_membership_from_json(read_document(membership, "person membership"))
     root = parse_field_element(issuer_root, what="--issuer-root")
     wallet_file = Path(wallet_path).expanduser()
     if not wallet_file.is_file():
