@@ -155,3 +155,18 @@ def test_person_membership_documents_round_trip_and_refuse_tampering() -> None:
     shallow.set(0, 5)
     with pytest.raises(VoteError):
         vote.person_membership_to_json(DAY, shallow.proof(0))
+
+
+def test_a_proving_key_of_another_circuit_is_refused() -> None:
+    from zkhealth import groth16
+    from zkhealth.circuit import Builder, compile
+
+    def define(b: Builder) -> None:
+        x, y, z = (b.public_input(name) for name in ("x", "y", "z"))
+        b.output("w", b.mul(b.mul(x, y), z))
+
+    compiled = compile(define, name="not-the-vote-circuit")
+    pk, _ = groth16.setup(compiled.r1cs)
+    assert pk.vk.n_public == len(vote.VOTE_PUBLIC_SIGNALS)  # same shape of public signals, another circuit
+    with pytest.raises(VoteError):
+        vote.VoteKeys.from_proving_key(pk)
