@@ -49,17 +49,18 @@ _EXPORTS: dict[str, str] = {
         "CODE_BITS CONDITION_ACTIVE CONDITION_CLINICAL CONDITION_VERIFICATION CodeSystem DOSES DOSE_BY_CODE DoseUnit "
         "ENCOUNTER_STATUS MEDICATION_STATUS OBSERVATIONS OBSERVATION_BY_LOINC OBSERVATION_BY_NAME OBSERVATION_STATUS "
         "ObservationConcept ObservationKind PROCEDURE_STATUS SYSTEMS atc_decode atc_encode atc_prefixes atc_range "
-        "clinical_code_range condition_status decode_clinical_code dose_unit encode_clinical_code icd10_ancestors "
-        "icd10_node_tiling loinc_check_digit loinc_decode loinc_encode normalize_clinical_code observation "
-        "observation_of pcs_decode pcs_encode pcs_range rxnorm_encode snomed_encode verhoeff_valid"
+        "clinical_code_range condition_status cvx_encode decode_clinical_code dose_unit encode_clinical_code "
+        "icd10_ancestors icd10_node_tiling loinc_check_digit loinc_decode loinc_encode normalize_clinical_code "
+        "observation observation_of pcs_decode pcs_encode pcs_range rxnorm_encode snomed_encode verhoeff_valid"
     ),
     "sorted_set": (
         "DATE_FIELD_BITS KEY_BITS LEAF_FIELDS MAX_DATE MAX_LEAVES SEQ_BITS SET_DEPTH STATUS_BITS TAG_BITS VALUE_BITS "
         "SetLeaf SortedSet date_fields key_range make_key split_key"
     ),
     "record": (
-        "Allergy Condition DiagnosisDetail Encounter HEADER_FIELDS HEADER_INDEX HEADER_LENGTH ICD10_GROUPS KIND_TAGS "
-        "Medication Observation PatientRecord Procedure RECORD_SCHEMA_VERSION RecordCredential SETS SET_TAGS "
+        "ADMISSION_REASON_UNKNOWN Allergy Condition DiagnosisDetail Encounter HEADER_FIELDS HEADER_INDEX HEADER_LENGTH "
+        "ICD10_GROUPS Immunization KIND_TAGS Medication Observation PatientRecord Procedure RECORD_SCHEMA_VERSION "
+        "RecordCredential SETS SET_TAGS "
         "build_sets header_hash record_from_v1"
     ),
     "record_vc": (
@@ -72,8 +73,8 @@ _EXPORTS: dict[str, str] = {
     ),
     "fhir_record": "ImportResult record_from_bundle",
     "ehr_import": (
-        "ImportSummary KindCounts Listed MAX_BUNDLE_BYTES MAX_ENTRIES import_bundle import_health_cards "
-        "load_bundle_json"
+        "BundleImport DoseReading ENTRY_KINDS ImportSummary KindCounts Listed MAX_BUNDLE_BYTES MAX_ENTRIES "
+        "MCODE_HISTOLOGY NOT_HELD_KINDS NO_KNOWN_CODES daily_dose import_bundle import_health_cards load_bundle_json"
     ),
     "shc": (
         "CLOCK_SKEW_SECONDS HEALTH_CARD_TYPE MAX_CARD_FILE_BYTES MAX_INFLATED_BYTES MAX_JWKS_BYTES MAX_JWS_CHARS "

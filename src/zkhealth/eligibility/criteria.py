@@ -22,7 +22,7 @@ Grammar (EBNF; keywords are case-insensitive, whitespace is free)::
     set        = codes | "{" item { "," item } "}" | "[" item { "," item } "]"
     codes      = CODE | "{" CODE { "," CODE } "}"
     CODE       = [ SYSTEM ":" ] pattern      (E11, E11.*, O00-O9A, snomed:44054006, atc:A10B, rxnorm:6809,
-                                              pcs:0D16, loinc:4548-4)
+                                              pcs:0D16, loinc:4548-4, cvx:03)
     SELECTOR   = "latest" | "any"
     value      = NUMBER | DATE | WORD | GRADE       (DATE is YYYY-MM-DD; WORD an enum value such as female;
                                                   GRADE a dipstick grade such as 2+)
@@ -30,16 +30,16 @@ Grammar (EBNF; keywords are case-insensitive, whitespace is free)::
     UNIT       = "day(s)" | "week(s)" | "month(s)" | "year(s)"
 
 Fields are the header fields (``age``, ``gender``/``sex``, ``research_consent``, ``birth_date``,
-``record_complete``, ``record_as_of``), the coded entries, which take ``in`` with codes: ``diagnosis``
-(ICD-10-CM by default), ``medication`` (ATC), ``procedure`` (ICD-10-PCS), ``allergy`` (an allergy or
-intolerance to a substance: ATC, ``rxnorm:``, ``snomed:``), ``hospitalization`` (a hospital admission, by its
-reason: ICD-10-CM or ``snomed:``), ``histology`` and ``cancer_stage`` (SNOMED CT concepts recorded with a
-diagnosis; ``of C34.*`` names the diagnosis they qualify), and the observations of the credential schema's
-table (``hba1c``, ``egfr``, ``bmi``, ``smoking_status``, ``pack_years``...; or ``loinc:NNNN-N``). A medication
-clause may bound the daily dose: ``medication in atc:A10BA02 with dose >= 1500 mg`` (one recorded entry has
-that dose; the units of ``codes.DOSES``). A bare observation (``hba1c >= 7``) means its latest value;
-``any(hba1c) >= 9`` means some value. Which fields exist and what their values mean is checked by the
-program compiler (:mod:`.program`) against the schema, not here.
+``record_complete``, ``record_as_of``), the coded entries, which take ``in`` with codes: ``diagnosis`` (ICD-10-CM
+by default), ``medication`` (ATC), ``procedure`` (ICD-10-PCS), ``allergy`` (an allergy or intolerance to a
+substance: ATC, ``rxnorm:``, ``snomed:``), ``hospitalization`` (a hospital admission, by its reason: ICD-10-CM or
+``snomed:``), ``immunization`` (a vaccine given: CVX by default, or ``snomed:``), ``histology`` and
+``cancer_stage`` (SNOMED CT concepts recorded with a diagnosis; ``of C34.*`` names the diagnosis they qualify),
+and the observations of the credential schema's table (``hba1c``, ``egfr``, ``bmi``, ``smoking_status``,
+``pack_years``...; or ``loinc:NNNN-N``). A medication clause may bound the daily dose: ``medication in
+atc:A10BA02 with dose >= 1500 mg`` (one recorded entry has that dose; the units of ``codes.DOSES``). A bare
+observation (``hba1c >= 7``) means its latest value; ``any(hba1c) >= 9`` means some value. Which fields exist and
+what their values mean is checked by the program compiler (:mod:`.program`) against the schema, not here.
 
 ``diagnosis in S`` means *some* diagnosis lies in ``S``; ``not diagnosis in S`` means *none* does. The
 v1 call ``diagnosed_within(S, 5 years)`` is ``diagnosis in S within 5 years``.
@@ -237,6 +237,7 @@ _LEGACY_UNITS: Final[frozenset[str]] = frozenset({"days", "months", "years"})
 CODE_FIELDS: Final[dict[str, str]] = {
     "diagnosis": "icd10cm", "medication": "atc", "procedure": "icd10pcs", "allergy": "atc",
     "hospitalization": "icd10cm", "hospitalisation": "icd10cm", "histology": "snomed", "cancer_stage": "snomed",
+    "immunization": "cvx",
 }
 #: Code fields that take ``of <diagnosis codes>``.
 QUALIFIER_FIELDS: Final[frozenset[str]] = frozenset({"histology", "cancer_stage"})
@@ -247,6 +248,7 @@ SYSTEM_NAMES: Final[dict[str, str]] = {
     "atc": "atc", "rxnorm": "rxnorm", "rxcui": "rxnorm",
     "pcs": "icd10pcs", "icd10pcs": "icd10pcs",
     "loinc": "loinc",
+    "cvx": "cvx",
 }
 _SELECTORS: Final[frozenset[str]] = frozenset({"latest", "any"})
 _MAX_AMOUNT: Final[int] = 100_000
@@ -639,7 +641,7 @@ class _Parser:
         match = re.compile(r"[0-9A-Za-z][0-9A-Za-z.]*\*?").match(self.text, self.pos)
         if match is None:
             examples = {"medication": "atc:A10BA02", "allergy": "atc:A10BK", "histology": "snomed:1187332001",
-                        "cancer_stage": "snomed:1222837003"}
+                        "cancer_stage": "snomed:1222837003", "immunization": "cvx:03"}
             raise self.error(f"expected a code (for example {examples.get(field, 'pcs:0D16')})")
         self.pos = match.end()
         return (CodePattern(match.group(0), match.group(0).upper(), None, CODE_FIELDS[field], at + 1),)
