@@ -139,6 +139,9 @@ def _report(error: BaseException, code: int, *, as_json: bool, hint: str | None 
         payload: dict[str, Any] = {"error": name, "message": message, "exit": code}
         if hint is not None:
             payload["hint"] = hint
+        details = getattr(error, "json_details", None)  # e.g. the import summary of a refused FHIR bundle
+        if isinstance(error, zk_errors.ZkHealthError) and callable(details):
+            payload.update({key: value for key, value in details().items() if key not in payload})
         click.echo(json.dumps(payload, sort_keys=True))
     click.echo(f"error: {name}: {message}", err=True)
     if hint is not None:
