@@ -19,16 +19,21 @@ Algorithm (Pippenger's bucket method, as used by every Groth16 prover):
   then ``k = sum_w (e_w - 2^(c-1)) * 2^(c*w)`` with digits in ``[-2^(c-1), 2^(c-1))``. No carry has to be
   propagated, so every window is independent. A negative digit puts ``-P`` into bucket ``|d|``, which halves
   the bucket count (2^(c-1) buckets per window).
-* Bucket accumulation uses batch-affine addition: all buckets of all windows are summed pairwise in rounds,
-  each round being one batch of independent additions that shares a single field inversion through
-  Montgomery's simultaneous-inversion trick (P. L. Montgomery, "Speeding the Pollard and elliptic curve
-  methods of factorization", Math. Comp. 48, 1987, §10.3.1). One affine addition then costs 6 field
-  multiplications (vs 11 for a mixed Jacobian addition), which matters most in pure Python where every
-  operation pays interpreter overhead. Equal x-coordinates (``P == Q`` doubling, ``P == -Q``) are detected
-  in the batch and redone with the complete formulas. Batches are cut into chunks of :data:`CHUNK` pairs and
-  the buckets are processed :data:`CHUNK` at a time: the base points are read in random order, and a batch
-  whose operands still sit in the CPU cache for its second (backward) pass runs about a third faster; the
-  extra inversions cost under 1%.
+* Bucket accumulation uses batch-affine addition: additions are collected into batches of independent
+  additions that share a single field inversion through Montgomery's simultaneous-inversion trick
+  (P. L. Montgomery, "Speeding the Pollard and elliptic curve methods of factorization", Math. Comp. 48,
+  1987, §10.3.1). One affine addition then costs 6 field multiplications (vs 11 for a mixed Jacobian
+  addition), which matters most in pure Python where every operation pays interpreter overhead. Equal
+  x-coordinates (``P == Q`` doubling, ``P == -Q``) are detected in the batch and redone with the complete
+  formulas.
+* Streaming schedule (windows with at least :data:`STREAM_MIN_BUCKETS` buckets): a window's entries are
+  taken in table order and added straight into their bucket accumulators, in batches of additions to
+  distinct buckets (an entry whose bucket is already in the open batch waits for the next pass). The base
+  points are then read sequentially and the accumulators (2^(c-1) points) stay in the CPU cache: reading
+  the points bucket by bucket, at random, costs about 40% more per addition at 2^14 points. The variant
+  table is kept as separate coordinate lists (structure of arrays), one pointer chase less per read.
+  Windows with few possible buckets (the top window, small inputs) are summed bucket by bucket in rounds
+  across all such windows (:func:`_sum_groups`), halving long buckets pairwise.
 * Bucket reduction ``sum_j j * B_j`` is split as ``j = a*s + b``:
   ``sum_j j B_j = s * sum_a a * S_a + sum_b b * T_b`` with ``S_a = sum_b B_{as+b}`` and
   ``T_b = sum_a B_{as+b}``. The ``S_a`` and ``T_b`` are again independent sums (batched like the buckets);
@@ -55,8 +60,9 @@ import math
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from itertools import chain, repeat
-from operator import xor
+from functools import lru_cache
+from itertools import repeat
+from operator import and_, rshift, xor
 from typing import Any, Final
 
 from zkhealth._bigint import invert, mpz
@@ -226,33 +232,82 @@ def _normalize_g2(points: Sequence[G2 | None]) -> tuple[tuple[Any, ...], bool]:
     return tuple(out), frozen
 
 
-def _g1_variants(p: Any) -> tuple[Any, Any, Any, Any]:
-    """``(P, -P, phi(P), -phi(P))`` for the GLV split; y stays unreduced (it only enters differences)."""
-    x, y = p
-    bx = _BETA * x % _Q
-    return (x, y), (x, -y), (bx, y), (bx, -y)
+class _Table:
+    """Point variants in structure-of-arrays form: coordinate list ``k`` holds that coordinate of every variant.
+
+    G1 (GLV): variant ``4 i + v`` of point i is P, -P, phi(P), -phi(P) for v = 0..3, in two lists ``(x, y)``;
+    G2: variant ``2 i + v`` is P, -P, in four lists ``(x0, x1, y0, y1)``. A variant's negation is at code
+    ``code ^ 1``. Negated y are stored reduced (``q - y``); x objects are shared between P and -P. Identity
+    points get placeholder slots that are never read. Separate coordinate lists instead of one tuple per
+    variant save a pointer chase (and a cache line) per read, which is what the bucket accumulation is bound by.
+    """
+
+    __slots__ = ("coords", "stride")
+
+    def __init__(self, coords: tuple[list[Any], ...], stride: int) -> None:
+        self.coords = coords
+        self.stride = stride
+
+    def points(self, codes: Sequence[int]) -> list[Any]:
+        """The variants ``codes`` as affine tuples (the form of the grouped and reduction paths)."""
+        cols = [list(map(col.__getitem__, codes)) for col in self.coords]
+        if self.stride == 4:
+            return list(zip(cols[0], cols[1], strict=True))
+        return list(zip(zip(cols[0], cols[1], strict=True), zip(cols[2], cols[3], strict=True), strict=True))
 
 
-def _g2_variants(p: Any) -> tuple[Any, Any]:
-    """``(P, -P)`` on the twist."""
+def _g1_table(points: Sequence[Any]) -> _Table:
     q = _Q
-    x, (y0, y1) = p
-    return p, (x, ((q - y0) % q, (q - y1) % q))
+    beta = _BETA
+    xs: list[Any] = []
+    ys: list[Any] = []
+    put_x = xs.extend
+    put_y = ys.extend
+    for p in points:
+        if p is None:
+            put_x((None, None, None, None))
+            put_y((None, None, None, None))
+            continue
+        x, y = p
+        bx = beta * x % q
+        ny = q - y if y else y
+        put_x((x, x, bx, bx))
+        put_y((y, ny, y, ny))
+    return _Table((xs, ys), 4)
+
+
+def _g2_table(points: Sequence[Any]) -> _Table:
+    q = _Q
+    x0s: list[Any] = []
+    x1s: list[Any] = []
+    y0s: list[Any] = []
+    y1s: list[Any] = []
+    for p in points:
+        if p is None:
+            x0s += (None, None)
+            x1s += (None, None)
+            y0s += (None, None)
+            y1s += (None, None)
+            continue
+        (x0, x1), (y0, y1) = p
+        x0s += (x0, x0)
+        x1s += (x1, x1)
+        y0s += (y0, (q - y0) % q)
+        y1s += (y1, (q - y1) % q)
+    return _Table((x0s, x1s, y0s, y1s), 2)
 
 
 class _Prepared:
-    """Validated points of one call, and (built on first need) the table of point variants.
+    """Validated points of one call, and (built on first need) their variant table.
 
-    ``table[STRIDE * i + v]`` holds variant v of point i (G1: P, -P, phi(P), -phi(P); G2: P, -P), so a
-    variant's negation is at index ``code ^ 1``. ``token`` is the :mod:`.parallel` dataset token of the
-    table (0 until a parallel call needs it).
+    ``token`` is the :mod:`.parallel` dataset token of the table (0 until a parallel call needs it).
     """
 
     __slots__ = ("normalized", "table", "token")
 
     def __init__(self, normalized: tuple[Any, ...]) -> None:
         self.normalized = normalized
-        self.table: tuple[Any, ...] | None = None
+        self.table: _Table | None = None
         self.token = 0
 
 
@@ -285,15 +340,9 @@ def _prepared(kind: str, points: Sequence[Any]) -> tuple[_Prepared, bool]:
     return record, False
 
 
-def _variant_table(kind: str, points: Sequence[Any]) -> tuple[Any, ...]:
-    """The flat variant table of ``points`` (identities get placeholder slots that are never read)."""
-    if kind == "g1":
-        blank: tuple[Any, ...] = (None, None, None, None)
-        make: Any = _g1_variants
-    else:
-        blank = (None, None)
-        make = _g2_variants
-    return tuple(chain.from_iterable(blank if p is None else make(p) for p in points))
+def _variant_table(kind: str, points: Sequence[Any]) -> _Table:
+    """The variant table of ``points`` (None entries are identities)."""
+    return _g1_table(points) if kind == "g1" else _g2_table(points)
 
 
 # --------------------------------------------------------------------------- G1 affine arithmetic
@@ -502,25 +551,172 @@ def _weighted_sum(terms: list[Any], add: Any) -> Any:
     return total
 
 
-def _bucket_groups(points: list[Any], negs: list[Any], kk: list[int], c: int, lo: int, hi: int) -> list[Any]:
-    """Buckets 1..2^(c-1) of windows lo..hi-1, concatenated: group (w - lo) * 2^(c-1) + j - 1.
-
-    The window value e = d + 2^(c-1) indexes a list directly: e > 2^(c-1) collects P (digit d > 0),
-    e < 2^(c-1) collects -P (digit d < 0); bucket |d| is then the concatenation of lists half+|d| and half-|d|.
-    """
+@lru_cache(maxsize=32)
+def _digit_maps(c: int) -> tuple[list[int], list[int]]:
+    """For a window value e in [0, 2^c): its bucket ``|e - 2^(c-1)|`` (0: digit 0, skipped) and whether the
+    digit is negative (1: the entry adds the negated variant, ``code ^ 1``)."""
     half = 1 << (c - 1)
+    return [abs(e - half) for e in range(1 << c)], [int(e < half) for e in range(1 << c)]
+
+
+def _window_entries(codes: list[int], kk: list[int], c: int, w: int) -> tuple[list[int], list[int]]:
+    """Bucket and signed variant code of every entry in window w (whole-list operations, no Python loop)."""
+    bucket_of, negative = _digit_maps(c)
     mask = (1 << c) - 1
-    groups: list[Any] = []
+    es = list(map(and_, map(rshift, kk, repeat(c * w)), repeat(mask)))
+    return list(map(bucket_of.__getitem__, es)), list(map(xor, codes, map(negative.__getitem__, es)))
+
+
+def _accumulate(acc: tuple[list[Any], ...], table: _Table, codes: list[int], buckets: list[int], flush: Any) -> None:
+    """Add variant ``codes[i]`` into bucket ``buckets[i]`` (0: skip) for every entry, in place in ``acc``.
+
+    Streaming schedule: entries are taken in table order (so the base points are read sequentially, not at
+    random) and collected into batches of at most :data:`CHUNK` additions to distinct buckets, each batch
+    sharing one inversion (``flush``). An entry whose bucket already has an addition in the open batch waits
+    for the next pass; an empty bucket (``None``) takes its first entry without an addition. The bucket
+    accumulators, about 2^(c-1) points, stay in the CPU cache; this is what makes the schedule faster than
+    reading the points bucket by bucket. Windows whose entries fall into few buckets (the top window, small
+    windows) and long waiting lists are summed by :func:`_sum_groups` instead.
+    """
+    first = acc[0]
+    coords = table.coords
+    stamp = [0] * len(first)
+    epoch = 1
+    # Batches of at most an eighth of the buckets: about 6% of the entries then meet a bucket that already
+    # has an addition in the open batch (birthday bound) and wait for the next pass.
+    chunk = max(2, min(CHUNK, len(first) >> 3))
+    total = len(codes)
+    while True:
+        bb: list[int] = []
+        rc: list[int] = []
+        add_b = bb.append
+        add_c = rc.append
+        wait_c: list[int] = []
+        wait_b: list[int] = []
+        n = 0
+        for code, b in zip(codes, buckets, strict=True):
+            if not b:
+                continue
+            if stamp[b] == epoch:
+                wait_c.append(code)
+                wait_b.append(b)
+                continue
+            if first[b] is None:
+                for a, col in zip(acc, coords, strict=True):
+                    a[b] = col[code]
+                continue
+            stamp[b] = epoch
+            add_b(b)
+            add_c(code)
+            n += 1
+            if n == chunk:
+                flush(acc, coords, bb, rc)
+                bb.clear()
+                rc.clear()
+                n = 0
+                epoch += 1
+        if bb:
+            flush(acc, coords, bb, rc)
+            epoch += 1
+        if not wait_c:
+            return
+        if 4 * len(wait_c) > total:
+            _accumulate_grouped(acc, table, wait_c, wait_b, flush)
+            return
+        codes, buckets, total = wait_c, wait_b, len(wait_c)
+
+
+def _accumulate_grouped(
+    acc: tuple[list[Any], ...], table: _Table, codes: list[int], buckets: list[int], flush: Any
+) -> None:
+    """Like :func:`_accumulate` for entries crowded into few buckets: sum each bucket's entries by pairwise
+    rounds (:func:`_sum_groups`), then add the sums into the accumulators (one batch, distinct buckets)."""
+    size = len(acc[0])
+    groups: list[list[Any]] = [[] for _ in range(size)]
+    appends = [g.append for g in groups]
+    for point, b in zip(table.points(codes), buckets, strict=True):
+        appends[b](point)
+    groups[0] = []
+    live = [b for b in range(1, size) if groups[b]]
+    sums = _sum_groups([groups[b] for b in live], _g1_batch_add if table.stride == 4 else _g2_batch_add)
+    first = acc[0]
+    bb: list[int] = []
+    rc: list[int] = []
+    cols: tuple[list[Any], ...] = tuple([] for _ in acc)
+    for b, point in zip(live, sums, strict=True):
+        if point is None:
+            continue
+        flat = point if table.stride == 4 else (*point[0], *point[1])
+        if first[b] is None:
+            for a, v in zip(acc, flat, strict=True):
+                a[b] = v
+            continue
+        for col, v in zip(cols, flat, strict=True):
+            col.append(v)
+        bb.append(b)
+        rc.append(len(bb) - 1)
+    if bb:
+        flush(acc, cols, bb, rc)
+
+
+#: Windows with fewer possible buckets than this are summed group by group (:func:`_accumulate_grouped`).
+STREAM_MIN_BUCKETS: Final[int] = 256
+
+
+def _window_sums(kind: str, table: _Table, codes: list[int], kk: list[int], c: int, lo: int, hi: int) -> list[Any]:
+    """Bucket sums ``B_1 .. B_{2^(c-1)}`` of windows lo..hi-1, concatenated, as affine tuples (None: empty).
+
+    Windows with many possible buckets stream (:func:`_accumulate`); the others (small windows, the top
+    window) are grouped by bucket, and all their groups are summed together in one :func:`_sum_groups`
+    call, whose batches then span windows."""
+    half = 1 << (c - 1)
+    g1 = kind == "g1"
+    flush = _g1_flush if g1 else _g2_flush
+    width = 2 if g1 else 4
+    top = max(kk) if kk else 0
+    sums: list[Any] = [None] * (half * (hi - lo))
+    grouped: list[list[Any]] = []
+    slots: list[int] = []
+    pos: list[Any] = []
+    neg: list[Any] = []
+    mask = (1 << c) - 1
     for w in range(lo, hi):
-        shift = c * w
-        lists: list[list[Any]] = [[] for _ in range(2 * half)]
-        appends = [lst.append for lst in lists]
-        for k, p, n in zip(kk, points, negs, strict=True):
-            e = (k >> shift) & mask
-            appends[e](p if e > half else n)
-        groups += [lists[half + j] + lists[half - j] for j in range(1, half)]
-        groups.append(lists[0])
-    return groups
+        base = (w - lo) * half - 1  # bucket b of this window goes to sums[base + b]
+        if min(half, (top >> (c * w)) + 1) < STREAM_MIN_BUCKETS:
+            # Window value e = d + 2^(c-1) indexes a list directly: e > 2^(c-1) collects P (digit d > 0),
+            # e < 2^(c-1) collects -P; bucket |d| is the concatenation of lists half + |d| and half - |d|.
+            if not pos:
+                pos = table.points(codes)
+                neg = table.points(list(map(xor, codes, repeat(1))))
+            shift = c * w
+            lists: list[list[Any]] = [[] for _ in range(2 * half)]
+            appends = [lst.append for lst in lists]
+            for k, p, n in zip(kk, pos, neg, strict=True):
+                e = (k >> shift) & mask
+                appends[e](p if e > half else n)
+            lists.append([])
+            for b in range(1, half + 1):
+                group = lists[half + b] + lists[half - b]
+                if group:
+                    grouped.append(group)
+                    slots.append(base + b)
+            continue
+        buckets, signed = _window_entries(codes, kk, c, w)
+        acc: tuple[list[Any], ...] = tuple([None] * (half + 1) for _ in range(width))
+        _accumulate(acc, table, signed, buckets, flush)
+        if g1:
+            sums[base + 1 : base + 1 + half] = [
+                None if x is None else (x, y) for x, y in zip(acc[0][1:], acc[1][1:], strict=True)
+            ]
+        else:
+            sums[base + 1 : base + 1 + half] = [
+                None if x0 is None else ((x0, x1), (y0, y1))
+                for x0, x1, y0, y1 in zip(acc[0][1:], acc[1][1:], acc[2][1:], acc[3][1:], strict=True)
+            ]
+    if grouped:
+        for slot, point in zip(slots, _sum_groups(grouped, _g1_batch_add if g1 else _g2_batch_add), strict=True):
+            sums[slot] = point
+    return sums
 
 
 def _combine_windows(sums: list[Any], c: int, lo: int, hi: int, batch_add: Any, add: Any, double_n: Any) -> Any:
@@ -547,11 +743,68 @@ def _combine_windows(sums: list[Any], c: int, lo: int, hi: int, batch_add: Any, 
     return double_n(acc, c * lo)
 
 
-def _g1_task(table: tuple[Any, ...], codes: list[int], kk: list[int], c: int, lo: int, hi: int) -> Any:
-    """Windows lo..hi-1 of the G1 bucket method; entry i is ``table[codes[i]]`` with scalar ``kk[i] - H``."""
-    pos = list(map(table.__getitem__, codes))
-    neg = list(map(table.__getitem__, map(xor, codes, repeat(1))))
-    sums = _sum_groups(_bucket_groups(pos, neg, kk, c, lo, hi), _g1_batch_add)
+def _g1_flush(acc: tuple[list[Any], ...], coords: tuple[list[Any], ...], bb: list[int], rc: list[int]) -> None:
+    """``acc[b] += coords[c]`` for the pairs ``(b, c)`` of ``bb``, ``rc`` (distinct buckets, non-empty), one
+    inversion for the batch. Same arithmetic and unreduced y as :func:`_g1_batch_add`; a pair with equal x
+    (doubling, or a sum that is the identity, which empties the bucket) is redone with :func:`_g1_add`."""
+    q = _Q
+    ax, ay = acc
+    xs, ys = coords
+    prod = _ONE
+    prefix: list[Any] = []
+    keep = prefix.append
+    for b, c in zip(bb, rc, strict=True):
+        keep(prod)
+        prod = prod * (xs[c] - ax[b]) % q
+    if not prod:
+        _flush_special(acc, coords, bb, rc, _g1_flush)
+        return
+    inv = invert(prod, q)
+    for b, c, pre in zip(reversed(bb), reversed(rc), reversed(prefix), strict=True):
+        x1 = ax[b]
+        y1 = ay[b]
+        x2 = xs[c]
+        lam = (ys[c] - y1) * pre * inv % q
+        inv = inv * (x2 - x1) % q
+        x3 = (lam * lam - x1 - x2) % q
+        ax[b] = x3
+        ay[b] = lam * (x1 - x3) - y1
+
+
+def _flush_special(
+    acc: tuple[list[Any], ...], coords: tuple[list[Any], ...], bb: list[int], rc: list[int], flush: Any
+) -> None:
+    """A batch with some equal x-coordinates: the others as a batch, those one by one (complete formulas)."""
+    g1 = len(acc) == 2
+    plain_b: list[int] = []
+    plain_c: list[int] = []
+    for b, c in zip(bb, rc, strict=True):
+        if g1:
+            equal = acc[0][b] == coords[0][c]
+        else:
+            equal = acc[0][b] == coords[0][c] and acc[1][b] == coords[1][c]
+        if not equal:
+            plain_b.append(b)
+            plain_c.append(c)
+            continue
+        if g1:
+            total = _g1_add((acc[0][b], acc[1][b]), (coords[0][c], coords[1][c]))
+            flat = (None, None) if total is None else total
+        else:
+            total = _g2_add(
+                ((acc[0][b], acc[1][b]), (acc[2][b], acc[3][b])),
+                ((coords[0][c], coords[1][c]), (coords[2][c], coords[3][c])),
+            )
+            flat = (None, None, None, None) if total is None else (*total[0], *total[1])
+        for a, v in zip(acc, flat, strict=True):
+            a[b] = v
+    if plain_b:
+        flush(acc, coords, plain_b, plain_c)
+
+
+def _g1_task(table: _Table, codes: list[int], kk: list[int], c: int, lo: int, hi: int) -> Any:
+    """Windows lo..hi-1 of the G1 bucket method; entry i is variant ``codes[i]`` with scalar ``kk[i] - H``."""
+    sums = _window_sums("g1", table, codes, kk, c, lo, hi)
     return _combine_windows(sums, c, lo, hi, _g1_batch_add, _g1_add, _g1_double_n)
 
 
@@ -654,11 +907,55 @@ def _g2_batch_add(lhs: list[Any], rhs: list[Any]) -> tuple[list[Any], bool]:
     return out, special
 
 
-def _g2_task(table: tuple[Any, ...], codes: list[int], kk: list[int], c: int, lo: int, hi: int) -> Any:
-    """Windows lo..hi-1 of the G2 bucket method; entry i is ``table[codes[i]]`` with scalar ``kk[i] - H``."""
-    pos = list(map(table.__getitem__, codes))
-    neg = list(map(table.__getitem__, map(xor, codes, repeat(1))))
-    sums = _sum_groups(_bucket_groups(pos, neg, kk, c, lo, hi), _g2_batch_add)
+def _g2_flush(acc: tuple[list[Any], ...], coords: tuple[list[Any], ...], bb: list[int], rc: list[int]) -> None:
+    """The G2 counterpart of :func:`_g1_flush` (arithmetic of :func:`_g2_batch_add`)."""
+    q = _Q
+    ax0, ax1, ay0, ay1 = acc
+    x0s, x1s, y0s, y1s = coords
+    prod = _ONE
+    prefix: list[Any] = []
+    norms: list[Any] = []
+    keep = prefix.append
+    keep_norm = norms.append
+    for b, c in zip(bb, rc, strict=True):
+        d0 = x0s[c] - ax0[b]
+        d1 = x1s[c] - ax1[b]
+        nrm = (d0 * d0 + d1 * d1) % q
+        keep(prod)
+        keep_norm(nrm)
+        prod = prod * nrm % q
+    if not prod:
+        _flush_special(acc, coords, bb, rc, _g2_flush)
+        return
+    inv = invert(prod, q)
+    for b, c, nrm, pre in zip(reversed(bb), reversed(rc), reversed(norms), reversed(prefix), strict=True):
+        x0 = ax0[b]
+        x1 = ax1[b]
+        y0 = ay0[b]
+        y1 = ay1[b]
+        u0 = x0s[c]
+        u1 = x1s[c]
+        t = inv * pre
+        inv = inv * nrm % q
+        d0 = u0 - x0
+        d1 = u1 - x1
+        e0 = y0s[c] - y0
+        e1 = y1s[c] - y1
+        l0 = (e0 * d0 + e1 * d1) * t % q
+        l1 = (e1 * d0 - e0 * d1) * t % q
+        z0 = ((l0 + l1) * (l0 - l1) - x0 - u0) % q
+        z1 = (2 * l0 * l1 - x1 - u1) % q
+        f0 = x0 - z0
+        f1 = x1 - z1
+        ax0[b] = z0
+        ax1[b] = z1
+        ay0[b] = l0 * f0 - l1 * f1 - y0
+        ay1[b] = l0 * f1 + l1 * f0 - y1
+
+
+def _g2_task(table: _Table, codes: list[int], kk: list[int], c: int, lo: int, hi: int) -> Any:
+    """Windows lo..hi-1 of the G2 bucket method; entry i is variant ``codes[i]`` with scalar ``kk[i] - H``."""
+    sums = _window_sums("g2", table, codes, kk, c, lo, hi)
     return _combine_windows(sums, c, lo, hi, _g2_batch_add, _g2_add, _g2_double_n)
 
 
@@ -689,6 +986,7 @@ def _msm(kind: str, points: Sequence[Any], scalars: Sequence[int], workers: int)
     result = _sum_groups([ones], batch_add)[0]
     if not ks:
         return _plain(result)
+    table: _Table
     if cached:
         if record.table is None:
             record.table = _variant_table(kind, normalized)
