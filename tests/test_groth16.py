@@ -439,8 +439,8 @@ def test_random_source_is_secrets() -> None:
 
 
 def test_pipelined_prover_matches_single_process() -> None:
-    """workers=2 (G2 and A MSMs in a worker, H/B1/C here) gives exactly the single-process proof, also after
-    the key's worker dataset was evicted from the registry."""
+    """workers=2 (the proof's MSM windows shared out dynamically between this process and a worker) gives
+    exactly the single-process proof, also after the key's worker dataset was evicted from the registry."""
     from zkhealth.groth16.prover import PIPELINE_MIN_DOMAIN
     from zkhealth.hazmat import parallel
 

@@ -431,8 +431,8 @@ def test_cached_table_is_reused_and_consistent() -> None:
         scalars = mixed_scalars(100, seed)
         assert msm_g1(frozen, scalars) == expected_g1(logs, scalars)
     record, cached = msm_module._prepared("g1", frozen)
-    assert cached and record.table is not None
-    assert all(len(col) == 4 * len(frozen) for col in record.table.coords)
+    assert cached and record.bases is not None
+    assert all(len(col) == 4 * len(frozen) for col in record.bases.table.coords)
 
 
 def test_parallel_reregisters_an_evicted_dataset(monkeypatch: pytest.MonkeyPatch) -> None:
