@@ -1121,6 +1121,20 @@ def _none() -> None:
     return None
 
 
+def batch_add_g1(lhs: Sequence[Any], rhs: Sequence[Any]) -> list[Any]:
+    """``[lhs[i] + rhs[i]]`` for affine G1 points with backend-typed (``mpz``) coordinates, no identities;
+    one inversion for the whole batch (:func:`_g1_batch_add`; None where a sum is the identity). Output y is
+    left unreduced (it only enters differences); reduce it with ``% q`` before handing a point out."""
+    out, _ = _chunked(_g1_batch_add, list(lhs), list(rhs))
+    return out
+
+
+def batch_add_g2(lhs: Sequence[Any], rhs: Sequence[Any]) -> list[Any]:
+    """The G2 counterpart of :func:`batch_add_g1` (coordinates ``((x0, x1), (y0, y1))``)."""
+    out, _ = _chunked(_g2_batch_add, list(lhs), list(rhs))
+    return out
+
+
 def _plain(p: Any) -> Any:
     """Convert coordinates back to Python ints (the interface type)."""
     if p is None:
