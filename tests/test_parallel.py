@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from zkhealth.errors import InputLengthError, InvalidArgumentError
-from zkhealth.field import FIELD_R
+from zkhealth.field import FIELD_Q, FIELD_R
 from zkhealth.hazmat import msm, parallel
 from zkhealth.hazmat.bn254 import G1_GENERATOR, G2_GENERATOR, g1_mul, g2_mul
 
@@ -171,3 +171,27 @@ def test_msm_parts_edge_inputs() -> None:
     g2_plan = msm.plan_msm(g2_bases, [FIELD_R - 1, 1])
     parts = [msm.msm_ones(g2_bases, g2_plan), msm.msm_windows(g2_bases, g2_plan, 0, g2_plan.windows)]
     assert msm.to_affine(msm.add_points("g2", parts)) == g2_mul(G2_GENERATOR, (5 - 3) % FIELD_R)
+
+
+def test_prepare_checks_every_point_among_many() -> None:
+    from zkhealth.errors import PointError, PointNotOnCurveError
+
+    points, _ = _g1_points(40)
+    assert msm.prepare_g1([*points, None]).present == bytes([1] * 40 + [0])
+    with pytest.raises(PointNotOnCurveError):
+        msm.prepare_g1([*points[:20], (1, 3), *points[20:]])
+    with pytest.raises(PointError):
+        msm.prepare_g1([*points, (True, 2)])
+    with pytest.raises(PointError):
+        msm.prepare_g1([*points, (points[0][0], points[0][1] + FIELD_Q)])
+    g2 = [g2_mul(G2_GENERATOR, k) for k in (3, 5, 7)]
+    assert msm.prepare_g2([None, *g2]).present == bytes([0, 1, 1, 1])
+    second = g2[1]
+    assert second is not None
+    (x0, x1), (y0, y1) = second
+    with pytest.raises(PointNotOnCurveError):
+        msm.prepare_g2([g2[0], ((x0, x1), (y1, y0)), g2[2]])
+    with pytest.raises(PointNotOnCurveError):
+        msm.prepare_g2([g2[0], ((x0, x1), (y0, (y1 + 1) % FIELD_Q))])
+    with pytest.raises(PointError):
+        msm.prepare_g2([g2[0], ((x0, x1), y0)])  # type: ignore[list-item]

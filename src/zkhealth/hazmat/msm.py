@@ -61,8 +61,8 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from functools import lru_cache
-from itertools import repeat
-from operator import add, and_, rshift, xor
+from itertools import chain, compress, repeat
+from operator import add, and_, is_not, itemgetter, mod, mul, rshift, sub, xor
 from typing import Any, Final
 
 from zkhealth._bigint import invert, mpz
@@ -232,6 +232,66 @@ def _normalize_g2(points: Sequence[G2 | None]) -> tuple[tuple[Any, ...], bool]:
     return tuple(out), frozen
 
 
+def _fast_coordinates(points: Sequence[Any], width: int) -> tuple[list[list[Any]], bytes] | None:
+    """Coordinate lists of the non-identity points (as ``mpz``) and the presence mask, checked with
+    whole-list operations (types, range, curve equation); None when some point is not a well-formed tuple
+    of ints or fails a check, so that the point-by-point path (:func:`_normalize_g1` / ``_g2``) raises the
+    precise error. ``width`` is 2 for G1 ``(x, y)``, 4 for G2 ``((x0, x1), (y0, y1))``. About 0.3 us per
+    G1 point instead of 1.5 us point by point."""
+    present = bytes(map(is_not, points, repeat(None)))
+    pts = list(compress(points, present))
+    if not set(map(type, pts)) <= {tuple} or not set(map(len, pts)) <= {2}:
+        return None
+    if width == 2:
+        raw = [list(map(itemgetter(0), pts)), list(map(itemgetter(1), pts))]
+    else:
+        halves = [list(map(itemgetter(0), pts)), list(map(itemgetter(1), pts))]
+        if not all(set(map(type, h)) <= {tuple} and set(map(len, h)) <= {2} for h in halves):
+            return None
+        raw = [list(map(itemgetter(k), h)) for h in halves for k in (0, 1)]
+    for col in raw:
+        if not set(map(type, col)) <= set(_INT_TYPES) or (col and (min(col) < 0 or max(col) >= FIELD_Q)):
+            return None
+    cols = [list(map(mpz, col)) for col in raw]
+    q = _Q
+    qs = repeat(q)
+    if width == 2:
+        xs, ys = cols
+        x3 = map(mul, map(mul, xs, xs), xs)
+        if any(map(mod, map(sub, map(sub, map(mul, ys, ys), x3), repeat(3)), qs)):
+            return None
+        return cols, present
+    x0, x1, y0, y1 = cols
+    s0 = list(map(sub, map(mul, x0, x0), map(mul, x1, x1)))
+    s1 = list(map(mul, map(mul, x0, x1), repeat(2)))
+    c0 = map(sub, map(mul, s0, x0), map(mul, s1, x1))
+    c1 = map(add, map(mul, s0, x1), map(mul, s1, x0))
+    b0, b1 = _B2
+    bad0 = map(mod, map(sub, map(sub, map(sub, map(mul, y0, y0), map(mul, y1, y1)), c0), repeat(b0)), qs)
+    if any(bad0):
+        return None
+    bad1 = map(mod, map(sub, map(sub, map(mul, map(mul, y0, y1), repeat(2)), c1), repeat(b1)), repeat(q))
+    if any(bad1):
+        return None
+    return cols, present
+
+
+def _spread(values: list[Any], present: bytes, repeat_each: int) -> list[Any]:
+    """``values`` (one per present point) laid out ``repeat_each`` times per point, None for identities."""
+    n = len(present)
+    if len(values) != n:
+        full: list[Any] = [None] * n
+        for i, v in zip(compress(range(n), present), values, strict=True):
+            full[i] = v
+        values = full
+    if repeat_each == 1:
+        return values
+    out: list[Any] = [None] * (repeat_each * n)
+    for k in range(repeat_each):
+        out[k::repeat_each] = values
+    return out
+
+
 class _Table:
     """Point variants in structure-of-arrays form: coordinate list ``k`` holds that coordinate of every variant.
 
@@ -256,58 +316,14 @@ class _Table:
         return list(zip(zip(cols[0], cols[1], strict=True), zip(cols[2], cols[3], strict=True), strict=True))
 
 
-def _g1_table(points: Sequence[Any]) -> _Table:
-    q = _Q
-    beta = _BETA
-    xs: list[Any] = []
-    ys: list[Any] = []
-    put_x = xs.extend
-    put_y = ys.extend
-    for p in points:
-        if p is None:
-            put_x((None, None, None, None))
-            put_y((None, None, None, None))
-            continue
-        x, y = p
-        bx = beta * x % q
-        ny = q - y if y else y
-        put_x((x, x, bx, bx))
-        put_y((y, ny, y, ny))
-    return _Table((xs, ys), 4)
-
-
-def _g2_table(points: Sequence[Any]) -> _Table:
-    q = _Q
-    x0s: list[Any] = []
-    x1s: list[Any] = []
-    y0s: list[Any] = []
-    y1s: list[Any] = []
-    for p in points:
-        if p is None:
-            x0s += (None, None)
-            x1s += (None, None)
-            y0s += (None, None)
-            y1s += (None, None)
-            continue
-        (x0, x1), (y0, y1) = p
-        x0s += (x0, x0)
-        x1s += (x1, x1)
-        y0s += (y0, (q - y0) % q)
-        y1s += (y1, (q - y1) % q)
-    return _Table((x0s, x1s, y0s, y1s), 2)
-
-
 class _Prepared:
-    """Validated points of one call, and (built on first need) their :class:`Bases`.
+    """The :class:`Bases` of one point sequence, and its :mod:`.parallel` dataset token (0 until a parallel
+    call needs it)."""
 
-    ``token`` is the :mod:`.parallel` dataset token of the table (0 until a parallel call needs it).
-    """
+    __slots__ = ("bases", "token")
 
-    __slots__ = ("bases", "normalized", "token")
-
-    def __init__(self, normalized: tuple[Any, ...]) -> None:
-        self.normalized = normalized
-        self.bases: Bases | None = None
+    def __init__(self, bases: Bases) -> None:
+        self.bases = bases
         self.token = 0
 
 
@@ -316,11 +332,11 @@ _POINT_CACHE: OrderedDict[tuple[str, int], tuple[object, tuple[object, ...], _Pr
 
 
 def _prepared(kind: str, points: Sequence[Any]) -> tuple[_Prepared, bool]:
-    """Validate and convert ``points`` once; cache the result by identity, re-checked by value each call.
+    """Validate and prepare ``points`` once; cache the result by identity, re-checked by value each call.
 
     Only sequences of immutable points (tuples of ints) are cached, so the value check (a C-speed tuple
     comparison, identity-fast when nothing changed) sees every mutation. Returns the record and whether it
-    is cached (a cached record keeps its variant table and dataset token for later calls).
+    is cached (a cached record keeps its dataset token for later calls).
     """
     snapshot = tuple(points)
     key = (kind, id(points))
@@ -329,9 +345,8 @@ def _prepared(kind: str, points: Sequence[Any]) -> tuple[_Prepared, bool]:
         if hit is not None and hit[0] is points and hit[1] == snapshot:
             _POINT_CACHE.move_to_end(key)
             return hit[2], True
-    normalized, frozen = _normalize_g1(snapshot) if kind == "g1" else _normalize_g2(snapshot)
-    record = _Prepared(normalized)
-    if frozen and len(snapshot) >= _CACHE_MIN_LEN:
+    record = _Prepared(prepare_g1(snapshot) if kind == "g1" else prepare_g2(snapshot))
+    if len(snapshot) >= _CACHE_MIN_LEN and _frozen(kind, snapshot):
         with _CACHE_LOCK:
             _POINT_CACHE[key] = (points, snapshot, record)
             while len(_POINT_CACHE) > _CACHE_SIZE:
@@ -340,9 +355,14 @@ def _prepared(kind: str, points: Sequence[Any]) -> tuple[_Prepared, bool]:
     return record, False
 
 
-def _variant_table(kind: str, points: Sequence[Any]) -> _Table:
-    """The variant table of ``points`` (None entries are identities)."""
-    return _g1_table(points) if kind == "g1" else _g2_table(points)
+def _frozen(kind: str, points: Sequence[Any]) -> bool:
+    """Whether every point is immutable all the way down (tuples of ints), so a value check sees changes."""
+    pts = [p for p in points if p is not None]
+    if not set(map(type, pts)) <= {tuple}:
+        return False
+    if kind == "g2":
+        return set(map(type, chain.from_iterable(pts))) <= {tuple}
+    return True
 
 
 # --------------------------------------------------------------------------- G1 affine arithmetic
@@ -967,25 +987,83 @@ class Bases:
     (:class:`_Table`) and which points are the identity. Build with :func:`prepare_g1` / :func:`prepare_g2`;
     the object is read-only afterwards, so it can be shared with worker processes as a dataset."""
 
-    __slots__ = ("kind", "count", "present", "table")
+    __slots__ = ("count", "kind", "present", "table")
 
-    def __init__(self, kind: str, normalized: Sequence[Any], table: _Table) -> None:
+    def __init__(self, kind: str, present: bytes, table: _Table) -> None:
         self.kind = kind
-        self.count = len(normalized)
-        self.present = bytes(p is not None for p in normalized)
+        self.count = len(present)
+        self.present = present
         self.table = table
 
 
+def _g1_bases(cols: list[list[Any]], present: bytes) -> Bases:
+    """G1 :class:`Bases` from validated coordinate lists: the variants P, -P, phi(P), -phi(P) per point."""
+    xs, ys = cols
+    q = _Q
+    bxs = list(map(mod, map(mul, xs, repeat(_BETA)), repeat(q)))
+    nys = list(map(sub, repeat(q), ys))
+    x_col = _spread(xs, present, 2)
+    bx_col = _spread(bxs, present, 2)
+    y_col = _spread(ys, present, 1)
+    ny_col = _spread(nys, present, 1)
+    n = len(present)
+    table_x: list[Any] = [None] * (4 * n)
+    table_y: list[Any] = [None] * (4 * n)
+    table_x[0::4] = x_col[0::2]
+    table_x[1::4] = x_col[1::2]
+    table_x[2::4] = bx_col[0::2]
+    table_x[3::4] = bx_col[1::2]
+    table_y[0::4] = y_col
+    table_y[1::4] = ny_col
+    table_y[2::4] = y_col
+    table_y[3::4] = ny_col
+    return Bases("g1", present, _Table((table_x, table_y), 4))
+
+
+def _g2_bases(cols: list[list[Any]], present: bytes) -> Bases:
+    """G2 :class:`Bases` from validated coordinate lists: the variants P, -P per point."""
+    x0, x1, y0, y1 = cols
+    q = _Q
+    ny0 = list(map(mod, map(sub, repeat(q), y0), repeat(q)))
+    ny1 = list(map(mod, map(sub, repeat(q), y1), repeat(q)))
+    out: list[list[Any]] = []
+    for pos, neg in ((x0, x0), (x1, x1), (y0, ny0), (y1, ny1)):
+        col: list[Any] = [None] * (2 * len(present))
+        col[0::2] = _spread(pos, present, 1)
+        col[1::2] = _spread(neg, present, 1)
+        out.append(col)
+    return Bases("g2", present, _Table((out[0], out[1], out[2], out[3]), 2))
+
+
+def _bases_from_normalized(kind: str, normalized: Sequence[Any]) -> Bases:
+    present = bytes(map(is_not, normalized, repeat(None)))
+    pts = list(compress(normalized, present))
+    if kind == "g1":
+        cols = [list(map(itemgetter(0), pts)), list(map(itemgetter(1), pts))]
+        return _g1_bases(cols, present)
+    xs = list(map(itemgetter(0), pts))
+    ys = list(map(itemgetter(1), pts))
+    cols = [list(map(itemgetter(k), half)) for half in (xs, ys) for k in (0, 1)]
+    return _g2_bases(cols, present)
+
+
 def prepare_g1(points: Sequence[G1 | None]) -> Bases:
-    """Validate G1 points (as :func:`msm_g1` does) and build their table. Cost: O(n), about 1 us a point."""
+    """Validate G1 points (as :func:`msm_g1` does) and build their table. Cost: O(n), about 0.5 us a point
+    for tuples of ints (whole-list checks), more for other shapes (checked point by point)."""
+    fast = _fast_coordinates(points, 2)
+    if fast is not None:
+        return _g1_bases(*fast)
     normalized, _ = _normalize_g1(points)
-    return Bases("g1", normalized, _g1_table(normalized))
+    return _bases_from_normalized("g1", normalized)
 
 
 def prepare_g2(points: Sequence[G2 | None]) -> Bases:
     """Validate twist points (as :func:`msm_g2` does, no subgroup check) and build their table."""
+    fast = _fast_coordinates(points, 4)
+    if fast is not None:
+        return _g2_bases(*fast)
     normalized, _ = _normalize_g2(points)
-    return Bases("g2", normalized, _g2_table(normalized))
+    return _bases_from_normalized("g2", normalized)
 
 
 class Plan:
@@ -1105,8 +1183,6 @@ def _msm(kind: str, points: Sequence[Any], scalars: Sequence[int], workers: int)
         raise InputLengthError(f"msm: {len(points)} points but {len(scalars)} scalars")
     _check_scalars(scalars, len(points))
     record, cached = _prepared(kind, points)
-    if record.bases is None:
-        record.bases = Bases(kind, record.normalized, _variant_table(kind, record.normalized))
     bases = record.bases
     plan = plan_msm(bases, scalars, checked=True)
     if workers > 1 and len(plan.codes) >= PARALLEL_THRESHOLD and not parallel.in_worker():
