@@ -63,6 +63,22 @@ def test_run_tasks_spreads_stages_over_both_processes() -> None:
     parallel.shutdown()
 
 
+def _pid_task(dataset: Any, common: Any, stage_input: Any, stage: int, index: int, memo: dict[Any, Any]) -> Any:
+    time.sleep(0.01)
+    return (stage, os.getpid(), 0 if stage_input is None else len(stage_input))
+
+
+def test_large_stage_input_does_not_stop_this_process() -> None:
+    """A stage input far larger than a pipe's buffer goes out from a thread: this process still takes
+    stage-0 tasks while the worker, busy with stage 0, has not read it yet."""
+    token = parallel.register(None)
+    big = list(range(300_000))
+    stage0, stage1 = parallel.run_tasks(_pid_task, token, None, [40, 6], [lambda: None, lambda: big], workers=2)
+    assert {r[1] for r in stage0} == {os.getpid(), parallel._POOL.workers[0].process.pid}  # type: ignore[union-attr]
+    assert all(r[2] == len(big) for r in stage1)
+    parallel.shutdown()
+
+
 def test_run_tasks_single_process_and_inside_worker() -> None:
     token = parallel.register([5, 6, 7])
     (results,) = parallel.run_tasks(_square_task, token, 2, [3], [lambda: 1], workers=1)

@@ -33,6 +33,7 @@ import gc
 import multiprocessing
 import multiprocessing.connection
 import os
+import queue
 import sys
 import threading
 import time
@@ -100,6 +101,10 @@ def is_registered(token: int) -> bool:
     """Return True if ``token`` names a dataset that is still registered (not evicted)."""
     with _LOCK:
         return token in _REGISTRY
+
+
+class _WorkerDied(WorkerError):
+    """The pipe to a worker closed: the process is gone."""
 
 
 class _Stopped(Exception):
@@ -214,7 +219,7 @@ class _Worker:
         try:
             status, payload = self.conn.recv()
         except (EOFError, OSError) as exc:
-            raise WorkerError("a worker process exited unexpectedly") from exc
+            raise _WorkerDied("a worker process exited unexpectedly") from exc
         if status == "ok":
             return payload
         if isinstance(payload, BaseException):
@@ -300,6 +305,41 @@ def run_split(func: Callable[..., Any], token: int, arg_tuples: Sequence[Sequenc
         return results
 
 
+class _Sender:
+    """Sends stage inputs to the workers, in order, from one background thread."""
+
+    def __init__(self, workers: list[_Worker], dead: set[_Worker]) -> None:
+        self.workers = workers
+        self.dead = dead
+        self.queue: queue.SimpleQueue[tuple[int, Any] | None] = queue.SimpleQueue()
+        self.thread: threading.Thread | None = None
+
+    def send(self, stage: int, value: Any) -> None:
+        if self.thread is None:
+            self.thread = threading.Thread(target=self._run, name="zkhealth-stage-sender", daemon=True)
+            self.thread.start()
+        self.queue.put((stage, value))
+
+    def _run(self) -> None:
+        while True:
+            item = self.queue.get()
+            if item is None:
+                return
+            for worker in self.workers:
+                if worker in self.dead:
+                    continue
+                try:
+                    worker.conn.send(("stage", item[0], item[1]))
+                except OSError:  # the worker died; its tasks will be computed here
+                    self.dead.add(worker)
+
+    def close(self) -> None:
+        """Wait until every input has been sent (or found a dead worker)."""
+        if self.thread is not None:
+            self.queue.put(None)
+            self.thread.join()
+
+
 class TaskStats:
     """What one :func:`run_tasks` call did: tasks run here and in the workers, and how long this process
     waited for the workers at the end (its idle time; a worker's idle time is at most one task)."""
@@ -358,17 +398,20 @@ def run_tasks(
             busy = pool.ensure(workers - 1, token)
             for stage in range(len(counts)):
                 pool.counters[stage] = 0
-            alive = list(busy)
-            values: list[Any] = []
-            for stage, make_input in enumerate(inputs):
-                values.append(make_input())
-                for worker in list(alive):
-                    try:
-                        if stage == 0:
-                            worker.send_job(func, token, common, counts)
-                        worker.conn.send(("stage", stage, values[stage]))
-                    except OSError:  # the worker died; its tasks will be computed here
-                        alive.remove(worker)
+            dead: set[_Worker] = set()
+            values: list[Any] = [inputs[0]()]
+            for worker in busy:
+                try:
+                    worker.send_job(func, token, common, counts)
+                    worker.conn.send(("stage", 0, values[0]))
+                except OSError:  # the worker died; its tasks will be computed here
+                    dead.add(worker)
+            # Later stages' inputs go out from a thread: a worker reads one only when it reaches that stage,
+            # and until then a large input would block this process in the pipe instead of taking tasks.
+            sender = _Sender(busy, dead)
+            for stage in range(1, len(counts)):
+                values.append(inputs[stage]())
+                sender.send(stage, values[stage])
             mine: dict[tuple[int, int], Any] = {}
             for stage, count in enumerate(counts):
                 while True:
@@ -378,14 +421,13 @@ def run_tasks(
                     mine[(stage, index)] = func(dataset, common, values[stage], stage, index, memo)
             stats.local = len(mine)
             started = time.perf_counter()
+            sender.close()
+            alive = [worker for worker in busy if worker not in dead]
             lost = len(alive) < len(busy)
             for worker in alive:
                 try:
                     theirs = worker.receive()
-                except WorkerError as exc:
-                    if worker.process.is_alive():
-                        raise
-                    del exc
+                except _WorkerDied:
                     lost = True
                     continue
                 stats.remote += len(theirs)
