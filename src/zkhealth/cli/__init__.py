@@ -24,7 +24,7 @@ import click
 
 from zkhealth import __version__
 from zkhealth import errors as zk_errors
-from zkhealth.cli._common import emit
+from zkhealth.cli._common import emit, mark_command_start
 from zkhealth.cli.circuit import compile_command, info_command, r1cs_group, wtns_group
 from zkhealth.cli.demo import demo_command
 from zkhealth.cli.groth16 import groth16_group, zkey_group
@@ -138,6 +138,7 @@ def main(ctx: click.Context, as_json: bool, debug: bool) -> None:
     input or usage; 3 other errors.
     """
     ctx.ensure_object(dict)
+    mark_command_start(ctx)
     ctx.obj["json"] = as_json
     ctx.obj["debug"] = debug
 

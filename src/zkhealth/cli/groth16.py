@@ -9,10 +9,11 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import click
+
+from zkhealth.cli._common import command_seconds, mark_command_start
 
 
 @click.group("groth16")
@@ -70,10 +71,20 @@ def setup_command(circuit: Path, key_out: Path, vk_out: Path | None, quiet: bool
     "--r1cs", "r1cs_path", type=click.Path(dir_okay=False, exists=True, path_type=Path),
     help="Check the witness against this .r1cs first (names the failing constraint).",
 )
+@click.pass_context
 def prove_command(
-    key: Path, witness: Path, proof_out: Path, public_out: Path, workers: int | None, r1cs_path: Path | None
+    ctx: click.Context,
+    key: Path,
+    witness: Path,
+    proof_out: Path,
+    public_out: Path,
+    workers: int | None,
+    r1cs_path: Path | None,
 ) -> None:
-    """Prove with KEY (ours or a snarkjs .zkey) and WITNESS (.wtns); write snarkjs proof and public JSON."""
+    """Prove with KEY (ours or a snarkjs .zkey) and WITNESS (.wtns); write snarkjs proof and public JSON.
+
+    Prints the command's wall time on stderr (start-up and key loading included)."""
+    mark_command_start(ctx)
     from zkhealth.formats.r1cs_file import read_r1cs
     from zkhealth.formats.snarkjs_json import write_proof, write_public
     from zkhealth.formats.wtns_file import read_wtns
@@ -83,12 +94,10 @@ def prove_command(
     pk = load_proving_key(key)
     values = read_wtns(witness)
     r1cs = read_r1cs(r1cs_path) if r1cs_path is not None else None
-    started = time.perf_counter()
     proof = prove(pk, values, workers=workers, r1cs=r1cs)
-    elapsed = time.perf_counter() - started
     write_proof(proof, proof_out)
     write_public(public_signals(pk, values), public_out)
-    click.echo(f"wrote {proof_out} and {public_out} ({elapsed:.2f} s)", err=True)
+    click.echo(f"wrote {proof_out} and {public_out} ({command_seconds(ctx):.2f} s)", err=True)
 
 
 @groth16_group.command("verify")
