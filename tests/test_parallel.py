@@ -79,6 +79,31 @@ def test_large_stage_input_does_not_stop_this_process() -> None:
     parallel.shutdown()
 
 
+def _parent_fails_task(
+    dataset: Any, common: Any, stage_input: Any, stage: int, index: int, memo: dict[Any, Any]
+) -> int:
+    time.sleep(0.01)
+    if not parallel.in_worker():
+        raise InvalidArgumentError("this process gives up")
+    return index
+
+
+def test_failure_while_a_large_input_is_in_flight_leaves_no_thread() -> None:
+    import threading
+
+    token = parallel.register(None)
+    big = list(range(300_000))
+    with pytest.raises(InvalidArgumentError, match="gives up"):
+        parallel.run_tasks(_parent_fails_task, token, None, [40, 4], [lambda: None, lambda: big], workers=2)
+    deadline = time.monotonic() + 5
+    while any(t.name == "zkhealth-stage-sender" for t in threading.enumerate()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(t.name == "zkhealth-stage-sender" for t in threading.enumerate())
+    (again,) = parallel.run_tasks(_pid_task, token, None, [4], [lambda: None], workers=2)
+    assert len(again) == 4
+    parallel.shutdown()
+
+
 def test_run_tasks_single_process_and_inside_worker() -> None:
     token = parallel.register([5, 6, 7])
     (results,) = parallel.run_tasks(_square_task, token, 2, [3], [lambda: 1], workers=1)

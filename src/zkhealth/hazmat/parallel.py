@@ -330,7 +330,7 @@ class _Sender:
                     continue
                 try:
                     worker.conn.send(("stage", item[0], item[1]))
-                except OSError:  # the worker died; its tasks will be computed here
+                except Exception:  # noqa: BLE001 - a dead worker, or a pipe closed by abort(): skip it
                     self.dead.add(worker)
 
     def close(self) -> None:
@@ -338,6 +338,11 @@ class _Sender:
         if self.thread is not None:
             self.queue.put(None)
             self.thread.join()
+
+    def abort(self) -> None:
+        """Let the thread end (the caller is about to close the pipes, which ends a blocked send)."""
+        self.dead.update(self.workers)
+        self.queue.put(None)
 
 
 class TaskStats:
@@ -394,6 +399,7 @@ def run_tasks(
         return results
     with _LOCK:
         pool = _pool()
+        sender: _Sender | None = None
         try:
             busy = pool.ensure(workers - 1, token)
             for stage in range(len(counts)):
@@ -434,6 +440,8 @@ def run_tasks(
                 mine.update(theirs)
             stats.wait_seconds = time.perf_counter() - started
         except BaseException:
+            if sender is not None:
+                sender.abort()
             shutdown()
             raise
         if lost:
