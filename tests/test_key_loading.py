@@ -91,3 +91,33 @@ def test_zkey_coefficients_decoded_and_checked(shared_anchor_dir: Path) -> None:
     with pytest.raises(R1csFormatError, match="coefficient 0 out of range"):
         parse_zkey(bytes(bad))
     assert start + 4 + 44 * n_coeffs == start + length
+
+
+def test_prover_checks_points_once_and_again_after_a_change(tmp_path: Path) -> None:
+    """A key read from a file is not checked twice; a point changed in place after a proof is checked, and
+    an off-curve base is refused before any MSM uses it."""
+    from groth16_circuits import chain_r1cs, chain_witness
+
+    from zkhealth.errors import PointNotOnCurveError
+    from zkhealth.formats import load_proving_key, save_proving_key
+    from zkhealth.groth16 import prove_deterministic, setup, verify
+
+    pk, vk = setup(chain_r1cs(40), workers=1)
+    assert pk.points_checked
+    save_proving_key(pk, tmp_path / "key.zkhpk")
+    loaded = load_proving_key(tmp_path / "key.zkhpk")
+    assert loaded.points_checked
+    witness = chain_witness(40, 3)
+    proof = prove_deterministic(loaded, witness, 5, 7, workers=1)
+    verify(vk, witness[1:3], proof)
+    point = loaded.a_query[5]
+    assert point is not None
+    loaded.a_query[5] = (point[0], (point[1] + 1) % FIELD_Q)
+    loaded._msm_bases.clear()  # the base lists are rebuilt from the changed query
+    with pytest.raises(PointNotOnCurveError):
+        prove_deterministic(loaded, witness, 5, 7, workers=1)
+    fresh = load_proving_key(tmp_path / "key.zkhpk")
+    fresh.a_query[5] = (point[0], (point[1] + 1) % FIELD_Q)
+    fresh.points_checked = False
+    with pytest.raises(PointNotOnCurveError):
+        prove_deterministic(fresh, witness, 5, 7, workers=1)

@@ -157,4 +157,5 @@ def assemble_proving_key(
         b_entries=b_entries,
         c_entries=c_entries,
         n_constraints=n_constraints,
+        points_checked=True,
     )

@@ -49,10 +49,6 @@ _R2_INV_R = pow(pow(2, 512, FIELD_R), -1, FIELD_R)
 _COEFF = struct.Struct("<III32s")
 
 
-def _from_le(data: bytes) -> int:
-    return int.from_bytes(data, "little")
-
-
 def _coords(raw: bytes | memoryview, count: int, what: str) -> list[int]:
     """``count`` little-endian Montgomery coordinates, checked below q and converted to standard form."""
     if len(raw) != 32 * count:
@@ -114,13 +110,13 @@ def parse_zkey(data: bytes) -> ProvingKey:
     matrices = list(map(itemgetter(0), records))
     rows = list(map(itemgetter(1), records))
     wires = list(map(itemgetter(2), records))
-    stored = list(map(_from_le, map(itemgetter(3), records)))
+    stored = decode_coordinates(b"".join(map(itemgetter(3), records)), len(records), "little", backend=True)
     r = FIELD_R
     if records and (max(rows) >= domain_size or max(wires) >= n_vars or max(stored) >= r or max(matrices) > 1):
         for k, (matrix, row, wire, value) in enumerate(zip(matrices, rows, wires, stored, strict=True)):
             if row >= domain_size or wire >= n_vars or value >= r or matrix > 1:
                 raise R1csFormatError(f"{_WHAT}: coefficient {k} out of range")
-    values = list(map(int, map(mod, map(mul, map(mpz, stored), repeat(mpz(_R2_INV_R))), repeat(mpz(r)))))
+    values = list(map(int, map(mod, map(mul, stored, repeat(mpz(_R2_INV_R))), repeat(mpz(r)))))
     entries = list(zip(rows, wires, values, strict=True))
     a_entries: list[QapEntry] = list(compress(entries, map(not_, matrices)))
     b_entries: list[QapEntry] = list(compress(entries, matrices))

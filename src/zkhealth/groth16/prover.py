@@ -106,7 +106,13 @@ def _key_state(pk: ProvingKey) -> _KeyState:
     if state is not None and all(tuple(lists[k]) == state.snapshot[k] for k in lists):
         return state
     snapshot = {k: tuple(v) for k, v in lists.items()}
-    bases = {k: msm.prepare_g2(v) if k == "b2" else msm.prepare_g1(v) for k, v in snapshot.items()}
+    # A key whose points its reader checked is not checked again, except after a change in place (then
+    # ``state`` exists and every point is checked).
+    checked = pk.points_checked and state is None
+    bases = {
+        k: msm.prepare_g2(v, checked=checked) if k == "b2" else msm.prepare_g1(v, checked=checked)
+        for k, v in snapshot.items()
+    }
     if state is None:
         weakref.finalize(pk, _forget_key, id(pk))
     else:
