@@ -11,8 +11,10 @@ written as a ``.zkey``, cached under ``--cache``). Each repetition runs snarkjs 
 see the same machine load. Printed per circuit, as median [min - max] of ``--repeat`` runs:
 
 * CLI, the whole process a user waits for: ``snarkjs groth16 prove`` and ``python -m zkhealth groth16
-  prove`` (wall time), their ratio (zkhealth / snarkjs, from the medians), and the peak memory of each
-  process tree (the sum of the processes' proportional set sizes, sampled every 10 ms);
+  prove`` (wall time, and CPU time of the process and its children), their ratios (zkhealth / snarkjs,
+  from the medians), and the peak memory of each process tree (the sum of the processes' proportional set
+  sizes, sampled every 10 ms). On a loaded machine the CPU ratio is the steadier figure: the scheduler
+  shares the cores per thread, and snarkjs runs more threads than zkhealth runs processes;
 * library, in process with the key loaded: zkhealth ``prove`` wall and CPU time (this process plus the
   worker), and snarkjs's ``groth16.prove`` called from a node script (which reads the files each call);
 * verification: ``zkhealth groth16 verify`` and ``snarkjs groth16 verify`` as whole processes.
@@ -27,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -129,9 +132,11 @@ def _pss_kib(pid: int) -> int:
     return 0
 
 
-def run_measured(argv: Sequence[str], env: dict[str, str] | None = None) -> tuple[float, float]:
-    """Run a command; return its wall time and the peak of its process tree's summed PSS, in MiB."""
+def run_measured(argv: Sequence[str], env: dict[str, str] | None = None) -> tuple[float, float, float]:
+    """Run a command; return its wall time, its CPU time (user + system, its child processes included) and
+    the peak of its process tree's summed PSS, in MiB."""
     peak = 0
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     done = threading.Event()
@@ -153,7 +158,9 @@ def run_measured(argv: Sequence[str], env: dict[str, str] | None = None) -> tupl
     sampler.join()
     if proc.returncode:
         raise SystemExit(f"{argv[0]} failed: {err.decode(errors='replace').strip()}")
-    return wall, peak / 1024
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return wall, cpu, peak / 1024
 
 
 def worker_cpu_seconds() -> float:
@@ -213,27 +220,35 @@ def bench_circuit(label: str, zkey: Path, wtns: Path, vk: Path, repeat: int, tmp
                   str(tmp / "public_s.json")]
     have_snarkjs = SNARKJS_BIN.exists()
     ours_wall: list[float] = []
+    ours_cpu: list[float] = []
     ours_mem: list[float] = []
     theirs_wall: list[float] = []
+    theirs_cpu: list[float] = []
     theirs_mem: list[float] = []
-    run_measured(ours_cmd, env)  # first run: builds any per-key cache, warms the page cache
+    run_measured(ours_cmd, env)  # first run: warms the page cache
     if have_snarkjs:
         run_measured(theirs_cmd)
     for _ in range(repeat):
         if have_snarkjs:
-            wall, mem = run_measured(theirs_cmd)
+            wall, cpu, mem = run_measured(theirs_cmd)
             theirs_wall.append(wall)
+            theirs_cpu.append(cpu)
             theirs_mem.append(mem)
-        wall, mem = run_measured(ours_cmd, env)
+        wall, cpu, mem = run_measured(ours_cmd, env)
         ours_wall.append(wall)
+        ours_cpu.append(cpu)
         ours_mem.append(mem)
-    out: dict[str, Any] = {"ours_cli": ours_wall, "ours_mem": ours_mem}
-    print(f"  CLI prove   zkhealth {stats(ours_wall)}   peak memory {stats(ours_mem, 'MiB')}")
+    out: dict[str, Any] = {"ours_cli": ours_wall, "ours_mem": ours_mem, "ours_cli_cpu": ours_cpu}
+    print(f"  CLI prove   zkhealth {stats(ours_wall)} wall, {stats(ours_cpu)} CPU, "
+          f"peak memory {stats(ours_mem, 'MiB')}")
     if theirs_wall:
         ratio = statistics.median(ours_wall) / statistics.median(theirs_wall)
-        out.update(theirs_cli=theirs_wall, theirs_mem=theirs_mem, ratio=ratio)
-        print(f"              snarkjs  {stats(theirs_wall)}   peak memory {stats(theirs_mem, 'MiB')}")
-        print(f"              ratio zkhealth/snarkjs {ratio:.2f} (wall, medians); memory ratio "
+        cpu_ratio = statistics.median(ours_cpu) / statistics.median(theirs_cpu)
+        out.update(theirs_cli=theirs_wall, theirs_mem=theirs_mem, theirs_cli_cpu=theirs_cpu, ratio=ratio,
+                   cpu_ratio=cpu_ratio)
+        print(f"              snarkjs  {stats(theirs_wall)} wall, {stats(theirs_cpu)} CPU, "
+              f"peak memory {stats(theirs_mem, 'MiB')}")
+        print(f"              ratio zkhealth/snarkjs {ratio:.2f} wall, {cpu_ratio:.2f} CPU (medians); memory ratio "
               f"{statistics.median(ours_mem) / statistics.median(theirs_mem):.2f}", flush=True)
 
     pk = read_zkey(zkey)
@@ -318,7 +333,7 @@ def main() -> None:
         ratio = res.get("ratio")
         mem = ""
         if "theirs_mem" in res:
-            mem = (f", peak memory {statistics.median(res['ours_mem']):.0f} vs "
+            mem = (f" (CPU {res['cpu_ratio']:.2f}), peak memory {statistics.median(res['ours_mem']):.0f} vs "
                    f"{statistics.median(res['theirs_mem']):.0f} MiB")
         print(f"  {name:8} {'-' if ratio is None else f'{ratio:.2f}'}{mem}")
     print(f"uptime: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}")
