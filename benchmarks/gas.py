@@ -17,6 +17,13 @@ snarkjs' verifier on the same key.
   - snarkjs 0.7.6's verifier template rendered for the same key exactly as `snarkjs zkey export
     solidityverifier` renders it (ejs over the verification key), compiled with the same solc settings
     (needs node + snarkjs in tests/js or /tmp/npmtools).
+* the DAO (issues 13, 15, 17): TrialRegistry.createTrial, enroll without and with an enrollment reward, a
+  milestone payout, a trust-root publication, CohortEnrollmentV2.enroll (dedicated v2 layout), and an anonymous
+  vote (ZkHealthGovernor.castVoteWithReasonAndParams, first vote of a proposal and a later one). Enrollment proofs
+  are REAL Groth16 proofs of the STAND-IN universal and dedicated circuits of tests/chain_standins.py (same public
+  signals and binding rules as the real circuits, which are still being built); votes are real proofs of the vote
+  circuit (zkhealth.eligibility.vote). Targets: enroll <= 260,000, enroll with reward <= 320,000, vote <= 350,000.
+  ``--dao-only`` measures only these.
 Gas is deterministic, so each figure is one measurement (the median of one). py-evm uses zkhealth's pairing in
 the ecPairing precompile unless --stock (gas is identical; only wall time differs).
 """
@@ -33,6 +40,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from web3.logs import DISCARD
 
 from zkhealth.chain import build, client, solidity
 from zkhealth.chain.anvil import AnvilNode, find_anvil
@@ -208,20 +217,130 @@ def report(label: str, w3: Any, fixture: TrialFixture) -> None:
     print(f"  (reference: snarkjs verifier measured earlier on py-evm here: {REFERENCE_SNARKJS_TX_GAS:,})")
 
 
+@dataclass
+class DaoFixture:
+    universal: Any
+    dedicated: Any
+    vote_keys: Any
+
+
+def make_dao_fixture() -> DaoFixture:
+    """Stand-in universal and dedicated circuits and the vote circuit, each with keys from zkhealth's setup."""
+    import chain_standins as standins
+
+    from zkhealth.eligibility import vote
+
+    started = time.perf_counter()
+    fixture = DaoFixture(standins.universal_standin(), standins.dedicated_standin(), vote.VoteKeys.setup())
+    print(f"(setup of the stand-in circuits and the vote circuit: {time.perf_counter() - started:.1f} s)")
+    return fixture
+
+
+def report_dao(label: str, w3: Any, fixture: DaoFixture) -> None:
+    """Gas of the DAO transactions on one chain (real proofs; see the module docstring)."""
+    import chain_standins as standins
+
+    from zkhealth.chain import devchain, enrollment
+    from zkhealth.chain.governance import Action, deploy_dao
+    from zkhealth.chain.registry import CONSENT_PURPOSES, ConsentTerms, RewardTerms, TrialTerms, deploy_reward_token
+    from zkhealth.credentials.trees import QuaternaryMerkleTree
+    from zkhealth.eligibility import vote
+    from zkhealth.hash.poseidon import poseidon
+
+    print(f"== {label}: the DAO")
+    accounts = list(w3.eth.accounts)
+    deployer, operator, recruiter, sponsor = accounts[:4]
+    issuer_root, members = 0x155, (0xAA01, 0xAA02, 0xAA03)
+    people = QuaternaryMerkleTree(vote.PERSON_REGISTRY_DEPTH)
+    for index, secret in enumerate(members):
+        people.set(index, vote.person_leaf(poseidon([secret]), 20_000))
+    root = vote.trust_root(issuer_root, people.root)
+    dao = deploy_dao(w3, universal_vk=fixture.universal.vk, vote_vk=fixture.vote_keys.vk, publishers=[operator],
+                     creators=[recruiter], voting_period=20, timelock_delay=60, sender=deployer)
+    figures: dict[str, int | None] = {}
+    figures["TrialRegistry.publishTrustRoot (first root)"] = int(
+        dao.registry.publish_trust_root(root, sender=operator)["gasUsed"])
+    token = deploy_reward_token(w3, "Reward", "RWD", owner=deployer, sender=deployer)
+    client.transact(w3, token.functions.mint(sponsor, 10**24), sender=deployer)
+    program = [1, 2, 3, 4]
+    consent_hash = b"\x0c" * 32
+    now = int(w3.eth.get_block("latest")["timestamp"])
+
+    def terms(rewards: bool) -> TrialTerms:
+        return TrialTerms(program_hash=standins.program_hash(program), consent_hash=consent_hash,
+                          window=(now - 60, now + 30 * DAY), capacity=100, owner=recruiter,
+                          rewards=RewardTerms(token.address, sponsor, 10**18, (2 * 10**18,)) if rewards else None)
+
+    receipt = client.transact_checked(w3, dao.registry.contract.functions.createTrial(terms(False).as_params()),
+                                       sender=recruiter, gas=1_500_000)
+    figures["TrialRegistry.createTrial (no rewards)"] = int(receipt["gasUsed"])
+    plain = dao.registry.create_trial(terms(False), sender=recruiter)
+    receipt = client.transact_checked(w3, dao.registry.contract.functions.createTrial(terms(True).as_params()),
+                                       sender=recruiter, gas=1_500_000)
+    figures["TrialRegistry.createTrial (reward token, one milestone)"] = int(receipt["gasUsed"])
+    rewarded = dao.registry.create_trial(terms(True), sender=recruiter)
+    dao.registry.fund(rewarded.trial_id, 100 * 10**18, sender=sponsor)
+
+    def enroll(trial: Any, secret: int, patient: str) -> Any:
+        today = int(w3.eth.get_block("latest")["timestamp"]) // DAY
+        proof, signals = fixture.universal.prove(standins.universal_inputs(
+            secret=secret, program=program, scope=trial.scope, today=today, issuer_root=issuer_root,
+            person_root=people.root, recipient=patient))
+        consent = ConsentTerms(consent_hash, CONSENT_PURPOSES["trial-participation"], today + 90)
+        return dao.registry.enroll(trial.trial_id, proof, signals, consent)
+
+    figures["TrialRegistry.enroll, no reward (target <= 260,000)"] = int(enroll(plain, 0x51, accounts[4])["gasUsed"])
+    receipt = enroll(rewarded, 0x52, accounts[5])
+    figures["TrialRegistry.enroll with reward (target <= 320,000)"] = int(receipt["gasUsed"])
+    nullifier = dao.registry.contract.events.Enrolled().process_receipt(receipt, errors=DISCARD)[0]["args"]["nullifier"]
+    figures["TrialRegistry.payMilestone"] = int(
+        dao.registry.pay_milestone(rewarded.trial_id, nullifier, 1, sender=recruiter)["gasUsed"])
+    today = now // DAY
+    dedicated = enrollment.deploy_cohort_enrollment(
+        w3, fixture.dedicated.vk, trial_id=b"\x01" * 32, window=(now - 60, now + DAY), capacity=10,
+        owner=recruiter, trust_root=root)
+    proof, signals = fixture.dedicated.prove(standins.dedicated_inputs(
+        secret=0x53, scope=int(dedicated.functions.scope().call()), today=today, issuer_root=issuer_root,
+        person_root=people.root, recipient=accounts[6]))
+    figures["CohortEnrollmentV2.enroll (target <= 260,000)"] = int(
+        enrollment.enroll(w3, dedicated, proof, signals)["gasUsed"])
+    g = dao.governance
+    proposal = g.propose([Action.call(dao.directory, "addIssuer", 5, 6, "Hospital B")], "Admit Hospital B",
+                         sender=recruiter)
+    devchain.mine(w3, 2)
+    scope = g.proposal_scope(proposal.proposal_id)
+    for index, secret in enumerate(members[:2]):
+        ballot = vote.prove_vote(fixture.vote_keys, holder_secret=secret, registered_day=20_000,
+                                 issuer_registry_root=issuer_root, person_proof=people.proof(index),
+                                 proposal_scope=scope, choice=1)
+        name = "first vote of a proposal" if index == 0 else "a later vote"
+        figures[f"anonymous vote, {name} (target <= 350,000)"] = int(
+            g.vote(proposal.proposal_id, ballot, sender=accounts[7 + index])["gasUsed"])
+    for name, value in figures.items():
+        print(f"  {name:58s} {'n/a' if value is None else f'{value:,}'}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--anvil", action="store_true", help="also measure on anvil")
     parser.add_argument("--stock", action="store_true", help="stock py-evm pairing (slow, same gas)")
+    parser.add_argument("--dao-only", action="store_true", help="only the DAO figures (no eligibility setup)")
     args = parser.parse_args()
-    fixture = make_trial()
+    dao_fixture = make_dao_fixture()
+    fixture = None if args.dao_only else make_trial()
     w3 = client.connect(client.embedded_provider(fast_pairing=not args.stock))
-    report("py-evm (EthereumTesterProvider)", w3, fixture)
+    if fixture is not None:
+        report("py-evm (EthereumTesterProvider)", w3, fixture)
+    report_dao("py-evm (EthereumTesterProvider)", w3, dao_fixture)
     if args.anvil:
         if find_anvil() is None:
             print("anvil not found: npm ci in verifier_contracts/")
             return
         with AnvilNode() as node:
-            report("anvil", client.connect(node.url), fixture)
+            node_w3 = client.connect(node.url)
+            if fixture is not None:
+                report("anvil", node_w3, fixture)
+            report_dao("anvil", node_w3, dao_fixture)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run the whole zkhealth test suite from a fresh checkout: install the package with its test extras and the
-# pinned npm tools (snarkjs, solc-js, anvil) the suite checks us against, then run every tier under
+# pinned npm tools (snarkjs, solc-js, OpenZeppelin, anvil) the suite checks us against, then run every tier under
 # `python -O` (asserts stripped), then the fast tiers again without gmpy2, then mypy and ruff.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,11 +10,11 @@ PYTHON=${PYTHON:-python3}
 echo "== installing zkhealth with test extras"
 "$PYTHON" -m pip install --quiet --disable-pip-version-check -e ".[test,fast,chain,docs]"
 
-echo "== installing pinned npm tools: snarkjs (tests/js), solc-js and anvil (verifier_contracts)"
+echo "== installing pinned npm tools: snarkjs (tests/js), solc-js, OpenZeppelin and anvil (verifier_contracts)"
 npm ci --prefix tests/js --no-audit --no-fund --loglevel=error
-# `npm install`, not `npm ci`: anvil's per-platform binaries for other systems are not all available from the
-# registry we use, so the lock file cannot list them and `npm ci` would refuse; the lock still pins versions.
-npm install --prefix verifier_contracts --no-audit --no-fund --loglevel=error
+# The lock lists every package, anvil's per-platform binaries for every system included, so `npm ci` installs
+# exactly what it pins (the binary for this platform; the others are optional and skipped).
+npm ci --prefix verifier_contracts --no-audit --no-fund --loglevel=error
 
 run_pytest() {
   # pytest exits 5 when it collected no test: that is a failure here, never a pass.

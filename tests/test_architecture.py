@@ -26,7 +26,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("cli",),  # argument parsing and printing, one module per role
     ("dashboard",),  # the local web app
     ("zkhealth",),  # the front door: zkhealth/__init__.py, names imported on first use
-    ("demo",),  # the story
+    ("demo", "demo_dao"),  # the stories: the trial, the patient data DAO
     ("testing",),  # the pytest plugin, strategies and the circuit test kit
     ("chain",),  # contracts, artifacts, web3 client, audit trail
     ("eligibility",),  # trial spec, criteria, programs, circuits, proofs, verification policy

@@ -197,12 +197,12 @@ def test_another_sender_reverts_wrong_recipient(d: Deployment) -> None:
     assert d.contract.functions.enrollment(n).call()[0] == 0
 
 
-@pytest.mark.parametrize("offset", [-2, 2, -400])
+@pytest.mark.parametrize("offset", [-2, 1, 2, -400])
 def test_stale_day_reverts(d: Deployment, offset: int) -> None:
     expect_revert("StaleProof", lambda: d.enroll(nullifier(), d.patients[0], today=d.today() + offset))
 
 
-@pytest.mark.parametrize("offset", [-1, 1])
+@pytest.mark.parametrize("offset", [-1, 0])
 def test_day_within_one_is_accepted(d: Deployment, offset: int) -> None:
     assert d.enroll(nullifier(), d.patients[0], today=d.today() + offset)["status"] == 1
 

@@ -9,7 +9,7 @@ from types import ModuleType
 
 import pytest
 
-from zkhealth.circuit import check_unique, compile
+from zkhealth.circuit import check_unique, compile, prove_unique
 from zkhealth.errors import UnsatisfiedConstraintError, WitnessError
 from zkhealth.testing import check_circuit
 
@@ -29,7 +29,7 @@ def load(name: str) -> ModuleType:
 
 def test_docs_embed_the_examples() -> None:
     guide = (ROOT / "docs" / "circuits.md").read_text(encoding="utf-8")
-    for name in ("cubic", "adult"):
+    for name in ("cubic", "adult", "broken_is_zero"):
         assert (EXAMPLES / f"{name}.py").read_text(encoding="utf-8").strip() in guide
 
 
@@ -71,3 +71,24 @@ def test_adult() -> None:
     assert info.value.label == "adult/age"
     assert "0 != 1" in message and "adult.py:20" in message
     assert compiled.r1cs.n_constraints == 64
+
+
+def test_broken_is_zero_values_look_right() -> None:
+    """What a values-only test sees of the deliberately broken gadget: the right outputs. It passes; the
+    assurance tools are what catch the gadget (docs/circuits.md)."""
+    compiled = compile(load("broken_is_zero").broken_is_zero)
+    assert compiled.output_values(compiled.solve_witness({"x": 0})) == {"out": 1}
+    assert compiled.output_values(compiled.solve_witness({"x": 5})) == {"out": 0}
+
+
+def test_broken_is_zero_is_caught_by_check_unique() -> None:
+    broken = load("broken_is_zero").broken_is_zero
+    verdict = prove_unique(broken)
+    assert verdict.verdict == "not unique" and verdict.signal == "out"
+    assert verdict.witness_a is not None and verdict.witness_b is not None
+    compiled = compile(broken)
+    for witness in (verdict.witness_a, verdict.witness_b):
+        compiled.r1cs.check_witness(witness)
+    assert verdict.witness_a[2] == verdict.witness_b[2] != 0  # same x, not zero, yet out = 0 and out = 1
+    assert {verdict.witness_a[1], verdict.witness_b[1]} == {0, 1}
+    assert prove_unique(load("cubic").cubic).verdict == "unique"

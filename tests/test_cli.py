@@ -79,7 +79,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     ]
     ok(
         [
-            "issue", "--fhir", str(FHIR / "t2d_adult.json"), "--key", str(paths["key"]),
+            "issue", "--schema", "1", "--fhir", str(FHIR / "t2d_adult.json"), "--key", str(paths["key"]),
             "--holder-commitment", commitment, "--out", str(paths["credential"]),
         ]
     )
@@ -218,7 +218,7 @@ def test_key_file_tampering_is_refused(world: dict[str, Path], tmp_path: Path) -
     weak = dict(document, kdf=dict(document["kdf"], opslimit=1))
     weak_path = tmp_path / "weak.key"
     weak_path.write_text(json.dumps(weak))
-    result = invoke(["issue", "--fhir", str(FHIR / "t2d_adult.json"), "--key", str(weak_path),
+    result = invoke(["issue", "--schema", "1", "--fhir", str(FHIR / "t2d_adult.json"), "--key", str(weak_path),
                      "--holder-commitment", "1", "--out", str(tmp_path / "c.json")])
     assert_one_line_error(result, EXIT_MALFORMED, "WeakKdfParametersError")
     # duplicate keys in the JSON are refused (strict parsing)
@@ -243,7 +243,8 @@ def test_issue_writes_a_credential_that_verifies(world: dict[str, Path]) -> None
 def test_issue_json_output_and_dates(world: dict[str, Path], tmp_path: Path) -> None:
     out = tmp_path / "c.json"
     payload = as_json(
-        ["issue", "--fhir", str(FHIR / "t2d_adult.json"), "--key", str(world["key"]), "--holder-commitment", "42",
+        ["issue", "--schema", "1", "--fhir", str(FHIR / "t2d_adult.json"), "--key", str(world["key"]),
+         "--holder-commitment", "42",
          "--out", str(out), "--issued-at", "2025-01-01", "--expires-at", "2026-01-01", "--research-consent"]
     )
     assert payload["issued_at"] == "2025-01-01" and payload["expires_at"] == "2026-01-01"
@@ -253,7 +254,7 @@ def test_issue_json_output_and_dates(world: dict[str, Path], tmp_path: Path) -> 
 
 @pytest.mark.parametrize("commitment", ["012", "-1", "0x2a", " 42", str(2**254)])
 def test_issue_refuses_a_non_canonical_commitment(world: dict[str, Path], tmp_path: Path, commitment: str) -> None:
-    result = invoke(["issue", "--fhir", str(FHIR / "t2d_adult.json"), "--key", str(world["key"]),
+    result = invoke(["issue", "--schema", "1", "--fhir", str(FHIR / "t2d_adult.json"), "--key", str(world["key"]),
                      "--holder-commitment", commitment, "--out", str(tmp_path / "c.json")])
     assert result.exit_code == EXIT_MALFORMED
     assert not (tmp_path / "c.json").exists()
@@ -261,20 +262,20 @@ def test_issue_refuses_a_non_canonical_commitment(world: dict[str, Path], tmp_pa
 
 def test_issue_refuses_unsupported_fhir(world: dict[str, Path], tmp_path: Path) -> None:
     for bundle in ("unsupported_unit.json", "unsupported_coding.json"):
-        result = invoke(["issue", "--fhir", str(FHIR / bundle), "--key", str(world["key"]),
+        result = invoke(["issue", "--schema", "1", "--fhir", str(FHIR / bundle), "--key", str(world["key"]),
                          "--holder-commitment", "1", "--out", str(tmp_path / "c.json")])
         assert_one_line_error(result, EXIT_REFUSED, "FhirImportError")
 
 
 def test_issue_with_a_wrong_passphrase(world: dict[str, Path], tmp_path: Path) -> None:
-    result = invoke(["issue", "--fhir", str(FHIR / "t2d_adult.json"), "--key", str(world["key"]),
+    result = invoke(["issue", "--schema", "1", "--fhir", str(FHIR / "t2d_adult.json"), "--key", str(world["key"]),
                      "--holder-commitment", "1", "--out", str(tmp_path / "c.json")],
                     env={"ZKHEALTH_PASSPHRASE": "wrong"})
     assert_one_line_error(result, EXIT_REFUSED, "WalletDecryptionError")
 
 
 def test_issue_with_a_missing_bundle(world: dict[str, Path], tmp_path: Path) -> None:
-    result = invoke(["issue", "--fhir", str(tmp_path / "nope.json"), "--key", str(world["key"]),
+    result = invoke(["issue", "--schema", "1", "--fhir", str(tmp_path / "nope.json"), "--key", str(world["key"]),
                      "--holder-commitment", "1", "--out", str(tmp_path / "c.json")])
     assert result.exit_code == EXIT_MALFORMED
 

@@ -82,7 +82,8 @@ def make_world(base: Path) -> World:
     for wallet, bundle in ((world.adult_wallet, "t2d_adult.json"), (world.minor_wallet, "minor.json")):
         commitment = as_json(["wallet", "init", "--wallet", str(wallet), "--kdf", "interactive"])["holder_commitment"]
         credential = base / f"{wallet.stem}.credential.json"
-        ok(["issue", "--fhir", str(FHIR / bundle), "--key", str(world.key), "--holder-commitment", commitment,
+        ok(["issue", "--schema", "1", "--fhir", str(FHIR / bundle), "--key", str(world.key),
+            "--holder-commitment", commitment,
             "--out", str(credential), "--validity-days", "30"])
         ok(["wallet", "import", "--wallet", str(wallet), "--registry", str(world.registry), str(credential)])
     return world

@@ -111,6 +111,50 @@ def test_calendar_rejects_wrong_leap_quotients(calendar: CompiledCircuit) -> Non
         _run_with_hint(calendar, day.toordinal(), wrong)
 
 
+def _parts(year: int, month: int, day: int) -> list[int]:
+    yy = year + 399
+    q4 = yy // 4
+    return [yy, month - 1, day - 1, q4, q4 // 25, q4 // 100]
+
+
+def test_calendar_rejects_another_real_date_for_the_ordinal(calendar: CompiledCircuit) -> None:
+    """A valid decomposition of the NEXT day offered for 1 March: only the final equation
+    ``ordinal + 146097 = 365 yy + ... + d0 + 1`` ties the parts to the ordinal."""
+    real = dt.date(2025, 3, 1)
+    with pytest.raises(UnsatisfiedConstraintError) as caught:
+        _run_with_hint(calendar, real.toordinal(), lambda shifted: _parts(2025, 3, 2))
+    assert caught.value.label.endswith("/civil_date")
+
+
+@pytest.mark.parametrize(
+    ("real", "alias", "product"),
+    [
+        (dt.date(2025, 3, 1), (2025, 2, 29), 0),  # claims "divisible by 4" for 2025
+        (dt.date(1900, 3, 1), (1900, 2, 29), 1),  # claims "divisible by 400" for 1900
+    ],
+)
+def test_calendar_leap_flag_cannot_be_forced(
+    calendar: CompiledCircuit, real: dt.date, alias: tuple[int, int, int], product: int
+) -> None:
+    """A prover who also sets the two hinted factors of a leap-year product (the remainder bits of yy mod 4,
+    of q100 mod 4) to 1: those bits are tied to yy - 4 q4 and q100 - 4 q400, so the witness still fails."""
+    program = calendar.program
+    hinted = {v for info in program.hints for v in info.outputs}
+    products = [
+        [next(iter(program.ca[index])), next(iter(program.cb[index]))]
+        for index, label in enumerate(program.labels)
+        if label.endswith("/civil_date/leap")
+        and len(program.ca[index]) == len(program.cb[index]) == 1
+        and set(program.ca[index]) | set(program.cb[index]) <= hinted
+    ]
+    assert len(products) == 2
+    hint = next(i for i, info in enumerate(program.hints) if info.name == "civil_date")
+    values = program.assign_inputs({"ordinal": real.toordinal()})
+    program.run(values, overrides=dict.fromkeys(products[product], 1),
+                replacements={hint: lambda shifted: _parts(*alias)}, lenient=True)
+    assert not program.satisfied(values)
+
+
 # --------------------------------------------------------------------------- criteria circuits vs native
 
 
@@ -361,6 +405,26 @@ def test_forged_witnesses_are_rejected_in_the_right_part(
     with pytest.raises(UnsatisfiedConstraintError) as caught:
         standard.compile().solve_witness(inputs)
     assert part in caught.value.label
+
+
+@pytest.mark.parametrize("slot", ["schema_id", "schema_version"])
+def test_a_vector_of_another_schema_signed_by_a_trusted_issuer_is_rejected(
+    world: World, standard: Trial, slot: str
+) -> None:
+    """The trusted issuer signs a vector whose schema id or version is not this circuit's (another schema
+    lays its slots out differently): only the schema constraints refuse it, the signature is valid."""
+    from zkhealth.credentials.schema import HASH_CHUNK
+    from zkhealth.signature.eddsa_poseidon import sign
+
+    inputs = _inputs(world, "t2d_adult")
+    claims = list(inputs["claims"])
+    claims[CLAIM_LAYOUT[slot][0]] += 1
+    signature = sign(world.issuer._bjj, poseidon([poseidon(claims[:HASH_CHUNK]), poseidon(claims[HASH_CHUNK:])]))
+    inputs.update(claims=claims, signature_r8x=signature.R8[0], signature_r8y=signature.R8[1],
+                  signature_s=signature.S)
+    with pytest.raises(UnsatisfiedConstraintError) as caught:
+        standard.compile().solve_witness(inputs)
+    assert caught.value.label.endswith("/schema")
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

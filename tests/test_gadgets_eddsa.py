@@ -28,7 +28,7 @@ from zkhealth.field import FIELD_R
 from zkhealth.hash.poseidon import poseidon
 from zkhealth.hazmat import babyjubjub as bjj
 from zkhealth.signature.eddsa_poseidon import PrivateKey, sign
-from zkhealth.testing import ConstraintCountSnapshot, check_circuit
+from zkhealth.testing import ConstraintCountSnapshot, assert_no_witness, check_circuit
 
 pytestmark = pytest.mark.witness
 
@@ -267,3 +267,61 @@ def test_witness_solving_is_fast() -> None:
         times.append(time.perf_counter() - start)
     # Target 100 ms (about 40 ms measured with gmpy2); the bound leaves room for loaded CI machines.
     assert statistics.median(times) < 0.3
+
+
+# --------------------------------------------------------------------------- a prover who skips the solver
+
+
+T2 = (0, R - 1)  # the point of order 2
+
+
+def _forgeries() -> dict[str, Case]:
+    """Invalid signatures a malicious prover would like accepted; each exploits one weakened check.
+
+    With A = [a]B8 and R8 = [r]B8, the right side of the verification equation is [r + 8ha]B8.
+    """
+    a_scalar, r, message = 0x1234567, 0x7654321, 99
+    ax, ay = bjj.mul_base8(a_scalar)
+    r8 = bjj.mul_base8(r)
+
+    def challenge(point: tuple[int, int]) -> int:
+        return poseidon([point[0], point[1], ax, ay, message])
+
+    h = challenge(r8)
+    r8_twisted = bjj.add(r8, T2)  # R8 with an order-2 component
+    h_twisted = challenge(r8_twisted)
+    return {
+        # An unconstrained challenge h = 0 would make R8 = S * B8 verify for any key and message.
+        "challenge zero": case((ax, ay), r8, r, message),
+        "S + 1": case((ax, ay), r8, (r + 8 * h * a_scalar + 1) % L, message),
+        # Unconstrained challenge bits: the lowest one flipped.
+        "challenge bit 0 flipped": case((ax, ay), r8, (r + 8 * (h ^ 1) * a_scalar) % L, message),
+        # S * B8 = -(right side): same y, x negated (only the x check rejects it).
+        "negated: same y": case((ax, ay), r8, (-(r + 8 * h * a_scalar)) % L, message),
+        # S * B8 = (x, -y) of the right side, via R8's order-2 component (only the y check rejects it).
+        "order-2 R8: same x": case((ax, ay), r8_twisted, (-(r + 8 * h_twisted * a_scalar)) % L, message),
+    }
+
+
+@pytest.mark.parametrize("name", list(_forgeries()))
+def test_forgeries_are_rejected_by_solver_and_native(name: str) -> None:
+    forged = _forgeries()[name]
+    assert not native_accepts(forged)
+    with pytest.raises(WitnessError):
+        compiled_verifier().solve_witness(forged)
+
+
+def test_forged_signature_equations_are_what_they_claim() -> None:
+    forged = _forgeries()
+    left = bjj.mul_base8(forged["negated: same y"]["s"])
+    a = (forged["S + 1"]["ax"], forged["S + 1"]["ay"])
+    h = poseidon([forged["negated: same y"][k] for k in ("r8x", "r8y")] + [a[0], a[1], 99])
+    right = bjj.add((forged["negated: same y"]["r8x"], forged["negated: same y"]["r8y"]), bjj.mul(a, 8 * h))
+    assert left[1] == right[1] and left[0] == (R - right[0]) % R
+
+
+@pytest.mark.parametrize("name", ["challenge zero", "S + 1", "challenge bit 0 flipped"])
+def test_no_witness_for_forgeries_even_without_the_solver(name: str) -> None:
+    """A prover who writes the witness by hand: the constraints alone must refuse (a free challenge, free
+    challenge bits or a free S * B8 would let the search succeed)."""
+    assert_no_witness(verifier, _forgeries()[name], pivots=4, time_limit=60)

@@ -34,7 +34,8 @@ from zkhealth.credentials.trees import (
 )
 from zkhealth.errors import CircuitDefinitionError, UnsatisfiedConstraintError, WitnessError
 from zkhealth.field import FIELD_R
-from zkhealth.testing import ConstraintCountSnapshot, check_circuit
+from zkhealth.hash.poseidon import poseidon as poseidon_native
+from zkhealth.testing import ConstraintCountSnapshot, assert_no_witness, check_circuit
 
 pytestmark = pytest.mark.witness
 
@@ -392,6 +393,18 @@ def test_non_membership_rejects_forgeries(revocations: RevocationTree) -> None:
         with pytest.raises(UnsatisfiedConstraintError):
             circuit.solve_witness(inputs)
         assert not check_agreement(circuit, inputs)
+
+
+def test_no_witness_for_a_revoked_id_even_without_the_solver(revocations: RevocationTree) -> None:
+    """A prover who writes the witness by hand: the constraints alone refuse a revoked id, whether it claims
+    "no successor" for a leaf that has one, or swaps the leaf hash of a made-up (low, next) for a real leaf's."""
+    define = non_membership_circuit(16)
+    leaves = {value: index for index, value, _ in revocations.leaves()}
+    revoked, predecessor = 2000, 1000
+    assert_no_witness(define, leaf_inputs(revocations, revoked, leaves[predecessor]), pivots=4)
+    made_up = dict(leaf_inputs(revocations, revoked, leaves[predecessor]), low=1500, next=2500)
+    real_leaf = poseidon_native([predecessor, revoked])
+    assert_no_witness(define, made_up, pivots=0, substitute={poseidon_native([1500, 2500]): real_leaf})
 
 
 def test_old_proof_fails_after_revocation() -> None:

@@ -357,3 +357,103 @@ class InvalidSignatureError(SignatureError):
 
 class WrongRecipientError(EligibilityError, RefusedError):
     """The eligibility proof is bound to another recipient address than the one the verifier expected."""
+
+
+# --------------------------------------------------------------------------- whole patient records (schema v2)
+
+
+class CodeSystemError(EncodingError):
+    """A clinical code (SNOMED CT, ATC, RxNorm, ICD-10-PCS, LOINC) is malformed or fails its check digit."""
+
+
+class RecordCapacityError(CredentialError):
+    """A record's set (``set_name``) needs more leaves, aggregates included, than its tree holds."""
+
+    def __init__(self, message: str, *, set_name: str) -> None:
+        super().__init__(message)
+        self.set_name = set_name
+
+
+class CriteriaNotExpressibleError(CriteriaSyntaxError):
+    """The criteria parse, but one clause cannot be checked soundly over the record schema (``column`` names it).
+
+    For example "no HbA1c value ever above 9" (the record keeps no per-code maximum), or a negated count."""
+
+
+# --------------------------------------------------------------------------- patient data DAO (issue 17)
+
+
+class VoteError(EligibilityError, RefusedError):
+    """An anonymous vote cannot be proven: the choice is not 0, 1 or 2, or the holder is not in the person
+    registry the proposal uses."""
+
+
+class GrantError(ChainError, RefusedError):
+    """A data-access grant cannot be used: unknown, revoked, expired, or its extract does not match the hash
+    recorded on-chain or does not open with the trial's key."""
+
+
+class AuditError(ChainError):
+    """The audit trail could not be rebuilt (a contract address without the expected events)."""
+
+
+class WrongProgramError(EligibilityError, RefusedError):
+    """The proof is for another criteria program than the trial's (its program hash differs)."""
+
+
+# --------------------------------------------------------------------------- outside records (issue 22)
+
+
+class InputLimitError(EncodingError):
+    """An outside input (bundle, card, JWKS, JWS) exceeds a size, depth or count limit; refused before allocating."""
+
+
+class RecordImportError(FhirImportError):
+    """A FHIR export cannot be imported: a deceased patient, no Patient, or (under ``--strict``) unmapped content.
+
+    ``summary`` holds the import summary when one was computed (what was kept, mapped and listed as unmappable).
+    """
+
+    def __init__(self, message: str, *, summary: object | None = None) -> None:
+        super().__init__(message)
+        self.summary = summary
+
+
+class DeceasedPatientError(RecordImportError):
+    """The bundle's Patient is deceased: no credential is issued for a deceased patient."""
+
+
+class UnmappedContentError(RecordImportError):
+    """``strict`` import: the bundle holds clinical content that the credential cannot represent."""
+
+
+class UnitConversionError(FhirImportError):
+    """A quantity's unit cannot be converted to the canonical unit of its LOINC code."""
+
+
+class HealthCardError(CredentialError):
+    """Base class of SMART Health Card errors. Messages name the file or input and the place in it."""
+
+
+class HealthCardFormatError(HealthCardError, MalformedInputError):
+    """The card is not a well-formed SMART Health Card (file, JWS, header, payload, QR numeric encoding)."""
+
+
+class HealthCardSignatureError(HealthCardError, SignatureError):
+    """The card's ES256 signature does not verify against the issuer's key (a flipped bit, a forged card)."""
+
+
+class HealthCardUnknownKeyError(HealthCardError):
+    """The trusted issuer's JWKS holds no key with the card's ``kid``."""
+
+
+class UntrustedCardIssuerError(HealthCardError, UnknownIssuerError):
+    """The card's ``iss`` is not in the trusted-issuer directory."""
+
+
+class HealthCardNotYetValidError(HealthCardError, CredentialNotYetValidError):
+    """The card's ``nbf`` lies after the reference time."""
+
+
+class HealthCardExpiredError(HealthCardError, CredentialExpiredError):
+    """The card's ``exp`` lies before the reference time."""

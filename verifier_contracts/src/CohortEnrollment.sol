@@ -153,7 +153,8 @@ contract CohortEnrollment is CohortEnrollmentState {
     error UnknownRevocationRoot();
     /// Both roots are recent, but were never current together.
     error UnknownRootPair();
-    /// `today` is more than one day away from block.timestamp / 86400 (security.md S8).
+    /// `today` is not block day - 1 or block day, block day = block.timestamp / 86400 (security.md S8): the
+    /// same window as the Python verifier, which refuses a future day.
     error StaleProof();
     /// The proof's recipient is not msg.sender (security.md K4).
     error WrongRecipient();
@@ -195,8 +196,8 @@ contract CohortEnrollment is CohortEnrollmentState {
     // ------------------------------------------------------------------ enrollment
 
     /// Enrolls msg.sender with an eligibility proof. Checks, in order: every signal < r, scope, roots,
-    /// freshness of `today`, recipient == msg.sender, window, capacity, unused nullifier, proof coordinates
-    /// < q, the Groth16 proof. Only then stores the nullifier and emits Enrolled (security.md K8: a revert
+    /// `today` in [block day - 1, block day], recipient == msg.sender, window, capacity, unused nullifier,
+    /// proof coordinates < q, the Groth16 proof. Only then stores the nullifier and emits Enrolled (security.md K8: a revert
     /// undoes everything, so a failed call leaves the nullifier unused). Nothing depends on the proof bytes
     /// (G6). Cost: ~255,000 gas in total for the transaction, 181,000 of it the pairing.
     function enroll(
@@ -223,7 +224,7 @@ contract CohortEnrollment is CohortEnrollmentState {
         if (bx == 0 && by == 0) _revertUnknownRoots(publicSignals[3], publicSignals[4]);
         uint256 today = publicSignals[2];
         uint256 blockDay = block.timestamp / 86400;
-        if (today + 1 < blockDay || today > blockDay + 1) revert StaleProof();
+        if (today + 1 < blockDay || today > blockDay) revert StaleProof();
         if (publicSignals[5] != uint256(uint160(msg.sender))) revert WrongRecipient();
         // Config and Record are read and written as raw slots (one SLOAD and one SSTORE each); the packing
         // follows Solidity's layout: fields from the low-order bits up, in declaration order.

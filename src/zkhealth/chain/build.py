@@ -6,7 +6,14 @@ ABI, creation and runtime bytecode, the solc version, the compiler settings and 
 the compilation, so :func:`check_artifacts` can tell when one is stale. Users never run this: the artifacts
 ship in the wheel.
 
-Needs: node (>= 18) and ``npm ci`` in ``verifier_contracts/`` (solc and anvil pinned in its package.json).
+Imports of ``@openzeppelin/contracts/...`` (npm, pinned in package.json) are resolved from
+``verifier_contracts/node_modules`` and put into the standard-JSON input with every file they import in turn; each
+artifact records the library's version and the sha256 of every library file it was compiled with. Test-only
+contracts (``verifier_contracts/test/*.sol``: a malicious ERC-20 for the reentrancy tests) are compiled in the same
+run and written to ``tests/artifacts/``, never into the package.
+
+Needs: node (>= 18) and ``npm ci`` in ``verifier_contracts/`` (solc, OpenZeppelin and anvil pinned in its
+package.json).
 """
 
 from __future__ import annotations
@@ -14,6 +21,8 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import posixpath
+import re
 import shutil
 import subprocess
 import sys
@@ -27,7 +36,20 @@ from zkhealth.errors import ArtifactStaleError, ChainError
 CONTRACTS: Final[dict[str, tuple[str, ...]]] = {
     "src/Groth16Verifier.sol": ("Groth16Verifier", "Groth16VerifierInit"),
     "src/CohortEnrollment.sol": ("CohortEnrollment", "CohortEnrollmentInit"),
+    "src/CohortEnrollmentV2.sol": ("CohortEnrollmentV2", "CohortEnrollmentV2Init"),
+    "src/TrialRegistry.sol": ("TrialRegistry", "TrialRegistryInit"),
+    "src/TrustDirectory.sol": ("TrustDirectory",),
+    "src/ZkHealthGovernor.sol": ("ZkHealthGovernor",),
+    "src/ZkHealthTimelock.sol": ("ZkHealthTimelock",),
+    "src/RewardToken.sol": ("RewardToken",),
 }
+#: Test-only contracts (``verifier_contracts/test/``), written to ``tests/artifacts/`` of the checkout.
+TEST_CONTRACTS: Final[dict[str, tuple[str, ...]]] = {
+    "test/ReentrantToken.sol": ("ReentrantToken",),
+}
+#: The npm library whose sources may be imported, and the prefix its imports use.
+LIBRARY: Final[str] = "@openzeppelin/contracts"
+_IMPORT: Final[re.Pattern[str]] = re.compile(r'^\s*import\s+(?:[^"\']*\sfrom\s+)?["\']([^"\']+)["\']\s*;', re.MULTILINE)
 #: Template of the per-key verifier export (shipped inside an artifact JSON, so it is package data).
 TEMPLATE_PATH: Final[str] = "templates/Groth16Verifier.sol.tmpl"
 TEMPLATE_ARTIFACT: Final[str] = "Groth16Verifier.template"
@@ -61,17 +83,57 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def source_hashes(root: Path) -> dict[str, str]:
-    """sha256 of every Solidity source in the compilation (``src/*.sol``), by path relative to ``root``."""
-    return {f"src/{path.name}": sha256_hex(path.read_bytes()) for path in sorted((root / "src").glob("*.sol"))}
+def source_hashes(root: Path, folder: str = "src") -> dict[str, str]:
+    """sha256 of every Solidity source of ``folder`` (``src`` or ``test``), by path relative to ``root``."""
+    return {f"{folder}/{path.name}": sha256_hex(path.read_bytes()) for path in sorted((root / folder).glob("*.sol"))}
+
+
+def _own_sources(root: Path) -> dict[str, str]:
+    """Every ``src/*.sol`` and ``test/*.sol`` by source unit name, with its text."""
+    return {
+        f"{folder}/{path.name}": path.read_text(encoding="utf-8")
+        for folder in ("src", "test")
+        for path in sorted((root / folder).glob("*.sol"))
+    }
+
+
+def library_sources(root: Path, sources: dict[str, str]) -> dict[str, str]:
+    """The :data:`LIBRARY` files the given sources import, transitively, read from ``root/node_modules``.
+    Raises :class:`ChainError` for an import outside the sources and the library, or a missing library file."""
+    found: dict[str, str] = {}
+    pending = list(sources.items())
+    while pending:
+        unit, text = pending.pop()
+        for target in _IMPORT.findall(text):
+            name = target
+            if target.startswith("."):
+                name = posixpath.normpath(posixpath.join(posixpath.dirname(unit), target))
+            if name in sources or name in found:
+                continue
+            if not name.startswith(LIBRARY + "/"):
+                raise ChainError(f"{unit} imports {target!r}: only {LIBRARY} and local sources are allowed")
+            path = root / "node_modules" / name
+            if not path.is_file():
+                raise ChainError(f"{name} not found: run `npm ci` in {root}")
+            found[name] = path.read_text(encoding="utf-8")
+            pending.append((name, found[name]))
+    return dict(sorted(found.items()))
+
+
+def library_version(root: Path) -> str | None:
+    """The pinned :data:`LIBRARY` version from ``package.json`` (None when there is no package.json)."""
+    manifest = root / "package.json"
+    if not manifest.is_file():
+        return None
+    return str(json.loads(manifest.read_text(encoding="utf-8")).get("dependencies", {}).get(LIBRARY))
 
 
 def standard_input(root: Path) -> dict[str, Any]:
-    """The solc standard-JSON input: every ``src/*.sol`` with its content, and :data:`SETTINGS`."""
-    sources = {
-        f"src/{path.name}": {"content": path.read_text(encoding="utf-8")}
-        for path in sorted((root / "src").glob("*.sol"))
-    }
+    """The solc standard-JSON input: every ``src/*.sol`` and ``test/*.sol``, the library files they import,
+    and :data:`SETTINGS`."""
+    own = _own_sources(root)
+    texts = {**own, **library_sources(root, own)}
+    sources = {name: {"content": text} for name, text in sorted(texts.items())}
     return {"language": "Solidity", "sources": sources, "settings": SETTINGS}
 
 
@@ -122,22 +184,30 @@ def build_artifacts(root: Path | None = None) -> dict[str, dict[str, Any]]:
     """Compile and return the artifact dictionaries by name (nothing written). Raises :class:`ChainError`."""
     root = contracts_dir() if root is None else root
     version, output = compile_sources(root)
-    hashes = source_hashes(root)
+    used = library_sources(root, _own_sources(root))
+    library = {
+        "name": LIBRARY,
+        "version": library_version(root),
+        "sources": {name: sha256_hex(text.encode("utf-8")) for name, text in used.items()},
+    }
     artifacts: dict[str, dict[str, Any]] = {}
-    for source, names in CONTRACTS.items():
-        for name in names:
-            compiled = output["contracts"][source][name]
-            artifacts[name] = {
-                "generator": GENERATOR,
-                "contractName": name,
-                "sourcePath": source,
-                "solcVersion": version,
-                "settings": {k: v for k, v in SETTINGS.items() if k != "outputSelection"},
-                "sources": hashes,
-                "abi": compiled["abi"],
-                "bytecode": "0x" + compiled["evm"]["bytecode"]["object"],
-                "deployedBytecode": "0x" + compiled["evm"]["deployedBytecode"]["object"],
-            }
+    for contracts, folder in ((CONTRACTS, "src"), (TEST_CONTRACTS, "test")):
+        hashes = source_hashes(root, folder)
+        for source, names in contracts.items():
+            for name in names:
+                compiled = output["contracts"][source][name]
+                artifacts[name] = {
+                    "generator": GENERATOR,
+                    "contractName": name,
+                    "sourcePath": source,
+                    "solcVersion": version,
+                    "settings": {k: v for k, v in SETTINGS.items() if k != "outputSelection"},
+                    "sources": hashes,
+                    "library": library,
+                    "abi": compiled["abi"],
+                    "bytecode": "0x" + compiled["evm"]["bytecode"]["object"],
+                    "deployedBytecode": "0x" + compiled["evm"]["deployedBytecode"]["object"],
+                }
     template = (root / TEMPLATE_PATH).read_bytes()
     artifacts[TEMPLATE_ARTIFACT] = {
         "generator": GENERATOR,
@@ -148,13 +218,40 @@ def build_artifacts(root: Path | None = None) -> dict[str, dict[str, Any]]:
     return artifacts
 
 
-def write_artifacts(artifacts: dict[str, dict[str, Any]], target: Path | None = None) -> list[Path]:
-    """Write each artifact as ``<name>.json`` (sorted keys, 1-space indent, trailing newline)."""
+def test_artifacts_dir() -> Path:
+    """Where test-only artifacts are written: ``tests/artifacts/`` of the source checkout."""
+    return contracts_dir().parent / "tests" / "artifacts"
+
+
+def test_contract_names() -> set[str]:
+    """Names of the test-only contracts (their artifacts live in :func:`test_artifacts_dir`)."""
+    return {name for names in TEST_CONTRACTS.values() for name in names}
+
+
+def load_test_artifact(name: str) -> dict[str, Any]:
+    """A test-only artifact by contract name, from the source checkout. Raises :class:`ChainError`."""
+    path = test_artifacts_dir() / f"{name}.json"
+    if name not in test_contract_names() or not path.is_file():
+        raise ChainError(f"no test artifact named {name!r}")
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+def write_artifacts(
+    artifacts: dict[str, dict[str, Any]], target: Path | None = None, test_target: Path | None = None
+) -> list[Path]:
+    """Write each artifact as ``<name>.json`` (sorted keys, 1-space indent, trailing newline); test-only ones
+    to ``test_target`` (default :func:`test_artifacts_dir`)."""
     target = artifacts_dir() if target is None else target
     target.mkdir(parents=True, exist_ok=True)
     written = []
+    test_names = test_contract_names()
     for name, artifact in sorted(artifacts.items()):
-        path = target / f"{name}.json"
+        folder = target
+        if name in test_names:
+            folder = test_artifacts_dir() if test_target is None else test_target
+            folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{name}.json"
         path.write_text(json.dumps(artifact, indent=1, sort_keys=True) + "\n", encoding="utf-8")
         written.append(path)
     return written
@@ -175,12 +272,29 @@ def check_artifacts(root: Path | None = None) -> None:
     sources in ``verifier_contracts/``. Cost: hashing a few files."""
     root = contracts_dir() if root is None else root
     hashes = source_hashes(root)
+    version = library_version(root)
+    library_dir = root / "node_modules" / LIBRARY
     for names in CONTRACTS.values():
         for name in names:
-            if load_artifact(name).get("sources") != hashes:
+            artifact = load_artifact(name)
+            if artifact.get("sources") != hashes:
                 raise ArtifactStaleError(
                     f"artifact {name} does not match verifier_contracts/src: run python -m zkhealth.chain.build"
                 )
+            library = artifact.get("library", {})
+            if version is not None and library.get("version") != version:
+                raise ArtifactStaleError(f"artifact {name} was built with another {LIBRARY}: rebuild the artifacts")
+            if library_dir.is_dir():
+                for unit, digest in library.get("sources", {}).items():
+                    path = root / "node_modules" / unit
+                    if not path.is_file() or sha256_hex(path.read_bytes()) != digest:
+                        raise ArtifactStaleError(f"artifact {name}: {unit} differs from the installed {LIBRARY}")
+    test_folder = root / "test"
+    if test_folder.is_dir():
+        test_hashes = source_hashes(root, "test")
+        for name in test_contract_names():
+            if load_test_artifact(name).get("sources") != test_hashes:
+                raise ArtifactStaleError(f"test artifact {name} is stale: run python -m zkhealth.chain.build")
     template = load_artifact(TEMPLATE_ARTIFACT)
     if template.get("sources") != {TEMPLATE_PATH: sha256_hex((root / TEMPLATE_PATH).read_bytes())}:
         raise ArtifactStaleError("the verifier template artifact is stale: run python -m zkhealth.chain.build")

@@ -29,7 +29,7 @@ from web3.contract import Contract
 from web3.exceptions import ContractLogicError
 from web3.providers.base import BaseProvider
 
-from zkhealth.chain.build import load_artifact
+from zkhealth.chain.build import CONTRACTS, load_artifact
 from zkhealth.chain.solidity import (
     NOT_FOLDED,
     key_words,
@@ -60,11 +60,17 @@ _RECIPIENT: Final[int] = PUBLIC_SIGNALS.index("recipient")
 # --------------------------------------------------------------------------- errors
 
 
+#: Every shipped artifact whose custom errors :func:`decode_revert` names.
+SHIPPED_CONTRACTS: Final[tuple[str, ...]] = tuple(
+    name for names in CONTRACTS.values() for name in names
+)
+
+
 @cache
 def _error_table() -> dict[bytes, tuple[str, tuple[str, ...]]]:
     """selector -> (error name, argument types), from every shipped artifact's ABI."""
     table: dict[bytes, tuple[str, tuple[str, ...]]] = {}
-    for name in ("Groth16Verifier", "Groth16VerifierInit", "CohortEnrollment", "CohortEnrollmentInit"):
+    for name in SHIPPED_CONTRACTS:
         for item in load_artifact(name)["abi"]:
             if item.get("type") != "error":
                 continue
@@ -269,7 +275,9 @@ def _send(w3: Web3, tx: dict[str, Any]) -> Any:
     if receipt["status"] != 1:
         replay = {k: v for k, v in tx.items() if k in ("from", "to", "data", "value", "gas")}
         try:
-            w3.eth.call(cast(Any, replay), receipt["blockNumber"] - 1)
+            # Replayed on the mined block: its timestamp is the one the transaction saw (a refusal that
+            # depends on time, such as StaleRoot, reproduces), and a reverted transaction changed no state.
+            w3.eth.call(cast(Any, replay), receipt["blockNumber"])
         except REVERTED as exc:
             raise decode_revert(_revert_data(exc)) from exc
         raise ContractRevertError("transaction reverted (out of gas or no revert data)", error_name=None)
@@ -281,6 +289,25 @@ def transact(w3: Web3, call: Any, *, sender: str | None = None, gas: int = ADMIN
     limit; return the receipt or raise the decoded :class:`ContractRevertError`."""
     tx = call.build_transaction({"from": _sender(w3, sender), "gas": gas})
     return _send(w3, dict(tx))
+
+
+def simulate(w3: Web3, call: Any, *, sender: str | None = None, gas: int = ADMIN_GAS) -> None:
+    """Run a contract function call with ``eth_call`` (no transaction, no gas spent) and raise the decoded
+    :class:`ContractRevertError` if it would revert. Cost: one execution on the node."""
+    tx = {"from": _sender(w3, sender), "gas": gas}
+    try:
+        call.call(cast(Any, tx))
+    except REVERTED as exc:
+        raise decode_revert(_revert_data(exc)) from exc
+
+
+def transact_checked(w3: Web3, call: Any, *, sender: str | None = None, gas: int = ADMIN_GAS) -> Any:
+    """:func:`simulate`, then :func:`transact`: a call that would revert raises its decoded custom error
+    without sending anything. The transaction is mined in a later block than the one simulated, so a refusal
+    that depends on time or on another transaction can still come from the chain (then decoded the same way).
+    Cost: two executions."""
+    simulate(w3, call, sender=sender, gas=gas)
+    return transact(w3, call, sender=sender, gas=gas)
 
 
 def _transact(w3: Web3, call: Any, sender: str | None, gas: int) -> Any:
@@ -417,7 +444,7 @@ def set_roots(
     call = enrollment.functions.setRoots(
         scalar_from(issuer_root, "issuer root"), scalar_from(revocation_root, "revocation root")
     )
-    return _transact(w3, call, sender, ADMIN_GAS)
+    return transact_checked(w3, call, sender=sender, gas=ADMIN_GAS)
 
 
 @dataclass(frozen=True)
@@ -513,7 +540,8 @@ def enroll(
 
     ``sender`` defaults to the address the proof's ``recipient`` signal names, the only account the contract
     accepts the proof from (docs/security.md K4); the node must hold its key. Nothing the contract checks is
-    pre-checked here: every refusal comes from the chain. Returns the receipt. Raises
+    pre-checked in Python, but the call is first simulated with ``eth_call`` (:func:`transact_checked`): a
+    refusal is reported with its decoded custom error and no transaction is sent. Returns the receipt. Raises
     :class:`NullifierAlreadyUsedError` for a used nullifier and :class:`ContractRevertError` (``error_name`` =
     the Solidity error) for any other refusal. Cost: ~258,000 gas."""
     return enroll_signals(w3, enrollment, proof.proof, list(proof.public), sender=sender, gas=gas)
@@ -529,7 +557,8 @@ def enroll_signals(
     gas: int = ENROLL_GAS,
 ) -> Any:
     """Send ``enroll`` with a Groth16 proof and six public signals as given (not reduced, not checked against
-    r: the contract refuses what it must). As :func:`enroll` otherwise; raises :class:`MalformedProofError`
+    r: the contract refuses what it must), simulated first (:func:`transact_checked`). As :func:`enroll`
+    otherwise; raises :class:`MalformedProofError`
     for a proof or signals that cannot be encoded (a coordinate >= q, not six uint256 signals)."""
     words = public_words(public_signals)
     if len(words) != len(PUBLIC_SIGNALS):
@@ -538,12 +567,12 @@ def enroll_signals(
     if sender is None and words[_RECIPIENT] < 2**160:
         sender = recipient_address(words[_RECIPIENT])
     call = enrollment.functions.enroll(a, b, c, words)
-    return _transact(w3, call, sender, gas)
+    return transact_checked(w3, call, sender=sender, gas=gas)
 
 
 def withdraw(w3: Web3, enrollment: Contract, nullifier: int, *, sender: str | None = None) -> Any:
     """Consent withdrawal by the address that enrolled ``nullifier``. Returns the receipt."""
-    return _transact(w3, enrollment.functions.withdraw(int(nullifier)), sender, ADMIN_GAS)
+    return transact_checked(w3, enrollment.functions.withdraw(int(nullifier)), sender=sender, gas=ADMIN_GAS)
 
 
 def call_or_raise(fn: Callable[[], Any]) -> Any:

@@ -25,6 +25,7 @@ See docs/circuits.md.
 
 from zkhealth.circuit.builder import Builder, HintFunction, gadget
 from zkhealth.circuit.compiler import Circuit, CircuitStats, CompiledCircuit, Inputs, build, compile, lint
+from zkhealth.circuit.formal import UniquenessVerdict, prove_unique
 from zkhealth.circuit.lint import (
     CircuitWarning,
     LintFinding,
@@ -33,9 +34,14 @@ from zkhealth.circuit.lint import (
     UnusedComponentOutputWarning,
     UnusedPrivateInputWarning,
 )
+from zkhealth.circuit.mutation import activate_from_environment as _activate_mutant
 from zkhealth.circuit.report import ConstraintReport, ScopeCount
 from zkhealth.circuit.signal import Signal, SignalLike
 from zkhealth.circuit.uniqueness import check_unique
+
+# Mutation testing (``zkhealth circuit mutate``) runs the author's tests with $ZKHEALTH_MUTANT set; without it
+# this does nothing.
+_activate_mutant()
 
 __all__ = [
     "Builder",
@@ -53,10 +59,12 @@ __all__ = [
     "SignalLike",
     "UnrangedComparatorWarning",
     "UnusedComponentOutputWarning",
+    "UniquenessVerdict",
     "UnusedPrivateInputWarning",
     "build",
     "check_unique",
     "compile",
     "gadget",
     "lint",
+    "prove_unique",
 ]

@@ -19,7 +19,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 from zkhealth.circuit.signal import (
     LC,
@@ -78,6 +78,28 @@ def caller_source() -> Source:
     return (frame.f_code.co_filename, frame.f_lineno)
 
 
+_DSL_FILES = frozenset(
+    {os.path.abspath(__file__), os.path.join(os.path.dirname(os.path.abspath(__file__)), "signal.py")}
+)
+_DSL_FILE: dict[str, bool] = {}
+
+
+def inner_source() -> Source:
+    """The first frame outside the builder and signal modules: the gadget (or author) line that asked for
+    the constraint or hint. Mutation testing and the uniqueness report name constraints by it."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        dsl = _DSL_FILE.get(filename)
+        if dsl is None:
+            dsl = os.path.abspath(filename) in _DSL_FILES
+            _DSL_FILE[filename] = dsl
+        if not dsl:
+            return (filename, frame.f_lineno)
+        frame = frame.f_back  # type: ignore[assignment]
+    return ("<unknown>", 0)
+
+
 def format_source(source: Source) -> str:
     """``path:line`` with the path relative to the working directory when it lies below it."""
     filename, line = source
@@ -106,6 +128,8 @@ class HintInfo:
     label: str
     source: Source
     outputs: tuple[int, ...]
+    #: The innermost line outside the DSL core that made the hint (a gadget's line for gadget hints).
+    site: Source = ("<unknown>", 0)
 
 
 @dataclass(frozen=True)
@@ -126,6 +150,57 @@ class GadgetOutput:
     label: str
     source: Source
     signals: tuple[Signal, ...]
+
+
+@dataclass(frozen=True)
+class GadgetCall:
+    """One call of a ``@gadget`` function: the variables and constraints it created, and what it returned.
+
+    Variables ``var_start <= v < var_end`` and constraints ``constraint_start <= i < constraint_end`` were
+    made inside the call (nested calls included). The uniqueness checker uses these records to treat a
+    call of a gadget already proven unique as a function of its inputs (Picus-style modular checking).
+    """
+
+    gadget: str
+    label: str
+    source: Source
+    var_start: int
+    var_end: int
+    constraint_start: int
+    constraint_end: int
+    results: tuple[LC, ...]
+
+
+class MutationHook(Protocol):
+    """What :mod:`zkhealth.circuit.mutation` installs to build a mutant (one changed constraint site).
+
+    The builder calls it at each place a mutation can apply; with no hook installed nothing changes.
+    """
+
+    def constraint(self, builder: Builder, a: LC, b: LC, c: LC) -> tuple[LC, LC, LC] | None:
+        """The constraint to record instead of ``a * b = c``, or ``None`` to drop it."""
+        ...
+
+    def output_constrained(self, builder: Builder) -> bool:
+        """False to turn the output being declared into an unconstrained hint."""
+        ...
+
+    def range_width(self, builder: Builder, bits: int) -> int:
+        """The width of the range check (bit decomposition) being made."""
+        ...
+
+    def unconstrain_result(self, builder: Builder, gadget: str) -> bool:
+        """True to replace the result of the gadget call that is returning by unconstrained hints."""
+        ...
+
+
+#: The mutation being built, if any (set by :mod:`zkhealth.circuit.mutation`, for mutation testing only).
+_MUTATION: list[MutationHook] = []
+
+
+def active_mutation() -> MutationHook | None:
+    """The installed mutation hook, or ``None`` (always ``None`` outside mutation testing)."""
+    return _MUTATION[0] if _MUTATION else None
 
 
 @dataclass(frozen=True)
@@ -159,6 +234,8 @@ class Builder:
         self._cc: list[LC] = []
         self._clabel: list[str] = []
         self._csource: list[Source] = []
+        #: Per constraint: the innermost line outside the DSL core (the gadget's own line).
+        self._csite: list[Source] = []
         #: Indices of constraints the solver must check (the others hold by construction).
         self._checked: list[int] = []
         self._steps: list[Step] = []
@@ -170,6 +247,7 @@ class Builder:
         self._gadget_outputs: list[GadgetOutput] = []
         self._comparators: list[ComparatorUse] = []
         self._alias_checked: set[int] = set()
+        self._gadget_calls: list[GadgetCall] = []
         self._frozen = False
 
     # ------------------------------------------------------------------ bookkeeping
@@ -194,12 +272,20 @@ class Builder:
     def _constraint(self, a: LC, b: LC, c: LC, *, checked: bool) -> int:
         if self._frozen:
             raise CircuitDefinitionError("this circuit is already compiled; constraints cannot be added")
+        if _MUTATION:
+            mutated = _MUTATION[0].constraint(self, a, b, c)
+            if mutated is None:
+                return len(self._ca)
+            if mutated[0] is not a or mutated[1] is not b or mutated[2] is not c:
+                a, b, c = mutated
+                checked = True  # the witness solver must now check what no longer holds by construction
         index = len(self._ca)
         self._ca.append(a)
         self._cb.append(b)
         self._cc.append(c)
         self._clabel.append(self._label)
         self._csource.append(caller_source())
+        self._csite.append(inner_source())
         if checked:
             self._checked.append(index)
         return index
@@ -250,7 +336,8 @@ class Builder:
         var = self._new_var(VAR_OUTPUT)
         self._outputs.append(InputDecl(name, (var,), False, caller_source()))
         self._steps.append((STEP_LIN, var, _items(lc)))
-        self._constraint({var: 1}, {0: 1}, lc, checked=False)
+        if not _MUTATION or _MUTATION[0].output_constrained(self):
+            self._constraint({var: 1}, {0: 1}, lc, checked=False)
         out = Signal(self, {var: 1})
         bits = self.known_bits(value) if isinstance(value, Signal) else None
         if bits is not None:
@@ -439,7 +526,7 @@ class Builder:
 
     def _register_hint(self, name: str, outputs: tuple[int, ...]) -> int:
         index = len(self._hints)
-        self._hints.append(HintInfo(name, self._label, caller_source(), outputs))
+        self._hints.append(HintInfo(name, self._label, caller_source(), outputs, inner_source()))
         for v in outputs:
             self._hint_of_var[v] = index
         return index
@@ -524,6 +611,15 @@ class Builder:
     def _mark_alias_checked(self, constraint_index: int) -> None:
         self._alias_checked.add(constraint_index)
 
+    def _range_width(self, bits: int) -> int:
+        """The width of a range check about to be made (changed only while building a mutant)."""
+        return _MUTATION[0].range_width(self, bits) if _MUTATION else bits
+
+    @property
+    def n_vars(self) -> int:
+        """Variables created so far (including the constant variable 0)."""
+        return len(self._var_kind)
+
     @property
     def n_constraints(self) -> int:
         """Constraints recorded so far (before linear elimination)."""
@@ -546,8 +642,35 @@ class Builder:
         self._gadget_outputs.append(GadgetOutput(gadget, label, source, tuple(signals)))
 
 
-P = ParamSpec("P")
 T = TypeVar("T")
+
+
+def _result_signals(result: object) -> list[Signal]:
+    signals: list[Signal] = []
+    if isinstance(result, Signal):
+        signals.append(result)
+    elif isinstance(result, (list, tuple)):
+        for item in result:
+            signals.extend(_result_signals(item))
+    return signals
+
+
+def _identity(value: int) -> int:
+    return value
+
+
+def _as_hints(b: Builder, result: T) -> T:
+    """The same shape as ``result`` with each signal replaced by an unconstrained hint of its value (a mutant:
+    "turn an output into a hint")."""
+    if isinstance(result, Signal):
+        return b.hint_unconstrained(_identity, result, name="mutant_output")[0]  # type: ignore[return-value]
+    if isinstance(result, (list, tuple)):
+        items = [_as_hints(b, item) for item in result]
+        return type(result)(items)
+    return result
+
+
+P = ParamSpec("P")
 
 
 def gadget(
@@ -567,9 +690,18 @@ def gadget(
             if not isinstance(b, Builder):
                 raise CircuitDefinitionError(f"{name}: the first argument must be the Builder")
             source = caller_source()
+            var_start, constraint_start = len(b._var_kind), len(b._ca)
             with b.scope(name):
                 label = b.current_scope
                 result = fn(b, *args, **kwargs)
+                if _MUTATION and _MUTATION[0].unconstrain_result(b, name):
+                    result = _as_hints(b, result)
+            b._gadget_calls.append(
+                GadgetCall(
+                    name, label, source, var_start, len(b._var_kind), constraint_start, len(b._ca),
+                    tuple(s._lc for s in _result_signals(result)),
+                )
+            )
             b._register_gadget_output(name, label, source, result)
             return result
 

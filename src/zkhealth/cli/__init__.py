@@ -25,20 +25,25 @@ import click
 from zkhealth import __version__
 from zkhealth import errors as zk_errors
 from zkhealth.cli._common import emit, mark_command_start
-from zkhealth.cli.circuit import compile_command, info_command, r1cs_group, wtns_group
+from zkhealth.cli.auditor import audit_command
+from zkhealth.cli.circuit import circuit_group, compile_command, info_command, r1cs_group, wtns_group
 from zkhealth.cli.demo import demo_command
 from zkhealth.cli.groth16 import groth16_group, zkey_group
 from zkhealth.cli.issuer import issue_command, keygen_command, registry_group, revoke_command
-from zkhealth.cli.patient import enroll_command, prove_command, wallet_group
+from zkhealth.cli.member import member_group
+from zkhealth.cli.operator import operator_group
+from zkhealth.cli.patient import enroll_command, patient_group, prove_command, wallet_group
 from zkhealth.cli.recruiter import (
     deploy_command,
     enrollments_command,
     export_verifier_command,
+    recruiter_group,
     setup_command,
     trial_group,
     verify_batch_command,
     verify_command,
 )
+from zkhealth.cli.sponsor import sponsor_group
 
 __all__ = [
     "EXIT_ERROR",
@@ -128,9 +133,12 @@ def main(ctx: click.Context, as_json: bool, debug: bool) -> None:
     \b
     Start here:      demo (the whole story on synthetic data)
     Issuer:          keygen, issue, revoke, registry
-    Patient:         wallet, prove, enroll
-    Recruiter:       trial, setup, export-verifier, deploy, verify, verify-batch, enrollments
-    Circuit author:  compile, info, r1cs, wtns, groth16, zkey
+    Patient:         wallet, prove, enroll; patient (registry trials: enroll with consent, withdraw, grant, revoke)
+    Recruiter:       trial, setup, export-verifier, deploy, verify, verify-batch, enrollments;
+                     recruiter (registry trials: cohort, payout, open-grant)
+    DAO:             sponsor (fund, reclaim), member (propose-issuer, vote, queue, execute),
+                     operator (publish-root), audit
+    Circuit author:  compile, info, r1cs, wtns, groth16, zkey, circuit (check-unique, mutate)
 
     Passphrases come from --passphrase-file, $ZKHEALTH_PASSPHRASE or a prompt, never from an argument.
 
@@ -163,8 +171,15 @@ for _command in (
     info_command,
     r1cs_group,
     wtns_group,
+    circuit_group,
     groth16_group,
     zkey_group,
+    patient_group,
+    recruiter_group,
+    sponsor_group,
+    member_group,
+    operator_group,
+    audit_command,
 ):
     main.add_command(_command)
 

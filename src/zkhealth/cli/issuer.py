@@ -8,9 +8,10 @@ holds the encrypted key file. Heavy modules (``fhir.resources``) are imported in
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -25,6 +26,9 @@ from zkhealth.cli._common import (
     write_json_file,
 )
 from zkhealth.field import parse_field_element
+
+if TYPE_CHECKING:
+    from zkhealth.credentials.issuer import Issuer
 
 __all__ = ["issue_command", "keygen_command", "registry_group", "revoke_command"]
 
@@ -77,10 +81,18 @@ def keygen_command(ctx: click.Context, out: Path, passphrase_file: Path | None, 
     )
 
 
-@click.command("issue", short_help="Issue a signed credential from a FHIR bundle.")
+@click.command("issue", short_help="Issue a signed credential from a FHIR export or a SMART Health Card.")
 @click.option(
-    "--fhir", "fhir_path", required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="The patient's FHIR R4 Bundle (JSON).",
+    "--fhir", "fhir_path", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="The patient's FHIR R4 Bundle (JSON): a full EHR export, a document, or a collection.",
+)
+@click.option(
+    "--shc", "shc_path", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="A SMART Health Card: a .smart-health-card file, a compact JWS or shc:/ QR payload(s), one per line.",
+)
+@click.option(
+    "--shc-trusted-issuers", "shc_trusted", type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="Directory of trusted card issuers' keys: <host>/<path>/.well-known/jwks.json per issuer URL.",
 )
 @click.option(
     "--key", "key_path", required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path),
@@ -102,10 +114,31 @@ def keygen_command(ctx: click.Context, out: Path, passphrase_file: Path | None, 
     help="Validity when --expires-at is not given.",
 )
 @click.option("--research-consent", is_flag=True, help="Record that the patient consented to research contact.")
+@click.option("--strict", is_flag=True, help="Refuse the bundle if anything in it cannot be represented.")
+@click.option(
+    "--partial", is_flag=True,
+    help="The bundle is not the patient's full record (default: documents and cards are partial, other bundles "
+         "are full exports as of their timestamp).",
+)
+@click.option(
+    "--complete", is_flag=True,
+    help="Attest that the bundle is the patient's complete record: refuse it (exit 1) if anything criteria could "
+         "name cannot be recorded, instead of issuing it as a partial record.",
+)
+@click.option("--as-of", default=None, help="The day the record is current as of, YYYY-MM-DD (default: the "
+              "bundle's timestamp or a document's date, else its latest clinical date).")
+@click.option("--record", "whole_record", is_flag=True, hidden=True, help="Schema 2 (the default); kept for scripts.")
+@click.option(
+    "--schema", "schema_version", type=click.Choice(["1", "2"]), default="2", show_default=True,
+    help="Credential schema: 2 (the whole record, VC 2.0) or 1 (four diagnoses and three labs, for the "
+         "version 1 wallet and circuits).",
+)
 @click.pass_context
 def issue_command(
     ctx: click.Context,
-    fhir_path: Path,
+    fhir_path: Path | None,
+    shc_path: Path | None,
+    shc_trusted: Path | None,
     key_path: Path,
     holder_commitment: str,
     out: Path,
@@ -114,17 +147,38 @@ def issue_command(
     expires_at: str | None,
     validity_days: int,
     research_consent: bool,
+    strict: bool,
+    partial: bool,
+    complete: bool,
+    as_of: str | None,
+    whole_record: bool,
+    schema_version: str,
 ) -> None:
-    """Issue a signed health credential from a FHIR bundle to the holder of --holder-commitment.
+    """Issue a signed health credential from a FHIR export or a SMART Health Card to the holder of
+    --holder-commitment, and print the import summary.
 
-    Reads the Patient (birth date, gender), ICD-10-CM Conditions and LOINC Observations (HbA1c, eGFR,
-    systolic blood pressure) of the bundle; an unsupported coding or unit is refused (exit 1), never
-    guessed. The credential is bound to the patient's commitment, never to their secret, and is signed
-    twice: EdDSA-Poseidon (for proofs) and Ed25519 (the VC envelope).
+    Schema 2 (the default) imports the whole record: conditions (ICD-10-CM, SNOMED CT, WHO ICD-10 codes that
+    exist in ICD-10-CM), medications (RxNorm, ATC), procedures (SNOMED CT, ICD-10-PCS) and observations of the
+    observation table (units converted, values rounded by stated rules). The summary counts, per resource
+    kind, what was kept, mapped, listed as unmappable, excluded by rule or not imported; nothing is dropped
+    silently, and --strict refuses a bundle with anything unmappable (exit 1). A card is verified against
+    --shc-trusted-issuers (ES256, its kid, nbf/exp; no network) and imported as a partial record. A deceased
+    patient is refused. The credential is bound to the patient's commitment, never to their secret.
     """
     from zkhealth.credentials import dates
     from zkhealth.credentials.keyfile import load_issuer
 
+    if (fhir_path is None) == (shc_path is None):
+        raise click.UsageError("give exactly one of --fhir BUNDLE or --shc CARD")
+    if shc_path is not None and shc_trusted is None:
+        raise click.UsageError("--shc needs --shc-trusted-issuers DIR (the issuers whose cards you accept)")
+    if schema_version == "1" and (shc_path is not None or strict or partial or complete or as_of or whole_record):
+        raise click.UsageError("--shc, --strict, --partial, --complete, --as-of and --record need --schema 2")
+    if partial and complete:
+        raise click.UsageError("--partial and --complete contradict each other")
+    if shc_path is not None and (partial or complete or as_of is not None):
+        raise click.UsageError("a SMART Health Card is a partial record as of its issuance day: no --partial, "
+                               "--complete or --as-of")
     commitment = parse_field_element(holder_commitment, what="--holder-commitment")
     passphrase = read_passphrase(passphrase_file, prompt="Issuer key passphrase", confirm=False)
     with status(ctx, "unlocking the issuer key"):
@@ -134,6 +188,63 @@ def issue_command(
         options["issued_at"] = issued_at
     if expires_at is not None:
         options["expires_at"] = expires_at
+    if schema_version == "1":
+        _issue_v1(ctx, issuer, fhir_path, commitment, out, research_consent, options)
+        return
+    from zkhealth.credentials.ehr_import import ImportSummary, import_bundle, import_health_cards
+    from zkhealth.errors import RecordImportError
+
+    started = time.perf_counter()
+    try:
+        with status(ctx, "reading and importing the record"):
+            if shc_path is not None and shc_trusted is not None:
+                result = import_health_cards(shc_path, shc_trusted, strict=strict, research_consent=research_consent)
+            else:
+                result = import_bundle(fhir_path, strict=strict, research_consent=research_consent,
+                                       complete=False if partial else True if complete else None,
+                                       as_of=None if as_of is None else dates.parse_date(as_of))
+    except RecordImportError as error:
+        if isinstance(error.summary, ImportSummary):
+            emit(ctx, {"import": error.summary.to_json()}, error.summary.render())
+        raise
+    with status(ctx, "building the record's sets and signing"):
+        issued = issuer.issue_record(result.record, subject_commitment=commitment, **options)
+    seconds = time.perf_counter() - started
+    write_json_file(out, issued.document)
+    credential = issued.credential
+    first_day = dates.epoch_day_to_date(credential.issued_at).isoformat()
+    end_day = dates.epoch_day_to_date(credential.expires_at).isoformat()
+    summary = result.summary
+    emit(
+        ctx,
+        {
+            "out": str(out),
+            "schema_version": 2,
+            "credential_id": str(credential.credential_id),
+            "issuer": issuer.did,
+            "subject_commitment": str(commitment),
+            "issued_at": first_day,
+            "expires_at": end_day,
+            "import": summary.to_json(),
+            "seconds": round(seconds, 3),
+        },
+        f"{summary.render()}\n"
+        f"wrote {out}: credential {credential.credential_id} (schema 2) in {seconds:.1f} s\n"
+        f"issuer {issuer.did}; valid from {first_day} until (not including) {end_day}",
+    )
+
+
+def _issue_v1(
+    ctx: click.Context,
+    issuer: Issuer,
+    fhir_path: Path | None,
+    commitment: int,
+    out: Path,
+    research_consent: bool,
+    options: dict[str, Any],
+) -> None:
+    from zkhealth.credentials import dates
+
     with status(ctx, "reading the FHIR bundle and signing"):
         issued = issuer.issue_from_fhir(
             fhir_path, subject_commitment=commitment, research_consent=research_consent, **options
@@ -147,6 +258,7 @@ def issue_command(
         ctx,
         {
             "out": str(out),
+            "schema_version": 1,
             "credential_id": str(credential.credential_id),
             "issuer": issuer.did,
             "subject_commitment": str(commitment),

@@ -115,8 +115,8 @@ def _credential_summary(document: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": identifier.rsplit(":", 1)[-1],
         "issuer": document.get("issuer"),
-        "issued": str(document.get("issuanceDate", ""))[:10],
-        "expires": str(document.get("expirationDate", ""))[:10],
+        "issued": str(document.get("validFrom", document.get("issuanceDate", "")))[:10],
+        "expires": str(document.get("validUntil", document.get("expirationDate", "")))[:10],
         "claims": claims,
     }
 
@@ -361,3 +361,117 @@ def enroll_command(
         f"enrolled: nullifier {proof.nullifier} in block {int(receipt['blockNumber'])} "
         f"({int(receipt['gasUsed']):,} gas)",
     )
+
+
+# --------------------------------------------------------------------------- trials of the registry (the DAO)
+
+
+@click.group("patient", short_help="Enroll with consent in a registry trial, withdraw, grant data access.")
+def patient_group() -> None:
+    """Patient in a trial of the TrialRegistry. Use a fresh address per trial: it receives the rewards and is
+    public on-chain."""
+
+
+def _registry_client(rpc: str, private_key_file: Path | None, registry: str) -> Any:
+    from zkhealth.chain.registry import TrialRegistryClient
+
+    return TrialRegistryClient(connect_rpc(rpc, private_key_file), registry)
+
+
+@patient_group.command("enroll")
+@click.option("--rpc", required=True, metavar="URL", help="JSON-RPC endpoint of the chain.")
+@click.option("--registry", required=True, metavar="0xADDRESS", help="The TrialRegistry.")
+@private_key_option("Sign with the hex private key on this file's first line (default: the proof's recipient).")
+@click.option("--consent-hash", required=True, metavar="HEX", help="sha256 of the consent document you read.")
+@click.option("--purpose", "purposes", multiple=True, required=True,
+              help="A purpose you consent to (repeatable): trial-participation, data-analysis, ...")
+@click.option("--expiry-day", required=True, type=int, help="First day (epoch day) the consent no longer holds.")
+@click.argument("trial_id", type=int)
+@click.argument("proof_path", metavar="PROOF.json", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.argument("public_path", metavar="PUBLIC.json", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.pass_context
+def registry_enroll_command(ctx: click.Context, rpc: str, registry: str, private_key_file: Path | None,
+                            consent_hash: str, purposes: tuple[str, ...], expiry_day: int, trial_id: int,
+                            proof_path: Path, public_path: Path) -> None:
+    """Enroll in TRIAL_ID with a universal eligibility proof (snarkjs PROOF.json and PUBLIC.json) and your
+    consent terms. Simulated first: a refusal names the contract's error and sends nothing (exit 1). The
+    enrollment reward, if the trial has one, arrives in the same transaction."""
+    from zkhealth._json import loads_strict
+    from zkhealth.chain.registry import CONSENT_PURPOSES, ConsentTerms
+    from zkhealth.errors import MalformedProofError
+    from zkhealth.formats.snarkjs_json import parse_public_signal, proof_from_dict
+
+    unknown = [p for p in purposes if p not in CONSENT_PURPOSES]
+    if unknown:
+        raise click.UsageError(f"unknown purpose {unknown[0]!r}; choose from {', '.join(CONSENT_PURPOSES)}")
+    try:
+        document = bytes.fromhex(consent_hash.removeprefix("0x"))
+    except ValueError:
+        raise click.UsageError("--consent-hash must be 64 hex digits") from None
+    proof = proof_from_dict(loads_strict(proof_path.read_bytes(), what=str(proof_path), error=MalformedProofError))
+    raw = loads_strict(public_path.read_bytes(), what=str(public_path), error=MalformedProofError)
+    if not isinstance(raw, list):
+        raise MalformedProofError(f"{public_path}: expected a JSON list of public signals")
+    signals = [parse_public_signal(v, i) for i, v in enumerate(raw)]
+    consent = ConsentTerms(document, sum(CONSENT_PURPOSES[p] for p in set(purposes)), expiry_day)
+    receipt = _registry_client(rpc, private_key_file, registry).enroll(trial_id, proof, signals, consent)
+    emit(ctx, {"enrolled": True, "nullifier": str(signals[0]), "block": int(receipt["blockNumber"]),
+               "gas_used": int(receipt["gasUsed"])},
+         f"enrolled in trial {trial_id}: nullifier {signals[0]} ({int(receipt['gasUsed']):,} gas)")
+
+
+@patient_group.command("withdraw")
+@click.option("--rpc", required=True, metavar="URL", help="JSON-RPC endpoint of the chain.")
+@click.option("--registry", required=True, metavar="0xADDRESS", help="The TrialRegistry.")
+@private_key_option("Sign with the hex private key on this file's first line (the address that enrolled).")
+@click.option("--from", "sender", default=None, metavar="0xADDRESS", help="Send from this unlocked account.")
+@click.argument("trial_id", type=int)
+@click.argument("nullifier", type=int)
+@click.pass_context
+def registry_withdraw_command(ctx: click.Context, rpc: str, registry: str, private_key_file: Path | None,
+                              sender: str | None, trial_id: int, nullifier: int) -> None:
+    """Withdraw your consent now: you leave the active cohort, no further payouts or data use."""
+    _registry_client(rpc, private_key_file, registry).withdraw(trial_id, nullifier, sender=sender)
+    emit(ctx, {"withdrawn": True}, f"consent withdrawn from trial {trial_id}")
+
+
+@patient_group.command("grant")
+@click.option("--rpc", required=True, metavar="URL", help="JSON-RPC endpoint of the chain.")
+@click.option("--registry", required=True, metavar="0xADDRESS", help="The TrialRegistry.")
+@private_key_option("Sign with the hex private key on this file's first line (the address that enrolled).")
+@click.option("--from", "sender", default=None, metavar="0xADDRESS", help="Send from this unlocked account.")
+@click.option("--expiry-day", required=True, type=int, help="First day (epoch day) the grant no longer holds.")
+@click.option("--uri", required=True, help="Where the trial will fetch the sealed extract.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the sealed extract (put it at --uri).")
+@click.argument("trial_id", type=int)
+@click.argument("nullifier", type=int)
+@click.argument("extract", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.pass_context
+def grant_command(ctx: click.Context, rpc: str, registry: str, private_key_file: Path | None, sender: str | None,
+                  expiry_day: int, uri: str, out: Path, trial_id: int, nullifier: int, extract: Path) -> None:
+    """Seal EXTRACT (e.g. a FHIR bundle) for the trial's data key and record a time-bound grant on-chain."""
+    from zkhealth._fileio import atomic_write
+    from zkhealth.chain.roles import Patient
+
+    registry_client = _registry_client(rpc, private_key_file, registry)
+    address = sender or str(registry_client.w3.eth.default_account)
+    grant_id, sealed = Patient(registry_client, address).grant_access(
+        trial_id, nullifier, extract.read_bytes(), expiry_day=expiry_day, uri=uri)
+    atomic_write(out, sealed.sealed, mode=0o644)
+    emit(ctx, {"grant": grant_id, "sha256": sealed.sha256.hex(), "out": str(out)},
+         f"grant {grant_id} recorded (sha256 {sealed.sha256.hex()}); sealed extract in {out}")
+
+
+@patient_group.command("revoke")
+@click.option("--rpc", required=True, metavar="URL", help="JSON-RPC endpoint of the chain.")
+@click.option("--registry", required=True, metavar="0xADDRESS", help="The TrialRegistry.")
+@private_key_option("Sign with the hex private key on this file's first line (the address that granted).")
+@click.option("--from", "sender", default=None, metavar="0xADDRESS", help="Send from this unlocked account.")
+@click.argument("grant_id", type=int)
+@click.pass_context
+def revoke_grant_command(ctx: click.Context, rpc: str, registry: str, private_key_file: Path | None,
+                         sender: str | None, grant_id: int) -> None:
+    """Revoke a data-access grant (later recorded uses are flagged by `zkhealth audit`)."""
+    _registry_client(rpc, private_key_file, registry).revoke_access(grant_id, sender=sender)
+    emit(ctx, {"revoked": grant_id}, f"grant {grant_id} revoked")

@@ -103,8 +103,50 @@ def trial_group() -> None:
 
     Recruiters write it with `trial new` and publish it; patients prove against it, verifiers check proofs
     against it. `trial roots` updates the trusted roots; `trial info` prints its cost report and what a
-    verifier learns from a proof.
+    verifier learns from a proof; `trial check` compiles criteria files and lists what needs judgement.
     """
+
+
+@trial_group.command("check", short_help="Compile criteria files; list criteria that need judgement.")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--program", "show_program", is_flag=True, help="Also print each compiled program (atoms, combination).")
+@click.option("--cost", "show_cost", is_flag=True,
+              help="Also compile each dedicated circuit and print its constraints per part and per atom.")
+@click.pass_context
+def trial_check(ctx: click.Context, files: tuple[Path, ...], show_program: bool, show_cost: bool) -> None:
+    """Compile each criteria FILE (schema version 2) and report: the atoms it compiles to, the transcribed
+    atomic criteria (`# criterion: expressed | inexpressible | judgement | text`) and every comment that needs
+    judgement (`# judgement: text`), which is not machine-checkable. A criteria error names the clause and
+    column (exit 2)."""
+    from zkhealth.eligibility.check import check_criteria_file
+    from zkhealth.eligibility.record_trial import RecordTrial
+
+    checks = [check_criteria_file(path) for path in files]
+    costs = {}
+    if show_cost:
+        with status(ctx, "compiling the dedicated circuits"):
+            costs = {check.path: RecordTrial(check.text, trial_id="cost-report").cost_report() for check in checks}
+    human = "\n".join(
+        check.format()
+        + (f"\n{check.program.describe()}" if show_program else "")
+        + (f"\n{costs[check.path]}" if show_cost else "")
+        for check in checks
+    )
+    payload = {
+        "files": [
+            {
+                "path": check.path,
+                "metadata": check.metadata,
+                "atoms": len(check.program.atoms),
+                "programSha256": check.program.sha256(),
+                "counts": check.counts,
+                "notMachineCheckable": list(check.judgement),
+                **({"costReport": costs[check.path]} if show_cost else {}),
+            }
+            for check in checks
+        ]
+    }
+    emit(ctx, payload, human)
 
 
 @trial_group.command("new", short_help="Write a trial definition file.")
@@ -669,3 +711,90 @@ def enrollments_command(
         for row in rows
     ]
     emit(ctx, {"address": contract_address, "enrollments": rows, "count": len(rows)}, "\n".join(lines))
+
+
+# --------------------------------------------------------------------------- trials of the registry (the DAO)
+
+
+@click.group("recruiter", short_help="Cohort, milestone payouts and data grants of a registry trial.")
+def recruiter_group() -> None:
+    """Recruiter of a trial in the TrialRegistry: the cohort with each consent's status, milestone payouts,
+    opening a patient's data-access grant, closing the trial."""
+
+
+def _registry(rpc: str, private_key_file: Path | None, registry: str) -> Any:
+    from zkhealth.chain.registry import TrialRegistryClient
+
+    return TrialRegistryClient(connect_rpc(rpc, private_key_file), registry)
+
+
+@recruiter_group.command("cohort")
+@click.option("--rpc", required=True, metavar="URL", help="JSON-RPC endpoint of the chain.")
+@click.option("--registry", required=True, metavar="0xADDRESS", help="The TrialRegistry.")
+@click.option("--all", "show_all", is_flag=True, help="Also list ended consents, with why they ended.")
+@click.argument("trial_id", type=int)
+@click.pass_context
+def cohort_command(ctx: click.Context, rpc: str, registry: str, show_all: bool, trial_id: int) -> None:
+    """List TRIAL_ID's enrollments with an active consent (``--all``: every one, with its status)."""
+    members = _registry(rpc, None, registry).cohort(trial_id, active_only=not show_all)
+    rows = [
+        {"nullifier": str(m.nullifier), "recipient": m.recipient, "status": m.status.value,
+         "ended": m.ended_reason, "purposes": m.purposes, "consent_expiry_day": m.consent_expiry_day,
+         "rewards_paid": list(m.rewards_paid), "confirmations": m.confirmations}
+        for m in members
+    ]
+    lines = [f"{r['nullifier'][:12]}… {r['recipient']} {r['status']}"
+             + (f" ({r['ended']})" if r["ended"] else f" until day {r['consent_expiry_day']}") for r in rows]
+    emit(ctx, {"trial": trial_id, "cohort": rows}, "\n".join(lines) or "no enrollments")
+
+
+@recruiter_group.command("payout")
+@click.option("--rpc", required=True, metavar="URL", help="JSON-RPC endpoint of the chain.")
+@click.option("--registry", required=True, metavar="0xADDRESS", help="The TrialRegistry.")
+@private_key_option("Sign with the hex private key on this file's first line.")
+@click.option("--from", "sender", default=None, metavar="0xADDRESS", help="Send from this unlocked account.")
+@click.argument("trial_id", type=int)
+@click.argument("nullifier", type=int)
+@click.argument("milestone", type=int)
+@click.pass_context
+def payout_command(ctx: click.Context, rpc: str, registry: str, private_key_file: Path | None, sender: str | None,
+                   trial_id: int, nullifier: int, milestone: int) -> None:
+    """Pay MILESTONE (1-based) of TRIAL_ID to the address that enrolled NULLIFIER (once per milestone; the pool
+    is checked first; refused for a withdrawn or expired consent)."""
+    receipt = _registry(rpc, private_key_file, registry).pay_milestone(trial_id, nullifier, milestone, sender=sender)
+    emit(ctx, {"transaction": "0x" + bytes(receipt["transactionHash"]).hex(), "gas_used": int(receipt["gasUsed"])},
+         f"paid milestone {milestone} ({int(receipt['gasUsed']):,} gas)")
+
+
+@recruiter_group.command("open-grant")
+@click.option("--rpc", required=True, metavar="URL", help="JSON-RPC endpoint of the chain.")
+@click.option("--registry", required=True, metavar="0xADDRESS", help="The TrialRegistry.")
+@private_key_option("Sign the on-chain use record with the hex private key on this file's first line.")
+@click.option("--from", "sender", default=None, metavar="0xADDRESS", help="Send from this unlocked account.")
+@click.option("--data-key-file", required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="The trial's X25519 private key (64 hex digits on the first line).")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Where to write it.")
+@click.argument("grant_id", type=int)
+@click.argument("sealed", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.pass_context
+def open_grant_command(ctx: click.Context, rpc: str, registry: str, private_key_file: Path | None,
+                       sender: str | None, data_key_file: Path, out: Path, grant_id: int, sealed: Path) -> None:
+    """Check GRANT_ID is active, check SEALED against its on-chain hash, open it, record the use on-chain."""
+    from nacl.public import PrivateKey
+
+    from zkhealth._fileio import atomic_write
+    from zkhealth.chain.grants import DataKeyPair
+    from zkhealth.chain.roles import Recruiter
+
+    lines = data_key_file.read_text(encoding="utf-8").splitlines()
+    try:
+        private = bytes.fromhex(lines[0].strip() if lines else "")
+        keys = DataKeyPair(private, bytes(PrivateKey(private).public_key))
+    except ValueError:
+        raise click.UsageError(f"{data_key_file}: the first line must be 64 hex digits") from None
+    registry_client = _registry(rpc, private_key_file, registry)
+    address = sender or str(registry_client.w3.eth.default_account)
+    extract = Recruiter(registry_client, address, data_keys=keys).open_grant(grant_id, sealed.read_bytes())
+    atomic_write(out, extract)
+    emit(ctx, {"grant": grant_id, "bytes": len(extract), "out": str(out)},
+         f"opened grant {grant_id}: {len(extract)} bytes written to {out}")

@@ -29,6 +29,7 @@ __all__ = [
     "date_to_clinical",
     "date_to_epoch_day",
     "epoch_day_to_date",
+    "packed_date",
     "parse_date",
     "today_epoch_day",
 ]
@@ -39,6 +40,8 @@ EPOCH: Final[_dt.date] = _dt.date(1970, 1, 1)
 CLINICAL_DATE_OFFSET: Final[int] = EPOCH.toordinal()
 #: Declared width of every date claim (both kinds) for the circuit's range checks.
 DATE_BITS: Final[int] = 32
+#: ``packed(y, m, d) = 32 * (12 * (y + PACKED_YEAR_OFFSET) + m - 1) + d - 1`` (see :func:`packed_date`).
+PACKED_YEAR_OFFSET: Final[int] = 399
 
 _ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})", re.ASCII)
 
@@ -93,6 +96,17 @@ def clinical_date_to_date(value: int) -> _dt.date:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= _dt.date.max.toordinal():
         raise EncodingError(f"{value!r} is not an encoded clinical date")
     return _dt.date.fromordinal(value)
+
+
+def packed_date(value: _dt.date) -> int:
+    """``32 * (12 * (y + 399) + m - 1) + d - 1``: an order-preserving number in which adding ``N`` calendar
+    years adds ``384 * N`` and ``N`` calendar months adds ``32 * N`` (days keep their number).
+
+    The calendar packing that ages and month windows compare (``zkhealth.eligibility.calendar`` proves it in a
+    circuit). Every ``datetime.date`` packs below 2^22.
+    """
+    day = parse_date(value)
+    return 32 * (12 * (day.year + PACKED_YEAR_OFFSET) + day.month - 1) + day.day - 1
 
 
 def today_epoch_day() -> int:

@@ -82,6 +82,7 @@ __all__ = [
     "sign_document",
     "signing_bytes",
     "verify_credential",
+    "verify_envelope",
 ]
 
 VC_CONTEXT: Final[str] = "https://www.w3.org/2018/credentials/v1"
@@ -296,6 +297,14 @@ def _verify_envelope(document: dict[str, Any]) -> bytes:
         raise SignatureError("proofValue is not a canonical 64-byte signature")
     verify_key.verify(signing_bytes(document), signature)
     return key
+
+
+def verify_envelope(document: dict[str, Any]) -> bytes:
+    """Check the Ed25519 ``proof`` block of a parsed document (any schema version); return the issuer's key.
+
+    Raises :class:`SignatureError` for an unsupported or inconsistent proof block, a malformed did:key or a
+    signature that does not verify over :func:`signing_bytes`."""
+    return _verify_envelope(document)
 
 
 def _pair(obj: object, what: str) -> tuple[int, int]:

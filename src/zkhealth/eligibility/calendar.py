@@ -37,6 +37,7 @@ from zkhealth.circuit.gadgets.basic import is_equal
 from zkhealth.circuit.gadgets.bits import range_check, to_bits
 from zkhealth.circuit.gadgets.comparators import assert_less_eq
 from zkhealth.circuit.signal import R, Signal, SignalLike
+from zkhealth.credentials.dates import packed_date
 from zkhealth.errors import EligibilityError
 
 __all__ = [
@@ -70,9 +71,6 @@ _DAYS_BEFORE_MONTH: Final[tuple[int, ...]] = (0, 31, 59, 90, 120, 151, 181, 212,
 _DAYS_IN_MONTH: Final[tuple[int, ...]] = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
-def packed_date(value: _dt.date) -> int:
-    """``32 * (12 * (y + 399) + m - 1) + d - 1``: the order-preserving number the circuit compares."""
-    return MONTH_SPAN * (12 * (value.year + _YEAR_OFFSET) + value.month - 1) + value.day - 1
 
 
 def packed_ordinal(ordinal: int) -> int:

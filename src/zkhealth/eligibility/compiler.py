@@ -14,11 +14,10 @@ Costs (after linear elimination), with ``w`` the slot width:
 * ``age >= N``: one comparison of packed dates (23), plus one calendar decomposition of the birth date and
   one of ``today`` (86 each, shared by every clause that needs them);
 * ``diagnosis in S``: per diagnosis slot, a 20-bit range check of the code and its interval test; then
-  2 for the exists-any;
+  3 for the exists-any;
 * ``diagnosed_within``: as ``diagnosis in`` plus, per slot, the date window (two comparisons: of ordinals
   for days, of packed dates after a calendar decomposition of the slot's date for months and years);
-* ``not``: free; ``and`` of k operands: k - 1 products; ``or`` of k >= 2 operands: 1 product for two,
-  2 (a zero test of a sum) beyond.
+* ``not``: free; ``and`` of k operands: k - 1 products; ``or`` of k operands: k - 1 products.
 """
 
 from __future__ import annotations
@@ -26,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from zkhealth.circuit.builder import Builder
-from zkhealth.circuit.gadgets.basic import is_equal, is_zero
+from zkhealth.circuit.gadgets.basic import is_equal
 from zkhealth.circuit.gadgets.bits import range_check
 from zkhealth.circuit.gadgets.comparators import greater_eq, less_eq
 from zkhealth.circuit.signal import Signal
@@ -149,12 +148,13 @@ class _CriteriaCompiler:
     def _or(self, operands: Sequence[Signal]) -> Signal:
         if len(operands) == 1:
             return operands[0]
-        if len(operands) == 2:
-            product = self.b.mul(operands[0], operands[1])
-            out = operands[0] + operands[1] - product
-        else:
-            total = self.b.linear_combination(list(operands), [1] * len(operands))
-            out = 1 - is_zero(self.b, total)
+        # 1 - prod(1 - x): k - 1 products and no hint. A zero test of the sum (2 constraints) looked cheaper,
+        # but under a negation asserted true (`not diagnosis in E10`, `not (a or b or c)`) the sum is forced to
+        # 0 and linear elimination leaves the zero test's inverse hint in no constraint (issue 14).
+        none = 1 - operands[0]
+        for operand in operands[1:]:
+            none = self.b.mul(none, 1 - operand)
+        out = 1 - none
         self.b.note_range(out, 1)
         return out
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from zkhealth import groth16
 from zkhealth.credentials.dates import today_epoch_day
+from zkhealth.credentials.record_vc import is_record_document
 from zkhealth.credentials.trees import (
     IssuerRegistry,
     MerkleProof,
@@ -133,6 +134,8 @@ def prove(
     chosen: IssuedCredential | None = None
     first_failure: Evaluation | None = None
     for document in wallet.credentials:
+        if is_record_document(document):
+            continue  # a schema-version-2 credential proves through RecordTrial (record_trial.py)
         candidate = decode_credential(document)
         verdict = trial.evaluate(candidate.credential, day)
         if verdict.eligible:

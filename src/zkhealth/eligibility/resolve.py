@@ -43,6 +43,7 @@ from zkhealth.credentials.schema import CLAIM_LAYOUT, CLAIM_SPECS, GENDERS, MAX_
 from zkhealth.eligibility.calendar import MONTH_SPAN, YEAR_SPAN, packed_ordinal
 from zkhealth.eligibility.criteria import (
     And,
+    AtLeast,
     Between,
     CodePattern,
     Compare,
@@ -346,7 +347,21 @@ def _code_intervals(node: Node, codes: Sequence[CodePattern]) -> tuple[Interval,
     return _merge(intervals)
 
 
+def _v2_only(node: Node) -> bool:
+    """Whether a clause uses language that only schema version 2 can check (windows, selectors, code systems
+    other than ICD-10-CM, counts, thresholds, the ``active`` qualifier)."""
+    if not isinstance(node, Compare | Between | InSet | DiagnosedWithin):
+        return True
+    if isinstance(node, Compare | Between | InSet) and (node.windows or node.selector is not None):
+        return True
+    if isinstance(node, InSet) and (node.active or any(c.system != "icd10cm" for c in node.codes)):
+        return True
+    return isinstance(node, Compare | Between | InSet) and node.field not in FIELDS
+
+
 def _clause(node: Node) -> ResolvedClause:
+    if _v2_only(node):
+        raise _fail(node, "this criterion needs a schema version 2 credential (zkhealth.eligibility.program)")
     if isinstance(node, DiagnosedWithin):
         if not 1 <= node.amount <= _MAX_SPAN[node.unit]:
             raise _fail(node, f"the period must be 1..{_MAX_SPAN[node.unit]} {node.unit}")
@@ -378,6 +393,8 @@ def resolve(node: Node) -> ResolvedNode:
         return ResolvedAnd(node.text, tuple(resolve(op) for op in node.operands))
     if isinstance(node, Or):
         return ResolvedOr(node.text, tuple(resolve(op) for op in node.operands))
+    if isinstance(node, AtLeast):
+        raise _fail(node, "`at least K of` needs a schema version 2 credential (zkhealth.eligibility.program)")
     return _clause(node)
 
 

@@ -5,10 +5,13 @@
 * :class:`ConstraintCountSnapshot` / :func:`assert_constraint_count`: fail with
   ``ConstraintCountDriftError`` when a count drifts;
 * :mod:`zkhealth.testing.strategies` (needs hypothesis): field elements, witnesses, tampered witnesses;
-* :func:`zkhealth.circuit.check_unique`: search for a second witness (re-exported here).
+* :func:`zkhealth.circuit.check_unique`: search for a second witness (re-exported here);
+* :func:`assert_unique`: prove every signal is determined by the inputs (formal, see
+  :mod:`zkhealth.circuit.formal`), or fail with two witnesses.
 """
 
 from zkhealth.circuit import check_unique
+from zkhealth.testing.assurance import assert_no_witness, assert_unique
 from zkhealth.testing.counts import (
     ConstraintCountSnapshot,
     CountRow,
@@ -24,6 +27,8 @@ __all__ = [
     "ConstraintCountSnapshot",
     "CountRow",
     "assert_constraint_count",
+    "assert_no_witness",
+    "assert_unique",
     "check_circuit",
     "check_unique",
     "load_counts",

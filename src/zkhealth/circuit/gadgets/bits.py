@@ -49,13 +49,14 @@ def _decompose(b: Builder, x: SignalLike, n: int) -> tuple[list[Signal], int]:
         if value >> n:
             raise CircuitDefinitionError(f"the constant {value} does not fit in {n} bits")
         return [b.constant((value >> i) & 1) for i in range(n)], -1
-    bits = b.hint_unconstrained(_bits_hint(n), x, n_outputs=n, name="bits")
+    width = b._range_width(n)  # a mutant may shrink the check by one bit (mutation testing only)
+    bits = b.hint_unconstrained(_bits_hint(width), x, n_outputs=width, name="bits")
     for bit in bits:
         b.assert_bool(bit)
     index = b.n_constraints
-    b.assert_equal(b.linear_combination(bits, [1 << i for i in range(n)]), x)
-    b.note_range(x, n)
-    return bits, index
+    b.assert_equal(b.linear_combination(bits, [1 << i for i in range(width)]), x)
+    b.note_range(x, width)
+    return bits + [b.constant(0) for _ in range(n - width)], index
 
 
 @gadget("to_bits")

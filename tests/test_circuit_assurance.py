@@ -1,0 +1,337 @@
+"""Circuit authors' assurance: formal uniqueness (pinned per gadget) and mutation testing.
+
+* Known under-constraint bugs, rebuilt as small DSL circuits (security.md C1, C2, C4, C6, C7): the checker
+  answers "not unique" with two witnesses the R1CS accepts, and the matching mutant of the correct gadget is
+  killed by our gadget tests.
+* Every gadget of ``circuit/gadgets/`` has its verdict pinned in ``verdicts.csv``; a drift fails.
+* The eligibility circuit's outputs are unique with the standard gadgets assumed.
+* The mutation tool finds, runs and scores mutants; ``zkhealth circuit check-unique`` and ``mutate`` work.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from zkhealth.circuit import Builder, compile
+from zkhealth.circuit.formal import (
+    NOT_UNIQUE,
+    UNIQUE,
+    UNKNOWN,
+    default_assumed_gadgets,
+    load_verdicts,
+    prove_unique,
+)
+from zkhealth.circuit.gadgets import catalog
+from zkhealth.circuit.gadgets.comparators import less_than_unchecked
+from zkhealth.circuit.gadgets.poseidon import poseidon
+from zkhealth.circuit.mutation import Mutant, discover, load_equivalents, run_mutants
+from zkhealth.cli import run
+from zkhealth.errors import CircuitDefinitionError, UnderconstrainedError
+from zkhealth.field import FIELD_R
+from zkhealth.testing import assert_unique
+
+pytestmark = pytest.mark.witness
+ROOT = Path(__file__).resolve().parent.parent
+GADGETS = ROOT / "src" / "zkhealth" / "circuit" / "gadgets"
+EXAMPLES = ROOT / "circuits" / "examples"
+
+
+# --------------------------------------------------------------------------- known bugs, rebuilt
+
+
+def bits_without_alias_check(b: Builder) -> None:
+    """C4: 254 bits whose weighted sum is x, no check that the bits encode a value below r."""
+    x = b.private_input("x")
+    bits = b.hint_unconstrained(lambda v: [(v >> i) & 1 for i in range(254)], x, n_outputs=254, name="bits")
+    for bit in bits:
+        b.assert_bool(bit)
+    b.assert_equal(b.linear_combination(bits, [1 << i for i in range(254)]), x)
+    b.output("low_bit", bits[0])
+
+
+def is_zero_without_second_constraint(b: Builder) -> None:
+    """C6: out = 1 - x * inv, without x * out = 0."""
+    x = b.private_input("x")
+    (inv,) = b.hint_unconstrained(lambda v: pow(v, -1, FIELD_R) if v else 0, x, name="inverse")
+    b.output("out", 1 - x * inv)
+
+
+def division_with_unranged_comparator(b: Builder) -> None:
+    """C2/C5: x = 10 q + rem with rem < 10 checked by a comparator whose input has no range check."""
+    x = b.private_input("x")
+    q, rem = b.hint_unconstrained(lambda v: [v // 10, v % 10], x, n_outputs=2, name="divmod")
+    b.assert_equal(q * 10 + rem, x)
+    b.assert_equal(less_than_unchecked(b, rem, 10, bits=4), 1)
+    b.output("quotient", q)
+
+
+def merkle_with_non_boolean_path_bits(b: Builder) -> None:
+    """C7: a binary Merkle path whose position bits come from the leaf index with no boolean check."""
+    leaf, index = b.private_input("leaf"), b.private_input("index")
+    siblings = b.private_inputs("siblings", 2)
+    bits = b.hint_unconstrained(lambda v: [v & 1, (v >> 1) & 1], index, n_outputs=2, name="path_bits")
+    b.assert_equal(bits[0] + bits[1] * 2, index)
+    node = b.constant(0) + leaf
+    for bit, sibling in zip(bits, siblings, strict=True):
+        swap = bit * (sibling - node)
+        node = poseidon(b, [node + swap, sibling - swap])
+    b.output("root", node)
+
+
+def hint_output_no_constraint_uses(b: Builder) -> None:
+    """C1: an output computed by a hint and constrained by nothing (circomlib MiMC's ``<--``)."""
+    x = b.private_input("x")
+    (square,) = b.hint_unconstrained(lambda v: v * v, x, name="square")
+    b.output("out", square)
+
+
+KNOWN_BUGS: dict[str, Callable[[Builder], None]] = {
+    "to_bits without alias check": bits_without_alias_check,
+    "is_zero without x*out=0": is_zero_without_second_constraint,
+    "comparator without range checks": division_with_unranged_comparator,
+    "Merkle path with non-boolean bits": merkle_with_non_boolean_path_bits,
+    "hint output no constraint uses": hint_output_no_constraint_uses,
+}
+
+
+@pytest.mark.parametrize("name", sorted(KNOWN_BUGS))
+def test_known_bug_is_not_unique_with_two_accepted_witnesses(name: str) -> None:
+    circuit = KNOWN_BUGS[name]
+    verdict = prove_unique(circuit, samples=[{"x": 25, "leaf": 7, "index": 1, "siblings": [3, 4]}], time_limit=30)
+    assert verdict.verdict == NOT_UNIQUE, verdict.summary()
+    assert verdict.witness_a is not None and verdict.witness_b is not None
+    compiled = compile(circuit, lint=False)
+    compiled.r1cs.check_witness(verdict.witness_a)
+    compiled.r1cs.check_witness(verdict.witness_b)
+    r1cs = compiled.r1cs
+    first_input = 1 + r1cs.n_public_outputs
+    last_input = first_input + r1cs.n_public_inputs + r1cs.n_private_inputs
+    assert verdict.witness_a[first_input:last_input] == verdict.witness_b[first_input:last_input]
+    assert verdict.witness_a != verdict.witness_b
+    # Each of these bugs lets the prover change a public output.
+    assert verdict.witness_a[1:first_input] != verdict.witness_b[1:first_input]
+    with pytest.raises(UnderconstrainedError):
+        assert_unique(circuit)
+
+
+def test_alias_witnesses_are_x_and_x_plus_r() -> None:
+    verdict = prove_unique(bits_without_alias_check, samples=[{"x": 1}])
+    assert verdict.witness_a is not None and verdict.witness_b is not None and verdict.inputs is not None
+    x = verdict.inputs["x"]
+    assert isinstance(x, int) and x + FIELD_R < 2**254  # only such x have a second decomposition
+    assert verdict.witness_a[1] != verdict.witness_b[1]  # the low bits of x and x + r differ (r is odd)
+
+
+def test_comparator_bug_gives_a_wrapped_remainder() -> None:
+    verdict = prove_unique(division_with_unranged_comparator, samples=[{"x": 25}])
+    assert verdict.verdict == NOT_UNIQUE and verdict.signal == "quotient"
+    assert verdict.witness_a is not None and verdict.witness_b is not None
+    assert {verdict.witness_a[1], verdict.witness_b[1]} == {2, 3}  # 25 = 10*2 + 5 = 10*3 + (r - 5)
+
+
+def _line(path: Path, text: str) -> int:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    matches = [i + 1 for i, line in enumerate(lines) if text in line]
+    assert len(matches) == 1, f"{text!r} appears {len(matches)} times in {path.name}"
+    return matches[0]
+
+
+#: The mutant of the correct gadget that matches each known bug, and the tests that must kill it.
+MATCHING_MUTANTS: dict[str, tuple[str, str, str, list[str]]] = {
+    "to_bits without alias check": (
+        "bits.py", "b.assert_mul(prefix, total, 0)", "drop",
+        ["tests/test_gadgets_basic.py", "-k", "x_plus_r or strict"],
+    ),
+    "is_zero without x*out=0": (
+        "basic.py", "b.assert_mul(sx, out, 0)", "drop", ["tests/test_gadgets_basic.py", "-k", "is_zero"],
+    ),
+    "comparator without range checks": (
+        "bits.py", "b.assert_equal(b.linear_combination(bits, [1 << i for i in range(width)]), x)", "drop",
+        ["tests/test_gadgets_basic.py", "-k", "comparator or less_than"],
+    ),
+    "Merkle path with non-boolean bits": (
+        "merkle.py", "ensure_bool(b, bit)", "drop", ["tests/test_gadgets_merkle.py", "-k", "binary or non_boolean"],
+    ),
+    "hint output no constraint uses": (
+        "basic.py", "return is_zero(b, b.as_signal(x) - y)", "unconstrain",
+        ["tests/test_gadgets_basic.py", "-k", "is_equal"],
+    ),
+}
+
+
+@functools.cache
+def _mutant_ids(path: str) -> frozenset[str]:
+    return frozenset(m.id for m in discover([h.define for h in catalog.HARNESSES], [path]))
+
+
+def _matching_mutant(name: str) -> tuple[Mutant, list[str]]:
+    file_name, text, operator, tests = MATCHING_MUTANTS[name]
+    path = GADGETS / file_name
+    mutant = Mutant(str(path), _line(path, text), operator)
+    assert mutant.id in _mutant_ids(str(path)), f"{mutant.id} is not a mutant the tool makes"
+    return mutant, tests
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(MATCHING_MUTANTS))
+def test_matching_mutant_of_the_correct_gadget_is_killed(name: str) -> None:
+    mutant, tests = _matching_mutant(name)
+    report = run_mutants([mutant], tests, cwd=ROOT, timeout=300)
+    assert [r.status for r in report.results] == ["killed"], report.results
+
+
+def test_matching_mutants_are_real_mutants_of_the_gadgets() -> None:
+    for name in MATCHING_MUTANTS:
+        _matching_mutant(name)
+
+
+# --------------------------------------------------------------------------- pinned verdicts
+
+
+PINNED = load_verdicts()
+SLOW_HARNESSES = {"scalar_mul_prime_order", "assert_eddsa_poseidon_valid"}
+
+
+def _verdict_of(harness: catalog.Harness) -> str:
+    assumed = default_assumed_gadgets() - set(harness.subject)
+    verdict = prove_unique(harness.define, auxiliary=harness.auxiliary, samples=harness.samples,
+                           assume=assumed, time_limit=30)
+    return verdict.verdict
+
+
+@pytest.mark.parametrize(
+    "harness",
+    [pytest.param(h, marks=pytest.mark.slow) if h.gadget in SLOW_HARNESSES else h for h in catalog.HARNESSES],
+    ids=lambda h: h.label,
+)
+def test_gadget_verdict_is_pinned(harness: catalog.Harness) -> None:
+    """A gadget pinned unique must stay unique; any other drift must be pinned on purpose."""
+    row = PINNED.get(harness.key)
+    assert row is not None, f"{harness.label}: add a row to verdicts.csv"
+    assert row["auxiliary"].split() == list(harness.auxiliary)
+    got = _verdict_of(harness)
+    if row["verdict"] == UNIQUE:
+        assert got == UNIQUE, f"{harness.label} was proven unique and is now {got}"
+    assert got == row["verdict"], f"{harness.label}: pinned {row['verdict']}, now {got}: update verdicts.csv"
+
+
+def test_every_pinned_verdict_has_a_harness_and_every_harness_works() -> None:
+    keys = {h.key for h in catalog.HARNESSES}
+    assert set(PINNED) == keys
+    for harness in catalog.HARNESSES:
+        compiled = compile(harness.define, lint=False)
+        assert harness.samples, harness.label
+        for sample in harness.samples:
+            compiled.r1cs.check_witness(compiled.solve_witness(sample))
+
+
+def test_non_curve_gadgets_are_proven_unique() -> None:
+    curve = {"point_add", "point_double", "assert_in_subgroup", "fixed_base_mul", "scalar_mul",
+             "scalar_mul_prime_order", "assert_eddsa_poseidon_valid"}
+    for key, row in PINNED.items():
+        assert (row["verdict"] == UNIQUE) == (key[0] not in curve), key
+
+
+def test_auxiliary_hints_are_needed() -> None:
+    """Without naming is_zero's inverse auxiliary, the checker shows it is free at x = 0."""
+    harness = catalog.harness_by_key("is_zero")
+    verdict = prove_unique(harness.define, assume=())
+    assert verdict.verdict == NOT_UNIQUE and "is_zero_inverse" in (verdict.signal or "")
+    assert verdict.inputs == {"x": 0}
+
+
+def test_modular_check_uses_the_pinned_gadgets() -> None:
+    harness = catalog.harness_by_key("quaternary_merkle_root", "depth=2")
+    verdict = prove_unique(harness.define, assume=default_assumed_gadgets() - {"quaternary_merkle_root"})
+    assert verdict.verdict == UNIQUE and "poseidon" in verdict.assumed
+
+
+def test_unknown_carries_the_reason() -> None:
+    verdict = prove_unique(catalog.harness_by_key("point_add").define, assume=(), time_limit=20)
+    assert verdict.verdict == UNKNOWN
+    assert "babyjubjub.py" in (verdict.source or "") and "not proven determined" in verdict.reason
+
+
+def test_time_limit_gives_unknown() -> None:
+    verdict = prove_unique(catalog.harness_by_key("poseidon", "n=16").define, assume=(), time_limit=0.001)
+    assert verdict.verdict == UNKNOWN and "time limit" in verdict.reason
+
+
+def test_eligibility_circuit_outputs_are_unique() -> None:
+    from zkhealth.eligibility.circuit import eligibility_circuit
+
+    verdict = prove_unique(eligibility_circuit("diagnosis in E11.* and age >= 18"), targets="outputs")
+    assert verdict.verdict == UNIQUE, verdict.summary()
+    assert {"poseidon", "greater_eq", "to_bits_strict"} <= set(verdict.assumed)
+
+
+# --------------------------------------------------------------------------- the mutation tool
+
+
+def test_discovery_finds_each_operator_on_the_cubic() -> None:
+    from importlib.util import module_from_spec, spec_from_file_location
+
+    spec = spec_from_file_location("cubic_example", EXAMPLES / "cubic.py")
+    assert spec is not None and spec.loader is not None
+    module = module_from_spec(spec)
+    spec.loader.exec_module(module)
+    mutants = discover([module.cubic], [str(EXAMPLES / "cubic.py")])
+    assert [m.operator for m in mutants] == ["drop", "swap", "constant", "unconstrain"]
+    assert all(m.id.startswith("circuits/examples/cubic.py:8:") or m.id.endswith(m.operator) for m in mutants)
+
+
+def test_discovery_finds_shrink_on_gadget_range_checks() -> None:
+    mutants = discover([catalog.harness_by_key("less_than", "bits=32").define], [str(GADGETS / "comparators.py")])
+    assert {m.operator for m in mutants} >= {"shrink"}
+    with pytest.raises(CircuitDefinitionError):
+        discover([], [], operators=["delete"])
+
+
+def test_equivalent_file_needs_reasons(tmp_path: Path) -> None:
+    good = tmp_path / "equivalent.txt"
+    good.write_text("# comment\nsrc/a.py:3:swap  A*B = C and A*C = B coincide when B = C\n", encoding="utf-8")
+    assert load_equivalents(good) == {"src/a.py:3:swap": "A*B = C and A*C = B coincide when B = C"}
+    bad = tmp_path / "bad.txt"
+    bad.write_text("src/a.py:3:swap\n", encoding="utf-8")
+    with pytest.raises(CircuitDefinitionError):
+        load_equivalents(bad)
+
+
+def test_mutant_json_round_trip() -> None:
+    mutant = Mutant("/x/y.py", 12, "shrink", "f", "c/g")
+    assert Mutant.from_json(mutant.to_json()) == mutant
+    with pytest.raises(CircuitDefinitionError):
+        Mutant.from_json(json.dumps({"file": "a", "line": 1, "operator": "delete"}))
+
+
+@pytest.mark.slow
+def test_cubic_mutants_are_all_killed_and_the_gate_passes() -> None:
+    code = run(["--json", "circuit", "mutate", "circuits/examples/cubic.py:cubic",
+                "--tests", "tests/test_circuit_examples.py -k cubic", "--min-score", "100"])
+    assert code == 0
+
+
+# --------------------------------------------------------------------------- the CLI
+
+
+def test_cli_check_unique_verdicts(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["--json", "circuit", "check-unique", "circuits/examples/cubic.py:cubic"]) == 0
+    assert json.loads(capsys.readouterr().out)["verdict"] == UNIQUE
+    assert run(["--json", "circuit", "check-unique", "circuits/examples/broken_is_zero.py:broken_is_zero"]) == 1
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["verdict"] == NOT_UNIQUE and payload["signal"] == "out"
+    assert payload["witness_a"] != payload["witness_b"]
+    assert run(["circuit", "check-unique"]) == 2
+
+
+def test_cli_mutate_lists_mutants(capsys: pytest.CaptureFixture[str]) -> None:
+    code = run(["--json", "circuit", "mutate", "circuits/examples/broken_is_zero.py:broken_is_zero",
+                "--tests", "tests/test_circuit_examples.py", "--list"])
+    assert code == 0
+    ids = [m["id"] for m in json.loads(capsys.readouterr().out)["mutants"]]
+    assert "circuits/examples/broken_is_zero.py:18:unconstrain" in ids

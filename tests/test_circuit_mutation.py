@@ -1,0 +1,105 @@
+"""Mutation testing of our own circuits: the gadget modules against the gadget tests (plus the pinned verdicts),
+and the eligibility circuit (circuit.py, compiler.py, calendar.py) against tests/test_eligibility_circuit.py and
+tests/test_eligibility_forged_witnesses.py.
+
+CI cost is bounded: the slow tier runs a deterministic sample (``GADGET_SAMPLE`` of the 225 gadget mutants and
+``ELIGIBILITY_SAMPLE`` of the 66 eligibility mutants; 5 to 40 s each, most of it pytest start-up and the
+eligibility tests). The full run (every mutant; about 50 min for the gadgets and 25 min for the eligibility
+circuit on the shared 2-core machine) is ``ZKHEALTH_MUTATION_FULL=1 pytest -m slow
+tests/test_circuit_mutation.py``, or ``scripts/mutation.sh``. Equivalent mutants, with the reason no test can
+kill them, are listed in ``tests/equivalent_mutants.txt``.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from zkhealth.circuit.gadgets import catalog
+from zkhealth.circuit.mutation import Mutant, MutantResult, discover, load_equivalents, run_mutants
+from zkhealth.eligibility.circuit import eligibility_circuit
+
+ROOT = Path(__file__).resolve().parent.parent
+EQUIVALENTS = Path(__file__).with_name("equivalent_mutants.txt")
+FULL = os.environ.get("ZKHEALTH_MUTATION_FULL") == "1"
+GADGET_SAMPLE = 10
+ELIGIBILITY_SAMPLE = 4
+
+#: Each gadget module's tests, then the pinned verdicts (a gadget whose verdict drifts fails them: they kill the
+#: mutants that leave a signal free, which example-based tests through the witness solver cannot see).
+PINNED_VERDICTS = "tests/test_circuit_assurance.py::test_gadget_verdict_is_pinned"
+GADGET_TESTS: dict[str, list[str]] = {
+    "basic.py": ["tests/test_gadgets_basic.py", "tests/test_security_circuit.py", PINNED_VERDICTS],
+    "bits.py": ["tests/test_gadgets_basic.py", "tests/test_security_circuit.py", PINNED_VERDICTS],
+    "comparators.py": ["tests/test_gadgets_basic.py", "tests/test_security_circuit.py", PINNED_VERDICTS],
+    "poseidon.py": ["tests/test_gadgets_poseidon.py", PINNED_VERDICTS],
+    "merkle.py": ["tests/test_gadgets_merkle.py", PINNED_VERDICTS],
+    "babyjubjub.py": ["tests/test_gadgets_babyjubjub.py", PINNED_VERDICTS],
+    "eddsa.py": ["tests/test_gadgets_eddsa.py", PINNED_VERDICTS],
+}
+ELIGIBILITY = ROOT / "src" / "zkhealth" / "eligibility"
+ELIGIBILITY_FILES = [ELIGIBILITY / name for name in ("circuit.py", "compiler.py", "calendar.py")]
+ELIGIBILITY_TESTS = ["tests/test_eligibility_circuit.py", "tests/test_eligibility_forged_witnesses.py"]
+#: Criteria whose circuits reach every line of the criteria compiler and the calendar gadget.
+ELIGIBILITY_CRITERIA = [
+    "diagnosis in E11.* and age >= 18",
+    "age >= 18 and age < 75 and diagnosis in E11.* and not diagnosis in O00-O9A and hba1c between 7.0 and 10.5 "
+    "and diagnosed_within(E11.*, 5 years) or (sex = female and egfr < 60 and diagnosed_within(I10-I16, 18 months))"
+    " or diagnosed_within(C50.*, 400 days) or age in {40, 41}",
+]
+
+
+@functools.cache
+def gadget_mutants() -> tuple[Mutant, ...]:
+    return tuple(discover([h.define for h in catalog.HARNESSES], catalog.gadget_module_files()))
+
+
+@functools.cache
+def eligibility_mutants() -> tuple[Mutant, ...]:
+    circuits = [eligibility_circuit(text) for text in ELIGIBILITY_CRITERIA]
+    return tuple(discover(circuits, [str(p) for p in ELIGIBILITY_FILES]))
+
+
+def _check(results: Sequence[MutantResult]) -> None:
+    survivors = [r for r in results if r.status in ("survived", "not covered", "error")]
+    lines = [f"{r.status}: {r.mutant.id} {r.mutant.label} ({r.mutant.function})" for r in survivors]
+    assert not survivors, "\n".join(lines)
+
+
+@pytest.mark.witness
+def test_every_gadget_module_and_operator_has_mutants() -> None:
+    mutants = gadget_mutants()
+    assert {Path(m.file).name for m in mutants} == set(GADGET_TESTS)
+    assert {m.operator for m in mutants} == {"drop", "swap", "constant", "unconstrain", "shrink"}
+
+
+@pytest.mark.slow
+def test_listed_equivalent_mutants_exist_and_give_reasons() -> None:
+    """A stale entry (its line moved) fails here instead of silently hiding a live mutant."""
+    known = {m.id for m in gadget_mutants()} | {m.id for m in eligibility_mutants()}
+    for mutant_id in load_equivalents(EQUIVALENTS):
+        assert mutant_id in known, f"{mutant_id} is listed as equivalent but is no longer a mutant"
+
+
+@pytest.mark.slow
+def test_gadget_mutants_are_killed_by_the_gadget_tests() -> None:
+    report = run_mutants(
+        gadget_mutants(), [], tests_for=GADGET_TESTS, cwd=ROOT, timeout=600,
+        equivalents=load_equivalents(EQUIVALENTS), max_mutants=None if FULL else GADGET_SAMPLE,
+    )
+    _check(report.results)
+    assert report.score == 100.0
+
+
+@pytest.mark.slow
+def test_eligibility_mutants_are_killed_by_the_eligibility_tests() -> None:
+    report = run_mutants(
+        eligibility_mutants(), ELIGIBILITY_TESTS, cwd=ROOT, timeout=900,
+        equivalents=load_equivalents(EQUIVALENTS), max_mutants=None if FULL else ELIGIBILITY_SAMPLE,
+    )
+    _check(report.results)
+    assert report.score == 100.0
