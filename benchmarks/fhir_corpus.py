@@ -13,6 +13,7 @@ import argparse
 import datetime as dt
 import json
 import lzma
+import re
 import statistics
 import sys
 import time
@@ -36,6 +37,15 @@ def _spread(values: list[float]) -> str:
     return f"median {statistics.median(values):.2f} s (min {min(values):.2f}, max {max(values):.2f})"
 
 
+_CODE_PREFIX = re.compile(r"^[a-z0-9-]+:\S+: ")
+
+
+def _reason_group(reason: str) -> str:
+    """A listed reason without the code it names and its details (after ": " or "; "), to group like ones;
+    URLs (``code system http://...``) stay whole."""
+    return _CODE_PREFIX.sub("", reason).split("; ")[0].split(": ")[0][:100]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--no-issue", action="store_true", help="import only")
@@ -46,6 +56,11 @@ def main() -> None:
     issue_times: list[float] = []
     unmapped_kinds: Counter[str] = Counter()
     unmapped_reasons: Counter[tuple[str, str]] = Counter()
+    by_design: Counter[tuple[str, str]] = Counter()
+    partly: Counter[tuple[str, str]] = Counter()
+    notes: Counter[str] = Counter()
+    observations = [0, 0]  # recorded, total
+    strict_ok = 0
     per_generator: Counter[str] = Counter()
     issued_per_generator: Counter[str] = Counter()
     refused: list[str] = []
@@ -64,10 +79,18 @@ def main() -> None:
             refused.append(f"{item['file']}: {type(error).__name__}")
             continue
         import_times.append(time.perf_counter() - started)
-        for listed in result.summary.unmappable:
+        summary = result.summary
+        for listed in summary.unmappable:
             unmapped_kinds[listed.kind] += 1
-            unmapped_reasons[(listed.kind, listed.reason if "not in the observation table" in listed.reason
-                              or "no set" in listed.reason else listed.reason.split(":")[0])] += 1
+            unmapped_reasons[(listed.kind, _reason_group(listed.reason))] += 1
+        by_design.update((listed.kind, listed.reason) for listed in summary.by_design)
+        partly.update((listed.kind, _reason_group(listed.reason)) for listed in summary.partly)
+        notes.update(_reason_group(listed.reason).split(" (")[0] for listed in summary.notes)
+        counts = summary.kinds.get("Observation")
+        if counts is not None:
+            observations[0] += counts.kept + counts.mapped
+            observations[1] += counts.total
+        strict_ok += not summary.strict_refusals
         entries.update(result.summary.entries)
         completeness["complete export" if result.record.complete else
                      "export downgraded to partial" if result.summary.completeness_note else
@@ -84,12 +107,19 @@ def main() -> None:
           f"refused: {len(refused)} ({', '.join(refused)})")
     print(f"entries recorded: {dict(entries)}")
     print(f"records: {dict(completeness)}")
+    print(f"observations recorded: {observations[0]} of {observations[1]} "
+          f"({100 * observations[0] / max(observations[1], 1):.1f} %)")
+    print(f"--strict accepts {strict_ok} of {issued} issued bundles")
     print(f"import: {_spread(import_times)}")
     if issue_times:
         print(f"issue (sets + signatures): {_spread(issue_times)}")
     print("unmappable, by kind: " + ", ".join(f"{kind} {count}" for kind, count in unmapped_kinds.most_common()))
     for (kind, reason), count in unmapped_reasons.most_common(15):
         print(f"  {count:>6} x {kind}: {reason}")
+    print("partly recorded: " + (", ".join(f"{kind} {reason} {count}" for (kind, reason), count in
+                                         partly.most_common()) or "none"))
+    print("not imported by design: " + ", ".join(f"{kind} {count}" for (kind, _), count in by_design.most_common()))
+    print("notes: " + (", ".join(f"{reason} {count}" for reason, count in notes.most_common()) or "none"))
 
 
 if __name__ == "__main__":

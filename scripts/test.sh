@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Run the whole zkhealth test suite from a fresh checkout: install the package with its test extras and the
-# pinned npm tools (snarkjs, solc-js, OpenZeppelin, anvil) the suite checks us against, then run every tier under
+# pinned npm tools (snarkjs, solc-js, OpenZeppelin, anvil) the suite checks us against, then run every tier (the
+# dashboard's browser tests included: they need Chromium, which .ci/run installs from Debian packages) under
 # `python -O` (asserts stripped), then the fast tiers again without gmpy2, then mypy and ruff.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,7 +9,7 @@ cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 
 echo "== installing zkhealth with test extras"
-"$PYTHON" -m pip install --quiet --disable-pip-version-check -e ".[test,fast,chain,docs]"
+"$PYTHON" -m pip install --quiet --disable-pip-version-check -e ".[test,fast,chain,docs,dashboard]"
 
 echo "== installing pinned npm tools: snarkjs (tests/js), solc-js, OpenZeppelin and anvil (verifier_contracts)"
 npm ci --prefix tests/js --no-audit --no-fund --loglevel=error

@@ -55,3 +55,24 @@ def shared_anchor_dir() -> Path:
             pytest.fail(f"{path} is missing (CI runs with shared/ beside the clone)")
         pytest.skip(f"{path} is missing")
     return path
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """After a run that fuzzed readers: how many inputs each reader saw (and wrote them to
+    ``$ZKHEALTH_FUZZ_REPORT`` as JSON when set)."""
+    import json
+    import sys
+
+    fuzzing = sys.modules.get("fuzzing")
+    if fuzzing is None or not fuzzing.COUNTS:
+        return
+    counts = fuzzing.report()
+    terminalreporter.section("fuzzed inputs per reader")
+    for name, entry in counts.items():
+        terminalreporter.write_line(
+            f"{name:40} {entry['inputs']:7} inputs ({entry['refused']} refused with a library error, "
+            f"{entry['accepted']} accepted)"
+        )
+    target = os.environ.get("ZKHEALTH_FUZZ_REPORT")
+    if target:
+        Path(target).write_text(json.dumps(counts, indent=2) + "\n", encoding="utf-8")

@@ -63,14 +63,14 @@ def test_version_1_refusals_now_import(issuer_key: Path, tmp_path: Path) -> None
 def test_strict_refuses_unmapped_content(issuer_key: Path, tmp_path: Path) -> None:
     bundle: dict[str, Any] = json.loads((FHIR / "t2d_adult.json").read_text())
     bundle["entry"].append({"resource": {
-        "resourceType": "Immunization", "id": "imm", "status": "completed", "occurrenceDateTime": "2021-01-01",
-        "vaccineCode": {"coding": [{"system": "http://hl7.org/fhir/sid/cvx", "code": "207"}]}}})
-    path = tmp_path / "with-immunization.json"
+        "resourceType": "Procedure", "id": "cpt", "status": "completed", "performedDateTime": "2021-01-01",
+        "code": {"coding": [{"system": "http://www.ama-assn.org/go/cpt", "code": "45378"}]}}})
+    path = tmp_path / "with-cpt.json"
     path.write_text(json.dumps(bundle))
     out = tmp_path / "c.json"
     lenient = _issue(issuer_key, out, "--fhir", str(path))
     assert lenient.exit_code == 0
-    assert json.loads(lenient.output)["import"]["unmappable"][0]["codes"] == ["cvx:207"]
+    assert json.loads(lenient.output)["import"]["unmappable"][0]["codes"] == ["cpt:45378"]
     out.unlink()
     strict = _issue(issuer_key, out, "--fhir", str(path), "--strict")
     assert strict.exit_code == EXIT_REFUSED
@@ -106,7 +106,7 @@ def test_issue_from_a_smart_health_card(issuer_key: Path, tmp_path: Path) -> Non
     summary = json.loads(result.output)["import"]
     assert summary["cardIssuer"] == ISSUER and summary["complete"] is False
     assert summary["entries"]["observations"] == 1
-    assert summary["kinds"]["Immunization"] == {"total": 1, "unmappable": 1}
+    assert summary["kinds"]["Immunization"] == {"total": 1, "kept": 1}
     empty = tmp_path / "empty"
     empty.mkdir()
     refused = _issue(issuer_key, out, "--shc", str(card_file), "--shc-trusted-issuers", str(empty))

@@ -17,6 +17,7 @@ from records import AS_OF, TODAY, TODAY_DATE, obs, t2d_record
 from zkhealth.credentials import codes
 from zkhealth.credentials.dates import packed_date
 from zkhealth.credentials.record import (
+    ADMISSION_REASON_UNKNOWN,
     Allergy,
     Condition,
     DiagnosisDetail,
@@ -214,7 +215,7 @@ def test_parser_errors_show_a_caret() -> None:
 ICD_POOL = ["E11.9", "E11.65", "E10.9", "I21.4", "I10", "J44.1", "C50.911", "C78.00"]
 ATC_POOL = ["A10BA02", "A10AE04", "A10AB01", "C09AA02"]
 ALLERGY_POOL = ["A10BK01", "A10BK03", "J01CA04"]
-STAY_POOL = ["I50.23", "I50.9", "D57.00", "J18.9"]
+STAY_POOL = ["I50.23", "I50.9", "D57.00", "J18.9", ADMISSION_REASON_UNKNOWN]  # the last: no coded reason
 START = D(2016, 1, 1)
 
 
@@ -248,8 +249,9 @@ def records(draw: st.DrawFn) -> PatientRecord:
         stays = draw(st.booleans())
         reason = draw(st.sampled_from(STAY_POOL))
         discharged = min(as_of, admitted + dt.timedelta(days=draw(st.integers(0, 20))))
-        encounters.append(Encounter(reason, admitted, status="in-progress") if stays
-                          else Encounter(reason, admitted, discharged=discharged))
+        system = "snomed" if reason == ADMISSION_REASON_UNKNOWN else "icd10cm"
+        encounters.append(Encounter(reason, admitted, system=system, status="in-progress") if stays
+                          else Encounter(reason, admitted, system=system, discharged=discharged))
     details = tuple(DiagnosisDetail(draw(st.sampled_from(["1187332001", "28899001"])),
                                     draw(st.sampled_from(["C34.11", "C18.9"])), day())
                     for _ in range(draw(st.integers(0, 2))))
@@ -367,13 +369,18 @@ def new_kind_clauses(draw: st.DrawFn, kind: str) -> Clause:
         lo, hi = codes.clinical_code_range("icd10cm", pattern)
         months = draw(st.integers(1, 36))
 
+        def in_window(e: Encounter, t: int) -> bool:
+            return e.discharged is None or packed_date(e.discharged) >= _months_ago(t, months)
+
         def admitted(r: PatientRecord, t: int) -> bool:
-            return any(lo <= codes.encode_clinical_code("icd10cm", e.code) <= hi
-                       and (e.discharged is None or packed_date(e.discharged) >= _months_ago(t, months))
-                       for e in r.encounters)
+            return any(e.system == "icd10cm" and lo <= codes.encode_clinical_code("icd10cm", e.code) <= hi
+                       and in_window(e, t) for e in r.encounters)
+
+        def unknown(r: PatientRecord, t: int) -> bool:  # an admission of unknown reason may have been for the pattern
+            return any(e.code == ADMISSION_REASON_UNKNOWN and in_window(e, t) for e in r.encounters)
 
         return Clause(f"hospitalization in {pattern} within {months} months", admitted,
-                      lambda r, t: _fresh(r, t) and not admitted(r, t))
+                      lambda r, t: _fresh(r, t) and not admitted(r, t) and not unknown(r, t))
     if kind == "dose":
         floor = draw(st.sampled_from([1000, 1500, 2000]))
 

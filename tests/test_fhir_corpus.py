@@ -65,17 +65,37 @@ def test_bundle_imports_and_the_summary_matches(item: dict[str, Any]) -> None:
         assert counts.total == counts.kept + counts.mapped + counts.unmappable + counts.excluded + counts.not_imported
     assert len(summary.unmappable) == summary.unmappable_count
     assert len(summary.excluded) == sum(counts.excluded for counts in summary.kinds.values())
+    # every clinical resource of a kind the record does not hold is listed; administrative ones are counted
+    assert len(summary.by_design) <= sum(counts.not_imported for counts in summary.kinds.values())
+    assert all(item.kind not in ("Condition", "AllergyIntolerance", "Immunization", "Procedure")
+               for item in summary.by_design)
     imported = summary.kinds.get("Condition")
     if imported is not None:
         assert len(result.record.conditions) >= imported.kept + imported.mapped
+    record = result.record
     assert summary.entries == {
-        "conditions": len(result.record.conditions),
-        "medications": len(result.record.medications),
-        "procedures": len(result.record.procedures),
-        "observations": len(result.record.observations),
+        "conditions": len(record.conditions), "medications": len(record.medications),
+        "procedures": len(record.procedures), "observations": len(record.observations),
+        "allergies": len(record.allergies), "admissions": len(record.encounters),
+        "immunizations": len(record.immunizations), "diagnosisDetails": len(record.diagnosis_details),
     }
+    # the kinds mapped since issue 22 come in whole: every allergy, inpatient stay and immunization of the
+    # bundle is recorded or listed (excluded, unmappable), none is only counted
+    for kind, listed in (("AllergyIntolerance", "allergies"), ("Immunization", "immunizations")):
+        counts = summary.kinds.get(kind)
+        if counts is not None:
+            assert counts.not_imported == 0 and counts.kept + counts.mapped <= summary.entries[listed]
+    inpatient = [entry["resource"] for entry in bundle["entry"] if entry["resource"]["resourceType"] == "Encounter"
+                 and entry["resource"].get("class", {}).get("code") in ("IMP", "ACUTE", "NONAC")]
+    assert (len(inpatient) == 0) is (summary.entries["admissions"] == 0)
     exported = summary.record_kind == "patient export"
     assert result.record.complete is (exported and summary.completeness_note is None)
+    if item["file"].startswith("synthea-us/"):
+        # --strict is usable on the generator's exports: immunizations, allergies and admissions are recorded,
+        # devices and observations of codes outside the table are not imported by design. What may remain is
+        # genuinely unreadable: a dipstick result written as a 0/1 quantity instead of a coded answer.
+        assert {(listed.kind, listed.reason.split(":")[0]) for listed in summary.strict_refusals} <= {
+            ("Observation", "loinc")}
 
 
 @pytest.mark.slow
@@ -94,3 +114,41 @@ def test_every_living_patient_issues() -> None:
         assert verified.record == record
         issued += 1
     assert issued == len(living)
+
+
+def _item(name: str) -> dict[str, Any]:
+    return next(item for item in _files() if item["file"] == name)
+
+
+def test_criteria_over_imported_allergies_admissions_and_immunizations() -> None:
+    """An allergy exclusion and hospitalization criteria, evaluated natively on imported corpus records."""
+    from zkhealth.credentials.record import ADMISSION_REASON_UNKNOWN
+    from zkhealth.eligibility.evaluate import evaluate_program
+    from zkhealth.eligibility.program import compile_program
+
+    def holds(criteria: str, record: Any, today: dt.date) -> bool:
+        return evaluate_program(compile_program(criteria), record, today).eligible
+
+    # A Synthea-style life: a penicillin allergy (RxNorm 7984) and one inpatient stay in 2013 whose reason the
+    # export writes as free text; a complete export.
+    coral = import_bundle(load(_item("synthea-us/Coral_Stiedemann_5a682b02.json.xz")), today=TODAY)
+    record, day = coral.record, dt.date(2026, 1, 15)
+    assert record.complete and [(a.system, a.code) for a in record.allergies] == [("rxnorm", "7984")]
+    assert [(e.code, e.admitted.year) for e in record.encounters] == [(ADMISSION_REASON_UNKNOWN, 2013)]
+    assert record.immunizations and all(i.system == "cvx" for i in record.immunizations)
+    assert not holds("not allergy in rxnorm:7984", record, day)  # the penicillin allergy excludes
+    assert holds("not allergy in {rxnorm:29046, rxnorm:1998}", record, day)  # no ACE-inhibitor allergy
+    assert holds("allergy in rxnorm:7984", record, day)
+    assert holds("not hospitalization in I50.* within 5 years", record, day)  # the 2013 stay is older
+    assert not holds("not hospitalization in I50.*", record, day)  # ever: its reason is unknown, so no proof
+    assert not holds("hospitalization in I50.*", record, day)
+    # A hospital stay coded in ICD-10-CM (a heart-failure exacerbation), and a complete pneumonia stay.
+    hf = import_bundle(load(_item("clinosim-us/clinosim-heart_failure_exacerbation-pt-878c3cba2da8.json.xz")),
+                       today=TODAY).record
+    assert holds("hospitalization in I50.* within 12 months", hf, dt.date(2024, 7, 1))
+    assert not holds("hospitalization in I50.* within 12 months", hf, dt.date(2025, 9, 1))
+    pneumonia = import_bundle(load(_item("clinosim-us/clinosim-bacterial_pneumonia-pt-878c3cba2da8.json.xz")),
+                              today=TODAY).record
+    assert pneumonia.complete
+    assert holds("not hospitalization in I50.* within 12 months", pneumonia, dt.date(2024, 7, 1))
+    assert not holds("not hospitalization in J18.* within 12 months", pneumonia, dt.date(2024, 7, 1))

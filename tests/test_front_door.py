@@ -75,7 +75,8 @@ def test_credentials_exports_its_whole_public_surface() -> None:
         module = importlib.import_module(f"zkhealth.credentials.{info.name}")
         for name in getattr(module, "__all__", ()):
             assert name in credentials.__all__, f"zkhealth.credentials does not export {info.name}.{name}"
-            assert getattr(credentials, name) is not None
+            # the package's name is this module's object: two modules exporting one name would shadow each other
+            assert getattr(credentials, name) is getattr(module, name), f"{info.name}.{name} is shadowed"
     assert credentials.Wallet is importlib.import_module("zkhealth.credentials.wallet").Wallet
     with pytest.raises(AttributeError):
         credentials.NoSuchThing  # noqa: B018

@@ -80,6 +80,10 @@ __all__ = [
 def verify(trial: Trial, proof: EligibilityProof, **options: Any) -> VerifiedEligibility:
     """Verify ``proof`` against ``trial``: :meth:`zkhealth.Trial.verify` (``today``, ``expected_scope``,
     ``expected_recipient`` are its options). Returns the verified signals; raises otherwise."""
+    from zkhealth.errors import ArgumentTypeError
+
+    if not callable(getattr(trial, "verify", None)):
+        raise ArgumentTypeError(f"expected a Trial, got {type(trial).__name__}")
     return trial.verify(proof, **options)
 
 

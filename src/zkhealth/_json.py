@@ -21,17 +21,20 @@ import os
 import re
 from typing import Any, Final
 
+from zkhealth._fileio import as_path, read_bytes
 from zkhealth.errors import EncodingError, NonCanonicalEncodingError, ZkHealthError
 from zkhealth.field import MAX_DECIMAL_DIGITS
 
-__all__ = ["DEFAULT_MAX_BYTES", "MAX_DEPTH", "loads_strict", "read_limited"]
+__all__ = ["DEFAULT_MAX_BYTES", "MAX_DEPTH", "check_tree", "load_file", "loads_strict", "read_limited"]
 
 #: Deepest nesting accepted. zkhealth's own documents nest at most 6 deep, FHIR bundles about 10.
 MAX_DEPTH: Final[int] = 32
 #: Largest document accepted unless the caller says otherwise.
 DEFAULT_MAX_BYTES: Final[int] = 4 << 20
 
-_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+# Every '"' starts a match that runs to the closing quote or to the end of the text (possessively, so an
+# unterminated string costs one scan, never one per quote: '"\\"\\"...' was quadratic with a plain '*').
+_JSON_STRING = re.compile(r'"(?:[^"\\]++|\\.)*+(?:"|\\?\Z)', re.DOTALL)
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 
 
@@ -106,11 +109,53 @@ def loads_strict(
         raise error(f"{what}: invalid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})") from None
 
 
+def check_tree(
+    value: object, *, what: str, max_depth: int = MAX_DEPTH, max_nodes: int = 1 << 22,
+    error: type[ZkHealthError] = EncodingError,
+) -> None:
+    """Refuse a decoded JSON value (dicts, lists and scalars, as :func:`loads_strict` returns them, or as a
+    caller built them) that nests deeper than ``max_depth`` or holds more than ``max_nodes`` values, or that
+    holds a value JSON cannot carry (a key that is not a string, a float NaN or infinity, an object of
+    another type). Iterative, so a hostile value cannot overflow the stack. Cost: O(number of values)."""
+    stack: list[tuple[object, int]] = [(value, 1)]
+    seen = 0
+    while stack:
+        item, depth = stack.pop()
+        seen += 1
+        if seen > max_nodes:
+            raise error(f"{what}: more than {max_nodes} JSON values")
+        if isinstance(item, dict):
+            if depth > max_depth:
+                raise error(f"{what}: nested deeper than {max_depth} levels")
+            for key, child in item.items():
+                if not isinstance(key, str):
+                    raise error(f"{what}: an object key is not a string")
+                stack.append((child, depth + 1))
+        elif isinstance(item, list | tuple):
+            if depth > max_depth:
+                raise error(f"{what}: nested deeper than {max_depth} levels")
+            stack.extend((child, depth + 1) for child in item)
+        elif isinstance(item, float):
+            if item != item or item in (float("inf"), float("-inf")):
+                raise error(f"{what}: NaN and infinities are not JSON")
+        elif item is not None and not isinstance(item, str | int):
+            raise error(f"{what}: a {type(item).__name__} is not a JSON value")
+
+
 def read_limited(path: str | os.PathLike[str], *, what: str, max_bytes: int, error: type[ZkHealthError]) -> bytes:
-    """The bytes of ``path``, refused with ``error`` when the file holds more than ``max_bytes`` (only
-    ``max_bytes + 1`` bytes are ever read)."""
-    with open(path, "rb") as handle:
-        data = handle.read(max_bytes + 1)
-    if len(data) > max_bytes:
-        raise error(f"{what}: file exceeds the {max_bytes}-byte limit")
-    return data
+    """The bytes of ``path``, refused with ``error`` when the file holds more than ``max_bytes`` (checked
+    before reading; see :func:`zkhealth._fileio.read_bytes`, which also names the file in access errors)."""
+    return read_bytes(path, max_bytes=max_bytes, error=error, what=what)
+
+
+def load_file(
+    path: str | os.PathLike[str],
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    integers_only: bool = False,
+    error: type[ZkHealthError] = EncodingError,
+) -> Any:
+    """Read and parse the JSON file at ``path`` strictly; every refusal names the file."""
+    name = os.fspath(as_path(path))
+    data = read_bytes(path, max_bytes=max_bytes, error=error, what=name)
+    return loads_strict(data, what=name, max_bytes=max_bytes, integers_only=integers_only, error=error)

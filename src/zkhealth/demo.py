@@ -40,9 +40,11 @@ from typing import TYPE_CHECKING, Any, Final
 from zkhealth.errors import ChainError, NotEligibleError, NullifierAlreadyUsedError, ZkHealthError
 
 if TYPE_CHECKING:
+    from web3.providers.base import BaseProvider
+
     from zkhealth.eligibility import Trial
 
-__all__ = ["DemoResult", "DemoStep", "default_cache_dir", "demo_data", "run_demo"]
+__all__ = ["SAMPLE_FILES", "DemoResult", "DemoStep", "default_cache_dir", "demo_data", "run_demo", "write_samples"]
 
 #: The demo's wallets use the Argon2id floor: they live in a temporary directory for a few seconds.
 _MINOR_AGE_YEARS: Final[int] = 15
@@ -96,6 +98,11 @@ class DemoResult:
     second_enrollment_error: str | None
     cohort: list[dict[str, Any]]
     total_seconds: float
+    #: The trial (criteria, keys), the enrolled patient's proof file and the contract's deployment block, for
+    #: whoever shows the story afterwards (``zkhealth serve --demo``); not part of :meth:`to_dict`.
+    trial: Trial | None = None
+    proof_json: str | None = None
+    deploy_block: int = 0
 
     def step(self, key: str) -> DemoStep:
         """The step named ``key`` (see :data:`STEP_TITLES`)."""
@@ -148,6 +155,43 @@ def _aged_minor(bundle: dict[str, Any], today: _dt.date) -> dict[str, Any]:
         elif resource["resourceType"] == "Condition":
             resource["onsetDateTime"] = _years_before(today, 1).isoformat()
     return bundle
+
+
+#: What :func:`write_samples` writes: the getting-started tour's inputs.
+SAMPLE_FILES: Final[tuple[str, ...]] = ("t2d_adult.json", "t2d_minor.json", "cubic.py")
+
+
+def write_samples(
+    directory: str | os.PathLike[str], *, today: _dt.date | None = None, force: bool = False
+) -> list[Path]:
+    """Write the getting-started tour's inputs into ``directory`` (created if needed): two synthetic FHIR R4
+    bundles, ``t2d_adult.json`` (type 2 diabetes and hypertension, born 1961) and ``t2d_minor.json`` (type 2
+    diabetes, 15 years old on ``today``), and the circuit ``cubic.py``. Existing files are kept unless
+    ``force`` (:class:`~zkhealth.errors.FileAccessError` names the first one). Returns the paths written."""
+    from zkhealth._fileio import as_path, atomic_write, wrap_os_error
+    from zkhealth.credentials.dates import epoch_day_to_date, today_epoch_day
+    from zkhealth.errors import FileAccessError
+
+    target = as_path(directory, what="directory")
+    day = today if today is not None else epoch_day_to_date(today_epoch_day())
+    contents = {
+        "t2d_adult.json": json.dumps(demo_data("t2d_adult.json"), indent=2) + "\n",
+        "t2d_minor.json": json.dumps(_aged_minor(demo_data("t2d_minor.json"), day), indent=2) + "\n",
+        "cubic.py": resources.files("zkhealth").joinpath("data", "samples", "cubic.py.txt").read_text(encoding="utf-8"),
+    }
+    if not force:
+        for name in SAMPLE_FILES:
+            if (target / name).exists():
+                raise FileAccessError(f"{target / name} exists; pass force=True (--force) to replace it")
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise wrap_os_error(exc, target, "create the directory") from None
+    written = []
+    for name in SAMPLE_FILES:
+        atomic_write(target / name, contents[name].encode("utf-8"), mode=0o644)
+        written.append(target / name)
+    return written
 
 
 class _Recorder:
@@ -218,14 +262,15 @@ def _load_or_setup(trial: Trial, cache_dir: Path | None, record: dict[str, Any])
 
 def run_demo(
     *,
-    rpc: str | None = None,
+    rpc: str | BaseProvider | None = None,
     cache_dir: Path | None | bool = True,
     on_step_start: Callable[[int, int, str], None] | None = None,
     on_step_done: Callable[[int, DemoStep], None] | None = None,
 ) -> DemoResult:
     """Play the story of the module docstring and return its :class:`DemoResult`.
 
-    ``rpc``: a JSON-RPC URL whose node has unlocked, funded accounts (anvil, a dev geth); default: a fresh
+    ``rpc``: a JSON-RPC URL whose node has unlocked, funded accounts (anvil, a dev geth), or a web3 provider
+    (such as :func:`zkhealth.chain.client.embedded_provider`, to read the chain afterwards); default: a fresh
     embedded py-evm chain (web3's EthereumTesterProvider) that lives for this call. ``cache_dir``: where keys
     are cached (``True``: :func:`default_cache_dir`; ``None``/``False``: no cache). ``on_step_start(number,
     total, title)`` and ``on_step_done(number, step)`` report progress.
@@ -333,6 +378,7 @@ def run_demo(
             )
             scope = int(contract.functions.scope().call())
             chain_id = int(w3.eth.chain_id)
+            deploy_block = int(w3.eth.block_number)
             record["outcome"] = f"CohortEnrollment at {contract.address} on chain {chain_id}"
             record["details"] = {"address": str(contract.address), "chain_id": chain_id, "scope": str(scope)}
 
@@ -405,7 +451,7 @@ def run_demo(
         steps=recorder.steps,
         used_cached_keys=used_cache,
         cache_dir=cache,
-        chain="embedded py-evm" if rpc is None else rpc,
+        chain="embedded py-evm" if rpc is None or not isinstance(rpc, str) else rpc,
         chain_id=chain_id,
         contract_address=str(contract.address),
         enrolled_nullifier=proof.nullifier,
@@ -413,4 +459,7 @@ def run_demo(
         second_enrollment_error=error_name,
         cohort=cohort,
         total_seconds=time.perf_counter() - started,
+        trial=trial,
+        proof_json=proof.to_json(),
+        deploy_block=deploy_block,
     )

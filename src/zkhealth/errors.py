@@ -32,6 +32,33 @@ class RefusedError(ZkHealthError):
     """Marker base: the input is well formed but refused (the command exits with code 1)."""
 
 
+class ArgumentTypeError(MalformedInputError, TypeError):
+    """A public function was called with an argument of the wrong type (``None`` for a sequence, a str for a
+    key). Catchable as ``TypeError``."""
+
+
+# --------------------------------------------------------------------------- files and stored state
+
+
+class FileAccessError(MalformedInputError, OSError):
+    """A file cannot be read or written where it was named: it is missing, a directory, not permitted, or
+    its directory does not exist. The message names the file. Catchable as ``OSError``."""
+
+
+class StorageError(ZkHealthError, OSError):
+    """Writing failed for a reason outside the input (a full disk, an I/O error). The old file, if any, is
+    left as it was. Catchable as ``OSError``."""
+
+
+class CorruptStateError(MalformedInputError, ValueError):
+    """Stored state (a revocation database, a keys directory) fails its own integrity check: a checksum or a
+    recomputed root differs from what the file claims. Nothing read from it is served."""
+
+
+class ResourceBusyError(ZkHealthError, RuntimeError):
+    """Another process holds the lock on a database or a wallet for longer than the wait allows."""
+
+
 # --------------------------------------------------------------------------- encoding and fields
 
 
@@ -199,6 +226,21 @@ class FhirImportError(CredentialError):
     """A FHIR bundle holds an unsupported coding, unit or resource."""
 
 
+class MalformedFhirError(FhirImportError, MalformedInputError):
+    """The FHIR document itself is malformed: not JSON, not a Bundle, or not valid FHIR R4 (exit code 2, where
+    an unsupported coding or unit in a valid bundle is a refusal, exit code 1)."""
+
+
+class FutureDateError(CredentialError):
+    """A date lies after the day it is recorded on (a birth or a diagnosis after issuance). Issuers can allow
+    it explicitly for the rare legitimate case (``allow_future_dates``)."""
+
+
+class CorruptDatabaseError(CredentialError, CorruptStateError):
+    """A revocation database is not one, or fails its integrity check (checksum, root, sorted-list
+    invariant). Catchable as :class:`CredentialError` and :class:`CorruptStateError` (exit code 2)."""
+
+
 class MerkleProofError(CredentialError):
     """A Merkle inclusion or non-inclusion proof does not check."""
 
@@ -224,6 +266,11 @@ class WeakKdfParametersError(WalletFormatError):
 
 class UnsupportedWalletVersionError(WalletError):
     """The wallet file has a version this library does not read."""
+
+
+class WalletConflictError(WalletError):
+    """The wallet file changed on disk since this wallet was opened (another process saved it): saving now
+    would lose that change, so nothing is written. Reopen the wallet and apply the change again."""
 
 
 # --------------------------------------------------------------------------- eligibility
@@ -279,6 +326,15 @@ class ContractRevertError(ChainError, RefusedError):
 
 class NullifierAlreadyUsedError(ContractRevertError):
     """The nullifier was already used: this patient is already enrolled in this trial."""
+
+
+class ChainFileError(ChainError, MalformedInputError):
+    """A file of the chain's verbs (a proposal) is malformed: not the JSON the verb wrote, or missing members."""
+
+
+class RpcAnswerError(ChainError):
+    """A node's answer is malformed or unusable (a log without its topics, a block number that is not a
+    number, an error where a result was due). Nothing from it is used."""
 
 
 class ArtifactStaleError(ChainError):

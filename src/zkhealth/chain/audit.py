@@ -15,6 +15,10 @@ the block time and the transaction's sender, and replays the history:
   enrollment ended;
 * ``double-vote``: one vote per nullifier and proposal.
 
+Per-trial enrollment contracts (CohortEnrollment, CohortEnrollmentV2; ``enrollments``) join the history too, and
+their replay checks the same ``capacity`` and ``window`` rules against the window and capacity their own events
+set (their constructors emit them).
+
 Findings name the rule, the block and the transaction. :meth:`AuditReport.to_json` and
 :meth:`AuditReport.to_csv` export the history and the findings (integers as decimal strings, bytes as hex).
 """
@@ -33,6 +37,7 @@ from eth_utils.address import to_checksum_address
 from web3 import Web3
 
 from zkhealth.chain.build import load_artifact
+from zkhealth.chain.client import rpc_boundary
 from zkhealth.errors import AuditError
 
 __all__ = ["AuditEvent", "AuditFinding", "AuditReport", "audit"]
@@ -40,6 +45,8 @@ __all__ = ["AuditEvent", "AuditFinding", "AuditReport", "audit"]
 DAY: Final[int] = 86_400
 #: Events left out of the history (they repeat another event: VoteCastWithParams carries the whole proof).
 _SKIPPED: Final[frozenset[str]] = frozenset({"VoteCastWithParams", "EIP712DomainChanged"})
+#: Per-trial enrollment contracts the audit reads (``enrollments``).
+_COHORT_CONTRACTS: Final[frozenset[str]] = frozenset({"CohortEnrollment", "CohortEnrollmentV2"})
 
 
 def _plain(value: Any) -> Any:
@@ -69,6 +76,7 @@ class AuditEvent:
     contract: str
     event: str
     args: dict[str, Any]
+    address: str = ""
 
     @property
     def day(self) -> int:
@@ -130,6 +138,7 @@ class AuditReport:
                     "logIndex": str(e.log_index),
                     "sender": e.sender,
                     "contract": e.contract,
+                    "address": e.address,
                     "event": e.event,
                     "args": _plain(e.args),
                 }
@@ -145,17 +154,19 @@ class AuditReport:
         return json.dumps(self.to_dict(), indent=1, sort_keys=True) + "\n"
 
     def to_csv(self) -> str:
-        """One row per event, then one row per finding (``kind`` says which)."""
+        """One row per event, then one row per finding (``kind`` says which). Every cell starts with a letter,
+        a digit, ``0x`` or ``{`` (details are JSON objects), so no cell reads as a spreadsheet formula."""
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        header = ["kind", "block", "timestamp", "transaction", "log_index", "sender", "contract", "name", "details"]
+        header = ["kind", "block", "timestamp", "transaction", "log_index", "sender", "contract", "name", "details",
+                  "address"]
         writer.writerow(header)
         for e in self.events:
             details = json.dumps(_plain(e.args), sort_keys=True)
             row = [e.block_number, e.timestamp, e.transaction_hash, e.log_index, e.sender, e.contract, e.event]
-            writer.writerow(["event", *row, details])
+            writer.writerow(["event", *row, details, e.address])
         for f in self.findings:
-            writer.writerow(["finding", f.block_number, "", f.transaction_hash, "", "", "", f.rule, f.message])
+            writer.writerow(["finding", f.block_number, "", f.transaction_hash, "", "", "", f.rule, f.message, ""])
         return out.getvalue()
 
 
@@ -169,11 +180,13 @@ def _as_bytes(value: Any) -> bytes:
     return bytes.fromhex(text[2:] if text.startswith("0x") else text)
 
 
-def _collect(w3: Web3, contracts: Mapping[str, str], from_block: int, to_block: int | str) -> list[AuditEvent]:
+def _collect(
+    w3: Web3, contracts: Sequence[tuple[str, str]], from_block: int, to_block: int | str
+) -> list[AuditEvent]:
     blocks: dict[int, int] = {}
     senders: dict[str, str] = {}
     events: list[AuditEvent] = []
-    for name, address in contracts.items():
+    for name, address in contracts:
         contract = w3.eth.contract(address=to_checksum_address(address), abi=load_artifact(name)["abi"])
         by_topic: dict[bytes, Any] = {}
         abi: list[dict[str, Any]] = load_artifact(name)["abi"]
@@ -205,6 +218,7 @@ def _collect(w3: Web3, contracts: Mapping[str, str], from_block: int, to_block: 
                     contract=name,
                     event=event.event_name,
                     args=dict(decoded["args"]),
+                    address=str(contract.address),
                 )
             )
     events.sort(key=lambda e: (e.block_number, e.log_index))
@@ -236,6 +250,7 @@ class _Replay:
     payouts: set[tuple[int, int, int]] = field(default_factory=set)
     grants: dict[int, dict[str, int]] = field(default_factory=dict)
     votes: set[tuple[int, int]] = field(default_factory=set)
+    cohorts: dict[str, _Trial] = field(default_factory=dict)  # per-trial contracts, by address
 
     def flag(self, rule: str, message: str, event: AuditEvent) -> None:
         self.findings.append(AuditFinding(rule, message, event.block_number, event.transaction_hash))
@@ -247,6 +262,8 @@ class _Replay:
         a = e.args
         if e.contract == "TrialRegistry":
             self._registry(e, a)
+        elif e.contract in _COHORT_CONTRACTS:
+            self._cohort(e, a)
         elif e.contract == "ZkHealthGovernor" and e.event == "AnonymousVoteCast":
             key = (int(a["proposalId"]), int(a["nullifier"]))
             if key in self.votes:
@@ -307,6 +324,22 @@ class _Replay:
         elif name == "GrantUsed":
             self._grant_use(e, a)
 
+    def _cohort(self, e: AuditEvent, a: dict[str, Any]) -> None:
+        """A per-trial contract: its own window and capacity (set by its constructor's events) and count."""
+        trial = self.cohorts.setdefault(e.address, _Trial(capacity=0, window=(0, 0)))
+        if e.event == "WindowUpdated":
+            trial.window = (int(a["start"]), int(a["end"]))
+        elif e.event == "CapacityUpdated":
+            trial.capacity = int(a["capacity"])
+        elif e.event == "Enrolled":
+            if trial.active >= trial.capacity:
+                self.flag("capacity", f"enrollment past capacity {trial.capacity} in {e.contract} {e.address}", e)
+            if not trial.window[0] <= e.timestamp < trial.window[1]:
+                self.flag("window", f"enrollment outside the window of {e.contract} {e.address}", e)
+            trial.active += 1
+        elif e.event == "Withdrawn":
+            trial.active -= 1
+
     def _payout(self, e: AuditEvent, a: dict[str, Any]) -> None:
         trial_id, nullifier, milestone = int(a["trialId"]), int(a["nullifier"]), int(a["milestone"])
         status = self.enrollments.get((trial_id, nullifier))
@@ -340,37 +373,55 @@ class _Replay:
                 self.flag("grant-after-revocation", f"grant {a['grantId']} used after the consent ended", e)
 
 
+@rpc_boundary
 def audit(
     w3: Web3,
     *,
-    registry: str,
+    registry: str | None = None,
     directory: str | None = None,
     governor: str | None = None,
     timelock: str | None = None,
+    enrollments: Sequence[str] = (),
     trial_id: int | None = None,
     from_block: int = 0,
     to_block: int | None = None,
 ) -> AuditReport:
-    """Rebuild and check the history (see the module docstring). ``trial_id`` keeps that trial's events and
-    the registry-wide ones (roots, publishers, governance) in the printed history; the invariants are always
-    checked over everything. Raises :class:`AuditError` when ``registry`` has no TrialRegistry events.
+    """Rebuild and check the history (see the module docstring). ``enrollments`` are per-trial
+    CohortEnrollment / CohortEnrollmentV2 contracts (each one's kind is read from the chain). ``trial_id``
+    keeps that registry trial's events and the registry-wide ones (roots, publishers, governance) in the printed
+    history; the invariants are always checked over everything. Raises :class:`AuditError` when neither a
+    registry nor an enrollment contract is given, and when ``registry`` has no TrialRegistry events.
     Cost: one eth_getLogs per contract, one eth_getBlock per block and one eth_getTransaction per transaction
     with events."""
-    contracts: dict[str, str] = {"TrialRegistry": to_checksum_address(registry)}
+    from zkhealth.chain.views import cohort_contract_kind
+
+    if registry is None and not enrollments:
+        raise AuditError("nothing to audit: give the registry or per-trial enrollment contracts")
+    contracts: dict[str, str] = {}
+    if registry is not None:
+        contracts["TrialRegistry"] = to_checksum_address(registry)
     if directory is not None:
         contracts["TrustDirectory"] = to_checksum_address(directory)
     if governor is not None:
         contracts["ZkHealthGovernor"] = to_checksum_address(governor)
     if timelock is not None:
         contracts["ZkHealthTimelock"] = to_checksum_address(timelock)
-    events = _collect(w3, contracts, from_block, "latest" if to_block is None else to_block)
-    if not any(e.contract == "TrialRegistry" for e in events):
+    sources = list(contracts.items())
+    for address in enrollments:
+        kind = cohort_contract_kind(w3, address)
+        contracts[f"{kind}@{to_checksum_address(address)}"] = to_checksum_address(address)
+        sources.append((kind, to_checksum_address(address)))
+    events = _collect(w3, sources, from_block, "latest" if to_block is None else to_block)
+    if registry is not None and not any(e.contract == "TrialRegistry" for e in events):
         raise AuditError(f"no TrialRegistry events at {registry}: is it the registry's address?")
-    registry_contract = w3.eth.contract(
+
+    registry_contract = None if registry is None else w3.eth.contract(
         address=to_checksum_address(registry), abi=load_artifact("TrialRegistry")["abi"]
     )
 
     def expiry(trial: int, nullifier: int) -> int:
+        if registry_contract is None:
+            raise AuditError("a registry event without a registry")
         return int(registry_contract.functions.enrollment(trial, nullifier).call()[3])
 
     replay = _Replay(to_checksum_address(timelock) if timelock else None, expiry)
@@ -378,5 +429,5 @@ def audit(
         replay.apply(event)
     shown: Sequence[AuditEvent] = events
     if trial_id is not None:
-        shown = [e for e in events if e.trial_id in (None, trial_id)]
+        shown = [e for e in events if e.trial_id in (None, trial_id) and e.contract not in _COHORT_CONTRACTS]
     return AuditReport(tuple(shown), tuple(replay.findings), contracts)

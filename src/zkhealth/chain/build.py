@@ -30,6 +30,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Final
 
+from zkhealth._fileio import atomic_write
 from zkhealth.errors import ArtifactStaleError, ChainError
 
 #: The contracts whose artifacts ship with zkhealth, by source file.
@@ -252,7 +253,7 @@ def write_artifacts(
             folder = test_artifacts_dir() if test_target is None else test_target
             folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{name}.json"
-        path.write_text(json.dumps(artifact, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        atomic_write(path, (json.dumps(artifact, indent=1, sort_keys=True) + "\n").encode("utf-8"), mode=0o644)
         written.append(path)
     return written
 

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import ast
 import enum
+import functools
+import inspect
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
-from typing import Any, Final, cast
+from typing import Any, Final, ParamSpec, TypeVar, cast
 
 from eth_typing import ChecksumAddress
 from eth_utils.address import to_checksum_address
@@ -42,7 +44,14 @@ from zkhealth.eligibility.circuit import PUBLIC_SIGNALS
 from zkhealth.eligibility.proof import EligibilityProof
 from zkhealth.eligibility.scope import trial_scope
 from zkhealth.eligibility.trial import Trial, TrialKeys
-from zkhealth.errors import ChainError, ContractRevertError, MalformedProofError, NullifierAlreadyUsedError
+from zkhealth.errors import (
+    ChainError,
+    ContractRevertError,
+    MalformedProofError,
+    NullifierAlreadyUsedError,
+    RpcAnswerError,
+    ZkHealthError,
+)
 from zkhealth.groth16.keys import Proof, VerifyingKey
 
 #: Gas limits passed explicitly (never estimated). The enroll transaction uses ~258k.
@@ -284,6 +293,45 @@ def _send(w3: Web3, tx: dict[str, Any]) -> Any:
     return receipt
 
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def rpc_boundary(function: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Make ``function`` (a client method that talks to a node) fail only with the library's errors: a
+    revert becomes :class:`ContractRevertError` (decoded), a node that cannot be reached :class:`ChainError`,
+    and anything else web3 raises on an answer it cannot read (undecodable call results, malformed logs)
+    :class:`RpcAnswerError`. Library errors pass through unchanged."""
+
+    @functools.wraps(function)
+    def guarded(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return function(*args, **kwargs)
+        except ZkHealthError:
+            raise
+        except REVERTED as exc:
+            raise decode_revert(_revert_data(exc)) from exc
+        except (ConnectionError, TimeoutError) as exc:
+            raise ChainError(f"{function.__name__}: the node does not answer ({exc})"[:300]) from exc
+        except Exception as exc:  # noqa: BLE001 - web3 raises many unrelated classes for one bad answer
+            if type(exc).__module__.startswith(("requests", "urllib3", "aiohttp")):
+                raise ChainError(f"{function.__name__}: the node does not answer ({exc})"[:300]) from exc
+            raise RpcAnswerError(
+                f"{function.__name__}: the node's answer is unusable ({type(exc).__name__}: {exc})"[:300]
+            ) from exc
+
+    return guarded
+
+
+def guard_rpc_methods(cls: type[_R]) -> type[_R]:
+    """Apply :func:`rpc_boundary` to every public method of a client class."""
+    for name, value in list(vars(cls).items()):
+        if not name.startswith("_") and inspect.isfunction(value):
+            setattr(cls, name, rpc_boundary(value))
+    return cls
+
+
+@rpc_boundary
 def transact(w3: Web3, call: Any, *, sender: str | None = None, gas: int = ADMIN_GAS) -> Any:
     """Send a contract function call (``contract.functions.f(...)``) as a transaction with an explicit gas
     limit; return the receipt or raise the decoded :class:`ContractRevertError`."""
@@ -332,6 +380,7 @@ def _deploy(w3: Web3, artifact: str, args: Sequence[Any], sender: str | None, ga
 # --------------------------------------------------------------------------- verifier
 
 
+@rpc_boundary
 def deploy_verifier(
     w3: Web3,
     vk: VerifyingKey,
@@ -364,6 +413,7 @@ def _errors_abi(name: str) -> list[dict[str, Any]]:
     return [item for item in load_artifact(name)["abi"] if item.get("type") == "error"]
 
 
+@rpc_boundary
 def verify_on_chain(verifier: Contract, proof: Proof, public_signals: Sequence[int]) -> bool:
     """Call ``verifyProof`` (eth_call, explicit gas). True or False; a revert (signal >= r, coordinate >= q)
     raises :class:`ContractRevertError` with the custom error's name. Cost: one pairing on the node."""
@@ -374,6 +424,7 @@ def verify_on_chain(verifier: Contract, proof: Proof, public_signals: Sequence[i
         raise decode_revert(_revert_data(exc)) from exc
 
 
+@rpc_boundary
 def verify_proof_gas(w3: Web3, verifier: Contract, proof: Proof, public_signals: Sequence[int]) -> int:
     """Gas used by ``verifyProof`` sent as a transaction (what a benchmark compares). Cost: one pairing."""
     a, b, c = to_calldata(proof)
@@ -384,6 +435,7 @@ def verify_proof_gas(w3: Web3, verifier: Contract, proof: Proof, public_signals:
 # --------------------------------------------------------------------------- enrollment
 
 
+@rpc_boundary
 def deploy_enrollment(
     w3: Web3,
     vk: VerifyingKey,
@@ -437,6 +489,7 @@ def enrollment_at(w3: Web3, address: str) -> Contract:
     return w3.eth.contract(address=to_checksum_address(address), abi=load_artifact("CohortEnrollment")["abi"])
 
 
+@rpc_boundary
 def set_roots(
     w3: Web3, enrollment: Contract, issuer_root: int, revocation_root: int, *, sender: str | None = None
 ) -> Any:
@@ -475,6 +528,7 @@ def _single_root(roots: frozenset[int], given: int | None, what: str) -> int:
     return next(iter(roots))
 
 
+@rpc_boundary
 def deploy_trial(
     w3: Web3,
     trial: Trial,
@@ -533,6 +587,7 @@ def recipient_address(recipient: int) -> ChecksumAddress:
     return to_checksum_address("0x" + recipient.to_bytes(20, "big").hex())
 
 
+@rpc_boundary
 def enroll(
     w3: Web3, enrollment: Contract, proof: EligibilityProof, *, sender: str | None = None, gas: int = ENROLL_GAS
 ) -> Any:
@@ -547,6 +602,7 @@ def enroll(
     return enroll_signals(w3, enrollment, proof.proof, list(proof.public), sender=sender, gas=gas)
 
 
+@rpc_boundary
 def enroll_signals(
     w3: Web3,
     enrollment: Contract,
@@ -570,6 +626,21 @@ def enroll_signals(
     return transact_checked(w3, call, sender=sender, gas=gas)
 
 
+@rpc_boundary
+def check_enroll_signals(
+    w3: Web3, enrollment: Contract, proof: Proof, public_signals: Sequence[int], *, gas: int = ENROLL_GAS
+) -> None:
+    """Would :func:`enroll_signals` succeed now, sent by the address the proof's recipient signal names? The
+    call is simulated with ``eth_call`` (every check of the contract, the pairing included); nothing is sent and
+    no key is needed. Raises what :func:`enroll_signals` raises. Cost: one ``eth_call`` of ``enroll``."""
+    words = public_words(public_signals)
+    if len(words) != len(PUBLIC_SIGNALS):
+        raise MalformedProofError(f"the eligibility circuit has {len(PUBLIC_SIGNALS)} public signals, got {len(words)}")
+    a, b, c = to_calldata(proof)
+    simulate(w3, enrollment.functions.enroll(a, b, c, words), sender=recipient_address(words[_RECIPIENT]), gas=gas)
+
+
+@rpc_boundary
 def withdraw(w3: Web3, enrollment: Contract, nullifier: int, *, sender: str | None = None) -> Any:
     """Consent withdrawal by the address that enrolled ``nullifier``. Returns the receipt."""
     return transact_checked(w3, enrollment.functions.withdraw(int(nullifier)), sender=sender, gas=ADMIN_GAS)
@@ -614,13 +685,64 @@ _ENROLLED_TOPIC: Final[bytes] = bytes(keccak(text="Enrolled(uint256,address,uint
 _WITHDRAWN_TOPIC: Final[bytes] = bytes(keccak(text="Withdrawn(uint256,address,uint256)"))
 
 
-def _as_bytes(value: Any) -> bytes:
-    if isinstance(value, (bytes, bytearray)):
+def _ask(method: str, call: Callable[[], Any]) -> Any:
+    """Ask the node; any failure of the transport or of web3's decoding of the answer is a :class:`ChainError`
+    (:class:`RpcAnswerError` for an answer web3 could not read)."""
+    try:
+        return call()
+    except ChainError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - web3 raises many unrelated classes for one bad answer
+        raise RpcAnswerError(f"{method}: the node's answer is unusable ({type(exc).__name__}: {exc})"[:300]) from None
+
+
+_MISSING: Final[object] = object()
+
+
+def _field(answer: Any, name: str, where: str, *, default: Any = _MISSING) -> Any:
+    """``answer[name]`` of a mapping the node returned (:class:`RpcAnswerError` when absent)."""
+    if not isinstance(answer, Mapping):
+        raise RpcAnswerError(f"{where}: the node's answer is not an object")
+    if name not in answer:
+        if default is not _MISSING:
+            return default
+        raise RpcAnswerError(f"{where}: {name} is missing")
+    return answer[name]
+
+
+def _hex_bytes(value: Any, where: str) -> bytes:
+    """Bytes, or ``0x`` hex text, from the node."""
+    if isinstance(value, bytes | bytearray):
         return bytes(value)
-    text = str(value)
-    return bytes.fromhex(text[2:] if text.startswith("0x") else text)
+    if isinstance(value, str) and len(value) <= 1 << 20:
+        text = value[2:] if value.startswith("0x") else value
+        try:
+            return bytes.fromhex(text)
+        except ValueError:
+            pass
+    raise RpcAnswerError(f"{where}: expected bytes as hex text")
 
 
+def _word(value: Any, where: str) -> bytes:
+    data = _hex_bytes(value, where)
+    if len(data) != 32:
+        raise RpcAnswerError(f"{where}: expected 32 bytes, got {len(data)}")
+    return data
+
+
+def _block_number(value: Any, where: str) -> int:
+    """A non-negative number from the node (an int, or ``0x`` hex text), at most 2^64."""
+    if isinstance(value, str) and value.startswith("0x") and 2 < len(value) <= 18:
+        try:
+            value = int(value, 16)
+        except ValueError:
+            pass
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 1 << 64:
+        raise RpcAnswerError(f"{where}: expected a non-negative number")
+    return value
+
+
+@guard_rpc_methods
 class EnrollmentWatcher:
     """Follows one CohortEnrollment's logs and reports each enrollment's status.
 
@@ -651,28 +773,46 @@ class EnrollmentWatcher:
     def _logs(self) -> list[Any]:
         topics = ["0x" + _ENROLLED_TOPIC.hex(), "0x" + _WITHDRAWN_TOPIC.hex()]
         query: Any = {"address": self._address, "fromBlock": self._from_block, "toBlock": "latest", "topics": [topics]}
-        return list(self._w3.eth.get_logs(query))
+        logs = _ask("eth_getLogs", lambda: self._w3.eth.get_logs(query))
+        if not isinstance(logs, list | tuple):
+            raise RpcAnswerError("eth_getLogs: the node's answer is not a list of logs")
+        return list(logs)
 
     def _final_block(self, latest: int) -> int:
         if self._confirmations == "finalized":
-            return int(self._w3.eth.get_block("finalized")["number"])
+            block = _ask("eth_getBlockByNumber", lambda: self._w3.eth.get_block("finalized"))
+            return _block_number(_field(block, "number", "the finalized block"), "the finalized block")
         return latest - int(self._confirmations) + 1
 
     def poll(self) -> list[EnrollmentRecord]:
-        """Current status of every enrollment seen so far, in log order (reorged ones last)."""
-        latest = int(self._w3.eth.block_number)
+        """Current status of every enrollment seen so far, in log order (reorged ones last).
+
+        Every answer of the node is checked before it is used (:class:`RpcAnswerError` otherwise): a log has
+        its three topics of 32 bytes, 32 bytes of data, hashes of 32 bytes and non-negative numbers."""
+        latest = _block_number(_ask("eth_blockNumber", lambda: self._w3.eth.block_number), "eth_blockNumber")
         final = self._final_block(latest)
         records: dict[int, EnrollmentRecord] = {}
         current: dict[tuple[bytes, int], EnrollmentRecord] = {}
-        for log in self._logs():
-            topics = [_as_bytes(t) for t in log["topics"]]
-            nullifier = int.from_bytes(topics[1], "big")
-            recipient = to_checksum_address(topics[2][-20:])
-            day = int.from_bytes(_as_bytes(log["data"])[:32], "big")
-            block_number = int(log["blockNumber"])
-            key = (_as_bytes(log["transactionHash"]), int(log["logIndex"]))
-            if log.get("removed"):
+        for position, log in enumerate(self._logs()):
+            where = f"eth_getLogs[{position}]"
+            if _field(log, "removed", where, default=False):
                 continue
+            topics = _field(log, "topics", where)
+            if not isinstance(topics, list | tuple) or len(topics) != 3:
+                raise RpcAnswerError(f"{where}: expected 3 topics")
+            topics = [_word(topic, f"{where}.topics") for topic in topics]
+            data = _hex_bytes(_field(log, "data", where), f"{where}.data")
+            if len(data) != 32:
+                raise RpcAnswerError(f"{where}: expected 32 bytes of data")
+            nullifier = int.from_bytes(topics[1], "big")
+            if topics[2][:12] != bytes(12):
+                raise RpcAnswerError(f"{where}: the recipient topic is not an address")
+            recipient = to_checksum_address(topics[2][-20:])
+            day = int.from_bytes(data, "big")
+            block_number = _block_number(_field(log, "blockNumber", where), f"{where}.blockNumber")
+            key = (_word(_field(log, "transactionHash", where), f"{where}.transactionHash"),
+                   _block_number(_field(log, "logIndex", where), f"{where}.logIndex"))
+            block_hash = _word(_field(log, "blockHash", where), f"{where}.blockHash")
             confirmed = block_number <= final
             depth = max(0, latest - block_number + 1)
             if topics[0] == _ENROLLED_TOPIC:
@@ -681,7 +821,7 @@ class EnrollmentWatcher:
                     recipient=recipient,
                     day=day,
                     block_number=block_number,
-                    block_hash=_as_bytes(log["blockHash"]),
+                    block_hash=block_hash,
                     transaction_hash=key[0],
                     log_index=key[1],
                     confirmations=depth,
@@ -689,6 +829,8 @@ class EnrollmentWatcher:
                 )
                 records[nullifier] = record
                 current[key] = record
+            elif topics[0] != _WITHDRAWN_TOPIC:
+                raise RpcAnswerError(f"{where}: a log of another event than the ones asked for")
             elif nullifier in records:
                 enrolled = records[nullifier]
                 status = EnrollmentStatus.WITHDRAWN if confirmed else EnrollmentStatus.PENDING
@@ -703,6 +845,7 @@ class EnrollmentWatcher:
         return list(records.values()) + list(self._reorged.values())
 
 
+@rpc_boundary
 def enrollments(
     w3: Web3,
     address: str,

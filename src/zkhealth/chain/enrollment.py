@@ -29,6 +29,7 @@ from zkhealth.groth16.keys import Proof, VerifyingKey
 
 __all__ = [
     "DEDICATED_SIGNALS",
+    "check_enroll",
     "cohort_enrollment_at",
     "deploy_cohort_enrollment",
     "enroll",
@@ -46,6 +47,7 @@ def cohort_enrollment_at(w3: Web3, address: str) -> Contract:
     return w3.eth.contract(address=to_checksum_address(address), abi=load_artifact("CohortEnrollmentV2")["abi"])
 
 
+@client.rpc_boundary
 def deploy_cohort_enrollment(
     w3: Web3,
     vk: VerifyingKey,
@@ -90,12 +92,14 @@ def deploy_cohort_enrollment(
     return contract
 
 
+@client.rpc_boundary
 def publish_trust_root(w3: Web3, contract: Contract, root: int, *, sender: str | None = None) -> Any:
     """Owner or publisher: make ``root`` the current trust root (the previous one enters its grace period)."""
     call = contract.functions.publishTrustRoot(scalar_from(root, "trust root"))
     return client.transact_checked(w3, call, sender=sender)
 
 
+@client.rpc_boundary
 def enroll(
     w3: Web3,
     contract: Contract,
@@ -115,3 +119,17 @@ def enroll(
         sender = client.recipient_address(words[4])
     a, b, c = to_calldata(proof)
     return client.transact_checked(w3, contract.functions.enroll(a, b, c, words), sender=sender, gas=gas)
+
+
+def check_enroll(
+    w3: Web3, contract: Contract, proof: Proof, public_signals: Sequence[int], *, gas: int = ENROLL_GAS
+) -> None:
+    """Would :func:`enroll` succeed now, sent by the proof's recipient? The call is simulated with ``eth_call``
+    (every check of the contract, the pairing included); nothing is sent and no key is needed. Raises what
+    :func:`enroll` raises. Cost: one ``eth_call`` of ``enroll``."""
+    words = public_words(list(public_signals))
+    if len(words) != len(DEDICATED_SIGNALS):
+        raise MalformedProofError(f"the dedicated v2 circuit has 5 public signals, got {len(words)}")
+    a, b, c = to_calldata(proof)
+    call = contract.functions.enroll(a, b, c, words)
+    client.simulate(w3, call, sender=client.recipient_address(words[4]), gas=gas)

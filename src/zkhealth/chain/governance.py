@@ -35,7 +35,7 @@ from zkhealth.chain.registry import TrialRegistryClient
 from zkhealth.chain.solidity import to_calldata
 from zkhealth.eligibility.scope import trial_scope
 from zkhealth.eligibility.vote import VoteProof
-from zkhealth.errors import ChainError, UntrustedRootError, WrongScopeError
+from zkhealth.errors import ChainError, ChainFileError, UntrustedRootError, WrongScopeError
 from zkhealth.groth16.keys import VerifyingKey
 
 __all__ = ["Action", "DaoDeployment", "Governance", "Proposal", "ProposalState", "deploy_dao", "proposal_scope"]
@@ -48,6 +48,8 @@ PROPOSER_ROLE: Final[bytes] = bytes(keccak(text="PROPOSER_ROLE"))
 CANCELLER_ROLE: Final[bytes] = bytes(keccak(text="CANCELLER_ROLE"))
 EXECUTOR_ROLE: Final[bytes] = bytes(keccak(text="EXECUTOR_ROLE"))
 DEFAULT_ADMIN_ROLE: Final[bytes] = bytes(32)
+#: Most actions a proposal file may list (each becomes calldata of one governor call).
+MAX_PROPOSAL_ACTIONS: Final[int] = 64
 
 
 def proposal_scope(chain_id: int, governor_address: str, proposal_id: int) -> int:
@@ -109,18 +111,20 @@ class Proposal:
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Proposal:
-        """Parse :meth:`to_json`'s output strictly. Raises :class:`ChainError`."""
-        obj = loads_strict(text, what="proposal", error=ChainError)
+        """Parse :meth:`to_json`'s output strictly. Raises :class:`ChainFileError` (a :class:`ChainError`)."""
+        obj = loads_strict(text, what="proposal", error=ChainFileError)
         if not isinstance(obj, dict) or obj.get("format") != "zkhealth.proposal" or obj.get("version") != 1:
-            raise ChainError("not a zkhealth proposal file (format zkhealth.proposal, version 1)")
+            raise ChainFileError("not a zkhealth proposal file (format zkhealth.proposal, version 1)")
+        if not isinstance(obj.get("actions"), list) or len(obj["actions"]) > MAX_PROPOSAL_ACTIONS:
+            raise ChainFileError(f"a proposal file lists at most {MAX_PROPOSAL_ACTIONS} actions")
         try:
             actions = tuple(
                 Action(to_checksum_address(a["target"]), bytes.fromhex(a["calldata"][2:]), int(a["value"]))
                 for a in obj["actions"]
             )
             return cls(int(obj["proposalId"]), actions, str(obj["description"]))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ChainError(f"malformed proposal file: {exc}") from exc
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ChainFileError(f"malformed proposal file: {str(exc)[:200]}") from None
 
     def arguments(self) -> tuple[list[str], list[int], list[bytes]]:
         return (
@@ -130,6 +134,7 @@ class Proposal:
         )
 
 
+@client.guard_rpc_methods
 class Governance:
     """A deployed ZkHealthGovernor and its timelock."""
 
@@ -210,6 +215,7 @@ class DaoDeployment:
     block_number: int
 
 
+@client.rpc_boundary
 def deploy_dao(
     w3: Web3,
     *,

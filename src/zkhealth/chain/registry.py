@@ -226,6 +226,7 @@ class CohortMember:
     confirmations: int = 0
 
 
+@client.guard_rpc_methods
 class TrialRegistryClient:
     """A deployed TrialRegistry. Build with :meth:`deploy` or ``TrialRegistryClient(w3, address)``."""
 
@@ -360,6 +361,34 @@ class TrialRegistryClient:
         decoded :class:`~zkhealth.errors.ContractRevertError` (``NullifierUsed`` as
         :class:`~zkhealth.errors.NullifierAlreadyUsedError`) and nothing is sent. Returns the receipt.
         Cost: ~257,000 gas, ~300,000 with an enrollment reward."""
+        call, chosen = self._enroll_call(trial_id, proof, public_signals, consent, sender)
+        return self._send(call, chosen, gas)
+
+    def check_enroll(
+        self,
+        trial_id: int,
+        proof: Proof,
+        public_signals: Sequence[int],
+        consent: ConsentTerms | None = None,
+        *,
+        gas: int = ENROLL_GAS,
+    ) -> None:
+        """Would :meth:`enroll` succeed now, sent by the proof's recipient? The same checks, then the call is
+        simulated with ``eth_call`` (the pairing included); nothing is sent and no key is needed. Raises what
+        :meth:`enroll` raises. ``consent`` defaults to terms the trial accepts (its current consent document, its
+        required purposes, expiring in 30 days), so that only the proof and the trial's state are judged.
+        Cost: one ``eth_call`` of ``enroll`` (~260,000 gas of execution) and three view calls."""
+        if consent is None:
+            _start, _end, _cap, _seats, _grace, required, *_ = self.contract.functions.trial(trial_id).call()
+            today = int(self.w3.eth.get_block("latest")["timestamp"]) // DAY
+            consent = ConsentTerms(self.consent_document(trial_id), int(required), today + 30)
+        call, sender = self._enroll_call(trial_id, proof, public_signals, consent, None)
+        client.simulate(self.w3, call, sender=sender, gas=gas)
+
+    def _enroll_call(
+        self, trial_id: int, proof: Proof, public_signals: Sequence[int], consent: ConsentTerms, sender: str | None
+    ) -> tuple[Any, str]:
+        """The ``enroll`` call for these arguments and its sender, after the checks :meth:`enroll` names."""
         words = public_words(list(public_signals))
         if len(words) != len(UNIVERSAL_SIGNALS):
             raise MalformedProofError(f"the universal circuit has 6 public signals, got {len(words)}")
@@ -379,7 +408,7 @@ class TrialRegistryClient:
         call = self.contract.functions.enroll(
             a, b, c, words[NULLIFIER], words[TRUST_ROOT], trial_id, root_y, words[TODAY], consent.packed
         )
-        return self._send(call, sender, gas)
+        return call, sender
 
     def withdraw(self, trial_id: int, nullifier: int, *, sender: str | None = None) -> Any:
         """The enrolling address withdraws its consent (the seat is freed; the nullifier stays used)."""

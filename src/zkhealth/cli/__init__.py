@@ -3,8 +3,8 @@
 * :mod:`.issuer` (keygen, issue, revoke, registry), :mod:`.patient` (wallet, prove, enroll),
   :mod:`.recruiter` (trial, setup, export-verifier, deploy, verify, verify-batch, enrollments),
   :mod:`.circuit` (compile, info, r1cs, wtns), :mod:`.groth16` (snarkjs' groth16 and zkey verbs),
-  :mod:`.demo`; :mod:`._common` holds what they share. A verb parses its arguments, calls the library and
-  prints: formats and protocol rules live in the library.
+  :mod:`.demo`, :mod:`.dashboard` (serve); :mod:`._common` holds what they share. A verb parses its
+  arguments, calls the library and prints: formats and protocol rules live in the library.
 * Exit codes (:func:`exit_code_for`, documented in docs/cli.md, whose table :func:`exit_code_table`
   generates): 0 success; 1 a well-formed input was refused (:class:`~zkhealth.errors.RefusedError`);
   2 malformed input or a usage error (:class:`~zkhealth.errors.MalformedInputError`, unreadable files, bad
@@ -27,7 +27,8 @@ from zkhealth import errors as zk_errors
 from zkhealth.cli._common import emit, mark_command_start
 from zkhealth.cli.auditor import audit_command
 from zkhealth.cli.circuit import circuit_group, compile_command, info_command, r1cs_group, wtns_group
-from zkhealth.cli.demo import demo_command
+from zkhealth.cli.dashboard import serve_command
+from zkhealth.cli.demo import demo_command, samples_command
 from zkhealth.cli.groth16 import groth16_group, zkey_group
 from zkhealth.cli.issuer import issue_command, keygen_command, registry_group, revoke_command
 from zkhealth.cli.member import member_group
@@ -72,11 +73,15 @@ _MEANINGS: dict[int, str] = {
 
 def exit_code_for(error: BaseException) -> int:
     """The exit code of an error: the one mapping from error classes to exit codes (malformed wins when a
-    class is under both markers)."""
-    if isinstance(error, (zk_errors.MalformedInputError, OSError, json.JSONDecodeError)):
+    class is under both markers; a usage error or an unreadable file is malformed input)."""
+    if isinstance(error, zk_errors.MalformedInputError):
         return EXIT_MALFORMED
     if isinstance(error, zk_errors.RefusedError):
         return EXIT_REFUSED
+    if isinstance(error, zk_errors.ZkHealthError):
+        return EXIT_ERROR
+    if isinstance(error, (click.UsageError, click.FileError, OSError, json.JSONDecodeError)):
+        return EXIT_MALFORMED
     return EXIT_ERROR
 
 
@@ -94,35 +99,98 @@ def exit_code_table() -> str:
     rows = ["| code | meaning | error classes |", "|---|---|---|", "| 0 | success | |"]
     for code in (EXIT_REFUSED, EXIT_MALFORMED, EXIT_ERROR):
         names = [cls.__name__ for cls in _error_classes() if exit_code_for(cls.__new__(cls)) == code]
-        rows.append(f"| {code} | {_MEANINGS[code]} | {', '.join(f'`{name}`' for name in names)} |")
+        if code == EXIT_MALFORMED:
+            names.append("UsageError")
+        rows.append(f"| {code} | {_MEANINGS[code]} | {', '.join(f'`{name}`' for name in sorted(names))} |")
     return "\n".join(rows)
 
 
-def _report(error: BaseException) -> None:
-    """One line on stderr: ``error: ErrorClass: the first line of the message``."""
-    lines = str(error).splitlines()
-    click.echo(f"error: {type(error).__name__}: {lines[0] if lines else ''}", err=True)
+def _global_flags(argv: Sequence[str]) -> frozenset[str]:
+    """The global options given before the verb (``--json``, ``--debug``)."""
+    flags = set()
+    for token in argv:
+        if not token.startswith("-"):
+            break
+        flags.add(token)
+    return frozenset(flags)
+
+
+def _first_line(error: BaseException) -> str:
+    if isinstance(error, click.ClickException):
+        text = error.format_message()
+    else:
+        text = str(error)
+    lines = text.strip().splitlines()
+    return lines[0] if lines else ""
+
+
+def _report(error: BaseException, code: int, *, as_json: bool, hint: str | None = None) -> None:
+    """One line on stderr, ``error: ErrorClass: the first line of the message`` (plus a ``hint:`` line for a
+    usage error); under ``--json`` also the object ``{"error", "message", "exit"}`` on stdout."""
+    name = type(error).__name__
+    if isinstance(error, click.UsageError):
+        name = "UsageError"
+    message = _first_line(error)
+    if not isinstance(error, (zk_errors.ZkHealthError, click.ClickException, OSError)):
+        message = f"{message} (unexpected: rerun with --debug for the traceback, and report it)"
+    if as_json:
+        payload: dict[str, Any] = {"error": name, "message": message, "exit": code}
+        if hint is not None:
+            payload["hint"] = hint
+        click.echo(json.dumps(payload, sort_keys=True))
+    click.echo(f"error: {name}: {message}", err=True)
+    if hint is not None:
+        click.echo(f"hint: {hint}", err=True)
+
+
+def _usage_hint(error: click.UsageError) -> str:
+    context = error.ctx
+    if context is None:
+        return "run 'zkhealth --help' for the verbs and options"
+    return f"run '{context.command_path} --help' for its arguments and options"
 
 
 class ZkGroup(click.Group):
-    """A click group that turns zkhealth errors into one line on stderr and a documented exit code."""
+    """The ``zkhealth`` group: every failure becomes one line on stderr (a JSON object on stdout under
+    ``--json``) and the exit code of :func:`exit_code_for`, whichever way the command is called (the console
+    script, ``python -m zkhealth``, :func:`run`, click's test runner)."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        argv = list(sys.argv[1:] if args is None else args)
+        flags = _global_flags(argv)
+        as_json, debug = "--json" in flags, "--debug" in flags
         try:
-            return super().invoke(ctx)
-        except zk_errors.ZkHealthError as error:
-            if ctx.obj and ctx.obj.get("debug"):
+            result = super().main(
+                args=argv, prog_name=prog_name or "zkhealth", complete_var=complete_var, standalone_mode=False,
+                **extra,
+            )
+            code = result if isinstance(result, int) and not isinstance(result, bool) else EXIT_OK
+        except click.exceptions.Exit as done:
+            code = int(done.exit_code)
+        except click.UsageError as error:
+            code = EXIT_MALFORMED
+            _report(error, code, as_json=as_json, hint=_usage_hint(error))
+        except click.Abort:
+            code = EXIT_ERROR
+            _report(zk_errors.ZkHealthError("aborted"), code, as_json=as_json)
+        except Exception as error:
+            if debug:
                 raise
-            _report(error)
-            ctx.exit(exit_code_for(error))
-        except (OSError, json.JSONDecodeError) as error:
-            if ctx.obj and ctx.obj.get("debug"):
-                raise
-            _report(error)
-            ctx.exit(EXIT_MALFORMED)
+            code = exit_code_for(error)
+            _report(error, code, as_json=as_json)
+        if standalone_mode:
+            sys.exit(code)
+        return code
 
 
-@click.group(cls=ZkGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group("zkhealth", cls=ZkGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="zkhealth")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON instead of text.")
 @click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
@@ -131,11 +199,12 @@ def main(ctx: click.Context, as_json: bool, debug: bool) -> None:
     """zkhealth: zero-knowledge eligibility proofs for healthcare.
 
     \b
-    Start here:      demo (the whole story on synthetic data)
+    Start here:      demo (the whole story on synthetic data); serve --demo (the same, in a web dashboard);
+                     samples (the tour's input files)
     Issuer:          keygen, issue, revoke, registry
     Patient:         wallet, prove, enroll; patient (registry trials: enroll with consent, withdraw, grant, revoke)
     Recruiter:       trial, setup, export-verifier, deploy, verify, verify-batch, enrollments;
-                     recruiter (registry trials: cohort, payout, open-grant)
+                     recruiter (registry trials: cohort, payout, open-grant); serve (the dashboard)
     DAO:             sponsor (fund, reclaim), member (propose-issuer, vote, queue, execute),
                      operator (publish-root), audit
     Circuit author:  compile, info, r1cs, wtns, groth16, zkey, circuit (check-unique, mutate)
@@ -153,6 +222,7 @@ def main(ctx: click.Context, as_json: bool, debug: bool) -> None:
 
 for _command in (
     demo_command,
+    samples_command,
     keygen_command,
     issue_command,
     revoke_command,
@@ -180,26 +250,15 @@ for _command in (
     member_group,
     operator_group,
     audit_command,
+    serve_command,
 ):
     main.add_command(_command)
 
 
 def run(argv: Sequence[str] | None = None) -> int:
-    """Run the command line with ``argv`` and return the exit code (for tests and ``python -m zkhealth``)."""
-    try:
-        # Without standalone mode, click returns the code of ctx.exit() instead of raising Exit.
-        result = main.main(args=list(argv) if argv is not None else None, prog_name="zkhealth", standalone_mode=False)
-    except click.exceptions.Exit as done:
-        return int(done.exit_code)
-    except click.UsageError as error:
-        error.show()
-        return EXIT_MALFORMED
-    except click.ClickException as error:
-        error.show()
-        return EXIT_ERROR
-    except click.Abort:
-        return EXIT_ERROR
-    return result if isinstance(result, int) and not isinstance(result, bool) else EXIT_OK
+    """Run the command line with ``argv`` and return the exit code (the console script, ``python -m zkhealth``
+    and tests)."""
+    return int(main.main(args=list(argv) if argv is not None else None, prog_name="zkhealth", standalone_mode=False))
 
 
 if __name__ == "__main__":  # pragma: no cover

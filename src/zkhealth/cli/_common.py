@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "KDF_PROFILES",
+    "criteria_warnings",
     "PASSPHRASE_ENV",
     "atomic_write",
     "command_seconds",
@@ -47,6 +48,8 @@ __all__ = [
     "passphrase_file_option",
     "private_key_option",
     "progress_bar",
+    "read_document",
+    "read_first_line",
     "read_passphrase",
     "recipient_address",
     "status",
@@ -175,7 +178,7 @@ def read_passphrase(passphrase_file: Path | None, *, prompt: str, confirm: bool)
     an empty passphrase or when none can be read (no file, no variable, stdin at EOF).
     """
     if passphrase_file is not None:
-        text = passphrase_file.read_text(encoding="utf-8")
+        text = _read_small_text(passphrase_file, "passphrase file")
         first = text.splitlines()[0] if text else ""
         if not first:
             raise click.UsageError(f"{passphrase_file}: the first line is empty; a passphrase is required")
@@ -198,6 +201,42 @@ def read_passphrase(passphrase_file: Path | None, *, prompt: str, confirm: bool)
     return passphrase
 
 
+#: Largest passphrase or private-key file read (its first line is used).
+_SMALL_FILE_BYTES: Final[int] = 64 << 10
+
+
+def _read_small_text(path: Path, what: str) -> str:
+    """A small UTF-8 text file (a passphrase, a private key): a usage error (exit 2) when too large or not
+    UTF-8; a missing file raises :class:`~zkhealth.errors.FileAccessError`."""
+    from zkhealth._fileio import read_bytes
+    from zkhealth.errors import EncodingError
+
+    data = read_bytes(path, max_bytes=_SMALL_FILE_BYTES, error=EncodingError, what=f"{path} ({what})")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise click.UsageError(f"{path}: the {what} is not UTF-8 text") from None
+
+
+#: Largest document a verb reads whole (a proof, a ballot, a proposal, a sealed extract).
+DOCUMENT_BYTES: Final[int] = 64 << 20
+
+
+def read_document(path: Path, what: str, *, max_bytes: int = DOCUMENT_BYTES) -> bytes:
+    """The bytes of an input file, refused before reading above ``max_bytes``
+    (:class:`~zkhealth.errors.InputLimitError`, exit 2); a missing file is a FileAccessError (exit 2)."""
+    from zkhealth._fileio import read_bytes
+    from zkhealth.errors import InputLimitError
+
+    return read_bytes(path, max_bytes=max_bytes, error=InputLimitError, what=f"{path} ({what})")
+
+
+def read_first_line(path: Path, what: str) -> str:
+    """The first line of a small text file (a key): a usage error when the file is not UTF-8 text."""
+    lines = _read_small_text(path, what).splitlines()
+    return lines[0].strip() if lines else ""
+
+
 def atomic_write(path: Path, data: bytes, *, mode: int = 0o644, overwrite: bool = True) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same directory and ``os.replace``.
 
@@ -214,6 +253,18 @@ def write_json_file(path: Path, value: Any, *, mode: int = 0o644, overwrite: boo
     """Write ``value`` as indented UTF-8 JSON with a final newline, atomically (see :func:`atomic_write`)."""
     text = json.dumps(value, indent=2, ensure_ascii=False) + "\n"
     atomic_write(path, text.encode("utf-8"), mode=mode, overwrite=overwrite)
+
+
+def criteria_warnings(criteria: str) -> list[str]:
+    """Print (on stderr) and return the warnings of :func:`zkhealth.eligibility.analysis.analyze_criteria`:
+    criteria, or parts of them, that no record can meet or that every record meets."""
+    from zkhealth.eligibility.analysis import analyze_criteria
+    from zkhealth.eligibility.resolve import Criteria
+
+    messages = [finding.message for finding in analyze_criteria(Criteria(criteria))]
+    for message in messages:
+        note(f"warning: CriteriaWarning: {message}")
+    return messages
 
 
 # --------------------------------------------------------------------------- days and addresses
@@ -298,7 +349,7 @@ def connect_rpc(rpc: str | None, private_key_file: Path | None = None) -> Any:
 
     w3 = client.connect("embedded" if rpc is None else rpc)
     if private_key_file is not None:
-        lines = private_key_file.read_text(encoding="utf-8").splitlines()
+        lines = _read_small_text(private_key_file, "private key file").splitlines()
         try:
             client.use_private_key(w3, lines[0].strip() if lines else "")
         except ChainError:

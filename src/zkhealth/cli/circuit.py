@@ -264,11 +264,11 @@ def wtns_calculate(ctx: click.Context, spec: str, input_path: Path, out: Path) -
     INPUT.json maps input names to values: integers or canonical decimal strings, lists for arrays. A
     failing constraint is reported with its index, scope path and source line (exit 3).
     """
-    from zkhealth._json import loads_strict
+    from zkhealth._json import load_file
     from zkhealth.errors import EncodingError
     from zkhealth.formats.wtns_file import write_wtns
 
-    inputs = loads_strict(input_path.read_bytes())
+    inputs = load_file(input_path)
     if not isinstance(inputs, dict):
         raise EncodingError(f"{input_path}: the inputs must be a JSON object of name -> value")
     compiled, name, _ = _compile(ctx, spec)

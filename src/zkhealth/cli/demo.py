@@ -12,7 +12,7 @@ import click
 
 from zkhealth.cli._common import command_seconds, emit, is_json
 
-__all__ = ["demo_command"]
+__all__ = ["demo_command", "samples_command"]
 
 
 @click.command("demo", short_help="Run the whole story on synthetic data (about 20-30 s; 15 s with cached keys).")
@@ -81,3 +81,24 @@ def demo_command(ctx: click.Context, rpc: str | None, cache_dir: Path | None, no
     keys = "cached keys" if result.used_cached_keys else "setup included"
     emit(ctx, {**result.to_dict(), "command_seconds": round(total, 3)},
          f"done in {total:.1f} s ({keys}). Next: docs/getting-started.md")
+
+
+@click.command("samples", short_help="Write the getting-started tour's sample files (FHIR bundles, a circuit).")
+@click.argument("directory", required=False, default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace sample files that already exist.")
+@click.pass_context
+def samples_command(ctx: click.Context, directory: Path, force: bool) -> None:
+    """Write the inputs of docs/getting-started.md into DIRECTORY (default: the current one).
+
+    \b
+    t2d_adult.json   a synthetic FHIR R4 bundle: an adult with type 2 diabetes and hypertension
+    t2d_minor.json   a synthetic FHIR R4 bundle: a 15-year-old with type 2 diabetes
+    cubic.py         the "cubic" circuit: prove knowledge of x with x**3 + x + 5 == out
+
+    Existing files are kept unless --force (exit 2).
+    """
+    from zkhealth.demo import write_samples
+
+    written = write_samples(directory, force=force)
+    emit(ctx, {"directory": str(directory), "files": [str(path) for path in written]},
+         "\n".join(f"wrote {path}" for path in written))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from zkhealth.cli._common import command_seconds, mark_command_start
+from zkhealth.cli._common import command_seconds, emit, is_json, mark_command_start, note, progress_bar
 
 
 @click.group("groth16")
@@ -31,34 +31,37 @@ def groth16_group() -> None:
     help="Also write the snarkjs verification_key.json.",
 )
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def setup_command(circuit: Path, key_out: Path, vk_out: Path | None, quiet: bool) -> None:
+@click.pass_context
+def setup_command(ctx: click.Context, circuit: Path, key_out: Path, vk_out: Path | None, quiet: bool) -> None:
     """Development setup for CIRCUIT (.r1cs); writes our proving key to KEY_OUT.
 
     The toxic waste is known to this process: the keys are marked dev-setup and refused where production
-    keys are required. Use a snarkjs ceremony for production.
+    keys are required. Use a snarkjs ceremony for production. Prints the command's wall time (start-up
+    included).
     """
     from zkhealth.formats.r1cs_file import read_r1cs
     from zkhealth.formats.snarkjs_json import write_verifying_key
     from zkhealth.formats.zkhpk_file import save_proving_key
     from zkhealth.groth16.generator import setup
 
+    mark_command_start(ctx)
     r1cs = read_r1cs(circuit)
     if quiet:
         pk, vk = setup(r1cs)
     else:
-        from rich.progress import Progress
-
-        with Progress(transient=True) as bar:
-            task = bar.add_task(f"setup ({r1cs.n_constraints} constraints)", total=5)
-
-            def progress(stage: str, done: int, total: int) -> None:
-                bar.update(task, completed=done, total=total, description=f"setup: {stage}")
-
+        with progress_bar(ctx, f"setup ({r1cs.n_constraints} constraints)", 5) as progress:
             pk, vk = setup(r1cs, progress=progress)
     save_proving_key(pk, key_out)
     if vk_out is not None:
         write_verifying_key(vk, vk_out)
-    click.echo(f"wrote {key_out} (dev-setup key; vk sha256 {vk.sha256()})")
+    elapsed = command_seconds(ctx)
+    emit(
+        ctx,
+        {"key": str(key_out), "verification_key": str(vk_out) if vk_out is not None else None,
+         "vk_sha256": vk.sha256(), "provenance": vk.provenance, "constraints": r1cs.n_constraints,
+         "seconds": round(elapsed, 3)},
+        f"wrote {key_out} (dev-setup key; vk sha256 {vk.sha256()}; {elapsed:.2f} s)",
+    )
 
 
 @groth16_group.command("prove")
@@ -74,12 +77,7 @@ def setup_command(circuit: Path, key_out: Path, vk_out: Path | None, quiet: bool
 @click.pass_context
 def prove_command(
     ctx: click.Context,
-    key: Path,
-    witness: Path,
-    proof_out: Path,
-    public_out: Path,
-    workers: int | None,
-    r1cs_path: Path | None,
+    key: Path, witness: Path, proof_out: Path, public_out: Path, workers: int | None, r1cs_path: Path | None
 ) -> None:
     """Prove with KEY (ours or a snarkjs .zkey) and WITNESS (.wtns); write snarkjs proof and public JSON.
 
@@ -96,8 +94,14 @@ def prove_command(
     r1cs = read_r1cs(r1cs_path) if r1cs_path is not None else None
     proof = prove(pk, values, workers=workers, r1cs=r1cs)
     write_proof(proof, proof_out)
-    write_public(public_signals(pk, values), public_out)
-    click.echo(f"wrote {proof_out} and {public_out} ({command_seconds(ctx):.2f} s)", err=True)
+    public = public_signals(pk, values)
+    write_public(public, public_out)
+    elapsed = command_seconds(ctx)
+    if is_json(ctx):
+        emit(ctx, {"proof": str(proof_out), "public": str(public_out), "public_signals": [str(v) for v in public],
+                   "seconds": round(elapsed, 3)}, "")
+    else:
+        note(f"wrote {proof_out} and {public_out} ({elapsed:.2f} s)")
 
 
 @groth16_group.command("verify")
@@ -106,7 +110,9 @@ def prove_command(
 @click.argument("proof_path", metavar="PROOF", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--require-production", is_flag=True, help="Refuse development-setup keys.")
 @click.option("--pin", "pinned", default=None, help="Expected sha256 of the verification key.")
+@click.pass_context
 def verify_command(
+    ctx: click.Context,
     vk_path: Path, public_path: Path, proof_path: Path, require_production: bool, pinned: str | None
 ) -> None:
     """Verify PROOF for PUBLIC under VERIFICATION_KEY (snarkjs JSON files).
@@ -120,7 +126,7 @@ def verify_command(
     public = load_public(public_path)
     proof = load_proof(proof_path)
     verify(vk, public, proof, require_production=require_production, pinned_sha256=pinned)
-    click.echo("OK")
+    emit(ctx, {"valid": True, "vk_sha256": vk.sha256(), "public_signals": len(public)}, "OK")
 
 
 @click.group("zkey")
@@ -136,11 +142,15 @@ def _export_group() -> None:
 @_export_group.command("verificationkey")
 @click.argument("key", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.argument("vk_out", type=click.Path(dir_okay=False, path_type=Path))
-def export_verificationkey(key: Path, vk_out: Path) -> None:
+@click.pass_context
+def export_verificationkey(ctx: click.Context, key: Path, vk_out: Path) -> None:
     """Write the snarkjs verification_key.json of KEY (ours or a snarkjs .zkey)."""
     from zkhealth.formats.snarkjs_json import write_verifying_key
     from zkhealth.formats.zkhpk_file import load_proving_key
 
     pk = load_proving_key(key)
     write_verifying_key(pk.vk, vk_out)
-    click.echo(f"wrote {vk_out} (sha256 {pk.vk.sha256()})", err=True)
+    if is_json(ctx):
+        emit(ctx, {"verification_key": str(vk_out), "vk_sha256": pk.vk.sha256()}, "")
+    else:
+        note(f"wrote {vk_out} (sha256 {pk.vk.sha256()})")

@@ -129,6 +129,10 @@ def keygen_command(ctx: click.Context, out: Path, passphrase_file: Path | None, 
               "bundle's timestamp or a document's date, else its latest clinical date).")
 @click.option("--record", "whole_record", is_flag=True, hidden=True, help="Schema 2 (the default); kept for scripts.")
 @click.option(
+    "--allow-future-dates", is_flag=True,
+    help="Accept a birth or clinical date after today (refused by default: FutureDateError, exit 1).",
+)
+@click.option(
     "--schema", "schema_version", type=click.Choice(["1", "2"]), default="2", show_default=True,
     help="Credential schema: 2 (the whole record, VC 2.0) or 1 (four diagnoses and three labs, for the "
          "version 1 wallet and circuits).",
@@ -152,6 +156,7 @@ def issue_command(
     complete: bool,
     as_of: str | None,
     whole_record: bool,
+    allow_future_dates: bool,
     schema_version: str,
 ) -> None:
     """Issue a signed health credential from a FHIR export or a SMART Health Card to the holder of
@@ -183,7 +188,7 @@ def issue_command(
     passphrase = read_passphrase(passphrase_file, prompt="Issuer key passphrase", confirm=False)
     with status(ctx, "unlocking the issuer key"):
         issuer = load_issuer(key_path, passphrase)
-    options: dict[str, Any] = {"validity_days": validity_days}
+    options: dict[str, Any] = {"validity_days": validity_days, "allow_future_dates": allow_future_dates}
     if issued_at is not None:
         options["issued_at"] = issued_at
     if expires_at is not None:
@@ -277,13 +282,15 @@ def _issue_v1(
     help="The issuer's revocation tree (SQLite; created if missing).",
 )
 @click.argument("credential_ids", metavar="[ID]...", nargs=-1)
+@click.option("--verify", "full_check", is_flag=True, help="First recompute every hash of the tree from its leaves.")
 @click.pass_context
-def revoke_command(ctx: click.Context, db_path: Path, credential_ids: tuple[str, ...]) -> None:
+def revoke_command(ctx: click.Context, db_path: Path, credential_ids: tuple[str, ...], full_check: bool) -> None:
     """Revoke credentials by ID (decimal, or urn:zkhealth:credential:ID) and print the new revocation root.
 
     Revoking an ID twice changes nothing. Without IDs, print the current root (what verifiers pin) and the
     number of revoked credentials. The tree is an indexed Merkle tree of depth 16 kept in SQLite; every
-    change is one transaction.
+    change is one transaction, and concurrent runs take turns. The file is checked when opened (checksum,
+    sorted list, root): a damaged one exits 2 and nothing is served.
     """
     from zkhealth.credentials.trees import RevocationTree
     from zkhealth.credentials.vc import parse_credential_id
@@ -291,6 +298,9 @@ def revoke_command(ctx: click.Context, db_path: Path, credential_ids: tuple[str,
     ids = list(dict.fromkeys(parse_credential_id(text) for text in credential_ids))
     tree = RevocationTree(db_path)
     try:
+        if full_check:
+            with status(ctx, "recomputing every hash of the revocation tree"):
+                tree.verify(full=True)
         with status(ctx, f"revoking {len(ids)} credential(s)"):
             newly = [credential_id for credential_id in ids if not tree.is_revoked(credential_id)]
             tree.revoke_many(ids)
@@ -338,7 +348,7 @@ def _load_registry(path: Path, *, create: bool = False) -> Any:
 
     if create and not path.exists():
         return IssuerRegistry()
-    return IssuerRegistry.from_json(path.read_bytes())
+    return IssuerRegistry.load(path)
 
 
 def _gather_keys(key_files: tuple[Path, ...], public_keys: tuple[tuple[str, str], ...]) -> list[tuple[int, int]]:

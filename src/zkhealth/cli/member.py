@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from zkhealth.cli._common import emit
+from zkhealth.cli._common import emit, read_document
 from zkhealth.cli._dao import chain_options, open_chain, receipt_payload
 
 if TYPE_CHECKING:
@@ -76,7 +76,7 @@ def vote_command(ctx: click.Context, rpc: str, private_key_file: Path | None, se
 
     w3, sender = open_chain(rpc, private_key_file, sender)
     g = _governance(w3, governor)
-    vote = VoteProof.from_json(ballot.read_bytes())
+    vote = VoteProof.from_json(read_document(ballot, "ballot"))
     receipt = g.vote(proposal_id, vote, sender=sender)
     emit(ctx, {**receipt_payload(receipt), "nullifier": str(vote.nullifier), "choice": vote.choice},
          f"voted {('against', 'for', 'abstain')[vote.choice]} on {proposal_id} ({int(receipt['gasUsed']):,} gas)")
@@ -94,7 +94,7 @@ def queue_command(ctx: click.Context, rpc: str, private_key_file: Path | None, s
 
     w3, sender = open_chain(rpc, private_key_file, sender)
     g = _governance(w3, governor)
-    receipt = g.queue(Proposal.from_json(proposal_file.read_bytes()), sender=sender)
+    receipt = g.queue(Proposal.from_json(read_document(proposal_file, "proposal")), sender=sender)
     emit(ctx, receipt_payload(receipt), f"queued in block {int(receipt['blockNumber'])}")
 
 
@@ -110,5 +110,5 @@ def execute_command(ctx: click.Context, rpc: str, private_key_file: Path | None,
 
     w3, sender = open_chain(rpc, private_key_file, sender)
     g = _governance(w3, governor)
-    receipt = g.execute(Proposal.from_json(proposal_file.read_bytes()), sender=sender)
+    receipt = g.execute(Proposal.from_json(read_document(proposal_file, "proposal")), sender=sender)
     emit(ctx, receipt_payload(receipt), f"executed in block {int(receipt['blockNumber'])}")

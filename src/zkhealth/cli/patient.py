@@ -11,7 +11,8 @@ what each one says).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +30,7 @@ from zkhealth.cli._common import (
     parse_day,
     passphrase_file_option,
     private_key_option,
+    read_document,
     read_passphrase,
     recipient_address,
     status,
@@ -67,6 +69,20 @@ def _open_wallet(ctx: click.Context, wallet_path: str, passphrase_file: Path | N
     passphrase = read_passphrase(passphrase_file, prompt="Wallet passphrase", confirm=False)
     with status(ctx, "unlocking the wallet (Argon2id)"):
         return Wallet.open(path, passphrase)
+
+
+@contextlib.contextmanager
+def _update_wallet(ctx: click.Context, wallet_path: str, passphrase_file: Path | None) -> Iterator[Wallet]:
+    """Open the wallet under its lock for a change, saved when the block succeeds (two processes changing
+    one wallet take turns: neither change is lost)."""
+    from zkhealth.credentials.wallet import Wallet
+
+    path = _path(wallet_path)
+    if not path.exists():
+        raise click.UsageError(f"no wallet at {path}; create one with `zkhealth wallet init --wallet {path}`")
+    passphrase = read_passphrase(passphrase_file, prompt="Wallet passphrase", confirm=False)
+    with status(ctx, "unlocking the wallet (Argon2id)"), Wallet.update(path, passphrase) as wallet:
+        yield wallet
 
 
 @click.group("wallet", short_help="The patient's encrypted wallet: init, import, list, remove.")
@@ -143,16 +159,16 @@ def wallet_import(
     issued to another holder commitment, or (with --registry) its issuer is not trusted. Importing the same
     credential twice stores it once.
     """
-    from zkhealth._json import loads_strict
+    from zkhealth._json import load_file
     from zkhealth.credentials.credential import subject_commitment
     from zkhealth.credentials.trees import IssuerRegistry
     from zkhealth.credentials.vc import parse_document, verify_credential
     from zkhealth.field import parse_field_element
 
-    document = parse_document(loads_strict(credential_path.read_bytes()))
+    document = parse_document(load_file(credential_path))
     trusted: Any
     if registry_path is not None:
-        trusted = IssuerRegistry.from_json(registry_path.read_bytes())
+        trusted = IssuerRegistry.load(registry_path)
     else:
         signature = document.get("babyJubjubSignature")
         key = signature.get("publicKey") if isinstance(signature, dict) else None
@@ -161,13 +177,12 @@ def wallet_import(
         trusted = [(parse_field_element(key[0], what="issuer Ax"), parse_field_element(key[1], what="issuer Ay"))]
         note("note: no --registry given; the issuer's signatures are checked, its trust is not")
     credential = verify_credential(document, trusted_issuers=trusted)
-    wallet = _open_wallet(ctx, wallet_path, passphrase_file)
-    if credential.subject_commitment != subject_commitment(wallet.holder_secret):
-        raise CredentialError("the credential was issued to another holder commitment, not to this wallet")
-    present = wallet.find_credential(credential.credential_id) is not None
-    if not present:
-        wallet.add_credential(document)
-        wallet.save()
+    with _update_wallet(ctx, wallet_path, passphrase_file) as wallet:
+        if credential.subject_commitment != subject_commitment(wallet.holder_secret):
+            raise CredentialError("the credential was issued to another holder commitment, not to this wallet")
+        present = wallet.find_credential(credential.credential_id) is not None
+        if not present:
+            wallet.add_credential(document)
     emit(
         ctx,
         {
@@ -193,12 +208,11 @@ def wallet_remove(ctx: click.Context, wallet_path: str, credential_id: str, pass
     from zkhealth.errors import WalletError
 
     wanted = parse_credential_id(credential_id)
-    wallet = _open_wallet(ctx, wallet_path, passphrase_file)
-    index = wallet.find_credential(wanted)
-    if index is None:
-        raise WalletError(f"{wallet.path} holds no credential {wanted}")
-    wallet.remove_credential(index)
-    wallet.save()
+    with _update_wallet(ctx, wallet_path, passphrase_file) as wallet:
+        index = wallet.find_credential(wanted)
+        if index is None:
+            raise WalletError(f"{wallet.path} holds no credential {wanted}")
+        wallet.remove_credential(index)
     emit(
         ctx,
         {"wallet": str(wallet.path), "removed": str(wanted), "credentials": len(wallet.credentials)},
@@ -287,7 +301,7 @@ def prove_command(
     day = parse_day(today_text)
     address = recipient_address(recipient, what="--recipient")
     trial_file = load_trial_spec(trial_path)
-    registry = IssuerRegistry.from_json(registry_path.read_bytes())
+    registry = IssuerRegistry.load(registry_path)
     with timed_spinner(ctx, "loading the trial's keys"):
         trial_file.load_keys(trial_keys_directory(trial_file, keys_dir))
     wallet = _open_wallet(ctx, wallet_path, passphrase_file)
@@ -408,8 +422,9 @@ def registry_enroll_command(ctx: click.Context, rpc: str, registry: str, private
         document = bytes.fromhex(consent_hash.removeprefix("0x"))
     except ValueError:
         raise click.UsageError("--consent-hash must be 64 hex digits") from None
-    proof = proof_from_dict(loads_strict(proof_path.read_bytes(), what=str(proof_path), error=MalformedProofError))
-    raw = loads_strict(public_path.read_bytes(), what=str(public_path), error=MalformedProofError)
+    proof = proof_from_dict(loads_strict(read_document(proof_path, "proof"), what=str(proof_path),
+                                         error=MalformedProofError))
+    raw = loads_strict(read_document(public_path, "public signals"), what=str(public_path), error=MalformedProofError)
     if not isinstance(raw, list):
         raise MalformedProofError(f"{public_path}: expected a JSON list of public signals")
     signals = [parse_public_signal(v, i) for i, v in enumerate(raw)]
@@ -457,7 +472,7 @@ def grant_command(ctx: click.Context, rpc: str, registry: str, private_key_file:
     registry_client = _registry_client(rpc, private_key_file, registry)
     address = sender or str(registry_client.w3.eth.default_account)
     grant_id, sealed = Patient(registry_client, address).grant_access(
-        trial_id, nullifier, extract.read_bytes(), expiry_day=expiry_day, uri=uri)
+        trial_id, nullifier, read_document(extract, "extract"), expiry_day=expiry_day, uri=uri)
     atomic_write(out, sealed.sealed, mode=0o644)
     emit(ctx, {"grant": grant_id, "sha256": sealed.sha256.hex(), "out": str(out)},
          f"grant {grant_id} recorded (sha256 {sealed.sha256.hex()}); sealed extract in {out}")

@@ -21,14 +21,18 @@ import click
 
 from zkhealth.cli._common import (
     F,
+    atomic_write,
     command_seconds,
     connect_rpc,
+    criteria_warnings,
     emit,
     load_trial_spec,
     note,
     parse_day,
     private_key_option,
     progress_bar,
+    read_document,
+    read_first_line,
     recipient_address,
     status,
     timed_spinner,
@@ -141,6 +145,7 @@ def trial_check(ctx: click.Context, files: tuple[Path, ...], show_program: bool,
                 "programSha256": check.program.sha256(),
                 "counts": check.counts,
                 "notMachineCheckable": list(check.judgement),
+                "warnings": [finding.message for finding in check.findings],
                 **({"costReport": costs[check.path]} if show_cost else {}),
             }
             for check in checks
@@ -217,9 +222,10 @@ def trial_new(
         scope=parse_field_element(scope_text, what="--scope") if scope_text is not None else None,
     )
     spec.save()
+    warnings = criteria_warnings(spec.criteria)
     emit(
         ctx,
-        {"out": str(out), **spec.to_dict()},
+        {"out": str(out), **spec.to_dict(), "warnings": warnings},
         f"wrote {out}: trial {trial_id}{f' ({display_name})' if display_name else ''}\n"
         f"criteria: {spec.criteria}\n"
         f"next: zkhealth trial info {out}; zkhealth setup {out} --keys keys/",
@@ -271,7 +277,7 @@ def _gather_roots(
 
     trusted = [parse_field_element(v, what="--issuer-root") for v in issuer_roots]
     if registry_path is not None:
-        trusted.append(IssuerRegistry.from_json(registry_path.read_bytes()).root)
+        trusted.append(IssuerRegistry.load(registry_path).root)
     accepted = [parse_field_element(v, what="--revocation-root") for v in revocation_roots]
     if revocations_path is not None:
         tree = RevocationTree(revocations_path)
@@ -309,6 +315,7 @@ def trial_info(ctx: click.Context, trial_path: Path) -> None:
             "predicted_setup_seconds": round(report.predicted_setup_seconds, 2),
         },
         "verifier_learns": [{"signal": item.name, "reveals": item.reveals} for item in learns],
+        "warnings": criteria_warnings(trial_file.criteria),
     }
     where = "not deployed (off-chain scope)"
     if trial_file.enrollment is not None:
@@ -396,7 +403,7 @@ def export_verifier_command(ctx: click.Context, keys_dir: Path, out: Path, contr
         raise click.UsageError(f"{keys_dir} holds no trial keys (manifest.json is missing)")
     vk = TrialKeys.load_verifying_key(keys_dir)
     source = render_verifier(vk, contract_name=contract_name)
-    out.write_text(source, encoding="utf-8")
+    atomic_write(out, source.encode("utf-8"))
     emit(
         ctx,
         {"out": str(out), "contract": contract_name, "verifying_key_sha256": vk.sha256(), "public_inputs": 6},
@@ -786,15 +793,16 @@ def open_grant_command(ctx: click.Context, rpc: str, registry: str, private_key_
     from zkhealth.chain.grants import DataKeyPair
     from zkhealth.chain.roles import Recruiter
 
-    lines = data_key_file.read_text(encoding="utf-8").splitlines()
+    first = read_first_line(data_key_file, "data key file")
     try:
-        private = bytes.fromhex(lines[0].strip() if lines else "")
+        private = bytes.fromhex(first)
         keys = DataKeyPair(private, bytes(PrivateKey(private).public_key))
     except ValueError:
         raise click.UsageError(f"{data_key_file}: the first line must be 64 hex digits") from None
     registry_client = _registry(rpc, private_key_file, registry)
     address = sender or str(registry_client.w3.eth.default_account)
-    extract = Recruiter(registry_client, address, data_keys=keys).open_grant(grant_id, sealed.read_bytes())
+    extract = Recruiter(registry_client, address, data_keys=keys).open_grant(grant_id,
+                                                                          read_document(sealed, "sealed extract"))
     atomic_write(out, extract)
     emit(ctx, {"grant": grant_id, "bytes": len(extract), "out": str(out)},
          f"opened grant {grant_id}: {len(extract)} bytes written to {out}")

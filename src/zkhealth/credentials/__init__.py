@@ -29,7 +29,8 @@ _EXPORTS: dict[str, str] = {
         "load_table normalize_code"
     ),
     "trees": (
-        "ARITY BinaryMerkleTree CREDENTIAL_ID_BITS EMPTY_LEAF ISSUER_REGISTRY_DEPTH IssuerKey IssuerRegistry "
+        "ARITY BUSY_TIMEOUT_SECONDS BinaryMerkleTree CREDENTIAL_ID_BITS EMPTY_LEAF ISSUER_REGISTRY_DEPTH IssuerKey "
+        "IssuerRegistry REGISTRY_MAX_BYTES REGISTRY_MAX_ISSUERS "
         "MerkleProof NonMembershipProof QuaternaryMerkleTree REVOCATION_TREE_DEPTH RevocationTree RootRecord "
         "compute_binary_merkle_root compute_merkle_root empty_subtree_roots issuer_leaf revocation_leaf "
         "validate_issuer_key verify_merkle_proof verify_non_membership"
@@ -40,7 +41,7 @@ _EXPORTS: dict[str, str] = {
         "did_key_from_ed25519 ed25519_from_did_key parse_credential_id parse_document sign_document signing_bytes "
         "verify_credential verify_envelope"
     ),
-    "issuer": "DEFAULT_VALIDITY_DAYS Issuer new_credential_id",
+    "issuer": "DEFAULT_VALIDITY_DAYS Issuer check_no_future_dates new_credential_id",
     "wallet": "BABYJUBJUB_SUBGROUP_ORDER KDF_CAP KDF_FLOOR KdfParams MODERATE Wallet derive_key passphrase_bytes",
     "keyfile": "IssuerPublicInfo KEY_FILE_FORMAT create_issuer_key_file load_issuer read_issuer_public_key",
     "fhir": "BundleSource ICD10CM_SYSTEM LOINC_SYSTEM UCUM_SYSTEM claims_from_bundle load_bundle",
@@ -48,17 +49,18 @@ _EXPORTS: dict[str, str] = {
         "CODE_BITS CONDITION_ACTIVE CONDITION_CLINICAL CONDITION_VERIFICATION CodeSystem DOSES DOSE_BY_CODE DoseUnit "
         "ENCOUNTER_STATUS MEDICATION_STATUS OBSERVATIONS OBSERVATION_BY_LOINC OBSERVATION_BY_NAME OBSERVATION_STATUS "
         "ObservationConcept ObservationKind PROCEDURE_STATUS SYSTEMS atc_decode atc_encode atc_prefixes atc_range "
-        "clinical_code_range condition_status decode_clinical_code dose_unit encode_clinical_code icd10_ancestors "
-        "icd10_node_tiling loinc_check_digit loinc_decode loinc_encode normalize_clinical_code observation "
-        "observation_of pcs_decode pcs_encode pcs_range rxnorm_encode snomed_encode verhoeff_valid"
+        "clinical_code_range condition_status cvx_encode decode_clinical_code dose_unit encode_clinical_code "
+        "icd10_ancestors icd10_node_tiling loinc_check_digit loinc_decode loinc_encode normalize_clinical_code "
+        "observation observation_of pcs_decode pcs_encode pcs_range rxnorm_encode snomed_encode verhoeff_valid"
     ),
     "sorted_set": (
         "DATE_FIELD_BITS KEY_BITS LEAF_FIELDS MAX_DATE MAX_LEAVES SEQ_BITS SET_DEPTH STATUS_BITS TAG_BITS VALUE_BITS "
         "SetLeaf SortedSet date_fields key_range make_key split_key"
     ),
     "record": (
-        "Allergy Condition DiagnosisDetail Encounter HEADER_FIELDS HEADER_INDEX HEADER_LENGTH ICD10_GROUPS KIND_TAGS "
-        "Medication Observation PatientRecord Procedure RECORD_SCHEMA_VERSION RecordCredential SETS SET_TAGS "
+        "ADMISSION_REASON_UNKNOWN Allergy Condition DiagnosisDetail Encounter HEADER_FIELDS HEADER_INDEX HEADER_LENGTH "
+        "ICD10_GROUPS Immunization KIND_TAGS Medication Observation PatientRecord Procedure RECORD_SCHEMA_VERSION "
+        "RecordCredential SETS SET_TAGS "
         "build_sets header_hash record_from_v1"
     ),
     "record_vc": (
@@ -71,8 +73,8 @@ _EXPORTS: dict[str, str] = {
     ),
     "fhir_record": "ImportResult record_from_bundle",
     "ehr_import": (
-        "ImportSummary KindCounts Listed MAX_BUNDLE_BYTES MAX_ENTRIES import_bundle import_health_cards "
-        "load_bundle_json"
+        "BundleImport DoseReading ENTRY_KINDS ImportSummary KindCounts Listed MAX_BUNDLE_BYTES MAX_ENTRIES "
+        "MCODE_HISTOLOGY NOT_HELD_KINDS NO_KNOWN_CODES daily_dose import_bundle import_health_cards load_bundle_json"
     ),
     "shc": (
         "CLOCK_SKEW_SECONDS HEALTH_CARD_TYPE MAX_CARD_FILE_BYTES MAX_INFLATED_BYTES MAX_JWKS_BYTES MAX_JWS_CHARS "

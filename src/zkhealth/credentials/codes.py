@@ -17,6 +17,8 @@ ICD-10-PCS      7 characters, each 1..34 (0..9, A..H, J..N, P..Z; I and O are no
                 used), 0 = absent, base 35, most significant first                   characters
 LOINC           ``NNNNN-C`` read as the integer ``NNNNNC`` (mod-10 check digit       a single code (flat)
                 checked)
+CVX             the CDC vaccine code (1 to 3 digits) as an integer; written with at  a single code (flat)
+                least two digits (``03`` is MMR)
 ==============  ==================================================================  ==========================
 
 A prefix with zeros below it is the smallest number of its subtree (ATC, PCS), and an ICD-10-CM node is
@@ -27,7 +29,7 @@ freely; ICD-10-PCS is public domain (CMS) and hierarchical by position (the firs
 system and the root operation: ``0D16`` is "bypass of the stomach"), and SNOMED CT covers procedures
 recorded outside US inpatient billing. Both are accepted; criteria may name either.
 
-ICD-10-PCS codes and RxCUIs are checked for shape only (no code table is shipped); SNOMED CT ids and
+ICD-10-PCS codes, RxCUIs and CVX codes are checked for shape only (no code table is shipped); SNOMED CT ids and
 LOINC codes carry check digits, which are verified; ICD-10-CM and ATC codes must exist in the shipped
 ICD-10-CM release / have the ATC shape.
 
@@ -82,6 +84,7 @@ __all__ = [
     "atc_prefixes",
     "atc_range",
     "clinical_code_range",
+    "cvx_encode",
     "condition_status",
     "decode_clinical_code",
     "dose_unit",
@@ -125,6 +128,7 @@ SYSTEMS: Final[Mapping[str, CodeSystem]] = MappingProxyType(
         "rxnorm": CodeSystem("rxnorm", "http://www.nlm.nih.gov/research/umls/rxnorm", False),
         "icd10pcs": CodeSystem("icd10pcs", "http://www.cms.gov/Medicare/Coding/ICD10", True),
         "loinc": CodeSystem("loinc", "http://loinc.org", False),
+        "cvx": CodeSystem("cvx", "http://hl7.org/fhir/sid/cvx", False),
     }
 )
 
@@ -343,6 +347,19 @@ def loinc_decode(number: int) -> str:
     return code
 
 
+# --------------------------------------------------------------------------- CVX
+
+
+def cvx_encode(value: object) -> int:
+    """A CVX vaccine code (CDC's Vaccine Administered code set, FHIR system ``http://hl7.org/fhir/sid/cvx``):
+    1 to 3 ASCII digits, not 0. Checked for shape only (no code table is shipped); ``3`` and ``03`` are the
+    same code, written ``03``."""
+    text = _clean(value, "CVX")
+    if not re.fullmatch(r"[0-9]{1,3}", text, re.ASCII) or int(text) == 0:
+        raise CodeSystemError(f"{value!r} is not a CVX code (1 to 3 digits)")
+    return int(text)
+
+
 # --------------------------------------------------------------------------- dispatch
 
 
@@ -371,6 +388,8 @@ def encode_clinical_code(system: str, value: object) -> int:
         return number
     if system == "loinc":
         return loinc_encode(value)
+    if system == "cvx":
+        return cvx_encode(value)
     raise CodeSystemError(f"unknown code system {system!r}; known: {', '.join(SYSTEMS)}")
 
 
@@ -388,6 +407,10 @@ def decode_clinical_code(system: str, number: int) -> str:
         return pcs_decode(number)
     if system == "loinc":
         return loinc_decode(number)
+    if system == "cvx":
+        if number > 999:
+            raise CodeSystemError(f"{number} does not encode a CVX code")
+        return f"{number:02d}"
     raise CodeSystemError(f"unknown code system {system!r}")
 
 
@@ -574,6 +597,13 @@ _PREGNANCY_CODES: Final[dict[str, str]] = {
 
 # Urine protein by test strip, an ordinal answer list (negative < trace < 1+ < 2+ < 3+ < 4+).
 _DIPSTICK_ANSWERS: Final[dict[str, int]] = {"negative": 1, "trace": 2, "1+": 3, "2+": 4, "3+": 5, "4+": 6}
+# SNOMED CT answers "Urine protein test negative / = trace / = + ... = ++++" (167273002 ... 167278006): the IHE
+# Mobile Antepartum Summary value set Presence.In.Urine.VS, expanded by tx.fhir.org from SNOMED CT International
+# 2025-02-01 (Synthea writes these on 20454-5); 260385009 "Negative" is US Core's urine-protein example answer.
+_DIPSTICK_CODES: Final[dict[str, str]] = {
+    "167273002": "negative", "260385009": "negative", "167274008": "trace", "167275009": "1+",
+    "167276005": "2+", "167277001": "3+", "167278006": "4+",
+}
 
 #: The observation table: canonical LOINC, UCUM unit and fixed-point scale per concept. Rows added for the
 #: registered trials of circuits/trials/ say where their code and meaning were confirmed (the display names
@@ -635,9 +665,30 @@ OBSERVATIONS: Final[tuple[ObservationConcept, ...]] = (
     ObservationConcept(
         # 20454-5 "Protein [Presence] in Urine by Test strip" (ordinal): the code Synthea's urinalysis panel
         # records, listed with that display in public FHIR terminology maps.
-        "urine_dipstick_protein", "20454-5", "", 0, ObservationKind.CODED, (), _DIPSTICK_ANSWERS, {},
+        "urine_dipstick_protein", "20454-5", "", 0, ObservationKind.CODED, (), _DIPSTICK_ANSWERS, _DIPSTICK_CODES,
         "Protein [Presence] in Urine by Test strip (negative, trace, 1+ ... 4+)", ordered=True,
     ),
+    # Vital signs and the blood glucose of the FHIR import corpus (rows asked for by the import of real exports).
+    # 9279-1 "Respiratory rate", UCUM /min: FHIR R4 respiratory-rate profile (Observation.code fixed to 9279-1,
+    # valueQuantity.code fixed to /min) and the FHIR vital-signs value set observation-vitalsign-resprate.
+    _q("respiratory_rate", "9279-1", "/min", 0, "Respiratory rate"),
+    # 2708-6 "Oxygen saturation in Arterial blood" and 59408-5 "... by Pulse oximetry", UCUM %: FHIR vital-signs
+    # value set observation-vitalsign-oxygensat (LOINC 2.81 expansion); US Core's pulse-oximetry examples code
+    # one observation with both, so the method-specific code is recorded under the general one.
+    _q("oxygen_saturation", "2708-6", "%", 1, "Oxygen saturation in Arterial blood", "59408-5"),
+    # 72514-3 "Pain severity - 0-10 verbal numeric rating [Score] - Reported": the 0-10 pain scale value set of
+    # HL7 Belgium's patient-monitoring IG (which points at loinc.org/72514-3); Synthea records it in {score}.
+    _q("pain_score", "72514-3", "{score}", 0, "Pain severity - 0-10 verbal numeric rating [Score] - Reported"),
+    # 59576-9 "Body mass index (BMI) [Percentile] Per age and sex", UCUM %: US Core's pediatric BMI-for-age
+    # profile and its example (65 %).
+    _q("bmi_percentile", "59576-9", "%", 1, "Body mass index (BMI) [Percentile] Per age and sex"),
+    # 8310-5 "Body temperature", UCUM Cel (or [degF], converted): FHIR body-temperature profile and the value set
+    # observation-vitalsign-bodytemp (its one concept).
+    _q("body_temperature", "8310-5", "Cel", 1, "Body temperature"),
+    # 2339-0 "Glucose [Mass/volume] in Blood", mg/dL: US Core's blood-glucose example (76.0 mg/dL). Whole-blood
+    # glucose is not the serum/plasma glucose of 2345-7 (a different specimen), so it is a row of its own, at the
+    # same scale.
+    _q("blood_glucose", "2339-0", "mg/dL", 0, "Glucose [Mass/volume] in Blood"),
     # SNOMED CT 401201003 "Cigarette pack-years (observable entity)": LOINC has no pack-years term; the TW Core
     # IG's smoking-status-type value set (expanded by tx.fhir.org, SNOMED CT International 2025-02-01) uses
     # this observable as an Observation code.

@@ -27,7 +27,7 @@ from zkhealth.credentials.schema import (
     SCHEMA_VERSION,
     VECTOR_LENGTH,
 )
-from zkhealth.errors import EncodingError, SchemaMismatchError
+from zkhealth.errors import EncodingError, FieldTypeError, SchemaMismatchError
 from zkhealth.field import FIELD_R
 from zkhealth.hash.poseidon import poseidon
 
@@ -381,6 +381,8 @@ class Credential:
     @classmethod
     def from_field_elements(cls, vector: Sequence[int]) -> Credential:
         """Decode a vector, checking every width and cross-slot rule. The inverse of :meth:`field_elements`."""
+        if isinstance(vector, str | bytes) or not isinstance(vector, Sequence):
+            raise FieldTypeError(f"a credential vector is a sequence of ints, not {type(vector).__name__}")
         if len(vector) != VECTOR_LENGTH:
             raise EncodingError(f"the credential vector has {VECTOR_LENGTH} elements, got {len(vector)}")
         for spec, value in zip(CLAIM_SPECS, vector, strict=True):

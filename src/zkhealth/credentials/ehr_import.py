@@ -7,15 +7,31 @@ the bundle lands in exactly one bucket of the :class:`ImportSummary`, so nothing
 * **kept**: recorded with the codes and values as written (a SNOMED CT-only condition is kept as the SNOMED
   concept; criteria may name SNOMED concepts or lists of them);
 * **mapped**: recorded after a stated mapping (a WHO ICD-10 code that exists unchanged in ICD-10-CM, a unit
-  converted, a value rounded or censored, a LOINC alias: :mod:`zkhealth.credentials.units`);
-* **unmappable**: clinical content the credential cannot represent: a code system or LOINC code it has no
-  place for, a unit that does not convert, a missing date, a kind with no set (immunizations, allergies,
-  devices). Listed one by one with the reason; ``strict=True`` refuses the bundle if there is any;
+  converted, a value rounded or censored, a LOINC alias: :mod:`zkhealth.credentials.units`; a dosage turned
+  into a daily dose; an admission recorded with the reason "unknown");
+* **unmappable**: clinical content of a kind the record holds that could not be recorded: a code system it
+  has no place for, a unit that does not convert, a missing date. Listed one by one with the reason;
+  ``strict=True`` refuses the bundle if there is any;
 * **excluded**: left out by rule, listed with the rule: entered-in-error and refuted entries, cancelled,
-  draft, not-done or intended orders;
-* **not imported**: resources that are not clinical facts of the record (encounters, claims, organizations,
-  practitioners, the grouping resources such as DiagnosticReport whose results are imported on their own),
-  counted per kind.
+  draft, not-done or intended orders, "no known allergy" statements, results without a value;
+* **not imported**: resources the record does not hold. Two kinds, both counted per resource kind:
+  *by design*, clinical content the schema deliberately has no place for (devices, family history, risk
+  assessments, clinical impressions, and observations of codes outside the observation table), listed one
+  by one in :attr:`ImportSummary.by_design`; and resources that are not clinical facts of the record
+  (encounters other than hospital admissions, claims, organizations, practitioners, the grouping resources
+  such as DiagnosticReport whose results are imported on their own).
+
+Parts of a recorded resource are accounted for too: a part the record has a place for that could not be
+recorded (a dose of a dose-table ingredient stated in a form that cannot be read, a histology or stage without
+an ICD-10-CM diagnosis, one component of a panel) is listed in :attr:`ImportSummary.partly` (``strict``
+refuses it, as an unmappable resource); a rule applied that a reader should know about (an as-needed dose, an
+admission whose reason is not coded) is listed in :attr:`ImportSummary.notes`.
+
+**What ``strict`` means.** ``strict=True`` refuses a bundle with anything unmappable or partly recorded: then
+everything the bundle holds that the schema has a place for is in the record, exactly or by a stated mapping.
+Excluded resources, resources not imported by design and resources that are not clinical facts do not make
+``strict`` refuse: the schema holds none of them, so no criterion can name them (docs/issuer.md says why each
+kind is left out).
 
 Rules, per resource kind (codes.py holds the tables they feed):
 
@@ -27,20 +43,59 @@ Rules, per resource kind (codes.py holds the tables they feed):
   Onset: ``onsetDateTime``, ``onsetPeriod.start``, else ``recordedDate``; none is unmappable. Abatement:
   ``abatementDateTime`` or ``abatementPeriod.end``. Clinical status as written; absent: ``resolved`` when there
   is an abatement, else ``unknown``. Verification absent: ``confirmed``; refuted and entered-in-error excluded.
+  **Diagnosis details**: the SNOMED CT codings of ``stage.summary``, of the Observations ``stage.assessment``
+  references (their ``valueCodeableConcept``), and of the mCODE histology-morphology-behavior extension
+  (:data:`MCODE_HISTOLOGY`) are recorded as :class:`~zkhealth.credentials.record.DiagnosisDetail` entries of
+  each ICD-10-CM code of the condition, dated by its ``recordedDate`` (else its onset). A detail that cannot be
+  recorded (the condition has no ICD-10-CM code, the detail is not coded in SNOMED CT) is listed as partly
+  recorded. ``bodySite`` is not a histology and is not recorded.
+* ``AllergyIntolerance``: the substance, one entry per usable coding (RxNorm, a 5-level ATC code, SNOMED CT);
+  ``type`` allergy or intolerance (absent: allergy); clinical status active, inactive or resolved (absent:
+  active); verification confirmed or unconfirmed (``presumed``, R5, is unconfirmed; absent: confirmed);
+  refuted, entered-in-error and the "no known allergy" statements (:data:`NO_KNOWN_CODES`) are excluded. The
+  date is ``onsetDateTime``, ``onsetPeriod.start``, else ``recordedDate``. FHIR has no resolution date, so a
+  resolved allergy keeps no end date (its status says resolved).
+* ``Encounter`` of an inpatient class (v3 ActCode ``IMP`` and its specialisations ``ACUTE`` and ``NONAC``):
+  a hospital admission, one entry per reason code: ``reasonCode`` codings, and the codes of the Conditions
+  that ``reasonReference`` or a ``diagnosis`` with role admission (``AD``), discharge (``DD``) or chief
+  complaint (``CC``) points to (ICD-10-CM, WHO ICD-10 mapped, SNOMED CT). An admission with no usable reason
+  code is recorded once with the reason :data:`~zkhealth.credentials.record.ADMISSION_REASON_UNKNOWN` (listed
+  in the notes): exclusions of admissions treat it as an admission for any reason. Admitted on
+  ``period.start``, discharged on ``period.end``; status finished (R5 completed, discharged) needs a discharge
+  day; in-progress, arrived, triaged, on leave (R5 on-hold) are "in hospital"; unknown and discontinued are
+  finished if there is an end, else in hospital; planned, cancelled and entered-in-error are excluded.
+  Other encounters (ambulatory, emergency, home health, virtual) are not imported.
+* ``Immunization``: one entry per CVX or SNOMED CT coding of ``vaccineCode``, dated ``occurrenceDateTime``;
+  ``completed`` is recorded, ``not-done``, entered-in-error and "no known immunizations" are excluded.
 * ``MedicationRequest`` / ``MedicationStatement`` / ``MedicationAdministration`` / ``MedicationDispense``:
   RxNorm or ATC codings (``medicationCodeableConcept`` or a referenced ``Medication``); start from
   ``authoredOn`` / ``effective[x]`` / ``whenHandedOver``, end from ``effectivePeriod.end``; statuses to
   active, completed, stopped, on-hold or other; cancelled, draft, intended, not-taken, not-done and
   entered-in-error excluded. RxNorm codes are recorded as written (an export's clinical-drug RxCUI is not
-  mapped to its ingredient: RxNorm's relationships are not shipped).
+  mapped to its ingredient: RxNorm's relationships are not shipped). **Daily dose** (:func:`daily_dose`),
+  only on a code of a dose-table ingredient (``codes.DOSES``): ``doseQuantity`` (a mass, converted by pint
+  to the table's unit) times the doses per day of ``timing.repeat`` (``frequency`` per ``period``
+  ``periodUnit``; without ``frequency``, the number of ``timeOfDay`` or ``when`` entries per day) or of the
+  FHIR timing abbreviations QD, AM, PM, BID, TID, QID, Q1H, Q2H, Q3H, Q4H, Q6H; several dosage lines are
+  summed when they share one ``sequence`` (concurrent, per FHIR), rounded half up at the table's scale.
+  Stated as needed (PRN), as a dose or frequency range, on some days of the week, or less often than daily:
+  no daily dose, listed in the notes. A dose in tablets or puffs (the strength of an ingredient code is not
+  known), as a rate, as text, without timing, with a timing that is not read, or in dosage lines of different
+  or missing sequences: no dose, listed as partly recorded. A MedicationAdministration is one dose, not a
+  regimen: no daily dose.
 * ``Procedure``: SNOMED CT or ICD-10-PCS codings (CPT is licensed: unmappable); ``performedDateTime`` or
   ``performedPeriod.start``; completed, or other (in-progress, on-hold, stopped, unknown); preparation,
   not-done and entered-in-error excluded.
-* ``Observation``: LOINC codes of the observation table (top level and components, so a blood-pressure panel
-  gives its systolic and diastolic values); quantities converted and rounded by
-  :func:`zkhealth.credentials.units.to_canonical`; coded answers (smoking, pregnancy) by answer code; final,
-  amended and corrected as ``final``, preliminary kept; registered, cancelled, entered-in-error and unknown
-  excluded. A LOINC code outside the table is unmappable (listed), not guessed.
+* ``Observation``: codes of the observation table (LOINC, or a SNOMED CT observable of a ``system="snomed"``
+  row; top level and components, so a blood-pressure panel gives its systolic and diastolic values);
+  quantities converted and rounded by :func:`zkhealth.credentials.units.to_canonical`; coded answers
+  (smoking, pregnancy, dipstick protein) by answer code; final, amended and corrected as ``final``,
+  preliminary kept; registered, cancelled, entered-in-error and unknown excluded. A result with no value
+  (none, or a ``dataAbsentReason``) is excluded: it records nothing, and the latest value stays the latest
+  known one. A LOINC or SNOMED CT code outside the table is not imported by design (listed, not guessed);
+  an observation with neither is unmappable.
+* ``Device``, ``DeviceUseStatement``, ``FamilyMemberHistory``, ``RiskAssessment``, ``ClinicalImpression``,
+  ``NutritionOrder``, ``AdverseEvent``: not imported by design (:data:`NOT_HELD_KINDS`).
 
 Dates: a ``dateTime`` with a zone is taken as its UTC calendar date; a time without a zone (not valid FHIR)
 leaves the date unknown, so the entry is listed as unmappable; a partial date (``2019`` or ``2019-03``) is taken
@@ -50,12 +105,12 @@ Completeness (header ``record_complete``): a ``document`` bundle (an EHDS patien
 imaging report) or a SMART Health Card is a **partial** record; any other bundle is taken as the patient's
 **full export** as of its ``timestamp`` (or of its latest clinical date), unless the caller says
 ``complete=False``. Entries dated after that day are unmappable. A record is only complete if nothing that
-criteria could name was left out: an unmappable condition, medication or procedure, or an observation of a
-table LOINC code whose value could not be recorded, would let a prover show "no such diagnosis" or pick an
-older value as the latest. Such an export is issued as a partial record (the summary says why), or refused
-with :class:`UnmappedContentError` when the caller asked for ``complete=True``. Resources of kinds the record
-has no set for (immunizations, allergies) and observations of codes outside the table cannot be named by
-criteria, so they do not affect completeness.
+criteria could name was left out: an unmappable condition, medication, procedure, allergy, admission or
+immunization, a histology or stage left out, or an observation of a table code whose value could not be
+recorded, would let a prover show "no such diagnosis" or pick an older value as the latest. Such an export is
+issued as a partial record (the summary says why), or refused with :class:`UnmappedContentError` when the
+caller asked for ``complete=True``. What criteria cannot name (kinds not held by design, observations of codes
+outside the table, a daily dose: criteria bound doses in inclusions only) does not affect completeness.
 
 Untrusted input: the bundle is read with a byte limit (:data:`MAX_BUNDLE_BYTES`) before parsing, strict JSON
 (duplicate keys, NaN, nesting deeper than 64 refused) and at most :data:`MAX_ENTRIES` entries; errors are
@@ -64,25 +119,41 @@ Untrusted input: the bundle is read with a byte limit (:data:`MAX_BUNDLE_BYTES`)
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from fractions import Fraction
 from pathlib import Path
 from typing import Any, Final
 
-from zkhealth._json import loads_strict
+from zkhealth._fileio import read_bytes
+from zkhealth._json import check_tree, loads_strict
 from zkhealth.credentials import codes, icd10
-from zkhealth.credentials.record import Condition, Medication, Observation, PatientRecord, Procedure
+from zkhealth.credentials.record import (
+    ADMISSION_REASON_UNKNOWN,
+    Allergy,
+    Condition,
+    DiagnosisDetail,
+    Encounter,
+    Entry,
+    Immunization,
+    Medication,
+    Observation,
+    PatientRecord,
+    Procedure,
+)
 from zkhealth.credentials.schema import GENDERS
 from zkhealth.credentials.shc import TrustedCardIssuers, read_health_cards
 from zkhealth.credentials.units import HBA1C_IFCC_LOINC, to_canonical
 from zkhealth.errors import (
     DeceasedPatientError,
     EncodingError,
-    FhirImportError,
     InputLimitError,
+    MalformedFhirError,
     RecordImportError,
     UnitConversionError,
     UnmappedContentError,
@@ -91,10 +162,16 @@ from zkhealth.errors import (
 __all__ = [
     "MAX_BUNDLE_BYTES",
     "MAX_ENTRIES",
-    "ImportResult",
+    "MCODE_HISTOLOGY",
+    "NOT_HELD_KINDS",
+    "NO_KNOWN_CODES",
+    "ENTRY_KINDS",
+    "BundleImport",
+    "DoseReading",
     "ImportSummary",
     "KindCounts",
     "Listed",
+    "daily_dose",
     "import_bundle",
     "import_health_cards",
     "load_bundle_json",
@@ -113,19 +190,55 @@ RXNORM: Final[str] = "http://www.nlm.nih.gov/research/umls/rxnorm"
 ATC: Final[str] = "http://www.whocc.no/atc"
 ICD10PCS: Final[str] = "http://www.cms.gov/Medicare/Coding/ICD10"
 UCUM: Final[str] = "http://unitsofmeasure.org"
+CVX: Final[str] = "http://hl7.org/fhir/sid/cvx"
+#: The mCODE extension on a Condition that carries the cancer's histology (a SNOMED CT morphology).
+MCODE_HISTOLOGY: Final[str] = "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-histology-morphology-behavior"
 
 _SHORT_SYSTEM: Final[Mapping[str, str]] = {
     ICD10CM: "icd10cm", ICD10_WHO: "icd10", SNOMED: "snomed", LOINC: "loinc", RXNORM: "rxnorm", ATC: "atc",
-    ICD10PCS: "icd10pcs", "http://hl7.org/fhir/sid/cvx": "cvx", "http://www.ama-assn.org/go/cpt": "cpt",
+    ICD10PCS: "icd10pcs", CVX: "cvx", "http://www.ama-assn.org/go/cpt": "cpt",
 }
 
-#: Clinical kinds the version 2 record has no set for: listed as unmappable.
-NO_SET_KINDS: Final[frozenset[str]] = frozenset(
-    {"Immunization", "AllergyIntolerance", "Device", "DeviceUseStatement", "FamilyMemberHistory", "RiskAssessment",
-     "ClinicalImpression", "NutritionOrder", "AdverseEvent"}
+#: Clinical kinds the schema deliberately does not hold: not imported by design, listed one by one
+#: (docs/issuer.md says why: criteria about devices name the implantation procedure or the ICD-10-CM status
+#: code; family history, risk assessments and impressions are judgement, not machine-checkable facts).
+NOT_HELD_KINDS: Final[frozenset[str]] = frozenset(
+    {"Device", "DeviceUseStatement", "DeviceUsage", "FamilyMemberHistory", "RiskAssessment", "ClinicalImpression",
+     "NutritionOrder", "AdverseEvent"}
 )
-#: Encounter classes (v3 ActCode) of a hospital admission.
+#: SNOMED CT codes that state an absence (the IPS absent-or-unknown value set): a resource coded so is
+#: excluded by rule, never recorded as an allergy or an immunization.
+NO_KNOWN_CODES: Final[Mapping[str, str]] = {
+    "716186003": "no known allergy", "409137002": "no known drug allergy",
+    "428607008": "no known environmental allergy", "429625007": "no known food allergy",
+    "787482006": "no known immunizations",
+}
+#: Encounter classes (v3 ActCode: IMP and the concepts below it) of a hospital admission.
 _INPATIENT_CLASSES: Final[frozenset[str]] = frozenset({"IMP", "ACUTE", "NONAC"})
+#: FHIR Encounter status (R4 and R5) -> admission status; "by-period": finished with an end, else in hospital;
+#: None: excluded by rule.
+_ENCOUNTER_STATUS: Final[Mapping[str, str | None]] = {
+    "finished": "finished", "completed": "finished", "discharged": "finished", "in-progress": "in-progress",
+    "arrived": "in-progress", "triaged": "in-progress", "onleave": "in-progress", "on-hold": "in-progress",
+    "unknown": "by-period", "discontinued": "by-period", "planned": None, "cancelled": None,
+    "entered-in-error": None,
+}
+#: Encounter.diagnosis roles (diagnosis-role) that name the reason of the stay: admission diagnosis, discharge
+#: diagnosis, chief complaint. Comorbidities and pre-/post-operative diagnoses are not reasons.
+_REASON_ROLES: Final[frozenset[str]] = frozenset({"AD", "DD", "CC"})
+_ALLERGY_CLINICAL: Final[frozenset[str]] = frozenset({"active", "inactive", "resolved"})
+_ALLERGY_VERIFICATION: Final[Mapping[str, str | None]] = {
+    "confirmed": "confirmed", "unconfirmed": "unconfirmed", "presumed": "unconfirmed", "refuted": None,
+    "entered-in-error": None,
+}
+#: FHIR timing abbreviations (v3 GTSAbbreviation, the TimingAbbreviation value set) read as doses per day.
+_TIMING_PER_DAY: Final[Mapping[str, int]] = {
+    "QD": 1, "AM": 1, "PM": 1, "BID": 2, "TID": 3, "QID": 4, "Q1H": 24, "Q2H": 12, "Q3H": 8, "Q4H": 6, "Q6H": 4,
+}
+#: Timing.repeat period units (UCUM) in days; months and years have no fixed length.
+_PERIOD_DAYS: Final[Mapping[str, Fraction]] = {
+    "s": Fraction(1, 86400), "min": Fraction(1, 1440), "h": Fraction(1, 24), "d": Fraction(1), "wk": Fraction(7),
+}
 
 
 def _encounter_class(resource: Mapping[str, Any]) -> str:
@@ -200,9 +313,19 @@ class Listed:
         return {"kind": self.kind, "where": self.where, "reason": self.reason, "codes": list(self.codes)}
 
 
+#: The entry lists of a record, as the summary names them.
+ENTRY_KINDS: Final[tuple[str, ...]] = ("conditions", "medications", "procedures", "observations", "allergies",
+                                       "admissions", "immunizations", "diagnosisDetails")
+
+
 @dataclass
 class ImportSummary:
-    """The import summary: per kind counts, the entries produced per set, and every listed resource."""
+    """The import summary: per kind counts, the entries produced per list, and every listed resource or part.
+
+    ``unmappable``, ``excluded`` and ``by_design`` list resources (one item per resource, counted in the
+    kind's ``unmappable``, ``excluded`` and ``not_imported`` buckets); ``partly`` lists parts of recorded
+    resources that could not be recorded, ``notes`` the rules applied that a reader should know about.
+    """
 
     source: str
     bundle_type: str
@@ -212,11 +335,13 @@ class ImportSummary:
     card_issuer: str | None = None
     completeness_note: str | None = None
     kinds: dict[str, KindCounts] = field(default_factory=dict)
-    entries: dict[str, int] = field(default_factory=lambda: dict.fromkeys(
-        ("conditions", "medications", "procedures", "observations"), 0))
+    entries: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ENTRY_KINDS, 0))
     values: Counter[str] = field(default_factory=Counter)
     unmappable: list[Listed] = field(default_factory=list)
     excluded: list[Listed] = field(default_factory=list)
+    by_design: list[Listed] = field(default_factory=list)
+    partly: list[Listed] = field(default_factory=list)
+    notes: list[Listed] = field(default_factory=list)
 
     def count(self, kind: str, bucket: str) -> None:
         counts = self.kinds.setdefault(kind, KindCounts())
@@ -226,6 +351,11 @@ class ImportSummary:
     @property
     def unmappable_count(self) -> int:
         return sum(counts.unmappable for counts in self.kinds.values())
+
+    @property
+    def strict_refusals(self) -> list[Listed]:
+        """What makes ``strict`` refuse the bundle: the unmappable resources and the parts not recorded."""
+        return [*self.unmappable, *self.partly]
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -240,16 +370,20 @@ class ImportSummary:
             "entries": dict(self.entries),
             "values": dict(sorted(self.values.items())),
             "unmappable": [item.to_json() for item in self.unmappable],
+            "partlyRecorded": [item.to_json() for item in self.partly],
             "excluded": [item.to_json() for item in self.excluded],
+            "notImportedByDesign": [item.to_json() for item in self.by_design],
+            "notes": [item.to_json() for item in self.notes],
         }
 
     def render(self, *, limit: int = 12) -> str:
-        """A human-readable summary: a table per kind, then the unmappable and excluded resources by reason."""
+        """A human-readable summary: a table per kind, then the listed resources and parts by reason."""
         lines = [f"{self.source}: SMART Health Card from {self.card_issuer}" if self.card_issuer
                  else f"{self.source}: {self.record_kind} ({self.bundle_type} bundle)"]
         lines.append(f"record: {'complete' if self.complete else 'partial'} as of "
                      f"{self.as_of.isoformat() if self.as_of else '-'}; entries: "
-                     + ", ".join(f"{count} {name}" for name, count in self.entries.items()))
+                     + ", ".join(f"{count} {name}" for name, count in self.entries.items() if count or name in
+                                 ("conditions", "medications", "procedures", "observations")))
         if self.completeness_note:
             lines.append(self.completeness_note)
         if self.values:
@@ -259,7 +393,9 @@ class ImportSummary:
         for kind, counts in sorted(self.kinds.items()):
             lines.append(f"{kind:<28}{counts.total:>7}{counts.kept:>7}{counts.mapped:>8}{counts.unmappable:>10}"
                          f"{counts.excluded:>10}{counts.not_imported:>14}")
-        for title, items in (("unmappable", self.unmappable), ("excluded", self.excluded)):
+        for title, items in (("unmappable", self.unmappable), ("partly recorded", self.partly),
+                             ("excluded", self.excluded), ("not imported by design", self.by_design),
+                             ("notes", self.notes)):
             if not items:
                 continue
             grouped = Counter((item.kind, item.reason) for item in items)
@@ -272,7 +408,7 @@ class ImportSummary:
 
 
 @dataclass(frozen=True)
-class ImportResult:
+class BundleImport:
     """The record built from a bundle, and its summary."""
 
     record: PatientRecord
@@ -291,25 +427,22 @@ def load_bundle_json(source: object, *, where: str | None = None) -> tuple[dict[
     data: object = source
     if isinstance(source, Path):
         name = where or str(source)
-        try:
-            size = source.stat().st_size
-        except OSError as exc:
-            raise FhirImportError(f"{name}: cannot read the bundle ({exc.strerror})") from exc
-        if size > MAX_BUNDLE_BYTES:
-            raise InputLimitError(f"{name}: a bundle is at most {MAX_BUNDLE_BYTES} bytes, this one has {size}")
-        data = source.read_bytes()
+        data = read_bytes(source, max_bytes=MAX_BUNDLE_BYTES, error=InputLimitError, what=name)
     if isinstance(data, str | bytes):
         try:
             data = loads_strict(data, max_bytes=MAX_BUNDLE_BYTES)
+        except InputLimitError:
+            raise
         except EncodingError as exc:
-            raise FhirImportError(f"{name}: {exc}") from exc
+            raise MalformedFhirError(f"{name}: {exc}") from exc
     if not isinstance(data, dict):
-        raise FhirImportError(f"{name}: a FHIR Bundle is a JSON object")
+        raise MalformedFhirError(f"{name}: a FHIR Bundle is a JSON object")
+    check_tree(data, what=name, error=MalformedFhirError)
     if data.get("resourceType") != "Bundle":
-        raise FhirImportError(f"{name}: not a FHIR Bundle (resourceType {str(data.get('resourceType'))[:40]!r})")
+        raise MalformedFhirError(f"{name}: not a FHIR Bundle (resourceType {str(data.get('resourceType'))[:40]!r})")
     entries = data.get("entry", [])
     if not isinstance(entries, list):
-        raise FhirImportError(f"{name}: Bundle.entry must be a list")
+        raise MalformedFhirError(f"{name}: Bundle.entry must be a list")
     if len(entries) > MAX_ENTRIES:
         raise InputLimitError(f"{name}: more than {MAX_ENTRIES} entries")
     return data, name
@@ -402,6 +535,178 @@ def _status_code(concept: object) -> str | None:
     return None
 
 
+def _timing_code(concept: object) -> str | None:
+    """The timing abbreviation of a Timing.code (v3 GTSAbbreviation or FHIR timing-abbreviation; a coding without
+    a system is read as one too)."""
+    if not isinstance(concept, dict) or not isinstance(concept.get("coding"), list):
+        return None
+    for coding in concept["coding"]:
+        system = coding.get("system") if isinstance(coding, dict) else None
+        if isinstance(coding, dict) and isinstance(coding.get("code"), str) and (
+                system is None or str(system).endswith(("GTSAbbreviation", "timing-abbreviation"))):
+            return str(coding["code"]).upper()
+    return None
+
+
+def _reference(value: object) -> str | None:
+    """The target of an R4 Reference (``{"reference": ...}``) or an R5 CodeableReference's reference."""
+    if not isinstance(value, dict):
+        return None
+    target = value.get("reference")
+    if isinstance(target, dict):
+        target = target.get("reference")
+    return target if isinstance(target, str) else None
+
+
+# --------------------------------------------------------------------------- daily doses
+
+
+@dataclass(frozen=True)
+class DoseReading:
+    """What a resource's dosage says about the daily dose of one dose-table ingredient: the ``dose`` (in the
+    table's unit, at its scale) or ``None``; ``problem``: a dose is stated in a form that cannot be read (listed
+    as partly recorded); ``note``: the dosage states no single daily dose (as needed, a range, less often than
+    daily; listed in the notes); ``rounded``: the dose was rounded to the table's scale."""
+
+    dose: Decimal | None
+    problem: str | None = None
+    note: str | None = None
+    rounded: bool = False
+
+
+def _number(value: object) -> Fraction | None:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        number = Fraction(Decimal(str(value)))
+    except (InvalidOperation, ValueError):
+        return None
+    return number if number > 0 else None
+
+
+def _doses_per_day(timing: Mapping[str, Any]) -> tuple[Fraction | None, str | None, str | None]:
+    """``(doses per day, problem, note)`` of a Timing (module docstring)."""
+    repeat = timing.get("repeat")
+    abbreviation = _timing_code(timing.get("code"))
+    if not repeat:
+        if abbreviation is not None and abbreviation in _TIMING_PER_DAY:
+            return Fraction(_TIMING_PER_DAY[abbreviation]), None, None
+        if abbreviation == "QOD":
+            return None, None, "every other day: not a daily dose"
+        if abbreviation is not None:
+            return None, f"timing code {abbreviation[:20]} is not read (give timing.repeat)", None
+        return None, "no timing: how often the dose is taken is not stated", None
+    if not isinstance(repeat, dict):
+        return None, "timing.repeat is not an object", None
+    if "frequencyMax" in repeat or "periodMax" in repeat:
+        return None, None, "a frequency range: no single daily dose"
+    if repeat.get("dayOfWeek"):
+        return None, None, "taken on some days of the week: not a daily dose"
+    times = repeat.get("timeOfDay") or repeat.get("when")
+    if "frequency" not in repeat and "period" not in repeat and isinstance(times, list) and times:
+        return Fraction(len(times)), None, None
+    frequency = _number(repeat.get("frequency", 1))
+    period = _number(repeat.get("period"))
+    unit = repeat.get("periodUnit")
+    if frequency is None or frequency.denominator != 1:
+        return None, "timing frequency is not a positive whole number", None
+    if period is None or not isinstance(unit, str):
+        return None, "timing has a frequency but no period", None
+    if unit in ("mo", "a"):
+        return None, None, f"taken per {'month' if unit == 'mo' else 'year'}: not a daily dose"
+    if unit not in _PERIOD_DAYS:
+        return None, f"timing period unit {unit[:10]!r} is not a UCUM unit of time", None
+    days = period * _PERIOD_DAYS[unit]
+    if days > 1:
+        every = format((Decimal(days.numerator) / Decimal(days.denominator)).normalize(), "f")
+        return None, None, f"taken every {every} days: not a daily dose"
+    return frequency / days, None, None
+
+
+def _dose_amount(line: Mapping[str, Any], unit: codes.DoseUnit) -> tuple[Fraction | None, str | None, str | None]:
+    """``(amount of one dose in the table's unit, problem, note)`` of a Dosage line."""
+    rates = _list(line, "doseAndRate")
+    if not rates:
+        if "text" in line:
+            return None, "the dosage is given as text only", None
+        return None, None, None
+    if len(rates) > 1 or not isinstance(rates[0], dict):
+        return None, "several doseAndRate entries (ordered and calculated?): which dose is meant", None
+    rate = rates[0]
+    if "doseRange" in rate:
+        return None, None, "a dose range: no single daily dose"
+    quantity = rate.get("doseQuantity")
+    if not isinstance(quantity, dict):
+        if any(key in rate for key in ("rateQuantity", "rateRatio", "rateRange")):
+            return None, "a rate, not a dose", None
+        return None, "no dose quantity", None
+    system = quantity.get("system")
+    written = quantity.get("code") if system in (None, UCUM) else None
+    if written is None and system is None:
+        written = quantity.get("unit")
+    if not isinstance(written, str) or system not in (None, UCUM):
+        return None, f"the dose unit is not UCUM ({str(quantity.get('unit'))[:20]!r})", None
+    amount = _number(quantity.get("value"))
+    if amount is None:
+        return None, "the dose quantity has no positive value", None
+    if written == unit.unit:
+        return amount, None, None
+    try:
+        converted = to_canonical(str(quantity["value"]), written, loinc="", canonical_unit=unit.unit, decimals=9)
+    except UnitConversionError:
+        return None, (f"a dose in {written[:20]!r}, which does not convert to {unit.unit} (a count of tablets or "
+                      "puffs needs the strength, which an ingredient code does not give)"), None
+    return Fraction(converted.value), None, None
+
+
+def daily_dose(kind: str, resource: Mapping[str, Any], unit: codes.DoseUnit) -> DoseReading:
+    """The daily dose of the dose-table ingredient ``unit`` that a medication resource's dosage states.
+
+    Rule: ``dose quantity x doses per day``, summed over dosage lines that share one ``sequence`` (module
+    docstring); the result is rounded half up to the table's scale. Raises nothing: what cannot be read is
+    the reading's ``problem``, what states no single daily dose its ``note``.
+    """
+    if kind == "MedicationAdministration":
+        return DoseReading(None, note="an administration is one dose, not a daily regimen")
+    field_name = "dosage" if kind == "MedicationStatement" else "dosageInstruction"
+    try:
+        lines = _list(resource, field_name)
+    except _MalformedField:
+        return DoseReading(None, problem=f"{field_name} is not a list")
+    lines = [line for line in lines if isinstance(line, dict)]
+    if not lines:
+        return DoseReading(None)
+    if len(lines) > 1:
+        sequences = {line.get("sequence") for line in lines}
+        if None in sequences or len(sequences) > 1:
+            return DoseReading(None, problem=f"{len(lines)} dosage lines that are not concurrent (different or "
+                                             "missing sequence): a regimen that changes over time")
+    total = Fraction(0)
+    for line in lines:
+        if line.get("asNeededBoolean") is True or "asNeededCodeableConcept" in line or "asNeededFor" in line:
+            return DoseReading(None, note="as needed (PRN): no daily dose")
+        try:
+            amount, problem, note = _dose_amount(line, unit)
+            timing = _sub(line, "timing")
+        except _MalformedField as malformed:
+            return DoseReading(None, problem=f"malformed dosage field {malformed}")
+        if problem is not None or note is not None:
+            return DoseReading(None, problem=problem, note=note)
+        if amount is None:
+            return DoseReading(None)
+        per_day, problem, note = _doses_per_day(timing)
+        if per_day is None:
+            return DoseReading(None, problem=problem, note=note)
+        total += amount * per_day
+    exact = Decimal(total.numerator) / Decimal(total.denominator)
+    dose = exact.quantize(Decimal(1).scaleb(-unit.decimals), rounding=ROUND_HALF_UP)
+    try:
+        unit.encode(dose)
+    except EncodingError as exc:
+        return DoseReading(None, problem=str(exc))
+    return DoseReading(dose, rounded=Fraction(dose) != total)
+
+
 # --------------------------------------------------------------------------- the importer
 
 
@@ -425,7 +730,12 @@ class _Importer:
         self.medications: list[tuple[Medication, str]] = []
         self.procedures: list[tuple[Procedure, str]] = []
         self.observations: list[tuple[Observation, str]] = []
+        self.allergies: list[tuple[Allergy, str]] = []
+        self.admissions: list[tuple[Encounter, str]] = []
+        self.immunizations: list[tuple[Immunization, str]] = []
+        self.details: list[tuple[DiagnosisDetail, str]] = []
         self.medication_codes: dict[str, object] = {}
+        self.by_reference: dict[str, Mapping[str, Any]] = {}
         self.birth_date: _dt.date | None = None
         self.complete_requested = complete is True
         self.left_out: list[Listed] = []
@@ -460,6 +770,22 @@ class _Importer:
     def _excluded(self, kind: str, where: str, reason: str, pairs: Iterable[tuple[str, str]] = ()) -> None:
         self.summary.excluded.append(Listed(kind, where, reason, _label(pairs)))
         self.summary.count(kind, "excluded")
+
+    def _by_design(self, kind: str, where: str, reason: str, pairs: Iterable[tuple[str, str]] = ()) -> None:
+        """List a resource the schema deliberately does not hold (counted as not imported)."""
+        self.summary.by_design.append(Listed(kind, where, reason, _label(pairs)))
+        self.summary.count(kind, "not_imported")
+
+    def _partly(self, kind: str, where: str, reason: str, pairs: Iterable[tuple[str, str]] = (), *,
+                namable: bool) -> None:
+        """List a part of a recorded resource that could not be recorded (``namable``: as in :meth:`_unmappable`)."""
+        listed = Listed(kind, where, reason, _label(pairs))
+        self.summary.partly.append(listed)
+        if namable:
+            self.left_out.append(listed)
+
+    def _note(self, kind: str, where: str, reason: str, pairs: Iterable[tuple[str, str]] = ()) -> None:
+        self.summary.notes.append(Listed(kind, where, reason, _label(pairs)))
 
     def _outside(self, days: Iterable[_dt.date | None]) -> str | None:
         """Why an entry with these dates cannot be recorded, or ``None``."""
@@ -543,6 +869,249 @@ class _Importer:
             return
         self.conditions.extend((condition, where) for condition, _ in entries)
         self.summary.count("Condition", "mapped" if any(mapped for _, mapped in entries) else "kept")
+        recorded = self._date(resource.get("recordedDate"))
+        day = recorded if recorded is not None and self._outside([recorded]) is None and recorded >= onset else onset
+        try:
+            self._diagnosis_details(where, resource, [c.code for c, _ in entries if c.system == "icd10cm"], day)
+        except _MalformedField as malformed:  # the condition is recorded; its details are not
+            self._partly("Condition", where, f"diagnosis details not recorded: malformed field {malformed}", pairs,
+                         namable=True)
+
+    def _diagnosis_details(self, where: str, resource: Mapping[str, Any], icd_codes: Sequence[str],
+                           day: _dt.date) -> None:
+        """Histology and stage of a recorded condition (module docstring), as entries of its ICD-10-CM codes."""
+        found: list[tuple[str, list[tuple[str, str]], bool]] = []  # (what, codings, stated at all)
+        for stage in _list(resource, "stage"):
+            if not isinstance(stage, dict):
+                continue
+            pairs = _codings(stage.get("summary"))
+            for assessment in _list(stage, "assessment"):
+                target = self.by_reference.get(_reference(assessment) or "")
+                if target is not None and target.get("resourceType") == "Observation":
+                    pairs += [pair for pair in _codings(target.get("valueCodeableConcept")) if pair not in pairs]
+            found.append(("stage", pairs, bool(stage.get("summary") or stage.get("assessment"))))
+        for extension in _list(resource, "extension"):
+            if isinstance(extension, dict) and extension.get("url") == MCODE_HISTOLOGY:
+                found.append(("histology", _codings(extension.get("valueCodeableConcept")), True))
+        for what, pairs, stated in found:
+            snomed = [code for system, code in pairs if system == SNOMED]
+            if not snomed:
+                if stated:
+                    self._partly("Condition", where, f"{what} not coded in SNOMED CT (text, another code system, or "
+                                                     "an assessment that is not a coded Observation of the bundle)",
+                                 pairs, namable=True)
+                continue
+            if not icd_codes:
+                self._partly("Condition", where, f"{what} not recorded: a diagnosis detail qualifies an ICD-10-CM "
+                                                 "code, and this condition has none", pairs, namable=True)
+                continue
+            for code in snomed:
+                for diagnosis in icd_codes:
+                    try:
+                        self.details.append((DiagnosisDetail(code, diagnosis, day), where))
+                    except EncodingError as exc:
+                        self._partly("Condition", where, f"{what} snomed:{code} not recorded: {exc}", pairs,
+                                     namable=True)
+
+    # -- allergies
+
+    def allergy(self, where: str, resource: Mapping[str, Any]) -> None:
+        pairs = _codings(resource.get("code"))
+        absent = [NO_KNOWN_CODES[code] for system, code in pairs if system == SNOMED and code in NO_KNOWN_CODES]
+        if absent:
+            self._excluded("AllergyIntolerance", where, f"a statement of {absent[0]}, not an allergy", pairs)
+            return
+        written = _status_code(resource.get("verificationStatus")) or "confirmed"
+        if written not in _ALLERGY_VERIFICATION:
+            self._unmappable("AllergyIntolerance", where, f"verification status {written[:30]!r} is not an "
+                                                          "AllergyIntolerance status", pairs)
+            return
+        verification = _ALLERGY_VERIFICATION[written]
+        if verification is None:
+            self._excluded("AllergyIntolerance", where, f"verification status {written}", pairs)
+            return
+        mapped = verification != written
+        clinical = _status_code(resource.get("clinicalStatus"))
+        if clinical is None:
+            clinical, mapped = "active", True
+            self.summary.values["allergies without a clinical status (recorded as active)"] += 1
+        if clinical not in _ALLERGY_CLINICAL:
+            self._unmappable("AllergyIntolerance", where, f"clinical status {clinical[:30]!r} is not an "
+                                                          "AllergyIntolerance status", pairs)
+            return
+        kind_of = resource.get("type")
+        type_code = _status_code(kind_of) if isinstance(kind_of, dict) else kind_of  # R5: a CodeableConcept
+        if type_code is None:
+            type_code, mapped = "allergy", True
+            self.summary.values["allergies without a type (recorded as allergy)"] += 1
+        if type_code not in ("allergy", "intolerance"):
+            self._unmappable("AllergyIntolerance", where, f"type {str(type_code)[:30]!r} is neither allergy nor "
+                                                          "intolerance", pairs)
+            return
+        recorded = (self._date(resource.get("onsetDateTime")) or self._date(_sub(resource, "onsetPeriod").get("start"))
+                    or self._date(resource.get("recordedDate")))
+        if recorded is None:
+            self._unmappable("AllergyIntolerance", where, f"no onset or recorded date {_NO_DATE}", pairs)
+            return
+        outside = self._outside([recorded])
+        if outside is not None:
+            self._unmappable("AllergyIntolerance", where, outside, pairs, namable=_before_birth(outside))
+            return
+        entries: list[Allergy] = []
+        problems: list[str] = []
+        for system, code in pairs:
+            target = {RXNORM: "rxnorm", ATC: "atc", SNOMED: "snomed"}.get(system)
+            if target is None:
+                problems.append(f"code system {system} has no place in the record")
+                continue
+            try:
+                entry = Allergy(code=code, recorded=recorded, system=target, type=type_code,
+                                clinical_status=clinical, verification_status=verification)
+            except EncodingError as exc:
+                problems.append(f"{target}:{code}: {exc}")
+                continue
+            if entry not in entries:
+                entries.append(entry)
+        if not entries:
+            self._unmappable("AllergyIntolerance", where, "; ".join(problems) or _uncoded(resource.get("code")),
+                             pairs)
+            return
+        self.allergies.extend((entry, where) for entry in entries)
+        self.summary.count("AllergyIntolerance", "mapped" if mapped else "kept")
+
+    # -- hospital admissions
+
+    def _admission_reasons(self, resource: Mapping[str, Any]) -> tuple[list[tuple[str, str]], list[str]]:
+        """The reason codings of an admission (module docstring) and its free-text reasons."""
+        pairs: list[tuple[str, str]] = []
+        texts: list[str] = []
+        references: list[str | None] = []
+        for concept in _list(resource, "reasonCode"):
+            pairs += [pair for pair in _codings(concept) if pair not in pairs]
+            if isinstance(concept, dict) and isinstance(concept.get("text"), str) and not _codings(concept):
+                texts.append(concept["text"][:60])
+        references += [_reference(item) for item in _list(resource, "reasonReference")]
+        for reason in _list(resource, "reason"):  # R5: CodeableReference values
+            for value in _list(reason, "value") if isinstance(reason, dict) else []:
+                if isinstance(value, dict):
+                    pairs += [pair for pair in _codings(value.get("concept")) if pair not in pairs]
+                    references.append(_reference(value))
+        for diagnosis in _list(resource, "diagnosis"):
+            if not isinstance(diagnosis, dict):
+                continue
+            uses = diagnosis.get("use")
+            roles = {code for concept in (uses if isinstance(uses, list) else [uses]) for _, code in _codings(concept)}
+            if roles & _REASON_ROLES:
+                condition = diagnosis.get("condition")
+                for item in condition if isinstance(condition, list) else [condition]:  # R5: a list
+                    references.append(_reference(item))
+        for reference in references:
+            target = self.by_reference.get(reference or "")
+            if target is not None and target.get("resourceType") == "Condition":
+                pairs += [pair for pair in _codings(target.get("code")) if pair not in pairs]
+        return pairs, texts
+
+    def admission(self, where: str, resource: Mapping[str, Any]) -> None:
+        pairs, texts = self._admission_reasons(resource)
+        status_text = _text(resource, "status", "unknown")
+        status = _ENCOUNTER_STATUS.get(status_text, "by-period")
+        if status is None:
+            self._excluded("Encounter", where, f"status {status_text}", pairs)
+            return
+        period = _sub(resource, "period") or _sub(resource, "actualPeriod")
+        admitted = self._date(period.get("start"))
+        discharged = self._date(period.get("end"))
+        if admitted is None:
+            self._unmappable("Encounter", where, f"a hospital admission with no start date {_NO_DATE}", pairs)
+            return
+        if status == "by-period":
+            status = "finished" if discharged is not None else "in-progress"
+        if status == "in-progress":
+            discharged = None
+        elif discharged is None:
+            self._unmappable("Encounter", where, "a finished hospital stay without a discharge date", pairs)
+            return
+        outside = self._outside([admitted, discharged])
+        if outside is not None:
+            self._unmappable("Encounter", where, outside, pairs, namable=_before_birth(outside))
+            return
+        if discharged is not None and discharged < admitted:
+            self._unmappable("Encounter", where, "discharged before admitted", pairs)
+            return
+        entries: list[Encounter] = []
+        mapped = False
+        unused: list[tuple[str, str]] = []
+        for system, code in pairs:
+            target = {ICD10CM: "icd10cm", ICD10_WHO: "icd10cm", SNOMED: "snomed"}.get(system)
+            if target is None:
+                unused.append((system, code))
+                continue
+            try:
+                entry = Encounter(code=icd10.normalize_code(code) if target == "icd10cm" else code, admitted=admitted,
+                                  system=target, discharged=discharged, status=status)
+            except EncodingError:
+                unused.append((system, code))
+                continue
+            mapped = mapped or system == ICD10_WHO
+            if entry not in entries:
+                entries.append(entry)
+        if entries and unused:
+            self._note("Encounter", where, "admission reasons in no code system of the record are left out (the "
+                                           "coded ones are recorded)", unused)
+        if not entries:
+            entries.append(Encounter(code=ADMISSION_REASON_UNKNOWN, admitted=admitted, system="snomed",
+                                     discharged=discharged, status=status))
+            mapped = True
+            told = (f"free text {', '.join(repr(text) for text in texts[:3])}" if texts else
+                    "codes in no system of the record" if unused else "none given")
+            self._note("Encounter", where, f"admission reason not coded ({told}): recorded with the reason "
+                                           f"unknown (snomed:{ADMISSION_REASON_UNKNOWN})", unused)
+        self.admissions.extend((entry, where) for entry in entries)
+        self.summary.count("Encounter", "mapped" if mapped else "kept")
+
+    # -- immunizations
+
+    def immunization(self, where: str, resource: Mapping[str, Any]) -> None:
+        pairs = _codings(resource.get("vaccineCode"))
+        status = _text(resource, "status", "completed")
+        if status in ("not-done", "entered-in-error"):
+            self._excluded("Immunization", where, f"status {status}", pairs)
+            return
+        absent = [NO_KNOWN_CODES[code] for system, code in pairs if system == SNOMED and code in NO_KNOWN_CODES]
+        if absent:
+            self._excluded("Immunization", where, f"a statement of {absent[0]}, not an immunization", pairs)
+            return
+        if status != "completed":
+            self._unmappable("Immunization", where, f"status {status[:30]!r} is not an Immunization status", pairs)
+            return
+        given = self._date(resource.get("occurrenceDateTime"))
+        if given is None:
+            self._unmappable("Immunization", where, f"no occurrence date {_NO_DATE}", pairs)
+            return
+        outside = self._outside([given])
+        if outside is not None:
+            self._unmappable("Immunization", where, outside, pairs, namable=_before_birth(outside))
+            return
+        entries: list[Immunization] = []
+        problems: list[str] = []
+        for system, code in pairs:
+            target = {CVX: "cvx", SNOMED: "snomed"}.get(system)
+            if target is None:
+                problems.append(f"code system {system} has no place in the record")
+                continue
+            try:
+                entry = Immunization(code=code, administered=given, system=target)
+            except EncodingError as exc:
+                problems.append(f"{target}:{code}: {exc}")
+                continue
+            if entry not in entries:
+                entries.append(entry)
+        if not entries:
+            self._unmappable("Immunization", where, "; ".join(problems) or _uncoded(resource.get("vaccineCode")),
+                             pairs)
+            return
+        self.immunizations.extend((entry, where) for entry in entries)
+        self.summary.count("Immunization", "kept")
 
     # -- medications
 
@@ -587,8 +1156,34 @@ class _Importer:
         if not entries:
             self._unmappable(kind, where, "; ".join(problems) or _uncoded(concept), pairs)
             return
+        entries, dosed = self._daily_dose(kind, where, resource, entries, pairs)
         self.medications.extend((entry, where) for entry in entries)
-        self.summary.count(kind, "kept")
+        self.summary.count(kind, "mapped" if dosed else "kept")
+
+    def _daily_dose(self, kind: str, where: str, resource: Mapping[str, Any], entries: list[Medication],
+                    pairs: list[tuple[str, str]]) -> tuple[list[Medication], bool]:
+        """The entries with the daily dose of their dose-table ingredient, if the dosage states one
+        (:func:`daily_dose`); ``(entries, whether a dose was recorded)``."""
+        units = {unit for unit in (codes.dose_unit(entry.system, entry.code) for entry in entries) if unit is not None}
+        if not units:
+            return entries, False
+        if len(units) > 1:
+            self._partly(kind, where, "daily dose not recorded: codes of two dose-table ingredients (one dose cannot "
+                                      "be split between them)", pairs, namable=False)
+            return entries, False
+        unit = units.pop()
+        reading = daily_dose(kind, resource, unit)
+        if reading.problem is not None:
+            self._partly(kind, where, f"daily dose not recorded: {reading.problem}", pairs, namable=False)
+        if reading.note is not None:
+            self._note(kind, where, f"daily dose not recorded: {reading.note}", pairs)
+        if reading.dose is None:
+            return entries, False
+        self.summary.values["daily doses"] += 1
+        if reading.rounded:
+            self.summary.values["daily doses rounded"] += 1
+        return [dataclasses.replace(entry, daily_dose=reading.dose, dose_unit=unit.unit)
+                if codes.dose_unit(entry.system, entry.code) == unit else entry for entry in entries], True
 
     # -- procedures
 
@@ -627,20 +1222,27 @@ class _Importer:
 
     # -- observations
 
-    def _observation_value(self, loinc: str, concept: codes.ObservationConcept, holder: Mapping[str, Any],
+    def _observation_value(self, code: str, concept: codes.ObservationConcept, holder: Mapping[str, Any],
                            effective: _dt.date, status: str) -> tuple[Observation | None, bool, str]:
-        """``(entry or None, mapped, problem)`` for one LOINC-coded value holder (resource or component)."""
+        """``(entry or None, mapped, problem)`` for one table-coded value holder (resource or component); the
+        problem is ``""`` when the holder has no value at all (nothing to record)."""
+        values = [key for key in holder if key.startswith("value") and key != "valueSet"]
+        if not values or "dataAbsentReason" in holder:
+            return None, False, ""
         if concept.kind == codes.ObservationKind.CODED:
+            if "valueCodeableConcept" not in holder:
+                return None, False, f"{values[0]} is not a coded answer"
             answers = _codings(holder.get("valueCodeableConcept"))
             for _, answer in answers:
                 if answer in concept.answer_codes:
                     return Observation(code=concept.loinc, value=answer, effective=effective, unit="",
-                                       status=status), False, ""
+                                       status=status, system=concept.system), False, ""
             return None, False, f"answer {_label(answers) or 'absent'} is not one of {concept.name}'s answers"
         quantity = holder.get("valueQuantity")
-        if not isinstance(quantity, dict) or "value" not in quantity:
-            return None, False, "no quantity value" + (
-                " (dataAbsentReason)" if "dataAbsentReason" in holder else "")
+        if not isinstance(quantity, dict):
+            return None, False, f"{values[0]} is not a quantity"
+        if "value" not in quantity:
+            return None, False, ""
         unit_system = quantity.get("system")
         unit = quantity.get("code") if unit_system == UCUM else None
         if unit is None:
@@ -651,18 +1253,31 @@ class _Importer:
         if isinstance(value, bool) or not isinstance(value, int | float | str):
             return None, False, "the quantity value is not a number"
         try:
-            canonical = to_canonical(str(value), str(unit or ""), loinc=loinc, canonical_unit=concept.unit,
+            canonical = to_canonical(str(value), str(unit or ""), loinc=code, canonical_unit=concept.unit,
                                      decimals=concept.decimals, comparator=_text(quantity, "comparator", "") or None)
             entry = Observation(code=concept.loinc, value=canonical.value, effective=effective, unit=concept.unit,
-                                status=status)
+                                status=status, system=concept.system)
         except (UnitConversionError, EncodingError) as exc:
             return None, False, str(exc)
         for flag, label in ((canonical.converted, "converted"), (canonical.rounded, "rounded"),
                             (canonical.censored is not None, "censored")):
             if flag:
                 self.summary.values[label] += 1
-        mapped = canonical.converted or canonical.rounded or canonical.censored is not None or loinc != concept.loinc
+        mapped = canonical.converted or canonical.rounded or canonical.censored is not None or code != concept.loinc
         return entry, mapped, ""
+
+    @staticmethod
+    def _table_concept(system: str, code: str) -> codes.ObservationConcept | None:
+        """The observation-table concept of a coding (LOINC, the IFCC HbA1c code, or a SNOMED CT observable)."""
+        if system == LOINC:
+            concept = codes.observation("4548-4" if code == HBA1C_IFCC_LOINC else code)
+            return concept if concept is not None and concept.system == "loinc" else None
+        if system == SNOMED:
+            try:
+                return codes.observation_of("snomed", code)
+            except EncodingError:
+                return None
+        return None
 
     def observation(self, where: str, resource: Mapping[str, Any]) -> None:
         pairs = _codings(resource.get("code"))
@@ -683,34 +1298,41 @@ class _Importer:
         known = False
         for suffix, holder, holder_pairs in holders:
             for system, code in holder_pairs:
-                if system != LOINC:
-                    continue
-                lookup = "4548-4" if code == HBA1C_IFCC_LOINC else code
-                concept = codes.observation(lookup)
+                concept = self._table_concept(system, code)
                 if concept is None:
                     continue
                 known = True
+                label = f"{_SHORT_SYSTEM[system]}:{code}{suffix}"
                 if effective is None:
                     problems.append(f"no effective date {_NO_DATE}")
-                    continue
+                    break
                 outside = self._outside([effective])
                 if outside is not None:
                     problems.append(outside)
-                    continue
+                    break
                 entry, mapped, problem = self._observation_value(code, concept, holder, effective, status)
-                if entry is None:
-                    problems.append(f"loinc:{code}{suffix}: {problem}")
-                else:
+                if entry is not None:
                     entries.append((entry, mapped))
+                elif problem:
+                    problems.append(f"{label}: {problem}")
                 break
         all_pairs = [pair for _, _, holder_pairs in holders for pair in holder_pairs]
-        if not entries:
-            reason = "; ".join(dict.fromkeys(problems)) if known else "LOINC code not in the observation table"
-            namable = known and not all("after the record's as-of day" in problem for problem in problems)
-            self._unmappable("Observation", where, reason, all_pairs, namable=namable)
-            return
-        self.observations.extend((entry, where) for entry, _ in entries)
-        self.summary.count("Observation", "mapped" if any(mapped for _, mapped in entries) else "kept")
+        late = all("after the record's as-of day" in problem for problem in problems)
+        if entries:
+            for problem in dict.fromkeys(problems):
+                self._partly("Observation", where, f"a value not recorded: {problem}", all_pairs, namable=not late)
+            self.observations.extend((entry, where) for entry, _ in entries)
+            self.summary.count("Observation", "mapped" if any(mapped for _, mapped in entries) else "kept")
+        elif problems:
+            self._unmappable("Observation", where, "; ".join(dict.fromkeys(problems)), all_pairs, namable=not late)
+        elif known:
+            absent = _status_code(resource.get("dataAbsentReason"))
+            self._excluded("Observation", where, "no value" + (f" (dataAbsentReason {absent})" if absent else ""),
+                           all_pairs)
+        elif any(system in (LOINC, SNOMED) for system, _ in all_pairs):
+            self._by_design("Observation", where, "code not in the observation table", all_pairs)
+        else:
+            self._unmappable("Observation", where, "no LOINC or SNOMED CT coding", all_pairs, namable=False)
 
     # -- the whole bundle
 
@@ -720,41 +1342,36 @@ class _Importer:
             handlers[kind](where, resource)
         elif kind in _MEDICATION_KINDS:
             self.medication(kind, where, resource)
-        elif kind in NO_SET_KINDS:
-            status = _text(resource, "status", "")
-            if status in ("entered-in-error", "not-done"):
-                self._excluded(kind, where, f"status {status}", _codings(resource.get("vaccineCode")))
+        elif kind in NOT_HELD_KINDS:
+            status = resource.get("status")
+            pairs = _codings(resource.get("code")) or _codings(resource.get("type"))
+            if status == "entered-in-error":
+                self._excluded(kind, where, "status entered-in-error", pairs)
             else:
-                pairs = _codings(resource.get("code")) or _codings(resource.get("vaccineCode")) or _codings(
-                    resource.get("type"))
-                # Allergies are recorded (record.Allergy) and criteria name them; until this importer maps
-                # AllergyIntolerance, one left out makes the record partial rather than silently allergy-free.
-                allergy = kind == "AllergyIntolerance"
-                reason = "allergies are not imported yet" if allergy else f"the record has no set for {kind}"
-                self._unmappable(kind, where, reason, pairs, namable=allergy)
+                self._by_design(kind, where, f"the record holds no {kind} (by design)", pairs)
         elif kind == "Encounter" and _encounter_class(resource) in _INPATIENT_CLASSES:
-            # Hospital admissions are recorded (record.Encounter) and criteria name them; the same rule.
-            self._unmappable(kind, where, "hospital admissions are not imported yet",
-                             _codings(resource.get("reasonCode")), namable=True)
+            self.admission(where, resource)
         else:
             self.summary.count(kind, "not_imported")
 
-    def run(self, *, research_consent: bool, strict: bool) -> ImportResult:
+    def run(self, *, research_consent: bool, strict: bool) -> BundleImport:
         resources: list[tuple[int, dict[str, Any]]] = []
         for index, entry in enumerate(self.bundle.get("entry", [])):
             resource = entry.get("resource") if isinstance(entry, dict) else None
             if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
-                raise FhirImportError(f"{self.name}: entry[{index}] has no resource")
+                raise MalformedFhirError(f"{self.name}: entry[{index}] has no resource")
             resources.append((index, resource))
-            if resource["resourceType"] == "Medication":
-                full_url = entry.get("fullUrl")
-                for key in (full_url, f"Medication/{resource.get('id')}"):
-                    if isinstance(key, str):
+            full_url = entry.get("fullUrl")
+            for key in (full_url, f"{resource['resourceType']}/{resource.get('id')}"):
+                if isinstance(key, str):
+                    self.by_reference.setdefault(key, resource)
+                    if resource["resourceType"] == "Medication":
                         self.medication_codes[key] = resource.get("code")
         birth_date, gender = self.patient(resources)
         self.birth_date = birth_date
         handlers: dict[str, Callable[[str, Mapping[str, Any]], None]] = {
             "Condition": self.condition, "Procedure": self.procedure, "Observation": self.observation,
+            "AllergyIntolerance": self.allergy, "Immunization": self.immunization,
         }
         for index, resource in resources:
             kind = resource["resourceType"]
@@ -765,7 +1382,7 @@ class _Importer:
                 self._resource(kind, where, resource, handlers)
             except _MalformedField as malformed:
                 self._unmappable(kind, where, f"malformed field {malformed} (wrong JSON type)",
-                                 namable=kind not in NO_SET_KINDS)
+                                 namable=kind not in NOT_HELD_KINDS)
         return self._finish(birth_date, gender, research_consent=research_consent, strict=strict)
 
     def _stated_as_of(self) -> _dt.date | None:
@@ -782,24 +1399,28 @@ class _Importer:
                 return None if composed is None else composed[0]
         return None
 
-    def _finish(self, birth_date: _dt.date, gender: str, *, research_consent: bool, strict: bool) -> ImportResult:
+    def _finish(self, birth_date: _dt.date, gender: str, *, research_consent: bool, strict: bool) -> BundleImport:
         if self.stated_as_of is not None and self.stated_as_of > self.today:
             raise RecordImportError(f"{self.name}: the bundle is dated {self.stated_as_of}, after today "
                                     f"({self.today})")
-        conditions = [entry for entry, _ in self.conditions]
-        medications = [entry for entry, _ in self.medications]
-        procedures = [entry for entry, _ in self.procedures]
-        observations = [entry for entry, _ in self.observations]
+        lists: dict[str, list[Any]] = {
+            "conditions": [entry for entry, _ in self.conditions],
+            "medications": [entry for entry, _ in self.medications],
+            "procedures": [entry for entry, _ in self.procedures],
+            "observations": [entry for entry, _ in self.observations],
+            "allergies": [entry for entry, _ in self.allergies],
+            "admissions": [entry for entry, _ in self.admissions],
+            "immunizations": [entry for entry, _ in self.immunizations],
+            "diagnosisDetails": [entry for entry, _ in self.details],
+        }
         if self.stated_as_of is not None:
             as_of = self.stated_as_of
         else:
+            entries: list[Entry] = [entry for items in lists.values() for entry in items]
             days = [birth_date]
-            days += [day for c in conditions for day in (c.onset, c.abatement) if day is not None]
-            days += [day for m in medications for day in (m.start, m.end) if day is not None]
-            days += [p.performed for p in procedures] + [o.effective for o in observations]
+            days += [day for entry in entries for day in entry.leaf_fields()[2:4] if isinstance(day, _dt.date)]
             as_of = max(days)
-        self.summary.entries = {"conditions": len(conditions), "medications": len(medications),
-                                "procedures": len(procedures), "observations": len(observations)}
+        self.summary.entries = {name: len(items) for name, items in lists.items()}
         if self.complete and self.left_out:
             first = self.left_out[0]
             if self.complete_requested:
@@ -814,23 +1435,27 @@ class _Importer:
                 f"recorded, so exclusions could not be proven soundly (first: {first.where}: {first.reason})")
         self.summary.complete = self.complete
         self.summary.as_of = as_of
-        if strict and self.summary.unmappable_count:
-            first = self.summary.unmappable[0]
+        refusals = self.summary.strict_refusals
+        if strict and refusals:
+            first = refusals[0]
             raise UnmappedContentError(
-                f"{self.name}: --strict: {self.summary.unmappable_count} resource(s) cannot be represented "
-                f"(first: {first.where}: {first.reason})",
+                f"{self.name}: --strict: {self.summary.unmappable_count} resource(s) cannot be represented and "
+                f"{len(self.summary.partly)} part(s) of recorded ones were left out (first: {first.where}: "
+                f"{first.reason})",
                 summary=self.summary,
             )
         try:
             record = PatientRecord(
                 birth_date=birth_date, gender=gender, research_consent=research_consent, complete=self.complete,
-                as_of=as_of, conditions=tuple(conditions), medications=tuple(medications),
-                procedures=tuple(procedures), observations=tuple(observations),
+                as_of=as_of, conditions=tuple(lists["conditions"]), medications=tuple(lists["medications"]),
+                procedures=tuple(lists["procedures"]), observations=tuple(lists["observations"]),
+                allergies=tuple(lists["allergies"]), encounters=tuple(lists["admissions"]),
+                immunizations=tuple(lists["immunizations"]), diagnosis_details=tuple(lists["diagnosisDetails"]),
             )
         except EncodingError as exc:
             raise RecordImportError(f"{self.name}: the imported record does not fit schema version 2: {exc}",
                                     summary=self.summary) from exc
-        return ImportResult(record, self.summary)
+        return BundleImport(record, self.summary)
 
 
 def import_bundle(
@@ -843,7 +1468,7 @@ def import_bundle(
     card_issuer: str | None = None,
     where: str | None = None,
     as_of: _dt.date | None = None,
-) -> ImportResult:
+) -> BundleImport:
     """Import a FHIR R4 bundle (path, JSON text/bytes or dict) into a version 2 record, with its summary.
 
     ``complete`` overrides the completeness the bundle's kind implies (module docstring); ``today`` is the
@@ -869,7 +1494,7 @@ def import_health_cards(
     strict: bool = False,
     research_consent: bool = False,
     today: _dt.date | None = None,
-) -> ImportResult:
+) -> BundleImport:
     """Verify the SMART Health Card(s) of ``source`` (shc.py) and import their FHIR bundle as a partial record.
 
     Several cards in one file (a ``.smart-health-card`` file may hold more than one) must name the same patient

@@ -33,10 +33,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final, TypeAlias
 
-from zkhealth._json import loads_strict
+from zkhealth._fileio import read_bytes
+from zkhealth._json import check_tree, loads_strict
 from zkhealth.credentials.credential import Diagnosis, HealthClaims, LabValue
 from zkhealth.credentials.schema import GENDERS, MAX_DIAGNOSES
-from zkhealth.errors import EncodingError, FhirImportError
+from zkhealth.errors import EncodingError, FhirImportError, MalformedFhirError
 
 __all__ = [
     "BundleSource",
@@ -71,25 +72,33 @@ _SKIPPED_VERIFICATION: Final[frozenset[str]] = frozenset({"refuted", "entered-in
 
 
 def load_bundle(source: BundleSource) -> Any:
-    """Parse a bundle given as a ``fhir.resources`` Bundle, a dict, JSON text/bytes or a file path."""
+    """Parse a bundle given as a ``fhir.resources`` Bundle, a dict, JSON text/bytes or a file path.
+
+    A document that is not JSON, nests deeper than the strict loader allows, is not a Bundle or is not
+    valid FHIR R4 raises :class:`MalformedFhirError` (naming the file when given a path); a missing file
+    raises :class:`~zkhealth.errors.FileAccessError`.
+    """
     from fhir.resources.R4B.bundle import Bundle
 
     if isinstance(source, Bundle):
         return source
+    what = "FHIR bundle"
+    if isinstance(source, Path):
+        what = f"{source}: FHIR bundle"
+        source = read_bytes(source, max_bytes=_MAX_BUNDLE_BYTES, error=MalformedFhirError, what=what)
+    if isinstance(source, str | bytes):
+        source = loads_strict(source, what=what, max_bytes=_MAX_BUNDLE_BYTES, error=MalformedFhirError)
+    if not isinstance(source, dict):
+        raise MalformedFhirError(f"{what}: expected a FHIR Bundle object, got {type(source).__name__}")
+    check_tree(source, what=what, error=MalformedFhirError)
+    if source.get("resourceType") != "Bundle":
+        raise MalformedFhirError(f"{what}: the document is not a FHIR Bundle")
     try:
-        if isinstance(source, Path):
-            source = source.read_bytes()
-        if isinstance(source, str | bytes):
-            source = loads_strict(source, what="FHIR bundle", max_bytes=_MAX_BUNDLE_BYTES)
-        if not isinstance(source, dict):
-            raise FhirImportError(f"expected a FHIR Bundle, got {type(source).__name__}")
-        if source.get("resourceType") != "Bundle":
-            raise FhirImportError("the document is not a FHIR Bundle")
         return Bundle.model_validate(source)
-    except FhirImportError:
-        raise
-    except (ValueError, TypeError, OSError) as exc:
-        raise FhirImportError(f"invalid FHIR R4 Bundle: {str(exc).splitlines()[0][:200]}") from exc
+    except Exception as exc:  # noqa: BLE001 - fhir.resources raises KeyError, ValueError, RecursionError...
+        # for one unknown resourceType or bad field: whatever it raises, the bundle is not valid FHIR R4.
+        first = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise MalformedFhirError(f"{what}: invalid FHIR R4 Bundle: {first}") from None
 
 
 def _utc_date(value: object, where: str) -> _dt.date:

@@ -2,11 +2,11 @@
 of :func:`zkhealth.credentials.ehr_import.import_bundle`, for callers that state completeness themselves.
 
 :func:`record_from_bundle` imports the bundle by the rules of :mod:`zkhealth.credentials.ehr_import` (codings,
-statuses, dates, unit conversion and rounding, what is listed as unmappable) and returns the record with the
-list of what was left out, as ``"<resource>: <reason>"``. ``complete=False`` (the default) makes a partial
-record; ``complete=True`` is the issuer's statement that the bundle is the patient's complete record, and a
-bundle that leaves out anything criteria could name is then refused with
-:class:`~zkhealth.errors.UnmappedContentError` (a :class:`~zkhealth.errors.FhirImportError`).
+statuses, dates, unit conversion and rounding, what is listed as unmappable) and returns the record with the list
+of what was left out (unmappable resources and parts of recorded ones), as ``"<resource>: <reason>"``.
+``complete=False`` (the default) makes a partial record; ``complete=True`` is the issuer's statement that the
+bundle is the patient's complete record, and a bundle that leaves out anything criteria could name is then
+refused with :class:`~zkhealth.errors.UnmappedContentError` (a :class:`~zkhealth.errors.FhirImportError`).
 """
 
 from __future__ import annotations
@@ -44,4 +44,6 @@ def record_from_bundle(
     subclasses naming the resource.
     """
     result = import_bundle(source, complete=complete, as_of=as_of, research_consent=research_consent)
-    return ImportResult(result.record, [f"{item.where}: {item.reason}" for item in result.summary.unmappable])
+    summary = result.summary
+    return ImportResult(result.record, [f"{item.where}: {item.reason}" for item in (*summary.unmappable,
+                                                                                    *summary.partly)])

@@ -25,12 +25,12 @@ from zkhealth.credentials.record import PatientRecord
 from zkhealth.credentials.record_vc import IssuedRecord, issue_record
 from zkhealth.credentials.trees import RevocationTree
 from zkhealth.credentials.vc import IssuedCredential, build_document, did_key_from_ed25519, sign_document
-from zkhealth.errors import EncodingError, InvalidKeyError
+from zkhealth.errors import EncodingError, FutureDateError, InvalidKeyError
 from zkhealth.field import FIELD_R
 from zkhealth.signature import eddsa_poseidon
 from zkhealth.signature.ed25519 import Ed25519SigningKey
 
-__all__ = ["DEFAULT_VALIDITY_DAYS", "IssuedCredential", "Issuer", "new_credential_id"]
+__all__ = ["DEFAULT_VALIDITY_DAYS", "IssuedCredential", "Issuer", "check_no_future_dates", "new_credential_id"]
 
 #: Default validity: one year.
 DEFAULT_VALIDITY_DAYS: Final[int] = 365
@@ -49,6 +49,21 @@ def _epoch_day(value: int | _dt.date | str, what: str) -> int:
         dates.epoch_day_to_date(value)
         return value
     return dates.date_to_epoch_day(value)
+
+
+def check_no_future_dates(claims: HealthClaims, last_day: int) -> None:
+    """Refuse (:class:`FutureDateError`, naming the claim) a birth, diagnosis or lab date after the epoch day
+    ``last_day`` (the day of issuance: today, UTC)."""
+    limit = dates.epoch_day_to_date(last_day)
+    named: list[tuple[str, _dt.date]] = [("birth date", claims.birth_date)]
+    named += [(f"{name} date", lab.date) for name, lab in (("HbA1c", claims.hba1c), ("eGFR", claims.egfr)) if lab]
+    named += [(f"diagnosis {item.code} date", item.date) for item in claims.diagnoses]
+    for what, day in named:
+        if day > limit:
+            raise FutureDateError(
+                f"the {what} {day.isoformat()} lies after the day of issuance {limit.isoformat()}; "
+                "a record cannot attest the future (allow_future_dates=True / --allow-future-dates if intended)"
+            )
 
 
 class Issuer:
@@ -103,13 +118,16 @@ class Issuer:
         expires_at: int | _dt.date | str | None = None,
         validity_days: int = DEFAULT_VALIDITY_DAYS,
         credential_id: int | None = None,
+        allow_future_dates: bool = False,
     ) -> IssuedCredential:
         """Build, encode and sign a credential for the holder whose commitment is ``subject_commitment``.
 
         ``issued_at`` defaults to today (UTC); ``expires_at`` to ``issued_at + validity_days`` (the first
         day the credential is no longer valid). Raises :class:`EncodingError` for claims or dates that do not
-        fit the schema. Cost: one EdDSA-Poseidon signature, one Ed25519 signature, four Poseidon hashes and
-        JCS: about 2-4 ms.
+        fit the schema, and :class:`FutureDateError` for a birth, diagnosis or lab date after the day of
+        issuance (today, UTC, whatever ``issued_at`` says): a record cannot attest the future. Pass
+        ``allow_future_dates=True`` for the rare legitimate case (a scheduled procedure carried as a date).
+        Cost: one EdDSA-Poseidon signature, one Ed25519 signature, four Poseidon hashes and JCS: about 2-4 ms.
         """
         if not isinstance(claims, HealthClaims):
             raise EncodingError("claims must be HealthClaims")
@@ -126,6 +144,10 @@ class Issuer:
             end = start + validity_days
         else:
             end = _epoch_day(expires_at, "expires_at")
+        if not isinstance(allow_future_dates, bool):
+            raise EncodingError("allow_future_dates must be a bool")
+        if not allow_future_dates:
+            check_no_future_dates(claims, dates.today_epoch_day())
         credential = Credential(
             credential_id=new_credential_id() if credential_id is None else credential_id,
             subject_commitment=subject_commitment,
@@ -155,15 +177,28 @@ class Issuer:
         expires_at: int | _dt.date | str | None = None,
         validity_days: int = DEFAULT_VALIDITY_DAYS,
         credential_id: int | None = None,
+        allow_future_dates: bool = False,
     ) -> IssuedRecord:
         """Sign a whole patient record as a version-2 credential (credentials/record.py).
 
-        Dates as for :meth:`issue`. Raises :class:`EncodingError` for a record that does not fit the schema,
+        Dates as for :meth:`issue`; a birth date or a ``record_as_of`` day after today (UTC) raises
+        :class:`FutureDateError` unless ``allow_future_dates`` (the record's clinical dates never lie after
+        its ``record_as_of``). Raises :class:`EncodingError` for a record that does not fit the schema,
         :class:`~zkhealth.errors.RecordCapacityError` naming a set that overflows. Cost: the four sets'
         hashes (milliseconds to about 2 s per full set) and two signatures.
         """
         if not isinstance(record, PatientRecord):
             raise EncodingError("record must be a PatientRecord")
+        if not isinstance(allow_future_dates, bool):
+            raise EncodingError("allow_future_dates must be a bool")
+        if not allow_future_dates:
+            today = dates.epoch_day_to_date(dates.today_epoch_day())
+            for what, day in (("birth date", record.birth_date), ("record's as-of day", record.record_as_of)):
+                if day > today:
+                    raise FutureDateError(
+                        f"the {what} {day.isoformat()} lies after the day of issuance {today.isoformat()}; a record "
+                        "cannot attest the future (allow_future_dates=True / --allow-future-dates if intended)"
+                    )
         start = dates.today_epoch_day() if issued_at is None else _epoch_day(issued_at, "issued_at")
         if expires_at is None:
             if isinstance(validity_days, bool) or not isinstance(validity_days, int) or validity_days < 1:

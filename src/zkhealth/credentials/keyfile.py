@@ -41,7 +41,7 @@ import nacl.pwhash
 import nacl.secret
 import nacl.utils
 
-from zkhealth._fileio import atomic_write
+from zkhealth._fileio import as_path, atomic_write, naming, read_bytes
 from zkhealth._json import loads_strict
 from zkhealth.credentials.issuer import Issuer
 from zkhealth.credentials.jcs import canonicalize
@@ -93,7 +93,7 @@ def create_issuer_key_file(
     Refuses to replace an existing file unless ``overwrite`` (:class:`FileExistsError`). Cost: one Argon2id run at
     ``kdf`` (about 0.7 s at the default MODERATE profile) and one fixed-base Baby Jubjub multiplication.
     """
-    target = Path(path)
+    target = as_path(path)
     if target.exists() and not overwrite:
         raise FileExistsError(f"{target} exists; pass overwrite=True to replace it")
     kdf.check()
@@ -133,12 +133,16 @@ def _expect_object(value: object, keys: set[str], what: str) -> dict[str, Any]:
 
 
 def _parse(path: str | os.PathLike[str]) -> tuple[dict[str, Any], IssuerPublicInfo]:
-    target = Path(path)
-    if target.stat().st_size > _MAX_FILE_BYTES:
-        raise EncodingError(f"{target}: too large for an issuer key file")
-    document = _expect_object(loads_strict(target.read_bytes(), max_bytes=_MAX_FILE_BYTES), set(_MEMBERS), "the file")
+    target = as_path(path)
+    data = read_bytes(target, max_bytes=_MAX_FILE_BYTES, error=EncodingError)
+    with naming(target):
+        return _parse_document(target, loads_strict(data, max_bytes=_MAX_FILE_BYTES))
+
+
+def _parse_document(target: Path, decoded: object) -> tuple[dict[str, Any], IssuerPublicInfo]:
+    document = _expect_object(decoded, set(_MEMBERS), "the file")
     if document["format"] != KEY_FILE_FORMAT:
-        raise EncodingError(f"{target} is not a zkhealth issuer key file")
+        raise EncodingError("not a zkhealth issuer key file")
     if document["version"] != _VERSION or isinstance(document["version"], bool):
         raise EncodingError(f"issuer key file version {document['version']!r} is not supported (this reads 1)")
     pair = document["babyJubjubPublicKey"]
@@ -174,6 +178,11 @@ def load_issuer(path: str | os.PathLike[str], passphrase: str) -> Issuer:
     the file's parameters and one fixed-base Baby Jubjub multiplication.
     """
     document, info = _parse(path)
+    with naming(path):
+        return _decrypt(document, info, passphrase)
+
+
+def _decrypt(document: dict[str, Any], info: IssuerPublicInfo, passphrase: str) -> Issuer:
     kdf = _expect_object(document["kdf"], {"algorithm", "opslimit", "memlimit", "salt"}, "kdf")
     cipher = _expect_object(document["cipher"], {"algorithm", "nonce"}, "cipher")
     if kdf["algorithm"] != _KDF_ALGORITHM or cipher["algorithm"] != _CIPHER_ALGORITHM:

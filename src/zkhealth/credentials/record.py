@@ -43,7 +43,7 @@ observations   1 LOINC               2 LOINC                effective / effectiv
                                                             (codes.OBSERVATIONS) / final 1, preliminary 2
 =============  ====================  =====================  ==============================================
 
-Three more kinds of entry live in those sets under tags of their own (the leaf layout is the same):
+Four more kinds of entry live in those sets under tags of their own (the leaf layout is the same):
 
 =====================  ===========  =========================  ==========================================
 kind                   set          raw / aggregate tags       a / b / value / status of a raw leaf
@@ -57,7 +57,14 @@ diagnosis detail       conditions   11/12 SNOMED CT concept    recorded / record
 hospital admission     procedures   5/6 ICD-10-CM reason       admitted / discharged (MAX_DATE while in
 (inpatient encounter)               (every node), 7/8 SNOMED   hospital) / 0 / finished 1, in progress 2
                                     CT reason
+immunization           procedures   9/10 CVX, 11/12 SNOMED CT  administered / administered / 0 / 1
+(a vaccine given)                   vaccine product
 =====================  ===========  =========================  ==========================================
+
+An admission whose reason the source does not code is recorded with the reason
+:data:`ADMISSION_REASON_UNKNOWN` (SNOMED CT 261665006 "Unknown"); the criteria compiler makes every
+exclusion of admissions ("no hospitalization for X within W") also exclude admissions of unknown reason in W,
+so such an admission never lets a prover show "no admission for X".
 
 A medication's raw leaf holds its daily dose in ``value`` (``codes.DOSES``: unit and scale per ingredient;
 0 = no dose recorded); observations of SNOMED CT observables (``codes.OBSERVATIONS`` rows with
@@ -104,12 +111,14 @@ __all__ = [
     "ICD10_GROUPS",
     "RECORD_SCHEMA_VERSION",
     "SETS",
+    "ADMISSION_REASON_UNKNOWN",
     "KIND_TAGS",
     "SET_TAGS",
     "Allergy",
     "Condition",
     "DiagnosisDetail",
     "Encounter",
+    "Immunization",
     "Medication",
     "Observation",
     "PatientRecord",
@@ -165,8 +174,13 @@ KIND_TAGS: Final[Mapping[str, tuple[str, Mapping[str, tuple[int, int]]]]] = {
     "medication": ("medications", SET_TAGS["medications"]),
     "procedure": ("procedures", SET_TAGS["procedures"]),
     "hospitalization": ("procedures", {"icd10cm": (5, 6), "snomed": (7, 8)}),
+    "immunization": ("procedures", {"cvx": (9, 10), "snomed": (11, 12)}),
     "observation": ("observations", SET_TAGS["observations"]),
 }
+
+#: The reason of an admission whose source names none in a code system of the record: SNOMED CT 261665006
+#: "Unknown (qualifier value)". Exclusions of admissions also exclude this reason (module docstring).
+ADMISSION_REASON_UNKNOWN: Final[str] = "261665006"
 
 #: Named ICD-10-CM groups that are not nodes of the tabular list but appear in many trial criteria; the
 #: issuer emits an aggregate leaf for each group with an entry (tag 2, code ``GROUP_CODE_BASE + index``), so
@@ -493,7 +507,31 @@ class Encounter:
         return out
 
 
-Entry = Condition | Medication | Procedure | Observation | Allergy | DiagnosisDetail | Encounter
+@dataclass(frozen=True)
+class Immunization:
+    """A vaccine given: ``cvx`` (CDC vaccine code) or ``snomed`` (a vaccine product concept), on ``administered``.
+    Immunizations recorded as not done or entered in error are not recorded."""
+
+    code: str
+    administered: _dt.date
+    system: str = "cvx"
+    KIND: ClassVar[str] = "immunization"
+
+    def __post_init__(self) -> None:
+        if self.system not in KIND_TAGS["immunization"][1]:
+            raise EncodingError(f"an immunization is coded in cvx or snomed, not {self.system!r}")
+        object.__setattr__(self, "code", codes.normalize_clinical_code(self.system, self.code))
+        object.__setattr__(self, "administered", _date(self.administered, "immunization date"))
+
+    def leaf_fields(self) -> tuple[str, int, _dt.date, _dt.date | None, int, int]:
+        return (self.system, codes.encode_clinical_code(self.system, self.code), self.administered,
+                self.administered, 0, 1)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"system": self.system, "code": self.code, "administered": self.administered.isoformat()}
+
+
+Entry = Condition | Medication | Procedure | Observation | Allergy | DiagnosisDetail | Encounter | Immunization
 
 
 # --------------------------------------------------------------------------- the record
@@ -520,6 +558,7 @@ class PatientRecord:
     allergies: tuple[Allergy, ...] = ()
     diagnosis_details: tuple[DiagnosisDetail, ...] = ()
     encounters: tuple[Encounter, ...] = ()
+    immunizations: tuple[Immunization, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "birth_date", _date(self.birth_date, "birth date"))
@@ -531,6 +570,7 @@ class PatientRecord:
         kinds: dict[str, type] = {
             "conditions": Condition, "medications": Medication, "procedures": Procedure, "observations": Observation,
             "allergies": Allergy, "diagnosis_details": DiagnosisDetail, "encounters": Encounter,
+            "immunizations": Immunization,
         }
         for name, kind in kinds.items():
             items = tuple(getattr(self, name))
@@ -559,7 +599,7 @@ class PatientRecord:
     def entries(self) -> list[Entry]:
         """Every entry, conditions first."""
         return [*self.conditions, *self.medications, *self.procedures, *self.observations, *self.allergies,
-                *self.diagnosis_details, *self.encounters]
+                *self.diagnosis_details, *self.encounters, *self.immunizations]
 
     @functools.cached_property
     def _sets(self) -> dict[str, SortedSet]:
@@ -585,7 +625,7 @@ class PatientRecord:
             # documents keep their exact bytes.
             **{key: [item.to_json() for item in items] for key, items in (
                 ("allergies", self.allergies), ("diagnosisDetails", self.diagnosis_details),
-                ("encounters", self.encounters)) if items},
+                ("encounters", self.encounters), ("immunizations", self.immunizations)) if items},
         }
 
     @classmethod
@@ -593,12 +633,12 @@ class PatientRecord:
         """Parse :meth:`to_json` output strictly (unknown or missing keys, wrong types: :class:`EncodingError`)."""
         data = _expect(obj, {"birthDate", "gender", "researchConsent", "complete", "asOf", "conditions",
                              "medications", "procedures", "observations"},
-                       {"allergies", "diagnosisDetails", "encounters"}, "record")
+                       {"allergies", "diagnosisDetails", "encounters", "immunizations"}, "record")
         lists: dict[str, list[Any]] = {}
         for name in ("conditions", "medications", "procedures", "observations", "allergies", "diagnosisDetails",
-                     "encounters"):
+                     "encounters", "immunizations"):
             value = data.get(name, [])
-            if not isinstance(value, list) or (name in ("allergies", "diagnosisDetails", "encounters")
+            if not isinstance(value, list) or (name in ("allergies", "diagnosisDetails", "encounters", "immunizations")
                                                and name in data and not value):
                 raise EncodingError(f"record {name} must be a list (and, if present, not empty)")
             lists[name] = value
@@ -634,6 +674,11 @@ class PatientRecord:
             for e in (_expect(item, {"system", "code", "admitted", "status"}, {"discharged"}, "encounter")
                       for item in lists["encounters"])
         )
+        immunizations = tuple(
+            Immunization(code=_text(i["code"]), system=_text(i["system"]), administered=i["administered"])
+            for i in (_expect(item, {"system", "code", "administered"}, set(), "immunization")
+                      for item in lists["immunizations"])
+        )
         procedures = tuple(
             Procedure(code=_text(p["code"]), system=_text(p["system"]), performed=p["performed"],
                       status=_text(p["status"]))
@@ -653,7 +698,7 @@ class PatientRecord:
             birth_date=data["birthDate"], gender=_text(data["gender"]), research_consent=data["researchConsent"],
             complete=data["complete"], as_of=data["asOf"], conditions=conditions, medications=medications,
             procedures=procedures, observations=observations, allergies=allergies, diagnosis_details=details,
-            encounters=encounters,
+            encounters=encounters, immunizations=immunizations,
         )
 
 
@@ -691,6 +736,8 @@ def _entry_dates(entry: Entry) -> list[_dt.date]:
         return [entry.recorded]
     if isinstance(entry, Encounter):
         return [entry.admitted] + ([entry.discharged] if entry.discharged else [])
+    if isinstance(entry, Immunization):
+        return [entry.administered]
     return [entry.effective]
 
 
@@ -957,6 +1004,6 @@ def _describe_node(system: str, node: int) -> str:
         return codes.atc_decode(node)
     if system == "icd10pcs":
         return codes.pcs_decode(node)
-    if system == "loinc":
-        return codes.loinc_decode(node)
+    if system in ("loinc", "cvx"):
+        return codes.decode_clinical_code(system, node)
     return str(node)

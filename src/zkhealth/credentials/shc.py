@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urlsplit
 
+from zkhealth._fileio import read_bytes
 from zkhealth._json import loads_strict
 from zkhealth.errors import (
     EncodingError,
@@ -232,11 +233,9 @@ def _read_jwks(path: Path) -> dict[str, Any]:
     from joserfc.errors import JoseError
     from joserfc.jwk import ECKey
 
-    size = path.stat().st_size
-    if size > MAX_JWKS_BYTES:
-        raise InputLimitError(f"{path}: a JWKS file is at most {MAX_JWKS_BYTES} bytes, this one has {size}")
+    data = read_bytes(path, max_bytes=MAX_JWKS_BYTES, error=InputLimitError)
     try:
-        document = loads_strict(path.read_bytes(), max_bytes=MAX_JWKS_BYTES)
+        document = loads_strict(data, max_bytes=MAX_JWKS_BYTES)
     except EncodingError as exc:
         raise HealthCardFormatError(f"{path}: {exc}") from exc
     if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
@@ -426,13 +425,7 @@ def read_health_cards(
     issuers = trusted if isinstance(trusted, TrustedCardIssuers) else TrustedCardIssuers(trusted)
     if isinstance(source, Path):
         where = str(source)
-        try:
-            size = source.stat().st_size
-        except OSError as exc:
-            raise _fail(HealthCardFormatError, where, f"cannot read the card ({exc.strerror})") from exc
-        if size > MAX_CARD_FILE_BYTES:
-            raise InputLimitError(f"{where}: a card file is at most {MAX_CARD_FILE_BYTES} bytes, this one has {size}")
-        data = source.read_bytes()
+        data = read_bytes(source, max_bytes=MAX_CARD_FILE_BYTES, error=InputLimitError)
     else:
         where = "card"
         data = source.encode("utf-8") if isinstance(source, str) else bytes(source)

@@ -20,29 +20,38 @@ proves that no revoked credential id lies strictly between ``value`` and ``next_
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import os
+import re
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Final, TypeAlias
 
+from zkhealth._fileio import as_path, naming, read_bytes
 from zkhealth._json import loads_strict
 from zkhealth.errors import (
+    CorruptDatabaseError,
     CredentialError,
     CredentialRevokedError,
     EncodingError,
     FieldRangeError,
     FieldTypeError,
+    FileAccessError,
     MerkleProofError,
     PointNotInSubgroupError,
     PointNotOnCurveError,
+    ResourceBusyError,
+    StorageError,
     UnknownIssuerError,
     UntrustedRootError,
     WeakIssuerKeyError,
+    ZkHealthError,
 )
 from zkhealth.field import check_field_element, parse_field_element
 from zkhealth.hash.poseidon import poseidon
@@ -56,6 +65,9 @@ __all__ = [
     "EMPTY_LEAF",
     "ISSUER_REGISTRY_DEPTH",
     "REVOCATION_TREE_DEPTH",
+    "BUSY_TIMEOUT_SECONDS",
+    "REGISTRY_MAX_BYTES",
+    "REGISTRY_MAX_ISSUERS",
     "IssuerKey",
     "IssuerRegistry",
     "MerkleProof",
@@ -83,6 +95,10 @@ ISSUER_REGISTRY_DEPTH: Final[int] = 5
 REVOCATION_TREE_DEPTH: Final[int] = 16
 #: Credential ids are integers in [1, 2^128); in-circuit comparisons run at this width.
 CREDENTIAL_ID_BITS: Final[int] = 128
+#: Largest issuer registry file read (1,024 issuers take about 200 kB).
+REGISTRY_MAX_BYTES: Final[int] = 1 << 20
+#: Most issuers a registry file may list (each costs a key validation when read).
+REGISTRY_MAX_ISSUERS: Final[int] = 4096
 #: Deepest tree supported: leaf indices must fit SQLite's signed 64-bit integers.
 MAX_DEPTH: Final[int] = 31
 
@@ -90,6 +106,8 @@ _ID_BOUND: Final[int] = 1 << CREDENTIAL_ID_BITS
 _REGISTRY_FORMAT: Final[str] = "zkhealth.issuer-registry"
 _REVOCATION_SCHEMA_VERSION: Final[str] = "1"
 _CACHE_LIMIT: Final[int] = 1 << 20
+_HEX64: Final[re.Pattern[str]] = re.compile(r"[0-9a-f]{64}", re.ASCII)
+_DEPTH_TEXT: Final[re.Pattern[str]] = re.compile(r"[1-9][0-9]?", re.ASCII)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -369,14 +387,22 @@ class _NodeStore:
             result.append((kids[0], kids[1], kids[2]))
         return tuple(result)
 
-    def flush(self) -> None:
-        """Write queued node hashes to SQLite (within the caller's transaction)."""
+    def flush(self) -> int:
+        """Write queued node hashes to SQLite (within the caller's transaction); return the change of the
+        rows' checksum (:func:`_node_row_hash` of each new row, minus that of each row it replaces)."""
+        delta = 0
         if self._conn is not None and self._pending:
-            self._conn.executemany(
-                "INSERT OR REPLACE INTO nodes (level, idx, hash) VALUES (?, ?, ?)",
-                [(level, idx, value.to_bytes(32, "big")) for (level, idx), value in self._pending.items()],
-            )
+            rows = []
+            for (level, idx), value in self._pending.items():
+                old = self._conn.execute("SELECT hash FROM nodes WHERE level = ? AND idx = ?", (level, idx)).fetchone()
+                if old is not None:
+                    delta -= _node_row_hash(level, idx, bytes(old[0]))
+                blob = value.to_bytes(32, "big")
+                delta += _node_row_hash(level, idx, blob)
+                rows.append((level, idx, blob))
+            self._conn.executemany("INSERT OR REPLACE INTO nodes (level, idx, hash) VALUES (?, ?, ?)", rows)
         self._pending.clear()
+        return delta
 
     def discard(self) -> None:
         """Forget cached and queued values (after a rollback); they are reloaded from SQLite on demand."""
@@ -677,6 +703,14 @@ class IssuerRegistry:
         )
 
     @classmethod
+    def load(cls, path: str | os.PathLike[str], *, expected_root: int | None = None) -> IssuerRegistry:
+        """Read a registry file written from :meth:`to_json` (at most :data:`REGISTRY_MAX_BYTES`); errors name
+        the file (:class:`~zkhealth.errors.FileAccessError` when it cannot be read)."""
+        data = read_bytes(path, max_bytes=REGISTRY_MAX_BYTES, error=EncodingError)
+        with naming(path):
+            return cls.from_json(data, expected_root=expected_root)
+
+    @classmethod
     def from_json(cls, text: str | bytes, *, expected_root: int | None = None) -> IssuerRegistry:
         """Rebuild a registry from :meth:`to_json` output, validating every key again.
 
@@ -685,7 +719,7 @@ class IssuerRegistry:
         ``expected_root`` (a pinned root), a different root raises :class:`UntrustedRootError`.
         """
         data = _expect_keys(
-            loads_strict(text, what="issuer registry"),
+            loads_strict(text, what="issuer registry", max_bytes=REGISTRY_MAX_BYTES),
             {"format", "version", "depth", "next_index", "issuers", "root"},
             "issuer registry",
         )
@@ -697,6 +731,8 @@ class IssuerRegistry:
             raise EncodingError("registry next_index is out of range")
         if not isinstance(data["issuers"], list):
             raise EncodingError("registry issuers must be a list")
+        if len(data["issuers"]) > min(next_index, REGISTRY_MAX_ISSUERS):
+            raise EncodingError(f"registry lists {len(data['issuers'])} issuers, more than its slots allow")
         leaves: dict[int, int] = {}
         for entry in data["issuers"]:
             item = _expect_keys(entry, {"index", "x", "y"}, "registry issuer")
@@ -819,6 +855,45 @@ def _blob_id(blob: bytes) -> int:
     return int.from_bytes(blob, "big")
 
 
+# The checksum of a revocation database: the sum, mod 2^256, of the SHA-256 of every row of ``leaves`` and
+# ``nodes`` (a multiset hash, so one revocation updates it with the rows it changes). It detects corruption
+# and edits that do not also rewrite the checksum; it is not a MAC (the file is not authenticated: anyone
+# who can write it can recompute the sum, and :meth:`RevocationTree.verify` with ``full=True`` recomputes
+# every hash from the leaves instead).
+_DIGEST_MODULUS: Final[int] = 1 << 256
+
+
+def _row_hash(tag: bytes, *parts: bytes) -> int:
+    digest = hashlib.sha256(tag)
+    for part in parts:
+        digest.update(len(part).to_bytes(2, "big"))
+        digest.update(part)
+    return int.from_bytes(digest.digest(), "big")
+
+
+def _leaf_row_hash(idx: int, value: bytes, next_value: bytes) -> int:
+    return _row_hash(b"zkhealth.revocation.leaf", idx.to_bytes(8, "big"), value, next_value)
+
+
+def _node_row_hash(level: int, idx: int, node_hash: bytes) -> int:
+    return _row_hash(b"zkhealth.revocation.node", level.to_bytes(1, "big"), idx.to_bytes(8, "big"), node_hash)
+
+
+def _sqlite_error(exc: sqlite3.Error, path: str) -> ZkHealthError:
+    """The library error for a SQLite failure on the database at ``path`` (by SQLite's error code)."""
+    name = str(getattr(exc, "sqlite_errorname", ""))
+    text = str(exc)
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or (not name and "locked" in text):
+        return ResourceBusyError(f"{path}: the revocation database is locked by another process; try again")
+    if name.startswith(("SQLITE_CANTOPEN", "SQLITE_READONLY", "SQLITE_PERM", "SQLITE_AUTH")) or (
+        not name and "unable to open" in text
+    ):
+        return FileAccessError(f"{path}: cannot open the revocation database: {text}")
+    if name.startswith(("SQLITE_FULL", "SQLITE_IOERR")) or (not name and ("disk I/O" in text or "full" in text)):
+        return StorageError(f"{path}: the revocation database could not be written: {text}")
+    return CorruptDatabaseError(f"{path}: not a usable revocation database: {text}")
+
+
 _SCHEMA: Final[str] = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS leaves (
@@ -840,6 +915,9 @@ CREATE TABLE IF NOT EXISTS roots (
 );
 """
 
+#: How long a write waits for another process's transaction on the same file before giving up.
+BUSY_TIMEOUT_SECONDS: Final[float] = 30.0
+
 
 class RevocationTree(_Quaternary):
     """An indexed Merkle tree of revoked credential ids, persisted in SQLite.
@@ -850,11 +928,20 @@ class RevocationTree(_Quaternary):
     at most ``2 * depth`` Poseidon(4) calls (fewer where the paths meet).
 
     Tables: ``leaves`` (index, value, next), ``nodes`` (every non-empty node hash, by level and index),
-    ``roots`` (history: one row at creation and one per changing ``revoke`` / ``revoke_many``) and ``meta``.
-    Node hashes are cached in memory and written through in the same transaction, so a crash leaves either
-    the old or the new state. Several connections (processes) may share a file: writes take SQLite's write
-    lock, reads run in a snapshot, and a connection drops its cache when the root history shows another
-    connection's commit.
+    ``roots`` (history: one row at creation and one per changing ``revoke`` / ``revoke_many``) and ``meta``
+    (schema, depth and the checksum of every ``leaves`` and ``nodes`` row). Node hashes are cached in memory
+    and written through in the same transaction, so a crash leaves either the old or the new state.
+
+    Integrity: opening a file checks SQLite's own structure (``PRAGMA quick_check``), the checksum, the
+    sorted-list invariant of the leaves and that the root node is the last root of the history; a file that
+    fails raises :class:`~zkhealth.errors.CorruptDatabaseError` and serves nothing. Every Merkle proof is
+    checked against the root before it is returned. :meth:`verify` with ``full=True`` recomputes every node
+    hash from the leaves.
+
+    Concurrency: several connections (processes) may share a file. Writes take SQLite's write lock (waiting
+    up to :data:`BUSY_TIMEOUT_SECONDS`, then :class:`~zkhealth.errors.ResourceBusyError`) and apply against the
+    file's current state, so concurrent revocations serialize and none is lost; reads run in a snapshot, and
+    a connection drops its cache when the root history shows another connection's commit.
 
     ``revoke`` is idempotent: revoking an id already revoked changes nothing and returns ``False``.
     Open a file again with the same path to get the same state; the depth is stored in the file.
@@ -866,53 +953,218 @@ class RevocationTree(_Quaternary):
         """Open (or create) the tree stored at ``path`` (``":memory:"`` for a temporary one).
 
         A new file gets ``depth`` (default 16); an existing one keeps its stored depth, and a different
-        ``depth`` raises :class:`CredentialError`, as does a file that is not a revocation tree. Files use
-        SQLite's write-ahead log; ``durable=True`` syncs it at every commit (about one fsync per ``revoke`` /
-        ``revoke_many``), ``durable=False`` only at checkpoints, which survives a crash of the process but may
-        lose the latest commits on power loss.
+        ``depth`` raises :class:`CredentialError`. A path whose directory does not exist raises
+        :class:`~zkhealth.errors.FileAccessError`; a file that is not a revocation tree, or fails its
+        integrity check, :class:`~zkhealth.errors.CorruptDatabaseError`. Files use SQLite's write-ahead log;
+        ``durable=True`` syncs it at every commit (about one fsync per ``revoke`` / ``revoke_many``),
+        ``durable=False`` only at checkpoints, which survives a crash of the process but may lose the latest
+        commits on power loss. Cost of opening an existing file: one pass over its rows (one SHA-256 each).
         """
-        self._conn = sqlite3.connect(os.fspath(path), isolation_level=None)
+        self._path = os.fspath(as_path(path, what="revocation database path"))
+        if self._path != ":memory:":
+            target = Path(self._path)
+            parent = target.parent if str(target.parent) else Path(".")
+            if not parent.is_dir():
+                raise FileAccessError(f"{self._path}: cannot create the database: {parent} is not a directory")
+            if target.exists() and not target.is_file():
+                raise FileAccessError(f"{self._path}: not a file")
         self._seen_seq = -1
         self._leaf_count = 0
         try:
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
-            self._conn.executescript(_SCHEMA)
-            stored = dict(self._conn.execute("SELECT key, value FROM meta").fetchall())
-            if stored:
-                if stored.get("schema") != _REVOCATION_SCHEMA_VERSION or not str(stored.get("depth", "")).isdigit():
-                    raise CredentialError("unsupported revocation tree file")
-                tree_depth = int(stored["depth"])
-                if depth is not None and depth != tree_depth:
-                    raise CredentialError(f"revocation tree file has depth {tree_depth}, not {depth}")
-                self._nodes = _NodeStore(_check_depth(tree_depth), self._conn)
-            else:
-                self._nodes = _NodeStore(_check_depth(REVOCATION_TREE_DEPTH if depth is None else depth), self._conn)
-                self._initialise()
-            row = self._conn.execute("SELECT COALESCE(MAX(idx), -1) + 1 FROM leaves").fetchone()
-        except sqlite3.DatabaseError as exc:
-            self._conn.close()
-            raise CredentialError(f"cannot use {os.fspath(path)!r} as a revocation tree: {exc}") from None
+            self._conn = sqlite3.connect(self._path, isolation_level=None, timeout=BUSY_TIMEOUT_SECONDS)
+        except sqlite3.Error as exc:
+            raise _sqlite_error(exc, self._path) from None
+        try:
+            with self._guard():
+                self._open(depth, durable)
         except BaseException:
             self._conn.close()
             raise
+
+    def _open(self, depth: int | None, durable: bool) -> None:
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+        check = self._conn.execute("PRAGMA quick_check").fetchone()
+        if check is None or check[0] != "ok":
+            raise CorruptDatabaseError(f"{self._path}: SQLite reports a damaged file ({check[0] if check else '?'})")
+        self._conn.execute("BEGIN")
+        try:
+            ready = self._load(depth, writable=False)
+        finally:
+            self._conn.execute("COMMIT")
+        if not ready:
+            # A new file, or one written before checksums: take the write lock, then look again (another
+            # process may have initialised it meanwhile).
+            with self._write_lock():
+                self._load(depth, writable=True)
+        row = self._conn.execute("SELECT COALESCE(MAX(idx), -1) + 1 FROM leaves").fetchone()
         self._leaf_count = int(row[0])
         self._seen_seq = self._latest_seq()
 
+    def _load(self, depth: int | None, *, writable: bool) -> bool:
+        """Read the meta table and check the file; return ``False`` when it needs a write first (creating the
+        tables, the first root, or the checksum of a file that has none) and ``writable`` is not set."""
+        if self._tables_missing():
+            if not writable:
+                return False
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    self._conn.execute(statement)
+        stored = dict(self._conn.execute("SELECT key, value FROM meta").fetchall())
+        if not stored:
+            if not writable:
+                return False
+            self._nodes = _NodeStore(_check_depth(REVOCATION_TREE_DEPTH if depth is None else depth), self._conn)
+            self._initialise()
+            return True
+        if stored.get("schema") != _REVOCATION_SCHEMA_VERSION or not _DEPTH_TEXT.fullmatch(str(stored.get("depth"))):
+            raise CorruptDatabaseError(f"{self._path}: not a zkhealth revocation tree (schema or depth)")
+        tree_depth = int(stored["depth"])
+        if not 1 <= tree_depth <= MAX_DEPTH:
+            raise CorruptDatabaseError(f"{self._path}: stored depth {tree_depth} is out of range")
+        if depth is not None and depth != tree_depth:
+            raise CredentialError(f"revocation tree file has depth {tree_depth}, not {depth}")
+        self._nodes = _NodeStore(tree_depth, self._conn)
+        if "checksum" not in stored:
+            if not writable:
+                return False
+            self._verify_full()
+            self._set_meta("checksum", f"{self._quick_check(None):064x}")
+            return True
+        checksum = str(stored["checksum"])
+        self._quick_check(int(checksum, 16) if _HEX64.fullmatch(checksum) else -1)
+        return True
+
+    def _tables_missing(self) -> bool:
+        names = {row[0] for row in self._conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        return not {"meta", "leaves", "nodes", "roots"} <= names
+
+    @contextmanager
+    def _write_lock(self) -> Iterator[None]:
+        """``BEGIN IMMEDIATE`` ... ``COMMIT`` (``ROLLBACK`` on any error), without the cache bookkeeping."""
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            with suppress(sqlite3.Error):
+                self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
+
+    def _set_meta(self, key: str, value: str) -> None:
+        self._conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    def _add_to_checksum(self, delta: int) -> None:
+        row = self._conn.execute("SELECT value FROM meta WHERE key = 'checksum'").fetchone()
+        current = int(row[0], 16) if row is not None and _HEX64.fullmatch(row[0]) else 0
+        self._set_meta("checksum", f"{(current + delta) % _DIGEST_MODULUS:064x}")
+
+    def _corrupt(self, what: str) -> CorruptDatabaseError:
+        return CorruptDatabaseError(f"{self._path}: the revocation database is corrupt: {what}")
+
+    def _quick_check(self, expected: int | None) -> int:
+        """Check the rows against the checksum ``expected`` (``None``: only compute it), the sorted-list
+        invariant and the root against the history; return the checksum. Cost: one pass over the rows."""
+        depth = self.depth
+        checksum = 0
+        leaves = self._conn.execute("SELECT idx, value, next_value FROM leaves ORDER BY idx").fetchall()
+        links: dict[int, int] = {}
+        for position, (idx, value, next_value) in enumerate(leaves):
+            if not (isinstance(idx, int) and idx == position and isinstance(value, bytes)
+                    and isinstance(next_value, bytes) and len(value) == 16 and len(next_value) == 16):
+                raise self._corrupt(f"leaf row {position} is malformed")
+            checksum += _leaf_row_hash(idx, value, next_value)
+            links[_blob_id(value)] = _blob_id(next_value)
+        if not leaves or 0 not in links:
+            raise self._corrupt("the (0, ...) list head is missing")
+        if len(leaves) > 1 << (2 * depth):
+            raise self._corrupt("more leaves than the tree holds")
+        # The sorted list: following next pointers from 0 visits every value once, in increasing order.
+        value, visited = 0, 1
+        while links[value] != 0:
+            following = links[value]
+            if following <= value or following not in links:
+                raise self._corrupt(f"the sorted list is broken after {value}")
+            value, visited = following, visited + 1
+        if visited != len(links):
+            raise self._corrupt("some revoked ids are not on the sorted list")
+        root_blob: bytes | None = None
+        for level, idx, node_hash in self._conn.execute("SELECT level, idx, hash FROM nodes"):
+            if not (isinstance(level, int) and isinstance(idx, int) and isinstance(node_hash, bytes)
+                    and 0 <= level <= depth and 0 <= idx < 1 << (2 * (depth - level)) and len(node_hash) == 32):
+                raise self._corrupt("a node row is malformed")
+            checksum += _node_row_hash(level, idx, node_hash)
+            if level == depth:
+                root_blob = node_hash
+        checksum %= _DIGEST_MODULUS
+        if expected is not None and checksum != expected:
+            raise self._corrupt("its rows do not match its checksum")
+        latest = self._conn.execute("SELECT root, leaf_count FROM roots ORDER BY seq DESC LIMIT 1").fetchone()
+        if root_blob is None or latest is None:
+            raise self._corrupt("the root or the root history is missing")
+        if str(latest[0]) != str(int.from_bytes(root_blob, "big")) or latest[1] != len(leaves):
+            raise self._corrupt("the root differs from the last root of the history")
+        return checksum
+
+    def _verify_full(self) -> None:
+        """Recompute every node hash from the leaves and compare it with the stored rows and the root."""
+        depth = self.depth
+        rows = self._conn.execute("SELECT idx, value, next_value FROM leaves ORDER BY idx").fetchall()
+        level_values = [revocation_leaf(_blob_id(value), _blob_id(next_value)) for _, value, next_value in rows]
+        stored: dict[tuple[int, int], bytes] = {
+            (int(level), int(idx)): bytes(blob)
+            for level, idx, blob in self._conn.execute("SELECT level, idx, hash FROM nodes")
+        }
+        zeros = _empty_roots(depth)
+        for level in range(depth + 1):
+            for idx, value in enumerate(level_values):
+                if stored.pop((level, idx), None) != value.to_bytes(32, "big"):
+                    raise self._corrupt(f"node {idx} of level {level} differs from the hash of its children")
+            if level == depth:
+                break
+            padded = level_values + [zeros[level]] * (-len(level_values) % ARITY)
+            level_values = [poseidon(padded[k : k + ARITY]) for k in range(0, len(padded), ARITY)] or [zeros[level + 1]]
+        if stored:
+            raise self._corrupt(f"{len(stored)} node rows lie outside the tree's leaves")
+        latest = self._conn.execute("SELECT root FROM roots ORDER BY seq DESC LIMIT 1").fetchone()
+        if latest is None or str(latest[0]) != str(level_values[0]):
+            raise self._corrupt("the root differs from the last root of the history")
+
+    def verify(self, *, full: bool = False) -> None:
+        """Check the file again: the checksum, the sorted list and the root (as on opening), and with
+        ``full=True`` every node hash recomputed from the leaves (``len(self)`` Poseidon(2) and about a third
+        as many Poseidon(4) calls). Raises :class:`~zkhealth.errors.CorruptDatabaseError`."""
+        with self._guard(), self._snapshot():
+            row = self._conn.execute("SELECT value FROM meta WHERE key = 'checksum'").fetchone()
+            expected = int(row[0], 16) if row is not None and _HEX64.fullmatch(row[0]) else -1
+            self._quick_check(expected)
+            if full:
+                self._verify_full()
+
     def _initialise(self) -> None:
-        with self._transaction():
-            self._conn.executemany(
-                "INSERT INTO meta (key, value) VALUES (?, ?)",
-                [("schema", _REVOCATION_SCHEMA_VERSION), ("depth", str(self.depth))],
-            )
-            self._conn.execute(
-                "INSERT INTO leaves (idx, value, next_value) VALUES (0, ?, ?)", (_id_blob(0), _id_blob(0))
-            )
-            root = self._nodes.update_leaves({0: revocation_leaf(0, 0)})
-            self._nodes.flush()
-            self._record_root(root, 1)
+        self._conn.executemany(
+            "INSERT INTO meta (key, value) VALUES (?, ?)",
+            [("schema", _REVOCATION_SCHEMA_VERSION), ("depth", str(self.depth))],
+        )
+        self._conn.execute("INSERT INTO leaves (idx, value, next_value) VALUES (0, ?, ?)", (_id_blob(0), _id_blob(0)))
+        root = self._nodes.update_leaves({0: revocation_leaf(0, 0)})
+        delta = self._nodes.flush() + _leaf_row_hash(0, _id_blob(0), _id_blob(0))
+        self._set_meta("checksum", f"{delta % _DIGEST_MODULUS:064x}")
+        self._record_root(root, 1)
 
     # ------------------------------------------------------------------ plumbing
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        """Turn SQLite failures into the library's errors, naming the file."""
+        try:
+            yield
+        except ZkHealthError:
+            raise
+        except sqlite3.Error as exc:
+            raise _sqlite_error(exc, self._path) from None
+        except (ValueError, TypeError) as exc:  # a damaged TEXT value (bad UTF-8, not a decimal)
+            raise CorruptDatabaseError(f"{self._path}: the revocation database is corrupt: {exc}") from None
 
     class _Transaction:
         def __init__(self, tree: RevocationTree) -> None:
@@ -920,17 +1172,29 @@ class RevocationTree(_Quaternary):
 
         def __enter__(self) -> None:
             self._tree._conn.execute("BEGIN IMMEDIATE")
-            self._tree._sync()
+            try:
+                self._tree._sync()
+            except BaseException:
+                self._rollback()
+                raise
+
+        def _rollback(self) -> None:
+            with suppress(sqlite3.Error):
+                self._tree._conn.execute("ROLLBACK")
+            self._tree._nodes.discard()
+            self._tree._seen_seq = -1
 
         def __exit__(
             self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
         ) -> None:
             if exc_type is None:
-                self._tree._conn.execute("COMMIT")
+                try:
+                    self._tree._conn.execute("COMMIT")
+                except BaseException:
+                    self._rollback()
+                    raise
             else:
-                self._tree._conn.execute("ROLLBACK")
-                self._tree._nodes.discard()
-                self._tree._seen_seq = -1
+                self._rollback()
 
     @contextmanager
     def _snapshot(self) -> Iterator[None]:
@@ -982,15 +1246,23 @@ class RevocationTree(_Quaternary):
 
     # ------------------------------------------------------------------ queries
 
+    def _checked_root(self) -> int:
+        """The root node, refused unless it is the last root of the history (inside a snapshot)."""
+        root = self._nodes.root()
+        latest = self._conn.execute("SELECT root FROM roots ORDER BY seq DESC LIMIT 1").fetchone()
+        if latest is None or str(latest[0]) != str(root):
+            raise self._corrupt("the root differs from the last root of the history")
+        return root
+
     @property
     def root(self) -> int:
         """The current revocation root, a public signal of the eligibility circuit."""
-        with self._snapshot():
-            return self._nodes.root()
+        with self._guard(), self._snapshot():
+            return self._checked_root()
 
     def __len__(self) -> int:
         """Number of revoked ids (the leaf count minus the initial ``(0, ...)`` leaf)."""
-        with self._snapshot():
+        with self._guard(), self._snapshot():
             return self._leaf_count - 1
 
     def _low_leaf(self, credential_id: int) -> tuple[int, int, int]:
@@ -1000,53 +1272,66 @@ class RevocationTree(_Quaternary):
             (_id_blob(credential_id),),
         ).fetchone()
         if row is None:
-            raise CredentialError("revocation tree is corrupt: the (0, ...) leaf is missing")
+            raise self._corrupt("the (0, ...) leaf is missing")
         return int(row[0]), _blob_id(row[1]), _blob_id(row[2])
 
     def is_revoked(self, credential_id: int) -> bool:
         """Whether ``credential_id`` (an int in [1, 2^128)) has been revoked. One indexed lookup."""
         credential_id = _check_credential_id(credential_id)
-        row = self._conn.execute("SELECT 1 FROM leaves WHERE value = ?", (_id_blob(credential_id),)).fetchone()
+        with self._guard():
+            row = self._conn.execute("SELECT 1 FROM leaves WHERE value = ?", (_id_blob(credential_id),)).fetchone()
         return row is not None
 
     def leaves(self) -> Iterator[tuple[int, int, int]]:
         """Every leaf as ``(index, value, next_value)``, by index."""
-        for idx, value, next_value in self._conn.execute(
-            "SELECT idx, value, next_value FROM leaves ORDER BY idx"
-        ).fetchall():
+        with self._guard():
+            rows = self._conn.execute("SELECT idx, value, next_value FROM leaves ORDER BY idx").fetchall()
+        for idx, value, next_value in rows:
             yield int(idx), _blob_id(value), _blob_id(next_value)
 
     def revoked_ids(self) -> list[int]:
         """All revoked ids in increasing order."""
-        rows = self._conn.execute("SELECT value FROM leaves WHERE idx > 0 ORDER BY value").fetchall()
+        with self._guard():
+            rows = self._conn.execute("SELECT value FROM leaves WHERE idx > 0 ORDER BY value").fetchall()
         return [_blob_id(row[0]) for row in rows]
 
     def merkle_proof(self, index: int) -> MerkleProof:
-        """The Merkle proof of the leaf at ``index``."""
+        """The Merkle proof of the leaf at ``index``, checked against the root (a proof through a damaged node
+        raises :class:`~zkhealth.errors.CorruptDatabaseError` instead of being returned)."""
         index = _check_index(index, self.depth)
-        with self._snapshot():
-            return MerkleProof(leaf=self._nodes.get(0, index), index=index, siblings=self._nodes.siblings(index))
+        with self._guard(), self._snapshot():
+            proof = MerkleProof(leaf=self._nodes.get(0, index), index=index, siblings=self._nodes.siblings(index))
+            if proof.leaf != EMPTY_LEAF and proof.compute_root() != self._checked_root():
+                raise self._corrupt(f"the path of leaf {index} does not lead to the root")
+            return proof
 
     def non_membership_proof(self, credential_id: int) -> NonMembershipProof:
         """The proof that ``credential_id`` is not revoked, against the current :attr:`root`.
 
-        Raises :class:`CredentialRevokedError` when it is revoked. Cost: one indexed lookup and
-        ``3 * depth`` cached node reads; no hashing.
+        Raises :class:`CredentialRevokedError` when it is revoked. The proof is verified before it is
+        returned (:class:`~zkhealth.errors.CorruptDatabaseError` if the file's nodes do not support it).
+        Cost: one indexed lookup, ``3 * depth`` cached node reads and ``depth`` Poseidon(4) calls.
         """
         credential_id = _check_credential_id(credential_id)
-        with self._snapshot():
+        with self._guard(), self._snapshot():
             index, low_value, next_value = self._low_leaf(credential_id)
             if low_value == credential_id:
                 raise CredentialRevokedError("the credential id is in the revocation tree")
-            return NonMembershipProof(low_value=low_value, next_value=next_value, merkle=self.merkle_proof(index))
+            proof = NonMembershipProof(low_value=low_value, next_value=next_value, merkle=self.merkle_proof(index))
+            try:
+                verify_non_membership(self._checked_root(), credential_id, proof, depth=self.depth)
+            except MerkleProofError:
+                raise self._corrupt(f"leaf {index} does not match its stored values") from None
+            return proof
 
     def roots(self, limit: int = 16) -> list[RootRecord]:
         """The ``limit`` most recent roots, newest first (a verifier may accept a short window of them)."""
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
             raise EncodingError("limit must be a positive int")
-        rows = self._conn.execute(
-            "SELECT seq, root, leaf_count, created_at FROM roots ORDER BY seq DESC LIMIT ?", (limit,)
-        ).fetchall()
+        with self._guard():
+            rows = self._conn.execute(
+                "SELECT seq, root, leaf_count, created_at FROM roots ORDER BY seq DESC LIMIT ?", (min(limit, 1 << 62),)
+            ).fetchall()
         return [RootRecord(int(seq), int(root), int(count), float(at)) for seq, root, count, at in rows]
 
     # ------------------------------------------------------------------ updates
@@ -1062,33 +1347,44 @@ class RevocationTree(_Quaternary):
     def revoke_many(self, credential_ids: Iterable[int]) -> int:
         """Revoke several ids in one transaction; return how many were newly revoked.
 
-        Ids already revoked (or repeated) are skipped. Every id is validated before anything changes.
-        Each dirty node is rehashed once, so a batch costs far fewer than ``2 * depth`` Poseidon calls per
-        id. The history gains one root for the whole batch (none if nothing changed).
+        Ids already revoked (or repeated) are skipped. Every id is validated before anything changes. The
+        transaction applies to the file's current state (another process's revocations included) and holds
+        SQLite's write lock, so concurrent writers serialize. Each dirty node is rehashed once, so a batch
+        costs far fewer than ``2 * depth`` Poseidon calls per id. The history gains one root for the whole
+        batch (none if nothing changed).
         """
+        if isinstance(credential_ids, str | bytes) or not isinstance(credential_ids, Iterable):
+            raise FieldTypeError(f"credential ids are an iterable of ints, not {type(credential_ids).__name__}")
         ids = [_check_credential_id(credential_id) for credential_id in credential_ids]
         self._nodes.trim()
         changed: dict[int, int] = {}
         added = 0
-        with self._transaction():
-            for credential_id in ids:
-                index, low_value, next_value = self._low_leaf(credential_id)
-                if low_value == credential_id:
-                    continue
-                new_index = self._leaf_count + added
-                if new_index >= self.capacity:
-                    raise CredentialError(f"revocation tree is full ({self.capacity} leaves)")
-                self._conn.execute("UPDATE leaves SET next_value = ? WHERE idx = ?", (_id_blob(credential_id), index))
-                self._conn.execute(
-                    "INSERT INTO leaves (idx, value, next_value) VALUES (?, ?, ?)",
-                    (new_index, _id_blob(credential_id), _id_blob(next_value)),
-                )
-                changed[index] = revocation_leaf(low_value, credential_id)
-                changed[new_index] = revocation_leaf(credential_id, next_value)
-                added += 1
-            if added:
-                root = self._nodes.update_leaves(changed)
-                self._nodes.flush()
-                self._record_root(root, self._leaf_count + added)
-        self._leaf_count += added
+        with self._guard():
+            with self._transaction():
+                checksum_delta = 0
+                for credential_id in ids:
+                    index, low_value, next_value = self._low_leaf(credential_id)
+                    if low_value == credential_id:
+                        continue
+                    new_index = self._leaf_count + added
+                    if new_index >= self.capacity:
+                        raise CredentialError(f"revocation tree is full ({self.capacity} leaves)")
+                    old_next, new_next = _id_blob(next_value), _id_blob(credential_id)
+                    self._conn.execute("UPDATE leaves SET next_value = ? WHERE idx = ?", (new_next, index))
+                    self._conn.execute(
+                        "INSERT INTO leaves (idx, value, next_value) VALUES (?, ?, ?)",
+                        (new_index, new_next, old_next),
+                    )
+                    checksum_delta += _leaf_row_hash(index, _id_blob(low_value), new_next)
+                    checksum_delta -= _leaf_row_hash(index, _id_blob(low_value), old_next)
+                    checksum_delta += _leaf_row_hash(new_index, new_next, old_next)
+                    changed[index] = revocation_leaf(low_value, credential_id)
+                    changed[new_index] = revocation_leaf(credential_id, next_value)
+                    added += 1
+                if added:
+                    root = self._nodes.update_leaves(changed)
+                    checksum_delta += self._nodes.flush()
+                    self._add_to_checksum(checksum_delta)
+                    self._record_root(root, self._leaf_count + added)
+            self._leaf_count += added
         return added

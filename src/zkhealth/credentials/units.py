@@ -6,10 +6,11 @@ other precisions; :func:`to_canonical` brings a value in, by these stated rules:
 
 1. **Same unit** (the UCUM code as written equals the canonical one): no conversion.
 2. **Other UCUM unit of the same kind** (``[lb_av]`` to ``kg``, ``10*9/L`` to ``10*3/uL``, ``umol/L`` to
-   ``mmol/L``): the unit expressions are parsed by ``ucumvert`` (a UCUM grammar) into pint units, and pint
-   gives the factor. UCUM annotations (``{1.73_m2}``, ``{score}``) carry no unit meaning, so they must match
-   the canonical unit's annotations exactly (a creatinine clearance in ``mL/min`` is not a rate per
-   1.73 m2), except where the LOINC code itself names what the annotation says: the eGFR codes of
+   ``mmol/L``): the unit expressions are parsed by ``ucumvert`` (a UCUM grammar) into pint units, and pint gives
+   the factor (between temperature scales, ``[degF]`` to ``Cel``, the factor and the offset of the affine
+   conversion: pint converts 0 and 1). UCUM annotations (``{1.73_m2}``, ``{score}``) carry no unit meaning, so
+   they must match the canonical unit's annotations exactly (a creatinine clearance in ``mL/min`` is not a rate
+   per 1.73 m2), except where the LOINC code itself names what the annotation says: the eGFR codes of
    :data:`ANNOTATION_IN_CODE` are defined per 1.73 m2 of body surface, so ``mL/min`` written for them is read as
    ``mL/min/{1.73_m2}`` (counted as converted).
 3. **Mass to substance concentration** (``mg/dL`` to ``mmol/L`` and back): pint converts through the analyte's
@@ -35,7 +36,7 @@ import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, DecimalException, InvalidOperation
 from types import MappingProxyType
 from typing import Any, Final
 
@@ -62,6 +63,7 @@ _MASTER_INTERCEPT: Final[Decimal] = Decimal("2.152")
 MOLAR_MASS_G_PER_MOL: Final[Mapping[str, Decimal]] = MappingProxyType(
     {
         "2345-7": Decimal("180.156"),  # glucose
+        "2339-0": Decimal("180.156"),  # glucose in whole blood
         "1558-6": Decimal("180.156"),  # fasting glucose
         "2093-3": Decimal("386.654"),  # cholesterol (total)
         "2085-9": Decimal("386.654"),  # HDL cholesterol
@@ -80,6 +82,8 @@ ANNOTATION_IN_CODE: Final[frozenset[str]] = frozenset({"33914-3", "62238-1", "98
 COMPARATORS: Final[frozenset[str]] = frozenset({"<", "<=", ">=", ">"})
 _ANNOTATION = re.compile(r"\{[^{}]*\}")
 _MAX_UNIT_CHARS: Final[int] = 64
+#: Largest decimal exponent of a measured value (a quantity of 1e20 or 1e-20 of anything is not a lab result).
+_MAX_MAGNITUDE: Final[int] = 20
 
 
 @dataclass(frozen=True)
@@ -111,7 +115,13 @@ def _strip_annotations(unit: str) -> str:
 
 
 @functools.lru_cache(maxsize=512)
-def _factor(source: str, target: str, molar_mass: Decimal | None) -> Decimal:
+def _conversion(source: str, target: str, molar_mass: Decimal | None) -> tuple[Decimal, Decimal]:
+    """``(factor, offset)`` with ``value_in_target = factor * value_in_source + offset``, both from pint.
+
+    The offset is 0 except between temperature scales (``[degF]`` and ``Cel`` are affine: pint converts the
+    quantities 0 and 1 and the line through them is the conversion). Pint's errors of any kind (an offset unit
+    in a product, a dimension mismatch) become :class:`UnitConversionError`.
+    """
     import pint
 
     registry = _registry()
@@ -120,18 +130,25 @@ def _factor(source: str, target: str, molar_mass: Decimal | None) -> Decimal:
         target_unit = registry.from_ucum(_strip_annotations(target)) if target else registry.dimensionless
     except Exception as exc:  # ucumvert raises lark and pint errors of several kinds for text that is not UCUM
         raise UnitConversionError(f"{source!r} or {target!r} is not a UCUM unit ({type(exc).__name__})") from None
-    quantity = 1 * source_unit
     try:
-        return Decimal(repr(float(quantity.to(target_unit).magnitude)))
+        zero = float(registry.Quantity(0.0, source_unit).to(target_unit).magnitude)
+        one = float(registry.Quantity(1.0, source_unit).to(target_unit).magnitude)
+        return Decimal(repr(one - zero)), Decimal(repr(zero))
     except pint.DimensionalityError:
         pass
+    except Exception as exc:  # pint's offset-unit and type errors
+        raise UnitConversionError(f"{source!r} cannot be converted to {target!r} ({type(exc).__name__})") from None
     if molar_mass is not None:
-        molar = float(molar_mass) * registry.from_ucum("g/mol")
+        quantity = registry.Quantity(1.0, source_unit)
+        molar = registry.Quantity(float(molar_mass), registry.from_ucum("g/mol"))
         for candidate in (quantity * molar, quantity / molar):
             try:
-                return Decimal(repr(float(candidate.to(target_unit).magnitude)))
+                return Decimal(repr(float(candidate.to(target_unit).magnitude))), Decimal(0)
             except pint.DimensionalityError:
                 continue
+            except Exception as exc:  # pint's offset-unit and type errors
+                raise UnitConversionError(f"{source!r} cannot be converted to {target!r} "
+                                          f"({type(exc).__name__})") from None
     raise UnitConversionError(f"{source!r} cannot be converted to {target!r}")
 
 
@@ -151,8 +168,9 @@ def to_canonical(
     """``value`` (a decimal in ``unit``, a UCUM code) in ``canonical_unit`` at ``decimals`` (module docstring).
 
     ``loinc`` is the code as recorded in the source (it selects the molar mass and the HbA1c rule).
-    Raises :class:`UnitConversionError` for a value that is not a finite decimal, a unit that is not UCUM or
-    not convertible, or an unknown comparator.
+    Raises :class:`UnitConversionError` for a value that is not a finite decimal, is far from 1 (decimal
+    exponent beyond 20) or that its conversion takes past the decimal context (28 significant digits at the
+    code's scale), a unit that is not UCUM or not convertible, or an unknown comparator.
     """
     try:
         number = value if isinstance(value, Decimal) else Decimal(str(value))
@@ -160,35 +178,42 @@ def to_canonical(
         raise UnitConversionError(f"{str(value)[:40]!r} is not a decimal number") from exc
     if not number.is_finite():
         raise UnitConversionError("the value is not a finite number")
+    if number and not -_MAX_MAGNITUDE <= number.adjusted() <= _MAX_MAGNITUDE:
+        # Decimal arithmetic at the context's precision would fail (or round away the value) far from 1.
+        raise UnitConversionError(f"the value {str(value)[:40]!r} is out of range for a measurement")
     if len(unit) > _MAX_UNIT_CHARS or len(canonical_unit) > _MAX_UNIT_CHARS:
         raise UnitConversionError("unit text is too long")
     if comparator is not None and comparator not in COMPARATORS:
         raise UnitConversionError(f"unknown comparator {comparator!r}")
 
     converted = False
-    if loinc in HBA1C_LOINC | {HBA1C_IFCC_LOINC} and unit == "mmol/mol" and canonical_unit == "%":
-        number = _MASTER_SLOPE * number + _MASTER_INTERCEPT
-        converted = True
-    elif unit != canonical_unit:
-        if not _annotations(unit) and loinc in ANNOTATION_IN_CODE:
-            unit = unit + "".join(_annotations(canonical_unit)) if unit.endswith("/") else (
-                unit + "/" + "".join(_annotations(canonical_unit)) if _annotations(canonical_unit) else unit)
+    try:
+        if loinc in HBA1C_LOINC | {HBA1C_IFCC_LOINC} and unit == "mmol/mol" and canonical_unit == "%":
+            number = _MASTER_SLOPE * number + _MASTER_INTERCEPT
             converted = True
-        if _annotations(unit) != _annotations(canonical_unit):
-            raise UnitConversionError(f"{unit!r} and {canonical_unit!r} differ in their annotations: not the same "
-                                      "kind of quantity")
-        factor = _factor(unit, canonical_unit, MOLAR_MASS_G_PER_MOL.get(loinc))
-        number = number * factor
-        converted = True
+        elif unit != canonical_unit:
+            if not _annotations(unit) and loinc in ANNOTATION_IN_CODE:
+                unit = unit + "".join(_annotations(canonical_unit)) if unit.endswith("/") else (
+                    unit + "/" + "".join(_annotations(canonical_unit)) if _annotations(canonical_unit) else unit)
+                converted = True
+            if _annotations(unit) != _annotations(canonical_unit):
+                raise UnitConversionError(f"{unit!r} and {canonical_unit!r} differ in their annotations: not the same "
+                                          "kind of quantity")
+            factor, offset = _conversion(unit, canonical_unit, MOLAR_MASS_G_PER_MOL.get(loinc))
+            number = number * factor + offset
+            converted = True
 
-    step = _step(decimals)
-    if comparator is None:
-        stored = number.quantize(step, rounding=ROUND_HALF_UP)
-    else:
-        # The nearest value at the code's scale that the comparator allows.
-        units_of_step = number / step
-        floor = units_of_step.to_integral_value(rounding=ROUND_FLOOR)
-        ceiling = units_of_step.to_integral_value(rounding=ROUND_CEILING)
-        chosen = {">": floor + 1, ">=": ceiling, "<": ceiling - 1, "<=": floor}[comparator]
-        stored = (chosen * step).quantize(step)
+        step = _step(decimals)
+        if comparator is None:
+            stored = number.quantize(step, rounding=ROUND_HALF_UP)
+        else:
+            # The nearest value at the code's scale that the comparator allows.
+            units_of_step = number / step
+            floor = units_of_step.to_integral_value(rounding=ROUND_FLOOR)
+            ceiling = units_of_step.to_integral_value(rounding=ROUND_CEILING)
+            chosen = {">": floor + 1, ">=": ceiling, "<": ceiling - 1, "<=": floor}[comparator]
+            stored = (chosen * step).quantize(step)
+    except DecimalException as exc:  # e.g. 1e20 Mmol/L of glucose in mg/dL: more digits than the context holds
+        raise UnitConversionError(f"{str(value)[:40]!r} is out of range for {canonical_unit!r} at {decimals} "
+                                  "decimals") from exc
     return CanonicalValue(value=stored, converted=converted, rounded=stored != number, censored=comparator)

@@ -59,6 +59,7 @@ from zkhealth.errors import (
     CredentialNotYetValidError,
     CredentialRevokedError,
     EncodingError,
+    FieldTypeError,
     InvalidKeyError,
     SchemaMismatchError,
     SignatureError,
@@ -221,6 +222,8 @@ def sign_document(document: dict[str, Any], signing_key: Ed25519SigningKey) -> d
 def parse_credential_id(text: str) -> int:
     """A credential id written as a canonical decimal or as ``urn:zkhealth:credential:<decimal>`` (below
     2^128). Raises :class:`EncodingError`."""
+    if not isinstance(text, str):
+        raise FieldTypeError(f"a credential id is text, not {type(text).__name__}")
     value = text[len(CREDENTIAL_URN) :] if text.startswith(CREDENTIAL_URN) else text
     return parse_canonical_int(value, _CREDENTIAL_ID_BOUND, what="credential id")
 

@@ -31,6 +31,11 @@ is written to a temporary file in the same directory, fsynced, renamed over the 
 ``os.replace``, and the directory is fsynced, so a crash leaves the old or the new wallet, never half of
 one.
 
+Two processes never lose each other's changes. :meth:`Wallet.save` holds an exclusive lock on
+``WALLET.lock`` and refuses (:class:`WalletConflictError`, nothing written) when the file on disk is no
+longer the one this wallet read or last wrote. :meth:`Wallet.update` holds that lock across the whole
+open-change-save, so concurrent updates (two ``zkhealth wallet import`` runs) take turns and both land.
+
 The holder secret is a uniformly random integer in ``[1, l)``, where l is Baby Jubjub's prime subgroup
 order (l < r). A field element below r would do for ``poseidon([secret])``; staying below l also lets the
 same secret serve as a Baby Jubjub scalar without the ``s`` / ``s + l`` aliasing of docs/security.md C9.
@@ -41,10 +46,13 @@ garbage collector frees them. ``repr()`` of a wallet never shows them.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
 import secrets
 import struct
 import unicodedata
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final
 
@@ -53,13 +61,14 @@ import nacl.pwhash
 import nacl.secret
 import nacl.utils
 
-from zkhealth._fileio import atomic_write
+from zkhealth._fileio import as_path, atomic_write, locked, read_bytes, remove_stale_temporaries
 from zkhealth._json import loads_strict
 from zkhealth.credentials.jcs import canonicalize
 from zkhealth.credentials.vc import CREDENTIAL_URN
 from zkhealth.errors import (
     EncodingError,
     UnsupportedWalletVersionError,
+    WalletConflictError,
     WalletDecryptionError,
     WalletError,
     WalletFormatError,
@@ -200,11 +209,12 @@ class Wallet:
     canonical JSON (it must survive the JCS round trip).
     """
 
-    __slots__ = ("_credentials", "_holder_secret", "_key", "_params", "_path", "_salt")
+    __slots__ = ("_credentials", "_disk_sha256", "_holder_secret", "_key", "_params", "_path", "_salt")
 
     def __init__(
         self, path: Path, key: bytes, salt: bytes, params: KdfParams, holder_secret: int, credentials: list[Any]
     ) -> None:
+        self._disk_sha256: bytes | None = None
         self._path = path
         self._key = key
         self._salt = salt
@@ -226,7 +236,7 @@ class Wallet:
 
         Refuses to replace an existing file unless ``overwrite``. Costs one Argon2id run at ``kdf``.
         """
-        target = Path(path)
+        target = as_path(path, what="wallet path")
         if target.exists() and not overwrite:
             raise WalletError(f"{target} exists; pass overwrite=True to replace it")
         kdf.check()
@@ -241,7 +251,10 @@ class Wallet:
         salt = nacl.utils.random(SALT_BYTES)
         key = derive_key(passphrase_bytes(passphrase), salt, kdf)
         wallet = cls(target, key, salt, kdf, holder_secret, [])
-        wallet.save()
+        with locked(target):
+            if target.exists() and not overwrite:
+                raise WalletError(f"{target} exists; pass overwrite=True to replace it")
+            wallet._write()
         return wallet
 
     @classmethod
@@ -252,10 +265,8 @@ class Wallet:
         :class:`UnsupportedWalletVersionError` for a bad header (before any KDF work) and
         :class:`WalletDecryptionError` for a wrong passphrase, tampering or truncation.
         """
-        target = Path(path)
-        if target.stat().st_size > _MAX_FILE_BYTES:
-            raise WalletFormatError("the wallet file is too large")
-        data = target.read_bytes()
+        target = as_path(path, what="wallet path")
+        data = read_bytes(target, max_bytes=_MAX_FILE_BYTES, error=WalletFormatError)
         params, salt, header = _parse_header(data)
         key = derive_key(passphrase_bytes(passphrase), salt, params)
         try:
@@ -263,7 +274,24 @@ class Wallet:
         except nacl.exceptions.CryptoError:
             raise WalletDecryptionError("wrong passphrase, or the wallet file was modified or truncated") from None
         holder_secret, credentials = cls._parse_contents(plaintext)
-        return cls(target, key, salt, params, holder_secret, credentials)
+        wallet = cls(target, key, salt, params, holder_secret, credentials)
+        wallet._disk_sha256 = hashlib.sha256(data).digest()
+        return wallet
+
+    @classmethod
+    @contextlib.contextmanager
+    def update(cls, path: str | os.PathLike[str], passphrase: str | bytes) -> Iterator[Wallet]:
+        """Open the wallet under its lock, let the block change it, and save it when the block succeeds.
+
+        Other processes' :meth:`update` and :meth:`save` on the same file wait meanwhile (up to
+        :data:`zkhealth._fileio.LOCK_TIMEOUT_SECONDS`, then :class:`~zkhealth.errors.ResourceBusyError`), so
+        concurrent changes are applied one after the other and none is lost. Nothing is saved if the block
+        raises."""
+        target = as_path(path, what="wallet path")
+        with locked(target):
+            wallet = cls.open(target, passphrase)
+            yield wallet
+            wallet._write()
 
     @staticmethod
     def _parse_contents(plaintext: bytes) -> tuple[int, list[Any]]:
@@ -284,13 +312,38 @@ class Wallet:
         return holder_secret, contents["credentials"]
 
     def save(self) -> None:
-        """Re-encrypt everything under a fresh nonce and replace the file atomically."""
+        """Re-encrypt everything under a fresh nonce and replace the file atomically.
+
+        Raises :class:`WalletConflictError` (and writes nothing) when another process changed the file since
+        this wallet read or last wrote it; use :meth:`update` to serialize concurrent changes instead."""
+        with locked(self._path):
+            self._write()
+
+    def _write(self) -> None:
+        """Check the file on disk is still ours, then write (the caller holds the lock)."""
+        current = (
+            read_bytes(self._path, max_bytes=_MAX_FILE_BYTES, error=WalletFormatError) if self._path.exists() else None
+        )
+        if self._disk_sha256 is not None:  # None: a wallet being created (``create`` checked ``overwrite``)
+            if current is None:
+                raise WalletConflictError(f"{self._path} was removed since it was opened; nothing was written")
+            if hashlib.sha256(current).digest() != self._disk_sha256:
+                raise WalletConflictError(
+                    f"{self._path} changed on disk since it was opened (another process saved it); "
+                    "reopen the wallet and apply the change again"
+                )
+        sealed = self._sealed()
+        remove_stale_temporaries(self._path)  # left by a process killed while saving (we hold the lock)
+        atomic_write(self._path, sealed)
+        self._disk_sha256 = hashlib.sha256(sealed).digest()
+
+    def _sealed(self) -> bytes:
         contents = {
             "format": _CONTENTS_FORMAT,
             "holderSecret": str(self._holder_secret),
             "credentials": self._credentials,
         }
-        atomic_write(self._path, _seal(self._key, self._params, self._salt, canonicalize(contents)))
+        return _seal(self._key, self._params, self._salt, canonicalize(contents))
 
     def add_credential(self, vc: dict[str, Any] | str | bytes) -> None:
         """Store a VC document (dict or JSON text); call :meth:`save` to persist. Raises EncodingError."""

@@ -24,12 +24,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
+from zkhealth._fileio import read_bytes
+from zkhealth.eligibility.analysis import CriteriaFinding, analyze_program
 from zkhealth.eligibility.program import Policy, Program, compile_program
-from zkhealth.errors import EligibilityError
+from zkhealth.errors import CriteriaSyntaxError
 
 __all__ = ["CRITERION_KINDS", "CriteriaFileCheck", "Tally", "check_criteria_file", "tally"]
 
 CRITERION_KINDS: Final[tuple[str, ...]] = ("expressed", "inexpressible", "judgement")
+#: Largest criteria file read (comments included).
+MAX_CRITERIA_FILE_BYTES: Final[int] = 1 << 20
 _KEYED = re.compile(r"([A-Za-z][A-Za-z_ ]{0,30}?)\s*:\s*(.*)")
 
 
@@ -44,6 +48,12 @@ class CriteriaFileCheck:
     program: Program
     criteria: tuple[tuple[str, str], ...]
     judgement: tuple[str, ...]
+
+    @property
+    def findings(self) -> list[CriteriaFinding]:
+        """Parts of the criteria that no record can meet, or that every record meets
+        (:func:`~zkhealth.eligibility.analysis.analyze_program`)."""
+        return analyze_program(self.program)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -63,6 +73,7 @@ class CriteriaFileCheck:
         if inexpressible:
             lines.append("  machine-checkable but not expressible over schema version 2:")
             lines.extend(f"    - {item}" for item in inexpressible)
+        lines.extend(f"  warning: {finding.message}" for finding in self.findings)
         return "\n".join(lines)
 
 
@@ -72,7 +83,12 @@ def _parse(path: Path) -> tuple[dict[str, str], str, list[tuple[str, str]], list
     criteria: list[tuple[str, str]] = []
     judgement: list[str] = []
     key: str | None = None
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    data = read_bytes(path, max_bytes=MAX_CRITERIA_FILE_BYTES, error=CriteriaSyntaxError)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise CriteriaSyntaxError(f"{path}: the criteria file is not UTF-8 text") from None
+    for number, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()
         if not stripped.startswith("#"):
             key = None
@@ -97,7 +113,9 @@ def _parse(path: Path) -> tuple[dict[str, str], str, list[tuple[str, str]], list
             kind, _, text = value.partition("|")
             kind = kind.strip().lower()
             if kind not in CRITERION_KINDS or not text.strip():
-                raise EligibilityError(f"{path}:{number}: write `# criterion: <{'|'.join(CRITERION_KINDS)}> | text`")
+                raise CriteriaSyntaxError(
+                    f"{path}:{number}: write `# criterion: <{'|'.join(CRITERION_KINDS)}> | text`", column=1
+                )
             criteria.append((kind, text.strip()))
             if kind == "judgement":
                 judgement.append(text.strip())
@@ -114,7 +132,7 @@ def check_criteria_file(path: str | os.PathLike[str], policy: Policy | None = No
     source = Path(path)
     metadata, text, criteria, judgement = _parse(source)
     if not text:
-        raise EligibilityError(f"{source}: no criteria text (every line is a comment)")
+        raise CriteriaSyntaxError(f"{source}: no criteria text (every line is a comment)", column=1)
     program = compile_program(text, policy)
     return CriteriaFileCheck(str(source), metadata, text, program, tuple(criteria), tuple(judgement))
 

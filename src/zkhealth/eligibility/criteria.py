@@ -22,7 +22,7 @@ Grammar (EBNF; keywords are case-insensitive, whitespace is free)::
     set        = codes | "{" item { "," item } "}" | "[" item { "," item } "]"
     codes      = CODE | "{" CODE { "," CODE } "}"
     CODE       = [ SYSTEM ":" ] pattern      (E11, E11.*, O00-O9A, snomed:44054006, atc:A10B, rxnorm:6809,
-                                              pcs:0D16, loinc:4548-4)
+                                              pcs:0D16, loinc:4548-4, cvx:03)
     SELECTOR   = "latest" | "any"
     value      = NUMBER | DATE | WORD | GRADE       (DATE is YYYY-MM-DD; WORD an enum value such as female;
                                                   GRADE a dipstick grade such as 2+)
@@ -30,22 +30,26 @@ Grammar (EBNF; keywords are case-insensitive, whitespace is free)::
     UNIT       = "day(s)" | "week(s)" | "month(s)" | "year(s)"
 
 Fields are the header fields (``age``, ``gender``/``sex``, ``research_consent``, ``birth_date``,
-``record_complete``, ``record_as_of``), the coded entries, which take ``in`` with codes: ``diagnosis``
-(ICD-10-CM by default), ``medication`` (ATC), ``procedure`` (ICD-10-PCS), ``allergy`` (an allergy or
-intolerance to a substance: ATC, ``rxnorm:``, ``snomed:``), ``hospitalization`` (a hospital admission, by its
-reason: ICD-10-CM or ``snomed:``), ``histology`` and ``cancer_stage`` (SNOMED CT concepts recorded with a
-diagnosis; ``of C34.*`` names the diagnosis they qualify), and the observations of the credential schema's
-table (``hba1c``, ``egfr``, ``bmi``, ``smoking_status``, ``pack_years``...; or ``loinc:NNNN-N``). A medication
-clause may bound the daily dose: ``medication in atc:A10BA02 with dose >= 1500 mg`` (one recorded entry has
-that dose; the units of ``codes.DOSES``). A bare observation (``hba1c >= 7``) means its latest value;
-``any(hba1c) >= 9`` means some value. Which fields exist and what their values mean is checked by the
-program compiler (:mod:`.program`) against the schema, not here.
+``record_complete``, ``record_as_of``), the coded entries, which take ``in`` with codes: ``diagnosis`` (ICD-10-CM
+by default), ``medication`` (ATC), ``procedure`` (ICD-10-PCS), ``allergy`` (an allergy or intolerance to a
+substance: ATC, ``rxnorm:``, ``snomed:``), ``hospitalization`` (a hospital admission, by its reason: ICD-10-CM or
+``snomed:``), ``immunization`` (a vaccine given: CVX by default, or ``snomed:``), ``histology`` and
+``cancer_stage`` (SNOMED CT concepts recorded with a diagnosis; ``of C34.*`` names the diagnosis they qualify),
+and the observations of the credential schema's table (``hba1c``, ``egfr``, ``bmi``, ``smoking_status``,
+``pack_years``...; or ``loinc:NNNN-N``). A medication clause may bound the daily dose: ``medication in
+atc:A10BA02 with dose >= 1500 mg`` (one recorded entry has that dose; the units of ``codes.DOSES``). A bare
+observation (``hba1c >= 7``) means its latest value; ``any(hba1c) >= 9`` means some value. Which fields exist and
+what their values mean is checked by the program compiler (:mod:`.program`) against the schema, not here.
 
 ``diagnosis in S`` means *some* diagnosis lies in ``S``; ``not diagnosis in S`` means *none* does. The
 v1 call ``diagnosed_within(S, 5 years)`` is ``diagnosis in S within 5 years``.
 
 A syntax error raises :class:`~zkhealth.errors.CriteriaSyntaxError` with the 1-based ``column`` of the
-offending character, and its message shows the text with a caret under that column.
+offending character, and its message shows the text with a caret under that column. So does text beyond the
+parser's limits, checked as it reads (never by running into Python's recursion limit): more than
+:data:`MAX_CRITERIA_CHARS` characters, parentheses, ``not`` and ``at least`` nested deeper than
+:data:`MAX_NESTING`, more than :data:`MAX_CLAUSES` clauses, or a number longer than :data:`MAX_NUMBER_CHARS`
+characters.
 """
 
 from __future__ import annotations
@@ -233,6 +237,7 @@ _LEGACY_UNITS: Final[frozenset[str]] = frozenset({"days", "months", "years"})
 CODE_FIELDS: Final[dict[str, str]] = {
     "diagnosis": "icd10cm", "medication": "atc", "procedure": "icd10pcs", "allergy": "atc",
     "hospitalization": "icd10cm", "hospitalisation": "icd10cm", "histology": "snomed", "cancer_stage": "snomed",
+    "immunization": "cvx",
 }
 #: Code fields that take ``of <diagnosis codes>``.
 QUALIFIER_FIELDS: Final[frozenset[str]] = frozenset({"histology", "cancer_stage"})
@@ -243,15 +248,32 @@ SYSTEM_NAMES: Final[dict[str, str]] = {
     "atc": "atc", "rxnorm": "rxnorm", "rxcui": "rxnorm",
     "pcs": "icd10pcs", "icd10pcs": "icd10pcs",
     "loinc": "loinc",
+    "cvx": "cvx",
 }
 _SELECTORS: Final[frozenset[str]] = frozenset({"latest", "any"})
 _MAX_AMOUNT: Final[int] = 100_000
+#: Longest criteria text accepted.
+MAX_CRITERIA_CHARS: Final[int] = 16_384
+#: Deepest nesting of parentheses, ``not`` and ``at least`` accepted.
+MAX_NESTING: Final[int] = 32
+#: Most clauses in one criteria text.
+MAX_CLAUSES: Final[int] = 256
+#: Longest number literal accepted (digits and the decimal point).
+MAX_NUMBER_CHARS: Final[int] = 32
 
 
 class _Parser:
     def __init__(self, text: str) -> None:
         self.text = text
         self.pos = 0
+        self.nesting = 0
+        self.clause_count = 0
+
+    def nest(self, at: int) -> None:
+        """Enter one level of parentheses, ``not`` or ``at least``; refuse past :data:`MAX_NESTING`."""
+        self.nesting += 1
+        if self.nesting > MAX_NESTING:
+            raise self.error(f"parentheses, 'not' and 'at least' nest deeper than {MAX_NESTING} levels", at)
 
     # ----------------------------------------------------------------- scanning
 
@@ -293,6 +315,8 @@ class _Parser:
 
     def take(self) -> tuple[str, str, int]:
         token = self.peek()
+        if token[0] == "number" and len(token[1]) > MAX_NUMBER_CHARS:
+            raise self.error(f"a number longer than {MAX_NUMBER_CHARS} characters", token[2])
         self.pos = token[2] + len(token[1])
         return token
 
@@ -369,7 +393,9 @@ class _Parser:
         start = self.peek()[2]
         if self.at_keyword("not"):
             self.take()
+            self.nest(start)
             operand = self.not_expr()
+            self.nesting -= 1
             return Not(self.text[start : self.pos].strip(), start + 1, operand)
         return self.primary()
 
@@ -377,9 +403,14 @@ class _Parser:
         kind, text, start = self.peek()
         if kind == "punct" and text == "(":
             self.take()
+            self.nest(start)
             node = self.or_expr()
             self.expect_punct(")")
+            self.nesting -= 1
             return node
+        self.clause_count += 1
+        if self.clause_count > MAX_CLAUSES:
+            raise self.error(f"more than {MAX_CLAUSES} clauses", start)
         if kind != "word" or text.lower() in _KEYWORDS:
             raise self.error("expected a criterion (a field such as 'age', or '(')", start)
         word = text.lower()
@@ -400,11 +431,13 @@ class _Parser:
         k, _ = self.integer("the number of criteria that must hold")
         self.expect_keyword("of")
         self.expect_punct("(")
+        self.nest(start)
         operands = [self.or_expr()]
         while self.peek()[1] == ",":
             self.take()
             operands.append(self.or_expr())
         self.expect_punct(")")
+        self.nesting -= 1
         return AtLeast(self.text[start : self.pos], start + 1, k, tuple(operands))
 
     def count(self) -> Node:
@@ -608,7 +641,7 @@ class _Parser:
         match = re.compile(r"[0-9A-Za-z][0-9A-Za-z.]*\*?").match(self.text, self.pos)
         if match is None:
             examples = {"medication": "atc:A10BA02", "allergy": "atc:A10BK", "histology": "snomed:1187332001",
-                        "cancer_stage": "snomed:1222837003"}
+                        "cancer_stage": "snomed:1222837003", "immunization": "cvx:03"}
             raise self.error(f"expected a code (for example {examples.get(field, 'pcs:0D16')})")
         self.pos = match.end()
         return (CodePattern(match.group(0), match.group(0).upper(), None, CODE_FIELDS[field], at + 1),)
@@ -705,6 +738,11 @@ def parse_criteria(text: str) -> Node:
         raise CriteriaSyntaxError("criteria must be text", column=None, text=None)
     if not text.strip():
         raise CriteriaSyntaxError("criteria are empty", column=1, text=text)
+    if len(text) > MAX_CRITERIA_CHARS:
+        raise CriteriaSyntaxError(
+            f"criteria text of {len(text)} characters exceeds the {MAX_CRITERIA_CHARS}-character limit",
+            column=MAX_CRITERIA_CHARS + 1, text=None,
+        )
     return _Parser(text).parse()
 
 

@@ -38,6 +38,8 @@ clause                                 its negation
                                        aggregate leaf with its latest onset (``a``) before W
 ``medication in S within W``           the same with the latest end (``b``; ongoing = MAX_DATE) before W
 ``active ...``                         aggregate's smallest status above the active statuses
+``hospitalization in S ...``           as above, over S and over the admissions of unknown reason (an
+                                       admission the source gave no coded reason for may have been for S)
 ``hba1c >= 7`` (latest value)          NONE_OR_LAST with ``value < 7`` (absent HbA1c: satisfied)
 ``latest(x) in V within W``            OR of NONE_OR_LAST atoms, one per negated bound
 header comparisons                     the complementary intervals
@@ -61,7 +63,14 @@ from decimal import Decimal
 from typing import Final
 
 from zkhealth.credentials import codes
-from zkhealth.credentials.record import KIND_TAGS, SET_TAGS, SETS, describe_code, icd10_group_table
+from zkhealth.credentials.record import (
+    ADMISSION_REASON_UNKNOWN,
+    KIND_TAGS,
+    SET_TAGS,
+    SETS,
+    describe_code,
+    icd10_group_table,
+)
 from zkhealth.credentials.schema import GENDERS
 from zkhealth.credentials.sorted_set import MAX_DATE, VALUE_BITS, key_range, make_key, split_key
 from zkhealth.eligibility.criteria import (
@@ -144,7 +153,7 @@ _CONSENT: Final[dict[str, int]] = {"true": 1, "yes": 1, "false": 0, "no": 0}
 _KIND_OF_FIELD: Final[dict[str, str]] = {
     "diagnosis": "diagnosis", "medication": "medication", "procedure": "procedure", "allergy": "allergy",
     "hospitalization": "hospitalization", "hospitalisation": "hospitalization", "histology": "diagnosis_detail",
-    "cancer_stage": "diagnosis_detail",
+    "cancer_stage": "diagnosis_detail", "immunization": "immunization",
 }
 #: Status ranges of ``active`` per kind (conditions: confirmed active, recurrence, relapse; allergies: confirmed
 #: active).
@@ -868,6 +877,12 @@ class _Compiler:
         if node.dose is not None or node.of_codes:
             raise _inexpressible(node, "an exclusion cannot bound a dose or the qualified diagnosis: a class's "
                                        "aggregate keeps counts and latest dates, not every entry's value")
+        if kind == "hospitalization":
+            # An admission whose reason the source did not code may have been for any reason: "no admission for
+            # S" also needs "no admission of unknown reason" (under the same bounds).
+            unknown = codes.encode_clinical_code("snomed", ADMISSION_REASON_UNKNOWN)
+            if not any(system == "snomed" and lo <= unknown <= hi for system, (lo, hi) in ranges):
+                ranges = [*ranges, ("snomed", (unknown, unknown))]
         return self.exclusion(node, kind, ranges, bounds, label)
 
     def exclusion(self, node: Node, kind: str, ranges: Sequence[tuple[str, Interval]], bounds: _Bounds,

@@ -27,7 +27,6 @@ import json
 import os
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Final
 
 from zkhealth._fileio import atomic_write
@@ -189,4 +188,4 @@ class EligibilityProof:
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the proof file atomically as indented JSON (what :meth:`load` reads)."""
         text = json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
-        atomic_write(Path(path), text.encode("utf-8"), mode=0o644)
+        atomic_write(path, text.encode("utf-8"), mode=0o644)

@@ -33,6 +33,7 @@ from zkhealth.eligibility.proof import EligibilityProof
 from zkhealth.eligibility.resolve import Evaluation
 from zkhealth.eligibility.trial import Trial, epoch_day
 from zkhealth.errors import (
+    ArgumentTypeError,
     CredentialExpiredError,
     CredentialNotYetValidError,
     EligibilityError,
@@ -130,6 +131,10 @@ def prove(
     for the chosen credential come from them. When no credential is eligible, the first credential's failing
     clause is raised (:class:`NotEligibleError`). Otherwise as :func:`prove_eligibility`.
     """
+    if not isinstance(trial, Trial):
+        raise ArgumentTypeError(f"expected a Trial, got {type(trial).__name__}")
+    if not isinstance(wallet, Wallet):
+        raise ArgumentTypeError(f"expected a Wallet, got {type(wallet).__name__}")
     day = _day(today)
     chosen: IssuedCredential | None = None
     first_failure: Evaluation | None = None

@@ -47,6 +47,7 @@ from zkhealth.credentials.trust import (
     trusted_issuer_leaf,
 )
 from zkhealth.credentials.wallet import Wallet
+from zkhealth.eligibility.analysis import CriteriaFinding, analyze_program
 from zkhealth.eligibility.check import check_criteria_file
 from zkhealth.eligibility.dedicated import PUBLIC_SIGNALS, compile_dedicated_circuit, dedicated_inputs
 from zkhealth.eligibility.evaluate import ProgramEvaluation, evaluate_program, today_values
@@ -236,6 +237,11 @@ class RecordTrial:
     def evaluate(self, credential: RecordCredential, today: int | _dt.date) -> ProgramEvaluation:
         """The native verdict on a credential."""
         return evaluate_program(self.program, credential, today)
+
+    def criteria_findings(self) -> list[CriteriaFinding]:
+        """Parts of the criteria that no record can meet, or that every record meets, each with the clauses
+        that cause it (:func:`~zkhealth.eligibility.analysis.analyze_program`)."""
+        return analyze_program(self.program)
 
     def cost_report(self) -> str:
         """Constraints per part and per atom, and the QAP domain (needs the compiled circuit only)."""

@@ -417,6 +417,8 @@ def today_ordinal(today: int | _dt.date) -> int:
 def _vector(credential: Credential | Sequence[int]) -> list[int]:
     if isinstance(credential, Credential):
         return credential.field_elements()
+    if isinstance(credential, str | bytes) or not isinstance(credential, Sequence):
+        raise EligibilityError(f"expected a Credential or its vector, got {type(credential).__name__}")
     vector = list(credential)
     if len(vector) != VECTOR_LENGTH or any(isinstance(v, bool) or not isinstance(v, int) for v in vector):
         raise EligibilityError(f"a credential vector has {VECTOR_LENGTH} ints")

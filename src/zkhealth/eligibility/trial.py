@@ -33,15 +33,19 @@ from pathlib import Path
 from typing import Any, Final
 
 from zkhealth import groth16
+from zkhealth._fileio import as_path, atomic_write, fsync_directory, read_bytes, wrap_os_error
 from zkhealth.circuit import CompiledCircuit
 from zkhealth.credentials.credential import Credential
 from zkhealth.credentials.dates import CLINICAL_DATE_OFFSET, today_epoch_day
+from zkhealth.eligibility.analysis import CriteriaFinding, analyze_criteria
 from zkhealth.eligibility.circuit import PUBLIC_SIGNALS, compile_eligibility_circuit
 from zkhealth.eligibility.compiler import clause_scope_name
 from zkhealth.eligibility.proof import EligibilityProof
 from zkhealth.eligibility.resolve import Criteria, Evaluation, today_ordinal
 from zkhealth.eligibility.scope import trial_id_bytes, trial_scope
 from zkhealth.errors import (
+    ArgumentTypeError,
+    CriteriaSyntaxError,
     EligibilityError,
     InvalidProofError,
     MalformedProofError,
@@ -53,7 +57,7 @@ from zkhealth.errors import (
 )
 from zkhealth.field import FIELD_R
 from zkhealth.formats.r1cs_file import r1cs_to_bytes
-from zkhealth.formats.snarkjs_json import load_verifying_key, loads_json, write_verifying_key
+from zkhealth.formats.snarkjs_json import load_verifying_key, loads_json, read_json_bytes, write_verifying_key
 from zkhealth.formats.zkhpk_file import load_proving_key, save_proving_key
 from zkhealth.groth16.keys import ProvingKey, VerifyingKey
 
@@ -73,6 +77,8 @@ _KEYS_FORMAT: Final[str] = "zkhealth.eligibility-keys"
 _MANIFEST: Final[str] = "manifest.json"
 _PROVING_KEY: Final[str] = "proving_key.zkhpk"
 _VERIFYING_KEY: Final[str] = "verification_key.json"
+#: Largest criteria file read (comments included).
+_MAX_CRITERIA_FILE_BYTES: Final[int] = 1 << 20
 
 # Prove-time model: seconds = base + per_row * domain_size + per_wire * n_wires (the NTTs scale with the
 # domain, the MSMs with the wires). Fitted to benchmarks/eligibility.py on the reference machine (2 cores,
@@ -91,7 +97,12 @@ def read_criteria_file(path: str | os.PathLike[str]) -> tuple[str, dict[str, str
     metadata: dict[str, str] = {}
     lines: list[str] = []
     key: str | None = None
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
+    data = read_bytes(path, max_bytes=_MAX_CRITERIA_FILE_BYTES, error=CriteriaSyntaxError)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise CriteriaSyntaxError(f"{os.fspath(path)}: the criteria file is not UTF-8 text") from None
+    for line in text.splitlines():
         stripped = line.strip()
         if stripped.startswith("#"):
             comment = stripped[1:].strip()
@@ -114,6 +125,8 @@ def epoch_day(today: int | _dt.date) -> int:
 
 
 def _roots(values: Iterable[int], what: str) -> frozenset[int]:
+    if isinstance(values, str | bytes) or not isinstance(values, Iterable):
+        raise EligibilityError(f"{what} must be an iterable of field elements")
     out = set()
     for value in values:
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < FIELD_R:
@@ -234,35 +247,52 @@ class TrialKeys:
         return self.vk.sha256()
 
     def save(self, directory: str | os.PathLike[str]) -> None:
-        """Write ``proving_key.zkhpk``, ``verification_key.json`` (snarkjs) and ``manifest.json`` (the pins)."""
-        target = Path(directory)
-        target.mkdir(parents=True, exist_ok=True)
-        save_proving_key(self.pk, target / _PROVING_KEY)
-        write_verifying_key(self.vk, target / _VERIFYING_KEY)
+        """Write ``proving_key.zkhpk``, ``verification_key.json`` (snarkjs) and ``manifest.json`` (the pins).
+
+        A crash, a kill or a full disk at any point leaves a directory that loads as the old keys or as the
+        new ones, never a mix: the keys are first written (each atomically) under staging names, then the
+        manifest (atomically: the commit point), then the staged files are renamed into place. A reader that
+        finds a key file not matching the manifest's pin uses the staged one (see :meth:`load`).
+        """
+        target = as_path(directory, what="keys directory")
+        try:
+            target.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise wrap_os_error(exc, target, "create the keys directory") from None
+        save_proving_key(self.pk, target / _staged(_PROVING_KEY))
+        write_verifying_key(self.vk, target / _staged(_VERIFYING_KEY))
         manifest = {
             "format": _KEYS_FORMAT,
             "criteriaSha256": self.criteria_sha256,
             "r1csSha256": self.r1cs_sha256,
             "verifyingKeySha256": self.vk_sha256,
         }
-        (target / _MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="ascii")
+        atomic_write(target / _MANIFEST, (json.dumps(manifest, indent=2) + "\n").encode("ascii"), mode=0o644)
+        _promote(target, _PROVING_KEY)
+        _promote(target, _VERIFYING_KEY)
 
     @staticmethod
     def _manifest(source: Path) -> dict[str, Any]:
-        manifest = loads_json((source / _MANIFEST).read_bytes(), what="keys manifest")
+        manifest = loads_json(
+            read_json_bytes(source / _MANIFEST, what=str(source / _MANIFEST)), what=str(source / _MANIFEST)
+        )
         keys = {"format", "criteriaSha256", "r1csSha256", "verifyingKeySha256"}
         if not isinstance(manifest, dict) or set(manifest) != keys or manifest["format"] != _KEYS_FORMAT:
-            raise MalformedProofError("keys manifest: unexpected shape")
+            raise MalformedProofError(f"{source / _MANIFEST}: unexpected shape")
         return manifest
 
     @classmethod
     def load_verifying_key(cls, directory: str | os.PathLike[str]) -> VerifyingKey:
         """Only the verifying key of a directory written by :meth:`save`, checked against the manifest's pin
         (:class:`VerifyingKeyMismatchError` otherwise). Cost: a few kB read, no proving key."""
-        source = Path(directory)
-        manifest = cls._manifest(source)
+        source = as_path(directory, what="keys directory")
+        pin = cls._manifest(source)["verifyingKeySha256"]
         vk = load_verifying_key(source / _VERIFYING_KEY)
-        if vk.sha256() != manifest["verifyingKeySha256"]:
+        if vk.sha256() != pin and (source / _staged(_VERIFYING_KEY)).is_file():
+            vk = load_verifying_key(source / _staged(_VERIFYING_KEY))  # a save interrupted after its commit
+            if vk.sha256() == pin:
+                _promote(source, _VERIFYING_KEY, missing_ok=True)
+        if vk.sha256() != pin:
             raise VerifyingKeyMismatchError(f"{source}: verification_key.json does not match manifest.json")
         return vk
 
@@ -275,14 +305,35 @@ class TrialKeys:
     @classmethod
     def load(cls, directory: str | os.PathLike[str]) -> TrialKeys:
         """Read keys written by :meth:`save`; the verifying key must hash to the manifest's pin and equal the
-        proving key's (:class:`VerifyingKeyMismatchError` otherwise)."""
-        source = Path(directory)
+        proving key's (:class:`VerifyingKeyMismatchError` otherwise). A save interrupted after writing its
+        manifest is completed from the staged files."""
+        source = as_path(directory, what="keys directory")
         manifest = cls._manifest(source)
         vk = cls.load_verifying_key(source)
         pk = load_proving_key(source / _PROVING_KEY)
+        if pk.vk.sha256() != vk.sha256() and (source / _staged(_PROVING_KEY)).is_file():
+            pk = load_proving_key(source / _staged(_PROVING_KEY))
+            if pk.vk.sha256() == vk.sha256():
+                _promote(source, _PROVING_KEY, missing_ok=True)
         if pk.vk.sha256() != vk.sha256():
             raise VerifyingKeyMismatchError("the verifying key does not match the manifest or the proving key")
         return cls(pk, pk.vk, str(manifest["criteriaSha256"]), str(manifest["r1csSha256"]))
+
+
+def _staged(name: str) -> str:
+    """The staging name of a key file while :meth:`TrialKeys.save` runs."""
+    return f".{name}.next"
+
+
+def _promote(directory: Path, name: str, *, missing_ok: bool = False) -> None:
+    """Rename the staged ``name`` into place and make the rename durable (a reader that finds it does so
+    too; failing there is harmless: the staged file keeps serving)."""
+    try:
+        os.replace(directory / _staged(name), directory / name)
+        fsync_directory(directory)
+    except OSError as exc:
+        if not missing_ok:
+            raise wrap_os_error(exc, directory / name, "write it") from None
 
 
 # --------------------------------------------------------------------------- the trial
@@ -367,6 +418,12 @@ class Trial:
     def r1cs_sha256(self) -> str:
         """sha256 of the circuit's ``.r1cs`` bytes: pins the exact constraint system the keys belong to."""
         return hashlib.sha256(r1cs_to_bytes(self.compile().r1cs)).hexdigest()
+
+    def criteria_findings(self) -> list[CriteriaFinding]:
+        """Parts of the criteria that no record can meet, or that every record meets, each with the clauses
+        that cause it (:func:`zkhealth.eligibility.analysis.analyze_criteria`): almost always a mistake in
+        the criteria, worth a warning before any setup."""
+        return analyze_criteria(self.criteria)
 
     def cost_report(self) -> CostReport:
         """Constraints per part and per clause, predicted prove/setup time and the public signals.
@@ -551,6 +608,8 @@ class Trial:
         ``today`` is the verifier's day (epoch day or date; default: today in UTC). Cost: the policy checks
         (microseconds) and one Groth16 verification (about 15-25 ms).
         """
+        if not isinstance(proof, EligibilityProof):
+            raise ArgumentTypeError(f"expected an EligibilityProof, got {type(proof).__name__}")
         day = today_epoch_day() if today is None else epoch_day(today)
         result = self._policy(proof, day, expected_scope, expected_recipient)
         vk, vk_sha256 = self._verifier_key()

@@ -8,9 +8,11 @@ exactly (no trailing bytes, no overlaps), so a truncated or padded file is refus
 
 from __future__ import annotations
 
+import os
 import struct
 from collections.abc import Iterable
 
+from zkhealth._fileio import read_bytes
 from zkhealth.errors import R1csFormatError
 
 _U32 = struct.Struct("<I")
@@ -18,6 +20,14 @@ _U64 = struct.Struct("<Q")
 
 #: Refuse files announcing more sections than any circom/snarkjs file has.
 MAX_SECTIONS = 64
+#: Largest binary key, constraint or witness file read (a 2^24-constraint proving key fits).
+MAX_FILE_BYTES = 4 << 30
+
+
+def read_binary(path: str | os.PathLike[str]) -> bytes:
+    """The bytes of a binary file, refused (:class:`R1csFormatError`) above :data:`MAX_FILE_BYTES` before
+    anything is read; a missing or unreadable file raises :class:`~zkhealth.errors.FileAccessError`."""
+    return read_bytes(path, max_bytes=MAX_FILE_BYTES, error=R1csFormatError)
 
 
 class BinFile:

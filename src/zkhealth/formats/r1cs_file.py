@@ -18,11 +18,11 @@ repeated within one linear combination, counts consistent with the section sizes
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
+from zkhealth._fileio import atomic_write, naming
 from zkhealth.errors import R1csFormatError
 from zkhealth.field import FIELD_R
-from zkhealth.formats._binfile import Reader, n8_for, parse_binfile, u32, u64, write_binfile
+from zkhealth.formats._binfile import Reader, n8_for, parse_binfile, read_binary, u32, u64, write_binfile
 from zkhealth.r1cs import R1CS, Constraint, LinearCombination
 
 MAGIC = b"r1cs"
@@ -112,8 +112,10 @@ def parse_r1cs(data: bytes) -> R1CS:
 
 
 def read_r1cs(path: str | os.PathLike[str]) -> R1CS:
-    """Read a ``.r1cs`` file (see :func:`parse_r1cs`)."""
-    return parse_r1cs(Path(path).read_bytes())
+    """Read a ``.r1cs`` file (see :func:`parse_r1cs`); errors name the file."""
+    data = read_binary(path)
+    with naming(path):
+        return parse_r1cs(data)
 
 
 def _write_lc(parts: list[bytes], lc: LinearCombination, n_wires: int, prime: int) -> None:
@@ -162,5 +164,5 @@ def r1cs_to_bytes(r1cs: R1CS) -> bytes:
 
 
 def write_r1cs(r1cs: R1CS, path: str | os.PathLike[str]) -> None:
-    """Write ``r1cs`` to ``path`` in circom's ``.r1cs`` format."""
-    Path(path).write_bytes(r1cs_to_bytes(r1cs))
+    """Write ``r1cs`` to ``path`` in circom's ``.r1cs`` format, atomically."""
+    atomic_write(path, r1cs_to_bytes(r1cs), mode=0o644)

@@ -29,9 +29,9 @@ import json
 import os
 import re
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any, Final
 
+from zkhealth._fileio import as_path, atomic_write, naming
 from zkhealth._json import loads_strict, read_limited
 from zkhealth.errors import (
     FieldRangeError,
@@ -181,11 +181,13 @@ def parse_proof(data: str | bytes) -> Proof:
 
 
 def load_proof(path: str | os.PathLike[str]) -> Proof:
-    return parse_proof(read_json_bytes(path, what="proof.json"))
+    data = read_json_bytes(path, what=os.fspath(as_path(path)))
+    with naming(path):
+        return parse_proof(data)
 
 
 def write_proof(proof: Proof, path: str | os.PathLike[str]) -> None:
-    Path(path).write_text(dumps_snarkjs(proof_to_dict(proof)), encoding="ascii")
+    atomic_write(path, dumps_snarkjs(proof_to_dict(proof)).encode("ascii"), mode=0o644)
 
 
 # --------------------------------------------------------------------------- public.json
@@ -202,11 +204,13 @@ def parse_public(data: str | bytes) -> list[int]:
 
 
 def load_public(path: str | os.PathLike[str]) -> list[int]:
-    return parse_public(read_json_bytes(path, what="public.json"))
+    data = read_json_bytes(path, what=os.fspath(as_path(path)))
+    with naming(path):
+        return parse_public(data)
 
 
 def write_public(signals: Sequence[int], path: str | os.PathLike[str]) -> None:
-    Path(path).write_text(dumps_snarkjs([str(int(v)) for v in signals]), encoding="ascii")
+    atomic_write(path, dumps_snarkjs([str(int(v)) for v in signals]).encode("ascii"), mode=0o644)
 
 
 # --------------------------------------------------------------------------- verification_key.json
@@ -304,8 +308,10 @@ def parse_verifying_key(data: str | bytes) -> VerifyingKey:
 
 
 def load_verifying_key(path: str | os.PathLike[str]) -> VerifyingKey:
-    return parse_verifying_key(read_json_bytes(path, what="verification_key.json"))
+    data = read_json_bytes(path, what=os.fspath(as_path(path)))
+    with naming(path):
+        return parse_verifying_key(data)
 
 
 def write_verifying_key(vk: VerifyingKey, path: str | os.PathLike[str]) -> None:
-    Path(path).write_text(dumps_snarkjs(verifying_key_to_dict(vk)), encoding="ascii")
+    atomic_write(path, dumps_snarkjs(verifying_key_to_dict(vk)).encode("ascii"), mode=0o644)

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from pathlib import Path
 
+from zkhealth._fileio import atomic_write, naming
 from zkhealth.errors import R1csFormatError
 from zkhealth.field import FIELD_R
-from zkhealth.formats._binfile import Reader, parse_binfile, u32, write_binfile
+from zkhealth.formats._binfile import Reader, parse_binfile, read_binary, u32, write_binfile
 
 MAGIC = b"wtns"
 VERSION = 2
@@ -50,8 +50,10 @@ def parse_wtns(data: bytes) -> list[int]:
 
 
 def read_wtns(path: str | os.PathLike[str]) -> list[int]:
-    """Read a ``.wtns`` file (see :func:`parse_wtns`)."""
-    return parse_wtns(Path(path).read_bytes())
+    """Read a ``.wtns`` file (see :func:`parse_wtns`); errors name the file."""
+    data = read_binary(path)
+    with naming(path):
+        return parse_wtns(data)
 
 
 def wtns_to_bytes(witness: Sequence[int]) -> bytes:
@@ -65,5 +67,5 @@ def wtns_to_bytes(witness: Sequence[int]) -> bytes:
 
 
 def write_wtns(witness: Sequence[int], path: str | os.PathLike[str]) -> None:
-    """Write ``witness`` to ``path`` in circom's ``.wtns`` format."""
-    Path(path).write_bytes(wtns_to_bytes(witness))
+    """Write ``witness`` to ``path`` in circom's ``.wtns`` format, atomically (a witness is private: 0600)."""
+    atomic_write(path, wtns_to_bytes(witness), mode=0o600)

@@ -29,13 +29,13 @@ import os
 import struct
 from itertools import compress, repeat
 from operator import itemgetter, mod, mul, not_
-from pathlib import Path
 from typing import Any
 
 from zkhealth._bigint import mpz
+from zkhealth._fileio import naming
 from zkhealth.errors import R1csFormatError
 from zkhealth.field import FIELD_Q, FIELD_R
-from zkhealth.formats._binfile import Reader, parse_binfile
+from zkhealth.formats._binfile import Reader, parse_binfile, read_binary
 from zkhealth.formats._points import assemble_proving_key, decode_coordinates, g1_points, g2_points
 from zkhealth.groth16.keys import SNARKJS_ZKEY, G1Point, G2Point, ProvingKey, QapEntry
 
@@ -142,8 +142,10 @@ def parse_zkey(data: bytes) -> ProvingKey:
 
 
 def read_zkey(path: str | os.PathLike[str]) -> ProvingKey:
-    """Read a snarkjs Groth16 ``.zkey`` file (see :func:`parse_zkey`)."""
-    return parse_zkey(Path(path).read_bytes())
+    """Read a snarkjs Groth16 ``.zkey`` file (see :func:`parse_zkey`); errors name the file."""
+    data = read_binary(path)
+    with naming(path):
+        return parse_zkey(data)
 
 
 def is_zkey(data: bytes) -> bool:

@@ -23,11 +23,12 @@ from __future__ import annotations
 import hashlib
 import os
 import struct
-from pathlib import Path
 from typing import Any
 
+from zkhealth._fileio import atomic_write, naming
 from zkhealth.errors import R1csFormatError
 from zkhealth.field import FIELD_R
+from zkhealth.formats._binfile import read_binary
 from zkhealth.formats._points import assemble_proving_key, decode_coordinates, g1_points, g2_points
 from zkhealth.formats.zkey_file import is_zkey, parse_zkey
 from zkhealth.groth16.keys import PROVENANCES, G1Point, G2Point, ProvingKey, QapEntry
@@ -170,13 +171,16 @@ def parse_proving_key(data: bytes) -> ProvingKey:
 
 
 def save_proving_key(pk: ProvingKey, path: str | os.PathLike[str]) -> None:
-    """Write ``pk`` in our compact format."""
-    Path(path).write_bytes(proving_key_to_bytes(pk))
+    """Write ``pk`` in our compact format, atomically: a crash or a full disk leaves the old file or the new
+    one, never a truncated key."""
+    atomic_write(path, proving_key_to_bytes(pk), mode=0o644)
 
 
 def load_proving_key(path: str | os.PathLike[str]) -> ProvingKey:
-    """Load a proving key, detecting the format by its magic: ours (``zkpk``) or a snarkjs ``.zkey``."""
-    data = Path(path).read_bytes()
-    if is_zkey(data):
-        return parse_zkey(data)
-    return parse_proving_key(data)
+    """Load a proving key, detecting the format by its magic: ours (``zkpk``) or a snarkjs ``.zkey``; errors
+    name the file."""
+    data = read_binary(path)
+    with naming(path):
+        if is_zkey(data):
+            return parse_zkey(data)
+        return parse_proving_key(data)

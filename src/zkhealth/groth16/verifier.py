@@ -22,6 +22,7 @@ from functools import lru_cache
 from typing import Any
 
 from zkhealth.errors import (
+    ArgumentTypeError,
     DevSetupKeyError,
     InsecureVerifyingKeyError,
     InvalidProofError,
@@ -63,7 +64,9 @@ class PreparedVerifyingKey:
 
 def check_public_inputs(vk: VerifyingKey, public_inputs: Sequence[int]) -> list[int]:
     """Range-check then count-check the public inputs (steps 1 and 2 above); returns them as ints."""
-    if isinstance(public_inputs, (str, bytes)):
+    if not isinstance(vk, VerifyingKey):
+        raise ArgumentTypeError(f"expected a VerifyingKey, got {type(vk).__name__}")
+    if isinstance(public_inputs, (str, bytes)) or not isinstance(public_inputs, Sequence):
         raise MalformedProofError("public inputs must be a sequence of ints")
     values = list(public_inputs)
     for index, value in enumerate(values):
@@ -208,6 +211,10 @@ def verify(
     exponentiation and an MSM over the public inputs: about 6-10 ms.
     """
     values = check_public_inputs(vk, public_inputs)
+    if not isinstance(proof, Proof):
+        raise MalformedProofError(f"expected a Proof, got {type(proof).__name__}")
+    if pinned_sha256 is not None and not isinstance(pinned_sha256, str):
+        raise ArgumentTypeError("pinned_sha256 must be hex text")
     if pinned_sha256 is not None and vk.sha256() != pinned_sha256.lower():
         raise VerifyingKeyMismatchError("the verifying key is not the pinned one")
     if require_production and vk.provenance == DEV_SETUP:
