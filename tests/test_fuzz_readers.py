@@ -500,6 +500,63 @@ def test_fuzz_zkey(examples: int, small_keys: Any, tmp_path: Path) -> None:
     _run(examples, binary_inputs(seed), body)
 
 
+@pytest.fixture(scope="module")
+def ceremony_files() -> tuple[bytes, bytes]:
+    """A contributed 2^3 ``.ptau`` and a contributed ``.zkey`` (section 10 holds a contribution), as bytes."""
+    from zkhealth.ceremony import phase2, powersoftau
+    from zkhealth.formats.ptau_file import ptau_to_bytes
+    from zkhealth.formats.zkey_file import zkey_file_to_bytes
+
+    ptau, _ = powersoftau.contribute(powersoftau.new_accumulator(3), name="fuzz", entropy="seed", workers=1)
+    prepared = powersoftau.prepare_phase2(ptau, workers=1)
+    zkey, _ = phase2.contribute(phase2.new_zkey(chain_r1cs(3), prepared, workers=1), name="fuzz", workers=1)
+    return ptau_to_bytes(ptau), zkey_file_to_bytes(zkey)
+
+
+@pytest.mark.parametrize("examples", BUDGETS)
+def test_fuzz_ptau(examples: int, ceremony_files: tuple[bytes, bytes], tmp_path: Path) -> None:
+    """The powers of tau reader, and the decoding of every point section it accepted."""
+    from zkhealth.formats.ptau_file import read_ptau
+
+    target = tmp_path / "pot.ptau"
+
+    def read_all() -> list[str]:
+        ptau = read_ptau(target)
+        for section in sorted(ptau.sections):
+            if 2 <= section <= 6:
+                (ptau.g2 if section in (3, 6) else ptau.g1)(section)
+        return [contribution.name for contribution in ptau.contributions]
+
+    def body(data: bytes) -> None:
+        target.write_bytes(data)
+        check(".ptau", read_all, size=len(data))
+
+    _run(examples, binary_inputs(ceremony_files[0]), body)
+
+
+@pytest.mark.parametrize("examples", BUDGETS)
+def test_fuzz_ceremony_zkey(examples: int, ceremony_files: tuple[bytes, bytes], tmp_path: Path) -> None:
+    """The one ``.zkey`` parser on a ceremony key (with its contribution section), every section decoded."""
+    from zkhealth.formats.zkey_file import proving_key_from_zkey, read_zkey_file
+
+    target = tmp_path / "ceremony.zkey"
+
+    def read_all() -> list[str]:
+        zkey = read_zkey_file(target)
+        for section in (3, 5, 6, 8, 9):
+            zkey.g1(section)
+        zkey.g2(7)
+        zkey.coefficients()
+        proving_key_from_zkey(zkey)
+        return [contribution.name for contribution in zkey.contributions]
+
+    def body(data: bytes) -> None:
+        target.write_bytes(data)
+        check(".zkey (ceremony)", read_all, size=len(data))
+
+    _run(examples, binary_inputs(ceremony_files[1]), body)
+
+
 @pytest.mark.parametrize("examples", BUDGETS)
 def test_fuzz_zkhpk(examples: int, small_keys: Any, tmp_path: Path) -> None:
     """Our proving key: the sha256 trailer refuses mutations early, so the mutations also re-seal it."""

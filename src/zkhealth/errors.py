@@ -19,6 +19,8 @@ Messages say what was wrong and, where it helps, what to do about it. They never
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class ZkHealthError(Exception):
     """Root of every error zkhealth raises deliberately."""
@@ -413,6 +415,58 @@ class InvalidSignatureError(SignatureError):
 
 class WrongRecipientError(EligibilityError, RefusedError):
     """The eligibility proof is bound to another recipient address than the one the verifier expected."""
+
+
+# --------------------------------------------------------------------------- trusted-setup ceremony (issue 16)
+
+
+class CeremonyError(ZkHealthError, ValueError):
+    """A ceremony step cannot run as asked (bad parameters, a file that does not fit the step)."""
+
+
+class CeremonyFileError(R1csFormatError, CeremonyError):
+    """A ``.ptau``, ``.zkey`` or transcript file is malformed. ``path`` names the file and ``section`` the part
+    (a section number, or ``None`` for the container itself)."""
+
+    def __init__(self, message: str, *, path: str | None = None, section: int | str | None = None) -> None:
+        where = path if path is not None else "<bytes>"
+        if section is not None:
+            where += f", section {section}"
+        super().__init__(f"{where}: {message}")
+        self.message = message
+        self.path = path
+        self.section = section
+
+    def __reduce__(self) -> tuple[Any, ...]:  # the ceremony's worker processes send errors back pickled
+        return (_rebuild, (type(self), (self.message,), {"path": self.path, "section": self.section}))
+
+
+class ContributionError(CeremonyError, RefusedError):
+    """A ceremony file does not verify: a contribution, a section or a hash chain is wrong. ``check`` names
+    the failing check, ``contribution`` the contribution (1-based) it concerns, when one does."""
+
+    def __init__(self, message: str, *, check: str, contribution: int | None = None, path: str | None = None) -> None:
+        prefix = f"{path}: " if path is not None else ""
+        if contribution is not None:
+            prefix += f"contribution #{contribution}: "
+        super().__init__(prefix + message)
+        self.message = message
+        self.check = check
+        self.contribution = contribution
+        self.path = path
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        keywords = {"check": self.check, "contribution": self.contribution, "path": self.path}
+        return (_rebuild, (type(self), (self.message,), keywords))
+
+
+def _rebuild(cls: type[BaseException], args: tuple[Any, ...], keywords: dict[str, Any]) -> BaseException:
+    """Unpickle an error whose constructor takes keyword arguments."""
+    return cls(*args, **keywords)
+
+
+class TranscriptError(CeremonyError, RefusedError):
+    """A ceremony transcript is inconsistent with its files (a hash that does not chain, a missing file)."""
 
 
 # --------------------------------------------------------------------------- whole patient records (schema v2)

@@ -3,8 +3,9 @@
 * :mod:`.issuer` (keygen, issue, revoke, registry), :mod:`.patient` (wallet, prove, enroll),
   :mod:`.recruiter` (trial, setup, export-verifier, deploy, verify, verify-batch, enrollments),
   :mod:`.circuit` (compile, info, r1cs, wtns), :mod:`.groth16` (snarkjs' groth16 and zkey verbs),
-  :mod:`.demo`, :mod:`.dashboard` (serve); :mod:`._common` holds what they share. A verb parses its
-  arguments, calls the library and prints: formats and protocol rules live in the library.
+  :mod:`.ceremony` (powersoftau, the zkey ceremony verbs, ceremony), :mod:`.demo`, :mod:`.dashboard` (serve);
+  :mod:`._common` holds what they share. A verb parses its arguments, calls the library and prints: formats
+  and protocol rules live in the library.
 * Exit codes (:func:`exit_code_for`, documented in docs/cli.md, whose table :func:`exit_code_table`
   generates): 0 success; 1 a well-formed input was refused (:class:`~zkhealth.errors.RefusedError`);
   2 malformed input or a usage error (:class:`~zkhealth.errors.MalformedInputError`, unreadable files, bad
@@ -26,6 +27,7 @@ from zkhealth import __version__
 from zkhealth import errors as zk_errors
 from zkhealth.cli._common import emit, mark_command_start
 from zkhealth.cli.auditor import audit_command
+from zkhealth.cli.ceremony import ZKEY_COMMANDS, ceremony_group, powersoftau_group
 from zkhealth.cli.circuit import circuit_group, compile_command, info_command, r1cs_group, wtns_group
 from zkhealth.cli.dashboard import serve_command
 from zkhealth.cli.demo import demo_command, samples_command
@@ -208,6 +210,7 @@ def main(ctx: click.Context, as_json: bool, debug: bool) -> None:
     DAO:             sponsor (fund, reclaim), member (propose-issuer, vote, queue, execute),
                      operator (publish-root), audit
     Circuit author:  compile, info, r1cs, wtns, groth16, zkey, circuit (check-unique, mutate)
+    Trusted setup:   powersoftau, zkey, ceremony
 
     Passphrases come from --passphrase-file, $ZKHEALTH_PASSPHRASE or a prompt, never from an argument.
 
@@ -244,6 +247,8 @@ for _command in (
     circuit_group,
     groth16_group,
     zkey_group,
+    powersoftau_group,
+    ceremony_group,
     patient_group,
     recruiter_group,
     sponsor_group,
@@ -253,6 +258,8 @@ for _command in (
     serve_command,
 ):
     main.add_command(_command)
+for _command in ZKEY_COMMANDS:
+    zkey_group.add_command(_command)
 
 
 def run(argv: Sequence[str] | None = None) -> int:

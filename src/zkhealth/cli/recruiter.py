@@ -343,24 +343,67 @@ def trial_info(ctx: click.Context, trial_path: Path) -> None:
     "--keys", "keys_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
     help="Directory for proving_key.zkhpk, verification_key.json and manifest.json (created if missing).",
 )
+@click.option("--ptau", "ptau_path", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+              help="With --zkey: the ceremony's prepared powers of tau the key was made from.")
+@click.option("--zkey", "zkey_path", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+              help="A ceremony's final key for this trial's circuit: verified, then used (production keys).")
+@click.option("--ceremony", "ceremony_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              default=None, help="A ceremony folder: opens phase 2 of this trial's circuit there, or, once that "
+              "phase is finished, replays the whole ceremony and uses its key.")
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="Processes (default: all cores).")
 @click.option("--force", is_flag=True, help="Replace keys already in --keys (proofs made with them stop verifying).")
 @click.pass_context
-def setup_command(ctx: click.Context, trial_path: Path, keys_dir: Path, workers: int | None, force: bool) -> None:
-    """Run a development Groth16 setup for the trial's circuit; write the keys and record them in the trial file.
+def setup_command(
+    ctx: click.Context, trial_path: Path, keys_dir: Path, ptau_path: Path | None, zkey_path: Path | None,
+    ceremony_dir: Path | None, workers: int | None, force: bool,
+) -> None:  # fmt: skip
+    """Make the trial's keys and record them in the trial file.
 
-    The keys are pinned to the criteria hash and the circuit's R1CS hash. They are development keys: this
-    process knew the toxic waste (use a snarkjs ceremony's keys for production, see docs/formats.md).
-    The printed time is the whole command's wall time.
+    Without options: a development Groth16 setup (this process knew the toxic waste: the keys are marked
+    dev-setup and refused where production keys are required). With --ptau and --zkey: a ceremony's final key,
+    verified against this trial's circuit first. With --ceremony FOLDER: phase 2 of this trial's circuit in a
+    ceremony folder (see docs/ceremony.md): the first call opens it, a call after `ceremony finish` replays
+    the whole ceremony and uses its key. A development setup writes a proving key of about 17 MB. The printed
+    time is the whole command's wall time.
     """
     trial_file = load_trial_spec(trial_path)
     if (keys_dir / "manifest.json").exists() and not force:
         raise click.UsageError(f"{keys_dir} already holds keys; pass --force to replace them")
+    if (ptau_path is None) != (zkey_path is None):
+        raise click.UsageError("--ptau and --zkey go together")
+    if ceremony_dir is not None and zkey_path is not None:
+        raise click.UsageError("use either --ceremony or --ptau/--zkey")
     trial = trial_file.trial()
     with status(ctx, "compiling the eligibility circuit"):
         compiled = trial.compile()
-    with progress_bar(ctx, f"setup ({compiled.r1cs.n_constraints} constraints)", 5) as update:
-        keys = trial.setup(update, workers=workers)
+    origin = "development keys"
+    if ceremony_dir is not None:
+        from zkhealth.ceremony.transcript import Ceremony, verify_ceremony
+
+        ceremony = Ceremony(ceremony_dir)
+        circuit = trial.ceremony_circuit_name()
+        if not ceremony.has_circuit(circuit):
+            trial.start_ceremony(ceremony_dir)
+            head = ceremony_dir / f"phase2/{circuit}/0000-new.zkey"
+            emit(ctx, {"ceremony": str(ceremony_dir), "circuit": circuit, "head": str(head), "keys": None},
+                 f"opened phase 2 of circuit {circuit} in {ceremony_dir}: send {head} to the first contributor; "
+                 f"run this command again after `zkhealth ceremony finish {ceremony_dir} {circuit}`")  # fmt: skip
+            return
+        with status(ctx, "replaying the ceremony"):
+            verify_ceremony(ceremony_dir)
+        zkey_path, ptau_path = Ceremony(ceremony_dir).final_key(circuit)
+        origin = f"keys of ceremony {ceremony_dir} (circuit {circuit})"
+    if zkey_path is not None and ptau_path is not None:
+        from zkhealth.formats.ptau_file import read_ptau
+        from zkhealth.formats.zkey_file import read_zkey_file
+
+        with status(ctx, "verifying the ceremony's key against the trial's circuit"):
+            keys = trial.ceremony_keys(read_zkey_file(zkey_path), read_ptau(ptau_path), workers=workers)
+        if ceremony_dir is None:
+            origin = f"keys of the ceremony key {zkey_path}"
+    else:
+        with progress_bar(ctx, f"setup ({compiled.r1cs.n_constraints} constraints)", 5) as update:
+            keys = trial.setup(update, workers=workers)
     keys.save(keys_dir)
     trial_file.with_keys(keys_dir, keys.vk_sha256).save()
     elapsed = command_seconds(ctx)
@@ -371,6 +414,7 @@ def setup_command(ctx: click.Context, trial_path: Path, keys_dir: Path, workers:
         ctx,
         {
             "keys": str(keys_dir),
+            "provenance": keys.pk.provenance,
             "verifying_key_sha256": keys.vk_sha256,
             "criteria_sha256": keys.criteria_sha256,
             "r1cs_sha256": keys.r1cs_sha256,
@@ -378,8 +422,8 @@ def setup_command(ctx: click.Context, trial_path: Path, keys_dir: Path, workers:
             "seconds": round(elapsed, 2),
             "trial": str(trial_path),
         },
-        f"wrote {keys_dir}: development keys ({size / 1e6:.1f} MB proving key) in {elapsed:.1f} s\n"
-        f"verifying key sha256 {keys.vk_sha256}; recorded in {trial_path}",
+        f"wrote {keys_dir}: {origin} ({size / 1e6:.1f} MB proving key, provenance {keys.pk.provenance}) "
+        f"in {elapsed:.1f} s\nverifying key sha256 {keys.vk_sha256}; recorded in {trial_path}",
     )
 
 

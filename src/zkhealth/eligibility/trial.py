@@ -30,7 +30,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from zkhealth import groth16
 from zkhealth._fileio import as_path, atomic_write, fsync_directory, read_bytes, wrap_os_error
@@ -60,6 +60,13 @@ from zkhealth.formats.r1cs_file import r1cs_to_bytes
 from zkhealth.formats.snarkjs_json import load_verifying_key, loads_json, read_json_bytes, write_verifying_key
 from zkhealth.formats.zkhpk_file import load_proving_key, save_proving_key
 from zkhealth.groth16.keys import ProvingKey, VerifyingKey
+
+if TYPE_CHECKING:
+    from zkhealth.formats.ptau_file import PtauFile
+    from zkhealth.formats.zkey_file import ZkeyFile
+
+#: ``progress(stage, done, total)``, as the setup and the ceremony steps report.
+ProgressCallback = Callable[[str, int, int], None]
 
 __all__ = [
     "CostReport",
@@ -497,6 +504,43 @@ class Trial:
         keys = TrialKeys(pk, vk, self.criteria.sha256, self.r1cs_sha256())
         self._keys = keys
         return keys
+
+    def ceremony_circuit_name(self) -> str:
+        """The name this trial's circuit takes in a ceremony folder: ``trial-`` and 16 hex digits of its
+        R1CS hash (so another circuit never picks up this one's key)."""
+        return "trial-" + self.r1cs_sha256()[:16]
+
+    def start_ceremony(self, folder: str | os.PathLike[str], *, progress: ProgressCallback | None = None) -> str:
+        """Open phase 2 of this trial's circuit in a ceremony folder whose phase 1 is prepared (see
+        docs/ceremony.md); returns the circuit's name there. Contributors then run ``zkey contribute`` and the
+        coordinator ``ceremony accept``; :meth:`ceremony_keys` adopts the finished key."""
+        from zkhealth.ceremony.transcript import Ceremony
+
+        name = self.ceremony_circuit_name()
+        Ceremony(Path(folder)).start_circuit(name, self.compile().r1cs, progress=progress)
+        return name
+
+    def ceremony_keys(
+        self,
+        zkey: ZkeyFile,
+        ptau: PtauFile,
+        *,
+        workers: int | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> TrialKeys:
+        """Adopt a ceremony's final ``.zkey`` for this trial, after checking it: ``zkey verify`` against this
+        trial's circuit and the prepared ``.ptau`` (every contribution, the circuit hash, each section), which
+        raises :class:`~zkhealth.errors.ContributionError` for a key of another circuit or a bad contribution.
+
+        The keys are pinned like :meth:`setup`'s; their provenance is ``snarkjs-zkey`` (not ``dev-setup``): no
+        single process knew their toxic waste if one contributor was honest.
+        """
+        from zkhealth.ceremony import phase2
+        from zkhealth.formats.zkey_file import proving_key_from_zkey
+
+        phase2.verify(zkey, self.compile().r1cs, ptau, workers=workers, progress=progress)
+        pk = proving_key_from_zkey(zkey)
+        return self.use_keys(TrialKeys(pk, pk.vk, self.criteria.sha256, self.r1cs_sha256()))
 
     def check_keys(self, keys: TrialKeys) -> None:
         """Refuse keys that are not this trial's: made for other criteria, for another circuit, or for
