@@ -332,7 +332,7 @@ def test_verify_needs_only_the_verifying_key(proved: Proved, tmp_path: Path) -> 
     unpinned = tmp_path / "unpinned.json"
     spec.with_changes(vk_sha256=None, keys_dir=None, path=unpinned).save()
     assert TrialSpec.load(unpinned).vk_sha256 is None
-    refused(["verify", str(unpinned), str(proved.proof), "--keys", str(keys)], EXIT_MALFORMED, "FileNotFoundError")
+    refused(["verify", str(unpinned), str(proved.proof), "--keys", str(keys)], EXIT_MALFORMED, "FileAccessError")
     assert as_json(["verify", str(unpinned), str(proved.proof), "--keys", str(proved.keys)])["valid"] is True
 
 
