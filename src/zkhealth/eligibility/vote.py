@@ -42,6 +42,7 @@ from zkhealth.hash.poseidon import poseidon as poseidon_native
 
 __all__ = [
     "CHOICES",
+    "PERSON_MEMBERSHIP_FORMAT",
     "PERSON_REGISTRY_DEPTH",
     "VOTE_CIRCUIT_NAME",
     "VOTE_FORMAT",
@@ -50,6 +51,8 @@ __all__ = [
     "VoteProof",
     "compile_vote_circuit",
     "person_leaf",
+    "person_membership_from_json",
+    "person_membership_to_json",
     "prove_vote",
     "trust_root",
     "verify_vote",
@@ -172,6 +175,22 @@ class VoteKeys:
         pk, vk = groth16.setup(compiled.r1cs)
         return cls(compiled, pk, vk)
 
+    @classmethod
+    def from_proving_key(cls, pk: ProvingKey) -> VoteKeys:
+        """The keys of a vote proving key (ours or a snarkjs ``.zkey``, from the DAO's setup or ceremony).
+        Compiles the vote circuit and checks the key was made for it: four public signals and the circuit's
+        wire and constraint counts (:class:`VoteError` otherwise). The on-chain verifier is the last judge:
+        a ballot proven with any other key is refused there (``InvalidVoteProof``)."""
+        compiled = compile_vote_circuit()
+        r1cs = compiled.r1cs
+        if (
+            pk.vk.n_public != len(VOTE_PUBLIC_SIGNALS)
+            or pk.n_wires != r1cs.n_wires
+            or (pk.n_constraints is not None and pk.n_constraints != r1cs.n_constraints)
+        ):
+            raise VoteError("this proving key was not made for the anonymous vote circuit")
+        return cls(compiled, pk, pk.vk)
+
 
 @dataclass(frozen=True)
 class VoteProof:
@@ -262,3 +281,42 @@ def verify_vote(vk: VerifyingKey, vote: VoteProof, *, proposal_scope: int, trust
     if vote.trust_root != trust_root_value:
         raise InvalidProofError("the vote is against another trust root than the proposal's")
     groth16.verify(vk, list(vote.public), vote.proof)
+
+
+#: The ``format`` of a person-registry membership document (what a registrar hands to a registered person).
+PERSON_MEMBERSHIP_FORMAT: Final[str] = "zkhealth.person-membership"
+
+
+def person_membership_to_json(registered_day: int, proof: MerkleProof) -> str:
+    """A person-registry membership as JSON: ``{"format": "zkhealth.person-membership", "version": 1,
+    "registeredDay": day, "root": decimal, "merkle": <MerkleProof.to_dict()>}``, the root being the one the
+    path leads to."""
+    if isinstance(registered_day, bool) or not isinstance(registered_day, int) or not 0 <= registered_day < 2**32:
+        raise VoteError("registered_day must be an epoch day in [0, 2^32)")
+    if not isinstance(proof, MerkleProof) or proof.depth != PERSON_REGISTRY_DEPTH:
+        raise VoteError(f"a person registry path has {PERSON_REGISTRY_DEPTH} levels")
+    body = {"format": PERSON_MEMBERSHIP_FORMAT, "version": 1, "registeredDay": registered_day,
+            "root": str(proof.compute_root()), "merkle": proof.to_dict()}
+    return json.dumps(body, indent=1, sort_keys=True) + "\n"
+
+
+def person_membership_from_json(text: str | bytes) -> tuple[int, MerkleProof]:
+    """Parse :func:`person_membership_to_json`'s output strictly: ``(registered_day, path)``. The path must have
+    :data:`PERSON_REGISTRY_DEPTH` levels and lead to the stated root. Raises :class:`EncodingError`."""
+    from zkhealth.errors import EncodingError
+    from zkhealth.field import parse_field_element
+
+    obj = loads_strict(text, what="person membership", error=EncodingError)
+    if not isinstance(obj, dict) or set(obj) != {"format", "version", "registeredDay", "root", "merkle"}:
+        raise EncodingError("a person membership has exactly format, version, registeredDay, root and merkle")
+    if obj["format"] != PERSON_MEMBERSHIP_FORMAT or obj["version"] != 1:
+        raise EncodingError("not a zkhealth person membership (format zkhealth.person-membership, version 1)")
+    day = obj["registeredDay"]
+    if isinstance(day, bool) or not isinstance(day, int) or not 0 <= day < 2**32:
+        raise EncodingError("registeredDay must be an epoch day in [0, 2^32)")
+    proof = MerkleProof.from_dict(obj["merkle"])
+    if proof.depth != PERSON_REGISTRY_DEPTH:
+        raise EncodingError(f"a person registry path has {PERSON_REGISTRY_DEPTH} levels")
+    if parse_field_element(obj["root"], what="person registry root") != proof.compute_root():
+        raise EncodingError("the person registry path does not lead to the stated root")
+    return day, proof
