@@ -25,7 +25,7 @@ import click
 
 from zkhealth import __version__
 from zkhealth import errors as zk_errors
-from zkhealth.cli._common import emit
+from zkhealth.cli._common import emit, mark_command_start
 from zkhealth.cli.auditor import audit_command
 from zkhealth.cli.ceremony import ZKEY_COMMANDS, ceremony_group, powersoftau_group
 from zkhealth.cli.circuit import circuit_group, compile_command, info_command, r1cs_group, wtns_group
@@ -221,6 +221,7 @@ def main(ctx: click.Context, as_json: bool, debug: bool) -> None:
     input or usage; 3 other errors.
     """
     ctx.ensure_object(dict)
+    mark_command_start(ctx)
     ctx.obj["json"] = as_json
     ctx.obj["debug"] = debug
 

@@ -12,7 +12,6 @@ what each one says).
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +20,7 @@ import click
 
 from zkhealth.cli._common import (
     F,
+    command_seconds,
     connect_rpc,
     emit,
     kdf_option,
@@ -292,7 +292,7 @@ def prove_command(
     Uses the first stored credential that qualifies. Before any proving: a patient who does not qualify is
     refused with the failing clause (NotEligibleError, exit 1), and so are an expired, revoked or untrusted
     credential. The proof is bound to --recipient and to the trial's scope (for a deployed trial: its contract
-    and chain). Cost: about 10-15 s of proving, plus loading the keys.
+    and chain). The printed time is the whole command's wall time.
     """
     from zkhealth.credentials.dates import epoch_day_to_date
     from zkhealth.credentials.trees import IssuerRegistry, RevocationTree
@@ -306,7 +306,6 @@ def prove_command(
         trial_file.load_keys(trial_keys_directory(trial_file, keys_dir))
     wallet = _open_wallet(ctx, wallet_path, passphrase_file)
     tree = RevocationTree(revocations_path)
-    started = time.perf_counter()
     try:
         with timed_spinner(ctx, "checking the criteria, then proving"):
             proof = prove(
@@ -315,8 +314,8 @@ def prove_command(
             )
     finally:
         tree.close()
-    elapsed = time.perf_counter() - started
     write_json_file(out, proof.to_dict())
+    elapsed = command_seconds(ctx)
     proved_day = epoch_day_to_date(proof.today).isoformat()
     emit(
         ctx,

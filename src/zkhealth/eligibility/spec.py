@@ -39,6 +39,7 @@ from zkhealth.eligibility.scope import ZERO_ADDRESS, parse_address, trial_id_byt
 from zkhealth.eligibility.trial import Trial, TrialKeys
 from zkhealth.errors import EncodingError, VerifyingKeyMismatchError
 from zkhealth.field import parse_field_element
+from zkhealth.groth16.keys import VerifyingKey
 
 __all__ = ["TRIAL_FORMAT", "Enrollment", "TrialSpec"]
 
@@ -302,3 +303,23 @@ class TrialSpec:
                 f"the keys in {directory} are not the ones {self.path} pins (verifying key sha256 differs)"
             )
         return keys
+
+    def load_verifying_key(self, directory: Path) -> VerifyingKey:
+        """Load only the verifying key in ``directory`` and adopt it into :meth:`trial`, for verifying.
+
+        When this file pins the verifying key (``zkhealth setup`` records the pin after checking the keys
+        against the compiled circuit), the pin is the check: the key must hash to it and to the directory's
+        manifest, whose criteria hash must be this file's. No proving key is read and no circuit compiled:
+        a few kilobytes and about 50 ms. Without a pin, the full :meth:`load_keys` checks run.
+        """
+        if self.vk_sha256 is None:
+            return self.load_keys(directory).vk
+        vk, criteria_sha256 = TrialKeys.load_verifying_key_and_criteria(directory)
+        if vk.sha256() != self.vk_sha256:
+            raise VerifyingKeyMismatchError(
+                f"the verifying key in {directory} is not the one {self.path} pins (sha256 differs)"
+            )
+        if criteria_sha256 != self.criteria_sha256:
+            raise VerifyingKeyMismatchError(f"the keys in {directory} were made for other criteria")
+        self.trial().use_verifying_key(vk)
+        return vk

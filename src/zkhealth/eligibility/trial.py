@@ -304,6 +304,12 @@ class TrialKeys:
         return vk
 
     @classmethod
+    def load_verifying_key_and_criteria(cls, directory: str | os.PathLike[str]) -> tuple[VerifyingKey, str]:
+        """:meth:`load_verifying_key` and the criteria hash the manifest records for these keys."""
+        vk = cls.load_verifying_key(directory)
+        return vk, str(cls._manifest(Path(directory))["criteriaSha256"])
+
+    @classmethod
     def load(cls, directory: str | os.PathLike[str]) -> TrialKeys:
         """Read keys written by :meth:`save`; the verifying key must hash to the manifest's pin and equal the
         proving key's (:class:`VerifyingKeyMismatchError` otherwise). A save interrupted after writing its
@@ -393,6 +399,8 @@ class Trial:
         self.expected_scope: int | None = scope
         self._compiled: CompiledCircuit | None = None
         self._keys: TrialKeys | None = None
+        #: A verifying key adopted alone (:meth:`use_verifying_key`): enough to verify, not to prove.
+        self._verifying_key: tuple[VerifyingKey, str] | None = None
 
     @classmethod
     def from_file(cls, path: str | os.PathLike[str], *, trial_id: bytes | str, **options: Any) -> Trial:
@@ -558,6 +566,24 @@ class Trial:
             raise EligibilityError("this trial has no keys yet: call setup() or use_keys()")
         return self._keys
 
+    def use_verifying_key(self, vk: VerifyingKey) -> None:
+        """Adopt only a verifying key, for :meth:`verify` and :meth:`verify_batch` (not for proving).
+
+        The caller vouches that ``vk`` belongs to this trial's circuit (a trial file's pin does:
+        :meth:`zkhealth.eligibility.TrialSpec.load_verifying_key`); here only the public-signal count is
+        checked (:class:`VerifyingKeyMismatchError`)."""
+        if vk.n_public != len(PUBLIC_SIGNALS):
+            raise VerifyingKeyMismatchError("this verifying key expects another number of public signals")
+        self._verifying_key = (vk, vk.sha256())
+
+    def _verifier_key(self) -> tuple[VerifyingKey, str]:
+        """The verifying key and its sha256: the full keys' if adopted, else :meth:`use_verifying_key`'s."""
+        if self._keys is not None:
+            return self._keys.vk, self._keys.vk_sha256
+        if self._verifying_key is not None:
+            return self._verifying_key
+        raise EligibilityError("this trial has no keys yet: call setup(), use_keys() or use_verifying_key()")
+
     # ------------------------------------------------------------------ scope
 
     def scope(self, chain_id: int, enrollment_address: str) -> int:
@@ -583,7 +609,7 @@ class Trial:
             raise WrongScopeError("the proof is for another trial")
         if proof.criteria_sha256 != self.criteria.sha256:
             raise VerifyingKeyMismatchError("the proof was made for other criteria")
-        if proof.vk_sha256 != self.keys.vk_sha256:
+        if proof.vk_sha256 != self._verifier_key()[1]:
             raise VerifyingKeyMismatchError("the proof names another verifying key")
         scope = expected_scope if expected_scope is not None else self.expected_scope
         if scope is None:
@@ -630,7 +656,8 @@ class Trial:
             raise ArgumentTypeError(f"expected an EligibilityProof, got {type(proof).__name__}")
         day = today_epoch_day() if today is None else epoch_day(today)
         result = self._policy(proof, day, expected_scope, expected_recipient)
-        groth16.verify(self.keys.vk, list(proof.public), proof.proof, pinned_sha256=self.keys.vk_sha256)
+        vk, vk_sha256 = self._verifier_key()
+        groth16.verify(vk, list(proof.public), proof.proof, pinned_sha256=vk_sha256)
         return result
 
     def verify_batch(
@@ -649,8 +676,8 @@ class Trial:
         results = [self._policy(p, day, expected_scope, None) for p in proofs]
         items = [(list(p.public), p.proof) for p in proofs]
         try:
-            groth16.batch_verify(self.keys.vk, items)
+            groth16.batch_verify(self._verifier_key()[0], items)
         except InvalidProofError:
-            bad = groth16.find_invalid(self.keys.vk, items)
+            bad = groth16.find_invalid(self._verifier_key()[0], items)
             raise InvalidProofError(f"proofs at indices {bad} do not verify") from None
         return results
