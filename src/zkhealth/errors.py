@@ -547,6 +547,11 @@ class RecordImportError(FhirImportError):
         super().__init__(message)
         self.summary = summary
 
+    def json_details(self) -> dict[str, Any]:
+        """What the CLI's ``--json`` error object carries besides the error: the import summary, if any."""
+        to_json = getattr(self.summary, "to_json", None)
+        return {"import": to_json()} if callable(to_json) else {}
+
 
 class DeceasedPatientError(RecordImportError):
     """The bundle's Patient is deceased: no credential is issued for a deceased patient."""

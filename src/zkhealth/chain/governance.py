@@ -61,6 +61,19 @@ def proposal_scope(chain_id: int, governor_address: str, proposal_id: int) -> in
     return trial_scope(chain_id, governor_address, int(proposal_id).to_bytes(32, "big"))
 
 
+
+def _whole(value: object) -> int:
+    """A non-negative integer written as a JSON integer or a decimal string (never a float: ``1e400`` or ``1.5``
+    would be rounded or overflow). Raises :class:`ValueError`."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise ValueError(f"expected an integer, got {type(value).__name__}")
+    if isinstance(value, str) and not (value.isascii() and value.isdigit() and len(value) <= 78):
+        raise ValueError("expected a decimal integer of at most 78 digits")
+    number = int(value)
+    if not 0 <= number < 2**256:
+        raise ValueError("expected an integer in [0, 2^256)")
+    return number
+
 class ProposalState(enum.IntEnum):
     """OpenZeppelin's IGovernor.ProposalState."""
 
@@ -123,10 +136,10 @@ class Proposal:
             raise ChainFileError(f"a proposal file lists at most {MAX_PROPOSAL_ACTIONS} actions")
         try:
             actions = tuple(
-                Action(to_checksum_address(a["target"]), bytes.fromhex(a["calldata"][2:]), int(a["value"]))
+                Action(to_checksum_address(a["target"]), bytes.fromhex(a["calldata"][2:]), _whole(a["value"]))
                 for a in obj["actions"]
             )
-            return cls(int(obj["proposalId"]), actions, str(obj["description"]))
+            return cls(_whole(obj["proposalId"]), actions, str(obj["description"]))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ChainFileError(f"malformed proposal file: {str(exc)[:200]}") from None
 

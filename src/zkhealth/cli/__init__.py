@@ -26,7 +26,7 @@ import click
 
 from zkhealth import __version__
 from zkhealth import errors as zk_errors
-from zkhealth.cli._common import emit
+from zkhealth.cli._common import emit, mark_command_start
 from zkhealth.cli.auditor import audit_command
 from zkhealth.cli.ceremony import ZKEY_COMMANDS, ceremony_group, powersoftau_group
 from zkhealth.cli.circuit import circuit_group, compile_command, info_command, r1cs_group, wtns_group
@@ -141,6 +141,9 @@ def _report(error: BaseException, code: int, *, as_json: bool, hint: str | None 
         payload: dict[str, Any] = {"error": name, "message": message, "exit": code}
         if hint is not None:
             payload["hint"] = hint
+        details = getattr(error, "json_details", None)  # e.g. the import summary of a refused FHIR bundle
+        if isinstance(error, zk_errors.ZkHealthError) and callable(details):
+            payload.update({key: value for key, value in details().items() if key not in payload})
         click.echo(json.dumps(payload, sort_keys=True))
     click.echo(f"error: {name}: {message}", err=True)
     if hint is not None:
@@ -220,6 +223,7 @@ def main(ctx: click.Context, as_json: bool, debug: bool) -> None:
     input or usage; 3 other errors.
     """
     ctx.ensure_object(dict)
+    mark_command_start(ctx)
     ctx.obj["json"] = as_json
     ctx.obj["debug"] = debug
 

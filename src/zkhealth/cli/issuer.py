@@ -15,6 +15,7 @@ import click
 
 from zkhealth.cli._common import (
     emit,
+    is_json,
     kdf_option,
     kdf_params,
     passphrase_file_option,
@@ -206,8 +207,9 @@ def issue_command(
                                        complete=False if partial else True if complete else None,
                                        as_of=None if as_of is None else dates.parse_date(as_of))
     except RecordImportError as error:
-        if isinstance(error.summary, ImportSummary):
-            emit(ctx, {"import": error.summary.to_json()}, error.summary.render())
+        # Under --json the summary travels in the error object (one JSON document on stdout); in text, first.
+        if isinstance(error.summary, ImportSummary) and not is_json(ctx):
+            click.echo(error.summary.render())
         raise
     with status(ctx, "building the record's sets and signing"):
         issued = issuer.issue_record(result.record, subject_commitment=commitment, **options)

@@ -12,7 +12,6 @@ what each one says).
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +20,7 @@ import click
 
 from zkhealth.cli._common import (
     F,
+    command_seconds,
     connect_rpc,
     emit,
     kdf_option,
@@ -331,7 +331,6 @@ def prove_command(
     with timed_spinner(ctx, "loading the trial's keys"):
         trial_file.load_keys(trial_keys_directory(trial_file, keys_dir))
     wallet = _open_wallet(ctx, wallet_path, passphrase_file)
-    started = time.perf_counter()
     with ExitStack() as stack:
         trees = [stack.enter_context(RevocationTree(path)) for path in revocations_paths]
         with timed_spinner(ctx, "checking the criteria, then proving"):
@@ -340,8 +339,8 @@ def prove_command(
                 revocations=trees, persons=person, person_root=document.person_registry_root,
                 roots=document.history, scope=trial_file.scope,
             )
-    elapsed = time.perf_counter() - started
     proof.save(out)
+    elapsed = command_seconds(ctx)
     proved_day = epoch_day_to_date(proof.today).isoformat()
     emit(
         ctx,

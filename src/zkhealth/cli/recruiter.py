@@ -23,6 +23,7 @@ import click
 from zkhealth.cli._common import (
     F,
     atomic_write,
+    command_seconds,
     connect_rpc,
     criteria_warnings,
     emit,
@@ -418,7 +419,6 @@ def setup_command(
     trial = trial_file.trial()
     with status(ctx, "compiling the eligibility circuit"):
         compiled = trial.compile()
-    started = time.perf_counter()
     origin = "development keys"
     if ceremony_dir is not None:
         from zkhealth.ceremony.transcript import Ceremony, verify_ceremony
@@ -447,9 +447,9 @@ def setup_command(
     else:
         with progress_bar(ctx, f"setup ({compiled.r1cs.n_constraints} constraints)", 5) as update:
             keys = trial.setup(update, workers=workers)
-    elapsed = time.perf_counter() - started
     keys.save(keys_dir)
     trial_file.with_keys(keys_dir, keys.vk_sha256).save()
+    elapsed = command_seconds(ctx)
     if trial_file.enrollment is not None:
         note(f"note: the contract at {trial_file.enrollment.address} keeps the old key; run `zkhealth deploy` again")
     size = (keys_dir / "proving_key.zkhpk").stat().st_size
