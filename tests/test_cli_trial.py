@@ -333,6 +333,41 @@ def test_setup_records_its_keys_and_refuses_to_overwrite(proved: Proved) -> None
 
 @pytest.mark.prove
 @pytest.mark.slow
+def test_verify_needs_only_the_verifying_key(proved: Proved, tmp_path: Path) -> None:
+    """`zkhealth verify` and `verify-batch` read the verifying key the trial file pins, not the proving key:
+    they work with the proving key gone, and refuse a verifying key that is not the pinned one."""
+    import shutil
+
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    for name in ("manifest.json", "verification_key.json"):
+        shutil.copy(proved.keys / name, keys / name)
+    assert not (keys / "proving_key.zkhpk").exists()
+    assert as_json(["verify", str(proved.trial), str(proved.proof), "--keys", str(keys)])["valid"] is True
+    assert as_json(["verify-batch", str(proved.trial), str(proved.proof), "--keys", str(keys)])["valid"] == 1
+    # another verifying key with a matching manifest: refused by the trial file's pin
+    other = json.loads((keys / "verification_key.json").read_text())
+    other["vk_alpha_1"], other["IC"][0] = other["IC"][0], other["vk_alpha_1"]
+    (keys / "verification_key.json").write_text(json.dumps(other))
+    from zkhealth.formats import load_verifying_key
+
+    manifest = json.loads((keys / "manifest.json").read_text())
+    manifest["verifyingKeySha256"] = load_verifying_key(keys / "verification_key.json").sha256()
+    (keys / "manifest.json").write_text(json.dumps(manifest))
+    refused(["verify", str(proved.trial), str(proved.proof), "--keys", str(keys)], EXIT_REFUSED,
+            "VerifyingKeyMismatchError")
+    # a trial file without a pin falls back to the full check, which needs the proving key
+    spec = TrialSpec.load(proved.trial)
+    unpinned = proved.trial.with_name(f"unpinned-{secrets.token_hex(4)}.json")  # beside the trust file it names
+    spec.with_changes(vk_sha256=None, keys_dir=None, path=unpinned).save()
+    assert TrialSpec.load(unpinned).vk_sha256 is None
+    refused(["verify", str(unpinned), str(proved.proof), "--keys", str(keys)], EXIT_MALFORMED, "FileAccessError")
+    assert as_json(["verify", str(unpinned), str(proved.proof), "--keys", str(proved.keys)])["valid"] is True
+    unpinned.unlink()
+
+
+@pytest.mark.prove
+@pytest.mark.slow
 def test_prove_refuses_an_ineligible_patient_with_the_clause(proved: Proved, tmp_path: Path) -> None:
     world = proved.world
     line = refused(["prove", str(proved.trial), "--wallet", str(world.minor_wallet), "--recipient", RECIPIENT,
