@@ -33,7 +33,7 @@ from zkhealth import groth16  # noqa: E402
 from zkhealth._bigint import backend_name  # noqa: E402
 from zkhealth.eligibility.dedicated import PUBLIC_SIGNALS, compile_dedicated_circuit, dedicated_inputs  # noqa: E402
 from zkhealth.eligibility.evaluate import evaluate_program  # noqa: E402
-from zkhealth.eligibility.program import MODE_NAMES, HeaderAtom, compile_program  # noqa: E402
+from zkhealth.eligibility.program import MODE_NAMES, HeaderAtom, Policy, compile_program  # noqa: E402
 from zkhealth.hazmat.parallel import default_workers  # noqa: E402
 
 DIABETES_8 = (
@@ -42,6 +42,8 @@ DIABETES_8 = (
     "and not medication in atc:A10A within 6 months and egfr >= 30 and not pregnancy_status = pregnant"
 )
 DOMAIN = 1 << 15
+#: The standard trial (the demo's): without the person registry it must stay within 2^14 rows (issue 13).
+STANDARD = "diagnosis in E11.* and age >= 18"
 
 
 def timed(runs: int, fn: Callable[[], Any]) -> tuple[list[float], Any]:
@@ -79,6 +81,12 @@ def main() -> None:
     print(f"constraints: {n} (+{len(PUBLIC_SIGNALS) + 1} public-input rows = {n + len(PUBLIC_SIGNALS) + 1}; "
           f"{'fits' if n + len(PUBLIC_SIGNALS) + 1 <= DOMAIN else 'does NOT fit'} a 2^15 domain); "
           f"wires: {compiled.r1cs.n_wires}")
+    standard = compile_dedicated_circuit(compile_program(STANDARD)).r1cs.n_constraints
+    one_per_person = compile_dedicated_circuit(
+        compile_program(STANDARD, Policy(one_per_person=True, opened_day=TODAY))).r1cs.n_constraints
+    print(f"standard trial `{STANDARD}`: {standard} constraints (target <= 16,384 without the person registry: "
+          f"{'met' if standard <= 1 << 14 else 'MISSED'}); one per person adds {one_per_person - standard} "
+          f"(the person registry's depth-12 path, its leaf and registered_day < opened_day) = {one_per_person}")
     print("per part:")
     for path, count in rows.items():
         if path.count("/") == 1:

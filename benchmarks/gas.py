@@ -9,7 +9,7 @@ snarkjs' verifier on the same key.
   chain id and the address are in the scope), sent from the proof's recipient. Gas depends only on the
   calldata's zero bytes and on `today`'s base-16 digits, so one proof per chain is one honest figure.
 * verifier-only: verifyProof as a transaction, for two keys:
-  - the trial's eligibility key (6 public signals) with the real proof above, and
+  - the trial's eligibility key (5 public signals) with the real proof above, and
   - the snarkjs vector key (15 public signals) with its snarkjs proof (tests/vectors/snarkjs),
   each through
   - zkhealth's installed Groth16Verifier (no compiler), and the same with one signal folded into IC0,
@@ -18,11 +18,12 @@ snarkjs' verifier on the same key.
     solidityverifier` renders it (ejs over the verification key), compiled with the same solc settings
     (needs node + snarkjs in tests/js or /tmp/npmtools).
 * the DAO (issues 13, 15, 17): TrialRegistry.createTrial, enroll without and with an enrollment reward, a
-  milestone payout, a trust-root publication, CohortEnrollmentV2.enroll (dedicated v2 layout), and an anonymous
-  vote (ZkHealthGovernor.castVoteWithReasonAndParams, first vote of a proposal and a later one). Enrollment proofs
-  are REAL Groth16 proofs of the STAND-IN universal and dedicated circuits of tests/chain_standins.py (same public
-  signals and binding rules as the real circuits, which are still being built); votes are real proofs of the vote
-  circuit (zkhealth.eligibility.vote). Targets: enroll <= 260,000, enroll with reward <= 320,000, vote <= 350,000.
+  milestone payout, a trust-root publication, CohortEnrollment.enroll with the stand-in dedicated circuit, and
+  an anonymous vote (ZkHealthGovernor.castVoteWithReasonAndParams, first vote of a proposal and a later one).
+  Enrollment proofs are REAL Groth16 proofs of the STAND-IN universal and dedicated circuits of
+  tests/chain_standins.py (same public signals and binding rules as the real circuits); votes are real proofs of
+  the vote circuit (zkhealth.eligibility.vote). Targets: enroll <= 260,000, enroll with reward <= 320,000,
+  vote <= 350,000.
   ``--dao-only`` measures only these.
 Gas is deterministic, so each figure is one measurement (the median of one). py-evm uses zkhealth's pairing in
 the ecPairing precompile unless --stock (gas is identical; only wall time differs).
@@ -43,16 +44,16 @@ from typing import Any
 
 from web3.logs import DISCARD
 
-from zkhealth.chain import build, client, solidity
+from zkhealth.chain import build, client, enrollment, solidity
 from zkhealth.chain.anvil import AnvilNode, find_anvil
 from zkhealth.eligibility import EligibilityProof, Trial, prove_eligibility
 from zkhealth.formats.snarkjs_json import parse_proof, parse_verifying_key, verifying_key_to_dict
 from zkhealth.groth16.keys import Proof, VerifyingKey
 
 ROOT = Path(__file__).resolve().parents[1]
-# Synthetic patients and their issuer world live with the tests.
+# Synthetic records and their issuer world live with the tests.
 sys.path.insert(0, str(ROOT / "tests"))
-from patients import PATIENTS, make_world  # noqa: E402
+from records import RecordWorld, make_record_world, t2d_record  # noqa: E402
 
 from zkhealth.credentials.credential import subject_commitment  # noqa: E402
 
@@ -66,26 +67,21 @@ DAY = 86400
 
 @dataclass
 class TrialFixture:
-    world: Any
+    world: RecordWorld
     trial: Trial
     holder_secret: int
     issued: Any
 
 
 def make_trial() -> TrialFixture:
-    """One issuer world, one eligible patient, one trial with keys from zkhealth's setup (~10 s)."""
+    """One issuer world (v2 credentials, issuer registry with per-issuer revocation roots), one eligible patient,
+    one trial with keys from zkhealth's setup (~15 s)."""
     day = int(time.time()) // DAY
-    world = make_world([])
+    world = make_record_world()
     secret = 0x6A5_0001
-    issued = world.issuer.issue(
-        PATIENTS["t2d_adult"], subject_commitment=subject_commitment(secret), issued_at=day - 30, expires_at=day + 365
-    )
-    trial = Trial(
-        CRITERIA,
-        trial_id="NCT05000042",
-        trusted_issuer_roots={world.registry.root},
-        revocation_roots={world.revocation.root},
-    )
+    issued = world.issuer.issue_record(t2d_record(), subject_commitment=subject_commitment(secret),
+                                       issued_at=day - 30, expires_at=day + 365)
+    trial = Trial(CRITERIA, trial_id="NCT05000042", roots=world.history())
     started = time.perf_counter()
     trial.setup()
     print(f"(setup of the eligibility circuit: {time.perf_counter() - started:.1f} s)")
@@ -95,7 +91,8 @@ def make_trial() -> TrialFixture:
 def enroll_real(w3: Any, fixture: TrialFixture) -> tuple[int, EligibilityProof]:
     """Deploy the trial, prove for its scope, enroll: the transaction's gas and the proof."""
     now = int(w3.eth.get_block("latest")["timestamp"])
-    deployment = client.deploy_trial(w3, fixture.trial, window=(now - 60, now + 30 * DAY), capacity=100)
+    deployment = enrollment.deploy_trial(w3, fixture.trial, window=(now - 60, now + 30 * DAY), capacity=100,
+                                         trust_root=fixture.world.trust_root)
     patient = w3.eth.accounts[1]
     started = time.perf_counter()
     proof = prove_eligibility(
@@ -105,10 +102,11 @@ def enroll_real(w3: Any, fixture: TrialFixture) -> tuple[int, EligibilityProof]:
         today=now // DAY,
         recipient=int(patient, 16),
         scope=deployment.scope,
-        **fixture.world.proofs(fixture.issued),
+        issuers=fixture.world.trusted,
+        revocations=fixture.world.revocation,
     )
     print(f"(proof: {time.perf_counter() - started:.1f} s)")
-    receipt = client.enroll(w3, deployment.contract, proof)
+    receipt = enrollment.enroll(w3, deployment.contract, proof)
     return int(receipt["gasUsed"]), proof
 
 
@@ -204,7 +202,7 @@ def report(label: str, w3: Any, fixture: TrialFixture) -> None:
     verdict = "met" if gas <= ENROLL_TARGET else "MISSED"
     print(f"enroll transaction gas, real eligibility proof: {gas:,}; target <= {ENROLL_TARGET:,}: {verdict}")
     print_figures(
-        "verifyProof transaction gas, the trial's eligibility key (6 public signals), the same real proof:",
+        "verifyProof transaction gas, the trial's eligibility key (5 public signals), the same real proof:",
         verifier_gas(w3, fixture.trial.keys.vk, proof.proof, list(proof.public), fold_index=1),
     )
     vk = parse_verifying_key((VECTORS / "verification_key.json").read_text())
@@ -240,7 +238,7 @@ def report_dao(label: str, w3: Any, fixture: DaoFixture) -> None:
     """Gas of the DAO transactions on one chain (real proofs; see the module docstring)."""
     import chain_standins as standins
 
-    from zkhealth.chain import devchain, enrollment
+    from zkhealth.chain import devchain
     from zkhealth.chain.governance import Action, deploy_dao
     from zkhealth.chain.registry import CONSENT_PURPOSES, ConsentTerms, RewardTerms, TrialTerms, deploy_reward_token
     from zkhealth.credentials.trees import QuaternaryMerkleTree
@@ -302,8 +300,8 @@ def report_dao(label: str, w3: Any, fixture: DaoFixture) -> None:
     proof, signals = fixture.dedicated.prove(standins.dedicated_inputs(
         secret=0x53, scope=int(dedicated.functions.scope().call()), today=today, issuer_root=issuer_root,
         person_root=people.root, recipient=accounts[6]))
-    figures["CohortEnrollmentV2.enroll (target <= 260,000)"] = int(
-        enrollment.enroll(w3, dedicated, proof, signals)["gasUsed"])
+    figures["CohortEnrollment.enroll, stand-in dedicated circuit (target <= 260,000)"] = int(
+        enrollment.enroll_signals(w3, dedicated, proof, signals)["gasUsed"])
     g = dao.governance
     proposal = g.propose([Action.call(dao.directory, "addIssuer", 5, 6, "Hospital B")], "Admit Hospital B",
                          sender=recruiter)

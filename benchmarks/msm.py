@@ -1,12 +1,15 @@
-"""Benchmark multi-scalar multiplication on BN254 G1 and G2; prints medians.
+"""Benchmark multi-scalar multiplication on BN254 G1 and G2; prints medians with min and max.
 
-Usage: python benchmarks/msm.py [--runs 3] [--quick]
+Usage: python benchmarks/msm.py [--runs 5] [--quick]
 
 Points come from a Fibonacci walk P_{i+1} = P_i + P_{i-1} (one affine addition each, no small linear
-relations between points, unlike k*G for consecutive k). Every line reports the median wall time
-(time.perf_counter) and the median CPU time of this process (time.process_time); on a shared machine the
-CPU figure is the one to compare. Speed-ups of workers=2 are wall-time ratios (CPU time does not count the
-worker process), so they are only meaningful when the load average (printed first) is below the core count.
+relations between points, unlike k*G for consecutive k). Every line reports, over ``--runs`` runs, the
+median [min - max] of the rate from the wall time (time.perf_counter) and from the CPU time of this process
+(time.process_time), in points per second on one core. On a shared machine the CPU figure is the one to
+compare, and the best run the closest to a quiet machine; the load average is printed before and after.
+Speed-ups of workers=2 are wall-time ratios (CPU time does not count the worker process), so they are only
+meaningful when the load average is below the core count. Target (issue 18): G1 with random 254-bit scalars
+>= 25,000 points/s per core.
 """
 
 from __future__ import annotations
@@ -57,37 +60,36 @@ def g2_points(count: int) -> list[Any]:
     return out
 
 
-def median_time(fn: Callable[[], object], runs: int) -> tuple[float, float]:
-    """Median wall time (perf_counter) and median CPU time of this process (process_time) over ``runs``.
-
-    On a shared machine the CPU time is the better measure of a single-process run; it does not count
-    worker processes, so speed-ups are computed from wall time only.
-    """
+def median_time(fn: Callable[[], object], runs: int) -> tuple[list[float], list[float]]:
+    """Wall times (perf_counter) and CPU times of this process (process_time) of ``runs`` calls."""
     walls, cpus = [], []
     for _ in range(runs):
         start, cpu = time.perf_counter(), time.process_time()
         fn()
         walls.append(time.perf_counter() - start)
         cpus.append(time.process_time() - cpu)
-    return statistics.median(walls), statistics.median(cpus)
+    return walls, cpus
 
 
-def report(label: str, n: int, timing: tuple[float, float]) -> None:
-    wall, cpu = timing
-    print(
-        f"{label:<30} wall {wall * 1000:9.1f} ms {n / wall:8.0f} pts/s | cpu {cpu * 1000:9.1f} ms {n / cpu:8.0f} pts/s"
-    )
+def _rates(n: int, times: list[float]) -> str:
+    rates = sorted(n / t for t in times)
+    return f"{statistics.median(rates):8.0f} [{rates[0]:.0f} - {rates[-1]:.0f}]"
+
+
+def report(label: str, n: int, timing: tuple[list[float], list[float]]) -> None:
+    walls, cpus = timing
+    print(f"{label:<30} wall {statistics.median(walls) * 1000:8.1f} ms {_rates(n, walls)} pts/s"
+          f" | cpu {statistics.median(cpus) * 1000:8.1f} ms {_rates(n, cpus)} pts/s", flush=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="skip 2^16 and the larger G2 sizes")
     args = parser.parse_args()
     rnd = random.Random(2024)
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"backend: {backend_name()}, default workers: {parallel.default_workers()}, cores: {os.cpu_count()}")
-    print(f"load average (1 min): {load:.2f}")
+    print(f"load average (1, 5, 15 min): {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     big = [10, 12, 14] if args.quick else [10, 12, 14, 16]
     pts = g1_points(1 << max(big))
     g1 = msm.msm_g1
@@ -96,7 +98,7 @@ def main() -> None:
         p = pts[:n]
         scalars = [rnd.randrange(FIELD_R) for _ in range(n)]
         g1(p, scalars)  # validate and cache the points once, as a prover does
-        c = msm.window_bits(2 * n, msm.GLV_BITS)
+        c = msm.plan_msm(msm.prepare_g1(p), scalars).c
         report(f"G1 random n=2^{log_n} c={c}", n, median_time(functools.partial(g1, p, scalars), args.runs))
     for log_n in big:
         n = 1 << log_n
@@ -113,8 +115,8 @@ def main() -> None:
         p = pts[:n]
         scalars = [rnd.randrange(FIELD_R) for _ in range(n)]
         g1(p, scalars, workers=2)  # start the worker and ship the points once
-        t1 = median_time(functools.partial(g1, p, scalars, workers=1), args.runs)[0]
-        t2 = median_time(functools.partial(g1, p, scalars, workers=2), args.runs)[0]
+        t1 = statistics.median(median_time(functools.partial(g1, p, scalars, workers=1), args.runs)[0])
+        t2 = statistics.median(median_time(functools.partial(g1, p, scalars, workers=2), args.runs)[0])
         print(f"G1 workers=2 n=2^{log_n}: wall {t2 * 1000:.1f} ms, speed-up x{t1 / t2:.2f} over workers=1")
     g2_sizes = [8, 10] if args.quick else [8, 10, 12]
     g2pts = g2_points(1 << max(g2_sizes))
@@ -125,7 +127,7 @@ def main() -> None:
         scalars = [rnd.randrange(FIELD_R) for _ in range(n)]
         g2(p, scalars)
         report(
-            f"G2 random n=2^{log_n} c={msm.window_bits(n)}",
+            f"G2 random n=2^{log_n} c={msm.plan_msm(msm.prepare_g2(p), scalars).c}",
             n,
             median_time(functools.partial(g2, p, scalars), args.runs),
         )
@@ -133,10 +135,11 @@ def main() -> None:
     p = g2pts[:n]
     scalars = [rnd.randrange(FIELD_R) for _ in range(n)]
     g2(p, scalars, workers=2)
-    t1 = median_time(functools.partial(g2, p, scalars, workers=1), args.runs)[0]
-    t2 = median_time(functools.partial(g2, p, scalars, workers=2), args.runs)[0]
+    t1 = statistics.median(median_time(functools.partial(g2, p, scalars, workers=1), args.runs)[0])
+    t2 = statistics.median(median_time(functools.partial(g2, p, scalars, workers=2), args.runs)[0])
     print(f"G2 workers=2 n=2^{max(g2_sizes)}: wall {t2 * 1000:.1f} ms, speed-up x{t1 / t2:.2f} over workers=1")
     parallel.shutdown()
+    print(f"load average (1, 5, 15 min): {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

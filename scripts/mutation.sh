@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The full mutation run of our circuits (CI's slow tier runs a sample; see tests/test_circuit_mutation.py):
 # every mutant of the gadget modules against each module's tests, and every mutant of the eligibility circuit
-# (circuit.py, compiler.py, calendar.py) against tests/test_eligibility_circuit.py. Fails below 100% of the
-# non-equivalent mutants. About 45 minutes on a 2-core machine.
+# (circuit.py, compiler.py, calendar.py) against tests/test_eligibility_circuit.py, and every mutant of the
+# version-2 criteria circuits (dedicated.py) against their tests. Fails below 100% of the non-equivalent
+# mutants. About two and a half hours on a 2-core machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
@@ -17,8 +18,9 @@ PINNED=tests/test_circuit_assurance.py::test_gadget_verdict_is_pinned
   --tests-for merkle.py="tests/test_gadgets_merkle.py $PINNED" \
   --tests-for babyjubjub.py="tests/test_gadgets_babyjubjub.py $PINNED" \
   --tests-for eddsa.py="tests/test_gadgets_eddsa.py $PINNED" \
+  --tests-for sorted_set.py="tests/test_gadgets_sorted_set.py $PINNED" \
   --equivalent tests/equivalent_mutants.txt --min-score 100
 
-echo "== eligibility circuit"
+echo "== eligibility circuit (version 1) and criteria circuits (version 2)"
 ZKHEALTH_MUTATION_FULL=1 "$PYTHON" -m pytest -p no:cacheprovider -q -m slow \
-  tests/test_circuit_mutation.py -k eligibility
+  tests/test_circuit_mutation.py -k "eligibility or criteria"

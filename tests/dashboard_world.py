@@ -1,6 +1,6 @@
 """A filled chain for the dashboard's tests (helper module, no tests here).
 
-On py-evm (fast pairing): a TrialRegistry with two trials and a per-trial CohortEnrollment (version 1), filled by
+On py-evm (fast pairing): a TrialRegistry with two trials and two per-trial CohortEnrollment contracts, filled by
 enrollments spread over days, a withdrawal, an expired consent, a milestone payout, a superseded trust root and a
 data-access grant whose URI is HTML. Proofs come from trapdoor keys (tests/chain_testkeys.py: valid proofs for
 chosen signals, test-only), so the world builds in seconds; the contracts check them exactly as real proofs.
@@ -28,14 +28,14 @@ from zkhealth.chain.registry import (
 )
 from zkhealth.dashboard.source import DashboardSource, KnownTrial, SampleProof
 from zkhealth.eligibility.proof import EligibilityProof
-from zkhealth.eligibility.record_trial import RecordProof
 from zkhealth.eligibility.scope import trial_id_bytes
 
 DAY = 86_400
 PROGRAM = 0x5EED
 CONSENT = hashlib.sha256(b"dashboard test consent document").digest()
 ROOT_A, ROOT_B = 1111, 2222
-ISSUER_ROOT, REVOCATION_ROOT = 3333, 4444
+#: The first per-trial contract's trust root (never superseded).
+COHORT_ROOT = 3333
 TOKEN = 10**18
 HOSTILE_URI = '<script>window.hacked=1</script><b id="injected">bold</b>'
 HOSTILE_ID = b"<b>x</b>"
@@ -43,7 +43,7 @@ V1_CRITERIA = "diagnosis in E11.* and age >= 18"
 #: Enrollments in registry trial 1, one per day; index 2 withdraws, index 4 lets its consent expire.
 REGISTRY_ENROLLMENTS = 8
 V1_ENROLLMENTS = 2
-#: Enrollments in the version-2 contract; index 0 withdraws.
+#: Enrollments in the second per-trial contract; index 0 withdraws.
 V2_ENROLLMENTS = 3
 
 
@@ -79,19 +79,20 @@ class World:
         return int(self.w3.eth.get_block("latest")["timestamp"]) // DAY
 
     def v1_proof(self, nullifier: int, recipient: str) -> EligibilityProof:
-        """A valid version-1 proof file for the per-trial contract (for today, bound to ``recipient``)."""
+        """A valid proof file for the first per-trial contract (for today, bound to ``recipient``)."""
         scope = int(self.v1_contract.functions.scope().call())
-        signals = [nullifier, scope, self.today(), ISSUER_ROOT, REVOCATION_ROOT, int(recipient, 16)]
+        signals = [nullifier, scope, self.today(), COHORT_ROOT, int(recipient, 16)]
         proof = self.v1_key.prove(signals).to_proof()
         vk = self.v1_key.key()
         return EligibilityProof(trial_id_bytes("NCT09000009"), "0" * 64, vk.sha256(), proof, tuple(signals))
 
-    def v2_proof(self, nullifier: int, recipient: str, *, root: int = ROOT_B) -> RecordProof:
-        """A valid version-2 (dedicated circuit) proof file for the version-2 contract."""
+    def v2_proof(self, nullifier: int, recipient: str, *, root: int = ROOT_B) -> EligibilityProof:
+        """A valid proof file for the second per-trial contract."""
         scope = int(self.v2_contract.functions.scope().call())
         signals = [nullifier, scope, self.today(), root, int(recipient, 16)]
         proof = self.v2_key.prove(signals).to_proof()
-        return RecordProof(trial_id_bytes("NCT07000007"), "1" * 64, self.v2_key.key().sha256(), proof, tuple(signals))
+        return EligibilityProof(trial_id_bytes("NCT07000007"), "1" * 64, self.v2_key.key().sha256(), proof,
+                                tuple(signals))
 
     def known(self) -> list[KnownTrial]:
         from zkhealth.eligibility.trial import Trial
@@ -129,7 +130,7 @@ def build_world() -> World:
     owner, recruiter, sponsor, publisher = accounts[:4]
     patients = accounts[4:9]
     registry_key = testkeys.TrapdoorKey.generate(6, seed=2020)
-    v1_key = testkeys.TrapdoorKey.generate(6, seed=2021)
+    v1_key = testkeys.TrapdoorKey.generate(5, seed=2021)
     registry = TrialRegistryClient.deploy(w3, registry_key.key(), owner=owner, publishers=[publisher],
                                           creators=[recruiter], sender=owner)
     registry.publish_trust_root(ROOT_A, sender=publisher)
@@ -146,10 +147,9 @@ def build_world() -> World:
         )
         trial_ids.append(registry.create_trial(terms, sender=recruiter).trial_id)
     registry.fund(trial_ids[0], 200 * TOKEN, sender=sponsor)
-    v1_contract = client.deploy_enrollment(
-        w3, v1_key.key(), trial_id=trial_id_bytes("NCT09000009"), issuer_root=ISSUER_ROOT,
-        revocation_root=REVOCATION_ROOT, window=(now - 60, now + 90 * DAY), capacity=10, owner=recruiter,
-        sender=recruiter,
+    v1_contract = enrollment.deploy_cohort_enrollment(
+        w3, v1_key.key(), trial_id=trial_id_bytes("NCT09000009"), window=(now - 60, now + 90 * DAY), capacity=10,
+        owner=recruiter, trust_root=COHORT_ROOT, publishers=[publisher], sender=recruiter,
     )
     v2_key = testkeys.TrapdoorKey.generate(5, seed=2022)
     v2_contract = enrollment.deploy_cohort_enrollment(
@@ -180,13 +180,13 @@ def build_world() -> World:
         patient = accounts[5 + index]
         nullifier = 0xB000 + index
         proof = world.v1_proof(nullifier, patient)
-        client.enroll_signals(w3, v1_contract, proof.proof, list(proof.public), sender=patient)
+        enrollment.enroll_signals(w3, v1_contract, proof.proof, list(proof.public), sender=patient)
         world.v1_nullifiers.append(nullifier)
     for index in range(V2_ENROLLMENTS):
         patient = accounts[6 + index]
         nullifier = 0xC000 + index
         proof = world.v2_proof(nullifier, patient, root=ROOT_A)
-        enrollment.enroll(w3, v2_contract, proof.proof, list(proof.public), sender=patient)
+        enrollment.enroll_signals(w3, v2_contract, proof.proof, list(proof.public), sender=patient)
         world.v2_nullifiers.append(nullifier)
         if index == 0:
             client.transact(w3, v2_contract.functions.withdraw(nullifier), sender=patient)

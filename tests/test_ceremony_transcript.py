@@ -356,11 +356,12 @@ def test_trial_setup_from_a_ceremony(
     from zkhealth.eligibility.trial import Trial, TrialKeys
     from zkhealth.groth16.keys import DEV_SETUP, SNARKJS_ZKEY
 
-    small, _ = random_circuit(31, 5, 2, 60)
+    small, _ = random_circuit(31, 4, 2, 60)  # five public signals, as the dedicated circuit
     monkeypatch.setattr(Trial, "compile", lambda self: SimpleNamespace(r1cs=small))
     trial_file = tmp_path / "trial.json"
     assert run(["trial", "new", "--criteria", "age >= 18", "--trial-id", "NCT05000042", "--out", str(trial_file),
-                "--issuer-root", "1", "--revocation-root", "1"]) == 0  # fmt: skip
+                "--operator", "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK",
+                "--dedicated"]) == 0  # fmt: skip
     folder = tmp_path / "c"
     ceremony = Ceremony.create(folder, 7)
     ceremony.accept_ptau(_contribute_ptau(ceremony, tmp_path, "alice"), name="Alice")

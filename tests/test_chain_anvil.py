@@ -13,6 +13,7 @@ import chain_testkeys as testkeys
 import pytest
 
 from zkhealth.chain import client
+from zkhealth.chain import enrollment as cohort
 from zkhealth.chain.anvil import AnvilNode, find_anvil, rpc
 from zkhealth.eligibility import trial_scope
 from zkhealth.errors import ContractRevertError, NullifierAlreadyUsedError
@@ -41,7 +42,7 @@ def w3() -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def key() -> testkeys.TrapdoorKey:
-    return testkeys.TrapdoorKey.generate(6, seed=99)
+    return testkeys.TrapdoorKey.generate(5, seed=99)
 
 
 def test_vector_proof_verifies_on_anvil(w3: Any) -> None:
@@ -61,12 +62,11 @@ def test_vector_proof_verifies_on_anvil(w3: Any) -> None:
 def test_enroll_flow_and_reorg_on_anvil(w3: Any, key: testkeys.TrapdoorKey) -> None:
     accounts = w3.eth.accounts
     now = int(w3.eth.get_block("latest")["timestamp"])
-    enrollment = client.deploy_enrollment(
+    enrollment = cohort.deploy_cohort_enrollment(
         w3,
         key.key(),
         trial_id=TRIAL,
-        issuer_root=5,
-        revocation_root=6,
+        trust_root=5,
         window=(now - 60, now + 86400),
         capacity=10,
         owner=accounts[0],
@@ -75,16 +75,21 @@ def test_enroll_flow_and_reorg_on_anvil(w3: Any, key: testkeys.TrapdoorKey) -> N
     assert scope == trial_scope(w3.eth.chain_id, enrollment.address, TRIAL)
     day = int(w3.eth.get_block("latest")["timestamp"]) // 86400
     nullifier = random.randrange(1, FIELD_R)
-    signals = [nullifier, scope, day, 5, 6, int(accounts[1], 16)]
+    signals = [nullifier, scope, day, 5, int(accounts[1], 16)]
     proof = key.prove(signals).to_proof()
 
+    block = w3.eth.block_number
+    with pytest.raises(ContractRevertError) as info:  # simulated first: decoded, and nothing is sent
+        cohort.enroll_signals(w3, enrollment, proof, signals, sender=accounts[2])
+    assert info.value.error_name == "WrongRecipient" and w3.eth.block_number == block
     with pytest.raises(ContractRevertError) as info:  # a mined revert is decoded by replaying it
-        client.enroll_signals(w3, enrollment, proof, signals, sender=accounts[2])
+        client.transact(w3, enrollment.functions.enroll(*client.to_calldata(proof), signals), sender=accounts[2],
+                        gas=cohort.ENROLL_GAS)
     assert info.value.error_name == "WrongRecipient"
 
     snapshot = rpc(w3, "evm_snapshot")
     watcher = client.EnrollmentWatcher(w3, enrollment.address, confirmations=3)
-    receipt = client.enroll_signals(w3, enrollment, proof, signals, sender=accounts[1])
+    receipt = cohort.enroll_signals(w3, enrollment, proof, signals, sender=accounts[1])
     assert receipt["gasUsed"] <= 260_000
     assert [r.status for r in watcher.poll()] == [client.EnrollmentStatus.PENDING]
     rpc(w3, "evm_mine")
@@ -92,12 +97,12 @@ def test_enroll_flow_and_reorg_on_anvil(w3: Any, key: testkeys.TrapdoorKey) -> N
     (record,) = watcher.poll()
     assert record.status is client.EnrollmentStatus.ENROLLED and record.nullifier == nullifier
     with pytest.raises(NullifierAlreadyUsedError):
-        client.enroll_signals(w3, enrollment, proof, signals, sender=accounts[1])
+        cohort.enroll_signals(w3, enrollment, proof, signals, sender=accounts[1])
 
     rpc(w3, "evm_revert", [snapshot])  # the enrollment's block leaves the chain
     (gone,) = watcher.poll()
     assert gone.status is client.EnrollmentStatus.REORGED
     assert enrollment.functions.enrollment(nullifier).call()[0] == 0
-    client.enroll_signals(w3, enrollment, proof, signals, sender=accounts[1])  # re-included after the reorg
+    cohort.enroll_signals(w3, enrollment, proof, signals, sender=accounts[1])  # re-included after the reorg
     statuses = sorted(r.status.value for r in watcher.poll())
     assert statuses == ["pending"]

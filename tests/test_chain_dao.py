@@ -205,3 +205,20 @@ def raw_vote(g: Any, proposal_id: int, ballot: vote.VoteProof, sender: str, *, c
         proposal_id, ballot.choice if choice is None else choice, "", params
     )
     return client.transact_checked(g.w3, call, sender=sender, gas=600_000)
+
+
+@pytest.mark.native
+def test_proposal_files_refuse_numbers_that_are_not_whole() -> None:
+    """A proposal id or value written as a float (``1e400`` overflowed, ``1.5`` would be rounded), a bool, a
+    signed or oversized string is a ChainFileError; a decimal string or a JSON integer reads back exactly."""
+    from zkhealth.errors import ChainFileError
+
+    action = '{"target": "0x5fbdb2315678afecb367f032d93f642f64180aa3", "value": %s, "calldata": "0x1234"}'
+    text = '{"format": "zkhealth.proposal", "version": 1, "proposalId": %s, "description": "fund", "actions": [%s]}'
+    for pid, value in (("1e400", '"0"'), ("1.5", '"0"'), ("true", '"0"'), ('"-1"', '"0"'), ('"1" ', "1e400"),
+                       ("1", '"0x10"'), ("1", '"' + "9" * 79 + '"'), (str(2**256), '"0"')):
+        with pytest.raises(ChainFileError):
+            Proposal.from_json(text % (pid, action % value))
+    parsed = Proposal.from_json(text % ('"7"', action % "12"))
+    assert parsed.proposal_id == 7 and parsed.actions[0].value == 12
+    assert Proposal.from_json(parsed.to_json()) == parsed

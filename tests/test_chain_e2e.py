@@ -1,9 +1,9 @@
 """On-chain enrollment with REAL eligibility proofs (issue 7, "Done when"): a trial's verifying key from
-zkhealth's Groth16 setup, proofs from :func:`zkhealth.eligibility.prove_eligibility`, enrolled on py-evm and
-on anvil. No trapdoor key anywhere in this file.
+zkhealth's Groth16 setup, proofs from :func:`zkhealth.eligibility.prove_eligibility` over schema version 2,
+enrolled on py-evm and on anvil. No trapdoor key anywhere in this file.
 
-Cost control: ONE setup of the ~13.4k-constraint "E11.* and age >= 18" circuit per session (~10 s) and three
-proofs (~10 s each): P1 (patient A, the py-evm deployment), P2 (patient B, same deployment) and P3 (patient A,
+Cost control: ONE setup of the 15.6k-constraint "E11.* and age >= 18" circuit per session (tests/records) and
+three proofs (~10-20 s each): P1 (patient A, the py-evm deployment), P2 (patient B, same deployment) and P3 (patient A,
 the anvil deployment, whose chain id and address give another scope). Every negative case reuses them.
 
 Providers:
@@ -18,6 +18,7 @@ Providers:
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import os
 import time
@@ -27,13 +28,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from patients import PATIENTS, make_world
+from records import RecordWorld, make_record_world, standard_trial, t2d_record
 
 from zkhealth import groth16
-from zkhealth.chain import client
+from zkhealth.chain import client, enrollment
 from zkhealth.chain.anvil import AnvilNode, find_anvil, rpc
 from zkhealth.credentials.credential import subject_commitment
-from zkhealth.credentials.issuer import IssuedCredential
+from zkhealth.credentials.record_vc import IssuedRecord
 from zkhealth.eligibility import EligibilityProof, Trial, TrialKeys, prove_eligibility
 from zkhealth.errors import ContractRevertError, NullifierAlreadyUsedError, ZkHealthError
 from zkhealth.field import FIELD_Q, FIELD_R
@@ -42,7 +43,6 @@ from zkhealth.hazmat.bn254 import G1_GENERATOR, G2_GENERATOR, g1_neg, g2_neg
 
 pytestmark = [pytest.mark.evm, pytest.mark.prove, pytest.mark.slow]
 
-STANDARD = "diagnosis in E11.* and age >= 18"
 TRIAL_ID = "NCT05000042"
 DAY = 86400
 ENROLL_TARGET_GAS = 260_000
@@ -55,48 +55,43 @@ ENROLL_TARGET_GAS = 260_000
 class Eligibility:
     """The trial (keys from zkhealth's setup), its issuer world, and two eligible patients."""
 
-    world: Any
+    world: RecordWorld
     trial: Trial
     keys: TrialKeys
-    patients: dict[str, tuple[int, IssuedCredential]]
+    patients: dict[str, tuple[int, IssuedRecord]]
 
     def prove(self, name: str, *, scope: int, recipient: str, today: int) -> EligibilityProof:
         secret, issued = self.patients[name]
         return prove_eligibility(
             self.trial, issued, secret, today=today, recipient=int(recipient, 16), scope=scope,
-            **self.world.proofs(issued),
+            issuers=self.world.trusted, revocations=self.world.revocation,
         )
 
 
 @pytest.fixture(scope="session")
 def eligibility() -> Eligibility:
     day = int(time.time()) // DAY
-    world = make_world([])
-    patients: dict[str, tuple[int, IssuedCredential]] = {}
+    world = make_record_world()
+    patients: dict[str, tuple[int, IssuedRecord]] = {}
     for index, name in enumerate(("t2d_adult", "ckd_diabetic")):
         secret = 0x5EC12E7 + 7919 * index
-        issued = world.issuer.issue(
-            PATIENTS[name], subject_commitment=subject_commitment(secret), issued_at=day - 30, expires_at=day + 365
-        )
+        record = t2d_record(birth_date=dt.date(1968 - 13 * index, 5, 14))
+        issued = world.issuer.issue_record(record, subject_commitment=subject_commitment(secret),
+                                           issued_at=day - 30, expires_at=day + 365)
         patients[name] = (secret, issued)
-    trial = Trial(
-        STANDARD,
-        trial_id=TRIAL_ID,
-        trusted_issuer_roots={world.registry.root},
-        revocation_roots={world.revocation.root},
-    )
-    keys = trial.setup()
-    return Eligibility(world, trial, keys, patients)
+    trial = standard_trial(trial_id=TRIAL_ID, scope=None, roots=world.history())
+    return Eligibility(world, trial, trial.keys, patients)
 
 
 def chain_day(w3: Any) -> int:
     return int(w3.eth.get_block("latest")["timestamp"]) // DAY
 
 
-def deploy(w3: Any, eligibility: Eligibility, *, capacity: int = 10) -> client.TrialDeployment:
+def deploy(w3: Any, eligibility: Eligibility, *, capacity: int = 10) -> enrollment.TrialDeployment:
     now = int(w3.eth.get_block("latest")["timestamp"])
-    return client.deploy_trial(
-        w3, eligibility.trial, window=(now - 60, now + 30 * DAY), capacity=capacity, owner=w3.eth.accounts[0]
+    return enrollment.deploy_trial(
+        w3, eligibility.trial, window=(now - 60, now + 30 * DAY), capacity=capacity, owner=w3.eth.accounts[0],
+        trust_root=eligibility.world.trust_root,
     )
 
 
@@ -119,7 +114,7 @@ class Stock:
     """Stock py-evm with the trial deployed (first transaction of accounts[0]) and P1 enrolled."""
 
     w3: Any
-    deployment: client.TrialDeployment
+    deployment: enrollment.TrialDeployment
     owner: str
     patient: str
     proof: EligibilityProof
@@ -148,7 +143,7 @@ def stock(eligibility: Eligibility) -> Stock:
     deployment = deploy(w3, eligibility)
     day = chain_day(w3)
     proof = eligibility.prove("t2d_adult", scope=deployment.scope, recipient=accounts[1], today=day)
-    receipt = client.enroll(w3, deployment.contract, proof)  # sender: the proof's recipient
+    receipt = enrollment.enroll(w3, deployment.contract, proof)  # sender: the proof's recipient
     return Stock(w3, deployment, accounts[0], accounts[1], proof, receipt, day)
 
 
@@ -194,12 +189,12 @@ def test_real_proof_enrolls_on_stock_py_evm(stock: Stock, eligibility: Eligibili
 
 
 def test_double_enrollment_and_aliased_nullifier_are_refused(stock: Stock) -> None:
-    err = expect_revert("NullifierUsed", lambda: client.enroll(stock.w3, stock.contract, stock.proof))
+    err = expect_revert("NullifierUsed", lambda: enrollment.enroll(stock.w3, stock.contract, stock.proof))
     assert isinstance(err, NullifierAlreadyUsedError)
     aliased = list(stock.proof.public)
     aliased[0] += FIELD_R  # the same nullifier modulo r (security.md K1)
     err = expect_revert(
-        "InputNotInField", lambda: client.enroll_signals(stock.w3, stock.contract, stock.proof.proof, aliased)
+        "InputNotInField", lambda: enrollment.enroll_signals(stock.w3, stock.contract, stock.proof.proof, aliased)
     )
     assert "InputNotInField(0)" in str(err)
     assert stock.contract.functions.enrolledCount().call() == 1
@@ -213,19 +208,19 @@ def test_rerandomised_real_proof_verifies_but_is_not_a_new_enrollment(stock: Sto
     renewed = dataclasses.replace(stock.proof, proof=fresh)
     eligibility.trial.verify(renewed, today=stock.day, expected_scope=stock.deployment.scope)
     # ...and the contract refuses it by nullifier, not by proof bytes (security.md G6, K2).
-    err = expect_revert("NullifierUsed", lambda: client.enroll(stock.w3, stock.contract, renewed))
+    err = expect_revert("NullifierUsed", lambda: enrollment.enroll(stock.w3, stock.contract, renewed))
     assert isinstance(err, NullifierAlreadyUsedError)
 
 
 def test_real_proof_from_another_sender_is_refused(stock: Stock) -> None:
     thief = stock.w3.eth.accounts[3]
-    expect_revert("WrongRecipient", lambda: client.enroll(stock.w3, stock.contract, stock.proof, sender=thief))
+    expect_revert("WrongRecipient", lambda: enrollment.enroll(stock.w3, stock.contract, stock.proof, sender=thief))
 
 
 def test_real_proof_for_another_contract_is_refused(stock: Stock, eligibility: Eligibility) -> None:
     other = deploy(stock.w3, eligibility)
     assert other.address != stock.deployment.address and other.scope != stock.deployment.scope
-    expect_revert("WrongScope", lambda: client.enroll(stock.w3, other.contract, stock.proof))
+    expect_revert("WrongScope", lambda: enrollment.enroll(stock.w3, other.contract, stock.proof))
     assert status_of(other.contract, stock.proof.nullifier) == 0
     assert other.contract.functions.enrolledCount().call() == 0
 
@@ -235,7 +230,7 @@ def test_stale_real_proof_is_refused(stock: Stock, second_proof: EligibilityProo
         pending = int(tester.get_block_by_number("pending")["timestamp"])
         tester.time_travel(max(pending + 1, (stock.day + 2) * DAY + 60))  # two days after the proof's today
         for proof in (stock.proof, second_proof):
-            expect_revert("StaleProof", lambda p=proof: client.enroll(stock.w3, stock.contract, p))
+            expect_revert("StaleProof", lambda p=proof: enrollment.enroll(stock.w3, stock.contract, p))
         assert status_of(stock.contract, second_proof.nullifier) == 0
 
 
@@ -244,7 +239,7 @@ def test_closed_window_refuses_a_real_proof(stock: Stock, second_proof: Eligibil
     with stock.reverting():
         for start, end in ((now - 10 * DAY, now - DAY), (now + DAY, now + 2 * DAY)):
             client.transact(stock.w3, stock.contract.functions.setWindow(start, end), sender=stock.owner)
-            expect_revert("WindowClosed", lambda: client.enroll(stock.w3, stock.contract, second_proof))
+            expect_revert("WindowClosed", lambda: enrollment.enroll(stock.w3, stock.contract, second_proof))
             assert status_of(stock.contract, second_proof.nullifier) == 0
 
 
@@ -256,22 +251,22 @@ def test_full_cohort_then_second_patient_enrolls(stock: Stock, second_proof: Eli
     patient = w3.eth.accounts[2]
     with stock.reverting():
         client.transact(w3, contract.functions.setCapacity(1), sender=stock.owner)
-        expect_revert("CohortFull", lambda: client.enroll(w3, contract, second_proof))
+        expect_revert("CohortFull", lambda: enrollment.enroll(w3, contract, second_proof))
         assert status_of(contract, second_proof.nullifier) == 0
         client.transact(w3, contract.functions.setCapacity(2), sender=stock.owner)
         thief = w3.eth.accounts[3]
         stolen = list(second_proof.public)
-        stolen[5] = int(thief, 16)  # a front-runner rewrites the recipient to itself
-        expect_revert("InvalidProof", lambda: client.enroll_signals(w3, contract, second_proof.proof, stolen))
+        stolen[4] = int(thief, 16)  # a front-runner rewrites the recipient to itself
+        expect_revert("InvalidProof", lambda: enrollment.enroll_signals(w3, contract, second_proof.proof, stolen))
         assert status_of(contract, second_proof.nullifier) == 0
         assert contract.functions.enrolledCount().call() == 1
-        receipt = client.enroll(w3, contract, second_proof)
+        receipt = enrollment.enroll(w3, contract, second_proof)
         assert receipt["status"] == 1 and receipt["gasUsed"] <= ENROLL_TARGET_GAS
         assert contract.functions.enrollment(second_proof.nullifier).call() == [1, patient, second_proof.today]
         assert contract.functions.enrolledCount().call() == 2
         listed = client.enrollments(w3, contract.address, confirmations=1)
         assert [r.nullifier for r in listed] == [stock.proof.nullifier, second_proof.nullifier]
-        expect_revert("CohortFull", lambda: client.enroll(w3, contract, second_proof))
+        expect_revert("CohortFull", lambda: enrollment.enroll(w3, contract, second_proof))
 
 
 # --------------------------------------------------------------------------- differential corpus
@@ -358,14 +353,14 @@ def corpus(eligibility: Eligibility, p1: EligibilityProof, p2: EligibilityProof)
         out.append((f"re-randomised {k}", proof_words(groth16.rerandomize(eligibility.keys.vk, p)), signals))
     fa, fb, fc = proof_words(groth16.rerandomize(eligibility.keys.vk, p))
     out.append(("re-randomised, A.x + 1", ([fa[0] + 1, fa[1]], fb, fc), signals))
-    for index in range(6):
+    for index in range(5):
         bumped = list(signals)
         bumped[index] = (bumped[index] + 1) % FIELD_R
         out.append((f"signal {index} + 1", base, bumped))
         aliased = list(signals)
         aliased[index] += FIELD_R
         out.append((f"signal {index} + r", base, aliased))
-    out.append(("signals 0 and 5 swapped", base, [signals[5], *signals[1:5], signals[0]]))
+    out.append(("signals 0 and 4 swapped", base, [signals[4], *signals[1:4], signals[0]]))
     out.append(("P2's signals, P1's points", base, list(p2.public)))
     return [(name, (list(w[0]), list(w[1]), list(w[2])), s) for name, w, s in out]
 
@@ -395,12 +390,12 @@ def enrollment_accepts(w3: Any, contract: Any, words: Words, signals: list[int])
     check passes for an honest proof (fresh nullifier, current roots and day), so a revert means refusal."""
     a, b, c = words
     accounts = list(w3.eth.accounts)
-    named = client.recipient_address(signals[5]) if signals[5] < 2**160 else None
+    named = client.recipient_address(signals[4]) if signals[4] < 2**160 else None
     sender = named if named in accounts else accounts[1]  # an unfunded sender could not even make the call
     try:
         client.call_or_raise(
             lambda: contract.functions.enroll(a, [b[0:2], b[2:4]], c, signals).call(
-                {"from": sender, "gas": client.ENROLL_GAS}
+                {"from": sender, "gas": enrollment.ENROLL_GAS}
             )
         )
     except ContractRevertError:
@@ -414,10 +409,10 @@ def test_python_and_solidity_verifiers_agree_on_real_proofs(
     """Runs on py-evm with the fast_pairing patch (see the module docstring); ~60 entries, two EVM judges:
     the installed Groth16Verifier with the trial's key, and CohortEnrollment's embedded verifier."""
     w3 = client.connect(client.embedded_provider(fast_pairing=True))
-    enrollment = deploy(w3, eligibility)  # first transaction of accounts[0]: the stock deployment's address
-    assert enrollment.address == stock.deployment.address and enrollment.scope == stock.proof.scope
+    deployed = deploy(w3, eligibility)  # first transaction of accounts[0]: the stock deployment's address
+    assert deployed.address == stock.deployment.address and deployed.scope == stock.proof.scope
     verifier = client.deploy_verifier(w3, eligibility.keys.vk)
-    assert verifier.functions.publicInputCount().call() == 6
+    assert verifier.functions.publicInputCount().call() == 5
     entries = corpus(eligibility, stock.proof, second_proof)
     assert len(entries) >= 60
     disagreements: list[str] = []
@@ -426,7 +421,7 @@ def test_python_and_solidity_verifiers_agree_on_real_proofs(
         verdicts = (
             python_accepts(eligibility, words, signals),
             verifier_accepts(verifier, words, signals),
-            enrollment_accepts(w3, enrollment.contract, words, signals),
+            enrollment_accepts(w3, deployed.contract, words, signals),
         )
         if len(set(verdicts)) != 1:
             disagreements.append(f"{name}: python/verifier/enrollment = {verdicts}")
@@ -455,37 +450,29 @@ def test_enroll_sends_what_enroll_signals_sends(stock: Stock) -> None:
     assert client.recipient_address(proof.recipient) == stock.patient
     nonce = stock.w3.eth.get_transaction_count(stock.patient)
     with pytest.raises(MalformedProofError):
-        client.enroll_signals(stock.w3, stock.contract, proof.proof, list(proof.public)[:5])
+        enrollment.enroll_signals(stock.w3, stock.contract, proof.proof, list(proof.public)[:4])
     with pytest.raises(MalformedProofError):
-        client.enroll_signals(stock.w3, stock.contract, proof.proof, [*proof.public[:5], 2**256])
+        enrollment.enroll_signals(stock.w3, stock.contract, proof.proof, [*proof.public[:4], 2**256])
     assert stock.w3.eth.get_transaction_count(stock.patient) == nonce
     with pytest.raises(MalformedProofError):
         client.recipient_address(2**160)
 
 
-def test_deploy_trial_refuses_other_keys_and_ambiguous_roots(stock: Stock, eligibility: Eligibility) -> None:
+def test_deploy_trial_refuses_other_keys(stock: Stock, eligibility: Eligibility) -> None:
     """Refused before any transaction is sent (the account's nonce does not move)."""
-    from zkhealth.errors import ChainError, VerifyingKeyMismatchError
+    from zkhealth.errors import VerifyingKeyMismatchError
 
     w3, keys = stock.w3, eligibility.keys
     nonce = w3.eth.get_transaction_count(stock.owner)
     window = (0, 2**40)
-    five_signals = dataclasses.replace(keys.vk, gamma_abc_g1=keys.vk.gamma_abc_g1[:-1])
+    four_signals = dataclasses.replace(keys.vk, gamma_abc_g1=keys.vk.gamma_abc_g1[:-1])
     for wrong in (
         dataclasses.replace(keys, criteria_sha256="0" * 64),
         dataclasses.replace(keys, r1cs_sha256="0" * 64),
-        dataclasses.replace(keys, vk=five_signals),
+        dataclasses.replace(keys, vk=four_signals),
     ):
         with pytest.raises(VerifyingKeyMismatchError):
-            client.deploy_trial(w3, eligibility.trial, wrong, window=window, capacity=1)
-    two_roots = Trial(
-        STANDARD,
-        trial_id=TRIAL_ID,
-        trusted_issuer_roots={eligibility.world.registry.root, 1},
-        revocation_roots={eligibility.world.revocation.root},
-    )
-    with pytest.raises(ChainError):
-        client.deploy_trial(w3, two_roots, keys, window=window, capacity=1)
+            enrollment.deploy_trial(w3, eligibility.trial, wrong, window=window, capacity=1, trust_root=1)
     assert w3.eth.get_transaction_count(stock.owner) == nonce
 
 
@@ -495,7 +482,7 @@ def test_deploy_trial_refuses_other_keys_and_ambiguous_roots(stock: Stock, eligi
 @dataclass
 class Anvil:
     w3: Any
-    deployment: client.TrialDeployment
+    deployment: enrollment.TrialDeployment
     proof: EligibilityProof
 
 
@@ -527,14 +514,14 @@ def test_real_proof_flow_and_reorg_on_anvil(anvil: Anvil, stock: Stock, eligibil
     assert proof.nullifier != stock.proof.nullifier  # same patient, other scope: unlinkable nullifiers
     # The py-evm proof (other chain, other contract) and a copied transaction are refused; a mined revert is
     # decoded by replaying it.
-    expect_revert("WrongScope", lambda: client.enroll(w3, contract, stock.proof, sender=patient))
-    expect_revert("WrongRecipient", lambda: client.enroll(w3, contract, proof, sender=w3.eth.accounts[2]))
+    expect_revert("WrongScope", lambda: enrollment.enroll(w3, contract, stock.proof, sender=patient))
+    expect_revert("WrongRecipient", lambda: enrollment.enroll(w3, contract, proof, sender=w3.eth.accounts[2]))
 
     snapshot = rpc(w3, "evm_snapshot")
     watcher = client.EnrollmentWatcher(
         w3, anvil.deployment.address, from_block=anvil.deployment.block_number, confirmations=3
     )
-    receipt = client.enroll(w3, contract, proof)
+    receipt = enrollment.enroll(w3, contract, proof)
     assert receipt["status"] == 1 and receipt["gasUsed"] <= ENROLL_TARGET_GAS
     assert [r.status for r in watcher.poll()] == [client.EnrollmentStatus.PENDING]
     rpc(w3, "evm_mine")
@@ -544,16 +531,16 @@ def test_real_proof_flow_and_reorg_on_anvil(anvil: Anvil, stock: Stock, eligibil
     assert (record.nullifier, record.recipient, record.day) == (proof.nullifier, patient, proof.today)
     assert contract.functions.enrollment(proof.nullifier).call() == [1, patient, proof.today]
     with pytest.raises(NullifierAlreadyUsedError):
-        client.enroll(w3, contract, proof)
+        enrollment.enroll(w3, contract, proof)
     renewed = dataclasses.replace(proof, proof=groth16.rerandomize(eligibility.keys.vk, proof.proof))
     with pytest.raises(NullifierAlreadyUsedError):
-        client.enroll(w3, contract, renewed)
+        enrollment.enroll(w3, contract, renewed)
 
     rpc(w3, "evm_revert", [snapshot])  # the enrollment's block leaves the chain
     (gone,) = watcher.poll()
     assert gone.status is client.EnrollmentStatus.REORGED and gone.nullifier == proof.nullifier
     assert status_of(contract, proof.nullifier) == 0
-    client.enroll(w3, contract, proof)  # re-included after the reorg
+    enrollment.enroll(w3, contract, proof)  # re-included after the reorg
     assert sorted(r.status.value for r in watcher.poll()) == ["pending"]
     rpc(w3, "evm_mine")
     rpc(w3, "evm_mine")

@@ -1,9 +1,9 @@
-"""CohortEnrollment on py-evm: every refusal has its own custom error, the happy path, withdrawal, owner
-functions, root history, and a hypothesis state machine over enroll / withdraw / reopen / root updates
-(security.md K1-K8).
+"""CohortEnrollment on py-evm (public signals ``[nullifier, scope, today, trust_root, recipient]``): every refusal
+has its own custom error, the happy path, withdrawal, owner functions, trust-root freshness with its grace period,
+and a hypothesis state machine over enroll / withdraw / reopen / root publications (security.md K1-K8).
 
 Proofs come from `proof_source`, a trapdoor key (tests/chain_testkeys.py) that can prove any signals, so each
-check is reached with an otherwise valid proof. Swap the fixture for the real eligibility prover when it lands.
+check is reached with an otherwise valid proof; tests/test_chain_e2e.py enrolls real eligibility proofs.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from zkhealth.chain import client
+from zkhealth.chain import client, devchain, enrollment
 from zkhealth.eligibility import trial_scope
 from zkhealth.errors import ContractRevertError, NullifierAlreadyUsedError
 from zkhealth.field import FIELD_R
@@ -34,14 +34,15 @@ from zkhealth.field import FIELD_R
 pytestmark = pytest.mark.evm
 
 TRIAL = bytes.fromhex("7a6b6865616c74682d747269616c2d3031000000000000000000000000000000")
-ISSUER_ROOT = 1111
-REVOCATION_ROOT = 2222
+ROOT_A = 1111
+ROOT_B = 2222
 DAY = 86400
+SIGNALS = enrollment.DEDICATED_SIGNALS
 
 
 @dataclass
 class ProofSource:
-    """Makes (proof, signals) for the 6-signal eligibility layout."""
+    """Makes proofs for the 5-signal eligibility layout."""
 
     vk: dict[str, Any]
     prove: Callable[[list[int]], dict[str, Any]]
@@ -49,7 +50,7 @@ class ProofSource:
 
 @pytest.fixture(scope="module")
 def proof_source() -> ProofSource:
-    key = testkeys.TrapdoorKey.generate(6, seed=2024)
+    key = testkeys.TrapdoorKey.generate(5, seed=2024)
     return ProofSource(key.key(), lambda signals: key.prove(signals).to_proof())
 
 
@@ -69,34 +70,35 @@ class Deployment:
             "nullifier": nullifier,
             "scope": int(self.contract.functions.scope().call()),
             "today": self.today(),
-            "issuer_root": ISSUER_ROOT,
-            "revocation_root": REVOCATION_ROOT,
+            "trust_root": ROOT_A,
             "recipient": int(sender, 16),
         }
         values.update(overrides)
-        return [values[k] for k in ("nullifier", "scope", "today", "issuer_root", "revocation_root", "recipient")]
+        return [values[k] for k in SIGNALS]
 
     def enroll(self, nullifier: int, sender: str, *, proof_signals: list[int] | None = None, **overrides: int) -> Any:
         signals = self.signals(nullifier, sender, **overrides)
         proof = self.source.prove(proof_signals if proof_signals is not None else signals)
-        return client.enroll_signals(self.w3, self.contract, proof, signals, sender=sender)
+        return enrollment.enroll_signals(self.w3, self.contract, proof, signals, sender=sender)
 
 
-def deploy(source: ProofSource, *, capacity: int = 3, window: tuple[int, int] | None = None) -> Deployment:
+def deploy(source: ProofSource, *, capacity: int = 3, window: tuple[int, int] | None = None,
+           grace: int = DAY) -> Deployment:
     w3 = client.connect(client.embedded_provider(fast_pairing=True))
     accounts = list(w3.eth.accounts)
     now = int(w3.eth.get_block("latest")["timestamp"])
-    contract = client.deploy_enrollment(
+    contract = enrollment.deploy_cohort_enrollment(
         w3,
         source.vk,
         trial_id=TRIAL,
-        issuer_root=ISSUER_ROOT,
-        revocation_root=REVOCATION_ROOT,
+        trust_root=ROOT_A,
+        root_grace_seconds=grace,
         window=window or (now - 60, now + 30 * DAY),
         capacity=capacity,
         owner=accounts[0],
+        publishers=[accounts[9]],
     )
-    return Deployment(w3, contract, source, accounts[0], accounts[1:])
+    return Deployment(w3, contract, source, accounts[0], accounts[1:9])
 
 
 @pytest.fixture
@@ -144,11 +146,11 @@ def test_rerandomised_proof_reverts_nullifier_used(d: Deployment) -> None:
     n = nullifier()
     signals = d.signals(n, d.patients[0])
     proof = d.source.prove(signals)
-    client.enroll_signals(d.w3, d.contract, proof, signals, sender=d.patients[0])
+    enrollment.enroll_signals(d.w3, d.contract, proof, signals, sender=d.patients[0])
     other = testkeys.rerandomize(proof, d.source.vk.delta_g2, 987654321, 42).to_proof()
     assert other.a != proof.a
     expect_revert(
-        "NullifierUsed", lambda: client.enroll_signals(d.w3, d.contract, other, signals, sender=d.patients[0])
+        "NullifierUsed", lambda: enrollment.enroll_signals(d.w3, d.contract, other, signals, sender=d.patients[0])
     )
 
 
@@ -158,14 +160,14 @@ def test_aliased_nullifier_reverts_input_not_in_field(d: Deployment) -> None:
     signals = d.signals(n + FIELD_R, d.patients[0])
     proof = d.source.prove(d.signals(n, d.patients[0]))
     err = expect_revert(
-        "InputNotInField", lambda: client.enroll_signals(d.w3, d.contract, proof, signals, sender=d.patients[0])
+        "InputNotInField", lambda: enrollment.enroll_signals(d.w3, d.contract, proof, signals, sender=d.patients[0])
     )
     assert "InputNotInField(0)" in str(err)
-    for index in range(1, 6):
+    for index in range(1, 5):
         bad = d.signals(nullifier(), d.patients[0])
         bad[index] += FIELD_R
         err = expect_revert(
-            "InputNotInField", lambda b=bad: client.enroll_signals(d.w3, d.contract, proof, b, sender=d.patients[0])
+            "InputNotInField", lambda b=bad: enrollment.enroll_signals(d.w3, d.contract, proof, b, sender=d.patients[0])
         )
         assert f"InputNotInField({index})" in str(err)
 
@@ -187,12 +189,12 @@ def test_another_sender_reverts_wrong_recipient(d: Deployment) -> None:
     proof = d.source.prove(signals)
     # a front-runner copies the mempool transaction
     expect_revert(
-        "WrongRecipient", lambda: client.enroll_signals(d.w3, d.contract, proof, signals, sender=d.patients[1])
+        "WrongRecipient", lambda: enrollment.enroll_signals(d.w3, d.contract, proof, signals, sender=d.patients[1])
     )
     # or rewrites the recipient to itself without a matching proof
     stolen = d.signals(n, d.patients[1])
     expect_revert(
-        "InvalidProof", lambda: client.enroll_signals(d.w3, d.contract, proof, stolen, sender=d.patients[1])
+        "InvalidProof", lambda: enrollment.enroll_signals(d.w3, d.contract, proof, stolen, sender=d.patients[1])
     )
     assert d.contract.functions.enrollment(n).call()[0] == 0
 
@@ -224,30 +226,37 @@ def test_closed_window_reverts(proof_source: ProofSource) -> None:
 
 
 def test_unknown_roots_revert(d: Deployment) -> None:
-    expect_revert("UnknownIssuerRoot", lambda: d.enroll(nullifier(), d.patients[0], issuer_root=5))
-    expect_revert("UnknownRevocationRoot", lambda: d.enroll(nullifier(), d.patients[0], revocation_root=5))
-    client.set_roots(d.w3, d.contract, 3333, 4444, sender=d.owner)
-    # both roots are recent, but never current together
-    expect_revert("UnknownRootPair", lambda: d.enroll(nullifier(), d.patients[0], issuer_root=3333))
-    assert d.enroll(nullifier(), d.patients[0], issuer_root=3333, revocation_root=4444)["status"] == 1
-    assert d.enroll(nullifier(), d.patients[1])["status"] == 1  # the previous epoch is still accepted
+    """A trust root never published (another issuer's revocation root folded in, the empty tree's, a forged
+    registry's) reverts UnknownRoot; publishing is the owner's or a publisher's alone."""
+    expect_revert("UnknownRoot", lambda: d.enroll(nullifier(), d.patients[0], trust_root=5))
+    expect_revert("NotPublisher", lambda: enrollment.publish_trust_root(d.w3, d.contract, ROOT_B,
+                                                                        sender=d.patients[0]))
+    publish_r = d.contract.functions.publishTrustRoot(FIELD_R)  # the Python client refuses it before sending
+    expect_revert("InvalidRoot", lambda: client.call_or_raise(lambda: publish_r.call({"from": d.owner})))
+    receipt = enrollment.publish_trust_root(d.w3, d.contract, ROOT_B, sender=d.owner)
+    (event,) = d.contract.events.TrustRootUpdated().process_receipt(receipt)
+    assert (event["args"]["root"], event["args"]["previousRoot"]) == (ROOT_B, ROOT_A)
+    assert d.enroll(nullifier(), d.patients[0], trust_root=ROOT_B)["status"] == 1
+    assert d.enroll(nullifier(), d.patients[1])["status"] == 1  # the superseded root, within its grace period
 
 
-def test_root_history_evicts_the_oldest_epoch(d: Deployment) -> None:
-    history = d.contract.functions.ROOT_HISTORY().call()
-    for k in range(history - 1):
-        client.set_roots(d.w3, d.contract, 10 + k, 20 + k, sender=d.owner)
-    assert d.contract.functions.isKnownRootPair(ISSUER_ROOT, REVOCATION_ROOT).call() is True
-    client.set_roots(d.w3, d.contract, 99, 98, sender=d.owner)
-    assert d.contract.functions.isKnownRootPair(ISSUER_ROOT, REVOCATION_ROOT).call() is False
-    assert d.contract.functions.isKnownRootPair(10, 20).call() is True
-    expect_revert("UnknownIssuerRoot", lambda: d.enroll(nullifier(), d.patients[0]))
-    assert d.contract.functions.currentRoots().call() == [99, 98]
-    assert d.contract.functions.epochCount().call() == history + 1
-    client.set_roots(d.w3, d.contract, 10, 20, sender=d.owner)  # re-adding a live pair keeps it live
-    for k in range(history - 1):
-        client.set_roots(d.w3, d.contract, 500 + k, 600 + k, sender=d.owner)
-    assert d.contract.functions.isKnownRootPair(10, 20).call() is True
+def test_a_superseded_root_is_stale_after_the_grace_period(proof_source: ProofSource) -> None:
+    """security.md S9: a proof against a root superseded longer ago than the trial's grace period reverts
+    StaleRoot; within it, it enrolls; a grace of 0 accepts only the current root (from the next second on)."""
+    d = deploy(proof_source, grace=DAY)
+    enrollment.publish_trust_root(d.w3, d.contract, ROOT_B, sender=d.w3.eth.accounts[9])  # the publisher
+    d.enroll(nullifier(), d.patients[0], trust_root=ROOT_A)
+    devchain.advance_time(d.w3, DAY + 1)
+    expect_revert("StaleRoot", lambda: d.enroll(nullifier(), d.patients[1], trust_root=ROOT_A))
+    history = enrollment.root_history(d.w3, d.contract, include=[ROOT_A, 777])
+    assert history.current == ROOT_B and [e.root for e in history.entries] == [ROOT_B, ROOT_A]
+    d.enroll(nullifier(), d.patients[1], trust_root=ROOT_B)
+    strict = deploy(proof_source, grace=0)
+    enrollment.publish_trust_root(strict.w3, strict.contract, ROOT_B, sender=strict.owner)
+    devchain.advance_time(strict.w3, 1)
+    expect_revert("StaleRoot", lambda: strict.enroll(nullifier(), strict.patients[0], trust_root=ROOT_A))
+    client.transact_checked(strict.w3, strict.contract.functions.setRootGrace(DAY), sender=strict.owner)
+    strict.enroll(nullifier(), strict.patients[0], trust_root=ROOT_A)
 
 
 def test_invalid_proof_leaves_the_nullifier_unused(d: Deployment) -> None:
@@ -273,19 +282,20 @@ def test_non_canonical_proof_reverts(d: Deployment) -> None:
 def test_withdraw_and_reopen(d: Deployment) -> None:
     n = nullifier()
     d.enroll(n, d.patients[0])
-    expect_revert("NotEnrollee", lambda: client.withdraw(d.w3, d.contract, n, sender=d.patients[1]))
-    expect_revert("NotEnrolled", lambda: client.withdraw(d.w3, d.contract, nullifier(), sender=d.patients[0]))
+    expect_revert("NotEnrollee", lambda: enrollment.withdraw(d.w3, d.contract, n, sender=d.patients[1]))
+    expect_revert("NotEnrolled", lambda: enrollment.withdraw(d.w3, d.contract, nullifier(), sender=d.patients[0]))
     expect_revert(
         "NotWithdrawn", lambda: client.call_or_raise(lambda: d.contract.functions.reopen(n).call({"from": d.owner}))
     )
-    receipt = client.withdraw(d.w3, d.contract, n, sender=d.patients[0])
+    receipt = enrollment.withdraw(d.w3, d.contract, n, sender=d.patients[0])
     assert d.contract.events.Withdrawn().process_receipt(receipt)[0]["args"]["nullifier"] == n
     assert d.contract.functions.enrolledCount().call() == 0
     assert d.contract.functions.enrollment(n).call()[0] == 2
-    expect_revert("NotEnrolled", lambda: client.withdraw(d.w3, d.contract, n, sender=d.patients[0]))
+    expect_revert("NotEnrolled", lambda: enrollment.withdraw(d.w3, d.contract, n, sender=d.patients[0]))
     expect_revert("NullifierUsed", lambda: d.enroll(n, d.patients[0]))
     expect_revert(
-        "NotOwner", lambda: client.call_or_raise(lambda: d.contract.functions.reopen(n).call({"from": d.patients[0]}))
+        "OwnableUnauthorizedAccount",
+        lambda: client.call_or_raise(lambda: d.contract.functions.reopen(n).call({"from": d.patients[0]})),
     )
     client.transact(d.w3, d.contract.functions.reopen(n), sender=d.owner)
     assert d.enroll(n, d.patients[0])["status"] == 1
@@ -298,19 +308,19 @@ def test_owner_functions_and_two_step_transfer(d: Deployment) -> None:
     def call(fn: Any, sender: str) -> Any:
         return client.call_or_raise(lambda: fn.call({"from": sender, "gas": client.ADMIN_GAS}))
 
-    expect_revert("NotOwner", lambda: client.set_roots(d.w3, c, 1, 2, sender=newcomer))
-    expect_revert("NotOwner", lambda: call(c.functions.setWindow(0, 1), newcomer))
-    expect_revert("NotOwner", lambda: call(c.functions.setCapacity(9), newcomer))
+    unauthorised = "OwnableUnauthorizedAccount"
+    expect_revert(unauthorised, lambda: call(c.functions.setPublisher(newcomer, True), newcomer))
+    expect_revert(unauthorised, lambda: call(c.functions.setWindow(0, 1), newcomer))
+    expect_revert(unauthorised, lambda: call(c.functions.setCapacity(9), newcomer))
+    expect_revert(unauthorised, lambda: call(c.functions.setRootGrace(9), newcomer))
     expect_revert("InvalidWindow", lambda: call(c.functions.setWindow(5, 5), d.owner))
     expect_revert("InvalidCapacity", lambda: call(c.functions.setCapacity(0), d.owner))
-    expect_revert("RootNotInField", lambda: call(c.functions.setRoots(FIELD_R, 1), d.owner))
-    expect_revert("ZeroOwner", lambda: call(c.functions.transferOwnership("0x" + "00" * 20), d.owner))
     client.transact(d.w3, c.functions.transferOwnership(newcomer), sender=d.owner)
     assert c.functions.owner().call() == d.owner
-    expect_revert("NotPendingOwner", lambda: call(c.functions.acceptOwnership(), d.patients[0]))
+    expect_revert(unauthorised, lambda: call(c.functions.acceptOwnership(), d.patients[0]))
     client.transact(d.w3, c.functions.acceptOwnership(), sender=newcomer)
     assert c.functions.owner().call() == newcomer
-    expect_revert("NotOwner", lambda: client.set_roots(d.w3, c, 1, 2, sender=d.owner))
+    expect_revert("NotPublisher", lambda: enrollment.publish_trust_root(d.w3, c, 1, sender=d.owner))
     d.enroll(nullifier(), d.patients[0])
     d.enroll(nullifier(), d.patients[1])
     expect_revert("InvalidCapacity", lambda: call(c.functions.setCapacity(1), newcomer))
@@ -322,13 +332,16 @@ def test_deploy_refuses_bad_parameters(proof_source: ProofSource) -> None:
     from zkhealth.errors import ChainError, MalformedProofError
 
     w3 = client.connect(client.embedded_provider(fast_pairing=True))
-    args: dict[str, Any] = dict(trial_id=TRIAL, issuer_root=1, revocation_root=2, window=(0, 10**10), capacity=5)
+    args: dict[str, Any] = dict(trial_id=TRIAL, trust_root=1, window=(0, 10**10), capacity=5)
+    deploy_ = enrollment.deploy_cohort_enrollment
     with pytest.raises(ChainError):
-        client.deploy_enrollment(w3, proof_source.vk, **{**args, "trial_id": b"x"})
+        deploy_(w3, proof_source.vk, **{**args, "trial_id": b"x"})
+    with pytest.raises(MalformedProofError):  # the retired six-signal layout
+        deploy_(w3, testkeys.TrapdoorKey.generate(6, seed=1).key(), **args)
+    expect_revert("InvalidWindow", lambda: deploy_(w3, proof_source.vk, **{**args, "window": (9, 9)}))
+    expect_revert("InvalidCapacity", lambda: deploy_(w3, proof_source.vk, **{**args, "capacity": 0}))
     with pytest.raises(MalformedProofError):
-        client.deploy_enrollment(w3, testkeys.TrapdoorKey.generate(5, seed=1).key(), **args)
-    expect_revert("InvalidWindow", lambda: client.deploy_enrollment(w3, proof_source.vk, **{**args, "window": (9, 9)}))
-    expect_revert("InvalidCapacity", lambda: client.deploy_enrollment(w3, proof_source.vk, **{**args, "capacity": 0}))
+        deploy_(w3, proof_source.vk, **{**args, "trust_root": FIELD_R})
 
 
 def test_enrollment_listing_with_confirmations(d: Deployment) -> None:
@@ -339,7 +352,7 @@ def test_enrollment_listing_with_confirmations(d: Deployment) -> None:
     d.w3.provider.ethereum_tester.mine_blocks(2)
     (record,) = watcher.poll()
     assert record.status is client.EnrollmentStatus.ENROLLED and record.nullifier == n
-    client.withdraw(d.w3, d.contract, n, sender=d.patients[0])
+    enrollment.withdraw(d.w3, d.contract, n, sender=d.patients[0])
     assert watcher.poll()[0].status is client.EnrollmentStatus.PENDING
     d.w3.provider.ethereum_tester.mine_blocks(3)
     assert watcher.poll()[0].status is client.EnrollmentStatus.WITHDRAWN
@@ -376,10 +389,7 @@ class EnrollmentMachine(RuleBasedStateMachine):
         self.owner_of: dict[int, str] = {}
         self.count = 0
         self.capacity = 3
-        self.epochs: list[tuple[int, int]] = [(ISSUER_ROOT, REVOCATION_ROOT)]
-
-    def live_epochs(self) -> list[tuple[int, int]]:
-        return self.epochs[-8:]
+        self.roots: list[int] = [ROOT_A]  # every root published, in order; the last is current
 
     def outcome(self, fn: Callable[[], Any]) -> str | None:
         try:
@@ -388,18 +398,15 @@ class EnrollmentMachine(RuleBasedStateMachine):
             return exc.error_name
         return None
 
-    @rule(who=st.integers(0, 4), sender=st.integers(0, 4), epoch=st.integers(0, 9))
-    def enroll(self, who: int, sender: int, epoch: int) -> None:
+    @rule(who=st.integers(0, 4), sender=st.integers(0, 4), pick=st.integers(0, 9))
+    def enroll(self, who: int, sender: int, pick: int) -> None:
         patient = self.patients[who]
         account = self.patients[sender].account
-        known = self.live_epochs()
-        use_known = epoch < len(known)
-        roots = known[epoch] if use_known else (10**6 + epoch, 10**6 + epoch)
-        result = self.outcome(
-            lambda: self.d.enroll(patient.nullifier, account, issuer_root=roots[0], revocation_root=roots[1])
-        )
+        use_known = pick < len(self.roots)
+        root = self.roots[-1 - pick] if use_known else 10**6 + pick
+        result = self.outcome(lambda: self.d.enroll(patient.nullifier, account, trust_root=root))
         if not use_known:
-            expected = "UnknownIssuerRoot"
+            expected = "UnknownRoot"
         elif self.count >= self.capacity:
             expected = "CohortFull"
         elif self.status[patient.nullifier] != 0:
@@ -428,7 +435,7 @@ class EnrollmentMachine(RuleBasedStateMachine):
     def withdraw(self, who: int, sender: int) -> None:
         n = self.patients[who].nullifier
         account = self.patients[sender].account
-        result = self.outcome(lambda: client.withdraw(self.d.w3, self.d.contract, n, sender=account))
+        result = self.outcome(lambda: enrollment.withdraw(self.d.w3, self.d.contract, n, sender=account))
         if self.status[n] != 1:
             assert result == "NotEnrolled"
         elif self.owner_of[n] != account:
@@ -449,12 +456,13 @@ class EnrollmentMachine(RuleBasedStateMachine):
             assert result is None
             self.status[n] = 0
 
-    @rule(issuer=st.integers(1, 50), revocation=st.integers(1, 50))
-    def update_roots(self, issuer: int, revocation: int) -> None:
-        client.set_roots(self.d.w3, self.d.contract, issuer, revocation, sender=self.d.owner)
-        self.epochs.append((issuer, revocation))
-        for live_issuer, live_revocation in self.live_epochs():
-            assert self.d.contract.functions.isKnownRootPair(live_issuer, live_revocation).call() is True
+    @rule(root=st.integers(1, 50))
+    def publish_root(self, root: int) -> None:
+        """A new root within the same block second: every root published stays within its grace period."""
+        enrollment.publish_trust_root(self.d.w3, self.d.contract, root, sender=self.d.owner)
+        if root != self.roots[-1]:
+            self.roots.append(root)
+        assert self.d.contract.functions.currentTrustRoot().call() == root
 
     @precondition(lambda self: self.capacity < 5)
     @rule()

@@ -1,6 +1,6 @@
 """Read-only trial views (zkhealth.chain.views), dry-run enrollment checks and the audit trail of per-trial
-contracts, on the dashboard's test chain (tests/dashboard_world.py: a registry with two trials, a version-1 and a
-version-2 per-trial contract, trapdoor-key proofs)."""
+contracts, on the dashboard's test chain (tests/dashboard_world.py: a registry with two trials, two per-trial
+CohortEnrollment contracts, trapdoor-key proofs)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import json
 import dashboard_world as dw
 import pytest
 
-from zkhealth.chain import client, devchain, enrollment
+from zkhealth.chain import devchain, enrollment
 from zkhealth.chain.audit import AuditEvent, _Replay, audit
 from zkhealth.chain.registry import ConsentStatus
 from zkhealth.chain.views import (
@@ -72,7 +72,7 @@ def test_registry_trial_details(world: dw.World) -> None:
 
 def test_cohort_contracts(world: dw.World) -> None:
     assert cohort_contract_kind(world.w3, world.v1_address) == "CohortEnrollment"
-    assert cohort_contract_kind(world.w3, world.v2_address) == "CohortEnrollmentV2"
+    assert cohort_contract_kind(world.w3, world.v2_address) == "CohortEnrollment"
     with pytest.raises(ChainError):
         cohort_contract_kind(world.w3, world.registry.address)
     with pytest.raises(ChainError):
@@ -83,7 +83,7 @@ def test_cohort_contracts(world: dw.World) -> None:
         "CohortEnrollment", "NCT09000009", dw.V1_ENROLLMENTS, dw.V1_ENROLLMENTS, 10)
     assert [p.nullifier for p in v1.enrollments()] == world.v1_nullifiers
     roots = v1.roots()
-    assert [(r.roots, r.state) for r in roots] == [((dw.ISSUER_ROOT, dw.REVOCATION_ROOT), RootState.CURRENT)]
+    assert [(r.roots, r.state) for r in roots] == [((dw.COHORT_ROOT,), RootState.CURRENT)]
     v2 = CohortTrialReader(world.w3, world.v2_address)
     assert v2.overview().enrolled == dw.V2_ENROLLMENTS == count_events(world.v2_contract, "Enrolled")
     assert v2.consents() == {ConsentStatus.ACTIVE: 2, ConsentStatus.WITHDRAWN: 1, ConsentStatus.EXPIRED: 0}
@@ -117,14 +117,14 @@ def test_check_enroll_dry_runs(world: dw.World) -> None:
     """The dry runs raise what enroll raises, and send nothing."""
     before = int(world.w3.eth.block_number)
     fresh = world.v1_proof(0xD1, world.accounts[9])
-    client.check_enroll_signals(world.w3, world.v1_contract, fresh.proof, list(fresh.public))
+    enrollment.check_enroll(world.w3, world.v1_contract, fresh.proof, list(fresh.public))
     used = world.v1_proof(world.v1_nullifiers[0], world.accounts[5])
     with pytest.raises(NullifierAlreadyUsedError):
-        client.check_enroll_signals(world.w3, world.v1_contract, used.proof, list(used.public))
+        enrollment.check_enroll(world.w3, world.v1_contract, used.proof, list(used.public))
     tampered = list(fresh.public)
     tampered[0] += 1
     with pytest.raises(ContractRevertError) as info:
-        client.check_enroll_signals(world.w3, world.v1_contract, fresh.proof, tampered)
+        enrollment.check_enroll(world.w3, world.v1_contract, fresh.proof, tampered)
     assert info.value.error_name == "InvalidProof"
     v2 = world.v2_proof(0xD2, world.accounts[9])
     enrollment.check_enroll(world.w3, world.v2_contract, v2.proof, list(v2.public))
@@ -147,7 +147,7 @@ def test_audit_reads_per_trial_contracts(world: dw.World) -> None:
     enrolled = [e for e in report.events if e.event == "Enrolled"]
     assert len(enrolled) == dw.V1_ENROLLMENTS + dw.V2_ENROLLMENTS
     assert {e.address for e in enrolled} == {world.v1_address, world.v2_address}
-    assert {e.contract for e in enrolled} == {"CohortEnrollment", "CohortEnrollmentV2"}
+    assert {e.contract for e in enrolled} == {"CohortEnrollment"}
     both = audit(world.w3, registry=world.registry.address, enrollments=[world.v1_address])
     assert any(e.contract == "TrialRegistry" for e in both.events)
     assert any(e.contract == "CohortEnrollment" for e in both.events)

@@ -17,22 +17,27 @@ from pathlib import Path
 
 import pytest
 
-from zkhealth.circuit import Builder, compile
+from zkhealth.circuit import Builder, Signal, check_unique, compile
 from zkhealth.circuit.formal import (
     NOT_UNIQUE,
+    PINNED_VERDICTS_PATH,
     UNIQUE,
     UNKNOWN,
+    UniquenessVerdict,
     default_assumed_gadgets,
     load_verdicts,
     prove_unique,
+    render_verdicts,
+    verdict_row,
 )
-from zkhealth.circuit.gadgets import catalog
+from zkhealth.circuit.gadgets import babyjubjub, catalog
 from zkhealth.circuit.gadgets.comparators import less_than_unchecked
 from zkhealth.circuit.gadgets.poseidon import poseidon
 from zkhealth.circuit.mutation import Mutant, discover, load_equivalents, run_mutants
 from zkhealth.cli import run
 from zkhealth.errors import CircuitDefinitionError, UnderconstrainedError
 from zkhealth.field import FIELD_R
+from zkhealth.hazmat import babyjubjub as bjj
 from zkhealth.testing import assert_unique
 
 pytestmark = pytest.mark.witness
@@ -190,11 +195,190 @@ def test_matching_mutants_are_real_mutants_of_the_gadgets() -> None:
         _matching_mutant(name)
 
 
+def test_an_assumed_gadget_whose_result_became_a_hint_is_not_unique(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ``unconstrain`` mutant of a ``@gadget`` call: the hints it returns are made after the call, so the
+    modular check (the gadget assumed unique) still finds them free, here the set leaf hash before the Merkle
+    path (the mutant once survived because the call recorded the hints as its own results)."""
+    from zkhealth.circuit import builder as builder_module
+    from zkhealth.circuit.mutation import ENV_MUTANT, activate_from_environment
+
+    path = GADGETS / "sorted_set.py"
+    mutant = Mutant(str(path), _line(path, "leaf = set_leaf_hash(b, fields)"), "unconstrain")
+    assert mutant.id in _mutant_ids(str(path))
+    harness = catalog.harness_by_key("assert_set_member", "depth=6")
+    monkeypatch.setenv(ENV_MUTANT, mutant.to_json())
+    try:
+        assert activate_from_environment() == mutant
+        verdict = prove_unique(harness.define, samples=harness.samples, time_limit=3)
+    finally:
+        builder_module._MUTATION.clear()
+    assert verdict.verdict != UNIQUE and "set_leaf" in (verdict.signal or ""), verdict.summary()
+    assert "set_leaf" in default_assumed_gadgets()
+    assert prove_unique(harness.define, samples=harness.samples).verdict == UNIQUE
+
+
+# --------------------------------------------------------------------------- curve lemmas: sound, not credulous
+
+
+def _point(b: Builder, name: str) -> tuple[Signal, Signal]:
+    return b.private_input(f"{name}x"), b.private_input(f"{name}y")
+
+
+def doubling_without_on_curve_check(b: Builder) -> None:
+    """A doubling of a point nobody checked on the curve: at (0, 0) both sides of x3 * (a x^2 + y^2) = 2xy are 0."""
+    x, y = babyjubjub.point_double(b, _point(b, "p"))
+    b.output("x", x)
+    b.output("y", y)
+
+
+def addition_with_an_unchecked_input(b: Builder) -> None:
+    """An addition whose second input is not checked on the curve: the completeness premise is missing."""
+    p = _point(b, "p")
+    babyjubjub.assert_on_curve(b, *p)
+    x, y = babyjubjub.point_add(b, p, _point(b, "q"))
+    b.output("x", x)
+    b.output("y", y)
+
+
+def addition_on_a_curve_with_square_d(b: Builder) -> None:
+    """The addition law of a curve whose d is a square (d = 4): not complete, so no lemma may be used."""
+    a, d = babyjubjub.A, 4
+    points = [_point(b, "p"), _point(b, "q")]
+    for x, y in points:
+        xx, yy = b.mul(x, x), b.mul(y, y)
+        b.assert_mul(xx * d, yy, xx * a + yy - 1)
+    (x1, y1), (x2, y2) = points
+    tau = b.mul(b.mul(x1, y2), b.mul(y1, x2))
+    b.output("x", b.div_unchecked(b.mul(x1, y2) + b.mul(y1, x2), 1 + tau * d))
+
+
+def montgomery_doubling_by_addition(b: Builder) -> None:
+    """P + P with the incomplete Montgomery addition: the slope constraint reads lam * 0 = 0."""
+    p = _point(b, "p")
+    babyjubjub.assert_in_subgroup(b, *p)
+    pm = babyjubjub._to_montgomery(b, p)
+    u, v = babyjubjub._montgomery_add(b, pm, pm)
+    b.output("u", u)
+    b.output("v", v)
+
+
+def _colliding_tables(claimed: list[int]) -> Callable[[Builder], None]:
+    """Two one-bit Montgomery lookups of multiples of BASE8, [2 or 3] and [3 or 5]: bits (1, 0) add [3] to [3]."""
+    base = bjj.BASE8
+    first = [babyjubjub.edwards_to_montgomery_native(bjj.mul(base, m)) for m in (2, 3)]
+    second = [babyjubjub.edwards_to_montgomery_native(bjj.mul(base, m)) for m in (3, 5)]
+
+    def define(b: Builder) -> None:
+        bits = b.private_inputs("bits", 2)
+        for bit in bits:
+            b.assert_bool(bit)
+        p = babyjubjub._point_lookup(b, [bits[0]], first)
+        q = babyjubjub._point_lookup(b, [bits[1]], second)
+        b.claim_curve_multiples(p, base, [2, 3], curve=(babyjubjub.A, babyjubjub.D), montgomery=True)
+        b.claim_curve_multiples(q, base, claimed, curve=(babyjubjub.A, babyjubjub.D), montgomery=True)
+        u, v = babyjubjub._montgomery_add(b, p, q)
+        b.output("u", u)
+        b.output("v", v)
+
+    return define
+
+
+_P = bjj.mul(bjj.BASE8, 4242)
+_Q = bjj.mul(bjj.BASE8, 777)
+
+
+def test_doubling_off_the_curve_is_not_unique_with_witnesses() -> None:
+    verdict = prove_unique(doubling_without_on_curve_check, assume=(), samples=[{"px": 0, "py": 0}])
+    assert verdict.verdict == NOT_UNIQUE, verdict.summary()
+    assert verdict.inputs == {"px": 0, "py": 0} and verdict.witness_a != verdict.witness_b
+    compiled = compile(doubling_without_on_curve_check, lint=False)
+    for witness in (verdict.witness_a, verdict.witness_b):
+        assert witness is not None
+        compiled.r1cs.check_witness(witness)
+    assert not bjj.is_on_curve((0, 0))
+
+
+def test_missing_premises_are_never_unique() -> None:
+    """No on-curve check of one input, or a square d: the rule does not apply, and nothing says unique."""
+    samples = [{"px": _P[0], "py": _P[1], "qx": _Q[0], "qy": _Q[1]}]
+    for circuit in (addition_with_an_unchecked_input, addition_on_a_curve_with_square_d):
+        verdict = prove_unique(circuit, assume=(), samples=samples, time_limit=20)
+        assert verdict.verdict in (UNKNOWN, NOT_UNIQUE), (circuit.__name__, verdict.summary())
+        assert not verdict.lemmas, verdict.lemmas
+
+
+def test_incomplete_montgomery_addition_of_a_point_to_itself_is_never_unique() -> None:
+    """[1]P + [1]P: the multiples coincide, so the exception-free lemma is refused and the slope stays open
+    (the honest solver cannot even build a witness: its hint divides by u_P - u_P)."""
+    verdict = prove_unique(montgomery_doubling_by_addition, auxiliary=["eighth"], assume=(),
+                           samples=[{"px": _P[0], "py": _P[1]}], time_limit=30)
+    assert verdict.verdict in (UNKNOWN, NOT_UNIQUE), verdict.summary()
+    assert "montgomery_add" in (verdict.signal or "")
+    assert not any("exception-free" in lemma for lemma in verdict.lemmas), verdict.lemmas
+
+
+@pytest.mark.parametrize("claimed", [[3, 5], [4, 5]], ids=["true claim", "false claim"])
+def test_multiples_that_can_collide_are_never_unique(claimed: list[int]) -> None:
+    """[2 or 3] + [3 or 5]: equal operands for bits (1, 0). A true claim shows the ranges overlap; a false one
+    (multiples 4, 5) is recomputed and refused. Either way no exception-free lemma is used."""
+    verdict = prove_unique(_colliding_tables(claimed), assume=(), samples=[{"bits": [0, 1]}], time_limit=30)
+    assert verdict.verdict in (UNKNOWN, NOT_UNIQUE), verdict.summary()
+    assert "montgomery_add" in (verdict.signal or "")
+    assert not any("exception-free" in lemma for lemma in verdict.lemmas), verdict.lemmas
+
+
+def test_multiples_that_cannot_collide_are_unique() -> None:
+    """The same tables with [4 or 5] second: ranges {2, 3} and {4, 5} never meet, nor sum to l."""
+    base = bjj.BASE8
+    first = [babyjubjub.edwards_to_montgomery_native(bjj.mul(base, m)) for m in (2, 3)]
+    second = [babyjubjub.edwards_to_montgomery_native(bjj.mul(base, m)) for m in (4, 5)]
+
+    def define(b: Builder) -> None:
+        bits = b.private_inputs("bits", 2)
+        for bit in bits:
+            b.assert_bool(bit)
+        p = babyjubjub._point_lookup(b, [bits[0]], first)
+        q = babyjubjub._point_lookup(b, [bits[1]], second)
+        b.claim_curve_multiples(p, base, [2, 3], curve=(babyjubjub.A, babyjubjub.D), montgomery=True)
+        b.claim_curve_multiples(q, base, [4, 5], curve=(babyjubjub.A, babyjubjub.D), montgomery=True)
+        u, v = babyjubjub._montgomery_add(b, p, q)
+        b.output("u", u)
+        b.output("v", v)
+
+    verdict = prove_unique(define, assume=(), samples=[{"bits": [1, 0]}])
+    assert verdict.verdict == UNIQUE, verdict.summary()
+    assert any("exception-free" in lemma for lemma in verdict.lemmas)
+
+
+def test_curve_premises_are_computed() -> None:
+    """Euler's criterion on a and d, the group order 8l by Hasse's bound, l prime."""
+    from zkhealth.circuit.formal_curves import _curve
+
+    curve = _curve(babyjubjub.A, babyjubjub.D)
+    assert curve is not None and curve.subgroup_order == bjj.SUBORDER and curve.no_u_minus_one
+    assert curve.mont_a == babyjubjub.MONTGOMERY_A and curve.mont_b == 1
+    assert _curve(babyjubjub.A, 4) is None  # d a square
+    assert _curve(babyjubjub.D, babyjubjub.D) is None  # a = d
+    assert _curve(5, babyjubjub.D) is None  # a = 5 generates Fr^*, not a square
+
+
+CROSS_CHECKED = ("point_add", "point_double", "assert_in_subgroup", "fixed_base_mul", "scalar_mul")
+
+
+@pytest.mark.parametrize("harness", [h for h in catalog.HARNESSES if h.gadget in CROSS_CHECKED and h.params != "n=251"],
+                         ids=lambda h: h.label)
+def test_curve_verdicts_agree_with_the_perturbation_search(harness: catalog.Harness) -> None:
+    """What the lemmas prove unique, the second-witness search (zkhealth.circuit.check_unique) cannot break."""
+    compiled = compile(harness.define, lint=False)
+    for sample in harness.samples:
+        check_unique(compiled, sample)
+
+
 # --------------------------------------------------------------------------- pinned verdicts
 
 
 PINNED = load_verdicts()
-SLOW_HARNESSES = {"scalar_mul_prime_order", "assert_eddsa_poseidon_valid"}
+SLOW_HARNESSES: set[str] = set()
 
 
 def _verdict_of(harness: catalog.Harness) -> str:
@@ -230,11 +414,41 @@ def test_every_pinned_verdict_has_a_harness_and_every_harness_works() -> None:
             compiled.r1cs.check_witness(compiled.solve_witness(sample))
 
 
-def test_non_curve_gadgets_are_proven_unique() -> None:
-    curve = {"point_add", "point_double", "assert_in_subgroup", "fixed_base_mul", "scalar_mul",
-             "scalar_mul_prime_order", "assert_eddsa_poseidon_valid"}
+def test_every_gadget_is_proven_unique() -> None:
+    """The curve gadgets included, by the curve lemmas (docs/circuits.md)."""
     for key, row in PINNED.items():
-        assert (row["verdict"] == UNIQUE) == (key[0] not in curve), key
+        assert row["verdict"] == UNIQUE, key
+
+
+def test_verdict_table_is_what_the_tool_writes() -> None:
+    """verdicts.csv is exactly the text ``zkhealth circuit check-unique --gadgets --write-verdicts`` writes for
+    the catalog when each harness gets its pinned verdict (test_gadget_verdict_is_pinned checks those)."""
+    rows = []
+    for harness in catalog.HARNESSES:
+        row = PINNED[harness.key]
+        verdict = UniquenessVerdict(row["verdict"], 0.0, row["note"])
+        rows.append(verdict_row(harness.gadget, harness.params, verdict, harness.auxiliary, row["note"]))
+    assert render_verdicts(rows) == PINNED_VERDICTS_PATH.read_text(encoding="utf-8")
+
+
+def test_a_row_that_is_not_unique_carries_the_reason() -> None:
+    verdict = prove_unique(addition_with_an_unchecked_input, assume=(), time_limit=20)
+    row = verdict_row("point_add", "broken", verdict, (), note="an author's note, no longer true")
+    assert row["verdict"] == UNKNOWN and "not proven determined" in row["note"] and "babyjubjub.py" in row["note"]
+    unique = prove_unique(catalog.harness_by_key("select").define)
+    assert verdict_row("select", "", unique, (), note="kept")["note"] == "kept"
+    text = render_verdicts([row, verdict_row("select", "", unique, ())])
+    assert text.splitlines()[0] == "gadget,params,verdict,auxiliary,note"
+    assert [line.split(",")[0] for line in text.splitlines()[1:]] == ["point_add", "select"]
+
+
+@pytest.mark.slow
+def test_cli_regenerates_the_verdict_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The tool itself, over every harness, writes verdicts.csv byte for byte."""
+    out = tmp_path / "verdicts.csv"
+    assert run(["circuit", "check-unique", "--gadgets", "--write-verdicts", str(out)]) == 0
+    assert out.read_text(encoding="utf-8") == PINNED_VERDICTS_PATH.read_text(encoding="utf-8")
+    assert "set_atom[LAST,bounds]: unique" in capsys.readouterr().out
 
 
 def test_auxiliary_hints_are_needed() -> None:
@@ -252,7 +466,7 @@ def test_modular_check_uses_the_pinned_gadgets() -> None:
 
 
 def test_unknown_carries_the_reason() -> None:
-    verdict = prove_unique(catalog.harness_by_key("point_add").define, assume=(), time_limit=20)
+    verdict = prove_unique(addition_with_an_unchecked_input, assume=(), time_limit=20)
     assert verdict.verdict == UNKNOWN
     assert "babyjubjub.py" in (verdict.source or "") and "not proven determined" in verdict.reason
 
@@ -263,11 +477,12 @@ def test_time_limit_gives_unknown() -> None:
 
 
 def test_eligibility_circuit_outputs_are_unique() -> None:
-    from zkhealth.eligibility.circuit import eligibility_circuit
+    from zkhealth.eligibility.dedicated import dedicated_circuit
+    from zkhealth.eligibility.program import compile_program
 
-    verdict = prove_unique(eligibility_circuit("diagnosis in E11.* and age >= 18"), targets="outputs")
+    verdict = prove_unique(dedicated_circuit(compile_program("diagnosis in E11.* and age >= 18")), targets="outputs")
     assert verdict.verdict == UNIQUE, verdict.summary()
-    assert {"poseidon", "greater_eq", "to_bits_strict"} <= set(verdict.assumed)
+    assert {"poseidon", "to_bits_strict"} <= set(verdict.assumed)
 
 
 # --------------------------------------------------------------------------- the mutation tool
@@ -327,6 +542,7 @@ def test_cli_check_unique_verdicts(capsys: pytest.CaptureFixture[str]) -> None:
     assert payload["verdict"] == NOT_UNIQUE and payload["signal"] == "out"
     assert payload["witness_a"] != payload["witness_b"]
     assert run(["circuit", "check-unique"]) == 2
+    assert run(["circuit", "check-unique", "circuits/examples/cubic.py:cubic", "--write-verdicts", "x.csv"]) == 2
 
 
 def test_cli_mutate_lists_mutants(capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,12 +1,15 @@
 """Mutation testing of our own circuits: the gadget modules against the gadget tests (plus the pinned verdicts),
-and the eligibility circuit (circuit.py, compiler.py, calendar.py) against tests/test_eligibility_circuit.py and
-tests/test_eligibility_forged_witnesses.py.
+and the dedicated eligibility circuit (dedicated.py, calendar.py) against tests/test_eligibility_circuit.py,
+tests/test_eligibility_forged_witnesses.py and tests/test_eligibility_dedicated.py, and the version-2 criteria
+circuits (the atoms and gates of dedicated.py) against tests/test_eligibility_dedicated_assurance.py and the
+criteria tests of tests/test_eligibility_dedicated.py.
 
-CI cost is bounded: the slow tier runs a deterministic sample (``GADGET_SAMPLE`` of the 225 gadget mutants and
-``ELIGIBILITY_SAMPLE`` of the 66 eligibility mutants; 5 to 40 s each, most of it pytest start-up and the
-eligibility tests). The full run (every mutant; about 50 min for the gadgets and 25 min for the eligibility
-circuit on the shared 2-core machine) is ``ZKHEALTH_MUTATION_FULL=1 pytest -m slow
-tests/test_circuit_mutation.py``, or ``scripts/mutation.sh``. Equivalent mutants, with the reason no test can
+CI cost is bounded: the slow tier runs a deterministic sample (``GADGET_SAMPLE`` of the gadget mutants,
+``ELIGIBILITY_SAMPLE`` of the eligibility mutants, ``DEDICATED_SAMPLE`` of the criteria mutants; 5 to 120 s
+each, most of it pytest start-up, the checker and the eligibility tests). The full run (every mutant; about an
+hour for the gadgets and longer for the eligibility and criteria circuits on the shared 2-core machine) is
+``ZKHEALTH_MUTATION_FULL=1 pytest -m slow tests/test_circuit_mutation.py``, or
+``scripts/mutation.sh``. Equivalent mutants, with the reason no test can
 kill them, are listed in ``tests/equivalent_mutants.txt``.
 """
 
@@ -18,10 +21,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from test_eligibility_dedicated_assurance import CALENDAR_PROGRAMS, UNIQUE_PROGRAMS
 
 from zkhealth.circuit.gadgets import catalog
 from zkhealth.circuit.mutation import Mutant, MutantResult, discover, load_equivalents, run_mutants
-from zkhealth.eligibility.circuit import eligibility_circuit
+from zkhealth.eligibility.dedicated import dedicated_circuit
+from zkhealth.eligibility.program import compile_program
 
 ROOT = Path(__file__).resolve().parent.parent
 EQUIVALENTS = Path(__file__).with_name("equivalent_mutants.txt")
@@ -40,16 +45,23 @@ GADGET_TESTS: dict[str, list[str]] = {
     "merkle.py": ["tests/test_gadgets_merkle.py", PINNED_VERDICTS],
     "babyjubjub.py": ["tests/test_gadgets_babyjubjub.py", PINNED_VERDICTS],
     "eddsa.py": ["tests/test_gadgets_eddsa.py", PINNED_VERDICTS],
+    "sorted_set.py": ["tests/test_gadgets_sorted_set.py", PINNED_VERDICTS],
 }
 ELIGIBILITY = ROOT / "src" / "zkhealth" / "eligibility"
-ELIGIBILITY_FILES = [ELIGIBILITY / name for name in ("circuit.py", "compiler.py", "calendar.py")]
-ELIGIBILITY_TESTS = ["tests/test_eligibility_circuit.py", "tests/test_eligibility_forged_witnesses.py"]
-#: Criteria whose circuits reach every line of the criteria compiler and the calendar gadget.
+ELIGIBILITY_FILES = [ELIGIBILITY / name for name in ("dedicated.py", "calendar.py")]
+ELIGIBILITY_TESTS = ["tests/test_eligibility_circuit.py", "tests/test_eligibility_forged_witnesses.py",
+                     "tests/test_eligibility_dedicated.py"]
+#: The version-2 criteria circuits (dedicated.py: program atoms and combination gates), against the pinned
+#: criteria verdicts and invalid witnesses, then the fixed cases and the shared-leaf attack.
+DEDICATED = ELIGIBILITY / "dedicated.py"
+DEDICATED_SAMPLE = 3
+DEDICATED_TESTS = ["tests/test_eligibility_dedicated_assurance.py", "tests/test_eligibility_dedicated.py",
+                   "-k", "criteria or shared_leaf"]
+#: Criteria whose dedicated circuits reach the criteria compiler's atom kinds, combinations and the calendar.
 ELIGIBILITY_CRITERIA = [
     "diagnosis in E11.* and age >= 18",
     "age >= 18 and age < 75 and diagnosis in E11.* and not diagnosis in O00-O9A and hba1c between 7.0 and 10.5 "
-    "and diagnosed_within(E11.*, 5 years) or (sex = female and egfr < 60 and diagnosed_within(I10-I16, 18 months))"
-    " or diagnosed_within(C50.*, 400 days) or age in {40, 41}",
+    "and at least 2 of (sex = female, egfr < 60, diagnosis in I10-I16 within 18 months)",
 ]
 
 
@@ -60,8 +72,18 @@ def gadget_mutants() -> tuple[Mutant, ...]:
 
 @functools.cache
 def eligibility_mutants() -> tuple[Mutant, ...]:
-    circuits = [eligibility_circuit(text) for text in ELIGIBILITY_CRITERIA]
+    circuits = [dedicated_circuit(compile_program(text)) for text in ELIGIBILITY_CRITERIA]
     return tuple(discover(circuits, [str(p) for p in ELIGIBILITY_FILES]))
+
+
+@functools.cache
+def dedicated_mutants() -> tuple[Mutant, ...]:
+    from zkhealth.eligibility.dedicated import criteria_circuit
+    from zkhealth.eligibility.program import compile_program
+
+    texts = [*UNIQUE_PROGRAMS, *CALENDAR_PROGRAMS]
+    circuits = [criteria_circuit(compile_program(text), output=output) for text in texts for output in (False, True)]
+    return tuple(discover(circuits, [str(DEDICATED)]))
 
 
 def _check(results: Sequence[MutantResult]) -> None:
@@ -80,7 +102,7 @@ def test_every_gadget_module_and_operator_has_mutants() -> None:
 @pytest.mark.slow
 def test_listed_equivalent_mutants_exist_and_give_reasons() -> None:
     """A stale entry (its line moved) fails here instead of silently hiding a live mutant."""
-    known = {m.id for m in gadget_mutants()} | {m.id for m in eligibility_mutants()}
+    known = {m.id for m in (*gadget_mutants(), *eligibility_mutants(), *dedicated_mutants())}
     for mutant_id in load_equivalents(EQUIVALENTS):
         assert mutant_id in known, f"{mutant_id} is listed as equivalent but is no longer a mutant"
 
@@ -90,6 +112,19 @@ def test_gadget_mutants_are_killed_by_the_gadget_tests() -> None:
     report = run_mutants(
         gadget_mutants(), [], tests_for=GADGET_TESTS, cwd=ROOT, timeout=600,
         equivalents=load_equivalents(EQUIVALENTS), max_mutants=None if FULL else GADGET_SAMPLE,
+    )
+    _check(report.results)
+    assert report.score == 100.0
+
+
+@pytest.mark.slow
+def test_criteria_mutants_are_killed_by_the_criteria_tests() -> None:
+    """Version 2: every mutant of the criteria part of dedicated.py (atoms, freshness, gates) is killed."""
+    mutants = dedicated_mutants()
+    assert {m.operator for m in mutants} == {"drop", "swap", "constant", "unconstrain", "shrink"}
+    report = run_mutants(
+        mutants, DEDICATED_TESTS, cwd=ROOT, timeout=900,
+        equivalents=load_equivalents(EQUIVALENTS), max_mutants=None if FULL else DEDICATED_SAMPLE,
     )
     _check(report.results)
     assert report.score == 100.0

@@ -22,7 +22,8 @@ from click.testing import CliRunner, Result
 from zkhealth.cli import EXIT_ERROR, EXIT_MALFORMED, EXIT_OK, EXIT_REFUSED, main, run
 from zkhealth.credentials.credential import subject_commitment
 from zkhealth.credentials.keyfile import load_issuer, read_issuer_public_key
-from zkhealth.credentials.trees import IssuerRegistry, MerkleProof, RevocationTree, verify_merkle_proof
+from zkhealth.credentials.trees import MerkleProof, RevocationTree, verify_merkle_proof
+from zkhealth.credentials.trust import TrustedIssuers, empty_revocation_root, trusted_issuer_leaf
 from zkhealth.credentials.vc import verify_credential
 from zkhealth.credentials.wallet import Wallet
 from zkhealth.errors import WalletDecryptionError
@@ -103,7 +104,10 @@ def _all_commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tupl
 
 EXPECTED_VERBS = {
     ("keygen",), ("issue",), ("revoke",), ("registry",), ("registry", "add"), ("registry", "remove"),
-    ("registry", "list"), ("registry", "root"), ("registry", "proof"), ("wallet",), ("wallet", "init"),
+    ("registry", "apply"), ("registry", "list"), ("registry", "root"), ("registry", "proof"),
+    ("registrar",), ("registrar", "add"), ("registrar", "rotate"), ("registrar", "remove"), ("registrar", "list"),
+    ("registrar", "root"), ("registrar", "proof"), ("operator", "build-root"), ("operator", "publish-root"),
+    ("operator", "current-root"), ("wallet",), ("wallet", "init"),
     ("wallet", "import"), ("wallet", "list"), ("wallet", "remove"), ("compile",), ("info",), ("r1cs",),
     ("r1cs", "export"),
     ("r1cs", "info"), ("wtns",), ("wtns", "calculate"), ("groth16",), ("groth16", "setup"),
@@ -233,8 +237,9 @@ def test_key_file_tampering_is_refused(world: dict[str, Path], tmp_path: Path) -
 
 
 def test_issue_writes_a_credential_that_verifies(world: dict[str, Path]) -> None:
-    registry = IssuerRegistry.from_json(world["registry"].read_bytes())
-    credential = verify_credential(world["credential"].read_text(), trusted_issuers=registry)
+    registry = TrustedIssuers.load(world["registry"])
+    credential = verify_credential(world["credential"].read_text(),
+                                   trusted_issuers=[entry.point for entry in registry.issuers()])
     wallet = Wallet.open(world["wallet"], PASSPHRASE)
     assert credential.subject_commitment == subject_commitment(wallet.holder_secret)
     assert [d.code for d in credential.claims.diagnoses] == ["E11.9", "I10"]
@@ -315,17 +320,20 @@ def test_revoke_refuses_bad_ids(tmp_path: Path, credential_id: str, error: str) 
 
 
 def test_registry_root_list_and_proof(world: dict[str, Path]) -> None:
-    registry = IssuerRegistry.from_json(world["registry"].read_bytes())
+    registry = TrustedIssuers.load(world["registry"])
     issuer_key = read_issuer_public_key(world["key"]).public_key
     assert ok(["registry", "root", "--registry", str(world["registry"])]).stdout.strip() == str(registry.root)
     listing = as_json(["registry", "list", "--registry", str(world["registry"])])
-    assert listing["issuers"] == [{"index": 0, "x": str(issuer_key[0]), "y": str(issuer_key[1])}]
+    empty = str(empty_revocation_root())
+    assert listing["issuers"] == [{"index": 0, "x": str(issuer_key[0]), "y": str(issuer_key[1]),
+                                   "revocation_root": empty, "revoked": 0}]
     proof_payload = json.loads(
         ok(["registry", "proof", "--registry", str(world["registry"]), str(world["key"])]).stdout
     )
     proof = MerkleProof.from_dict(proof_payload["proof"])
     verify_merkle_proof(registry.root, proof)
-    assert proof_payload["root"] == str(registry.root)
+    assert proof.leaf == trusted_issuer_leaf(issuer_key, empty_revocation_root())
+    assert proof_payload["root"] == str(registry.root) and proof_payload["revocationRoot"] == empty
 
 
 def test_registry_add_public_key_and_remove(world: dict[str, Path], tmp_path: Path) -> None:
@@ -333,9 +341,9 @@ def test_registry_add_public_key_and_remove(world: dict[str, Path], tmp_path: Pa
     issuer_key = read_issuer_public_key(world["key"]).public_key
     added = as_json(["registry", "add", "--registry", str(path), "--public-key", str(issuer_key[0]),
                      str(issuer_key[1])])
-    assert added["root"] == str(IssuerRegistry.from_json(world["registry"].read_bytes()).root)
+    assert added["root"] == str(TrustedIssuers.load(world["registry"]).root)
     removed = as_json(["registry", "remove", "--registry", str(path), str(world["key"])])
-    assert removed["root"] == str(IssuerRegistry().root)
+    assert removed["root"] == str(TrustedIssuers().root)
     result = invoke(["registry", "remove", "--registry", str(path), str(world["key"])])
     assert_one_line_error(result, EXIT_REFUSED, "UnknownIssuerError")
 
@@ -355,7 +363,7 @@ def test_registry_usage_errors(world: dict[str, Path], tmp_path: Path) -> None:
     result = invoke(["registry", "proof", "--registry", str(world["registry"]), "--public-key", "1", "2"])
     assert result.exit_code in (EXIT_MALFORMED, EXIT_REFUSED)
     bad = tmp_path / "bad.json"
-    bad.write_text('{"format": "zkhealth.issuer-registry", "format": "x"}')
+    bad.write_text('{"format": "zkhealth.trusted-issuers", "format": "x"}')
     assert_one_line_error(invoke(["registry", "root", "--registry", str(bad)]), EXIT_MALFORMED, "EncodingError")
 
 
@@ -414,8 +422,9 @@ def test_wallet_import_refuses_tampered_and_untrusted_credentials(world: dict[st
     tampered.write_text(json.dumps(document))
     result = invoke(["wallet", "import", "--wallet", str(world["wallet"]), str(tampered)])
     assert result.exit_code == EXIT_REFUSED
+    assert len(Wallet.open(world["wallet"], PASSPHRASE).credentials) == 1  # nothing was stored
     empty_registry = tmp_path / "registry.json"
-    empty_registry.write_text(IssuerRegistry().to_json())
+    empty_registry.write_text(TrustedIssuers().to_json())
     result = invoke(["wallet", "import", "--wallet", str(world["wallet"]), "--registry", str(empty_registry),
                      str(world["credential"])])
     assert_one_line_error(result, EXIT_REFUSED, "UnknownIssuerError")

@@ -75,7 +75,11 @@ def test_strict_refuses_unmapped_content(issuer_key: Path, tmp_path: Path) -> No
     strict = _issue(issuer_key, out, "--fhir", str(path), "--strict")
     assert strict.exit_code == EXIT_REFUSED
     assert "UnmappedContentError" in strict.stderr.strip().splitlines()[-1]
-    assert json.loads(strict.stdout)["import"]["unmappable"]  # the summary says why
+    refusal = json.loads(strict.stdout)  # one JSON document: the error object, with the summary that says why
+    assert refusal["error"] == "UnmappedContentError" and refusal["exit"] == EXIT_REFUSED
+    assert refusal["import"]["unmappable"][0]["codes"] == ["cpt:45378"]
+    text = _issue(issuer_key, out, "--fhir", str(path), "--strict", json_output=False)
+    assert text.exit_code == EXIT_REFUSED and "unmappable (1)" in text.stdout and "ama-assn.org/go/cpt" in text.stdout
     assert not out.exists()
 
 

@@ -1,6 +1,7 @@
-"""Whole-record trials on the command line: trust, trial new (universal by default, --dedicated), trial info,
-setup, wallet import of a version-2 credential, deploy in the registry, prove, verify, enroll, and the
-universal-keys group.
+"""Universal trials on the command line: trial new (universal by default, --dedicated for a trial's own circuit),
+trial info, setup (refused: none needed), deploy in the registry, prove, verify, enroll, and the universal-keys
+group. The trust side is the operator's signed trust-root file (`registry add`, `revoke`, `operator build-root`),
+the same one dedicated trials use.
 
 The fast tests need no proving key; the slow one creates the trial in a TrialRegistry on anvil, proves with the
 shipped universal key set (the session's ``universal_key_file``), verifies (and refuses the proof for another
@@ -9,6 +10,7 @@ trial) and enrolls twice (the second is refused)."""
 from __future__ import annotations
 
 import json
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from zkhealth.cli import EXIT_MALFORMED, EXIT_OK, EXIT_REFUSED, main
+from zkhealth.credentials.trust_roots import TrustRootDocument
+from zkhealth.eligibility import TrialSpec
 from zkhealth.eligibility.record_spec import RecordTrialSpec
 from zkhealth.eligibility.universal_keys import pinned_manifest
 
@@ -42,19 +46,25 @@ def as_json(args: list[str]) -> Any:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An issuer, its revocation tree and trust file, and a wallet holding a whole-record credential."""
+    """An issuer in the operator's issuer registry with its signed revocation root, the signed trust-root file
+    (trust.json), and a wallet holding a whole-record credential (everything built with the CLI)."""
     base = tmp_path_factory.mktemp("cli-universal")
     ok(["keygen", "--out", str(base / "issuer.key"), "--kdf", "interactive"])
-    ok(["revoke", "--db", str(base / "revocations.sqlite")])
-    ok(["trust", "add", "--trust", str(base / "trust.json"), "--revocations", str(base / "revocations.sqlite"),
-        str(base / "issuer.key")])
+    ok(["keygen", "--out", str(base / "operator.key"), "--kdf", "interactive"])
+    ok(["registry", "add", "--registry", str(base / "registry.json"), str(base / "issuer.key")])
+    statement = base / "revoked.json"
+    ok(["revoke", "--db", str(base / "revocations.sqlite"), str(1 + secrets.randbelow(2**127)), "--key",
+        str(base / "issuer.key"), "--out", str(statement)])
+    ok(["registry", "apply", "--registry", str(base / "registry.json"), str(statement)])
+    ok(["operator", "build-root", "--registry", str(base / "registry.json"), "--key", str(base / "operator.key"),
+        "--out", str(base / "trust.json")])
     ok(["wallet", "init", "--wallet", str(base / "patient.zkw"), "--kdf", "interactive"])
     commitment = as_json(["wallet", "list", "--wallet", str(base / "patient.zkw")])["holder_commitment"]
     ok(["issue", "--fhir", str(FHIR / "t2d_adult.json"), "--key", str(base / "issuer.key"), "--holder-commitment",
         commitment, "--out", str(base / "record.json"), "--record", "--complete"])
-    imported = as_json(["wallet", "import", "--wallet", str(base / "patient.zkw"), "--registry",
+    imported = as_json(["wallet", "import", "--wallet", str(base / "patient.zkw"), "--trust",
                         str(base / "trust.json"), str(base / "record.json")])
-    assert imported["schema_version"] == 2 and imported["added"]
+    assert imported["imported"]
     return base
 
 
@@ -65,7 +75,8 @@ def test_trial_new_is_universal_by_default(world: Path) -> None:
     assert result.exit_code == EXIT_OK, result.output + result.stderr
     assert "DEVELOPMENT KEYS" in result.stderr  # the pinned key set is a development set: said on every use
     data = json.loads(result.stdout)
-    assert data["circuit"] == "universal" and data["keys"] is None and data["programHash"]
+    assert data["kind"] == "universal" and data["keys"] is None and data["programHash"]
+    assert int(data["trustRoots"][0]) == TrustRootDocument.load(world / "trust.json").trust_root
     spec = RecordTrialSpec.load(out)
     assert spec.trial().program_hash == int(data["programHash"])
     info = as_json(["trial", "info", str(out)])
@@ -88,16 +99,17 @@ def test_criteria_past_the_limits_point_to_dedicated(world: Path) -> None:
     assert result.exit_code == EXIT_MALFORMED
     assert "UniversalLimitError" in result.stderr and "--dedicated" in result.stderr
     dedicated = as_json([*base, str(world / "dedicated.json"), "--dedicated"])
-    assert dedicated["circuit"] == "dedicated" and dedicated["programHash"] is None
+    assert dedicated["kind"] == "dedicated" and "programHash" not in dedicated
+    assert TrialSpec.load(world / "dedicated.json").kind == "dedicated"  # the dedicated trial file (TrialSpec)
 
 
-def test_version_1_and_whole_record_options_do_not_mix(world: Path) -> None:
-    result = invoke(["trial", "new", "--criteria", "age >= 18", "--trial-id", "NCT1", "--trust",
-                     str(world / "trust.json"), "--issuer-root", "1", "--out", str(world / "mixed.json")])
-    assert result.exit_code == EXIT_MALFORMED and "do not mix" in result.stderr
+def test_a_universal_trial_needs_a_trust_root(world: Path) -> None:
     missing = invoke(["trial", "new", "--criteria", "age >= 18", "--trial-id", "NCT1", "--out",
                       str(world / "none.json")])
     assert missing.exit_code == EXIT_MALFORMED and "--trust" in missing.stderr
+    explicit = as_json(["trial", "new", "--criteria", "age >= 18", "--trial-id", "NCT1", "--trust-root", "12345",
+                        "--out", str(world / "explicit.json"), "--force"])
+    assert explicit["trustRoots"] == ["12345"]
 
 
 def test_a_hand_edited_program_hash_is_refused(world: Path) -> None:
@@ -130,7 +142,6 @@ def test_create_in_the_registry_prove_and_enroll_on_anvil(world: Path, universal
     from zkhealth.chain import client
     from zkhealth.chain.anvil import AnvilNode, find_anvil
     from zkhealth.chain.registry import TrialRegistryClient
-    from zkhealth.credentials.trust import TrustedIssuers, trust_root
     from zkhealth.eligibility.universal_keys import pinned_verifying_key
 
     if find_anvil() is None:
@@ -139,8 +150,7 @@ def test_create_in_the_registry_prove_and_enroll_on_anvil(world: Path, universal
         w3 = client.connect(node.url)
         accounts = list(w3.eth.accounts)
         registry = TrialRegistryClient.deploy(w3, pinned_verifying_key(), owner=accounts[0])
-        root = trust_root(TrustedIssuers.from_json((world / "trust.json").read_bytes()).root)
-        registry.publish_trust_root(root, sender=accounts[0])
+        registry.publish_trust_root(TrustRootDocument.load(world / "trust.json").trust_root, sender=accounts[0])
         trial = world / "onchain.json"
         ok(["trial", "new", "--criteria", "diagnosis in E11.* and age >= 18", "--trial-id", "NCT05000010",
             "--trust", str(world / "trust.json"), "--out", str(trial), "--force"])

@@ -32,12 +32,20 @@ def ack(value):
     print(json.dumps(value), flush=True)
 
 if kind == "wallet":
+    import datetime as dt
+    from zkhealth.credentials.credential import HealthClaims, subject_commitment
+    from zkhealth.credentials.issuer import Issuer
     from zkhealth.credentials.wallet import Wallet
     wallet = Wallet.open(target, "pass")
     count = len(wallet.credentials)
+    issuer = Issuer.generate()
+    commitment = subject_commitment(wallet.holder_secret)
+    claims = HealthClaims(birth_date=dt.date(1970, 1, 1))
     ack({"ready": count})
     while True:
-        wallet.add_credential({"id": f"urn:zkhealth:credential:{count + 1}", "filler": "x" * 20000})
+        # a real credential: the wallet verifies what it stores
+        document = issuer.issue(claims, subject_commitment=commitment, issued_at=20_499, expires_at=20_530).document
+        wallet.add_credential(document, today=20_500)
         wallet.save()
         count += 1
         ack({"saved": count})
@@ -104,7 +112,8 @@ def test_a_wallet_killed_while_saving_is_old_or_new(kills: int, tmp_path: Path) 
         acknowledged = acks[-1].get("saved", acks[0]["ready"])
         stored = Wallet.open(path, "pass").credentials
         assert len(stored) in (acknowledged, acknowledged + 1)  # type: ignore[operator]
-        assert [d["id"] for d in stored] == [f"urn:zkhealth:credential:{n}" for n in range(1, len(stored) + 1)]
+        ids = [d["id"] for d in stored]
+        assert len(set(ids)) == len(ids) and all(i.startswith("urn:zkhealth:credential:") for i in ids)
         # A kill leaves the temporary file of the save under way; the next save removes it.
         assert len([p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]) <= 1
 

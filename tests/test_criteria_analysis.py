@@ -10,7 +10,6 @@ examples pin what it finds, for version 1 criteria and version 2 programs.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -18,7 +17,7 @@ from hypothesis import strategies as st
 from test_eligibility_program import formulas, records
 
 from zkhealth.credentials.record import PatientRecord
-from zkhealth.eligibility.analysis import analyze, analyze_program, negate
+from zkhealth.eligibility.analysis import analyze_program
 from zkhealth.eligibility.evaluate import evaluate_program
 from zkhealth.eligibility.program import compile_program
 from zkhealth.errors import CriteriaNotExpressibleError
@@ -83,58 +82,3 @@ def test_the_registered_trials_raise_no_warning() -> None:
     files = sorted((Path(__file__).resolve().parent.parent / "circuits" / "trials").glob("*.txt"))
     assert files
     assert [check.path for check in map(check_criteria_file, files) if check.findings] == []
-
-
-def _v1_credentials() -> list[Any]:
-    from patients import PATIENTS, make_world
-
-    world = make_world()
-    return [world.patients[name].issued.credential for name in sorted(PATIENTS)]
-
-
-_V1_CLAUSES = st.sampled_from([
-    "age >= 18", "age < 10", "age between 18 and 65", "hba1c >= 7", "hba1c < 7", "egfr > 30", "egfr <= 20",
-    "gender = female", "sex = male", "diagnosis in E11.*", "diagnosis in E11.9", "diagnosis in I10",
-    "diagnosed_within(E11, 5 years)", "research_consent = true", "systolic_bp < 140",
-])
-
-
-@st.composite
-def _v1_texts(draw: st.DrawFn, depth: int = 2) -> str:
-    if depth == 0 or draw(st.integers(0, 2)) == 0:
-        return draw(_V1_CLAUSES)
-    op = draw(st.sampled_from(["and", "or", "not", "self-and", "self-or"]))
-    if op == "not":
-        return f"not ({draw(_v1_texts(depth - 1))})"
-    if op.startswith("self"):
-        inner = draw(_v1_texts(depth - 1))
-        return f"({inner}) {'and' if op == 'self-and' else 'or'} not ({inner})"
-    return f" {op} ".join(f"({draw(_v1_texts(depth - 1))})" for _ in range(2))
-
-
-@pytest.fixture(scope="module")
-def v1_credentials() -> list[Any]:
-    return _v1_credentials()
-
-
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                  HealthCheck.function_scoped_fixture])
-@given(text=_v1_texts(), day=st.integers(18_000, 22_000))
-def test_version_1_findings_are_never_false_alarms(v1_credentials: list[Any], text: str, day: int) -> None:
-    from zkhealth.eligibility.analysis import analyze_criteria
-    from zkhealth.eligibility.resolve import Criteria
-
-    criteria = Criteria(text)
-    for finding in analyze_criteria(criteria):
-        if finding.whole:
-            for credential in v1_credentials:
-                assert criteria.evaluate(credential, day).eligible == (finding.kind == "always"), (text, finding)
-
-
-def test_negation_is_an_involution_on_the_abstract_form() -> None:
-    from zkhealth.eligibility.analysis import criteria_expr
-    from zkhealth.eligibility.resolve import Criteria
-
-    expr = criteria_expr(Criteria("(age >= 18 and hba1c < 7) or not diagnosis in E11").resolved)
-    assert negate(negate(expr)) == expr
-    assert analyze(expr) == []

@@ -178,8 +178,8 @@ def test_verdicts(world: dw.World, http: TestClient) -> None:
     kind, text = judge(json.dumps(tampered))
     assert kind == "invalid" and "pairing check failed" in text
     signal = fresh.to_dict()
-    signal["public"][5] = str(int(world.accounts[8], 16))
-    signal["publicSignals"]["recipient"] = signal["public"][5]
+    signal["public"][4] = str(int(world.accounts[8], 16))
+    signal["publicSignals"]["recipient"] = signal["public"][4]
     kind, text = judge(json.dumps(signal))
     assert kind == "invalid" and "pairing check failed" in text
     v2 = world.v2_proof(0xE3, world.accounts[9])

@@ -2,8 +2,9 @@
 
 The slow test runs the story from Python on a fresh cache (setup included), then through the command with
 ``--json`` on the same cache (keys reused), and checks the story's outcomes both times: one enrollment, the
-ineligible patient refused with `age >= 18` before proving, the second enrollment refused with NullifierUsed,
-a cohort of one.
+ineligible patient refused with `age >= 18` before proving, the second enrollment refused with NullifierUsed, the
+revoked credential refused after the root update (StaleRootError in Python, StaleRoot on-chain,
+CredentialRevokedError at proving time), a cohort of one.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ def test_default_cache_dir_follows_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path
 def test_demo_help_and_an_unreachable_node() -> None:
     runner = CliRunner()
     help_text = runner.invoke(main, ["demo", "--help"], prog_name="zkhealth").stdout
-    for needle in ("FHIR", "age >= 18", "NullifierUsed", "--rpc", "--cache"):
+    for needle in ("FHIR", "age >= 18", "NullifierUsed", "StaleRoot", "--rpc", "--cache"):
         assert needle in help_text
     result = runner.invoke(main, ["demo", "--rpc", "http://127.0.0.1:9", "--no-cache"], prog_name="zkhealth")
     assert result.exit_code == EXIT_ERROR
@@ -70,6 +71,8 @@ def _check_story(result: DemoResult, *, universal: bool) -> None:
     assert all(s.seconds > 0 for s in result.steps)
     assert result.refused_clause == "age >= 18"
     assert result.second_enrollment_error == "NullifierUsed"
+    assert result.revoked_refusals == {"python": "StaleRootError", "contract": "StaleRoot",
+                                       "prover": "CredentialRevokedError"}
     assert len(result.cohort) == 1 and result.cohort[0]["status"] == "enrolled"
     assert result.cohort[0]["nullifier"] == str(result.enrolled_nullifier)
     assert result.step("enroll").details["gas_used"] < 300_000
@@ -81,7 +84,7 @@ def _check_story(result: DemoResult, *, universal: bool) -> None:
 @pytest.mark.filterwarnings("ignore::zkhealth.eligibility.universal_keys.DevelopmentKeyWarning")
 def test_the_demo_tells_the_story_twice_and_reuses_its_keys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                             universal_key_file: Path) -> None:
-    """The first run stops after step 9 (``universal=False``); the command's run tells the whole story,
+    """The first run stops after step 12 (``universal=False``); the command's run tells the whole story,
     the universal steps included: two registry trials, one key set, two nullifiers."""
     cache = tmp_path / "cache"
     started: list[tuple[int, int, str]] = []
@@ -91,7 +94,7 @@ def test_the_demo_tells_the_story_twice_and_reuses_its_keys(tmp_path: Path, monk
     _check_story(first, universal=False)
     assert first.universal is None
     assert not first.used_cached_keys and first.step("setup").details["cached"] is False
-    assert [n for n, _, _ in started] == list(range(1, 10)) and finished == first.steps
+    assert [n for n, _, _ in started] == list(range(1, len(STEP_TITLES) + 1)) and finished == first.steps
     slots = [p for p in cache.iterdir() if not p.name.startswith(".")]
     assert len(slots) == 1 and (slots[0] / "manifest.json").is_file()
 
@@ -100,6 +103,7 @@ def test_the_demo_tells_the_story_twice_and_reuses_its_keys(tmp_path: Path, monk
     second = json.loads(result.stdout)
     assert second["used_cached_keys"] is True
     assert second["refused_clause"] == "age >= 18" and second["second_enrollment_error"] == "NullifierUsed"
+    assert second["revoked_refusals"]["contract"] == "StaleRoot"
     assert len(second["cohort"]) == 1 and second["cohort"][0]["nullifier"] == second["enrolled_nullifier"]
     steps = {s["key"]: s for s in second["steps"]}
     assert [s["key"] for s in second["steps"]] == [key for key, _ in STEP_TITLES + UNIVERSAL_STEP_TITLES]

@@ -35,6 +35,8 @@ def test_dao_story_goes_as_told() -> None:
     assert [s.key for s in result.steps] == [key for key, _ in DAO_STEP_TITLES]
     assert seen == [title for _, title in DAO_STEP_TITLES]
     assert result.findings == []
+    audit_lines = result.steps[-1].outcome.splitlines()
+    assert "no finding" in audit_lines[0] and [line.strip() for line in audit_lines[1:]] == result.history
     assert result.figures["enroll_with_reward_gas"] <= 320_000
     assert result.figures["vote_gas"] <= 350_000
     assert "NullifierAlreadyVoted" in result.steps[6].outcome

@@ -214,7 +214,7 @@ def test_trust_and_record_attacks_fail(world: RecordWorld, program: Program, cir
 
 def _other_keys(world: RecordWorld) -> list[tuple[int, int]]:
     keys = []
-    for point in list(world.trusted._slots):  # the other registered issuers
+    for point in [entry.point for entry in world.trusted.issuers()]:  # the other registered issuers
         if point != world.issuer.public_key:
             keys.append(point)
     return keys

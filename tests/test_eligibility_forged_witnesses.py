@@ -1,106 +1,111 @@
 """The eligibility circuit against a prover who writes the witness by hand and swaps hashes.
 
 The witness solver computes every hash honestly, so tests through it cannot notice a hash whose result is a
-free hint (a mutant "turn a gadget's result into a hint", security.md C1). Here the prover changes a claim, or
-uses another issuer's or another holder's credential, and replaces the hashes that would give it away by the
-honest ones: the constraints alone must refuse (:func:`zkhealth.testing.assert_no_witness`).
+free hint (a mutant "turn a gadget's result into a hint", security.md C1). Here the prover changes a header slot,
+or uses another issuer's or another holder's credential, and replaces the hashes that would give it away by the
+honest ones: the constraints alone must refuse (:func:`zkhealth.testing.assert_no_witness`). The circuit is the
+standard trial's dedicated circuit over schema version 2.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import warnings
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from patients import TODAY, World, make_world
+from records import STANDARD, TODAY, RecordWorld, make_record_world, t2d_record
 
-from zkhealth.circuit import Builder
-from zkhealth.credentials.schema import CLAIM_LAYOUT, HASH_CHUNK, VECTOR_LENGTH
+from zkhealth.credentials.issuer import Issuer
+from zkhealth.credentials.record import HEADER_INDEX
+from zkhealth.credentials.schema import HASH_CHUNK
 from zkhealth.credentials.trees import NonMembershipProof
-from zkhealth.eligibility import Criteria, eligibility_inputs
-from zkhealth.eligibility.circuit import eligibility_circuit
-from zkhealth.eligibility.compiler import criteria_signal
+from zkhealth.credentials.trust import IssuerMembership
+from zkhealth.eligibility.dedicated import criteria_circuit, criteria_inputs, dedicated_circuit, dedicated_inputs
+from zkhealth.eligibility.program import compile_program
 from zkhealth.hash.poseidon import poseidon
 from zkhealth.signature.eddsa_poseidon import sign
 from zkhealth.testing import assert_no_witness
 
 pytestmark = pytest.mark.witness
-STANDARD = "diagnosis in E11.* and age >= 18"
-DEFINE = eligibility_circuit(STANDARD)
+PROGRAM = compile_program(STANDARD)
+DEFINE = dedicated_circuit(PROGRAM)
+D = dt.date
 
 
 @pytest.fixture(scope="module")
-def world() -> World:
-    return make_world(["t2d_adult", "t2d_minor", "healthy_elderly"])
+def world() -> RecordWorld:
+    world = make_record_world()
+    world.issue("adult", t2d_record())
+    world.issue("minor", t2d_record(birth_date=D(2010, 7, 1)))
+    world.issue("no_diabetes", t2d_record(conditions=()))
+    return world
 
 
-def _inputs(world: World, name: str = "t2d_adult", **changes: Any) -> dict[str, Any]:
-    patient = world.patient(name)
-    credential = patient.issued.credential
-    inputs = eligibility_inputs(
-        credential,
-        patient.issued.signature,
-        holder_secret=patient.holder_secret,
-        today=TODAY,
-        recipient=0xDEADBEEF,
-        scope=1234567,
-        trusted_issuer_root=world.registry.root,
-        registry_proof=world.registry.proof(world.issuer.public_key),
-        revocation_root=world.revocation.root,
-        revocation_proof=world.revocation.non_membership_proof(credential.credential_id),
+def _inputs(world: RecordWorld, name: str = "adult", *, revocation: NonMembershipProof | None = None,
+            issuer: IssuerMembership | None = None, **changes: Any) -> dict[str, Any]:
+    holder = world.revoked if name == "revoked" else world.holders[name]
+    assert holder is not None
+    credential = holder.issued.credential
+    inputs = dedicated_inputs(
+        PROGRAM, credential, holder.issued.signature, holder_secret=holder.holder_secret, today=TODAY,
+        recipient=0xDEADBEEF, scope=1234567,
+        issuer=issuer if issuer is not None else world.trusted.membership(world.issuer.public_key),
+        revocation=revocation if revocation is not None else world.revocation.non_membership_proof(
+            credential.credential_id),
     )
     inputs.update(changes)
     return inputs
 
 
-def _claims_hash(claims: list[int]) -> tuple[int, int, int]:
-    first, second = poseidon(claims[:HASH_CHUNK]), poseidon(claims[HASH_CHUNK:])
+def _header_hash(header: list[int]) -> tuple[int, int, int]:
+    first, second = poseidon(header[:HASH_CHUNK]), poseidon(header[HASH_CHUNK:])
     return first, second, poseidon([first, second])
 
 
-def test_a_changed_claim_with_the_signed_hashes_swapped_in_is_refused(world: World) -> None:
-    """The prover edits an unsigned slot and offers the signed vector's chunk hash, claims hash and challenge."""
+def test_a_changed_header_slot_with_the_signed_hashes_swapped_in_is_refused(world: RecordWorld) -> None:
+    """The prover edits a slot the trial does not read and offers the signed header's chunk hash, header hash and
+    challenge."""
     inputs = _inputs(world)
-    signed = list(inputs["claims"])
+    signed = list(inputs["header"])
     forged = list(signed)
-    forged[CLAIM_LAYOUT["hba1c"][0]] += 1  # a slot the trial does not read (first chunk)
-    ax, ay = signed[CLAIM_LAYOUT["issuer_ax"][0]], signed[CLAIM_LAYOUT["issuer_ay"][0]]
+    forged[HEADER_INDEX["research_consent"]] = 1 - forged[HEADER_INDEX["research_consent"]]  # first chunk
+    ax, ay = signed[HEADER_INDEX["issuer_ax"]], signed[HEADER_INDEX["issuer_ay"]]
     r8 = (inputs["signature_r8x"], inputs["signature_r8y"])
-    signed_first, _, signed_hash = _claims_hash(signed)
-    forged_first, _, forged_hash = _claims_hash(forged)
+    signed_first, _, signed_hash = _header_hash(signed)
+    forged_first, _, forged_hash = _header_hash(forged)
     swaps = {
         forged_first: signed_first,
         forged_hash: signed_hash,
         poseidon([r8[0], r8[1], ax, ay, forged_hash]): poseidon([r8[0], r8[1], ax, ay, signed_hash]),
     }
-    assert_no_witness(DEFINE, dict(inputs, claims=forged), pivots=0, substitute=swaps, time_limit=120)
+    assert_no_witness(DEFINE, dict(inputs, header=forged), pivots=0, substitute=swaps, time_limit=180)
 
 
-def test_an_untrusted_issuers_credential_with_a_trusted_leaf_swapped_in_is_refused(world: World) -> None:
+def test_an_untrusted_issuers_credential_with_a_trusted_leaf_swapped_in_is_refused(world: RecordWorld) -> None:
     """The untrusted issuer signs; the prover offers the trusted issuer's registry leaf and path."""
-    untrusted = world.untrusted_issuer
-    assert untrusted is not None
+    untrusted = Issuer.generate()
     inputs = _inputs(world)
-    claims = list(inputs["claims"])
-    claims[CLAIM_LAYOUT["issuer_ax"][0]], claims[CLAIM_LAYOUT["issuer_ay"][0]] = untrusted.public_key
-    signature = sign(untrusted._bjj, _claims_hash(claims)[2])
-    forged = dict(inputs, claims=claims, signature_r8x=signature.R8[0], signature_r8y=signature.R8[1],
+    header = list(inputs["header"])
+    header[HEADER_INDEX["issuer_ax"]], header[HEADER_INDEX["issuer_ay"]] = untrusted.public_key
+    signature = sign(untrusted._bjj, _header_hash(header)[2])
+    forged = dict(inputs, header=header, signature_r8x=signature.R8[0], signature_r8y=signature.R8[1],
                   signature_s=signature.S)
-    swaps = {poseidon(list(untrusted.public_key)): poseidon(list(world.issuer.public_key))}
-    assert_no_witness(DEFINE, forged, pivots=0, substitute=swaps, time_limit=120)
+    revocation_root = inputs["issuer_revocation_root"]
+    swaps = {poseidon([*untrusted.public_key, revocation_root]): poseidon([*world.issuer.public_key, revocation_root])}
+    assert_no_witness(DEFINE, forged, pivots=0, substitute=swaps, time_limit=180)
 
 
-def test_someone_elses_credential_with_the_commitment_swapped_in_is_refused(world: World) -> None:
+def test_someone_elses_credential_with_the_commitment_swapped_in_is_refused(world: RecordWorld) -> None:
     """The prover holds another secret and offers the credential's subject commitment as its hash."""
     inputs = _inputs(world)
     mine = inputs["holder_secret"] + 1
-    commitment = inputs["claims"][CLAIM_LAYOUT["subject_commitment"][0]]
+    commitment = inputs["header"][HEADER_INDEX["subject_commitment"]]
     assert_no_witness(DEFINE, dict(inputs, holder_secret=mine), pivots=0,
-                      substitute={poseidon([mine]): commitment}, time_limit=120)
+                      substitute={poseidon([mine]): commitment}, time_limit=180)
 
 
-def test_the_revoked_credential_is_refused_without_the_solver(world: World) -> None:
+def test_the_revoked_credential_is_refused_without_the_solver(world: RecordWorld) -> None:
     """The revoked copy, with its own revocation leaf (no leaf brackets a revoked id)."""
     revoked = world.revoked
     assert revoked is not None
@@ -108,39 +113,39 @@ def test_the_revoked_credential_is_refused_without_the_solver(world: World) -> N
     own = next((index, value, nxt) for index, value, nxt in world.revocation.leaves()
                if value == credential.credential_id)
     proof = NonMembershipProof(own[1], own[2], world.revocation.merkle_proof(own[0]))
-    inputs = eligibility_inputs(
-        credential, revoked.issued.signature, holder_secret=revoked.holder_secret, today=TODAY,
-        recipient=0xDEADBEEF, scope=1234567, trusted_issuer_root=world.registry.root,
-        registry_proof=world.registry.proof(world.issuer.public_key), revocation_root=world.revocation.root,
-        revocation_proof=proof,
-    )
-    assert_no_witness(DEFINE, inputs, pivots=2, time_limit=120)
+    assert_no_witness(DEFINE, _inputs(world, "revoked", revocation=proof), pivots=2, time_limit=180)
 
 
-def _criteria_asserted(criteria: str) -> Callable[[Builder], None]:
-    """The criteria part of the circuit alone, asserted true (what the eligibility circuit does with it)."""
-    resolved = Criteria(criteria).resolved
-
-    def define(b: Builder) -> None:
-        today = b.public_input("today")
-        claims = b.private_inputs("claims", VECTOR_LENGTH)
-        b.assert_equal(criteria_signal(b, resolved, claims, today), 1)
-
-    return define
+def test_another_issuers_revocation_root_is_refused_without_the_solver(world: RecordWorld) -> None:
+    """Issue 13: non-revocation shown against another issuer's revocation root (its registry path with our key):
+    the issuer leaf commits to the root, so the trust root cannot come out right."""
+    other = next(e for e in world.trusted.issuers() if e.point != world.issuer.public_key)
+    ours = world.trusted.membership(world.issuer.public_key)
+    inputs = _inputs(world, issuer=IssuerMembership(other.revocation_root, ours.proof))
+    assert_no_witness(DEFINE, inputs, pivots=2, time_limit=180)
 
 
 @pytest.mark.parametrize(
     ("criteria", "patient"),
     [
-        ("age >= 18", "t2d_minor"),  # a comparison of packed dates
-        ("diagnosis in E11.*", "healthy_elderly"),  # both bounds of a code interval, per diagnosis slot
-        ("diagnosis in C50.* or age >= 90", "t2d_adult"),  # an "or" of two operands
+        ("age >= 18", "minor"),  # a comparison of packed dates
+        ("diagnosis in E11.*", "no_diabetes"),  # both bounds of a code range over the conditions set
+        ("diagnosis in C50.* or age >= 90", "adult"),  # an "or" of two operands
     ],
 )
-def test_an_ineligible_patient_finds_no_witness(world: World, criteria: str, patient: str) -> None:
+def test_an_ineligible_patient_finds_no_witness(world: RecordWorld, criteria: str, patient: str) -> None:
     """Every comparison result and boolean product of the criteria is pinned: setting one of them (to 0, 1,
     -1, ...) never turns "not eligible" into a witness."""
-    claims = world.patient(patient).issued.credential.field_elements()
+    program = compile_program(criteria)
+    credential = world.holders[patient].issued.credential
+    inputs = criteria_inputs(program, credential, TODAY)
+    for index, atom in enumerate(program.atoms):  # an ineligible record has no chosen leaf: offer the sentinel's
+        if f"atom{index}_leaf" not in inputs and hasattr(atom, "set_name"):
+            tree = credential.sets()[atom.set_name]
+            proof = tree.proof(0)
+            inputs.update({f"atom{index}_leaf": list(tree.leaves[0].fields()),
+                           f"atom{index}_siblings": list(proof.flat_siblings),
+                           f"atom{index}_path": list(proof.path_bits)})
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # most claim slots are unused by one clause
-        assert_no_witness(_criteria_asserted(criteria), {"today": TODAY, "claims": claims}, pivots=16)
+        warnings.simplefilter("ignore")
+        assert_no_witness(criteria_circuit(program), inputs, pivots=16, time_limit=180)

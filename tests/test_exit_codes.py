@@ -19,6 +19,10 @@ from pathlib import Path
 
 import pytest
 
+#: A valid Baby Jubjub point (the curve's BASE8) that no test registers.
+UNREGISTERED_KEY = ("5299619240641551281634865583518297030282874472190772894086521144482721001553",
+                    "16950150798460657717958625567821834550301663161624707787222815936182638968203")
+
 pytestmark = pytest.mark.native
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -88,7 +92,7 @@ EXAMPLES: dict[int, list[tuple[str, list[str], str | None, str | None]]] = {
          "FhirImportError", None),
         ("a birth date in the future", [*ISSUE, "future.json"], "FutureDateError", None),
         ("an unregistered issuer removed", ["registry", "remove", "--registry", "registry.json", "--public-key",
-                                            "1", "2"], "UnknownIssuerError", None),
+                                            *UNREGISTERED_KEY], "UnknownIssuerError", None),
     ],
     2: [
         ("a malformed FHIR bundle", [*ISSUE, "malformed.json"], "MalformedFhirError", None),
@@ -98,8 +102,9 @@ EXAMPLES: dict[int, list[tuple[str, list[str], str | None, str | None]]] = {
         ("an unknown option", ["revoke", "--nope"], "UsageError", None),
         ("a missing file", ["registry", "list", "--registry", "missing.json"], "FileAccessError", None),
         ("an output in a missing directory", ["revoke", "--db", "no/such/dir/r.sqlite"], "FileAccessError", None),
-        ("invalid criteria", ["trial", "new", "--criteria", "age >=", "--trial-id", "T", "--issuer-root", "1",
-                              "--revocation-root", "1", "--out", "t.json"], "CriteriaSyntaxError", None),
+        ("invalid criteria", ["trial", "new", "--criteria", "age >=", "--trial-id", "T", "--operator",
+                              "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK", "--out",
+                              "t.json"], "CriteriaSyntaxError", None),
         ("a file that would be overwritten", ["keygen", "--out", "issuer.key"], "UsageError", None),
     ],
     3: [

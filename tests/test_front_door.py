@@ -37,16 +37,20 @@ def test_import_zkhealth_loads_nothing_heavy() -> None:
 
 
 def test_the_nouns_resolve_to_the_library_classes() -> None:
-    from zkhealth.credentials.credential import Credential
     from zkhealth.credentials.issuer import Issuer
-    from zkhealth.credentials.trees import IssuerRegistry, RevocationTree
+    from zkhealth.credentials.persons import PersonRegistry
+    from zkhealth.credentials.record import PatientRecord, RecordCredential
+    from zkhealth.credentials.trees import RevocationTree
+    from zkhealth.credentials.trust import TrustedIssuers
+    from zkhealth.credentials.trust_roots import TrustRootDocument
     from zkhealth.credentials.wallet import Wallet
-    from zkhealth.eligibility import Criteria, EligibilityProof, Trial, TrialSpec, prove
+    from zkhealth.eligibility import EligibilityProof, Policy, Trial, TrialSpec, prove
     from zkhealth.errors import MalformedInputError, RefusedError, ZkHealthError
 
     expected = {
-        "Issuer": Issuer, "Wallet": Wallet, "Registry": IssuerRegistry, "RevocationTree": RevocationTree,
-        "Credential": Credential, "Criteria": Criteria, "Trial": Trial, "TrialSpec": TrialSpec,
+        "Issuer": Issuer, "Wallet": Wallet, "Registry": TrustedIssuers, "RevocationTree": RevocationTree,
+        "PersonRegistry": PersonRegistry, "TrustRootDocument": TrustRootDocument, "PatientRecord": PatientRecord,
+        "Credential": RecordCredential, "Policy": Policy, "Trial": Trial, "TrialSpec": TrialSpec,
         "EligibilityProof": EligibilityProof, "prove": prove, "ZkHealthError": ZkHealthError,
         "MalformedInputError": MalformedInputError, "RefusedError": RefusedError,
     }

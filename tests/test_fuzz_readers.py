@@ -220,7 +220,8 @@ def test_fuzz_trial_file(examples: int, tmp_path: Path) -> None:
     from zkhealth.eligibility import TrialSpec
 
     spec = TrialSpec.new(tmp_path / "seed.json", "diagnosis in E11.* and age >= 18", trial_id="NCT05000001",
-                         name="seed", accepted_window_days=1, trusted_issuer_roots=(7,), revocation_roots=(8,))
+                         name="seed", accepted_window_days=1,
+                         operator="did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK")
     seed = spec.to_dict()
     target = tmp_path / "trial.json"
 
@@ -604,7 +605,7 @@ def test_fuzz_keys_directory(examples: int, small_keys: Any, tmp_path: Path) -> 
 
 @pytest.mark.parametrize("examples", BUDGETS)
 def test_fuzz_criteria_file(examples: int, tmp_path: Path) -> None:
-    from zkhealth.eligibility.resolve import Criteria
+    from zkhealth.eligibility.program import compile_program
     from zkhealth.eligibility.trial import read_criteria_file
 
     seed = (ROOT / "circuits" / "criteria").glob("*.txt")
@@ -616,7 +617,7 @@ def test_fuzz_criteria_file(examples: int, tmp_path: Path) -> None:
 
         def read() -> None:
             text, _ = read_criteria_file(target)
-            Criteria(text)
+            compile_program(text)
 
         check("criteria file", read, size=len(data))
 
@@ -764,11 +765,11 @@ def criteria_texts(draw: st.DrawFn) -> str:
 
 @pytest.mark.parametrize("examples", BUDGETS)
 def test_fuzz_criteria(examples: int) -> None:
-    from zkhealth.eligibility.analysis import analyze_criteria
-    from zkhealth.eligibility.resolve import Criteria
+    from zkhealth.eligibility.analysis import analyze_program
+    from zkhealth.eligibility.program import compile_program
 
     def read(text: str) -> None:
-        analyze_criteria(Criteria(text))
+        analyze_program(compile_program(text))
 
     _run(examples, criteria_texts(), lambda text: check("criteria text", lambda: read(text), size=len(text)))
 
@@ -929,7 +930,7 @@ def _api_calls() -> dict[str, tuple[Any, int]]:
     field, credential, dates, encoding = (module(n) for n in ("field", "credentials.credential", "credentials.dates",
                                                              "credentials.encoding"))
     fhir, icd10, trees, vc = (module(f"credentials.{n}") for n in ("fhir", "icd10", "trees", "vc"))
-    criteria, resolve, scope = (module(f"eligibility.{n}") for n in ("criteria", "resolve", "scope"))
+    criteria, program, scope = (module(f"eligibility.{n}") for n in ("criteria", "program", "scope"))
     snarkjs_json, verifier, eddsa_poseidon = (module(n) for n in ("formats.snarkjs_json", "groth16.verifier",
                                                                   "signature.eddsa_poseidon"))
 
@@ -964,8 +965,7 @@ def _api_calls() -> dict[str, tuple[Any, int]]:
         "trees.empty_subtree_roots": (trees.empty_subtree_roots, 1),
         "trees.revocation_leaf": (trees.revocation_leaf, 2),
         "criteria.parse_criteria": (criteria.parse_criteria, 1),
-        "resolve.Criteria": (resolve.Criteria, 1),
-        "resolve.today_ordinal": (resolve.today_ordinal, 1),
+        "program.compile_program": (program.compile_program, 1),
         "scope.parse_address": (scope.parse_address, 1),
         "scope.trial_id_bytes": (scope.trial_id_bytes, 1),
         "scope.trial_scope": (scope.trial_scope, 3),
@@ -1000,8 +1000,7 @@ def _objects() -> dict[str, Any]:
             registry=zkhealth.Registry(),
             tree=zkhealth.RevocationTree(depth=2),
             wallet=zkhealth.Wallet.create(directory / "w.zkw", "pass", kdf=KDF_FLOOR),
-            trial=zkhealth.Trial("age >= 18", trial_id="NCT05000001", trusted_issuer_roots={1},
-                                 revocation_roots={2}, scope=3),
+            trial=zkhealth.Trial("age >= 18", trial_id="NCT05000001", scope=3),
             directory=directory,
         )
     return _OBJECTS
@@ -1019,8 +1018,8 @@ def _object_api_calls() -> dict[str, tuple[Any, int]]:
     import zkhealth
     from zkhealth.credentials.credential import Credential
     from zkhealth.credentials.wallet import KdfParams
+    from zkhealth.eligibility.evaluate import evaluate_program
     from zkhealth.eligibility.proof import EligibilityProof
-    from zkhealth.eligibility.resolve import evaluate
     from zkhealth.eligibility.spec import TrialSpec
 
     o = _objects
@@ -1036,8 +1035,9 @@ def _object_api_calls() -> dict[str, tuple[Any, int]]:
         "Issuer.revoke": (lambda value: o()["issuer"].revoke(value), 1),
         "Registry.add": (lambda value: o()["registry"].add(value), 1),
         "Registry.remove": (lambda value: o()["registry"].remove(value), 1),
-        "Registry.index_of": (lambda value: o()["registry"].index_of(value), 1),
-        "Registry.verify": (lambda key, proof: o()["registry"].verify(key, proof), 2),
+        "Registry.entry": (lambda value: o()["registry"].entry(value), 1),
+        "Registry.membership": (lambda value: o()["registry"].membership(value), 1),
+        "Registry.set_revocation_root": (lambda key, root: o()["registry"].set_revocation_root(key, root), 2),
         "Registry.load": (lambda path: zkhealth.Registry.load(_sandboxed(path)), 1),
         "RevocationTree()": (lambda path: zkhealth.RevocationTree(_sandboxed(path)), 1),
         "RevocationTree(depth=)": (lambda value: zkhealth.RevocationTree(depth=value), 1),
@@ -1054,16 +1054,16 @@ def _object_api_calls() -> dict[str, tuple[Any, int]]:
         "Wallet.find_credential": (lambda value: o()["wallet"].find_credential(value), 1),
         "KdfParams": (KdfParams, 2),
         "Credential.from_field_elements": (Credential.from_field_elements, 1),
-        "Trial(roots=)": (lambda a, b: zkhealth.Trial("age >= 18", trial_id="T", trusted_issuer_roots=a,
-                                                      revocation_roots=b), 2),
+        "Trial(roots=)": (lambda value: zkhealth.Trial("age >= 18", trial_id="T", roots=value), 1),
+        "Trial(grace=)": (lambda value: zkhealth.Trial("age >= 18", trial_id="T", root_grace_seconds=value), 1),
         "Trial(window=)": (lambda value: zkhealth.Trial("age >= 18", trial_id="T", accepted_window_days=value), 1),
         "Trial.scope": (lambda chain, address: o()["trial"].scope(chain, address), 2),
         "Trial.verify": (lambda proof, day: o()["trial"].verify(proof, today=day), 2),
         "Trial.evaluate": (lambda credential, day: o()["trial"].evaluate(credential, day), 2),
         "zkhealth.verify": (zkhealth.verify, 2),
         "zkhealth.prove": (lambda wallet, day: zkhealth.prove(o()["trial"], wallet, today=day, recipient=1,
-                                                               registry=o()["registry"], revocations=o()["tree"]), 2),
-        "evaluate": (evaluate, 3),
+                                                               issuers=o()["registry"], revocations=o()["tree"]), 2),
+        "evaluate_program": (evaluate_program, 3),
         "TrialSpec.load": (lambda path: TrialSpec.load(_sandboxed(path)), 1),
         "EligibilityProof.from_json": (EligibilityProof.from_json, 1),
         "EligibilityProof.from_dict": (EligibilityProof.from_dict, 1),

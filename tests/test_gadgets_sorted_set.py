@@ -19,6 +19,7 @@ from zkhealth.circuit.gadgets.sorted_set import (
     LEAF_WIDTHS,
     NONE_OR_LAST,
     FieldBound,
+    SetLeafSignals,
     assert_set_atom,
     assert_set_member,
     set_atom,
@@ -245,6 +246,59 @@ def test_duplicated_leaf_cannot_count_twice() -> None:
                                   "siblings0": list(p.flat_siblings), "path0": list(p.path_bits),
                                   "fields1": list(single.leaves[only].fields()),
                                   "siblings1": list(p.flat_siblings), "path1": list(p.path_bits)})
+
+
+def test_fields_and_keys_at_their_full_width() -> None:
+    """An ongoing entry (``b = MAX_DATE``, all 22 bits) under an upper date bound, and chained keys of tag 15
+    (at least 2^93): each comparison reads its operands' whole declared width."""
+    max_date = (1 << 22) - 1
+    key_lo, key_hi = make_key(15, CODE, 0, 0), make_key(15, CODE, max_date, 255)
+    key = make_key(15, CODE, max_date - 5, 3)
+    assert key >= 1 << 93
+
+    def define(b: Builder) -> None:
+        leaf = SetLeafSignals(*b.private_inputs("fields", 8))
+        bounds = [FieldBound("b_ord", hi=b.private_input("hi"))]
+        b.output("holds", set_atom(b, leaf, mode=ANY, key_lo=key_lo, key_hi=key_hi, bounds=bounds,
+                                   after=b.private_input("after")))
+
+    compiled = compile(define, lint=False)  # fields outside the atom stay unread
+    fields = [key, 0, DAY, 0, max_date, max_date, 7, 1]
+    for hi in (max_date, max_date - 1):
+        for after in (key - 1, key, make_key(15, CODE, 0, 0)):
+            expected = set_atom_native(fields, mode=ANY, key_lo=key_lo, key_hi=key_hi,
+                                       bounds=[("b_ord", None, hi)], after=after)
+            witness = compiled.solve_witness({"fields": fields, "hi": hi, "after": after})
+            assert compiled.output_values(witness)["holds"] == expected
+            assert expected == int(hi == max_date and after < key)
+
+
+def test_asserting_atoms_at_the_full_width() -> None:
+    """The asserting forms on the same widest values: ``key - after - 1`` and ``key_lo - 1 - key`` at least
+    2^93, an ongoing ``b = MAX_DATE`` under an upper bound."""
+    max_date = (1 << 22) - 1
+    key_lo, key_hi = make_key(15, CODE, 0, 0), make_key(15, CODE, max_date, 255)
+    key = make_key(15, CODE, max_date - 5, 3)
+
+    def chained(b: Builder) -> None:
+        leaf = SetLeafSignals(*b.private_inputs("fields", 8))
+        assert_set_atom(b, leaf, mode=ANY, key_lo=key_lo, key_hi=key_hi,
+                        bounds=[FieldBound("b_ord", hi=b.private_input("hi"))], after=b.private_input("after"))
+
+    def none(b: Builder) -> None:
+        leaf = SetLeafSignals(*b.private_inputs("fields", 8))
+        assert_set_atom(b, leaf, mode=NONE_OR_LAST, key_lo=key_lo, key_hi=key_hi,
+                        bounds=[FieldBound("value", lo=1, hi=0)])
+
+    compiled = compile(chained, lint=False)
+    fields = [key, 0, DAY, 0, max_date, max_date, 7, 1]
+    assert _solves(compiled, {"fields": fields, "hi": max_date, "after": 0})
+    assert not _solves(compiled, {"fields": fields, "hi": max_date - 1, "after": 0})
+    assert not _solves(compiled, {"fields": fields, "hi": max_date, "after": key})
+    empty = compile(none, lint=False)
+    sentinel = [0, 0, 0, 0, 0, 0, 0, 0]  # the sentinel of an empty set: no item in the range
+    assert _solves(empty, {"fields": sentinel})
+    assert not _solves(empty, {"fields": fields})
 
 
 def test_native_twins_and_definition_errors() -> None:

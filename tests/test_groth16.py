@@ -439,8 +439,8 @@ def test_random_source_is_secrets() -> None:
 
 
 def test_pipelined_prover_matches_single_process() -> None:
-    """workers=2 (G2 and A MSMs in a worker, H/B1/C here) gives exactly the single-process proof, also after
-    the key's worker dataset was evicted from the registry."""
+    """workers=2 (the proof's MSM windows shared out dynamically between this process and a worker) gives
+    exactly the single-process proof, also after the key's worker dataset was evicted from the registry."""
     from zkhealth.groth16.prover import PIPELINE_MIN_DOMAIN
     from zkhealth.hazmat import parallel
 
@@ -468,6 +468,26 @@ def test_fixed_base_batches_match_scalar_multiplication() -> None:
     assert g1 == [bn254.g1_mul(bn254.G1_GENERATOR, k) for k in scalars]
     assert g2 == [bn254.g2_mul(bn254.G2_GENERATOR, k) for k in scalars]
     assert fixed_base_mul_both(bn254.G1_GENERATOR, scalars, bn254.G2_GENERATOR, scalars[:9]) == (g1, g2[:9])
+
+
+def test_fixed_base_chunks_over_two_processes(monkeypatch: pytest.MonkeyPatch) -> None:
+    from zkhealth.groth16 import _fixed_base
+    from zkhealth.hazmat import parallel
+
+    monkeypatch.setattr(_fixed_base, "PARALLEL_THRESHOLD", 10)
+    monkeypatch.setattr(_fixed_base, "CHUNK", 7)
+    rng = random.Random(12)
+    g1_scalars = [0, 1, FIELD_R - 1, *(rng.randrange(FIELD_R) for _ in range(30))]
+    g2_scalars = [2, FIELD_R - 2, *(rng.randrange(FIELD_R) for _ in range(10))]
+    expected = (
+        [bn254.g1_mul(bn254.G1_GENERATOR, k) for k in g1_scalars],
+        [bn254.g2_mul(bn254.G2_GENERATOR, k) for k in g2_scalars],
+    )
+    both = _fixed_base.fixed_base_mul_both(
+        bn254.G1_GENERATOR, g1_scalars, bn254.G2_GENERATOR, g2_scalars, workers=2
+    )
+    assert both == expected
+    parallel.shutdown()
 
 
 def test_subgroup_test_of_the_miller_loop_numbers() -> None:

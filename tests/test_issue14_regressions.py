@@ -2,8 +2,8 @@
 
 1. Criteria whose top level is a negated diagnosis clause, or a negated `or` of three or more parts, failed
    to compile with ``UnconstrainedSignalError: is_zero_inverse`` (the v1 compiler's zero test of a sum,
-   forced to 0 by the negation, left its inverse hint in no constraint). Both the v1 compiler and the v2
-   programs compile them now.
+   forced to 0 by the negation, left its inverse hint in no constraint). The criteria programs, and the
+   dedicated circuit that replaced the v1 circuit, compile them.
 2. ``zkhealth trial new`` said it "needs web3" under the ``[fast]`` install, although the scope defaults to
    the off-chain one: the scope rule now has one implementation without web3 (``zkhealth.eligibility.scope``).
 """
@@ -18,13 +18,14 @@ from pathlib import Path
 
 import pytest
 
-from zkhealth.eligibility import compile_eligibility_circuit
+from zkhealth.eligibility import compile_dedicated_circuit
 from zkhealth.eligibility.program import compile_program
 from zkhealth.eligibility.scope import parse_address, trial_scope
 from zkhealth.errors import EligibilityError, EncodingError
 from zkhealth.hash.keccak import keccak256
 
 ROOT = Path(__file__).resolve().parent.parent
+OPERATOR = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
 NEGATED = [
     "not diagnosis in E10",
     "diagnosis not in E10",
@@ -35,8 +36,8 @@ NEGATED = [
 
 @pytest.mark.witness
 @pytest.mark.parametrize("criteria", NEGATED)
-def test_negated_top_level_clauses_compile_in_the_v1_circuit(criteria: str) -> None:
-    compiled = compile_eligibility_circuit(criteria)
+def test_negated_top_level_clauses_compile_in_the_dedicated_circuit(criteria: str) -> None:
+    compiled = compile_dedicated_circuit(compile_program(criteria))
     assert compiled.r1cs.n_constraints > 13_000
 
 
@@ -94,7 +95,7 @@ def test_trial_new_works_without_web3(tmp_path: Path) -> None:
         "    sys.modules[name] = None\n"
         "from zkhealth.cli import main\n"
         f"main(['trial', 'new', '--criteria', 'diagnosis in E11.* and age >= 18', '--trial-id', 'NCT05000001',"
-        f" '--out', {str(out)!r}, '--issuer-root', '1', '--revocation-root', '2'], standalone_mode=True)\n"
+        f" '--out', {str(out)!r}, '--operator', {OPERATOR!r}], standalone_mode=True)\n"
     )
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)

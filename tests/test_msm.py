@@ -388,6 +388,34 @@ def test_small_chunks_exercise_every_path(monkeypatch: pytest.MonkeyPatch) -> No
     assert msm_g2(g2pts, g2scalars) == expected_g2(g2logs, g2scalars)
 
 
+@pytest.mark.parametrize("chunk", [3, 384])
+def test_streaming_accumulation_every_path(monkeypatch: pytest.MonkeyPatch, chunk: int) -> None:
+    """Force the streaming bucket schedule on small inputs (it normally starts at 256 buckets): batches
+    with waiting entries, doubling and cancellation inside a batch (equal x), emptied buckets refilled by a
+    later entry, and the fallback to grouped sums when most entries wait."""
+    monkeypatch.setattr(msm_module, "STREAM_MIN_BUCKETS", 2)
+    monkeypatch.setattr(msm_module, "CHUNK", chunk)
+    points, logs = g1_points(100)
+    for seed in (61, 62):
+        scalars = mixed_scalars(100, seed)
+        assert msm_g1(points, scalars) == expected_g1(logs, scalars)
+    p = points[1]
+    assert p is not None
+    neg = (p[0], FIELD_Q - p[1])
+    dup_points = [p] * 30 + [neg] * 30 + points[:20]
+    dup_logs = [logs[1]] * 30 + [(-logs[1]) % R] * 30 + logs[:20]
+    for dup_scalars in ([7] * 80, [R - 3] * 60 + list(range(2, 22)), [5, R - 5] * 40):
+        assert msm_g1(dup_points, dup_scalars) == expected_g1(dup_logs, dup_scalars)
+    assert msm_g1([p, p, neg, neg], [9, 9, 9, 9]) is None
+    g2pts, g2logs = g2_points(40)
+    g2p = g2pts[0]
+    g2neg = (g2p[0], ((FIELD_Q - g2p[1][0]) % FIELD_Q, (FIELD_Q - g2p[1][1]) % FIELD_Q))
+    pts2 = [g2p] * 12 + [g2neg] * 12 + g2pts
+    lg2 = [g2logs[0]] * 12 + [(-g2logs[0]) % R] * 12 + g2logs
+    for scalars2 in (mixed_scalars(64, 63), [11] * 24 + mixed_scalars(40, 64)):
+        assert msm_g2(pts2, scalars2) == expected_g2(lg2, scalars2)
+
+
 def test_scalars_with_a_zero_glv_half() -> None:
     """k = lambda splits as (0, 1) and k = small as (k, 0): zero halves are skipped, not bucketed."""
     points, logs = g1_points(70)
@@ -403,7 +431,8 @@ def test_cached_table_is_reused_and_consistent() -> None:
         scalars = mixed_scalars(100, seed)
         assert msm_g1(frozen, scalars) == expected_g1(logs, scalars)
     record, cached = msm_module._prepared("g1", frozen)
-    assert cached and record.table is not None and len(record.table) == 4 * len(frozen)
+    assert cached and record.bases is not None
+    assert all(len(col) == 4 * len(frozen) for col in record.bases.table.coords)
 
 
 def test_parallel_reregisters_an_evicted_dataset(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -17,7 +17,7 @@ import chain_testkeys as testkeys
 import pytest
 
 from zkhealth import groth16
-from zkhealth.chain import client
+from zkhealth.chain import client, enrollment
 from zkhealth.errors import NullifierAlreadyUsedError
 from zkhealth.field import FIELD_R
 from zkhealth.groth16.keys import Proof
@@ -25,8 +25,7 @@ from zkhealth.groth16.keys import Proof
 pytestmark = pytest.mark.evm
 
 TRIAL = b"zkhealth-security".ljust(32, b"\0")
-ISSUER_ROOT = 3333
-REVOCATION_ROOT = 4444
+TRUST_ROOT = 3333
 DAY = 86400
 
 
@@ -37,12 +36,11 @@ class Deployment:
         self.w3 = client.connect(client.embedded_provider(fast_pairing=True))
         accounts = list(self.w3.eth.accounts)
         now = int(self.w3.eth.get_block("latest")["timestamp"])
-        self.contract = client.deploy_enrollment(
+        self.contract = enrollment.deploy_cohort_enrollment(
             self.w3,
             self.vk,
             trial_id=TRIAL,
-            issuer_root=ISSUER_ROOT,
-            revocation_root=REVOCATION_ROOT,
+            trust_root=TRUST_ROOT,
             window=(now - 60, now + 30 * DAY),
             capacity=5,
             owner=accounts[0],
@@ -52,7 +50,7 @@ class Deployment:
     def signals(self, nullifier: int, sender: str) -> list[int]:
         today = int(self.w3.eth.get_block("latest")["timestamp"]) // DAY
         scope = int(self.contract.functions.scope().call())
-        return [nullifier, scope, today, ISSUER_ROOT, REVOCATION_ROOT, int(sender, 16)]
+        return [nullifier, scope, today, TRUST_ROOT, int(sender, 16)]
 
     def proof(self, signals: list[int]) -> Proof:
         return self.key.prove(signals).to_proof()
@@ -65,7 +63,7 @@ def _tester(d: Deployment) -> Any:
 
 @pytest.fixture(scope="module")
 def key() -> testkeys.TrapdoorKey:
-    return testkeys.TrapdoorKey.generate(6, seed=77)
+    return testkeys.TrapdoorKey.generate(5, seed=77)
 
 
 @pytest.fixture
@@ -79,12 +77,12 @@ def test_library_rerandomised_proof_is_refused_as_a_used_nullifier(d: Deployment
     sender = d.patients[0]
     signals = d.signals(nullifier, sender)
     original = d.proof(signals)
-    client.enroll_signals(d.w3, d.contract, original, signals, sender=sender)
+    enrollment.enroll_signals(d.w3, d.contract, original, signals, sender=sender)
     fresh = groth16.rerandomize(d.vk, original)
     groth16.verify(d.vk, signals, fresh)
     assert fresh.a != original.a and fresh.b != original.b and fresh.c != original.c
     with pytest.raises(NullifierAlreadyUsedError):
-        client.enroll_signals(d.w3, d.contract, fresh, signals, sender=sender)
+        enrollment.enroll_signals(d.w3, d.contract, fresh, signals, sender=sender)
     status, recipient, _ = d.contract.functions.enrollment(nullifier).call()
     assert (status, recipient) == (1, sender)
 
@@ -97,7 +95,7 @@ def test_reorged_enrollment_is_reported_reorged(d: Deployment) -> None:
     snapshot = tester.take_snapshot()
     nullifier = random.randrange(1, FIELD_R)
     signals = d.signals(nullifier, d.patients[1])
-    client.enroll_signals(d.w3, d.contract, d.proof(signals), signals, sender=d.patients[1])
+    enrollment.enroll_signals(d.w3, d.contract, d.proof(signals), signals, sender=d.patients[1])
     (seen,) = watcher.poll()
     assert seen.status is client.EnrollmentStatus.PENDING and seen.nullifier == nullifier
     tester.revert_to_snapshot(snapshot)
@@ -114,7 +112,7 @@ def test_default_watcher_never_trusts_the_latest_block_alone(d: Deployment) -> N
     watcher = client.EnrollmentWatcher(d.w3, d.contract.address)
     nullifier = random.randrange(1, FIELD_R)
     signals = d.signals(nullifier, d.patients[2])
-    client.enroll_signals(d.w3, d.contract, d.proof(signals), signals, sender=d.patients[2])
+    enrollment.enroll_signals(d.w3, d.contract, d.proof(signals), signals, sender=d.patients[2])
     assert [r.status for r in watcher.poll()] == [client.EnrollmentStatus.PENDING]
     _tester(d).mine_blocks(client.DEFAULT_CONFIRMATIONS - 2)
     assert [r.status for r in watcher.poll()] == [client.EnrollmentStatus.PENDING]

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from patients import PATIENTS, TODAY, World, make_world
+from records import STANDARD, TODAY, RecordWorld, make_record_world, t2d_record
 
 from zkhealth import groth16
 from zkhealth.circuit import Builder, CompiledCircuit, check_unique, compile
@@ -25,12 +25,12 @@ from zkhealth.circuit import gadgets as gadget_package
 from zkhealth.circuit.gadgets import mux, range_check, select
 from zkhealth.circuit.gadgets.merkle import binary_merkle_root, quaternary_merkle_root
 from zkhealth.circuit.gadgets.poseidon import poseidon as poseidon_gadget
-from zkhealth.credentials.credential import Credential
-from zkhealth.credentials.schema import CLAIM_LAYOUT
-from zkhealth.eligibility import Criteria, Trial, eligibility_inputs
+from zkhealth.credentials.record import HEADER_INDEX
+from zkhealth.eligibility import Trial
 from zkhealth.eligibility import calendar as calendar_module
 from zkhealth.eligibility.calendar import civil_date, packed_ordinal
-from zkhealth.eligibility.compiler import criteria_signal
+from zkhealth.eligibility.dedicated import criteria_circuit, criteria_inputs, dedicated_inputs
+from zkhealth.eligibility.program import compile_program
 from zkhealth.errors import (
     InvalidProofError,
     PublicInputOutOfRangeError,
@@ -214,14 +214,15 @@ def test_changing_the_recipient_of_a_valid_proof_fails_verification() -> None:
 # --------------------------------------------------------------------------- C9: one nullifier per person
 
 
-STANDARD = "diagnosis in E11.* and age >= 18"
 SCOPE = 1234567
 RECIPIENT = 0xDEADBEEF
 
 
 @pytest.fixture(scope="module")
-def world() -> World:
-    return make_world(["t2d_adult", "ckd_diabetic"])
+def world() -> RecordWorld:
+    world = make_record_world()
+    world.issue("adult", t2d_record())
+    return world
 
 
 @pytest.fixture(scope="module")
@@ -231,21 +232,15 @@ def standard() -> Trial:
     return trial
 
 
-def eligibility_witness_inputs(world: World, name: str, *, holder_secret: int | None = None,
+def eligibility_witness_inputs(world: RecordWorld, standard: Trial, name: str, *, holder_secret: int | None = None,
                                scope: int = SCOPE) -> dict[str, Any]:
-    patient = world.patient(name)
-    credential = patient.issued.credential
-    return eligibility_inputs(
-        credential,
-        patient.issued.signature,
-        holder_secret=patient.holder_secret if holder_secret is None else holder_secret,
-        today=TODAY,
-        recipient=RECIPIENT,
-        scope=scope,
-        trusted_issuer_root=world.registry.root,
-        registry_proof=world.registry.proof(world.issuer.public_key),
-        revocation_root=world.revocation.root,
-        revocation_proof=world.revocation.non_membership_proof(credential.credential_id),
+    holder = world.holders[name]
+    credential = holder.issued.credential
+    return dedicated_inputs(
+        standard.program, credential, holder.issued.signature,
+        holder_secret=holder.holder_secret if holder_secret is None else holder_secret, today=TODAY,
+        recipient=RECIPIENT, scope=scope, issuer=world.trusted.membership(world.issuer.public_key),
+        revocation=world.revocation.non_membership_proof(credential.credential_id),
     )
 
 
@@ -253,13 +248,13 @@ def eligibility_witness_inputs(world: World, name: str, *, holder_secret: int | 
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_no_second_secret_gives_the_same_patient_another_nullifier(
-    world: World, standard: Trial, data: st.DataObject
+    world: RecordWorld, standard: Trial, data: st.DataObject
 ) -> None:
     """C9: for a fixed credential (identity) and trial, the only accepted holder secret is the committed one,
     so the nullifier is unique. Panther's ``privKey + l`` and other candidates are refused in ``/holder``."""
     compiled = standard.compile()
-    secret = world.patient("t2d_adult").holder_secret
-    honest = compiled.output_values(compiled.solve_witness(eligibility_witness_inputs(world, "t2d_adult")))
+    secret = world.holders["adult"].holder_secret
+    honest = compiled.output_values(compiled.solve_witness(eligibility_witness_inputs(world, standard, "adult")))
     assert honest["nullifier"] == poseidon([secret, SCOPE])
     candidate = data.draw(
         st.one_of(
@@ -268,7 +263,7 @@ def test_no_second_secret_gives_the_same_patient_another_nullifier(
         ).map(lambda v: v % R).filter(lambda v: v != secret)
     )
     with pytest.raises(UnsatisfiedConstraintError) as caught:
-        compiled.solve_witness(eligibility_witness_inputs(world, "t2d_adult", holder_secret=candidate))
+        compiled.solve_witness(eligibility_witness_inputs(world, standard, "adult", holder_secret=candidate))
     assert "/holder" in caught.value.label
 
 
@@ -331,64 +326,33 @@ def test_eligibility_circuit_has_no_switch_input(standard: Trial) -> None:
 # --------------------------------------------------------------------------- C12: packed values
 
 
-def _criteria_circuit(text: str) -> CompiledCircuit:
-    criteria = Criteria(text)
-
-    def define(b: Builder) -> None:
-        today = b.private_input("today")
-        claims = b.private_inputs("claims", 26)
-        b.output("eligible", criteria_signal(b, criteria.resolved, claims, today))
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the harness leaves the identity slots unused
-        return compile(define, name="criteria")
+def _criteria(text: str) -> tuple[CompiledCircuit, dict[str, Any]]:
+    """The criteria part of the dedicated circuit (header and leaves in, header hash out) and honest inputs."""
+    program = compile_program(text)
+    credential = make_record_world().issue("x", t2d_record()).issued.credential
+    return compile(criteria_circuit(program), name="criteria"), criteria_inputs(program, credential, TODAY)
 
 
-def _vector(name: str) -> list[int]:
-    claims = PATIENTS[name]
-    return Credential(
-        credential_id=9,
-        subject_commitment=poseidon([42]),
-        issuer_public_key=(0, 1),
-        issuer_ed25519=bytes(32),
-        issued_at=0,
-        expires_at=1 << 20,
-        claims=claims,
-    ).field_elements()
-
-
-# (criteria that read the slot, slot). Every slot a criterion reads must be range-checked at its declared width.
+# (criteria that read the header slot, slot, declared width). Every slot a criterion reads is range-checked.
 CRITERIA_SLOTS = [
-    ("hba1c < 7.0", "hba1c"),
-    ("egfr >= 30", "egfr"),
-    ("systolic_bp < 140", "systolic_bp"),
-    ("age >= 18", "birth_date"),
-    ("sex = female", "gender"),
-    ("research_consent = true", "research_consent"),
-    ("diagnosis in E11.*", "dx1_code"),
-    ("diagnosis in E11.*", "dx2_code"),
-    ("diagnosed_within(E11.*, 10 years)", "dx1_date"),
+    ("age >= 18", "birth_date_packed", 22),
+    ("sex = female", "gender", 3),
+    ("research_consent = true", "research_consent", 1),
 ]
 
 
 @pytest.mark.witness
-@pytest.mark.parametrize(("text", "slot"), CRITERIA_SLOTS)
-def test_every_slot_a_criterion_reads_is_range_checked(text: str, slot: str) -> None:
-    """C12: a slot value of 2^bits or r - 1 (packing overflow, "-1") never reaches a comparison."""
-    compiled = _criteria_circuit(text)
-    vector = _vector("t2d_adult")
-    compiled.solve_witness({"today": TODAY, "claims": vector})
-    index, bits = CLAIM_LAYOUT[slot]
-    bad_values = [1 << bits, (1 << bits) + vector[index]]
-    # Date slots go through the calendar gadget, which by its documented contract also accepts the 146,096
-    # "negative" ordinals r - k of the 400 years before year 1 (signed claims never hold them); beyond that
-    # window every value is refused. Other slots refuse r - 1 outright.
-    bad_values.append(R - 146_097 if slot.endswith("_date") else R - 1)
-    for bad in bad_values:
-        forged = list(vector)
-        forged[index] = bad
+@pytest.mark.parametrize(("text", "slot", "bits"), CRITERIA_SLOTS)
+def test_every_slot_a_criterion_reads_is_range_checked(text: str, slot: str, bits: int) -> None:
+    """C12: a header slot value of 2^bits or r - 1 (packing overflow, "-1") never reaches a comparison."""
+    compiled, inputs = _criteria(text)
+    compiled.solve_witness(inputs)
+    index = HEADER_INDEX[slot]
+    for bad in (1 << bits, (1 << bits) + inputs["header"][index], R - 1):
+        header = list(inputs["header"])
+        header[index] = bad
         with pytest.raises(WitnessError):
-            compiled.solve_witness({"today": TODAY, "claims": forged})
+            compiled.solve_witness(dict(inputs, header=header))
 
 
 def _pack_bytes(b: Builder) -> None:
@@ -413,15 +377,16 @@ def test_byte_packing_refuses_a_byte_of_256() -> None:
         compiled.r1cs.check_witness(forged)
 
 
-@pytest.mark.parametrize(
-    ("text", "slot"), [("age >= 18", "birth_date"), ("diagnosed_within(E11.*, 10 years)", "dx1_date")]
-)
-def test_date_slots_are_range_checked_at_their_declared_32_bits(text: str, slot: str) -> None:
-    """C12: a date slot holding r - 1 must not pass as a date in the 400 years before year 1 (the calendar
-    decomposition alone would accept r - k for k <= 146,096; the slot's 32-bit width check refuses it)."""
-    compiled = _criteria_circuit(text)
-    vector = _vector("t2d_adult")
-    index, _ = CLAIM_LAYOUT[slot]
-    vector[index] = FIELD_R - 1
-    with pytest.raises(WitnessError):
-        compiled.solve_witness({"today": TODAY, "claims": vector})
+@pytest.mark.witness
+@pytest.mark.parametrize(("text", "slot"), [("age >= 18", "birth_date_packed"),
+                                            ("record_as_of >= 2025-01-01", "record_as_of")])
+def test_date_slots_are_range_checked_at_their_declared_width(text: str, slot: str) -> None:
+    """C12: a date slot holding r - 1 (or 2^22) must not pass as a date: its 22-bit width check refuses it before
+    the comparison that would read it as a huge or negative day."""
+    compiled, inputs = _criteria(text)
+    compiled.solve_witness(inputs)
+    for bad in (FIELD_R - 1, 1 << 22):
+        header = list(inputs["header"])
+        header[HEADER_INDEX[slot]] = bad
+        with pytest.raises(WitnessError):
+            compiled.solve_witness(dict(inputs, header=header))

@@ -20,7 +20,7 @@ import pytest
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent
-_PLACEHOLDER = "1971794711315641458553100693817805700058..."
+_PLACEHOLDER = "3148852515358399119663671447942990725083..."
 _COMMITMENT = (
     '"$(zkhealth --json wallet list --wallet patient.zkw | '
     "python3 -c 'import json, sys; print(json.load(sys.stdin)[\"holder_commitment\"])')\""

@@ -1,15 +1,23 @@
-"""Wallet file: Argon2id bounds, authenticated header, typed failures, atomic saves (security.md W1-W6)."""
+"""Wallet file: Argon2id bounds, authenticated header, typed failures, atomic saves (security.md W1-W6), and
+credentials verified before they are stored (issue 13)."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import os
 import struct
 from pathlib import Path
+from typing import Any
 
 import nacl.secret
 import pytest
 
 from zkhealth.credentials import wallet as wallet_module
+from zkhealth.credentials.credential import Diagnosis, HealthClaims, subject_commitment
+from zkhealth.credentials.issuer import Issuer
+from zkhealth.credentials.record import PatientRecord
+from zkhealth.credentials.trust import TrustedIssuers
 from zkhealth.credentials.wallet import (
     BABYJUBJUB_SUBGROUP_ORDER,
     HEADER_BYTES,
@@ -20,6 +28,11 @@ from zkhealth.credentials.wallet import (
     Wallet,
 )
 from zkhealth.errors import (
+    CredentialError,
+    CredentialExpiredError,
+    CredentialNotYetValidError,
+    SignatureError,
+    UnknownIssuerError,
     UnsupportedWalletVersionError,
     WalletDecryptionError,
     WalletError,
@@ -31,13 +44,22 @@ pytestmark = pytest.mark.native
 
 PASS = "correct horse battery staple"
 FAST = KDF_FLOOR  # the enforced floor: 19 MiB, 2 passes (about 30 ms)
-VC = {"type": ["VerifiableCredential"], "name": "é\u00e9", "n": 1}
+ISSUER = Issuer.generate()
+TODAY = dt.date(2026, 3, 2)
+CLAIMS = HealthClaims(birth_date=dt.date(1970, 1, 1), diagnoses=(Diagnosis("E11.9", dt.date(2020, 1, 1)),))
+
+
+def credential_for(wallet: Wallet, *, issuer: Issuer = ISSUER, days: tuple[int, int] = (-30, 335)) -> dict[str, Any]:
+    """A version-1 credential (cheap to sign) issued to this wallet's holder commitment."""
+    commitment = subject_commitment(wallet.holder_secret)
+    return issuer.issue(CLAIMS, subject_commitment=commitment, issued_at=TODAY + dt.timedelta(days=days[0]),
+                        expires_at=TODAY + dt.timedelta(days=days[1])).document
 
 
 @pytest.fixture
 def wallet_path(tmp_path: Path) -> Path:
     wallet = Wallet.create(tmp_path / "patient.zkw", PASS, kdf=FAST)
-    wallet.add_credential(VC)
+    wallet.add_credential(credential_for(wallet), today=TODAY)
     wallet.save()
     return wallet.path
 
@@ -50,30 +72,71 @@ def _patch(path: Path, offset: int, fmt: str, value: int) -> None:
 
 def test_round_trip(wallet_path: Path) -> None:
     opened = Wallet.open(wallet_path, PASS)
-    assert opened.credentials == [VC]
+    first = opened.credentials
+    assert len(first) == 1 and first[0]["issuer"] == ISSUER.did
     assert 0 < opened.holder_secret < BABYJUBJUB_SUBGROUP_ORDER
-    opened.add_credential('{"second": true}')
+    second = credential_for(opened)
+    assert opened.add_credential(json.dumps(second), today=TODAY)
+    assert not opened.add_credential(second, today=TODAY)  # the same credential is stored once
     opened.save()
     again = Wallet.open(wallet_path, PASS)
-    assert again.credentials == [VC, {"second": True}]
+    assert again.credentials == [*first, second]
     assert again.holder_secret == opened.holder_secret
 
 
 def test_remove_credential_and_find_it_by_id(wallet_path: Path) -> None:
     opened = Wallet.open(wallet_path, PASS)
-    opened.add_credential({"id": "urn:zkhealth:credential:42", "n": 2})
-    opened.add_credential({"id": "urn:zkhealth:credential:7", "n": 3})
-    assert opened.find_credential(7) == 2 and opened.find_credential(42) == 1
+    documents = [credential_for(opened), credential_for(opened)]
+    for document in documents:
+        opened.add_credential(document, today=TODAY)
+    ids = [int(document["id"].rsplit(":", 1)[1]) for document in documents]
+    assert opened.find_credential(ids[1]) == 2 and opened.find_credential(ids[0]) == 1
     assert opened.find_credential(8) is None
     opened.remove_credential(1)
     opened.save()
     again = Wallet.open(wallet_path, PASS)
-    assert again.credentials == [VC, {"id": "urn:zkhealth:credential:7", "n": 3}]
-    assert again.find_credential(42) is None and again.find_credential(7) == 1
+    assert again.credentials[1] == documents[1]
+    assert again.find_credential(ids[0]) is None and again.find_credential(ids[1]) == 1
     for bad in (2, -1, True):
         with pytest.raises(WalletError):
             again.remove_credential(bad)
-    assert len(again.credentials) == 2
+    again.remove_credential_id(ids[1])
+    with pytest.raises(WalletError):
+        again.remove_credential_id(ids[1])
+    assert len(again.credentials) == 1
+
+
+def test_adding_a_credential_verifies_it_first(tmp_path: Path) -> None:
+    """Issue 13: a forged, foreign, expired or untrusted credential is refused and never stored (so it cannot
+    break proving later), for version 1 and version 2 alike."""
+    wallet = Wallet.create(tmp_path / "w.zkw", PASS, kdf=FAST)
+    other = Wallet.create(tmp_path / "other.zkw", PASS, kdf=FAST)
+    good = credential_for(wallet)
+    forged = json.loads(json.dumps(good))
+    forged["credentialSubject"]["claims"]["birthDate"] = "1960-01-01"
+    resigned_elsewhere = json.loads(json.dumps(good))
+    resigned_elsewhere["proof"]["proofValue"] = credential_for(wallet)["proof"]["proofValue"]
+    cases: list[tuple[dict[str, Any], type[Exception], dict[str, Any]]] = [
+        (forged, SignatureError, {}),  # the Ed25519 envelope no longer verifies
+        (resigned_elsewhere, SignatureError, {}),
+        (credential_for(other), CredentialError, {}),  # issued to another holder commitment
+        (credential_for(wallet, days=(-400, -1)), CredentialExpiredError, {}),
+        (credential_for(wallet, days=(5, 100)), CredentialNotYetValidError, {}),
+        (credential_for(wallet, issuer=Issuer.generate()), UnknownIssuerError, {"trusted_issuers": TrustedIssuers()}),
+    ]
+    for document, error, options in cases:
+        with pytest.raises(error):
+            wallet.add_credential(document, today=TODAY, **options)
+    assert wallet.credentials == []
+    record = ISSUER.issue_record(PatientRecord(birth_date=dt.date(1970, 1, 1), as_of=dt.date(2026, 1, 1)),
+                                 subject_commitment=subject_commitment(other.holder_secret), issued_at=TODAY)
+    with pytest.raises(CredentialError):
+        wallet.add_credential(record.document, today=TODAY)
+    trusted = TrustedIssuers()
+    trusted.add(ISSUER.public_key)
+    assert other.add_credential(record.document, today=TODAY, trusted_issuers=trusted)
+    assert wallet.add_credential(good, today=TODAY, trusted_issuers=trusted)
+    assert len(wallet.credentials) == 1
 
 
 def test_passphrase_is_nfc_normalised(tmp_path: Path) -> None:
@@ -261,7 +324,8 @@ def test_empty_passphrase_is_refused(tmp_path: Path) -> None:
 def test_atomic_save_keeps_the_old_file_on_crash(wallet_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     before = wallet_path.read_bytes()
     opened = Wallet.open(wallet_path, PASS)
-    opened.add_credential({"new": 1})
+    before_credentials = opened.credentials
+    opened.add_credential(credential_for(opened), today=TODAY)
 
     def crash(src: str, dst: str) -> None:
         raise OSError("simulated crash before rename")
@@ -271,7 +335,7 @@ def test_atomic_save_keeps_the_old_file_on_crash(wallet_path: Path, monkeypatch:
         opened.save()
     monkeypatch.undo()
     assert wallet_path.read_bytes() == before
-    assert Wallet.open(wallet_path, PASS).credentials == [VC]
+    assert Wallet.open(wallet_path, PASS).credentials == before_credentials
     assert [p.name for p in wallet_path.parent.iterdir() if p.name.endswith(".tmp")] == []
 
 

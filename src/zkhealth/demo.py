@@ -1,30 +1,38 @@
 """The whole zkhealth story on synthetic data, callable from Python (``zkhealth demo`` prints it).
 
-:func:`run_demo` plays, and times, nine steps:
+:func:`run_demo` plays, and times, twelve steps:
 
-1. a hospital issues credentials from two FHIR R4 bundles (package data ``zkhealth/data/demo/``): an adult
-   with type 2 diabetes and a 15-year-old with type 2 diabetes; each patient keeps theirs in a wallet;
-2. a trial is defined: "type 2 diabetes and at least 18" (``diagnosis in E11.* and age >= 18``);
-3. setup runs, or its keys come from the cache (``cache_dir``, keyed by the criteria hash and the circuit's
+1. a hospital issues whole-record (schema version 2) credentials from FHIR R4 bundles (package data
+   ``zkhealth/data/demo/``): two adults with type 2 diabetes (A and B) and a 15-year-old with type 2 diabetes;
+   each patient's wallet verifies and keeps theirs;
+2. the registry operator registers the hospital in the issuer registry (leaf ``poseidon([Ax, Ay,
+   revocation_root])``) and signs the trust-root file (Ed25519 over JCS);
+3. a trial is defined: "type 2 diabetes and at least 18" (``diagnosis in E11.* and age >= 18``), with the
+   default grace period of one day for a superseded trust root;
+4. setup runs, or its keys come from the cache (``cache_dir``, keyed by the program hash and the circuit's
    R1CS hash, so keys for other criteria or another circuit are never used);
-4. the trial's CohortEnrollment contract is deployed (an embedded py-evm chain, py-evm's own ecPairing; or
-   ``rpc``);
-5. the eligible patient proves, and the recruiter verifies the proof off-chain;
-6. the eligible patient enrolls on-chain;
-7. the ineligible patient is refused with the failing clause before any proving;
-8. the eligible patient's second enrollment, with a re-randomised proof (other bytes, same nullifier), is
-   refused by the contract with ``NullifierUsed``;
-9. the cohort is listed from the contract's ``Enrolled`` events;
-10-13. one key set for every trial (:mod:`zkhealth.demo_universal`, skipped with ``universal=False``): the
-   TrialRegistry is deployed with the universal verifying key; two trials are created in it with one
-   transaction each; the adult, holding a whole-record credential from the same bundle, proves for both with
-   the universal circuit and enrolls in both with two nullifiers nobody can link.
+5. the trial's CohortEnrollment contract is deployed with the current trust root (an embedded py-evm chain,
+   py-evm's own ecPairing; or ``rpc``);
+6. patient A proves, and the recruiter verifies the proof off-chain against the roots the contract holds;
+7. patient A enrolls on-chain;
+8. the ineligible patient is refused with the failing clause before any proving;
+9. patient A's second enrollment, with a re-randomised proof (other bytes, same nullifier), is refused by the
+   contract with ``NullifierUsed`` (simulated first: nothing is sent);
+10. patient B proves (valid); then the hospital revokes B's credential and signs its new revocation root, and
+    the operator applies it, rebuilds the trust root and publishes it to the contract;
+11. a day passes (the grace period): B's earlier proof is refused by the Python verifier (``StaleRootError``)
+    and by the contract (``StaleRoot``), and B cannot prove again (``CredentialRevokedError``, before proving);
+12. the cohort is listed from the contract's ``Enrolled`` events;
+13-16. one key set for every trial (:mod:`zkhealth.demo_universal`, skipped with ``universal=False``): the
+    TrialRegistry is deployed with the universal verifying key; two trials are created in it with one
+    transaction each; an adult holding a whole-record credential from the same bundle as patient A proves for
+    both with the universal circuit and enrolls in both with two nullifiers nobody can link.
 
 The minor's birth date and diagnosis date are set relative to the chain's today (15 years and 1 year before),
-so the story does not age. Cost: about 15-30 s on a first run (setup about 5 s, one proof about 3-4 s, the
-rest compiling and py-evm's pairing), about 15 s with cached keys, on a 2-core machine with gmpy2; the universal
-steps add about 1-2 minutes (two proofs of a 2^17 circuit), and a first run without the universal proving key
-installed rebuilds its development set once (2-5 minutes).
+so the story does not age. Cost: about 30-60 s on a first run (setup, two proofs, compiling, py-evm's pairing),
+about 20-40 s with cached keys, on a 2-core machine with gmpy2; the universal steps add about 1-3 minutes (two
+proofs of a 2^17 circuit), and a first run without the universal proving key installed rebuilds its development
+set once (3-5 minutes).
 """
 
 from __future__ import annotations
@@ -43,7 +51,15 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from zkhealth.errors import ChainError, NotEligibleError, NullifierAlreadyUsedError, ZkHealthError
+from zkhealth.errors import (
+    ChainError,
+    ContractRevertError,
+    CredentialRevokedError,
+    NotEligibleError,
+    NullifierAlreadyUsedError,
+    StaleRootError,
+    ZkHealthError,
+)
 
 if TYPE_CHECKING:
     from web3.providers.base import BaseProvider
@@ -57,14 +73,17 @@ _MINOR_AGE_YEARS: Final[int] = 15
 _ENROLLMENT_DAYS: Final[int] = 30
 _CAPACITY: Final[int] = 100
 STEP_TITLES: Final[tuple[tuple[str, str], ...]] = (
-    ("issue", "A hospital issues credentials from FHIR bundles"),
+    ("issue", "A hospital issues whole-record credentials from FHIR bundles"),
+    ("trust", "The registry operator publishes the trust root"),
     ("trial", "A trial is defined"),
     ("setup", "Setup: proving and verifying keys"),
     ("deploy", "The trial's enrollment contract is deployed"),
-    ("prove", "The eligible patient proves; the recruiter verifies off-chain"),
-    ("enroll", "The eligible patient enrolls on-chain"),
+    ("prove", "Patient A proves; the recruiter verifies off-chain"),
+    ("enroll", "Patient A enrolls on-chain"),
     ("refuse", "The ineligible patient is refused before any proving"),
-    ("again", "The eligible patient tries to enroll a second time"),
+    ("again", "Patient A tries to enroll a second time"),
+    ("revoke", "Patient B proves; then B's credential is revoked and the new trust root published"),
+    ("stale", "A day later, B's proof from before the revocation is refused"),
     ("cohort", "The cohort is listed from Enrolled events"),
 )
 
@@ -108,6 +127,7 @@ class DemoResult:
     enrolled_nullifier: int
     refused_clause: str | None
     second_enrollment_error: str | None
+    revoked_refusals: dict[str, str]
     cohort: list[dict[str, Any]]
     total_seconds: float
     #: The universal steps' figures (registry, trials, gas, the two nullifiers); ``None`` when skipped.
@@ -136,6 +156,7 @@ class DemoResult:
             "enrolled_nullifier": str(self.enrolled_nullifier),
             "refused_clause": self.refused_clause,
             "second_enrollment_error": self.second_enrollment_error,
+            "revoked_refusals": self.revoked_refusals,
             "cohort": self.cohort,
             "total_seconds": round(self.total_seconds, 3),
             "universal": self.universal,
@@ -246,7 +267,7 @@ def _load_or_setup(trial: Trial, cache_dir: Path | None, record: dict[str, Any])
     r1cs_sha256 = trial.r1cs_sha256()
     slot = None
     if cache_dir is not None:
-        slot = cache_dir / f"{trial.criteria.sha256[:16]}-{r1cs_sha256[:16]}"
+        slot = cache_dir / f"{trial.program.sha256()[:16]}-{r1cs_sha256[:16]}"
         if (slot / "manifest.json").is_file():
             try:
                 keys = trial.use_keys(TrialKeys.load(slot))
@@ -286,22 +307,27 @@ def run_demo(
 ) -> DemoResult:
     """Play the story of the module docstring and return its :class:`DemoResult`.
 
-    ``rpc``: a JSON-RPC URL whose node has unlocked, funded accounts (anvil, a dev geth), or a web3 provider
-    (such as :func:`zkhealth.chain.client.embedded_provider`, to read the chain afterwards); default: a fresh
-    embedded py-evm chain (web3's EthereumTesterProvider) that lives for this call. ``cache_dir``: where keys
-    are cached (``True``: :func:`default_cache_dir`; ``None``/``False``: no cache). ``on_step_start(number,
-    total, title)`` and ``on_step_done(number, step)`` report progress. ``universal=False`` skips steps 10-13.
+    ``rpc``: a JSON-RPC URL whose node has unlocked, funded accounts and a development clock (anvil: the story
+    moves time forward by a day), or a web3 provider (such as :func:`zkhealth.chain.client.embedded_provider`, to
+    read the chain afterwards); default: a fresh embedded py-evm chain (web3's EthereumTesterProvider) that lives
+    for this call. ``cache_dir``: where keys are cached (``True``: :func:`default_cache_dir`; ``None``/``False``:
+    no cache). ``on_step_start(number, total, title)`` and ``on_step_done(number, step)`` report progress.
+    ``universal=False`` skips steps 13-16.
 
     Raises :class:`~zkhealth.errors.ZkHealthError` when the story does not go as told (a proof that does not
-    verify, an ineligible patient who is not refused...): the demo is also an end-to-end check.
-    Requires the ``chain`` extra (web3 with py-evm).
+    verify, an ineligible patient or a revoked credential that is not refused...): the demo is also an end-to-end
+    check. Requires the ``chain`` extra (web3 with py-evm).
     """
-    from zkhealth.chain import client
+    from zkhealth.chain import client, devchain, enrollment
     from zkhealth.credentials.credential import subject_commitment
     from zkhealth.credentials.dates import epoch_day_to_date
+    from zkhealth.credentials.fhir_record import record_from_bundle
     from zkhealth.credentials.issuer import Issuer, new_credential_id
-    from zkhealth.credentials.trees import IssuerRegistry, RevocationTree
-    from zkhealth.credentials.vc import verify_credential
+    from zkhealth.credentials.persons import empty_person_root
+    from zkhealth.credentials.record_vc import IssuedRecord
+    from zkhealth.credentials.trees import RevocationTree
+    from zkhealth.credentials.trust import RevocationStatement, TrustedIssuers
+    from zkhealth.credentials.trust_roots import TrustRootDocument
     from zkhealth.credentials.wallet import KDF_FLOOR, Wallet
     from zkhealth.eligibility import Trial, prove
     from zkhealth.groth16.rerandomize import rerandomize
@@ -317,11 +343,10 @@ def run_demo(
     started = time.perf_counter()
     w3 = client.connect("embedded" if rpc is None else rpc)
     accounts = list(w3.eth.accounts)
-    if not accounts:
-        raise ChainError("the node has no unlocked account to deploy and enroll from (use anvil or a dev node)")
-    owner = accounts[0]
-    patient_address = accounts[1] if len(accounts) > 1 else accounts[0]
-    chain_time = int(w3.eth.get_block("latest")["timestamp"])
+    if len(accounts) < 3:
+        raise ChainError("the node needs three unlocked accounts to deploy and enroll from (use anvil or a dev node)")
+    owner, patient_a, patient_b = accounts[0], accounts[1], accounts[2]
+    chain_time = enrollment.chain_now(w3)
     today = epoch_day_to_date(chain_time // 86400)
     spec = demo_data("trial.json")
 
@@ -331,99 +356,106 @@ def run_demo(
         with recorder.step("issue") as record:
             revocations = RevocationTree(":memory:")
             hospital = Issuer.generate(revocation=revocations)
-            registry = IssuerRegistry()
-            registry.add(hospital.public_key)
             hospital.revoke(new_credential_id())  # an earlier credential, revoked: the tree is not empty
             wallets: dict[str, Wallet] = {}
+            issued: dict[str, IssuedRecord] = {}
             summaries = []
             for name, bundle in (
-                ("adult", demo_data("t2d_adult.json")),
+                ("A", demo_data("t2d_adult.json")),
+                ("B", demo_data("t2d_adult.json")),
                 ("minor", _aged_minor(demo_data("t2d_minor.json"), today)),
             ):
                 wallet = Wallet.create(work / f"{name}.zkw", secrets.token_hex(16), kdf=KDF_FLOOR)
-                issued = hospital.issue_from_fhir(
-                    bundle,
-                    subject_commitment=subject_commitment(wallet.holder_secret),
-                    issued_at=today - _dt.timedelta(days=30),
-                    validity_days=365,
-                    research_consent=True,
+                imported = record_from_bundle(bundle, research_consent=True)
+                credential = hospital.issue_record(
+                    imported.record, subject_commitment=subject_commitment(wallet.holder_secret),
+                    issued_at=today - _dt.timedelta(days=30), validity_days=365,
                 )
-                verify_credential(issued.document, trusted_issuers=registry, today=today, revocation=revocations)
-                wallet.add_credential(issued.document)
+                wallet.add_credential(credential.document, trusted_issuers=[hospital.public_key], today=today)
                 wallet.save()
                 wallets[name] = wallet
-                claims = issued.credential.claims
-                codes = ", ".join(d.code for d in claims.diagnoses)
-                summaries.append(f"{name} (born {claims.birth_date.isoformat()}, {codes})")
-            record["outcome"] = f"{hospital.did[:24]}... issued 2 credentials: " + "; ".join(summaries)
-            record["details"] = {
-                "issuer": hospital.did,
-                "trusted_issuer_root": str(registry.root),
-                "revocation_root": str(revocations.root),
-                "patients": summaries,
-            }
+                issued[name] = credential
+                patient = credential.credential.record
+                codes = ", ".join(sorted({c.code for c in patient.conditions}))
+                summaries.append(f"{name} (born {patient.birth_date.isoformat()}, {codes})")
+            record["outcome"] = f"{hospital.did[:24]}... issued 3 credentials: " + "; ".join(summaries)
+            record["details"] = {"issuer": hospital.did, "revocation_root": str(revocations.root),
+                                 "patients": summaries}
 
-        # ------------------------------------------------------------------ 2. trial
+        # ------------------------------------------------------------------ 2. trust
+        with recorder.step("trust") as record:
+            operator = Issuer.generate()
+            operator_did = TrustRootDocument.operator_did(operator.ed25519_public_key)
+            registry = TrustedIssuers()
+            registry.add(hospital.public_key)
+            registry.apply(hospital.revocation_statement(published_at=chain_time))
+            document = TrustRootDocument.build(registry, empty_person_root(), operator=operator_did, now=chain_time)
+            document.save(work / "trust.json", operator.sign_ed25519)
+            document = TrustRootDocument.load(work / "trust.json", operator=operator_did)
+            record["outcome"] = (f"issuer registry root folded into trust root {str(document.trust_root)[:20]}..., "
+                                 f"signed by the operator {operator_did[:24]}...")
+            record["details"] = {"trust_root": str(document.trust_root), "operator": operator_did,
+                                 "issuer_registry_root": str(registry.root)}
+
+        # ------------------------------------------------------------------ 3. trial
         with recorder.step("trial") as record:
-            trial = Trial(
-                spec["criteria"],
-                trial_id=spec["trialId"],
-                name=spec["name"],
-                trusted_issuer_roots={registry.root},
-                revocation_roots={revocations.root},
-            )
+            trial = Trial(spec["criteria"], trial_id=spec["trialId"], name=spec["name"])
             report = trial.cost_report()
             record["outcome"] = (
-                f"`{trial.criteria.text}`: {report.constraints:,} constraints, "
-                f"{len(report.public_signals)} public signals"
+                f"`{trial.text}`: {report.constraints:,} constraints, {len(report.public_signals)} public signals, "
+                f"superseded trust roots accepted for {trial.root_grace_seconds // 3600} h"
             )
-            record["details"] = {"criteria": trial.criteria.text, "constraints": report.constraints,
-                                 "criteria_sha256": trial.criteria.sha256}
+            record["details"] = {"criteria": trial.text, "constraints": report.constraints,
+                                 "program_sha256": trial.program.sha256()}
 
-        # ------------------------------------------------------------------ 3. setup
+        # ------------------------------------------------------------------ 4. setup
         with recorder.step("setup") as record:
             used_cache = _load_or_setup(trial, cache, record)
         keys = trial.keys
 
-        # ------------------------------------------------------------------ 4. deploy
+        # ------------------------------------------------------------------ 5. deploy
         with recorder.step("deploy") as record:
-            now = int(w3.eth.get_block("latest")["timestamp"])
-            contract = client.deploy_enrollment(
-                w3, keys.vk, trial_id=trial.trial_id, issuer_root=registry.root,
-                revocation_root=revocations.root, window=(now - 60, now + _ENROLLMENT_DAYS * 86400),
-                capacity=_CAPACITY, owner=owner,
+            now = enrollment.chain_now(w3)
+            deployment = enrollment.deploy_trial(
+                w3, trial, keys, window=(now - 60, now + _ENROLLMENT_DAYS * 86400), capacity=_CAPACITY,
+                trust_root=document.trust_root, owner=owner,
             )
-            scope = int(contract.functions.scope().call())
-            chain_id = int(w3.eth.chain_id)
-            deploy_block = int(w3.eth.block_number)
-            record["outcome"] = f"CohortEnrollment at {contract.address} on chain {chain_id}"
+            contract = deployment.contract
+            scope = deployment.scope
+            chain_id = deployment.chain_id
+            deploy_block = deployment.block_number
+            record["outcome"] = (f"CohortEnrollment at {contract.address} on chain {chain_id} "
+                                 f"({deployment.gas_used:,} gas)")
             record["details"] = {"address": str(contract.address), "chain_id": chain_id, "scope": str(scope)}
 
-        # ------------------------------------------------------------------ 5. prove
+        def prove_for(name: str, address: str) -> Any:
+            return prove(trial, wallets[name], today=today, recipient=int(address, 16), issuers=document.issuers,
+                         revocations=revocations, person_root=document.person_registry_root,
+                         roots=document.history, now=enrollment.chain_now(w3), scope=scope)
+
+        def roots_on_chain(*extra: int) -> Any:
+            return enrollment.root_history(w3, contract, include=extra)
+
+        # ------------------------------------------------------------------ 6. prove
         with recorder.step("prove") as record:
-            proof = prove(
-                trial, wallets["adult"], today=today, recipient=int(patient_address, 16), registry=registry,
-                revocations=revocations, scope=scope,
-            )
-            verified = trial.verify(proof, today=today, expected_scope=scope)
+            proof = prove_for("A", patient_a)
+            verified = trial.verify(proof, today=today, now=enrollment.chain_now(w3), roots=roots_on_chain(),
+                                    expected_scope=scope)
             record["outcome"] = f"proof made and verified off-chain; nullifier {str(verified.nullifier)[:20]}..."
             record["details"] = {"nullifier": str(verified.nullifier), "proof_bytes": len(proof.to_json())}
 
-        # ------------------------------------------------------------------ 6. enroll
+        # ------------------------------------------------------------------ 7. enroll
         with recorder.step("enroll") as record:
-            receipt = client.enroll(w3, contract, proof, sender=patient_address)
-            record["outcome"] = f"enrolled from {patient_address} in block {receipt['blockNumber']} " \
+            receipt = enrollment.enroll(w3, contract, proof, sender=patient_a)
+            record["outcome"] = f"enrolled from {patient_a} in block {receipt['blockNumber']} " \
                                 f"({int(receipt['gasUsed']):,} gas)"
             record["details"] = {"gas_used": int(receipt["gasUsed"]), "block": int(receipt["blockNumber"])}
 
-        # ------------------------------------------------------------------ 7. refuse
+        # ------------------------------------------------------------------ 8. refuse
         with recorder.step("refuse") as record:
             clause: str | None = None
             try:
-                prove(
-                    trial, wallets["minor"], today=today, recipient=int(patient_address, 16), registry=registry,
-                    revocations=revocations, scope=scope,
-                )
+                prove_for("minor", patient_a)
             except NotEligibleError as error:
                 clause = error.clause
                 record["outcome"] = f"refused: {error}"
@@ -431,13 +463,14 @@ def run_demo(
                 raise ZkHealthError("the demo's ineligible patient was not refused")
             record["details"] = {"clause": clause}
 
-        # ------------------------------------------------------------------ 8. again
+        # ------------------------------------------------------------------ 9. again
         with recorder.step("again") as record:
             second = replace(proof, proof=rerandomize(keys.vk, proof.proof))
-            trial.verify(second, today=today, expected_scope=scope)
+            trial.verify(second, today=today, now=enrollment.chain_now(w3), roots=roots_on_chain(),
+                         expected_scope=scope)
             error_name: str | None = None
             try:
-                client.enroll(w3, contract, second, sender=patient_address)
+                enrollment.enroll(w3, contract, second, sender=patient_a)
             except NullifierAlreadyUsedError as error:
                 error_name = error.error_name
                 record["outcome"] = (
@@ -447,7 +480,48 @@ def run_demo(
                 raise ZkHealthError("the demo's second enrollment was not refused")
             record["details"] = {"error": error_name}
 
-        # ------------------------------------------------------------------ 9. cohort
+        # ------------------------------------------------------------------ 10. revoke
+        with recorder.step("revoke") as record:
+            early = prove_for("B", patient_b)
+            trial.verify(early, today=today, now=enrollment.chain_now(w3), roots=roots_on_chain(), expected_scope=scope)
+            hospital.revoke(issued["B"].credential.credential_id)
+            statement = RevocationStatement.from_json(hospital.revocation_statement().to_json())
+            registry.apply(statement)
+            document = TrustRootDocument.build(registry, empty_person_root(), operator=operator_did,
+                                               previous=document, now=enrollment.chain_now(w3))
+            enrollment.publish_trust_root(w3, contract, document.trust_root, sender=owner)
+            record["outcome"] = (f"B's proof verified, then B's credential revoked; the operator applied the signed "
+                                 f"revocation root and published trust root {str(document.trust_root)[:20]}...")
+            record["details"] = {"trust_root": str(document.trust_root),
+                                 "revoked": str(issued["B"].credential.credential_id)}
+
+        # ------------------------------------------------------------------ 11. stale
+        with recorder.step("stale") as record:
+            devchain.advance_time(w3, trial.root_grace_seconds + 60)
+            refusals: dict[str, str] = {}
+            try:
+                trial.verify(early, now=enrollment.chain_now(w3), roots=roots_on_chain(early.trust_root),
+                             expected_scope=scope)
+            except StaleRootError as error:
+                refusals["python"] = type(error).__name__
+            try:
+                enrollment.enroll(w3, contract, early, sender=patient_b)
+            except ContractRevertError as error:
+                refusals["contract"] = str(error.error_name)
+            later = epoch_day_to_date(enrollment.chain_now(w3) // 86400)
+            try:
+                prove(trial, wallets["B"], today=later, recipient=int(patient_b, 16), issuers=document.issuers,
+                      revocations=revocations, person_root=document.person_registry_root, roots=document.history,
+                      now=enrollment.chain_now(w3), scope=scope)
+            except CredentialRevokedError as error:
+                refusals["prover"] = type(error).__name__
+            if refusals != {"python": "StaleRootError", "contract": "StaleRoot", "prover": "CredentialRevokedError"}:
+                raise ZkHealthError(f"the demo's revoked credential was not refused everywhere: {refusals}")
+            record["outcome"] = ("refused by the Python verifier (StaleRootError), by the contract (StaleRoot, "
+                                 "simulated: nothing sent), and at proving time (CredentialRevokedError)")
+            record["details"] = {"refusals": refusals}
+
+        # ------------------------------------------------------------------ 12. cohort
         with recorder.step("cohort") as record:
             records = client.enrollments(w3, str(contract.address), confirmations=1)
             cohort = [
@@ -464,15 +538,15 @@ def run_demo(
             record["details"] = {"cohort": cohort}
         revocations.close()
 
-        # ------------------------------------------------------------------ 10-13. one key set, two trials
+        # ------------------------------------------------------------------ 13-16. one key set, two trials
         universal_figures: dict[str, Any] | None = None
         if universal:
             from zkhealth.demo_universal import run_universal_steps
 
-            addresses = (accounts[3], accounts[4]) if len(accounts) > 4 else (patient_address, patient_address)
+            addresses = (accounts[3], accounts[4]) if len(accounts) > 4 else (patient_a, patient_a)
             universal_figures = run_universal_steps(
-                recorder.step, w3, owner=owner, recruiter=owner, patient_addresses=addresses, today=today,
-                bundle=demo_data("t2d_adult.json"))
+                recorder.step, w3, owner=owner, recruiter=owner, patient_addresses=addresses,
+                today=epoch_day_to_date(enrollment.chain_now(w3) // 86400), bundle=demo_data("t2d_adult.json"))
 
     return DemoResult(
         steps=recorder.steps,
@@ -484,6 +558,7 @@ def run_demo(
         enrolled_nullifier=proof.nullifier,
         refused_clause=clause,
         second_enrollment_error=error_name,
+        revoked_refusals=refusals,
         cohort=cohort,
         total_seconds=time.perf_counter() - started,
         universal=universal_figures,

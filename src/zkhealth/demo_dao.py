@@ -227,7 +227,10 @@ def run_dao_demo(
                        governor=g.address, timelock=str(g.timelock.address))
         if not report.ok:
             raise ZkHealthError(f"the audit found {len(report.findings)} problems")
-        record["outcome"] = f"{len(report.events)} events, no finding"
+        record["outcome"] = "\n".join([
+            f"{len(report.events)} events, no finding; the history, as `zkhealth audit` prints it:",
+            *(f"        {line}" for line in report.history()),
+        ])
     return DaoDemoResult(
         steps=steps.done,
         history=report.history(),

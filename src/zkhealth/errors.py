@@ -247,6 +247,16 @@ class MerkleProofError(CredentialError):
     """A Merkle inclusion or non-inclusion proof does not check."""
 
 
+class PersonRegistryError(CredentialError):
+    """The person registry refuses: a holder commitment or person registered twice, one not registered, or
+    registered too late for a one-per-person trial."""
+
+
+class RollbackError(CredentialError):
+    """A signed statement (an issuer's revocation root, a published trust root) is older than the one already
+    accepted: accepting it would undo revocations."""
+
+
 # --------------------------------------------------------------------------- wallets
 
 
@@ -304,7 +314,16 @@ class StaleProofError(EligibilityError, RefusedError):
 
 
 class UntrustedRootError(EligibilityError, RefusedError):
-    """The proof uses a trusted-issuer or revocation root the verifier does not accept."""
+    """The proof uses a trust root the verifier does not accept (never published by the registry operator)."""
+
+
+class StaleRootError(UntrustedRootError):
+    """The proof's trust root was published, but superseded longer ago than the trial's grace period allows
+    (``StaleRoot()`` on-chain)."""
+
+
+class DuplicateProofError(EligibilityError, RefusedError):
+    """A proof, or its nullifier, was already counted: one patient, one enrollment per trial."""
 
 
 class WrongScopeError(EligibilityError, RefusedError):
@@ -527,6 +546,11 @@ class RecordImportError(FhirImportError):
     def __init__(self, message: str, *, summary: object | None = None) -> None:
         super().__init__(message)
         self.summary = summary
+
+    def json_details(self) -> dict[str, Any]:
+        """What the CLI's ``--json`` error object carries besides the error: the import summary, if any."""
+        to_json = getattr(self.summary, "to_json", None)
+        return {"import": to_json()} if callable(to_json) else {}
 
 
 class DeceasedPatientError(RecordImportError):

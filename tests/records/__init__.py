@@ -3,7 +3,8 @@
 Every patient is invented; the codes are real (ICD-10-CM of the shipped release, ATC, LOINC, SNOMED CT,
 ICD-10-PCS). :func:`make_record_world` registers three issuers in a :class:`TrustedIssuers` registry (each
 with its own revocation tree), signs a credential per patient with one of them and revokes one extra
-credential. ``TODAY`` is the reference day.
+credential. ``TODAY`` is the reference day. :func:`standard_trial` is the standard trial
+(``diagnosis in E11.* and age >= 18``) with development keys, set up once per test session.
 """
 
 from __future__ import annotations
@@ -13,13 +14,17 @@ import secrets
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from zkhealth.circuit import CompiledCircuit
 from zkhealth.credentials.credential import subject_commitment
 from zkhealth.credentials.dates import date_to_epoch_day
 from zkhealth.credentials.issuer import Issuer
 from zkhealth.credentials.record import Condition, Medication, Observation, PatientRecord, Procedure
 from zkhealth.credentials.record_vc import IssuedRecord
 from zkhealth.credentials.trees import RevocationTree
-from zkhealth.credentials.trust import TrustedIssuers
+from zkhealth.credentials.trust import TrustedIssuers, trust_root
+from zkhealth.credentials.trust_roots import RootHistory
+from zkhealth.eligibility.program import Policy
+from zkhealth.eligibility.trial import Trial, TrialKeys
 
 TODAY_DATE = dt.date(2026, 3, 2)
 TODAY = date_to_epoch_day(TODAY_DATE)
@@ -92,6 +97,15 @@ class RecordWorld:
     def refresh_registry(self) -> None:
         self.trusted.set_revocation_root(self.issuer.public_key, self.revocation.root)
 
+    @property
+    def trust_root(self) -> int:
+        """The trust root of this world's issuer registry (no person registry)."""
+        return trust_root(self.trusted.root)
+
+    def history(self) -> RootHistory:
+        """The published roots: this world's trust root, current."""
+        return RootHistory.single(self.trust_root)
+
 
 def make_record_world() -> RecordWorld:
     revocation = RevocationTree(":memory:")
@@ -109,3 +123,26 @@ def make_record_world() -> RecordWorld:
     revocation.revoke_many([secrets.randbelow(1 << 127) + 1 for _ in range(3)])
     world.refresh_registry()
     return world
+
+
+STANDARD = "diagnosis in E11.* and age >= 18"
+_KEYS: dict[tuple[str, Policy], TrialKeys] = {}
+_COMPILED: dict[tuple[str, Policy], CompiledCircuit] = {}
+
+
+def standard_trial(*, policy: Policy | None = None, scope: int | None = 1234567, **options: object) -> Trial:
+    """A new :class:`Trial` of the standard criteria with development keys; the keys (and the compiled circuit)
+    are made once per session and policy, and shared by every trial this returns."""
+    chosen = policy or Policy()
+    options.setdefault("trial_id", "NCT05000001")
+    trial = Trial(STANDARD, policy=chosen, scope=scope, **options)  # type: ignore[arg-type]
+    compiled = _COMPILED.get((STANDARD, chosen))
+    if compiled is None:
+        compiled = _COMPILED[(STANDARD, chosen)] = trial.compile()
+    trial._compiled = compiled
+    keys = _KEYS.get((STANDARD, chosen))
+    if keys is None:
+        keys = _KEYS[(STANDARD, chosen)] = trial.setup()
+    else:
+        trial.use_keys(keys)
+    return trial

@@ -15,7 +15,7 @@ the block time and the transaction's sender, and replays the history:
   enrollment ended;
 * ``double-vote``: one vote per nullifier and proposal.
 
-Per-trial enrollment contracts (CohortEnrollment, CohortEnrollmentV2; ``enrollments``) join the history too, and
+Per-trial enrollment contracts (CohortEnrollment; ``enrollments``) join the history too, and
 their replay checks the same ``capacity`` and ``window`` rules against the window and capacity their own events
 set (their constructors emit them).
 
@@ -46,7 +46,7 @@ DAY: Final[int] = 86_400
 #: Events left out of the history (they repeat another event: VoteCastWithParams carries the whole proof).
 _SKIPPED: Final[frozenset[str]] = frozenset({"VoteCastWithParams", "EIP712DomainChanged"})
 #: Per-trial enrollment contracts the audit reads (``enrollments``).
-_COHORT_CONTRACTS: Final[frozenset[str]] = frozenset({"CohortEnrollment", "CohortEnrollmentV2"})
+_COHORT_CONTRACTS: Final[frozenset[str]] = frozenset({"CohortEnrollment"})
 
 
 def _plain(value: Any) -> Any:
@@ -387,7 +387,7 @@ def audit(
     to_block: int | None = None,
 ) -> AuditReport:
     """Rebuild and check the history (see the module docstring). ``enrollments`` are per-trial
-    CohortEnrollment / CohortEnrollmentV2 contracts (each one's kind is read from the chain). ``trial_id``
+    CohortEnrollment contracts (each one's kind is checked on the chain). ``trial_id``
     keeps that registry trial's events and the registry-wide ones (roots, publishers, governance) in the printed
     history; the invariants are always checked over everything. Raises :class:`AuditError` when neither a
     registry nor an enrollment contract is given, and when ``registry`` has no TrialRegistry events.

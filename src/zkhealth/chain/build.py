@@ -37,7 +37,6 @@ from zkhealth.errors import ArtifactStaleError, ChainError
 CONTRACTS: Final[dict[str, tuple[str, ...]]] = {
     "src/Groth16Verifier.sol": ("Groth16Verifier", "Groth16VerifierInit"),
     "src/CohortEnrollment.sol": ("CohortEnrollment", "CohortEnrollmentInit"),
-    "src/CohortEnrollmentV2.sol": ("CohortEnrollmentV2", "CohortEnrollmentV2Init"),
     "src/TrialRegistry.sol": ("TrialRegistry", "TrialRegistryInit"),
     "src/TrustDirectory.sol": ("TrustDirectory",),
     "src/ZkHealthGovernor.sol": ("ZkHealthGovernor",),

@@ -1,4 +1,4 @@
-"""web3.py client for the Groth16 verifier and the CohortEnrollment contract.
+"""web3.py plumbing shared by every contract client: providers, transactions, reverts, the verifier, enrollments.
 
 Providers: ``connect("embedded")`` is py-evm through web3's EthereumTesterProvider (no node, no network);
 ``connect("http://127.0.0.1:8545")`` reaches any JSON-RPC node (anvil, geth, a hosted endpoint). Every
@@ -40,10 +40,6 @@ from zkhealth.chain.solidity import (
     to_calldata,
     verifier_abi,
 )
-from zkhealth.eligibility.circuit import PUBLIC_SIGNALS
-from zkhealth.eligibility.proof import EligibilityProof
-from zkhealth.eligibility.scope import trial_scope
-from zkhealth.eligibility.trial import Trial, TrialKeys
 from zkhealth.errors import (
     ChainError,
     ContractRevertError,
@@ -54,16 +50,12 @@ from zkhealth.errors import (
 )
 from zkhealth.groth16.keys import Proof, VerifyingKey
 
-#: Gas limits passed explicitly (never estimated). The enroll transaction uses ~258k.
-ENROLL_GAS: Final[int] = 400_000
+#: Gas limits passed explicitly (never estimated).
 VERIFY_GAS: Final[int] = 1_000_000
 DEPLOY_VERIFIER_GAS: Final[int] = 4_000_000
-DEPLOY_ENROLLMENT_GAS: Final[int] = 8_000_000
 ADMIN_GAS: Final[int] = 400_000
 #: Default confirmation depth before an enrollment counts as final (about 2.5 minutes on Ethereum).
 DEFAULT_CONFIRMATIONS: Final[int] = 12
-#: Where the eligibility circuit's recipient signal sits (the layout is eligibility's PUBLIC_SIGNALS).
-_RECIPIENT: Final[int] = PUBLIC_SIGNALS.index("recipient")
 
 
 # --------------------------------------------------------------------------- errors
@@ -264,6 +256,11 @@ def use_private_key(w3: Web3, private_key: str) -> str:
 # --------------------------------------------------------------------------- transactions
 
 
+def sender_address(w3: Web3, sender: str | None) -> str:
+    """``sender`` checksummed, or the node's default account (:class:`ChainError` when there is none)."""
+    return _sender(w3, sender)
+
+
 def _sender(w3: Web3, sender: str | None) -> str:
     if sender is not None:
         return to_checksum_address(sender)
@@ -373,6 +370,12 @@ def _deploy_receipt(w3: Web3, artifact: str, args: Sequence[Any], sender: str | 
     return receipt
 
 
+def deploy_receipt(w3: Web3, artifact: str, args: Sequence[Any], sender: str | None, gas: int) -> Any:
+    """Deploy a shipped artifact with constructor ``args`` and an explicit gas limit; the deployment's receipt
+    (its ``contractAddress`` checked to be set). A revert raises the decoded custom error."""
+    return _deploy_receipt(w3, artifact, args, sender, gas)
+
+
 def _deploy(w3: Web3, artifact: str, args: Sequence[Any], sender: str | None, gas: int) -> ChecksumAddress:
     return to_checksum_address(_deploy_receipt(w3, artifact, args, sender, gas)["contractAddress"])
 
@@ -432,151 +435,7 @@ def verify_proof_gas(w3: Web3, verifier: Contract, proof: Proof, public_signals:
     return int(_transact(w3, call, None, VERIFY_GAS)["gasUsed"])
 
 
-# --------------------------------------------------------------------------- enrollment
-
-
-@rpc_boundary
-def deploy_enrollment(
-    w3: Web3,
-    vk: VerifyingKey,
-    *,
-    trial_id: bytes,
-    issuer_root: int,
-    revocation_root: int,
-    window: tuple[int, int],
-    capacity: int,
-    owner: str | None = None,
-    sender: str | None = None,
-    gas: int = DEPLOY_ENROLLMENT_GAS,
-) -> Contract:
-    """Deploy a CohortEnrollment for the eligibility key ``vk`` (6 public signals) and one trial.
-
-    The contract embeds its verifier (see docs/onchain.md): the key is validated on-chain, the scope
-    ``trial_scope(chain id, new address, trial_id)`` is folded into IC0, and the initial roots become the first
-    epoch. ``owner`` defaults to the sender and may be any address (a multisig or DAO). ``window`` is
-    ``(start, end)`` in unix seconds, end exclusive. Cost: ~3.5 MGas (most of it code deposit)."""
-    roots = (issuer_root, revocation_root)
-    receipt = _enrollment_receipt(w3, vk, trial_id, roots, window, capacity, owner, sender, gas)
-    return enrollment_at(w3, receipt["contractAddress"])
-
-
-def _enrollment_receipt(
-    w3: Web3, vk: VerifyingKey, trial_id: bytes, roots: tuple[int, int], window: tuple[int, int], capacity: int,
-    owner: str | None, sender: str | None, gas: int,
-) -> Any:
-    """Deploy CohortEnrollmentInit (see :func:`deploy_enrollment`); the deployment's receipt."""
-    if not isinstance(trial_id, bytes) or len(trial_id) != 32:
-        raise ChainError("trial_id must be exactly 32 bytes")
-    words = key_words(vk)
-    if len(words) != 28:
-        raise MalformedProofError("the enrollment contract needs the 6-signal eligibility key")
-    start, end = window
-    params = (
-        words,
-        trial_id,
-        scalar_from(roots[0], "issuer root"),
-        scalar_from(roots[1], "revocation root"),
-        int(start),
-        int(end),
-        int(capacity),
-        _sender(w3, owner),
-    )
-    return _deploy_receipt(w3, "CohortEnrollmentInit", (params,), sender, gas)
-
-
-def enrollment_at(w3: Web3, address: str) -> Contract:
-    """The CohortEnrollment at ``address`` (runtime ABI from the shipped artifact)."""
-    return w3.eth.contract(address=to_checksum_address(address), abi=load_artifact("CohortEnrollment")["abi"])
-
-
-@rpc_boundary
-def set_roots(
-    w3: Web3, enrollment: Contract, issuer_root: int, revocation_root: int, *, sender: str | None = None
-) -> Any:
-    """Owner: register (issuer_root, revocation_root) as the current root epoch. Returns the receipt."""
-    call = enrollment.functions.setRoots(
-        scalar_from(issuer_root, "issuer root"), scalar_from(revocation_root, "revocation root")
-    )
-    return transact_checked(w3, call, sender=sender, gas=ADMIN_GAS)
-
-
-@dataclass(frozen=True)
-class TrialDeployment:
-    """A CohortEnrollment deployed for a :class:`~zkhealth.eligibility.Trial` (see :func:`deploy_trial`).
-
-    ``scope`` is what patients must prove for (``prove(..., scope=deployment.scope)``); ``block_number`` is the
-    deployment's block (a good ``from_block`` for :class:`EnrollmentWatcher`); ``gas_used`` its gas."""
-
-    contract: Contract
-    chain_id: int
-    scope: int
-    trial_id: bytes
-    vk_sha256: str
-    block_number: int
-    gas_used: int
-
-    @property
-    def address(self) -> ChecksumAddress:
-        return to_checksum_address(str(self.contract.address))
-
-
-def _single_root(roots: frozenset[int], given: int | None, what: str) -> int:
-    if given is not None:
-        return given
-    if len(roots) != 1:
-        raise ChainError(f"pass {what}: the trial accepts {len(roots)} of them, the contract starts with one")
-    return next(iter(roots))
-
-
-@rpc_boundary
-def deploy_trial(
-    w3: Web3,
-    trial: Trial,
-    keys: TrialKeys | None = None,
-    *,
-    window: tuple[int, int],
-    capacity: int,
-    issuer_root: int | None = None,
-    revocation_root: int | None = None,
-    owner: str | None = None,
-    sender: str | None = None,
-    gas: int = DEPLOY_ENROLLMENT_GAS,
-) -> TrialDeployment:
-    """Deploy the CohortEnrollment of ``trial`` with its keys (``keys``, default ``trial.keys``).
-
-    The verifying key is the trial's (6 signals), the trial id is ``trial.trial_id``; the initial roots
-    default to the trial's trusted roots when it accepts exactly one of each. After deployment the scope is
-    computed from the new address with :func:`trial_scope` and compared with the contract's ``scope()``, and
-    the contract's ``verifyingKeyHash()`` with the key's: a mismatch raises :class:`ChainError`.
-
-    Raises :class:`~zkhealth.errors.VerifyingKeyMismatchError` for keys that are not the trial's
-    (:meth:`~zkhealth.eligibility.trial.Trial.check_keys`: criteria, circuit, number of public signals),
-    :class:`ChainError` for ambiguous roots, :class:`ContractRevertError` when the EVM refuses the key or the
-    parameters. Cost: ~3.5 MGas and two eth_calls."""
-    from zkhealth.chain.solidity import key_hash
-
-    chosen = trial.keys if keys is None else keys
-    trial.check_keys(chosen)
-    issuer = _single_root(trial.trusted_issuer_roots, issuer_root, "issuer_root")
-    revocation = _single_root(trial.revocation_roots, revocation_root, "revocation_root")
-    roots = (issuer, revocation)
-    receipt = _enrollment_receipt(w3, chosen.vk, trial.trial_id, roots, window, capacity, owner, sender, gas)
-    contract = enrollment_at(w3, receipt["contractAddress"])
-    chain_id = int(w3.eth.chain_id)
-    scope = trial_scope(chain_id, str(contract.address), trial.trial_id)
-    if int(contract.functions.scope().call()) != scope:
-        raise ChainError("the deployed contract's scope differs from trial_scope(chain id, address, trial id)")
-    if bytes(contract.functions.verifyingKeyHash().call()) != key_hash(chosen.vk):
-        raise ChainError("the deployed contract embeds another verifying key")
-    return TrialDeployment(
-        contract=contract,
-        chain_id=chain_id,
-        scope=scope,
-        trial_id=trial.trial_id,
-        vk_sha256=chosen.vk_sha256,
-        block_number=int(receipt["blockNumber"]),
-        gas_used=int(receipt["gasUsed"]),
-    )
+# --------------------------------------------------------------------------- enrollment helpers
 
 
 def recipient_address(recipient: int) -> ChecksumAddress:
@@ -585,65 +444,6 @@ def recipient_address(recipient: int) -> ChecksumAddress:
     if isinstance(recipient, bool) or not isinstance(recipient, int) or not 0 <= recipient < 2**160:
         raise MalformedProofError("the recipient signal is not a 160-bit address")
     return to_checksum_address("0x" + recipient.to_bytes(20, "big").hex())
-
-
-@rpc_boundary
-def enroll(
-    w3: Web3, enrollment: Contract, proof: EligibilityProof, *, sender: str | None = None, gas: int = ENROLL_GAS
-) -> Any:
-    """Send ``enroll`` for an eligibility proof (a proof file becomes one with ``EligibilityProof.load``).
-
-    ``sender`` defaults to the address the proof's ``recipient`` signal names, the only account the contract
-    accepts the proof from (docs/security.md K4); the node must hold its key. Nothing the contract checks is
-    pre-checked in Python, but the call is first simulated with ``eth_call`` (:func:`transact_checked`): a
-    refusal is reported with its decoded custom error and no transaction is sent. Returns the receipt. Raises
-    :class:`NullifierAlreadyUsedError` for a used nullifier and :class:`ContractRevertError` (``error_name`` =
-    the Solidity error) for any other refusal. Cost: ~258,000 gas."""
-    return enroll_signals(w3, enrollment, proof.proof, list(proof.public), sender=sender, gas=gas)
-
-
-@rpc_boundary
-def enroll_signals(
-    w3: Web3,
-    enrollment: Contract,
-    proof: Proof,
-    public_signals: Sequence[int],
-    *,
-    sender: str | None = None,
-    gas: int = ENROLL_GAS,
-) -> Any:
-    """Send ``enroll`` with a Groth16 proof and six public signals as given (not reduced, not checked against
-    r: the contract refuses what it must), simulated first (:func:`transact_checked`). As :func:`enroll`
-    otherwise; raises :class:`MalformedProofError`
-    for a proof or signals that cannot be encoded (a coordinate >= q, not six uint256 signals)."""
-    words = public_words(public_signals)
-    if len(words) != len(PUBLIC_SIGNALS):
-        raise MalformedProofError(f"the eligibility circuit has {len(PUBLIC_SIGNALS)} public signals, got {len(words)}")
-    a, b, c = to_calldata(proof)
-    if sender is None and words[_RECIPIENT] < 2**160:
-        sender = recipient_address(words[_RECIPIENT])
-    call = enrollment.functions.enroll(a, b, c, words)
-    return transact_checked(w3, call, sender=sender, gas=gas)
-
-
-@rpc_boundary
-def check_enroll_signals(
-    w3: Web3, enrollment: Contract, proof: Proof, public_signals: Sequence[int], *, gas: int = ENROLL_GAS
-) -> None:
-    """Would :func:`enroll_signals` succeed now, sent by the address the proof's recipient signal names? The
-    call is simulated with ``eth_call`` (every check of the contract, the pairing included); nothing is sent and
-    no key is needed. Raises what :func:`enroll_signals` raises. Cost: one ``eth_call`` of ``enroll``."""
-    words = public_words(public_signals)
-    if len(words) != len(PUBLIC_SIGNALS):
-        raise MalformedProofError(f"the eligibility circuit has {len(PUBLIC_SIGNALS)} public signals, got {len(words)}")
-    a, b, c = to_calldata(proof)
-    simulate(w3, enrollment.functions.enroll(a, b, c, words), sender=recipient_address(words[_RECIPIENT]), gas=gas)
-
-
-@rpc_boundary
-def withdraw(w3: Web3, enrollment: Contract, nullifier: int, *, sender: str | None = None) -> Any:
-    """Consent withdrawal by the address that enrolled ``nullifier``. Returns the receipt."""
-    return transact_checked(w3, enrollment.functions.withdraw(int(nullifier)), sender=sender, gas=ADMIN_GAS)
 
 
 def call_or_raise(fn: Callable[[], Any]) -> Any:

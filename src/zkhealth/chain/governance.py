@@ -18,7 +18,7 @@ import enum
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from eth_abi.abi import encode
 from eth_typing import ChecksumAddress
@@ -38,6 +38,10 @@ from zkhealth.eligibility.vote import VoteProof
 from zkhealth.errors import ChainError, ChainFileError, UntrustedRootError, WrongScopeError
 from zkhealth.groth16.keys import VerifyingKey
 
+if TYPE_CHECKING:
+    from zkhealth.credentials.trees import MerkleProof
+    from zkhealth.eligibility.vote import VoteKeys
+
 __all__ = ["Action", "DaoDeployment", "Governance", "Proposal", "ProposalState", "deploy_dao", "proposal_scope"]
 
 VOTE_GAS: Final[int] = 600_000
@@ -56,6 +60,19 @@ def proposal_scope(chain_id: int, governor_address: str, proposal_id: int) -> in
     """``keccak256(abi.encode(chainid, governor, proposalId)) >> 3``: what a vote proves for."""
     return trial_scope(chain_id, governor_address, int(proposal_id).to_bytes(32, "big"))
 
+
+
+def _whole(value: object) -> int:
+    """A non-negative integer written as a JSON integer or a decimal string (never a float: ``1e400`` or ``1.5``
+    would be rounded or overflow). Raises :class:`ValueError`."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise ValueError(f"expected an integer, got {type(value).__name__}")
+    if isinstance(value, str) and not (value.isascii() and value.isdigit() and len(value) <= 78):
+        raise ValueError("expected a decimal integer of at most 78 digits")
+    number = int(value)
+    if not 0 <= number < 2**256:
+        raise ValueError("expected an integer in [0, 2^256)")
+    return number
 
 class ProposalState(enum.IntEnum):
     """OpenZeppelin's IGovernor.ProposalState."""
@@ -119,10 +136,10 @@ class Proposal:
             raise ChainFileError(f"a proposal file lists at most {MAX_PROPOSAL_ACTIONS} actions")
         try:
             actions = tuple(
-                Action(to_checksum_address(a["target"]), bytes.fromhex(a["calldata"][2:]), int(a["value"]))
+                Action(to_checksum_address(a["target"]), bytes.fromhex(a["calldata"][2:]), _whole(a["value"]))
                 for a in obj["actions"]
             )
-            return cls(int(obj["proposalId"]), actions, str(obj["description"]))
+            return cls(_whole(obj["proposalId"]), actions, str(obj["description"]))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ChainFileError(f"malformed proposal file: {str(exc)[:200]}") from None
 
@@ -181,6 +198,45 @@ class Governance:
         params = encode(["uint256[2]", "uint256[2][2]", "uint256[2]", "uint256"], [a, b, c, vote.nullifier])
         call = self.governor.functions.castVoteWithReasonAndParams(proposal_id, vote.choice, reason, params)
         return client.transact_checked(self.w3, call, sender=sender, gas=VOTE_GAS)
+
+    def prove_ballot(
+        self,
+        keys: VoteKeys,
+        proposal_id: int,
+        *,
+        holder_secret: int,
+        registered_day: int,
+        person_proof: MerkleProof,
+        issuer_registry_root: int,
+        choice: int,
+    ) -> VoteProof:
+        """Member: prove a ballot for ``proposal_id`` (reads only public chain state, sends nothing). Checks
+        first that the proposal exists and its vote is not over, that the member's person-registry path and
+        ``issuer_registry_root`` make the proposal's electorate root
+        (:class:`~zkhealth.errors.UntrustedRootError` otherwise: a member registered after the proposal was
+        created is not in its electorate) and that this person has not voted on it yet
+        (:class:`~zkhealth.errors.VoteError`); then proves (about a second) and verifies the ballot in Python.
+        Whoever holds the ballot can cast it (:meth:`vote`); its choice cannot be changed."""
+        from zkhealth.eligibility import vote as _vote
+        from zkhealth.errors import VoteError
+        from zkhealth.hash.poseidon import poseidon
+
+        state = self.state(proposal_id)
+        if state not in (ProposalState.PENDING, ProposalState.ACTIVE):
+            raise VoteError(f"proposal {proposal_id} is {state.name.lower()}: its vote is over")
+        electorate = self.electorate_root(proposal_id)
+        if _vote.trust_root(issuer_registry_root, person_proof.compute_root()) != electorate:
+            raise UntrustedRootError(
+                "your person-registry path and the issuer registry root do not make this proposal's electorate "
+                "root (the trust root published when it was created)")
+        scope = self.proposal_scope(proposal_id)
+        if self.nullifier_has_voted(proposal_id, poseidon([holder_secret, scope])):
+            raise VoteError(f"this person has already voted on proposal {proposal_id}")
+        ballot = _vote.prove_vote(keys, holder_secret=holder_secret, registered_day=registered_day,
+                                  issuer_registry_root=issuer_registry_root, person_proof=person_proof,
+                                  proposal_scope=scope, choice=choice)
+        _vote.verify_vote(keys.vk, ballot, proposal_scope=scope, trust_root_value=electorate)
+        return ballot
 
     def queue(self, proposal: Proposal, *, sender: str | None = None) -> Any:
         targets, values, calldatas = proposal.arguments()

@@ -137,7 +137,7 @@ class Member:
 @dataclass
 class RegistryOperator:
     """Builds the trust root off-chain (issuer registry + person registry) and publishes it to the registry
-    (and to any per-trial CohortEnrollmentV2 it serves) as an authorised publisher."""
+    (and to any per-trial CohortEnrollment it serves) as an authorised publisher."""
 
     registry: TrialRegistryClient
     address: str

@@ -3,8 +3,8 @@
 One reader per kind of trial contract, with the same questions answered the same way:
 
 * :class:`RegistryTrialReader`: one trial of a TrialRegistry (the universal circuit's registry);
-* :class:`CohortTrialReader`: a per-trial CohortEnrollment (version 1, six public signals) or
-  CohortEnrollmentV2 (version 2, the trust root) contract; :func:`cohort_contract_kind` tells which.
+* :class:`CohortTrialReader`: a per-trial CohortEnrollment contract (the dedicated circuit's five public
+  signals, the trust root); :func:`cohort_contract_kind` checks that an address holds one.
 
 Each reader gives the trial's :meth:`~TrialReader.overview` (state, window, capacity, how many ever enrolled and
 how many consents are active now), its :meth:`~TrialReader.enrollments` over time (one point per ``Enrolled``
@@ -50,7 +50,7 @@ __all__ = [
 ]
 
 #: The per-trial enrollment contracts a :class:`CohortTrialReader` reads, by artifact name.
-COHORT_KINDS: Final[tuple[str, ...]] = ("CohortEnrollment", "CohortEnrollmentV2")
+COHORT_KINDS: Final[tuple[str, ...]] = ("CohortEnrollment",)
 _TRIAL_ACTIVE, _TRIAL_CLOSED = 1, 2
 _FLAG_ONE_PER_PERSON: Final[int] = 4
 _COHORT_ENROLLED, _COHORT_WITHDRAWN = 1, 2
@@ -70,7 +70,7 @@ class RootState(enum.Enum):
     """Whether proofs made against a root are still accepted."""
 
     CURRENT = "current"
-    GRACE = "grace"  # superseded, still accepted (its grace period, or a recent root epoch)
+    GRACE = "grace"  # superseded, still accepted (its grace period)
     STALE = "stale"  # no longer accepted
 
 
@@ -112,10 +112,8 @@ class EnrollmentPoint:
 
 @dataclass(frozen=True)
 class RootFreshness:
-    """A root (a trust root, or a version-1 contract's (issuer, revocation) root pair) and its freshness.
-    ``accepted_until`` is the last second a superseded root is accepted (None: no time limit, as for the current
-    root or a version-1 root epoch, which stays accepted until eight newer epochs evict it). ``published_at`` is
-None for a version-1 contract's deployment roots when the deployment block is not known."""
+    """A trust root and its freshness. ``accepted_until`` is the last second a superseded root is accepted
+    (None for the current root). ``published_at`` is None when the publication's block is not known."""
 
     roots: tuple[int, ...]
     published_at: int | None
@@ -196,10 +194,6 @@ class _Blocks:
         return self._times[number]
 
 
-def _pair(event: Any) -> tuple[int, ...]:
-    return (int(event["args"]["issuerRoot"]), int(event["args"]["revocationRoot"]))
-
-
 def _tx_hash(event: Any) -> str:
     value = event["transactionHash"]
     return "0x" + (bytes(value).hex() if isinstance(value, (bytes, bytearray)) else str(value).removeprefix("0x"))
@@ -216,7 +210,7 @@ def _points(w3: Web3, events: Sequence[Any]) -> list[EnrollmentPoint]:
 
 
 def _trust_roots(w3: Web3, contract: Contract, from_block: int, grace: int) -> list[RootFreshness]:
-    """Trust roots of a TrustRoots contract (the registry, CohortEnrollmentV2), newest first."""
+    """Trust roots of a TrustRoots contract (the registry, a CohortEnrollment), newest first."""
     now = chain_time(w3)
     blocks = _Blocks(w3)
     seen: list[RootFreshness] = []
@@ -341,12 +335,12 @@ class RegistryTrialReader:
 
 
 def cohort_contract_kind(w3: Web3, address: str) -> str:
-    """``"CohortEnrollmentV2"`` or ``"CohortEnrollment"`` for the contract at ``address`` (only version 2 has
-    ``rootGraceSeconds``, only version 1 ``epochCount``). Raises :class:`ChainError` for anything else."""
+    """``"CohortEnrollment"`` for a CohortEnrollment contract at ``address`` (it answers ``rootGraceSeconds`` and
+    ``scope``). Raises :class:`ChainError` for anything else."""
     checksum = to_checksum_address(address)
     if not w3.eth.get_code(checksum):
         raise ChainError(f"no contract at {checksum}")
-    probes = (("CohortEnrollmentV2", "rootGraceSeconds"), ("CohortEnrollment", "epochCount"))
+    probes = (("CohortEnrollment", "rootGraceSeconds"),)
     for kind, probe in probes:
         contract = w3.eth.contract(address=checksum, abi=load_artifact(kind)["abi"])
         try:
@@ -355,12 +349,12 @@ def cohort_contract_kind(w3: Web3, address: str) -> str:
         except Exception:  # noqa: BLE001 - any failure means "not this kind"
             continue
         return kind
-    raise ChainError(f"{checksum} is not a CohortEnrollment or CohortEnrollmentV2 contract")
+    raise ChainError(f"{checksum} is not a CohortEnrollment contract")
 
 
 class CohortTrialReader:
-    """A per-trial CohortEnrollment (version 1) or CohortEnrollmentV2 contract. ``kind`` defaults to
-    :func:`cohort_contract_kind`; ``from_block`` is where its logs start (its deployment block)."""
+    """A per-trial CohortEnrollment contract. ``kind`` defaults to :func:`cohort_contract_kind`; ``from_block``
+    is where its logs start (its deployment block)."""
 
     def __init__(self, w3: Web3, address: str, *, kind: str | None = None, from_block: int = 0) -> None:
         chosen = cohort_contract_kind(w3, address) if kind is None else kind
@@ -413,7 +407,7 @@ class CohortTrialReader:
         seats = int(functions.enrolledCount().call())
         external = bytes(functions.trialId().call())
         enrolled = len(self.contract.events.Enrolled().get_logs(from_block=self.from_block))
-        grace = int(functions.rootGraceSeconds().call()) if self.kind == "CohortEnrollmentV2" else None
+        grace = int(functions.rootGraceSeconds().call())
         window = (start, end)
         return TrialOverview(
             kind=self.kind,
@@ -442,28 +436,8 @@ class CohortTrialReader:
         return counts
 
     def roots(self) -> list[RootFreshness]:
-        if self.kind == "CohortEnrollmentV2":
-            grace = int(self.contract.functions.rootGraceSeconds().call())
-            return _trust_roots(self.w3, self.contract, self.from_block, grace)
-        blocks = _Blocks(self.w3)
-        epochs = list(self.contract.events.RootsUpdated().get_logs(from_block=self.from_block))
-        current = tuple(int(v) for v in self.contract.functions.currentRoots().call())
-        seen: list[RootFreshness] = []
-        if not epochs or _pair(epochs[-1]) != current:
-            # The deployment's roots: the constructor records them without an event.
-            published = blocks.time(self.from_block) if self.from_block else None
-            seen.append(RootFreshness(current, published, None, None, RootState.CURRENT))
-        for position, event in enumerate(reversed(epochs)):
-            pair = _pair(event)
-            published = blocks.time(int(event["blockNumber"]))
-            if not seen:
-                seen.append(RootFreshness(pair, published, None, None, RootState.CURRENT))
-                continue
-            newer = epochs[len(epochs) - position] if position else None
-            superseded = blocks.time(int(newer["blockNumber"])) if newer is not None else None
-            known = bool(self.contract.functions.isKnownRootPair(*pair).call())
-            seen.append(RootFreshness(pair, published, superseded, None, RootState.GRACE if known else RootState.STALE))
-        return seen
+        grace = int(self.contract.functions.rootGraceSeconds().call())
+        return _trust_roots(self.w3, self.contract, self.from_block, grace)
 
     def pool(self) -> PoolView | None:
         return None

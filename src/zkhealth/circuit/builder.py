@@ -153,6 +153,24 @@ class GadgetOutput:
 
 
 @dataclass(frozen=True)
+class CurveClaim:
+    """A statement for the uniqueness checker: ``point`` is ``[m] base`` for one of ``multiples``.
+
+    Recorded by :meth:`Builder.claim_curve_multiples`. It adds no constraint and is never trusted: the checker
+    (:mod:`zkhealth.circuit.formal_curves`) computes every ``[m] base`` and checks, for every value of the bits
+    the point depends on, that the point is one of them; a claim that does not check out is ignored.
+    """
+
+    point: tuple[LC, LC]
+    base: tuple[int, int]
+    multiples: tuple[int, ...]
+    #: (a, d) of the twisted Edwards curve.
+    curve: tuple[int, int]
+    #: The point is in Montgomery form (u, v) of that curve, not Edwards (x, y).
+    montgomery: bool
+
+
+@dataclass(frozen=True)
 class GadgetCall:
     """One call of a ``@gadget`` function: the variables and constraints it created, and what it returned.
 
@@ -248,6 +266,7 @@ class Builder:
         self._comparators: list[ComparatorUse] = []
         self._alias_checked: set[int] = set()
         self._gadget_calls: list[GadgetCall] = []
+        self._curve_claims: list[CurveClaim] = []
         self._frozen = False
 
     # ------------------------------------------------------------------ bookkeeping
@@ -589,6 +608,29 @@ class Builder:
             return None
         return bound.bit_length()
 
+    def claim_curve_multiples(
+        self,
+        point: Sequence[SignalLike],
+        base: tuple[int, int],
+        multiples: Sequence[int],
+        *,
+        curve: tuple[int, int],
+        montgomery: bool = False,
+    ) -> None:
+        """Tell the uniqueness checker that ``point`` is ``[m] base`` for some m in ``multiples``.
+
+        For gadget authors whose exception-freeness argument rests on discrete logarithms the checker cannot
+        compute, such as a constant lookup table of multiples. No constraint is added and nothing is trusted:
+        the checker recomputes each ``[m] base`` and verifies the point case by case (:class:`CurveClaim`).
+        """
+        if isinstance(point, (str, bytes)) or len(point) != 2:
+            raise CircuitDefinitionError("claim_curve_multiples: a point is a pair of signals")
+        lcs = (self._lc(point[0]), self._lc(point[1]))
+        self._curve_claims.append(
+            CurveClaim(lcs, (int(base[0]), int(base[1])), tuple(int(m) for m in multiples),
+                       (int(curve[0]), int(curve[1])), bool(montgomery))
+        )
+
     def require_constant(self, x: SignalLike, what: str) -> int:
         """Return the compile-time constant value of ``x``.
 
@@ -694,14 +736,15 @@ def gadget(
             with b.scope(name):
                 label = b.current_scope
                 result = fn(b, *args, **kwargs)
-                if _MUTATION and _MUTATION[0].unconstrain_result(b, name):
-                    result = _as_hints(b, result)
-            b._gadget_calls.append(
-                GadgetCall(
+                # The call as built: a mutant that turns the result into hints (below) makes them after the
+                # call, so a checker that assumes this gadget unique still sees the hints as free signals.
+                call = GadgetCall(
                     name, label, source, var_start, len(b._var_kind), constraint_start, len(b._ca),
                     tuple(s._lc for s in _result_signals(result)),
                 )
-            )
+                if _MUTATION and _MUTATION[0].unconstrain_result(b, name):
+                    result = _as_hints(b, result)
+            b._gadget_calls.append(call)
             b._register_gadget_output(name, label, source, result)
             return result
 

@@ -27,30 +27,36 @@ a signal is *known* when it is equal in any two witnesses with the same inputs. 
   refuses exactly the 254-bit decompositions whose sum can wrap (security.md C4);
 * **gadget rule** (modular checking, as Picus's "known-unique sub-circuits"): a call of a ``@gadget`` whose
   own verdict is ``unique`` is a function of its inputs: once every signal it reads from outside is known,
-  every signal it exposes is known. Its own constraints are not re-proven here.
+  every signal it exposes is known. Its own constraints are not re-proven here;
+* **curve lemmas** (:mod:`zkhealth.circuit.formal_curves`): factors that cannot vanish on a twisted Edwards
+  curve, proven from the circuit's own constraints when the proof would otherwise split on them: the
+  denominators of the complete addition law (a square and d a non-square, checked by Euler's criterion; the
+  operands proven on the curve), of the Edwards-Montgomery maps, and of Montgomery steps whose operands are
+  multiples ``[k1]G != +-[k2]G`` of a point of prime order. The verdict lists the lemmas it used.
 
 When the rules stop with a target signal unknown, a concrete search looks for the second witness: for sample
 inputs (given, or small and random values), it fixes one unknown signal to another value (or picks another
 bit decomposition of a wrapped sum) and re-solves every constraint of the circuit, sub-gadgets included, by
 the same rules applied to values. Any pair it returns has been checked against the whole R1CS. If neither
-the proof nor the search succeeds, the verdict is ``unknown``: the rules are sound but incomplete (they
-cannot, for instance, show that an Edwards denominator ``1 + d*x1*x2*y1*y2`` is non-zero on the curve, which
-rests on d being a non-square), and the search proves nothing by failing.
+the proof nor the search succeeds, the verdict is ``unknown``: the rules are sound but incomplete (a curve
+formula written in a shape the lemmas do not recognise stays undecided), and the search proves nothing by
+failing.
 
 Why no SMT solver: cvc5's finite-field theory (the solver the issue proposed) is not in the PyPI wheel
 (``cvc5`` is built without CoCoA; ``cvc5-gpl`` has it but is GPL-3, and took seconds on an 8-bit
 decomposition and did not finish a 254-bit one in minutes); z3 over integers with an explicit modulus
-returned ``unknown`` on the 254-bit alias query within 20 s. The rules above decide every standard gadget
-that is not a curve gadget in well under a second each. See docs/circuits.md.
+returned ``unknown`` on the 254-bit alias query within 20 s. The rules above decide every standard gadget,
+the curve gadgets included, in at most a few seconds each. See docs/circuits.md.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import random
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Final
 
@@ -65,6 +71,7 @@ from zkhealth.circuit.builder import (
     format_source,
 )
 from zkhealth.circuit.compiler import Circuit, CompiledCircuit, Inputs, _compile, build
+from zkhealth.circuit.formal_curves import curve_lemmas, normalize_lc
 from zkhealth.circuit.signal import LC, R
 from zkhealth.errors import CircuitDefinitionError, WitnessError
 
@@ -78,6 +85,8 @@ __all__ = [
     "default_assumed_gadgets",
     "load_verdicts",
     "prove_unique",
+    "render_verdicts",
+    "verdict_row",
 ]
 
 UNIQUE: Final[str] = "unique"
@@ -128,6 +137,8 @@ class UniquenessVerdict:
     assumed: tuple[str, ...] = ()
     #: Number of target signals.
     targets: int = 0
+    #: Curve lemmas (formal_curves) the proof used, by reason.
+    lemmas: tuple[str, ...] = ()
 
     @property
     def is_unique(self) -> bool:
@@ -156,6 +167,30 @@ def load_verdicts(path: str | Path = PINNED_VERDICTS_PATH) -> dict[tuple[str, st
                 raise ValueError(f"{path}: bad verdict {line['verdict']!r} for {key}")
             rows[key] = {k: (v or "") for k, v in line.items()}
     return rows
+
+
+def verdict_row(
+    gadget: str, params: str, verdict: UniquenessVerdict, auxiliary: Sequence[str], note: str = ""
+) -> dict[str, str]:
+    """One row of the verdict table for a fresh ``verdict``. ``note`` (the author's explanation of a unique
+    verdict) is kept while the verdict stays ``unique``; any other verdict is noted with the checker's reason
+    (and the signal it stopped at), so a row never says ``unknown`` without saying why."""
+    if verdict.verdict != UNIQUE:
+        where = f" ({verdict.signal} at {verdict.source})" if verdict.signal else ""
+        note = f"{verdict.reason}{where}"
+    return {"gadget": gadget, "params": params, "verdict": verdict.verdict, "auxiliary": " ".join(auxiliary),
+            "note": note}
+
+
+def render_verdicts(rows: Iterable[Mapping[str, str]]) -> str:
+    """The text of a verdict table: the header, then the rows sorted by (gadget, params), ``\n`` line ends,
+    minimal quoting. ``verdicts.csv`` is exactly this text of its own rows (a test checks it)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(VERDICT_HEADER)
+    for row in sorted(rows, key=lambda r: (r["gadget"], r["params"])):
+        writer.writerow([row[name] for name in VERDICT_HEADER])
+    return out.getvalue()
 
 
 def _pinned_auxiliary() -> dict[str, frozenset[str]]:
@@ -316,11 +351,7 @@ def _substitute(lc: LC, subst: Mapping[int, LC]) -> LC:
 
 
 def _normalize(lc: LC) -> tuple[tuple[int, int], ...]:
-    if not lc:
-        return ()
-    first = min(lc)
-    inv = pow(lc[first], -1, R)
-    return tuple(sorted((v, k * inv % R) for v, k in lc.items()))
+    return normalize_lc(lc)
 
 
 def _binary_row(row: Mapping[int, int], booleans: frozenset[int]) -> bool:
@@ -375,12 +406,24 @@ class _Outcome:
 
 
 class _Prover:
-    def __init__(self, system: _System, targets: frozenset[int], max_depth: int, max_branches: int) -> None:
+    def __init__(
+        self,
+        system: _System,
+        targets: frozenset[int],
+        max_depth: int,
+        max_branches: int,
+        lemmas: Callable[[], Mapping[tuple[tuple[int, int], ...], str]] | None = None,
+    ) -> None:
         self.s = system
         self.targets = targets
         self.max_depth = max_depth
         self.max_branches = max_branches
         self.branches = 0
+        #: Factors proven non-zero in every witness (curve lemmas, formal_curves), computed the first time the
+        #: proof would otherwise split, and which of them the proof used.
+        self._lemma_source = lemmas
+        self.lemmas: dict[tuple[tuple[int, int], ...], str] = {}
+        self.used_lemmas: dict[str, int] = {}
         self._alias_cache: dict[frozenset[int], bool] = {}
         self._defined_by: dict[int, int] = {}
         for i, c in enumerate(system.cc):
@@ -394,6 +437,24 @@ class _Prover:
         state = _State(set(self.s.inputs))
         return self._branch(state, 0)
 
+    def _nonzero(self, lc: LC, state: _State) -> bool:
+        key = _normalize(lc)
+        if key in state.nonzero:
+            return True
+        reason = self.lemmas.get(key)
+        if reason is None:
+            return False
+        self.used_lemmas[reason] = self.used_lemmas.get(reason, 0) + 1
+        return True
+
+    def _load_lemmas(self) -> bool:
+        """Compute the curve lemmas once; True if that brought any."""
+        if self._lemma_source is None:
+            return False
+        source, self._lemma_source = self._lemma_source, None
+        self.lemmas = dict(source())
+        return bool(self.lemmas)
+
     def _branch(self, state: _State, depth: int) -> _Outcome:
         self.branches += 1
         try:
@@ -401,6 +462,12 @@ class _Prover:
         except _Infeasible:
             return _Outcome(True, 1)
         missing = [v for v in sorted(self.targets) if v not in state.known]
+        if missing and split is not None and self._load_lemmas():
+            try:
+                split = self._propagate(state)
+            except _Infeasible:
+                return _Outcome(True, 1)
+            missing = [v for v in sorted(self.targets) if v not in state.known]
         if not missing:
             return _Outcome(True, 1)
         if split is None or depth >= self.max_depth or self.branches >= self.max_branches:
@@ -619,12 +686,12 @@ class _Prover:
             factor = {u: k for u, k in factor.items() if k}
             if not factor:
                 return None
-            if set(factor) == {0} or _normalize(factor) in state.nonzero:
+            if set(factor) == {0} or self._nonzero(factor, state):
                 return {v: 1}
             return _Split(factor, {v: 1}, index)
         if not uc:
             row = {v: b[v] for v in ub}
-            if _normalize(a) in state.nonzero:
+            if self._nonzero(a, state):
                 return row
             return _Split(dict(a), row, index)
         return None
@@ -902,20 +969,48 @@ def _sample_inputs(builder: Builder, rng: random.Random, count: int) -> list[dic
 # --------------------------------------------------------------------------- the entry point
 
 
+def _auxiliary_vars(builder: Builder, auxiliary: Sequence[str]) -> tuple[frozenset[int], frozenset[int]]:
+    """``(given, excluded)`` for the auxiliary names of a check.
+
+    ``given``: outputs of the hints of those names: free choices of the prover. ``excluded``: those, plus every
+    variable made inside a scope of that name (the signals computed from a free choice, such as the multiples
+    of the subgroup check's ``P' = P / 8``). Excluded signals are not required to be determined by the inputs,
+    only by the inputs and the given hints (a second proof).
+    """
+    if not auxiliary:
+        return frozenset(), frozenset()
+    names = set(auxiliary)
+    given: set[int] = set()
+    for info in builder._hints:
+        if info.name in names:
+            given.update(info.outputs)
+
+    def in_scope(label: str) -> bool:
+        return any(part in names for part in label.split("/")[1:])
+
+    excluded = set(given)
+    for info in builder._hints:
+        if in_scope(info.label):
+            excluded.update(info.outputs)
+    kinds = builder._var_kind
+    for i, c in enumerate(builder._cc):
+        if in_scope(builder._clabel[i]):
+            excluded.update(v for v in c if v and kinds[v] == VAR_MUL)
+    return frozenset(given), frozenset(excluded)
+
+
 def _targets(
-    builder: Builder, system: _System, targets: str | Sequence[str], auxiliary: Sequence[str]
+    builder: Builder, system: _System, targets: str | Sequence[str], excluded: frozenset[int]
 ) -> frozenset[int]:
     if isinstance(targets, str) and targets == "outputs":
         chosen = {v for d in builder._outputs for v in d.variables}
     elif isinstance(targets, str) and targets == "all":
         kinds = builder._var_kind
-        aux_vars: set[int] = set()
-        for info in builder._hints:
-            if info.name in auxiliary or any(info.label.endswith("/" + a) or info.label == a for a in auxiliary):
-                aux_vars.update(info.outputs)
+        outputs = {v for d in builder._outputs for v in d.variables}
         chosen = {
             v for v in range(1, len(kinds))
-            if kinds[v] in (VAR_OUTPUT, VAR_MUL, VAR_HINT) and v not in system.hidden and v not in aux_vars
+            if kinds[v] in (VAR_OUTPUT, VAR_MUL, VAR_HINT) and v not in system.hidden
+            and (v not in excluded or v in outputs)
         }
     else:
         names = list(targets) if not isinstance(targets, str) else [targets]
@@ -933,6 +1028,13 @@ def _targets(
     return frozenset(v for v in chosen if builder._var_kind[v] not in unknown_kinds)
 
 
+def _lemma_note(used: Mapping[str, int]) -> str:
+    if not used:
+        return ""
+    parts = [f"{reason} (x{count})" for reason, count in sorted(used.items())]
+    return "; curve lemmas used: " + "; ".join(parts)
+
+
 def prove_unique(
     circuit: Circuit | Builder,
     *,
@@ -947,8 +1049,11 @@ def prove_unique(
     """Decide whether ``circuit``'s signals are determined by its inputs (see the module docstring).
 
     ``targets``: ``"all"`` (default: every output and internal signal, as the issue asks), ``"outputs"``
-    (Picus's question), or names of outputs. ``auxiliary``: hint names (or scope names) whose outputs are
-    helpers the circuit does not need to determine, such as ``is_zero``'s inverse (free when x = 0).
+    (Picus's question), or names of outputs. ``auxiliary``: hint names or scope names whose signals are
+    helpers the circuit does not need to determine, such as ``is_zero``'s inverse (free when x = 0) or the
+    subgroup check's ``eighth`` scope (``P' = P / 8`` and its multiples): the named hints are free choices,
+    and the other signals of a named scope must be determined by the inputs and those choices (a second
+    proof, with the free choices as inputs). Outputs are never auxiliary.
     ``assume``: gadget names whose calls count as functions of their inputs (default: every gadget pinned
     ``unique`` in ``gadgets/verdicts.csv``); pass ``()`` to prove everything from scratch. ``samples``: input
     sets for the search of a second witness (small and random values are tried too). ``time_limit`` bounds the
@@ -961,7 +1066,8 @@ def prove_unique(
     builder._frozen = True
     assumed = frozenset(default_assumed_gadgets() if assume is None else assume)
     system = _make_system(builder, assumed, deadline)
-    target_vars = _targets(builder, system, targets, auxiliary)
+    given, excluded = _auxiliary_vars(builder, auxiliary)
+    target_vars = _targets(builder, system, targets, excluded)
     names = _Names(builder)
     used = tuple(sorted({c.gadget for c in system.calls}))
 
@@ -970,19 +1076,45 @@ def prove_unique(
             kind, time.monotonic() - started, reason, assumed=used, targets=len(target_vars), **extra  # type: ignore[arg-type]
         )
 
-    prover = _Prover(system, target_vars, max_splits, 4096)
+    computed: list[Mapping[tuple[tuple[int, int], ...], str]] = []
+
+    def lemmas() -> Mapping[tuple[tuple[int, int], ...], str]:
+        if not computed:
+            computed.append(curve_lemmas(builder, system.booleans, deadline).nonzero)
+        return computed[0]
+
+    prover = _Prover(system, target_vars, max_splits, 4096, lemmas)
     try:
         outcome = prover.run()
     except _Timeout:
         return verdict(UNKNOWN, f"time limit ({time_limit:g} s) reached during the proof", branches=prover.branches)
+    derived = frozenset(excluded - given) if isinstance(targets, str) and targets == "all" else frozenset()
+    derived = frozenset(v for v in derived if v not in system.hidden)
+    auxiliary_system = system
+    if outcome.unique and derived:
+        # The signals computed from the free choices: determined by the inputs and those choices.
+        auxiliary_system = replace(system, inputs=system.inputs | given)
+        second = _Prover(auxiliary_system, derived, max_splits, 4096, lemmas)
+        try:
+            outcome = second.run()
+        except _Timeout:
+            return verdict(UNKNOWN, f"time limit ({time_limit:g} s) reached during the proof of the auxiliary "
+                           "signals", branches=prover.branches + second.branches)
+        prover.branches += second.branches
+        for reason, count in second.used_lemmas.items():
+            prover.used_lemmas[reason] = prover.used_lemmas.get(reason, 0) + count
+        target_vars = target_vars | derived
+    note = _lemma_note(prover.used_lemmas)
     if outcome.unique:
         how = "propagation" if prover.branches == 1 else f"propagation with case splits ({prover.branches} branches)"
-        return verdict(UNIQUE, f"every target signal is determined by the inputs ({how})", branches=prover.branches)
+        extra = ", the auxiliary signals by the inputs and the free hints" if derived else ""
+        return verdict(UNIQUE, f"every target signal is determined by the inputs ({how}){extra}{note}",
+                       branches=prover.branches, lemmas=tuple(sorted(prover.used_lemmas)))
     undetermined = outcome.undetermined
     first_name, first_source = names.describe(undetermined[0])
     compiled, _ = _compile(builder, optimize=True)
     try:
-        found = _search(system, compiled, builder, undetermined, target_vars, samples, seed)
+        found = _search(auxiliary_system, compiled, builder, undetermined, target_vars, samples, seed)
     except _Timeout:
         found = None
         timed_out = True
@@ -1008,7 +1140,7 @@ def prove_unique(
     else:
         reason = (f"{first_name} ({first_source or 'no source'}) is not proven determined{where}, and no "
                   "second witness was found")
-    return verdict(UNKNOWN, reason, signal=first_name, source=first_source, branches=prover.branches)
+    return verdict(UNKNOWN, reason + note, signal=first_name, source=first_source, branches=prover.branches)
 
 
 def _show_value(value: int) -> str:

@@ -1,7 +1,8 @@
 """The ``zkhealth`` command: one module per kind of user, and the one place errors become exit codes.
 
-* :mod:`.issuer` (keygen, issue, revoke, registry), :mod:`.patient` (wallet, prove, enroll),
-  :mod:`.recruiter` (trial, setup, export-verifier, deploy, verify, verify-batch, enrollments),
+* :mod:`.issuer` (keygen, issue, revoke), :mod:`.operator` (registry, operator), :mod:`.registrar` (registrar),
+  :mod:`.patient` (wallet, prove, enroll), :mod:`.recruiter` (trial, setup, export-verifier, deploy, verify,
+  verify-batch, enrollments),
   :mod:`.circuit` (compile, info, r1cs, wtns), :mod:`.groth16` (snarkjs' groth16 and zkey verbs),
   :mod:`.ceremony` (powersoftau, the zkey ceremony verbs, ceremony), :mod:`.demo`, :mod:`.dashboard` (serve);
   :mod:`._common` holds what they share. A verb parses its arguments, calls the library and prints: formats
@@ -25,18 +26,18 @@ import click
 
 from zkhealth import __version__
 from zkhealth import errors as zk_errors
-from zkhealth.cli._common import emit
+from zkhealth.cli._common import emit, mark_command_start
 from zkhealth.cli.auditor import audit_command
 from zkhealth.cli.ceremony import ZKEY_COMMANDS, ceremony_group, powersoftau_group
 from zkhealth.cli.circuit import circuit_group, compile_command, info_command, r1cs_group, wtns_group
 from zkhealth.cli.dashboard import serve_command
 from zkhealth.cli.demo import demo_command, samples_command
 from zkhealth.cli.groth16 import groth16_group, zkey_group
-from zkhealth.cli.issuer import issue_command, keygen_command, registry_group, revoke_command
+from zkhealth.cli.issuer import issue_command, keygen_command, revoke_command
 from zkhealth.cli.member import member_group
-from zkhealth.cli.operator import operator_group
+from zkhealth.cli.operator import operator_group, registry_group
 from zkhealth.cli.patient import enroll_command, patient_group, prove_command, wallet_group
-from zkhealth.cli.record_trials import trust_group, universal_keys_group
+from zkhealth.cli.record_trials import universal_keys_group
 from zkhealth.cli.recruiter import (
     deploy_command,
     enrollments_command,
@@ -47,6 +48,7 @@ from zkhealth.cli.recruiter import (
     verify_batch_command,
     verify_command,
 )
+from zkhealth.cli.registrar import registrar_group
 from zkhealth.cli.sponsor import sponsor_group
 
 __all__ = [
@@ -140,6 +142,9 @@ def _report(error: BaseException, code: int, *, as_json: bool, hint: str | None 
         payload: dict[str, Any] = {"error": name, "message": message, "exit": code}
         if hint is not None:
             payload["hint"] = hint
+        details = getattr(error, "json_details", None)  # e.g. the import summary of a refused FHIR bundle
+        if isinstance(error, zk_errors.ZkHealthError) and callable(details):
+            payload.update({key: value for key, value in details().items() if key not in payload})
         click.echo(json.dumps(payload, sort_keys=True))
     click.echo(f"error: {name}: {message}", err=True)
     if hint is not None:
@@ -204,13 +209,13 @@ def main(ctx: click.Context, as_json: bool, debug: bool) -> None:
     \b
     Start here:      demo (the whole story on synthetic data); serve --demo (the same, in a web dashboard);
                      samples (the tour's input files)
-    Issuer:          keygen, issue, revoke, registry, trust (whole-record trials)
+    Issuer:          keygen, issue, revoke (signs the new revocation root)
+    Trust:           registry (issuers), registrar (persons), operator (build-root, publish-root, current-root)
     Patient:         wallet, prove, enroll, universal-keys (the universal proving key, once);
                      patient (registry trials: enroll with consent, withdraw, grant, revoke)
     Recruiter:       trial, setup, export-verifier, deploy, verify, verify-batch, enrollments;
                      recruiter (registry trials: cohort, payout, open-grant); serve (the dashboard)
-    DAO:             sponsor (fund, reclaim), member (propose-issuer, vote, queue, execute),
-                     operator (publish-root), audit
+    DAO:             sponsor (fund, reclaim), member (propose-issuer, vote, queue, execute), audit
     Circuit author:  compile, info, r1cs, wtns, groth16, zkey, circuit (check-unique, mutate)
     Trusted setup:   powersoftau, zkey, ceremony
 
@@ -220,6 +225,7 @@ def main(ctx: click.Context, as_json: bool, debug: bool) -> None:
     input or usage; 3 other errors.
     """
     ctx.ensure_object(dict)
+    mark_command_start(ctx)
     ctx.obj["json"] = as_json
     ctx.obj["debug"] = debug
 
@@ -231,6 +237,7 @@ for _command in (
     issue_command,
     revoke_command,
     registry_group,
+    registrar_group,
     wallet_group,
     prove_command,
     enroll_command,
@@ -257,7 +264,6 @@ for _command in (
     operator_group,
     audit_command,
     universal_keys_group,
-    trust_group,
     serve_command,
 ):
     main.add_command(_command)

@@ -321,7 +321,9 @@ def _verdict_dict(label: str, verdict: Any) -> dict[str, Any]:
 @click.argument("spec", metavar="CIRCUIT", required=False)
 @click.option("--gadgets", "all_gadgets", is_flag=True, help="Check every standard gadget's harness instead.")
 @click.option("--outputs-only", is_flag=True, help="Only the outputs must be determined (Picus's question).")
-@click.option("--auxiliary", multiple=True, metavar="HINT", help="A hint name whose outputs may stay free.")
+@click.option("--auxiliary", multiple=True, metavar="NAME",
+              help="A hint name whose outputs may stay free, or a scope whose signals need only be determined "
+                   "by the inputs and those hints.")
 @click.option("--assume", multiple=True, metavar="GADGET",
               help="Treat calls of GADGET as functions of their inputs (default: gadgets pinned unique).")
 @click.option("--no-assume", is_flag=True, help="Assume no gadget: prove everything from scratch.")
@@ -329,6 +331,9 @@ def _verdict_dict(label: str, verdict: Any) -> dict[str, Any]:
               help="INPUT.json (name -> value) to try in the search for a second witness.")
 @click.option("--time-limit", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
               help="Seconds per circuit; past it the verdict is unknown.")
+@click.option("--write-verdicts", "verdicts_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="With --gadgets: write the verdict table (verdicts.csv) to this path; a unique row keeps its "
+                   "note, any other verdict is noted with its reason.")
 @click.pass_context
 def check_unique_command(
     ctx: click.Context,
@@ -340,24 +345,39 @@ def check_unique_command(
     no_assume: bool,
     input_files: tuple[Path, ...],
     time_limit: float,
+    verdicts_out: Path | None,
 ) -> None:
     """Decide whether CIRCUIT (FILE.py:NAME) is uniquely determined by its inputs.
 
     Prints `unique`, `not unique` with two witnesses the R1CS accepts (same inputs, a different signal), or
-    `unknown` with the reason. Exit code 0 unique, 1 not unique, 3 unknown.
+    `unknown` with the reason. Exit code 0 unique, 1 not unique, 3 unknown. `--gadgets --write-verdicts
+    src/zkhealth/circuit/gadgets/verdicts.csv` regenerates the pinned table.
     """
     from zkhealth._json import loads_strict
-    from zkhealth.circuit.formal import NOT_UNIQUE, UNIQUE, default_assumed_gadgets, prove_unique
+    from zkhealth.circuit.formal import (
+        NOT_UNIQUE,
+        PINNED_VERDICTS_PATH,
+        UNIQUE,
+        default_assumed_gadgets,
+        load_verdicts,
+        prove_unique,
+        render_verdicts,
+        verdict_row,
+    )
 
     if (spec is None) == (not all_gadgets):
         raise click.UsageError("give a CIRCUIT or --gadgets (not both)")
+    if verdicts_out is not None and not all_gadgets:
+        raise click.UsageError("--write-verdicts needs --gadgets")
     targets = "outputs" if outputs_only else "all"
     base_assumed = frozenset() if no_assume else (frozenset(assume) if assume else default_assumed_gadgets())
     jobs: list[tuple[str, Any, tuple[str, ...], list[Any], frozenset[str]]] = []
+    keys: list[tuple[str, str, tuple[str, ...]]] = []
     if all_gadgets:
         from zkhealth.circuit.gadgets.catalog import HARNESSES
 
         for harness in HARNESSES:
+            keys.append((harness.gadget, harness.params, harness.auxiliary))
             jobs.append((harness.label, harness.define, harness.auxiliary + auxiliary, list(harness.samples),
                          base_assumed - set(harness.subject)))
     else:
@@ -366,11 +386,20 @@ def check_unique_command(
         jobs.append((name, circuit, auxiliary, samples, base_assumed))
     results = []
     verdicts: set[str] = set()
+    fresh = []
     for label, circuit, aux, samples, assumed in jobs:
         verdict = prove_unique(circuit, targets=targets, auxiliary=aux, assume=assumed, samples=samples,
                                time_limit=time_limit)
         results.append(_verdict_dict(label, verdict))
         verdicts.add(verdict.verdict)
+        fresh.append(verdict)
+    if verdicts_out is not None:
+        source = verdicts_out if verdicts_out.exists() else PINNED_VERDICTS_PATH
+        notes = {key: row["note"] for key, row in load_verdicts(source).items()} if source.exists() else {}
+        rows = [verdict_row(gadget, params, verdict, aux_names, notes.get((gadget, params), ""))
+                for (gadget, params, aux_names), verdict in zip(keys, fresh, strict=True)]
+        verdicts_out.write_text(render_verdicts(rows), encoding="utf-8")
+        note(f"wrote {len(rows)} verdicts to {verdicts_out}")
     lines = []
     for item in results:
         lines.append(f"{item['circuit']}: {item['verdict']} ({item['seconds']:.2f} s): {item['reason']}")

@@ -24,7 +24,7 @@ __all__ = ["serve_command"]
 @click.option("--rpc", default=None, metavar="URL", help="JSON-RPC endpoint of the chain to read.")
 @click.option("--registry", default=None, metavar="0xADDRESS", help="A TrialRegistry: every trial in it is shown.")
 @click.option("--enrollment", "enrollments", multiple=True, metavar="0xADDRESS",
-              help="A per-trial CohortEnrollment or CohortEnrollmentV2 contract (repeatable).")
+              help="A per-trial CohortEnrollment contract (repeatable).")
 @click.option("--directory", default=None, metavar="0xADDRESS", help="The TrustDirectory (for the audit trail).")
 @click.option("--governor", default=None, metavar="0xADDRESS", help="The ZkHealthGovernor (for the audit trail).")
 @click.option("--timelock", default=None, metavar="0xADDRESS", help="The TimelockController (for the audit trail).")

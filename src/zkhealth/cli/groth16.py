@@ -9,12 +9,11 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import click
 
-from zkhealth.cli._common import emit, is_json, note, progress_bar
+from zkhealth.cli._common import command_seconds, emit, is_json, mark_command_start, note, progress_bar
 
 
 @click.group("groth16")
@@ -37,30 +36,31 @@ def setup_command(ctx: click.Context, circuit: Path, key_out: Path, vk_out: Path
     """Development setup for CIRCUIT (.r1cs); writes our proving key to KEY_OUT.
 
     The toxic waste is known to this process: the keys are marked dev-setup and refused where production
-    keys are required. Use a snarkjs ceremony for production.
+    keys are required. Use a snarkjs ceremony for production. Prints the command's wall time (start-up
+    included).
     """
     from zkhealth.formats.r1cs_file import read_r1cs
     from zkhealth.formats.snarkjs_json import write_verifying_key
     from zkhealth.formats.zkhpk_file import save_proving_key
     from zkhealth.groth16.generator import setup
 
+    mark_command_start(ctx)
     r1cs = read_r1cs(circuit)
-    started = time.perf_counter()
     if quiet:
         pk, vk = setup(r1cs)
     else:
         with progress_bar(ctx, f"setup ({r1cs.n_constraints} constraints)", 5) as progress:
             pk, vk = setup(r1cs, progress=progress)
-    elapsed = time.perf_counter() - started
     save_proving_key(pk, key_out)
     if vk_out is not None:
         write_verifying_key(vk, vk_out)
+    elapsed = command_seconds(ctx)
     emit(
         ctx,
         {"key": str(key_out), "verification_key": str(vk_out) if vk_out is not None else None,
          "vk_sha256": vk.sha256(), "provenance": vk.provenance, "constraints": r1cs.n_constraints,
          "seconds": round(elapsed, 3)},
-        f"wrote {key_out} (dev-setup key; vk sha256 {vk.sha256()})",
+        f"wrote {key_out} (dev-setup key; vk sha256 {vk.sha256()}; {elapsed:.2f} s)",
     )
 
 
@@ -79,7 +79,10 @@ def prove_command(
     ctx: click.Context,
     key: Path, witness: Path, proof_out: Path, public_out: Path, workers: int | None, r1cs_path: Path | None
 ) -> None:
-    """Prove with KEY (ours or a snarkjs .zkey) and WITNESS (.wtns); write snarkjs proof and public JSON."""
+    """Prove with KEY (ours or a snarkjs .zkey) and WITNESS (.wtns); write snarkjs proof and public JSON.
+
+    Prints the command's wall time on stderr (start-up and key loading included)."""
+    mark_command_start(ctx)
     from zkhealth.formats.r1cs_file import read_r1cs
     from zkhealth.formats.snarkjs_json import write_proof, write_public
     from zkhealth.formats.wtns_file import read_wtns
@@ -89,12 +92,11 @@ def prove_command(
     pk = load_proving_key(key)
     values = read_wtns(witness)
     r1cs = read_r1cs(r1cs_path) if r1cs_path is not None else None
-    started = time.perf_counter()
     proof = prove(pk, values, workers=workers, r1cs=r1cs)
-    elapsed = time.perf_counter() - started
     write_proof(proof, proof_out)
     public = public_signals(pk, values)
     write_public(public, public_out)
+    elapsed = command_seconds(ctx)
     if is_json(ctx):
         emit(ctx, {"proof": str(proof_out), "public": str(public_out), "public_signals": [str(v) for v in public],
                    "seconds": round(elapsed, 3)}, "")

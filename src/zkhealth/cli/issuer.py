@@ -1,4 +1,4 @@
-"""The issuer's verbs: ``keygen``, ``issue``, ``revoke`` and ``registry add|remove|list|root|proof``.
+"""The issuer's verbs: ``keygen``, ``issue`` and ``revoke`` (which also signs the new revocation root).
 
 Each verb is a thin wrapper: :mod:`zkhealth.credentials` does the work, :mod:`zkhealth.credentials.keyfile`
 holds the encrypted key file. Heavy modules (``fhir.resources``) are imported inside the verbs, so
@@ -7,17 +7,15 @@ holds the encrypted key file. Heavy modules (``fhir.resources``) are imported in
 
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from zkhealth.cli._common import (
-    F,
     emit,
+    is_json,
     kdf_option,
     kdf_params,
     passphrase_file_option,
@@ -30,19 +28,19 @@ from zkhealth.field import parse_field_element
 if TYPE_CHECKING:
     from zkhealth.credentials.issuer import Issuer
 
-__all__ = ["issue_command", "keygen_command", "registry_group", "revoke_command"]
+__all__ = ["issue_command", "keygen_command", "revoke_command"]
 
 _KEY_FILE = click.Path(dir_okay=False, exists=True, path_type=Path)
 
 
 def _key_summary(public_key: tuple[int, int], ed25519_public_key: bytes, did: str) -> dict[str, Any]:
-    from zkhealth.credentials.trees import issuer_leaf
+    from zkhealth.credentials.trust import empty_revocation_root, trusted_issuer_leaf
 
     return {
         "did": did,
         "babyjubjub_public_key": [str(public_key[0]), str(public_key[1])],
         "ed25519_public_key": ed25519_public_key.hex(),
-        "registry_leaf": str(issuer_leaf(public_key)),
+        "registry_leaf": str(trusted_issuer_leaf(public_key, empty_revocation_root())),
     }
 
 
@@ -209,8 +207,9 @@ def issue_command(
                                        complete=False if partial else True if complete else None,
                                        as_of=None if as_of is None else dates.parse_date(as_of))
     except RecordImportError as error:
-        if isinstance(error.summary, ImportSummary):
-            emit(ctx, {"import": error.summary.to_json()}, error.summary.render())
+        # Under --json the summary travels in the error object (one JSON document on stdout); in text, first.
+        if isinstance(error.summary, ImportSummary) and not is_json(ctx):
+            click.echo(error.summary.render())
         raise
     with status(ctx, "building the record's sets and signing"):
         issued = issuer.issue_record(result.record, subject_commitment=commitment, **options)
@@ -276,26 +275,49 @@ def _issue_v1(
     )
 
 
-@click.command("revoke", short_help="Revoke credentials; print the revocation root.")
+@click.command("revoke", short_help="Revoke credentials; publish the signed revocation root.")
 @click.option(
     "--db", "db_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
     help="The issuer's revocation tree (SQLite; created if missing).",
 )
 @click.argument("credential_ids", metavar="[ID]...", nargs=-1)
+@click.option(
+    "--key", "key_path", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+    help="The issuer key file: sign the new revocation root for the registry operator (with --out).",
+)
+@click.option(
+    "--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="With --key: where to write the signed revocation root (send it to the registry operator).",
+)
 @click.option("--verify", "full_check", is_flag=True, help="First recompute every hash of the tree from its leaves.")
+@passphrase_file_option()
 @click.pass_context
-def revoke_command(ctx: click.Context, db_path: Path, credential_ids: tuple[str, ...], full_check: bool) -> None:
+def revoke_command(ctx: click.Context, db_path: Path, credential_ids: tuple[str, ...], key_path: Path | None,
+                   out: Path | None, full_check: bool, passphrase_file: Path | None) -> None:
     """Revoke credentials by ID (decimal, or urn:zkhealth:credential:ID) and print the new revocation root.
 
-    Revoking an ID twice changes nothing. Without IDs, print the current root (what verifiers pin) and the
-    number of revoked credentials. The tree is an indexed Merkle tree of depth 16 kept in SQLite; every
-    change is one transaction, and concurrent runs take turns. The file is checked when opened (checksum,
-    sorted list, root): a damaged one exits 2 and nothing is served.
+    Revoking an ID twice changes nothing. Without IDs, print the current root and the number of revoked
+    credentials. The tree is an indexed Merkle tree of depth 16 kept in SQLite; every change is one transaction,
+    and concurrent runs take turns. The file is checked when opened (checksum, sorted list, root): a damaged one
+    exits 2 and nothing is served.
+
+    A revocation takes effect for proofs once the registry operator has applied it: with --key and --out the
+    issuer signs its new root (its Baby Jubjub key, the one the registry holds) into a statement the operator
+    applies with `zkhealth registry apply` before rebuilding the trust root (`zkhealth operator build-root`).
     """
     from zkhealth.credentials.trees import RevocationTree
     from zkhealth.credentials.vc import parse_credential_id
 
+    if (key_path is None) != (out is None):
+        raise click.UsageError("--key and --out go together (sign the revocation root and write it)")
     ids = list(dict.fromkeys(parse_credential_id(text) for text in credential_ids))
+    issuer = None
+    if key_path is not None:
+        from zkhealth.credentials.keyfile import load_issuer
+
+        passphrase = read_passphrase(passphrase_file, prompt="Issuer key passphrase", confirm=False)
+        with status(ctx, "unlocking the issuer key"):
+            issuer = load_issuer(key_path, passphrase)
     tree = RevocationTree(db_path)
     try:
         if full_check:
@@ -305,13 +327,21 @@ def revoke_command(ctx: click.Context, db_path: Path, credential_ids: tuple[str,
             newly = [credential_id for credential_id in ids if not tree.is_revoked(credential_id)]
             tree.revoke_many(ids)
         root = tree.root
-        total = len(tree.revoked_ids())
+        total = len(tree)
+        statement = None
+        if issuer is not None and out is not None:
+            issuer.revocation = tree
+            statement = issuer.revocation_statement()
+            write_json_file(out, statement.to_dict())
     finally:
         tree.close()
     already = [credential_id for credential_id in ids if credential_id not in newly]
     lines = [f"revoked {credential_id}" for credential_id in newly]
     lines += [f"already revoked {credential_id}" for credential_id in already]
     lines.append(f"revocation root {root} ({total} revoked)")
+    if statement is not None:
+        lines.append(f"signed revocation root written to {out}: send it to the registry operator "
+                     "(zkhealth registry apply)")
     emit(
         ctx,
         {
@@ -320,173 +350,7 @@ def revoke_command(ctx: click.Context, db_path: Path, credential_ids: tuple[str,
             "already_revoked": [str(v) for v in already],
             "root": str(root),
             "revoked_count": total,
+            "statement": None if statement is None else str(out),
         },
         "\n".join(lines),
     )
-
-
-# --------------------------------------------------------------------------- registry
-
-
-def _registry_option() -> Callable[[F], F]:
-    return click.option(
-        "--registry", "registry_path", default="registry.json", show_default=True,
-        type=click.Path(dir_okay=False, path_type=Path),
-        help="The trusted-issuer registry file (JSON).",
-    )
-
-
-def _public_key_option() -> Callable[[F], F]:
-    return click.option(
-        "--public-key", "public_keys", nargs=2, multiple=True, metavar="AX AY",
-        help="An issuer's Baby Jubjub public key as two decimals (instead of a key file). Repeatable.",
-    )
-
-
-def _load_registry(path: Path, *, create: bool = False) -> Any:
-    from zkhealth.credentials.trees import IssuerRegistry
-
-    if create and not path.exists():
-        return IssuerRegistry()
-    return IssuerRegistry.load(path)
-
-
-def _gather_keys(key_files: tuple[Path, ...], public_keys: tuple[tuple[str, str], ...]) -> list[tuple[int, int]]:
-    from zkhealth.credentials.keyfile import read_issuer_public_key
-
-    keys = [read_issuer_public_key(path).public_key for path in key_files]
-    for ax, ay in public_keys:
-        keys.append((parse_field_element(ax, what="issuer key Ax"), parse_field_element(ay, what="issuer key Ay")))
-    return keys
-
-
-@click.group("registry", short_help="The trusted-issuer registry: add, remove, list, root, proof.")
-def registry_group() -> None:
-    """The trusted-issuer registry: a depth-5 quaternary Poseidon Merkle tree of issuer keys (1024 slots).
-
-    Verifiers pin its root; a proof shows that the credential's issuer is in the tree without saying
-    which one it is.
-    """
-
-
-@registry_group.command("add", short_help="Add issuers; print the new root.")
-@_registry_option()
-@click.argument("key_files", metavar="[KEY_FILE]...", nargs=-1, type=_KEY_FILE)
-@_public_key_option()
-@click.pass_context
-def registry_add(
-    ctx: click.Context, registry_path: Path, key_files: tuple[Path, ...], public_keys: tuple[tuple[str, str], ...]
-) -> None:
-    """Add issuers (key files from `zkhealth keygen`, or --public-key AX AY) and print the new root.
-
-    Creates the registry file if it does not exist. Keys that are the identity or of small order are
-    refused (they would verify forged signatures). Adding a registered key again is a no-op.
-    """
-    if not key_files and not public_keys:
-        raise click.UsageError("give at least one KEY_FILE or --public-key AX AY")
-    registry = _load_registry(registry_path, create=True)
-    slots = [(registry.add(key), key) for key in _gather_keys(key_files, public_keys)]
-    write_json_file(registry_path, _registry_document(registry))
-    emit(
-        ctx,
-        {
-            "registry": str(registry_path),
-            "added": [{"index": index, "x": str(x), "y": str(y)} for index, (x, y) in slots],
-            "root": str(registry.root),
-        },
-        "\n".join([f"slot {index}: ({x}, {y})" for index, (x, y) in slots] + [f"root {registry.root}"]),
-    )
-
-
-def _registry_document(registry: Any) -> Any:
-    return json.loads(registry.to_json())
-
-
-@registry_group.command("remove", short_help="Withdraw issuers; print the new root.")
-@_registry_option()
-@click.argument("key_files", metavar="[KEY_FILE]...", nargs=-1, type=_KEY_FILE)
-@_public_key_option()
-@click.pass_context
-def registry_remove(
-    ctx: click.Context, registry_path: Path, key_files: tuple[Path, ...], public_keys: tuple[tuple[str, str], ...]
-) -> None:
-    """Withdraw issuers: their slots become empty leaves. Prints the new root (verifiers must re-pin it).
-
-    An issuer that is not registered is an error (UnknownIssuerError, exit 1) and nothing is changed.
-    """
-    if not key_files and not public_keys:
-        raise click.UsageError("give at least one KEY_FILE or --public-key AX AY")
-    registry = _load_registry(registry_path)
-    keys = _gather_keys(key_files, public_keys)
-    for key in keys:
-        registry.index_of(key)
-    for key in keys:
-        registry.remove(key)
-    write_json_file(registry_path, _registry_document(registry))
-    emit(
-        ctx,
-        {"registry": str(registry_path), "removed": [[str(x), str(y)] for x, y in keys], "root": str(registry.root)},
-        f"removed {len(keys)} issuer(s); root {registry.root}",
-    )
-
-
-@registry_group.command("list")
-@_registry_option()
-@click.pass_context
-def registry_list(ctx: click.Context, registry_path: Path) -> None:
-    """List the registered issuers (slot and Baby Jubjub key) and the root."""
-    registry = _load_registry(registry_path)
-    issuers = registry.issuers()
-    lines = [f"slot {index}: ({x}, {y})" for index, (x, y) in issuers] or ["(no issuers)"]
-    emit(
-        ctx,
-        {
-            "registry": str(registry_path),
-            "issuers": [{"index": index, "x": str(x), "y": str(y)} for index, (x, y) in issuers],
-            "root": str(registry.root),
-        },
-        "\n".join([*lines, f"root {registry.root}"]),
-    )
-
-
-@registry_group.command("root")
-@_registry_option()
-@click.pass_context
-def registry_root(ctx: click.Context, registry_path: Path) -> None:
-    """Print the registry's Merkle root: the trusted-issuer root that verifiers and contracts pin."""
-    registry = _load_registry(registry_path)
-    emit(
-        ctx,
-        {"registry": str(registry_path), "root": str(registry.root), "issuers": len(registry.issuers())},
-        str(registry.root),
-    )
-
-
-@registry_group.command("proof", short_help="Merkle membership proof of one issuer.")
-@_registry_option()
-@click.argument("key_file", required=False, type=click.Path(dir_okay=False, exists=True, path_type=Path))
-@_public_key_option()
-@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), help="Write the proof here.")
-@click.pass_context
-def registry_proof(
-    ctx: click.Context,
-    registry_path: Path,
-    key_file: Path | None,
-    public_keys: tuple[tuple[str, str], ...],
-    out: Path | None,
-) -> None:
-    """Print the Merkle membership proof of one issuer (KEY_FILE or --public-key AX AY) as JSON.
-
-    The proof (leaf, index, three siblings per level) is checked against the root before it is printed.
-    An unregistered issuer is refused with UnknownIssuerError (exit 1).
-    """
-    keys = _gather_keys((key_file,) if key_file is not None else (), public_keys)
-    if len(keys) != 1:
-        raise click.UsageError("give exactly one KEY_FILE or one --public-key AX AY")
-    registry = _load_registry(registry_path)
-    proof = registry.proof(keys[0])
-    registry.verify(keys[0], proof)
-    payload = {"root": str(registry.root), "proof": proof.to_dict()}
-    if out is not None:
-        write_json_file(out, payload)
-    emit(ctx, payload, json.dumps(payload, indent=2) if out is None else f"wrote {out} (slot {proof.index})")

@@ -5,14 +5,13 @@ The wallet (:mod:`zkhealth.credentials.wallet`) is one encrypted file holding th
 credentials. Its path comes from ``--wallet``, else ``$ZKHEALTH_WALLET``, else ``~/.zkhealth/wallet.zkw``.
 
 ``prove`` checks the criteria natively first: a patient who does not qualify is told the failing clause (exit 1)
-and no proof is attempted. The proof file reveals only the six public signals (``zkhealth trial info`` lists
+and no proof is attempted. The proof file reveals only the five public signals (``zkhealth trial info`` lists
 what each one says).
 """
 
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +20,7 @@ import click
 
 from zkhealth.cli._common import (
     F,
+    command_seconds,
     connect_rpc,
     emit,
     kdf_option,
@@ -36,9 +36,7 @@ from zkhealth.cli._common import (
     status,
     timed_spinner,
     trial_keys_directory,
-    write_json_file,
 )
-from zkhealth.errors import CredentialError
 
 if TYPE_CHECKING:
     from zkhealth.credentials.wallet import Wallet
@@ -125,16 +123,25 @@ def wallet_init(ctx: click.Context, wallet_path: str, passphrase_file: Path | No
 
 
 def _credential_summary(document: dict[str, Any]) -> dict[str, Any]:
+    """What `wallet list` shows of a stored credential, version 1 (claims) or version 2 (a record)."""
     subject = document.get("credentialSubject", {})
-    claims = subject.get("claims", {}) if isinstance(subject, dict) else {}
+    subject = subject if isinstance(subject, dict) else {}
     identifier = str(document.get("id", ""))
-    return {
+    record = subject.get("record")
+    summary: dict[str, Any] = {
         "id": identifier.rsplit(":", 1)[-1],
         "issuer": document.get("issuer"),
         "issued": str(document.get("validFrom", document.get("issuanceDate", "")))[:10],
         "expires": str(document.get("validUntil", document.get("expirationDate", "")))[:10],
-        "claims": claims,
+        "schema": 2 if isinstance(record, dict) else 1,
     }
+    if isinstance(record, dict):
+        counts = {name: len(record.get(name) or []) for name in ("conditions", "medications", "procedures",
+                                                                 "observations")}
+        summary["record"] = {"birthDate": record.get("birthDate"), "complete": record.get("complete"), **counts}
+    else:
+        summary["claims"] = subject.get("claims", {})
+    return summary
 
 
 @wallet_group.command("import", short_help="Verify a credential and store it.")
@@ -142,7 +149,11 @@ def _credential_summary(document: dict[str, Any]) -> dict[str, Any]:
 @click.argument("credential_path", metavar="CREDENTIAL", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.option(
     "--registry", "registry_path", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
-    help="Also require the issuer to be in this trusted-issuer registry.",
+    help="Also require the issuer to be in this issuer registry file.",
+)
+@click.option(
+    "--trust", "trust_path", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+    help="Also require the issuer to be in the issuer registry of this trust-root file.",
 )
 @passphrase_file_option()
 @click.pass_context
@@ -151,91 +162,44 @@ def wallet_import(
     wallet_path: str,
     credential_path: Path,
     registry_path: Path | None,
+    trust_path: Path | None,
     passphrase_file: Path | None,
 ) -> None:
     """Verify a credential (VC JSON from `zkhealth issue`) and store it in the wallet.
 
     Refused (exit 1) when a signature does not verify, the credential is expired or not yet valid, it was
-    issued to another holder commitment, or (with --registry) its issuer is not trusted. Importing the same
-    credential twice stores it once.
+    issued to another holder commitment, or (with --registry or --trust) its issuer is not trusted: nothing that
+    would break proving later is ever stored. Importing the same credential twice stores it once.
     """
     from zkhealth._json import load_file
-    from zkhealth.credentials.credential import subject_commitment
-    from zkhealth.credentials.trees import IssuerRegistry
-    from zkhealth.credentials.vc import parse_document, verify_credential
-    from zkhealth.field import parse_field_element
+    from zkhealth.credentials.trust import TrustedIssuers
+    from zkhealth.credentials.trust_roots import TrustRootDocument
+    from zkhealth.credentials.vc import parse_credential_id
 
-    raw = load_file(credential_path)
-    from zkhealth.credentials.record_vc import is_record_document
-
-    if is_record_document(raw):
-        _import_record(ctx, wallet_path, raw, registry_path, passphrase_file)
-        return
-    document = parse_document(raw)
-    trusted: Any
+    if registry_path is not None and trust_path is not None:
+        raise click.UsageError("give --registry or --trust, not both")
+    trusted: TrustedIssuers | None = None
     if registry_path is not None:
-        trusted = IssuerRegistry.load(registry_path)
+        trusted = TrustedIssuers.load(registry_path)
+    elif trust_path is not None:
+        trusted = TrustRootDocument.load(trust_path).issuers
     else:
-        signature = document.get("babyJubjubSignature")
-        key = signature.get("publicKey") if isinstance(signature, dict) else None
-        if not isinstance(key, list) or len(key) != 2:
-            raise CredentialError("the credential has no Baby Jubjub public key")
-        trusted = [(parse_field_element(key[0], what="issuer Ax"), parse_field_element(key[1], what="issuer Ay"))]
-        note("note: no --registry given; the issuer's signatures are checked, its trust is not")
-    credential = verify_credential(document, trusted_issuers=trusted)
+        note("note: no --registry or --trust given; the issuer's signatures are checked, its trust is not")
+    document = load_file(credential_path)
     with _update_wallet(ctx, wallet_path, passphrase_file) as wallet:
-        if credential.subject_commitment != subject_commitment(wallet.holder_secret):
-            raise CredentialError("the credential was issued to another holder commitment, not to this wallet")
-        present = wallet.find_credential(credential.credential_id) is not None
-        if not present:
-            wallet.add_credential(document)
+        added = wallet.add_credential(document, trusted_issuers=trusted)
+    identifier = str(document.get("id", "")) if isinstance(document, dict) else ""
+    credential_id = parse_credential_id(identifier) if identifier else 0
     emit(
         ctx,
         {
             "wallet": str(wallet.path),
-            "credential_id": str(credential.credential_id),
-            "imported": not present,
+            "credential_id": str(credential_id),
+            "imported": added,
             "credentials": len(wallet.credentials),
         },
-        f"{'already in' if present else 'imported into'} {wallet.path}: credential {credential.credential_id}",
+        f"{'imported into' if added else 'already in'} {wallet.path}: credential {credential_id}",
     )
-
-
-def _import_record(ctx: click.Context, wallet_path: str, document: Any, registry_path: Path | None,
-                   passphrase_file: Path | None) -> None:
-    """`wallet import` of a schema version 2 credential: signatures, dates, holder (and, with --registry, a
-    trusted-issuer file of either version: `zkhealth registry` or `zkhealth trust`)."""
-    from zkhealth.credentials.credential import subject_commitment
-    from zkhealth.credentials.record_vc import verify_record_credential
-    from zkhealth.credentials.trees import IssuerRegistry
-    from zkhealth.credentials.trust import TrustedIssuers
-
-    trusted: Any
-    if registry_path is not None:
-        data = registry_path.read_bytes()
-        trusted = TrustedIssuers.from_json(data) if b"zkhealth.trusted-issuers" in data \
-            else IssuerRegistry.from_json(data)
-    else:
-        signature = document.get("babyJubjubSignature") if isinstance(document, dict) else None
-        key = signature.get("publicKey") if isinstance(signature, dict) else None
-        if not isinstance(key, list) or len(key) != 2:
-            raise CredentialError("the credential has no Baby Jubjub public key")
-        from zkhealth.field import parse_field_element
-
-        trusted = [(parse_field_element(key[0], what="issuer Ax"), parse_field_element(key[1], what="issuer Ay"))]
-        note("note: no --registry given; the issuer's signatures are checked, its trust is not")
-    credential = verify_record_credential(document, trusted_issuers=trusted)
-    wallet = _open_wallet(ctx, wallet_path, passphrase_file)
-    if credential.subject_commitment != subject_commitment(wallet.holder_secret):
-        raise CredentialError("the credential was issued to another holder commitment, not to this wallet")
-    present = wallet.find_credential(credential.credential_id) is not None
-    if not present:
-        wallet.add_credential(document)
-        wallet.save()
-    emit(ctx, {"wallet": str(wallet.path), "credential_id": str(credential.credential_id), "schema_version": 2,
-               "added": not present, "credentials": len(wallet.credentials)},
-         f"{'stored' if not present else 'already held'} credential {credential.credential_id} (schema version 2, "
-         f"whole record) in {wallet.path}")
 
 
 @wallet_group.command("remove", short_help="Remove a credential from the wallet.")
@@ -276,13 +240,19 @@ def wallet_list(ctx: click.Context, wallet_path: str, passphrase_file: Path | No
     summaries = [_credential_summary(item) for item in wallet.credentials if isinstance(item, dict)]
     lines = [f"wallet {wallet.path}", f"holder commitment {commitment}", f"{len(summaries)} credential(s)"]
     for number, summary in enumerate(summaries):
-        claims = summary["claims"] if isinstance(summary["claims"], dict) else {}
-        diagnoses = claims.get("diagnoses", [])
-        codes = ", ".join(d.get("code", "?") for d in diagnoses if isinstance(d, dict)) or "none"
-        lines.append(
-            f"[{number}] {summary['id']}  issuer {summary['issuer']}  valid {summary['issued']} .. "
-            f"{summary['expires']}  born {claims.get('birthDate', '?')}  diagnoses {codes}"
-        )
+        head = (f"[{number}] {summary['id']}  issuer {summary['issuer']}  valid {summary['issued']} .. "
+                f"{summary['expires']}")
+        if summary["schema"] == 2:
+            record = summary["record"]
+            lines.append(f"{head}  born {record.get('birthDate', '?')}  record: {record['conditions']} conditions, "
+                         f"{record['medications']} medications, {record['procedures']} procedures, "
+                         f"{record['observations']} observations ({'complete' if record['complete'] else 'partial'})")
+        else:
+            claims = summary["claims"] if isinstance(summary["claims"], dict) else {}
+            diagnoses = claims.get("diagnoses", [])
+            codes = ", ".join(d.get("code", "?") for d in diagnoses if isinstance(d, dict)) or "none"
+            lines.append(f"{head}  born {claims.get('birthDate', '?')}  diagnoses {codes}  (schema 1: re-issue as "
+                         "schema 2 to prove with it)")
     emit(
         ctx,
         {"wallet": str(wallet.path), "holder_commitment": str(commitment), "credentials": summaries},
@@ -298,19 +268,17 @@ def wallet_list(ctx: click.Context, wallet_path: str, passphrase_file: Path | No
     help="The address allowed to use the proof (the one that will send `enroll`; a fresh one is fine).",
 )
 @click.option(
-    "--registry", "registry_path", default=None, type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="Version-1 trials: the trusted-issuer registry (JSON) published by the issuers.",
+    "--trust", "trust_path", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+    help="The registry operator's trust-root file (default: the one the trial file names).",
 )
 @click.option(
-    "--trust", "trust_path", default=None, type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="Whole-record trials: the trusted issuers with their revocation roots (`zkhealth trust add`).",
-)
-@click.option("--person-root", default=None, metavar="DECIMAL",
-              help="Whole-record trials: the person registry root the trust root was published with.")
-@click.option(
-    "--revocations", "revocations_path", required=True,
+    "--revocations", "revocations_paths", required=True, multiple=True,
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="The issuer's revocation tree (SQLite) for the non-revocation proof.",
+    help="The issuer's revocation tree (SQLite) for the non-revocation proof. Repeatable (one per issuer).",
+)
+@click.option(
+    "--person", "person_path", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+    help="One-per-person trials: your membership in the person registry (`zkhealth registrar proof`).",
 )
 @click.option(
     "--today", "today_text", default=None, metavar="YYYY-MM-DD", help="The day to prove for (default: today, UTC)."
@@ -329,10 +297,9 @@ def prove_command(
     trial_path: Path,
     wallet_path: str,
     recipient: str,
-    registry_path: Path | None,
     trust_path: Path | None,
-    person_root: str | None,
-    revocations_path: Path,
+    revocations_paths: tuple[Path, ...],
+    person_path: Path | None,
     today_text: str | None,
     keys_dir: Path | None,
     out: Path,
@@ -340,44 +307,52 @@ def prove_command(
 ) -> None:
     """Prove that a credential in the wallet meets the trial's criteria; write the proof to --out.
 
-    Uses the first stored credential that qualifies. Before any proving: a patient who does not qualify is
-    refused with the failing clause (NotEligibleError, exit 1), and so are an expired, revoked or untrusted
-    credential. The proof is bound to --recipient and to the trial's scope (for a deployed trial: its contract
-    and chain). Cost: about 10-15 s of proving, plus loading the keys.
+    Uses the first stored version-2 credential that qualifies. Before any proving: a patient who does not qualify
+    is refused with the failing clause (NotEligibleError, exit 1), and so are an expired or revoked credential, an
+    issuer not in the registry, a holder not registered before a one-per-person trial opened, and a trust root
+    verifiers no longer accept (StaleRootError). The proof is bound to --recipient and to the trial's scope (for a
+    deployed trial: its contract and chain). Cost: about 10-30 s of proving, plus loading the keys.
     """
+    from contextlib import ExitStack
+
+    from zkhealth._json import loads_strict
     from zkhealth.cli.record_trials import is_record_trial_file, record_prove
     from zkhealth.credentials.dates import epoch_day_to_date
-    from zkhealth.credentials.trees import IssuerRegistry, RevocationTree
+    from zkhealth.credentials.persons import PersonMembership
+    from zkhealth.credentials.trees import RevocationTree
     from zkhealth.eligibility import prove
 
     if is_record_trial_file(trial_path):
+        from zkhealth.credentials.trust_roots import TrustRootDocument
+
         if trust_path is None:
-            raise click.UsageError("a whole-record trial needs --trust trust.json (the trusted issuers)")
+            raise click.UsageError("a universal trial needs --trust trust.json (the operator's trust-root file)")
+        person = (PersonMembership.from_dict(loads_strict(person_path.read_bytes(), what=str(person_path)))
+                  if person_path is not None else None)
         record_prove(ctx, path=trial_path, wallet=_open_wallet(ctx, wallet_path, passphrase_file), recipient=recipient,
-                     trust_path=trust_path, revocations_path=revocations_path, person_root=person_root,
-                     today_text=today_text, keys_dir=keys_dir, out=out)
+                     document=TrustRootDocument.load(trust_path), revocations_paths=revocations_paths, person=person,
+                     today_text=today_text, out=out)
         return
-    if registry_path is None:
-        raise click.UsageError("a version-1 trial needs --registry registry.json (the trusted issuers)")
     day = parse_day(today_text)
     address = recipient_address(recipient, what="--recipient")
     trial_file = load_trial_spec(trial_path)
-    registry = IssuerRegistry.load(registry_path)
+    document = trial_file.trust_document(trust_path)
+    person = None
+    if person_path is not None:
+        person = PersonMembership.from_dict(loads_strict(person_path.read_bytes(), what=str(person_path)))
     with timed_spinner(ctx, "loading the trial's keys"):
         trial_file.load_keys(trial_keys_directory(trial_file, keys_dir))
     wallet = _open_wallet(ctx, wallet_path, passphrase_file)
-    tree = RevocationTree(revocations_path)
-    started = time.perf_counter()
-    try:
+    with ExitStack() as stack:
+        trees = [stack.enter_context(RevocationTree(path)) for path in revocations_paths]
         with timed_spinner(ctx, "checking the criteria, then proving"):
             proof = prove(
-                trial_file.trial(), wallet, today=day, recipient=int(address, 16), registry=registry,
-                revocations=tree, scope=trial_file.scope,
+                trial_file.trial(), wallet, today=day, recipient=int(address, 16), issuers=document.issuers,
+                revocations=trees, persons=person, person_root=document.person_registry_root,
+                roots=document.history, scope=trial_file.scope,
             )
-    finally:
-        tree.close()
-    elapsed = time.perf_counter() - started
-    write_json_file(out, proof.to_dict())
+    proof.save(out)
+    elapsed = command_seconds(ctx)
     proved_day = epoch_day_to_date(proof.today).isoformat()
     emit(
         ctx,
@@ -387,6 +362,7 @@ def prove_command(
             "today": proved_day,
             "recipient": address,
             "scope": str(proof.scope),
+            "trust_root": str(proof.trust_root),
             "seconds": round(elapsed, 2),
         },
         f"wrote {out} in {elapsed:.1f} s: eligible on {proved_day}, bound to {address}\n"
@@ -412,14 +388,15 @@ def enroll_command(
 ) -> None:
     """Send PROOF.json to the trial's CohortEnrollment contract, from the proof's recipient address.
 
-    The contract checks everything again (scope, roots, today, recipient, window, capacity, nullifier, proof);
-    a refusal names the Solidity error on one line (exit 1), e.g. NullifierUsed for a second enrollment.
-    Cost: about 258,000 gas.
+    The contract checks everything again (scope, trust root and its freshness, today, recipient, window,
+    capacity, nullifier, proof). The call is simulated first: a refusal names the Solidity error on one line
+    (exit 1), e.g. NullifierUsed for a second enrollment or StaleRoot for a root superseded too long ago, and
+    no transaction is sent. Cost: about 258,000 gas.
 
-    A universal whole-record trial enrolls in its TrialRegistry with your consent terms (the trial's current
-    consent document, --purpose, --expiry-day); a dedicated one in its CohortEnrollmentV2.
+    A universal trial enrolls in its TrialRegistry with your consent terms (the trial's current consent document,
+    --purpose, --expiry-day).
     """
-    from zkhealth.chain import client
+    from zkhealth.chain import enrollment
     from zkhealth.cli.record_trials import is_record_trial_file, record_enroll
     from zkhealth.eligibility import EligibilityProof
 
@@ -436,9 +413,9 @@ def enroll_command(
     if url is None:
         raise click.UsageError("give --rpc URL (the trial file records none)")
     w3 = connect_rpc(url, private_key_file)
-    contract = client.enrollment_at(w3, trial_file.enrollment.address)
-    with timed_spinner(ctx, "sending enroll"):
-        receipt = client.enroll(w3, contract, proof)
+    contract = enrollment.cohort_enrollment_at(w3, trial_file.enrollment.address)
+    with timed_spinner(ctx, "simulating, then sending enroll"):
+        receipt = enrollment.enroll(w3, contract, proof)
     emit(
         ctx,
         {

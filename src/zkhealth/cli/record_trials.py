@@ -1,9 +1,9 @@
-"""Version-2 (whole-record) trials on the command line: the work behind ``trial new|info``, ``setup``,
-``prove`` and ``verify`` when the trial file is version 2 (:class:`zkhealth.eligibility.record_spec.
-RecordTrialSpec`), and the ``universal-keys`` and ``trust`` groups.
+"""Universal trials on the command line: the work behind ``trial new|info``, ``setup``, ``deploy``, ``prove``,
+``verify`` and ``enroll`` when the trial file is a universal trial's (``"kind": "universal"``,
+:class:`zkhealth.eligibility.record_spec.RecordTrialSpec`), and the ``universal-keys`` group.
 
-A version-2 trial uses the universal circuit unless it was made with ``--dedicated``: no setup, no contract of
-its own, the one pinned key set (``zkhealth universal-keys``). While that key set is a development set, every
+A universal trial has no setup and no contract of its own: it uses the one pinned key set (``zkhealth
+universal-keys``) and is created in a TrialRegistry. While that key set is a development set, every
 verb that uses it prints a warning on stderr.
 """
 
@@ -12,15 +12,20 @@ from __future__ import annotations
 import json
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from zkhealth.cli._common import F, emit, note, parse_day, recipient_address, timed_spinner, write_json_file
+from zkhealth.cli._common import emit, note, parse_day, recipient_address, timed_spinner, write_json_file
 from zkhealth.field import parse_field_element
+
+if TYPE_CHECKING:
+    from zkhealth.credentials.persons import PersonMembership
+    from zkhealth.credentials.trust_roots import TrustRootDocument
+    from zkhealth.eligibility.program import Policy
 
 __all__ = [
     "default_consent_document",
@@ -32,7 +37,6 @@ __all__ = [
     "record_trial_info",
     "record_trial_new",
     "record_verify",
-    "trust_group",
     "universal_keys_group",
 ]
 
@@ -64,46 +68,37 @@ def development_keys_notice(ctx: click.Context, circuit: str) -> Iterator[None]:
         yield
 
 
-def _trust_roots(trust_paths: tuple[Path, ...], person_root: str | None, roots: tuple[str, ...]) -> list[int]:
-    from zkhealth.credentials.trust import TrustedIssuers, trust_root
-
-    person = parse_field_element(person_root, what="--person-root") if person_root is not None else None
-    out = [parse_field_element(value, what="--trust-root") for value in roots]
-    for path in trust_paths:
-        out.append(trust_root(TrustedIssuers.from_json(path.read_bytes()).root, person))
-    return out
-
-
 def record_trial_new(ctx: click.Context, *, criteria_text: str, metadata: dict[str, str], trial_id: str, out: Path,
-                     name: str | None, dedicated: bool, trust_paths: tuple[Path, ...], person_root: str | None,
-                     trust_roots: tuple[str, ...], window_days: int, max_record_age_days: int,
-                     one_per_person: bool, opened_day: int | None, scope: int | None) -> None:
-    """``trial new`` for a version-2 trial (universal unless ``dedicated``)."""
-    from zkhealth.eligibility.program import Policy
+                     name: str | None, document: TrustRootDocument | None, trust_roots: tuple[str, ...],
+                     window_days: int, policy: Policy, scope: int | None) -> None:
+    """``trial new`` for a universal trial: it accepts the current root of the operator's trust-root file
+    (``document``) and the explicit ``trust_roots``."""
+    from zkhealth.cli._common import criteria_warnings
+    from zkhealth.eligibility.program import compile_program
     from zkhealth.eligibility.record_spec import RecordTrialSpec
 
-    roots = _trust_roots(trust_paths, person_root, trust_roots)
+    compile_program(criteria_text, policy)  # invalid criteria are named first (exit 2 with the clause)
+    roots = [parse_field_element(value, what="--trust-root") for value in trust_roots]
+    if document is not None:
+        roots.append(document.trust_root)
     if not roots:
-        raise click.UsageError("give the trust root: --trust trust.json (the trusted issuers) or --trust-root DECIMAL")
-    if one_per_person and opened_day is None:
-        raise click.UsageError("--one-per-person needs --opened-day (the epoch day the trial opens)")
-    policy = Policy(max_record_age_days, one_per_person, opened_day if one_per_person else None)
-    circuit = "dedicated" if dedicated else "universal"
+        raise click.UsageError("give the trust root: --trust trust.json (the operator's trust-root file) or "
+                               "--trust-root DECIMAL")
     display = name if name is not None else metadata.get("name", "")
-    with development_keys_notice(ctx, circuit):
-        spec = RecordTrialSpec.new(out, criteria_text, circuit=circuit, trial_id=trial_id, name=display, policy=policy,
-                                   accepted_window_days=window_days, trust_roots=tuple(roots), scope=scope)
+    with development_keys_notice(ctx, "universal"):
+        spec = RecordTrialSpec.new(out, criteria_text, circuit="universal", trial_id=trial_id, name=display,
+                                   policy=policy, accepted_window_days=window_days,
+                                   trust_roots=tuple(dict.fromkeys(roots)), scope=scope)
         spec.save()
         trial = spec.trial()
-    if trial.universal is not None:
-        after = (f"program hash {trial.program_hash}; slots {trial.universal.describe_usage()}\n"
-                 f"no setup needed (the universal key set). next: zkhealth trial info {out}; "
-                 f"zkhealth prove {out} ...")
-    else:
-        after = f"next: zkhealth trial info {out}; zkhealth setup {out} --keys keys/"
-    emit(ctx, {"out": str(out), **spec.to_dict()},
-         f"wrote {out}: {circuit} trial {trial_id}{f' ({display})' if display else ''}\n"
-         f"criteria: {spec.criteria}\n{after}")
+    universal = trial.universal
+    if universal is None:
+        raise click.UsageError("a universal trial needs the universal circuit")
+    warnings = criteria_warnings(spec.criteria)
+    emit(ctx, {"out": str(out), **spec.to_dict(), "warnings": warnings},
+         f"wrote {out}: universal trial {trial_id}{f' ({display})' if display else ''}\n"
+         f"criteria: {spec.criteria}\nprogram hash {trial.program_hash}; slots {universal.describe_usage()}\n"
+         f"no setup needed (the universal key set). next: zkhealth trial info {out}; zkhealth prove {out} ...")
 
 
 def record_trial_info(ctx: click.Context, path: Path) -> None:
@@ -129,74 +124,59 @@ def record_trial_info(ctx: click.Context, path: Path) -> None:
                       f"slots: {trial.universal.describe_usage()}",
                       f"universal circuit: {manifest.constraints:,} constraints (2^17 domain), key set "
                       f"{manifest.verifying_key_sha256[:16]} ({manifest.provenance}); no setup, no contract of its own"]
-        else:
-            with timed_spinner(ctx, "compiling the dedicated circuit"):
-                report = trial.cost_report()
-            payload["cost_report"] = report
-            lines.append(report)
         where = "not on-chain yet (off-chain scope)"
         if spec.deployment is not None:
             deployment = spec.deployment
-            where = (f"trial {deployment.trial_number} of the TrialRegistry {deployment.address}"
-                     if deployment.trial_number is not None else f"CohortEnrollmentV2 {deployment.address}")
-            where += f" on chain {deployment.chain_id}"
+            where = (f"trial {deployment.trial_number} of the TrialRegistry {deployment.address} on chain "
+                     f"{deployment.chain_id}")
         lines.append(f"on-chain: {where}")
         lines.append("public signals: " + ", ".join(trial.public_signals))
         lines.append(trial.program.describe())
     emit(ctx, payload, "\n".join(lines))
 
 
-def record_setup(ctx: click.Context, path: Path, keys_dir: Path, force: bool) -> None:
-    """``setup`` for a version-2 trial: per-trial keys for a dedicated trial; a universal trial needs none."""
-    from zkhealth.eligibility.record_spec import RecordTrialSpec, save_dedicated_keys
-
-    spec = RecordTrialSpec.load(path)
-    if spec.circuit == "universal":
-        raise click.UsageError(f"{path} is a universal trial: it needs no setup (every universal trial uses the "
-                               "one key set; install it once with `zkhealth universal-keys install FILE` or "
-                               "`zkhealth universal-keys build`)")
-    if (keys_dir / "manifest.json").exists() and not force:
-        raise click.UsageError(f"{keys_dir} already holds keys; pass --force to replace them")
-    trial = spec.trial()
-    started = time.perf_counter()
-    with timed_spinner(ctx, "compiling the circuit and running the setup"):
-        pk, _ = trial.setup()
-        vk_sha256 = save_dedicated_keys(trial, pk, keys_dir)
-    spec.with_keys(keys_dir, vk_sha256).save()
-    elapsed = time.perf_counter() - started
-    note("the setup ran in this process (dev-setup keys): production trials need a ceremony's keys")
-    emit(ctx, {"keys": str(keys_dir), "verifying_key_sha256": vk_sha256, "seconds": round(elapsed, 2)},
-         f"wrote {keys_dir} in {elapsed:.1f} s (verifying key sha256 {vk_sha256})")
+def record_setup(path: Path) -> None:
+    """``setup`` for a universal trial: refused, it needs none."""
+    raise click.UsageError(f"{path} is a universal trial: it needs no setup (every universal trial uses the one "
+                           "key set; install it once with `zkhealth universal-keys install FILE` or "
+                           "`zkhealth universal-keys build`)")
 
 
-def record_prove(ctx: click.Context, *, path: Path, wallet: Any, recipient: str, trust_path: Path,
-                 revocations_path: Path, person_root: str | None, today_text: str | None, keys_dir: Path | None,
+def record_prove(ctx: click.Context, *, path: Path, wallet: Any, recipient: str, document: TrustRootDocument,
+                 revocations_paths: tuple[Path, ...], person: PersonMembership | None, today_text: str | None,
                  out: Path) -> None:
-    """``prove`` for a version-2 trial: the wallet's version-2 credentials, the trusted issuers and the issuer's
-    revocation tree; writes the proof JSON (its ``proof`` and ``public`` members are snarkjs's files)."""
+    """``prove`` for a universal trial: the wallet's version-2 credentials, the trusted issuers and person registry
+    root of the operator's trust-root file, the issuer's revocation tree (the one whose root the registry holds
+    for the credential's issuer) and, for a one-per-person trial, the holder's person-registry membership;
+    writes the proof JSON (its ``proof`` and ``public`` members are snarkjs's files)."""
     from zkhealth.credentials.dates import date_to_epoch_day, epoch_day_to_date
     from zkhealth.credentials.trees import RevocationTree
-    from zkhealth.credentials.trust import TrustedIssuers
     from zkhealth.eligibility.record_spec import RecordTrialSpec
     from zkhealth.eligibility.record_trial import prove_record_eligibility
 
     spec = RecordTrialSpec.load(path)
     day = parse_day(today_text)
     address = recipient_address(recipient, what="--recipient")
-    trusted = TrustedIssuers.from_json(trust_path.read_bytes())
-    person = parse_field_element(person_root, what="--person-root") if person_root is not None else None
+    trusted = document.issuers
+    held = {entry.revocation_root for entry in trusted.issuers()}
     with development_keys_notice(ctx, spec.circuit):
         with timed_spinner(ctx, "loading the proving key"):
-            spec.load_keys(keys_dir)
-        tree = RevocationTree(revocations_path)
+            spec.load_keys()
+        trees = [RevocationTree(where) for where in revocations_paths]
         started = time.perf_counter()
         try:
+            current = [tree for tree in trees if tree.root in held] if len(trees) > 1 else trees
+            if not current:
+                raise click.UsageError("give the revocation tree of your credential's issuer with --revocations "
+                                       "(one whose root the trust-root file holds)")
             with timed_spinner(ctx, "checking the criteria, then proving"):
                 proof = prove_record_eligibility(
                     spec.trial(), wallet, today=None if day is None else date_to_epoch_day(day),
-                    recipient=int(address, 16), trusted=trusted, revocation=tree, person_root=person, scope=spec.scope)
+                    recipient=int(address, 16), trusted=trusted, revocation=current[0], person=person,
+                    person_root=document.person_registry_root, scope=spec.scope)
         finally:
-            tree.close()
+            for tree in trees:
+                tree.close()
     elapsed = time.perf_counter() - started
     write_json_file(out, json.loads(proof.to_json()))
     signals = proof.signals
@@ -208,11 +188,11 @@ def record_prove(ctx: click.Context, *, path: Path, wallet: Any, recipient: str,
          f"nullifier {signals['nullifier']} (the same for every proof you make for this trial)")
 
 
-def record_verify(ctx: click.Context, *, path: Path, proof_path: Path, today_text: str | None, keys_dir: Path | None,
+def record_verify(ctx: click.Context, *, path: Path, proof_path: Path, today_text: str | None,
                   recipient: str | None) -> None:
     """``verify`` for a version-2 trial: the universal circuit's verifying key is the pinned one."""
     from zkhealth.credentials.dates import date_to_epoch_day, epoch_day_to_date
-    from zkhealth.eligibility.record_spec import RecordTrialSpec, load_dedicated_keys
+    from zkhealth.eligibility.record_spec import RecordTrialSpec
     from zkhealth.formats.snarkjs_json import read_json_bytes
 
     spec = RecordTrialSpec.load(path)
@@ -220,11 +200,6 @@ def record_verify(ctx: click.Context, *, path: Path, proof_path: Path, today_tex
     expected = int(recipient_address(recipient, what="--recipient"), 16) if recipient is not None else None
     trial = spec.trial()
     with development_keys_notice(ctx, spec.circuit):
-        if spec.circuit == "dedicated":
-            where = keys_dir if keys_dir is not None else spec.recorded_keys_dir()
-            if where is None:
-                raise click.UsageError(f"{path} names no keys: run `zkhealth setup {path} --keys DIR`")
-            trial.use_keys(load_dedicated_keys(where, trial))
         result = trial.verify(read_json_bytes(proof_path, what=str(proof_path)),
                               today=None if day is None else date_to_epoch_day(day), expected_recipient=expected)
     verified_day = epoch_day_to_date(result.today).isoformat()
@@ -376,59 +351,6 @@ def universal_keys_import(ctx: click.Context, zkey: Path, ceremony: str, out: Pa
          "zkhealth/data/universal/")
 
 
-# --------------------------------------------------------------------------- trust (the trusted issuers, v2)
-
-
-@click.group("trust", short_help="The trusted issuers of version-2 proofs and the trust root.")
-def trust_group() -> None:
-    """The trusted-issuer registry of version-2 proofs (trust.json): each issuer with the root of its own
-    revocation tree, so revoking changes the registry root. The trust root every version-2 proof shows is
-    poseidon([issuer registry root, person registry root])."""
-
-
-def _trust_option() -> Callable[[F], F]:
-    return click.option("--trust", "trust_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
-                        help="The trusted-issuer registry file (created if missing).")
-
-
-@trust_group.command("add")
-@_trust_option()
-@click.option("--revocations", "revocations_path", required=True,
-              type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              help="The issuer's revocation tree (SQLite): its current root goes into the issuer's leaf.")
-@click.argument("key_file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
-@click.pass_context
-def trust_add(ctx: click.Context, trust_path: Path, revocations_path: Path, key_file: Path) -> None:
-    """Add the issuer of KEY_FILE (from `zkhealth keygen`; only its public key is read) with the current root of
-    its revocation tree, or update that root after revocations; print the new trust root."""
-    from zkhealth._fileio import atomic_write
-    from zkhealth.credentials.keyfile import read_issuer_public_key
-    from zkhealth.credentials.trees import RevocationTree
-    from zkhealth.credentials.trust import TrustedIssuers, trust_root
-
-    trusted = TrustedIssuers.from_json(trust_path.read_bytes()) if trust_path.exists() else TrustedIssuers()
-    tree = RevocationTree(revocations_path)
-    try:
-        slot = trusted.add(read_issuer_public_key(key_file).public_key, tree.root)
-    finally:
-        tree.close()
-    atomic_write(trust_path, trusted.to_json().encode("ascii"), mode=0o644)
-    root = trust_root(trusted.root)
-    emit(ctx, {"trust": str(trust_path), "slot": slot, "issuer_registry_root": str(trusted.root),
-               "trust_root": str(root)},
-         f"{trust_path}: issuer in slot {slot}; trust root {root} (no person registry)")
-
-
-@trust_group.command("root")
-@_trust_option()
-@click.option("--person-root", default=None, metavar="DECIMAL", help="The person registry's root (default: empty).")
-@click.pass_context
-def trust_root_command(ctx: click.Context, trust_path: Path, person_root: str | None) -> None:
-    """Print the trust root of the registry file (with the person registry root, if any)."""
-    (root,) = _trust_roots((trust_path,), person_root, ())
-    emit(ctx, {"trust_root": str(root)}, str(root))
-
-
 # --------------------------------------------------------------------------- on-chain (deploy, enroll)
 
 
@@ -440,17 +362,15 @@ def default_consent_document(spec: Any) -> bytes:
 
 def record_deploy(ctx: click.Context, *, path: Path, rpc: str, private_key_file: Path | None, registry: str | None,
                   capacity: int, start: int | None, end: int | None, owner: str | None,
-                  consent_document: Path | None, root_grace_seconds: int, keys_dir: Path | None) -> None:
-    """``deploy`` for a version-2 trial: ``createTrial`` in the TrialRegistry at ``registry`` for a universal
-    trial (one transaction, no contract of its own), or a CohortEnrollmentV2 for a dedicated trial; the trial
-    file records where, and the scope proofs must now carry."""
+                  consent_document: Path | None, root_grace_seconds: int) -> None:
+    """``deploy`` for a universal trial: ``createTrial`` in the TrialRegistry at ``registry`` (one transaction, no
+    contract of its own); the trial file records where, and the scope proofs must now carry."""
     import hashlib
 
     from eth_utils.address import to_checksum_address
 
     from zkhealth.cli._common import connect_rpc
-    from zkhealth.eligibility.record_spec import Deployment, RecordTrialSpec, load_dedicated_keys
-    from zkhealth.eligibility.scope import trial_id_bytes
+    from zkhealth.eligibility.record_spec import Deployment, RecordTrialSpec
 
     spec = RecordTrialSpec.load(path)
     trial = spec.trial()
@@ -462,41 +382,24 @@ def record_deploy(ctx: click.Context, *, path: Path, rpc: str, private_key_file:
         raise click.UsageError("--closes must come after --opens")
     owner_address = to_checksum_address(recipient_address(owner, what="--owner")) if owner else sender
     chain_id = int(w3.eth.chain_id)
-    if spec.circuit == "universal":
-        from zkhealth.chain.registry import TrialRegistryClient, TrialTerms
+    from zkhealth.chain.registry import TrialRegistryClient, TrialTerms
 
-        if registry is None:
-            raise click.UsageError("a universal trial is created in a TrialRegistry: give --registry 0xADDRESS")
-        document = consent_document.read_bytes() if consent_document is not None else default_consent_document(spec)
-        consent_hash = hashlib.sha256(document).digest()
-        client_ = TrialRegistryClient(w3, registry)
-        with development_keys_notice(ctx, spec.circuit), timed_spinner(ctx, "createTrial"):
-            created = client_.create_trial(TrialTerms(
-                program_hash=trial.program_hash or 0, consent_hash=consent_hash, window=window, capacity=capacity,
-                owner=owner_address, external_id=trial.trial_id, root_grace_seconds=root_grace_seconds,
-                one_per_person=spec.policy.one_per_person), sender=sender)
-        deployment = Deployment("registry", chain_id, client_.address.lower(), created.trial_id, rpc,
-                                created.block_number)
-        payload = {"registry": client_.address, "trial_number": created.trial_id, "scope": str(created.scope),
-                   "consent_sha256": consent_hash.hex(), "block": created.block_number}
-        human = (f"created trial {created.trial_id} in the TrialRegistry {client_.address} on chain {chain_id} "
-                 f"(consent document sha256 {consent_hash.hex()})")
-    else:
-        from zkhealth.chain.enrollment import deploy_cohort_enrollment
-
-        where = keys_dir if keys_dir is not None else spec.recorded_keys_dir()
-        if where is None:
-            raise click.UsageError(f"{path} names no keys: run `zkhealth setup {path} --keys DIR` first")
-        pk = load_dedicated_keys(where, trial)
-        with timed_spinner(ctx, "deploying CohortEnrollmentV2"):
-            contract = deploy_cohort_enrollment(
-                w3, pk.vk, trial_id=trial_id_bytes(spec.trial_id), window=window, capacity=capacity,
-                owner=owner_address, trust_root=spec.trust_roots[0] if spec.trust_roots else 0,
-                root_grace_seconds=root_grace_seconds, sender=sender)
-        block = int(w3.eth.block_number)
-        deployment = Deployment("enrollment", chain_id, str(contract.address).lower(), None, rpc, block)
-        payload = {"address": str(contract.address), "block": block}
-        human = f"CohortEnrollmentV2 deployed at {contract.address} on chain {chain_id}"
+    if registry is None:
+        raise click.UsageError("a universal trial is created in a TrialRegistry: give --registry 0xADDRESS")
+    document = consent_document.read_bytes() if consent_document is not None else default_consent_document(spec)
+    consent_hash = hashlib.sha256(document).digest()
+    client_ = TrialRegistryClient(w3, registry)
+    with development_keys_notice(ctx, spec.circuit), timed_spinner(ctx, "createTrial"):
+        created = client_.create_trial(TrialTerms(
+            program_hash=trial.program_hash or 0, consent_hash=consent_hash, window=window, capacity=capacity,
+            owner=owner_address, external_id=trial.trial_id, root_grace_seconds=root_grace_seconds,
+            one_per_person=spec.policy.one_per_person), sender=sender)
+    deployment = Deployment("registry", chain_id, client_.address.lower(), created.trial_id, rpc,
+                            created.block_number)
+    payload = {"registry": client_.address, "trial_number": created.trial_id, "scope": str(created.scope),
+               "consent_sha256": consent_hash.hex(), "block": created.block_number}
+    human = (f"created trial {created.trial_id} in the TrialRegistry {client_.address} on chain {chain_id} "
+             f"(consent document sha256 {consent_hash.hex()})")
     updated = spec.with_deployment(deployment)
     updated.save()
     emit(ctx, {**payload, "scope": str(updated.scope), "trial": str(path)},
@@ -505,9 +408,8 @@ def record_deploy(ctx: click.Context, *, path: Path, rpc: str, private_key_file:
 
 def record_enroll(ctx: click.Context, *, path: Path, proof_path: Path, rpc: str | None, private_key_file: Path | None,
                   purposes: tuple[str, ...], expiry_day: int | None) -> None:
-    """``enroll`` for a version-2 trial: the registry's ``enroll`` with the consent terms (universal), or the
-    CohortEnrollmentV2's (dedicated); simulated first, so a refusal names the contract's error and sends
-    nothing."""
+    """``enroll`` for a universal trial: the registry's ``enroll`` with the consent terms; simulated first, so a
+    refusal names the contract's error and sends nothing."""
     from zkhealth.cli._common import connect_rpc
     from zkhealth.eligibility.record_spec import RecordTrialSpec
     from zkhealth.eligibility.record_trial import RecordProof
@@ -515,35 +417,29 @@ def record_enroll(ctx: click.Context, *, path: Path, proof_path: Path, rpc: str 
 
     spec = RecordTrialSpec.load(path)
     deployment = spec.deployment
-    if deployment is None:
+    if deployment is None or deployment.trial_number is None:
         raise click.UsageError(f"{path} is not on-chain yet (run `zkhealth deploy {path} --rpc URL ...`)")
+    number = deployment.trial_number
     proof = RecordProof.from_json(read_json_bytes(proof_path, what=str(proof_path)))
     url = rpc or deployment.rpc
     if url is None:
         raise click.UsageError("give --rpc URL (the trial file records none)")
     w3 = connect_rpc(url, private_key_file)
     signals = proof.signals
-    if deployment.trial_number is not None:
-        from zkhealth.chain.registry import CONSENT_PURPOSES, ConsentTerms, TrialRegistryClient
+    from zkhealth.chain.registry import CONSENT_PURPOSES, ConsentTerms, TrialRegistryClient
 
-        unknown = [p for p in purposes if p not in CONSENT_PURPOSES]
-        if unknown:
-            raise click.UsageError(f"unknown purpose {unknown[0]!r}; choose from {', '.join(CONSENT_PURPOSES)}")
-        chosen = purposes or ("trial-participation",)
-        registry = TrialRegistryClient(w3, deployment.address)
-        day = int(w3.eth.get_block("latest")["timestamp"]) // 86_400
-        consent = ConsentTerms(registry.consent_document(deployment.trial_number),
-                               sum(CONSENT_PURPOSES[p] for p in set(chosen)),
-                               expiry_day if expiry_day is not None else day + 365)
-        with timed_spinner(ctx, "sending enroll"):
-            receipt = registry.enroll(deployment.trial_number, proof.proof, list(proof.public), consent)
-        where = f"trial {deployment.trial_number} of the TrialRegistry {deployment.address}"
-    else:
-        from zkhealth.chain.enrollment import cohort_enrollment_at, enroll
-
-        with timed_spinner(ctx, "sending enroll"):
-            receipt = enroll(w3, cohort_enrollment_at(w3, deployment.address), proof.proof, list(proof.public))
-        where = f"the CohortEnrollmentV2 {deployment.address}"
+    unknown = [p for p in purposes if p not in CONSENT_PURPOSES]
+    if unknown:
+        raise click.UsageError(f"unknown purpose {unknown[0]!r}; choose from {', '.join(CONSENT_PURPOSES)}")
+    chosen = purposes or ("trial-participation",)
+    registry = TrialRegistryClient(w3, deployment.address)
+    day = int(w3.eth.get_block("latest")["timestamp"]) // 86_400
+    consent = ConsentTerms(registry.consent_document(number),
+                           sum(CONSENT_PURPOSES[p] for p in set(chosen)),
+                           expiry_day if expiry_day is not None else day + 365)
+    with timed_spinner(ctx, "sending enroll"):
+        receipt = registry.enroll(number, proof.proof, list(proof.public), consent)
+    where = f"trial {number} of the TrialRegistry {deployment.address}"
     emit(ctx, {"enrolled": True, "nullifier": str(signals["nullifier"]),
                "transaction": "0x" + bytes(receipt["transactionHash"]).hex(), "block": int(receipt["blockNumber"]),
                "gas_used": int(receipt["gasUsed"])},

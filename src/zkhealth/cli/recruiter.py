@@ -1,27 +1,29 @@
-"""The recruiter's verbs: ``trial new|roots|info``, ``setup``, ``export-verifier``, ``deploy``, ``verify``,
+"""The recruiter's verbs: ``trial new|roots|info|check``, ``setup``, ``export-verifier``, ``deploy``, ``verify``,
 ``verify-batch`` and ``enrollments``.
 
 A trial is one JSON file, ``trial.json``, that the recruiter writes with ``zkhealth trial new`` and publishes to
 patients: :class:`zkhealth.eligibility.TrialSpec` reads and writes it (its docstring, and docs/cli.md, give the
-format). ``keys.dir`` is relative to the trial file's directory; ``--keys DIR`` overrides it on every verb.
+format). ``keys.dir`` and ``trust.roots`` are relative to the trial file's directory; ``--keys DIR`` overrides the
+keys on every verb. The file keeps no list of roots: verifiers read the registry operator's signed trust-root file
+(``--roots FILE``, default the one the trial file names) or the deployed contract (``--rpc URL``).
 
 Heavy modules (web3, the circuit compiler) are imported inside the verbs so that ``zkhealth --help`` stays fast.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import click
 
 from zkhealth.cli._common import (
     F,
     atomic_write,
+    command_seconds,
     connect_rpc,
     criteria_warnings,
     emit,
@@ -38,6 +40,10 @@ from zkhealth.cli._common import (
     trial_keys_directory,
 )
 from zkhealth.field import parse_field_element
+
+if TYPE_CHECKING:
+    from zkhealth.credentials.trust_roots import RootHistory
+    from zkhealth.eligibility import EligibilityProof, TrialSpec
 
 __all__ = [
     "deploy_command",
@@ -67,24 +73,17 @@ def _keys_option(required: bool = False) -> Callable[[F], F]:
     )
 
 
-def _root_options() -> Callable[[F], F]:
-    """--registry, --issuer-root, --revocations and --revocation-root: the roots a trial trusts."""
+def _roots_options() -> Callable[[F], F]:
+    """--roots FILE and --rpc URL: where a verifier reads the current trust roots."""
     options = (
         click.option(
-            "--registry", "registry_path", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-            default=None, help="Trust the current root of this trusted-issuer registry (from `zkhealth registry add`).",
+            "--roots", "roots_path", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+            help="The registry operator's trust-root file (default: the one the trial file names).",
         ),
         click.option(
-            "--issuer-root", "issuer_roots", multiple=True, metavar="DECIMAL",
-            help="A trusted-issuer root. Repeatable.",
-        ),
-        click.option(
-            "--revocations", "revocations_path", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-            default=None, help="Accept the current root of this revocation tree (from `zkhealth revoke`).",
-        ),
-        click.option(
-            "--revocation-root", "revocation_roots", multiple=True, metavar="DECIMAL",
-            help="An accepted revocation root. Repeatable.",
+            "--rpc", "rpc", default=None, metavar="URL",
+            help="Read the trust roots from the deployed contract over this JSON-RPC endpoint instead (and its "
+            "block time as the clock).",
         ),
     )
 
@@ -100,13 +99,40 @@ def _today_option(help_text: str) -> Callable[[F], F]:
     return click.option("--today", "today_text", default=None, metavar="YYYY-MM-DD", help=help_text)
 
 
-@click.group("trial", short_help="A trial definition file: new, roots, info.")
-def trial_group() -> None:
-    """A trial definition file (trial.json): the criteria, the trial id and the verifier's policy.
+def _roots_for(spec: TrialSpec, roots_path: Path | None, rpc: str | None,
+               proofs: Sequence[EligibilityProof]) -> tuple[RootHistory, int | None, str]:
+    """The trust roots to verify against, the clock to use (``None``: this machine's) and where they came from:
+    ``--roots`` FILE, ``--rpc`` (the deployed contract; its latest block's time), else the trial file's
+    trust-root file, else the trial's contract at the rpc the trial file records."""
+    if roots_path is not None and rpc is not None:
+        raise click.UsageError("give --roots FILE or --rpc URL, not both")
+    if roots_path is None and (rpc is not None or (spec.roots_file is None and spec.enrollment is not None)):
+        from zkhealth.chain import client, enrollment
 
-    Recruiters write it with `trial new` and publish it; patients prove against it, verifiers check proofs
-    against it. `trial roots` updates the trusted roots; `trial info` prints its cost report and what a
-    verifier learns from a proof; `trial check` compiles criteria files and lists what needs judgement.
+        if spec.enrollment is None:
+            raise click.UsageError(f"{spec.path} is not deployed: read the roots from a file (--roots FILE)")
+        url = rpc or spec.enrollment.rpc
+        if url is None:
+            raise click.UsageError("give --rpc URL (the trial file records none)")
+        w3 = client.connect(url)
+        contract = enrollment.cohort_enrollment_at(w3, spec.enrollment.address)
+        history = enrollment.root_history(w3, contract, include=[proof.trust_root for proof in proofs])
+        return history, enrollment.chain_now(w3), f"the contract {spec.enrollment.address}"
+    if roots_path is None and spec.roots_file is None:
+        raise click.UsageError(f"{spec.path} names no trust-root file: give --roots FILE (from `zkhealth operator "
+                               "build-root`) or --rpc URL")
+    source = roots_path if roots_path is not None else spec.recorded_roots_file()
+    return spec.root_history(roots_path), None, str(source)
+
+
+@click.group("trial", short_help="A trial definition file: new, roots, info, check.")
+def trial_group() -> None:
+    """A trial definition file (trial.json): the criteria, the trial id, the trial's policy and the verifier's.
+
+    Recruiters write it with `trial new` and publish it; patients prove against it, verifiers check proofs against
+    it. `trial roots` points it at the registry operator's current trust-root file; `trial info` prints its cost
+    report and what a verifier learns from a proof; `trial check` compiles criteria files and lists what needs
+    judgement.
     """
 
 
@@ -117,18 +143,17 @@ def trial_group() -> None:
               help="Also compile each dedicated circuit and print its constraints per part and per atom.")
 @click.pass_context
 def trial_check(ctx: click.Context, files: tuple[Path, ...], show_program: bool, show_cost: bool) -> None:
-    """Compile each criteria FILE (schema version 2) and report: the atoms it compiles to, the transcribed
-    atomic criteria (`# criterion: expressed | inexpressible | judgement | text`) and every comment that needs
-    judgement (`# judgement: text`), which is not machine-checkable. A criteria error names the clause and
-    column (exit 2)."""
+    """Compile each criteria FILE and report: the atoms it compiles to, the transcribed atomic criteria
+    (`# criterion: expressed | inexpressible | judgement | text`) and every comment that needs judgement
+    (`# judgement: text`), which is not machine-checkable. A criteria error names the clause and column (exit 2)."""
+    from zkhealth.eligibility import Trial
     from zkhealth.eligibility.check import check_criteria_file
-    from zkhealth.eligibility.record_trial import RecordTrial
 
     checks = [check_criteria_file(path) for path in files]
     costs = {}
     if show_cost:
         with status(ctx, "compiling the dedicated circuits"):
-            costs = {check.path: RecordTrial(check.text, trial_id="cost-report").cost_report() for check in checks}
+            costs = {check.path: Trial(check.text, trial_id="cost-report").cost_report().format() for check in checks}
     human = "\n".join(
         check.format()
         + (f"\n{check.program.describe()}" if show_program else "")
@@ -153,6 +178,16 @@ def trial_check(ctx: click.Context, files: tuple[Path, ...], show_program: bool,
     emit(ctx, payload, human)
 
 
+def _trust_source(trust: Path | None, operator: str | None) -> tuple[str | None, Any]:
+    """The operator to pin and the trust-root document (checked), from --trust FILE and/or --operator DID."""
+    from zkhealth.credentials.trust_roots import TrustRootDocument
+
+    if trust is None:
+        return operator, None
+    document = TrustRootDocument.load(trust, operator=operator)
+    return document.operator, document
+
+
 @trial_group.command("new", short_help="Write a trial definition file.")
 @click.option(
     "--criteria", "criteria", required=True, metavar="FILE|TEXT",
@@ -165,29 +200,33 @@ def trial_check(ctx: click.Context, files: tuple[Path, ...], show_program: bool,
     help="Where to write the trial file.",
 )
 @click.option("--name", default=None, help="A display name (default: the criteria file's `# name:` line).")
-@_root_options()
+@click.option(
+    "--trust", "trust_path", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+    help="The registry operator's trust-root file (`zkhealth operator build-root`): its operator is pinned and "
+    "verifiers read their roots from it.",
+)
+@click.option("--operator", default=None, metavar="DID",
+              help="The registry operator's did:key to pin (default: the --trust file's signer).")
+@click.option("--dedicated", "dedicated", is_flag=True,
+              help="Compile a circuit for these criteria alone (smaller proofs, no slot limits; one setup and one "
+              "contract per trial) instead of using the universal circuit (the default).")
+@click.option("--one-per-person", is_flag=True,
+              help="One enrollment per person: proofs show the holder is registered in the person registry "
+              "before the trial opened (adds about 4,000 constraints).")
+@click.option("--opened", "opened_text", default=None, metavar="YYYY-MM-DD",
+              help="With --one-per-person: the day the trial opened (default: today, UTC). Wallets registered or "
+              "rotated on or after it cannot enroll.")
 @click.option(
     "--window-days", type=click.IntRange(0, 366), default=1, show_default=True,
     help="How many days old a proof's `today` may be when it is verified.",
 )
+@click.option("--grace-seconds", type=click.IntRange(0, 2**32 - 1), default=86_400, show_default=True,
+              help="How long a superseded trust root stays accepted (0: only the current root).")
 @click.option("--scope", "scope_text", default=None, metavar="DECIMAL", help="An explicit scope (advanced).")
-@click.option(
-    "--trust", "trust_paths", multiple=True, type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="Whole-record trials: trust the root of this trusted-issuer file (`zkhealth trust add`). Repeatable.",
-)
-@click.option("--person-root", default=None, metavar="DECIMAL",
-              help="Whole-record trials: the person registry's root that goes with --trust (default: empty).")
 @click.option("--trust-root", "trust_roots", multiple=True, metavar="DECIMAL",
-              help="Whole-record trials: an accepted trust root. Repeatable.")
-@click.option("--dedicated", is_flag=True,
-              help="Whole-record trials: compile a circuit for these criteria alone (smaller proofs, no slot "
-              "limits; one setup and one contract per trial) instead of using the universal circuit.")
+              help="Universal trials: an accepted trust root, when no --trust file is given. Repeatable.")
 @click.option("--max-record-age-days", type=click.IntRange(0, 100_000), default=365, show_default=True,
-              help="Whole-record trials: how old a complete record may be for exclusions and latest values.")
-@click.option("--one-per-person", is_flag=True,
-              help="Whole-record trials: one enrollment per person (person registry; needs --opened-day).")
-@click.option("--opened-day", type=click.IntRange(1, 2**32 - 1), default=None,
-              help="Whole-record trials: the epoch day the trial opens (registrations must be earlier).")
+              help="How old a complete record may be for exclusions and latest values.")
 @click.option("--force", is_flag=True, help="Replace an existing trial file.")
 @click.pass_context
 def trial_new(
@@ -196,36 +235,41 @@ def trial_new(
     trial_id: str,
     out: Path,
     name: str | None,
-    registry_path: Path | None,
-    issuer_roots: tuple[str, ...],
-    revocations_path: Path | None,
-    revocation_roots: tuple[str, ...],
-    window_days: int,
-    scope_text: str | None,
-    trust_paths: tuple[Path, ...],
-    person_root: str | None,
-    trust_roots: tuple[str, ...],
+    trust_path: Path | None,
+    operator: str | None,
     dedicated: bool,
-    max_record_age_days: int,
     one_per_person: bool,
-    opened_day: int | None,
+    opened_text: str | None,
+    window_days: int,
+    grace_seconds: int,
+    scope_text: str | None,
+    trust_roots: tuple[str, ...],
+    max_record_age_days: int,
     force: bool,
 ) -> None:
-    """Write a trial definition file: criteria, trial id, name, accepted window and trusted roots.
+    """Write a trial definition file: criteria, trial id, name, the trial's policy (one enrollment per person or
+    per wallet) and the verifier's (accepted window, the trust root's grace period, the registry operator).
 
-    Whole-record trials (version-2 credentials; give --trust or --trust-root) use the universal circuit: no
-    setup and no contract of their own, one key set for every trial; criteria past its limits are refused
-    with the limit named (exit 2) and --dedicated compiles a circuit for the trial instead. Version-1 trials
-    (give --registry/--issuer-root and --revocations/--revocation-root) keep the version-1 circuit.
+    The default is the universal circuit: no setup and no contract of its own, one key set for every trial (the
+    trial is created in a TrialRegistry with `zkhealth deploy --registry`); criteria past its limits are refused
+    with the limit named (exit 2), and --dedicated compiles a circuit for the trial instead (`zkhealth setup`,
+    then a CohortEnrollment of its own).
 
-    Invalid criteria are refused with the clause and column (exit 2). A verifier accepts proofs made against
-    the given roots only. The scope starts as the off-chain scope (chain 0, zero address); creating the trial
-    on-chain replaces it with the contract's.
+    Invalid criteria are refused with the clause and column (exit 2). Give the registry operator's trust-root
+    file (--trust) or its did:key (--operator): verifiers accept only roots this operator signed (or the
+    contract holds); a universal trial accepts the file's current trust root (or the --trust-root values). The
+    scope starts as the off-chain scope (chain 0, zero address); `zkhealth deploy --rpc URL` replaces it with the
+    contract's.
     """
-    from zkhealth.eligibility import TrialSpec, read_criteria_file
+    from zkhealth.credentials.dates import date_to_epoch_day, today_epoch_day
+    from zkhealth.eligibility import Policy, TrialSpec, read_criteria_file
 
     if out.exists() and not force:
         raise click.UsageError(f"{out} exists; pass --force to replace it")
+    if opened_text is not None and not one_per_person:
+        raise click.UsageError("--opened goes with --one-per-person")
+    if trust_path is None and operator is None and (dedicated or not trust_roots):
+        raise click.UsageError("give the registry operator: --trust trust.json or --operator did:key:...")
     metadata: dict[str, str] = {}
     criteria_path = Path(criteria)
     try:
@@ -236,111 +280,84 @@ def trial_new(
         text, metadata = read_criteria_file(criteria_path)
     else:
         text = criteria
-    v1_roots = bool(registry_path or issuer_roots or revocations_path or revocation_roots)
-    v2_options = bool(trust_paths or trust_roots or dedicated or one_per_person or person_root)
-    if v1_roots and v2_options:
-        raise click.UsageError("version-1 roots (--registry, --issuer-root, --revocations, --revocation-root) and "
-                               "whole-record options (--trust, --trust-root, --dedicated, ...) do not mix")
-    if not v1_roots:
+    pinned, document = _trust_source(trust_path, operator)
+    policy = Policy(max_record_age_days)
+    if one_per_person:
+        opened = parse_day(opened_text, what="--opened")
+        policy = Policy(max_record_age_days, one_per_person=True,
+                        opened_day=today_epoch_day() if opened is None else date_to_epoch_day(opened))
+    if not dedicated:
         from zkhealth.cli.record_trials import record_trial_new
 
         record_trial_new(ctx, criteria_text=text, metadata=metadata, trial_id=trial_id, out=out, name=name,
-                         dedicated=dedicated, trust_paths=trust_paths, person_root=person_root,
-                         trust_roots=trust_roots, window_days=window_days, max_record_age_days=max_record_age_days,
-                         one_per_person=one_per_person, opened_day=opened_day,
+                         document=document, trust_roots=trust_roots, window_days=window_days, policy=policy,
                          scope=parse_field_element(scope_text, what="--scope") if scope_text is not None else None)
         return
-    trusted, accepted = _gather_roots(registry_path, issuer_roots, revocations_path, revocation_roots)
-    if not trusted:
-        raise click.UsageError("give the trusted issuers: --registry registry.json or --issuer-root DECIMAL")
-    if not accepted:
-        raise click.UsageError("give the revocation list: --revocations db.sqlite or --revocation-root DECIMAL")
     display_name = name if name is not None else metadata.get("name", "")
     spec = TrialSpec.new(
         out,
         text,
         trial_id=trial_id,
         name=display_name,
+        policy=policy,
         accepted_window_days=window_days,
-        trusted_issuer_roots=tuple(trusted),
-        revocation_roots=tuple(accepted),
+        root_grace_seconds=grace_seconds,
+        operator=pinned,
         scope=parse_field_element(scope_text, what="--scope") if scope_text is not None else None,
     )
+    if trust_path is not None:
+        spec = spec.with_trust(operator=pinned, roots_file=spec.relative_path(trust_path))
     spec.save()
+    mode = (f"one enrollment per person (registered before day {policy.opened_day})" if policy.one_per_person
+            else "one enrollment per wallet (no person registry)")
     warnings = criteria_warnings(spec.criteria)
     emit(
         ctx,
         {"out": str(out), **spec.to_dict(), "warnings": warnings},
         f"wrote {out}: trial {trial_id}{f' ({display_name})' if display_name else ''}\n"
-        f"criteria: {spec.criteria}\n"
+        f"criteria: {spec.criteria}\n{mode}; trust roots signed by {pinned}"
+        + (f" (current {document.trust_root})" if document is not None else "") + "\n"
         f"next: zkhealth trial info {out}; zkhealth setup {out} --keys keys/",
     )
 
 
-@trial_group.command("roots", short_help="Add (or replace) the trial's trusted roots.")
+@trial_group.command("roots", short_help="Point the trial at the operator's current trust-root file.")
 @_trial_file_argument()
-@_root_options()
-@click.option("--replace", "replace_roots", is_flag=True,
-              help="Replace the roots of each kind given instead of adding to them.")
+@click.option("--from", "trust_path", required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="The registry operator's trust-root file.")
+@click.option("--operator", default=None, metavar="DID",
+              help="Pin another registry operator (the file must be signed by it).")
 @click.pass_context
-def trial_roots(
-    ctx: click.Context,
-    trial_path: Path,
-    registry_path: Path | None,
-    issuer_roots: tuple[str, ...],
-    revocations_path: Path | None,
-    revocation_roots: tuple[str, ...],
-    replace_roots: bool,
-) -> None:
-    """Add trusted-issuer or revocation roots to the trial file (after an issuer joins, or revokes a
-    credential), or with --replace make them the only ones of their kind. The criteria, keys and deployment
-    stay; proofs made against a root no longer listed stop verifying.
-    """
+def trial_roots(ctx: click.Context, trial_path: Path, trust_path: Path, operator: str | None) -> None:
+    """Make the trial read its trust roots from this trust-root file (replacing the one it named: roots are never
+    accumulated). The file must be signed by the pinned operator (or --operator, which then becomes pinned).
+    Verifiers accept its current root and the roots it lists as superseded within the trial's grace period."""
     spec = load_trial_spec(trial_path)
-    issuers, revocations = _gather_roots(registry_path, issuer_roots, revocations_path, revocation_roots)
-    if not issuers and not revocations:
-        raise click.UsageError("give --registry, --issuer-root, --revocations or --revocation-root")
-    changed = spec.with_roots(issuers, revocations, replace_roots=replace_roots)
+    pinned = operator if operator is not None else spec.operator
+    if pinned is None:
+        raise click.UsageError(f"{trial_path} pins no operator: give --operator did:key:...")
+    document = _trust_source(trust_path, pinned)[1]
+    changed = spec.with_trust(operator=pinned, roots_file=spec.relative_path(trust_path))
     changed.save()
-    trusted, accepted = changed.trusted_issuer_roots, changed.revocation_roots
+    accepted = document.history.accepted(grace_seconds=spec.root_grace_seconds)
     emit(
         ctx,
-        {"trial": str(trial_path), "trustedIssuerRoots": [str(v) for v in trusted],
-         "revocationRoots": [str(v) for v in accepted]},
-        f"{trial_path}: {len(trusted)} trusted-issuer root(s), {len(accepted)} revocation root(s)",
+        {"trial": str(trial_path), "roots": changed.roots_file, "operator": pinned,
+         "current": str(document.trust_root), "accepted": sorted(str(r) for r in accepted)},
+        f"{trial_path}: trust roots from {changed.roots_file} (operator {pinned})\n"
+        f"current root {document.trust_root}; {len(accepted) - 1} superseded root(s) still within the "
+        f"{spec.root_grace_seconds} s grace period",
     )
-
-
-def _gather_roots(
-    registry_path: Path | None,
-    issuer_roots: tuple[str, ...],
-    revocations_path: Path | None,
-    revocation_roots: tuple[str, ...],
-) -> tuple[list[int], list[int]]:
-    """Roots from the options of `trial new` / `trial roots`: decimals, a registry file, a revocation tree."""
-    from zkhealth.credentials.trees import IssuerRegistry, RevocationTree
-
-    trusted = [parse_field_element(v, what="--issuer-root") for v in issuer_roots]
-    if registry_path is not None:
-        trusted.append(IssuerRegistry.load(registry_path).root)
-    accepted = [parse_field_element(v, what="--revocation-root") for v in revocation_roots]
-    if revocations_path is not None:
-        tree = RevocationTree(revocations_path)
-        try:
-            accepted.append(tree.root)
-        finally:
-            tree.close()
-    return trusted, accepted
 
 
 @trial_group.command("info", short_help="Cost report and what the verifier learns.")
 @_trial_file_argument()
 @click.pass_context
 def trial_info(ctx: click.Context, trial_path: Path) -> None:
-    """Print the trial's cost report (constraints per part and per clause, predicted prove and setup times),
-    what a verifier learns from each public signal, and the file's policy, keys and deployment.
+    """Print the trial's cost report (constraints per part and per atom, predicted prove and setup times), what a
+    verifier learns from each public signal, and the file's policy, trust source, keys and deployment.
 
-    Needs no keys: it compiles the circuit (about 1-2 s; a universal trial reads the pinned key set's manifest).
+    Needs no keys: it compiles the circuit (about 1-3 s; a universal trial reads the pinned key set's manifest).
     """
     from zkhealth.cli.record_trials import is_record_trial_file, record_trial_info
 
@@ -360,7 +377,7 @@ def trial_info(ctx: click.Context, trial_path: Path) -> None:
             "domain_size": report.domain_size,
             "wires": report.wires,
             "parts": [{"name": n, "constraints": c} for n, c in report.parts],
-            "clauses": [{"clause": n, "constraints": c} for n, c in report.clauses],
+            "atoms": [{"atom": n, "constraints": c} for n, c in report.clauses],
             "predicted_prove_seconds": round(report.predicted_prove_seconds, 2),
             "predicted_setup_seconds": round(report.predicted_setup_seconds, 2),
         },
@@ -370,11 +387,14 @@ def trial_info(ctx: click.Context, trial_path: Path) -> None:
     where = "not deployed (off-chain scope)"
     if trial_file.enrollment is not None:
         where = f"CohortEnrollment {trial_file.enrollment.address} on chain {trial_file.enrollment.chain_id}"
+    policy = trial_file.policy
     lines = [
-        f"trial {trial_file.trial_id}{f' ({trial_file.name})' if trial_file.name else ''}",
-        f"accepted window: {trial_file.accepted_window_days} day(s); "
-        f"{len(trial_file.trusted_issuer_roots)} trusted-issuer root(s), "
-        f"{len(trial_file.revocation_roots)} revocation root(s)",
+        f"trial {trial_file.trial_id}{f' ({trial_file.name})' if trial_file.name else ''}: {trial_file.kind} circuit",
+        "one enrollment per " + (f"person (registered before day {policy.opened_day})" if policy.one_per_person
+                                 else "wallet (no person registry)"),
+        f"accepted window: {trial_file.accepted_window_days} day(s); superseded trust roots accepted for "
+        f"{trial_file.root_grace_seconds} s; operator {trial_file.operator}; roots from "
+        f"{trial_file.roots_file or ('the contract' if trial_file.enrollment else 'nowhere yet (trial roots)')}",
         f"keys: {trial_file.keys_dir or 'none yet (zkhealth setup)'}; deployment: {where}",
         "",
         report.format(),
@@ -409,17 +429,18 @@ def setup_command(
 ) -> None:  # fmt: skip
     """Make the trial's keys and record them in the trial file.
 
-    Without options: a development Groth16 setup (this process knew the toxic waste: the keys are marked
-    dev-setup and refused where production keys are required). With --ptau and --zkey: a ceremony's final key,
-    verified against this trial's circuit first. With --ceremony FOLDER: phase 2 of this trial's circuit in a
-    ceremony folder (see docs/ceremony.md): the first call opens it, a call after `ceremony finish` replays
-    the whole ceremony and uses its key. Cost of a development setup: about 10-20 s, a 17 MB proving key. A universal
-    whole-record trial needs no setup.
+    The keys are pinned to the criteria program's hash and the circuit's R1CS hash. Without options: a
+    development Groth16 setup (this process knew the toxic waste: the keys are marked dev-setup and refused where
+    production keys are required). With --ptau and --zkey: a ceremony's final key, verified against this trial's
+    circuit first. With --ceremony FOLDER: phase 2 of this trial's circuit in a ceremony folder (see
+    docs/ceremony.md): the first call opens it, a call after `ceremony finish` replays the whole ceremony and uses
+    its key. Cost of a development setup: about 10-30 s, a 20 MB proving key. A universal trial
+    needs no setup.
     """
     from zkhealth.cli.record_trials import is_record_trial_file, record_setup
 
     if is_record_trial_file(trial_path):
-        record_setup(ctx, trial_path, keys_dir, force)
+        record_setup(trial_path)
         return
     trial_file = load_trial_spec(trial_path)
     if (keys_dir / "manifest.json").exists() and not force:
@@ -431,7 +452,6 @@ def setup_command(
     trial = trial_file.trial()
     with status(ctx, "compiling the eligibility circuit"):
         compiled = trial.compile()
-    started = time.perf_counter()
     origin = "development keys"
     if ceremony_dir is not None:
         from zkhealth.ceremony.transcript import Ceremony, verify_ceremony
@@ -460,9 +480,9 @@ def setup_command(
     else:
         with progress_bar(ctx, f"setup ({compiled.r1cs.n_constraints} constraints)", 5) as update:
             keys = trial.setup(update, workers=workers)
-    elapsed = time.perf_counter() - started
     keys.save(keys_dir)
     trial_file.with_keys(keys_dir, keys.vk_sha256).save()
+    elapsed = command_seconds(ctx)
     if trial_file.enrollment is not None:
         note(f"note: the contract at {trial_file.enrollment.address} keeps the old key; run `zkhealth deploy` again")
     size = (keys_dir / "proving_key.zkhpk").stat().st_size
@@ -506,24 +526,15 @@ def export_verifier_command(ctx: click.Context, keys_dir: Path, out: Path, contr
     atomic_write(out, source.encode("utf-8"))
     emit(
         ctx,
-        {"out": str(out), "contract": contract_name, "verifying_key_sha256": vk.sha256(), "public_inputs": 6},
-        f"wrote {out}: contract {contract_name}, verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[6])",
+        {"out": str(out), "contract": contract_name, "verifying_key_sha256": vk.sha256(),
+         "public_inputs": vk.n_public},
+        f"wrote {out}: contract {contract_name}, verifyProof(uint256[2],uint256[2][2],uint256[2],"
+        f"uint256[{vk.n_public}])",
     )
 
 
 def _day_to_unix(day: _dt.date) -> int:
     return int(_dt.datetime(day.year, day.month, day.day, tzinfo=_dt.UTC).timestamp())
-
-
-def _single_root(values: tuple[int, ...], override: str | None, what: str, option: str) -> int:
-    if override is not None:
-        value = parse_field_element(override, what=option)
-        if value not in values:
-            raise click.UsageError(f"{option} {value} is not one of the trial file's {what}")
-        return value
-    if len(values) != 1:
-        raise click.UsageError(f"the trial file lists {len(values)} {what}: choose the current one with {option}")
-    return values[0]
 
 
 @click.command("deploy", short_help="Deploy the trial's CohortEnrollment contract.")
@@ -533,38 +544,39 @@ def _single_root(values: tuple[int, ...], override: str | None, what: str, optio
     "--rpc", default=None, metavar="URL",
     help="JSON-RPC endpoint (http:// or https://). Without it, an embedded EVM that lives only for this process.",
 )
+@click.option("--roots", "roots_path", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+              help="The trust-root file whose current root the contract starts with (default: the trial file's).")
 @click.option("--capacity", type=click.IntRange(min=1, max=2**32 - 1), default=DEFAULT_CAPACITY, show_default=True,
               help="Maximum number of enrolled patients.")
 @click.option("--opens", "opens_text", default=None, metavar="YYYY-MM-DD", help="Enrollment opens (default: now).")
 @click.option("--closes", "closes_text", default=None, metavar="YYYY-MM-DD",
               help=f"Enrollment closes, exclusive (default: {DEFAULT_OPEN_DAYS} days after opening).")
 @click.option("--owner", default=None, metavar="0xADDRESS", help="The contract owner (default: the sender).")
-@click.option("--issuer-root", default=None, metavar="DECIMAL",
-              help="The initial trusted-issuer root, when the trial file lists several.")
-@click.option("--revocation-root", default=None, metavar="DECIMAL",
-              help="The initial revocation root, when the trial file lists several.")
+@click.option("--publisher", "publishers", multiple=True, metavar="0xADDRESS",
+              help="An address allowed to publish trust roots besides the owner (the registry operator's). "
+              "Repeatable.")
 @private_key_option(
     "Sign transactions with the hex private key on this file's first line (default: the node's first "
     "unlocked account)."
 )
 @click.option("--registry", default=None, metavar="0xADDRESS",
-              help="Universal whole-record trials: the TrialRegistry to create the trial in (createTrial).")
+              help="Universal trials: the TrialRegistry to create the trial in (createTrial).")
 @click.option("--consent-document", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
               help="Universal trials: the consent document patients agree to (its sha256 is recorded).")
 @click.option("--root-grace-seconds", type=click.IntRange(0, 2**32 - 1), default=86_400, show_default=True,
-              help="Whole-record trials: how long a superseded trust root stays accepted.")
+              help="Universal trials: how long a superseded trust root stays accepted.")
 @click.pass_context
 def deploy_command(
     ctx: click.Context,
     trial_path: Path,
     keys_dir: Path | None,
     rpc: str | None,
+    roots_path: Path | None,
     capacity: int,
     opens_text: str | None,
     closes_text: str | None,
     owner: str | None,
-    issuer_root: str | None,
-    revocation_root: str | None,
+    publishers: tuple[str, ...],
     private_key_file: Path | None,
     registry: str | None,
     consent_document: Path | None,
@@ -572,17 +584,19 @@ def deploy_command(
 ) -> None:
     """Deploy the trial's CohortEnrollment contract (with its embedded verifier) and print its address.
 
-    With --rpc URL (anvil, a node, a hosted endpoint) the contract, its chain id and its scope are recorded in
-    the trial file: proofs for the on-chain trial are made after this. Without --rpc the contract goes to an
-    embedded py-evm chain that disappears when the command ends: it checks that the key deploys and shows the
-    gas, and the trial file is left unchanged. No compiler is needed. Cost: about 3.5 MGas.
+    The contract starts with the current root of the operator's trust-root file and the trial's grace period;
+    the operator (the owner, or a --publisher) sends later roots with `zkhealth operator publish-root`. With --rpc
+    URL (anvil, a node, a hosted endpoint) the contract, its chain id and its scope are recorded in the trial
+    file: proofs for the on-chain trial are made after this. Without --rpc the contract goes to an embedded py-evm
+    chain that disappears when the command ends: it checks that the key deploys and shows the gas, and the trial
+    file is left unchanged. No compiler is needed. Cost: about 3.5 MGas.
 
-    A universal whole-record trial gets no contract: `--registry 0xADDRESS` creates it in the TrialRegistry
-    (one transaction, about 245,000 gas); a dedicated one gets a CohortEnrollmentV2. Both need --rpc.
+    A universal trial gets no contract: `--registry 0xADDRESS` creates it in the TrialRegistry (one transaction,
+    about 245,000 gas); it needs --rpc.
     """
     from eth_utils.address import to_checksum_address
 
-    from zkhealth.chain import client
+    from zkhealth.chain import enrollment as cohort
     from zkhealth.cli.record_trials import is_record_trial_file, record_deploy
     from zkhealth.eligibility import Enrollment
 
@@ -594,17 +608,17 @@ def deploy_command(
         record_deploy(ctx, path=trial_path, rpc=rpc, private_key_file=private_key_file, registry=registry,
                       capacity=capacity, start=_day_to_unix(opens_day) if opens_day is not None else None,
                       end=_day_to_unix(closes_day) if closes_day is not None else None, owner=owner,
-                      consent_document=consent_document, root_grace_seconds=root_grace_seconds, keys_dir=keys_dir)
+                      consent_document=consent_document, root_grace_seconds=root_grace_seconds)
         return
 
     trial_file = load_trial_spec(trial_path)
     keys = trial_file.load_keys(trial_keys_directory(trial_file, keys_dir))
     trial = trial_file.trial()
-    issuer = _single_root(trial_file.trusted_issuer_roots, issuer_root, "trusted-issuer roots", "--issuer-root")
-    revocation = _single_root(trial_file.revocation_roots, revocation_root, "revocation roots", "--revocation-root")
+    document = trial_file.trust_document(roots_path)
     opens = parse_day(opens_text, what="--opens")
     closes = parse_day(closes_text, what="--closes")
     owner_address = recipient_address(owner, what="--owner") if owner is not None else None
+    extra = [to_checksum_address(recipient_address(p, what="--publisher")) for p in publishers]
     with timed_spinner(ctx, "connecting"):
         w3 = connect_rpc(rpc, private_key_file)
     now = int(w3.eth.get_block("latest")["timestamp"])
@@ -614,11 +628,11 @@ def deploy_command(
         raise click.UsageError("--closes must come after --opens")
     started = time.perf_counter()
     with timed_spinner(ctx, "deploying CohortEnrollment (the EVM validates the key)"):
-        # deploy_trial also checks the keys against the criteria and circuit, and the contract's scope and
-        # key hash against ours.
-        deployment = client.deploy_trial(
-            w3, trial, keys, issuer_root=issuer, revocation_root=revocation, window=(start, end),
-            capacity=capacity, owner=None if owner_address is None else to_checksum_address(owner_address),
+        # deploy_trial also checks the keys against the program and circuit, and the contract's scope and key hash
+        # against ours.
+        deployment = cohort.deploy_trial(
+            w3, trial, keys, window=(start, end), capacity=capacity, trust_root=document.trust_root,
+            publishers=extra, owner=None if owner_address is None else to_checksum_address(owner_address),
         )
     elapsed = time.perf_counter() - started
     chain_id = deployment.chain_id
@@ -628,6 +642,8 @@ def deploy_command(
         "address": address,
         "chain_id": chain_id,
         "scope": str(scope),
+        "trust_root": str(document.trust_root),
+        "root_grace_seconds": trial.root_grace_seconds,
         "gas_used": deployment.gas_used,
         "block": deployment.block_number,
         "window": [start, end],
@@ -636,7 +652,7 @@ def deploy_command(
         "seconds": round(elapsed, 2),
     }
     lines = [f"CohortEnrollment deployed at {address} on chain {chain_id} ({deployment.gas_used:,} gas, "
-             f"{elapsed:.1f} s)"]
+             f"{elapsed:.1f} s); trust root {document.trust_root}"]
     if rpc is None:
         lines.append(
             "note: no --rpc, so this ran on an embedded EVM that is gone now; the trial file is unchanged. "
@@ -659,8 +675,7 @@ def _verified_dict(result: Any) -> dict[str, Any]:
         "nullifier": str(result.nullifier),
         "today": epoch_day_to_date(result.today).isoformat(),
         "recipient": f"0x{result.recipient:040x}",
-        "trusted_issuer_root": str(result.trusted_issuer_root),
-        "revocation_root": str(result.revocation_root),
+        "trust_root": str(result.trust_root),
         "scope": str(result.scope),
     }
 
@@ -670,6 +685,7 @@ def _verified_dict(result: Any) -> dict[str, Any]:
 @click.argument("proof_path", metavar="PROOF.json", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @_today_option("The verifier's day (default: today, UTC).")
 @_keys_option()
+@_roots_options()
 @click.option("--recipient", default=None, metavar="0xADDRESS", help="Also require the proof to name this recipient.")
 @click.pass_context
 def verify_command(
@@ -678,21 +694,24 @@ def verify_command(
     proof_path: Path,
     today_text: str | None,
     keys_dir: Path | None,
+    roots_path: Path | None,
+    rpc: str | None,
     recipient: str | None,
 ) -> None:
     """Verify PROOF.json (from `zkhealth prove`) against the trial: exit 0 valid, 1 refused, 2 malformed.
 
-    Checks, in order: strict JSON; the trial, criteria and verifying key pins; the scope; `today` within the
-    accepted window; trusted roots; the recipient (with --recipient); the Groth16 proof. A refusal prints the
-    reason on one line. Cost: about 20 ms plus loading the keys (a universal trial's verifying key ships with
-    zkhealth; its program hash is checked against the trial's).
+    Checks, in order: strict JSON; the trial, program and verifying key pins; the scope; `today` (the verifier's
+    day or the day before); the trust root, current or superseded within the trial's grace period (StaleRootError,
+    UntrustedRootError), as the operator's signed trust-root file (or, with --rpc, the contract) says; the
+    recipient (with --recipient); the Groth16 proof. A refusal prints the reason on one line. Reads only the
+    verifying key (a universal trial's ships with zkhealth; its program hash is checked against the
+    trial's). Cost: about 20 ms plus loading.
     """
     from zkhealth.cli.record_trials import is_record_trial_file, record_verify
     from zkhealth.eligibility import EligibilityProof
 
     if is_record_trial_file(trial_path):
-        record_verify(ctx, path=trial_path, proof_path=proof_path, today_text=today_text, keys_dir=keys_dir,
-                      recipient=recipient)
+        record_verify(ctx, path=trial_path, proof_path=proof_path, today_text=today_text, recipient=recipient)
         return
 
     day = parse_day(today_text)
@@ -700,18 +719,19 @@ def verify_command(
     trial_file = load_trial_spec(trial_path)
     directory = trial_keys_directory(trial_file, keys_dir)
     proof = EligibilityProof.load(proof_path)
-    trial_file.load_keys(directory)
-    result = trial_file.trial().verify(proof, today=day, expected_recipient=expected)
+    history, now, source = _roots_for(trial_file, roots_path, rpc, [proof])
+    trial_file.load_verifying_key(directory)
+    result = trial_file.trial().verify(proof, today=day, now=now, roots=history, expected_recipient=expected)
     summary = _verified_dict(result)
     emit(
         ctx,
-        {"valid": True, "proof": str(proof_path), **summary},
+        {"valid": True, "proof": str(proof_path), "roots": source, **summary},
         f"valid: {proof_path} (nullifier {result.nullifier}, today {summary['today']}, "
-        f"recipient {summary['recipient']})",
+        f"recipient {summary['recipient']}; trust root checked against {source})",
     )
 
 
-@click.command("verify-batch", short_help="Verify many proofs; report the ones that fail.")
+@click.command("verify-batch", short_help="Verify many proofs; report the ones that fail or repeat.")
 @_trial_file_argument()
 @click.argument(
     "proof_paths", metavar="PROOF.json...", nargs=-1, required=True,
@@ -719,61 +739,55 @@ def verify_command(
 )
 @_today_option("The verifier's day (default: today, UTC).")
 @_keys_option()
+@_roots_options()
 @click.pass_context
 def verify_batch_command(
-    ctx: click.Context, trial_path: Path, proof_paths: tuple[Path, ...], today_text: str | None, keys_dir: Path | None
+    ctx: click.Context, trial_path: Path, proof_paths: tuple[Path, ...], today_text: str | None,
+    keys_dir: Path | None, roots_path: Path | None, rpc: str | None,
 ) -> None:
-    """Verify many proofs with one batched pairing check and report each file: valid, refused (and why) or
-    malformed. A nullifier seen twice (one patient, two proofs) refuses the later files.
+    """Verify many proofs with one batched pairing check and report each file: valid, refused (and why), duplicate
+    or malformed. A proof listed twice, or a second proof with a nullifier already counted (the same patient), is
+    a duplicate, never a second valid enrollment.
 
-    Exit codes: 0 all valid; 1 some refused; 2 some malformed. Cost: about one Miller loop per proof; when the
-    batch fails, each proof is checked on its own to name the failures.
+    Exit codes: 0 all valid; 1 some refused or duplicate; 2 some malformed. Cost: about one Miller loop per proof;
+    when the batch fails, each proof is checked on its own to name the failures.
     """
     from zkhealth.eligibility import EligibilityProof
-    from zkhealth.errors import EncodingError, MalformedProofError, ZkHealthError
+    from zkhealth.errors import DuplicateProofError, EncodingError, MalformedProofError
 
     day = parse_day(today_text)
     trial_file = load_trial_spec(trial_path)
-    trial_file.load_keys(trial_keys_directory(trial_file, keys_dir))
-    trial = trial_file.trial()
-    outcomes: dict[Path, dict[str, Any]] = {}
-    parsed: list[tuple[Path, Any]] = []
-    for path in proof_paths:
+    directory = trial_keys_directory(trial_file, keys_dir)
+    outcomes: dict[int, dict[str, Any]] = {}
+    parsed: list[tuple[int, EligibilityProof]] = []
+    for position, path in enumerate(proof_paths):
         try:
-            parsed.append((path, EligibilityProof.load(path)))
+            parsed.append((position, EligibilityProof.load(path)))
         except (MalformedProofError, EncodingError) as error:
-            outcomes[path] = {"status": "malformed", "error": f"{type(error).__name__}: {error}"}
-    results: list[Any] | None = None
-    if parsed:
-        with contextlib.suppress(ZkHealthError):
-            results = trial.verify_batch([p for _, p in parsed], today=day)
-    for index, (path, proof) in enumerate(parsed):
-        try:
-            result = results[index] if results is not None else trial.verify(proof, today=day)
-        except ZkHealthError as error:
-            outcomes[path] = {"status": "refused", "error": f"{type(error).__name__}: {error}"}
+            outcomes[position] = {"status": "malformed", "error": f"{type(error).__name__}: {error}"}
+    history, now, source = _roots_for(trial_file, roots_path, rpc, [proof for _, proof in parsed])
+    trial_file.load_verifying_key(directory)
+    results = trial_file.trial().verify_each([proof for _, proof in parsed], today=day, now=now, roots=history)
+    for (position, _), result in zip(parsed, results, strict=True):
+        if isinstance(result, DuplicateProofError):
+            outcomes[position] = {"status": "duplicate", "error": f"{type(result).__name__}: {result}"}
+        elif isinstance(result, Exception):
+            outcomes[position] = {"status": "refused", "error": f"{type(result).__name__}: {result}"}
         else:
-            outcomes[path] = {"status": "valid", **_verified_dict(result)}
-    seen: dict[str, Path] = {}
-    for path in proof_paths:
-        outcome = outcomes[path]
-        if outcome["status"] != "valid":
-            continue
-        first = seen.setdefault(outcome["nullifier"], path)
-        if first != path:
-            outcomes[path] = {"status": "refused", "error": f"DuplicateNullifier: the same patient as {first}"}
-    rows = [{"proof": str(path), **outcomes[path]} for path in proof_paths]
-    counts = {s: sum(1 for r in rows if r["status"] == s) for s in ("valid", "refused", "malformed")}
+            outcomes[position] = {"status": "valid", **_verified_dict(result)}
+    rows = [{"proof": str(path), **outcomes[position]} for position, path in enumerate(proof_paths)]
+    counts = {s: sum(1 for r in rows if r["status"] == s) for s in ("valid", "refused", "duplicate", "malformed")}
     lines = [
         f"{row['proof']}: valid (nullifier {row['nullifier']})" if row["status"] == "valid"
         else f"{row['proof']}: {row['status']}: {row['error']}"
         for row in rows
     ]
-    lines.append(f"{counts['valid']} valid, {counts['refused']} refused, {counts['malformed']} malformed")
-    emit(ctx, {"proofs": rows, **counts}, "\n".join(lines))
+    lines.append(f"{counts['valid']} valid, {counts['refused']} refused, {counts['duplicate']} duplicate, "
+                 f"{counts['malformed']} malformed (trust roots from {source})")
+    emit(ctx, {"proofs": rows, "roots": source, **counts}, "\n".join(lines))
     if counts["malformed"]:
         ctx.exit(2)
-    if counts["refused"]:
+    if counts["refused"] or counts["duplicate"]:
         ctx.exit(1)
 
 

@@ -59,17 +59,20 @@ _EXPORTS: dict[str, str] = {
     ),
     "record": (
         "ADMISSION_REASON_UNKNOWN Allergy Condition DiagnosisDetail Encounter HEADER_FIELDS HEADER_INDEX HEADER_LENGTH "
-        "ICD10_GROUPS Immunization KIND_TAGS Medication Observation PatientRecord Procedure RECORD_SCHEMA_VERSION "
-        "RecordCredential SETS SET_TAGS "
-        "build_sets header_hash record_from_v1"
+        "ICD10_GROUPS Immunization KIND_TAGS LATEST_EXPIRY Medication Observation PatientRecord Procedure "
+        "RECORD_SCHEMA_VERSION RecordCredential SETS SET_TAGS build_sets header_hash record_from_v1"
     ),
     "record_vc": (
         "RECORD_SCHEMA_TYPE RECORD_SCHEMA_URN IssuedRecord build_record_document is_record_document issue_record "
         "parse_record_document verify_record_credential"
     ),
+    "persons": "PERSON_REGISTRY_DEPTH PersonEntry PersonMembership PersonRegistry empty_person_root person_leaf",
     "trust": (
-        "PERSON_REGISTRY_DEPTH IssuerMembership PersonMembership PersonRegistry TrustedIssuers empty_person_root "
-        "person_leaf trust_root trusted_issuer_leaf"
+        "REGISTRY_FORMAT REVOCATION_STATEMENT_FORMAT IssuerEntry IssuerMembership RevocationStatement "
+        "TrustedIssuers empty_revocation_root trust_root trusted_issuer_leaf"
+    ),
+    "trust_roots": (
+        "DEFAULT_GRACE_SECONDS DEFAULT_KEEP_SECONDS TRUST_ROOTS_FORMAT PublishedRoot RootHistory TrustRootDocument"
     ),
     "fhir_record": "ImportResult record_from_bundle",
     "ehr_import": (

@@ -24,6 +24,7 @@ from zkhealth.credentials.fhir import BundleSource, claims_from_bundle
 from zkhealth.credentials.record import PatientRecord
 from zkhealth.credentials.record_vc import IssuedRecord, issue_record
 from zkhealth.credentials.trees import RevocationTree
+from zkhealth.credentials.trust import RevocationStatement
 from zkhealth.credentials.vc import IssuedCredential, build_document, did_key_from_ed25519, sign_document
 from zkhealth.errors import EncodingError, FutureDateError, InvalidKeyError
 from zkhealth.field import FIELD_R
@@ -209,11 +210,37 @@ class Issuer:
         return issue_record(self._bjj, self._ed25519, record, subject_commitment=subject_commitment,
                             issued_at=start, expires_at=end, credential_id=credential_id)
 
+    def issue_record_for_patient(
+        self, patient: str, record: PatientRecord, *, subject_commitment: int, **options: Any
+    ) -> tuple[IssuedRecord, int | None]:
+        """:meth:`issue_record`, keeping one active holder commitment per patient record: ``patient`` is the
+        issuer's record id (an MRN); when the record's active credential was issued to another commitment, that
+        credential is revoked in the same database transaction that records the new one
+        (:meth:`~zkhealth.credentials.trees.RevocationTree.bind_holder`). Returns the new credential and the
+        revoked credential id (``None`` when nothing was revoked). Needs the issuer's revocation tree."""
+        if self.revocation is None:
+            raise EncodingError("this issuer has no revocation tree to keep its patients' holders in")
+        issued = self.issue_record(record, subject_commitment=subject_commitment, **options)
+        revoked = self.revocation.bind_holder(patient, subject_commitment, issued.credential.credential_id)
+        return issued, revoked
+
     def revoke(self, credential_id: int) -> bool:
         """Add ``credential_id`` to the revocation tree; ``False`` if it was already revoked."""
         if self.revocation is None:
             raise EncodingError("this issuer has no revocation tree")
         return self.revocation.revoke(credential_id)
+
+    def revocation_statement(self, published_at: int | None = None) -> RevocationStatement:
+        """The issuer's signed statement of its current revocation root and revoked count (what the registry
+        operator applies to the issuer registry, :meth:`~zkhealth.credentials.trust.TrustedIssuers.apply`)."""
+        if self.revocation is None:
+            raise EncodingError("this issuer has no revocation tree")
+        return RevocationStatement.sign(self._bjj, self.revocation.root, len(self.revocation), published_at)
+
+    def sign_ed25519(self, message: bytes) -> bytes:
+        """A detached Ed25519 signature of ``message`` with the key file's Ed25519 key (the registry operator signs
+        its trust-root file this way, :class:`~zkhealth.credentials.trust_roots.TrustRootDocument`)."""
+        return self._ed25519.sign(message)
 
     def __repr__(self) -> str:
         ax, ay = self.public_key

@@ -109,6 +109,7 @@ __all__ = [
     "HEADER_INDEX",
     "HEADER_LENGTH",
     "ICD10_GROUPS",
+    "LATEST_EXPIRY",
     "RECORD_SCHEMA_VERSION",
     "SETS",
     "ADMISSION_REASON_UNKNOWN",
@@ -825,6 +826,13 @@ def header_hash(header: Sequence[int]) -> int:
     return poseidon([poseidon(list(header[:HASH_CHUNK])), poseidon(list(header[HASH_CHUNK:]))])
 
 
+#: The latest ``expires_at`` (first day not valid): 7793-01-01. A proof's ``today`` goes through the circuit's
+#: calendar (``zkhealth.eligibility.calendar``), which covers days up to 7792-12-31; every day a credential
+#: claims valid must be a day a proof can be made on. Clinical dates never go through the calendar (they are
+#: compared as ordinals and packed dates, both below 2^22 up to 9999-12-31).
+LATEST_EXPIRY: Final[int] = (_dt.date(7793, 1, 1) - _dt.date(1970, 1, 1)).days
+
+
 @dataclass(frozen=True)
 class RecordCredential:
     """A version-2 credential: identifiers, validity, issuer keys and the :class:`PatientRecord`.
@@ -864,6 +872,9 @@ class RecordCredential:
             dates.epoch_day_to_date(getattr(self, name))
         if not self.issued_at < self.expires_at:
             raise EncodingError("issued_at must be before expires_at")
+        if self.expires_at > LATEST_EXPIRY:
+            raise EncodingError("expires_at lies after 7793-01-01: the circuit's calendar ends with year 7792, so "
+                                "no proof could be made on the later days the credential would claim valid")
         if dates.date_to_epoch_day(self.record.record_as_of) > self.issued_at:
             raise EncodingError("the record's as_of day lies after the issue day")
 

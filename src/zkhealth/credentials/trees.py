@@ -913,6 +913,12 @@ CREATE TABLE IF NOT EXISTS roots (
     leaf_count INTEGER NOT NULL,
     created_at REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS holders (
+    patient TEXT PRIMARY KEY,
+    commitment TEXT NOT NULL,
+    credential_id BLOB NOT NULL,
+    issued_at REAL NOT NULL
+);
 """
 
 #: How long a write waits for another process's transaction on the same file before giving up.
@@ -1037,7 +1043,7 @@ class RevocationTree(_Quaternary):
 
     def _tables_missing(self) -> bool:
         names = {row[0] for row in self._conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        return not {"meta", "leaves", "nodes", "roots"} <= names
+        return not {"meta", "leaves", "nodes", "roots", "holders"} <= names
 
     @contextmanager
     def _write_lock(self) -> Iterator[None]:
@@ -1305,14 +1311,22 @@ class RevocationTree(_Quaternary):
                 raise self._corrupt(f"the path of leaf {index} does not lead to the root")
             return proof
 
-    def non_membership_proof(self, credential_id: int) -> NonMembershipProof:
-        """The proof that ``credential_id`` is not revoked, against the current :attr:`root`.
+    def non_membership_proof(self, credential_id: int, *, root: int | None = None) -> NonMembershipProof:
+        """The proof that ``credential_id`` is not revoked, against the current :attr:`root` or, with ``root``,
+        against an earlier root of this tree's history (the root the issuer registry still holds while the
+        issuer's latest statement is on its way: the tree as it stood then is rebuilt in memory from its first
+        leaves, which only ever grow).
 
-        Raises :class:`CredentialRevokedError` when it is revoked. The proof is verified before it is
-        returned (:class:`~zkhealth.errors.CorruptDatabaseError` if the file's nodes do not support it).
-        Cost: one indexed lookup, ``3 * depth`` cached node reads and ``depth`` Poseidon(4) calls.
+        Raises :class:`CredentialRevokedError` when it is revoked (at that root), :class:`MerkleProofError` for a
+        root this tree never had. The proof is verified before it is returned
+        (:class:`~zkhealth.errors.CorruptDatabaseError` if the file's nodes do not support it). Cost: one indexed
+        lookup and ``3 * depth`` cached node reads for the current root; rebuilding an earlier one costs about
+        ``2 * depth`` Poseidon(4) calls per id revoked by then.
         """
         credential_id = _check_credential_id(credential_id)
+        if root is not None and root != self.root:
+            with self._state_at(root) as earlier:
+                return earlier.non_membership_proof(credential_id)
         with self._guard(), self._snapshot():
             index, low_value, next_value = self._low_leaf(credential_id)
             if low_value == credential_id:
@@ -1333,6 +1347,24 @@ class RevocationTree(_Quaternary):
                 "SELECT seq, root, leaf_count, created_at FROM roots ORDER BY seq DESC LIMIT ?", (min(limit, 1 << 62),)
             ).fetchall()
         return [RootRecord(int(seq), int(root), int(count), float(at)) for seq, root, count, at in rows]
+
+    def _state_at(self, root: int) -> RevocationTree:
+        """An in-memory copy of this tree as it stood when ``root`` was its root."""
+        with self._snapshot():
+            row = self._conn.execute(
+                "SELECT leaf_count FROM roots WHERE root = ? ORDER BY seq DESC LIMIT 1", (_decimal(root),)
+            ).fetchone()
+            if row is None:
+                raise MerkleProofError("this revocation tree never had that root")
+            values = [_blob_id(blob) for (blob,) in self._conn.execute(
+                "SELECT value FROM leaves WHERE idx > 0 AND idx < ? ORDER BY idx", (int(row[0]),)
+            )]
+        earlier = RevocationTree(":memory:", depth=self.depth)
+        earlier.revoke_many(values)
+        if earlier.root != root:
+            earlier.close()
+            raise MerkleProofError("the tree's history does not rebuild that root")
+        return earlier
 
     # ------------------------------------------------------------------ updates
 
@@ -1357,34 +1389,81 @@ class RevocationTree(_Quaternary):
             raise FieldTypeError(f"credential ids are an iterable of ints, not {type(credential_ids).__name__}")
         ids = [_check_credential_id(credential_id) for credential_id in credential_ids]
         self._nodes.trim()
+        with self._guard():
+            with self._transaction():
+                added = self._revoke_locked(ids)
+            self._leaf_count += added
+        return added
+
+    def _revoke_locked(self, ids: list[int]) -> int:
+        """Revoke validated ids inside the caller's write transaction; return how many were new (the caller adds
+        them to ``_leaf_count`` after the commit)."""
         changed: dict[int, int] = {}
+        added = 0
+        checksum_delta = 0
+        for credential_id in ids:
+            index, low_value, next_value = self._low_leaf(credential_id)
+            if low_value == credential_id:
+                continue
+            new_index = self._leaf_count + added
+            if new_index >= self.capacity:
+                raise CredentialError(f"revocation tree is full ({self.capacity} leaves)")
+            old_next, new_next = _id_blob(next_value), _id_blob(credential_id)
+            self._conn.execute("UPDATE leaves SET next_value = ? WHERE idx = ?", (new_next, index))
+            self._conn.execute(
+                "INSERT INTO leaves (idx, value, next_value) VALUES (?, ?, ?)",
+                (new_index, new_next, old_next),
+            )
+            checksum_delta += _leaf_row_hash(index, _id_blob(low_value), new_next)
+            checksum_delta -= _leaf_row_hash(index, _id_blob(low_value), old_next)
+            checksum_delta += _leaf_row_hash(new_index, new_next, old_next)
+            changed[index] = revocation_leaf(low_value, credential_id)
+            changed[new_index] = revocation_leaf(credential_id, next_value)
+            added += 1
+        if added:
+            root = self._nodes.update_leaves(changed)
+            checksum_delta += self._nodes.flush()
+            self._add_to_checksum(checksum_delta)
+            self._record_root(root, self._leaf_count + added)
+        return added
+
+    # ------------------------------------------------------------------ one holder per patient record
+
+    def bind_holder(self, patient: str, holder_commitment: int, credential_id: int) -> int | None:
+        """Record that ``credential_id`` was issued for the patient record ``patient`` to ``holder_commitment``;
+        if the record's active credential was issued to another commitment, revoke that credential in the same
+        transaction and return its id (``None`` otherwise).
+
+        The issuer keeps one active holder commitment per patient record: a second wallet of the same patient
+        (or a copy bound to someone else's commitment) cannot hold a valid credential for the record at the same
+        time as the first. Re-issuing to the same commitment (a renewal) revokes nothing. ``patient`` is the
+        issuer's own record identifier (an MRN, a FHIR Patient id), kept in this database only.
+        """
+        if not isinstance(patient, str) or not 0 < len(patient) <= 256:
+            raise EncodingError("the patient record id must be a non-empty string of at most 256 characters")
+        commitment = str(check_field_element(holder_commitment, what="holder commitment"))
+        new_id = _check_credential_id(credential_id)
+        self._nodes.trim()
+        revoked: int | None = None
         added = 0
         with self._guard():
             with self._transaction():
-                checksum_delta = 0
-                for credential_id in ids:
-                    index, low_value, next_value = self._low_leaf(credential_id)
-                    if low_value == credential_id:
-                        continue
-                    new_index = self._leaf_count + added
-                    if new_index >= self.capacity:
-                        raise CredentialError(f"revocation tree is full ({self.capacity} leaves)")
-                    old_next, new_next = _id_blob(next_value), _id_blob(credential_id)
-                    self._conn.execute("UPDATE leaves SET next_value = ? WHERE idx = ?", (new_next, index))
-                    self._conn.execute(
-                        "INSERT INTO leaves (idx, value, next_value) VALUES (?, ?, ?)",
-                        (new_index, new_next, old_next),
-                    )
-                    checksum_delta += _leaf_row_hash(index, _id_blob(low_value), new_next)
-                    checksum_delta -= _leaf_row_hash(index, _id_blob(low_value), old_next)
-                    checksum_delta += _leaf_row_hash(new_index, new_next, old_next)
-                    changed[index] = revocation_leaf(low_value, credential_id)
-                    changed[new_index] = revocation_leaf(credential_id, next_value)
-                    added += 1
-                if added:
-                    root = self._nodes.update_leaves(changed)
-                    checksum_delta += self._nodes.flush()
-                    self._add_to_checksum(checksum_delta)
-                    self._record_root(root, self._leaf_count + added)
+                row = self._conn.execute(
+                    "SELECT commitment, credential_id FROM holders WHERE patient = ?", (patient,)
+                ).fetchone()
+                if row is not None and row[0] != commitment:
+                    revoked = _blob_id(row[1])
+                    added = self._revoke_locked([revoked])
+                self._conn.execute(
+                    "INSERT OR REPLACE INTO holders (patient, commitment, credential_id, issued_at) "
+                    "VALUES (?, ?, ?, ?)",
+                    (patient, commitment, _id_blob(new_id), time.time()),
+                )
             self._leaf_count += added
-        return added
+        return revoked
+
+    def bound_holder(self, patient: str) -> tuple[int, int] | None:
+        """``(holder_commitment, credential_id)`` of the patient record's active credential, or ``None``."""
+        row = self._conn.execute("SELECT commitment, credential_id FROM holders WHERE patient = ?",
+                                 (patient,)).fetchone()
+        return None if row is None else (int(row[0]), _blob_id(row[1]))

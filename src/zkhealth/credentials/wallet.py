@@ -47,14 +47,15 @@ garbage collector frees them. ``repr()`` of a wallet never shows them.
 from __future__ import annotations
 
 import contextlib
+import datetime as _dt
 import hashlib
 import os
 import secrets
 import struct
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import nacl.exceptions
 import nacl.pwhash
@@ -66,6 +67,7 @@ from zkhealth._json import loads_strict
 from zkhealth.credentials.jcs import canonicalize
 from zkhealth.credentials.vc import CREDENTIAL_URN
 from zkhealth.errors import (
+    CredentialError,
     EncodingError,
     UnsupportedWalletVersionError,
     WalletConflictError,
@@ -75,6 +77,12 @@ from zkhealth.errors import (
     WeakKdfParametersError,
 )
 from zkhealth.field import parse_field_element
+
+if TYPE_CHECKING:
+    from zkhealth.credentials.credential import Credential
+    from zkhealth.credentials.record import RecordCredential
+    from zkhealth.credentials.trees import IssuerKey, IssuerRegistry
+    from zkhealth.credentials.trust import TrustedIssuers
 
 __all__ = [
     "BABYJUBJUB_SUBGROUP_ORDER",
@@ -100,6 +108,10 @@ HEADER_BYTES: Final[int] = _FIXED.size + SALT_BYTES + NONCE_BYTES
 _TAG_BYTES: Final[int] = 16
 _CONTENTS_FORMAT: Final[str] = "zkhealth.wallet-contents"
 _MAX_FILE_BYTES: Final[int] = 64 << 20
+
+
+def _ids(credential: Credential | RecordCredential) -> tuple[int, int]:
+    return credential.credential_id, credential.subject_commitment
 
 
 class KdfParams:
@@ -345,12 +357,53 @@ class Wallet:
         }
         return _seal(self._key, self._params, self._salt, canonicalize(contents))
 
-    def add_credential(self, vc: dict[str, Any] | str | bytes) -> None:
-        """Store a VC document (dict or JSON text); call :meth:`save` to persist. Raises EncodingError."""
+    def add_credential(
+        self,
+        vc: dict[str, Any] | str | bytes,
+        *,
+        trusted_issuers: TrustedIssuers | IssuerRegistry | Collection[IssuerKey] | None = None,
+        today: int | _dt.date | None = None,
+    ) -> bool:
+        """Verify a credential (VC document, dict or JSON text) and store it; call :meth:`save` to persist.
+        Returns ``False`` when the wallet already holds it (nothing changes).
+
+        Checked first, for version 1 and version 2 credentials alike: the Ed25519 envelope and the Baby Jubjub
+        signature (:class:`~zkhealth.errors.SignatureError`), the document's internal consistency
+        (:class:`~zkhealth.errors.CredentialError`), that it was issued to this wallet's holder commitment
+        ``poseidon([holder_secret])`` (:class:`~zkhealth.errors.CredentialError`), that it is valid on ``today``
+        (default: today, UTC; :class:`~zkhealth.errors.CredentialExpiredError`,
+        :class:`~zkhealth.errors.CredentialNotYetValidError`) and, given ``trusted_issuers``, that its issuer is
+        trusted (:class:`~zkhealth.errors.UnknownIssuerError`). A forged, foreign or expired credential is never
+        stored, so it cannot break proving later. Cost: two signature checks (and, for version 2, rebuilding the
+        record's sets: milliseconds for a typical record).
+        """
+        from zkhealth.credentials.credential import subject_commitment
+        from zkhealth.credentials.record_vc import is_record_document, verify_record_credential
+        from zkhealth.credentials.trust import TrustedIssuers as _TrustedIssuers
+        from zkhealth.credentials.vc import verify_credential
+
         document = loads_strict(vc) if isinstance(vc, str | bytes) else loads_strict(canonicalize(vc))
         if not isinstance(document, dict):
             raise EncodingError("a credential is a JSON object")
+        trusted: Any = trusted_issuers
+        if trusted is None:
+            signature = document.get("babyJubjubSignature")
+            key = signature.get("publicKey") if isinstance(signature, dict) else None
+            if not isinstance(key, list) or len(key) != 2:
+                raise EncodingError("the credential has no Baby Jubjub public key")
+            trusted = [(parse_field_element(key[0], what="issuer Ax"), parse_field_element(key[1], what="issuer Ay"))]
+        if is_record_document(document):
+            credential_id, commitment = _ids(verify_record_credential(document, trusted_issuers=trusted, today=today))
+        else:
+            if isinstance(trusted, _TrustedIssuers):
+                trusted = [entry.point for entry in trusted.issuers()]
+            credential_id, commitment = _ids(verify_credential(document, trusted_issuers=trusted, today=today))
+        if commitment != subject_commitment(self._holder_secret):
+            raise CredentialError("the credential was issued to another holder commitment, not to this wallet")
+        if self.find_credential(credential_id) is not None:
+            return False
         self._credentials.append(document)
+        return True
 
     def remove_credential(self, index: int) -> None:
         """Drop the credential at ``index`` (as listed by :attr:`credentials`); call :meth:`save` to persist.
@@ -367,6 +420,13 @@ class Wallet:
             if isinstance(document, dict) and document.get("id") == identifier:
                 return index
         return None
+
+    def remove_credential_id(self, credential_id: int) -> None:
+        """Drop the credential with this id (:class:`WalletError` when the wallet does not hold it)."""
+        index = self.find_credential(credential_id)
+        if index is None:
+            raise WalletError(f"the wallet holds no credential {credential_id}")
+        self.remove_credential(index)
 
     @property
     def credentials(self) -> list[Any]:

@@ -3,7 +3,7 @@
 Steps, each recorded for the page:
 
 1. **parse**: the strict JSON loader (size, depth, duplicate keys, no floats) and the proof format's own strict
-   parser: a version-1 eligibility proof (six signals), a version-2 dedicated proof (five signals);
+   parser: an eligibility proof of the dedicated circuit (five signals);
 2. **trial**: the on-chain trial whose scope is the proof's (registry trials and per-trial contracts);
 3. **pairing**: the Groth16 check in Python, when the dashboard holds the trial's verifying key and that key's
    hash equals the contract's ``verifyingKeyHash`` (so Python and the contract check the same key);
@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from zkhealth._json import loads_strict
-from zkhealth.chain import client, enrollment
+from zkhealth.chain import enrollment
 from zkhealth.chain.solidity import key_hash
 from zkhealth.chain.views import CohortTrialReader, RegistryTrialReader, TrialReader
 from zkhealth.dashboard.source import DashboardSource, TrialRef
@@ -100,24 +100,20 @@ class _Parsed:
 
 
 def _parse(data: bytes) -> _Parsed:
-    from zkhealth.eligibility.circuit import PUBLIC_SIGNALS as V1_SIGNALS
-    from zkhealth.eligibility.dedicated import PUBLIC_SIGNALS as V2_SIGNALS
-    from zkhealth.eligibility.proof import PROOF_FORMAT, EligibilityProof
-    from zkhealth.eligibility.record_trial import RecordProof
+    from zkhealth.eligibility.dedicated import PUBLIC_SIGNALS
+    from zkhealth.eligibility.proof import PROOF_FORMAT, PROOF_VERSION, EligibilityProof
 
     obj = loads_strict(data, what="proof file", max_bytes=MAX_PROOF_BYTES, integers_only=True,
                        error=MalformedProofError)
     if not isinstance(obj, dict) or obj.get("format") != PROOF_FORMAT:
         raise MalformedProofError(f"not an eligibility proof file (its format must be {PROOF_FORMAT!r})")
     version = obj.get("version")
-    if version == 1 and not isinstance(version, bool):
-        v1 = EligibilityProof.from_dict(obj)
-        return _Parsed("eligibility proof, version 1", V1_SIGNALS, v1.proof, v1.public, 1, ("CohortEnrollment",))
-    if version == 2 and not isinstance(version, bool):
-        v2 = RecordProof.from_json(data)
-        return _Parsed("eligibility proof, version 2 (dedicated circuit)", V2_SIGNALS, v2.proof, v2.public, 1,
-                       ("CohortEnrollmentV2",))
-    raise MalformedProofError(f"eligibility proof: unsupported version {version!r}")
+    if version == PROOF_VERSION and not isinstance(version, bool):
+        proof = EligibilityProof.from_dict(obj)
+        return _Parsed("eligibility proof (dedicated circuit)", PUBLIC_SIGNALS, proof.proof, proof.public, 1,
+                       ("CohortEnrollment",))
+    raise MalformedProofError(f"eligibility proof: unsupported version {version!r} (version 1 proofs are retired: "
+                              "prove again with a version-2 credential)")
 
 
 def _explain(error: BaseException) -> str:
@@ -146,10 +142,8 @@ def _contract_check(reader: TrialReader, parsed: _Parsed) -> None:
     proof, public = parsed.proof, list(parsed.public)
     if isinstance(reader, RegistryTrialReader):
         reader.registry.check_enroll(reader.trial_id, proof, public)
-    elif isinstance(reader, CohortTrialReader) and reader.kind == "CohortEnrollmentV2":
-        enrollment.check_enroll(reader.w3, reader.contract, proof, public)
     elif isinstance(reader, CohortTrialReader):
-        client.check_enroll_signals(reader.w3, reader.contract, proof, public)
+        enrollment.check_enroll(reader.w3, reader.contract, proof, public)
 
 
 def check_proof(source: DashboardSource, data: bytes) -> Verdict:

@@ -64,7 +64,7 @@ class KnownTrial:
 
     @classmethod
     def from_trial(cls, trial: Trial, scope: int) -> KnownTrial:
-        """A version-1 :class:`~zkhealth.eligibility.trial.Trial` (its keys, when it has them)."""
+        """A :class:`~zkhealth.eligibility.trial.Trial` (its keys, when it has them)."""
         from zkhealth.errors import EligibilityError
 
         try:
@@ -73,11 +73,11 @@ class KnownTrial:
             vk = None
         shows = trial.verifier_learns_text().split("\n", 1)[0]
         learns = tuple((item.name, item.reveals) for item in trial.verifier_learns())
-        return cls(scope, trial.name, trial.criteria.text, shows, learns, vk)
+        return cls(scope, trial.name, trial.text, shows, learns, vk)
 
     @classmethod
     def from_spec(cls, spec: TrialSpec) -> KnownTrial:
-        """A version-1 trial file (``trial.json``): its criteria, its scope and, when ``zkhealth setup`` recorded
+        """A trial file (``trial.json``): its criteria, its scope and, when ``zkhealth setup`` recorded
         keys, its verifying key (read alone, checked against the manifest's pin)."""
         from zkhealth.eligibility.trial import TrialKeys
 

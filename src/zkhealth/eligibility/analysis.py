@@ -44,9 +44,7 @@ __all__ = [
     "NoneIn",
     "ValueIn",
     "analyze",
-    "analyze_criteria",
     "analyze_program",
-    "criteria_expr",
     "negate",
     "program_expr",
 ]
@@ -387,76 +385,6 @@ def analyze(expr: Expr, *, order: Sequence[str] = ()) -> list[CriteriaFinding]:
 
 def _text(expr: Expr) -> str:
     return expr.text
-
-
-# --------------------------------------------------------------------------- version 1 criteria
-
-
-#: The range ``age`` is reasoned over (whole years).
-_AGE_DOMAIN: Final[Intervals] = ((0, 1 << 16),)
-
-
-def _v1_fact(predicate: object) -> tuple[Fact, Fact]:
-    """(over, under) of a predicate of :mod:`zkhealth.eligibility.resolve`."""
-    from zkhealth.credentials.schema import CLAIM_SPECS, GENDERS
-    from zkhealth.eligibility.resolve import AgeAtLeast, DiagnosedWithinPredicate, DiagnosisIn, SlotIn
-
-    if isinstance(predicate, SlotIn):
-        spec = next(spec for spec in CLAIM_SPECS if spec.name == predicate.slot)
-        domain: Intervals
-        if predicate.slot == "gender":
-            domain = ((1, len(GENDERS)),)
-        elif predicate.slot == "research_consent":
-            domain = ((0, 1),)
-        else:  # 0 stands for "absent" in optional slots; the schema's width bounds the rest
-            domain = ((0 if spec.optional else 1, (1 << spec.bits) - 1),)
-        fact: Fact = ValueIn(predicate.slot, _merge(predicate.intervals), domain)
-        return fact, fact
-    if isinstance(predicate, AgeAtLeast):
-        fact = ValueIn("age", ((predicate.years, _AGE_DOMAIN[0][1]),), _AGE_DOMAIN)
-        return fact, fact
-    if isinstance(predicate, DiagnosisIn):
-        fact = Exists("diagnosis", _merge(predicate.intervals))
-        return fact, fact
-    if isinstance(predicate, DiagnosedWithinPredicate):
-        # A diagnosis in the set, dated in the window: implies one in the set; implied by nothing we track.
-        return Exists("diagnosis", _merge(predicate.intervals)), BOTTOM
-    raise TypeError(f"not a criteria predicate: {type(predicate).__name__}")
-
-
-def _v1_formula(text: str, formula: object) -> Expr:
-    if isinstance(formula, tuple):
-        op, *args = formula
-        operands = tuple(_v1_formula(text, arg) for arg in args)
-        if op == "not":
-            return negate(operands[0])
-        return Gate(text, len(operands) if op == "and" else 1, operands)
-    over, under = _v1_fact(formula)
-    return Atom(text, over, under)
-
-
-def criteria_expr(resolved: object) -> Expr:
-    """The abstract form of a resolved version 1 criteria tree (:class:`~zkhealth.eligibility.resolve.Criteria`
-    ``.resolved``)."""
-    from zkhealth.eligibility.resolve import ResolvedAnd, ResolvedClause, ResolvedNot, ResolvedOr
-
-    if isinstance(resolved, ResolvedClause):
-        return _v1_formula(resolved.text, resolved.formula)
-    if isinstance(resolved, ResolvedNot):
-        return negate(criteria_expr(resolved.operand))
-    if isinstance(resolved, ResolvedAnd | ResolvedOr):
-        operands = tuple(criteria_expr(op) for op in resolved.operands)
-        return Gate(resolved.text, len(operands) if isinstance(resolved, ResolvedAnd) else 1, operands)
-    raise TypeError(f"not a resolved criteria node: {type(resolved).__name__}")
-
-
-def analyze_criteria(criteria: object) -> list[CriteriaFinding]:
-    """:func:`analyze` for version 1 criteria (a :class:`~zkhealth.eligibility.resolve.Criteria`)."""
-    from zkhealth.eligibility.resolve import Criteria
-
-    if not isinstance(criteria, Criteria):
-        raise TypeError("expected a Criteria")
-    return analyze(criteria_expr(criteria.resolved), order=[clause.text for clause in criteria.clauses()])
 
 
 # --------------------------------------------------------------------------- version 2 programs

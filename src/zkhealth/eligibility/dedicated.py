@@ -21,6 +21,10 @@ It proves, for a version-2 credential (header ``h``, record.py) held privately:
 10. ``nullifier = poseidon([holder_secret, scope])``; ``recipient`` enters ``recipient * recipient``.
 
 Public signals, in order: ``[nullifier, scope, today, trust_root, recipient]`` (the nullifier is the output).
+
+The holder secret is not range-checked: it only enters Poseidon, whose inputs are field elements, so
+``subject_commitment`` determines it (collision resistance) and there is no ``secret + r`` alias (that aliasing,
+docs/security.md C9, arises when a secret is a curve scalar).
 Constraint labels are ``eligibility/<part>/...`` with parts ``schema``, ``signature``, ``issuer``,
 ``revocation``, ``person``, ``trust``, ``validity``, ``holder``, ``criteria/atom<i> <clause>``,
 ``criteria/combine``, ``nullifier``, ``recipient``.

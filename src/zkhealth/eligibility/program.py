@@ -92,6 +92,7 @@ from zkhealth.eligibility.criteria import (
     parse_criteria,
 )
 from zkhealth.errors import (
+    ArgumentTypeError,
     CodeSystemError,
     CriteriaNotExpressibleError,
     CriteriaSyntaxError,
@@ -1165,6 +1166,10 @@ def compile_program(criteria: str | Node, policy: Policy | None = None) -> Progr
     be checked soundly over the record (module docstring). Cost: linear in the text, plus the ICD-10-CM
     table lookups (a prefix pattern that is not a code scans the table once).
     """
+    if not isinstance(criteria, str | Node):
+        raise ArgumentTypeError(f"criteria are a str or a parsed tree, not {type(criteria).__name__}")
+    if policy is not None and not isinstance(policy, Policy):
+        raise ArgumentTypeError(f"policy is a Policy, not {type(policy).__name__}")
     tree = parse_criteria(criteria) if isinstance(criteria, str) else criteria
     compiler = _Compiler(policy or Policy())
     formula = compiler.positive(tree)

@@ -4,21 +4,23 @@
 
     {
       "format": "zkhealth.eligibility-proof",
-      "version": 1,
+      "version": 2,
       "trialId": "0x<64 hex digits>",
-      "criteriaSha256": "<64 hex digits>",
+      "programSha256": "<64 hex digits>",          # the trial's criteria program (criteria and trial policy)
       "verifyingKeySha256": "<64 hex digits>",
-      "publicSignals": {"nullifier": "...", "scope": "...", "today": "...",
-                        "trusted_issuer_root": "...", "revocation_root": "...", "recipient": "..."},
+      "publicSignals": {"nullifier": "...", "scope": "...", "today": "...", "trust_root": "...",
+                        "recipient": "..."},
       "proof": { snarkjs proof.json: pi_a, pi_b, pi_c, protocol, curve },
-      "public": [ snarkjs public.json: the six signals above, in that order, as decimal strings ]
+      "public": [ snarkjs public.json: the five signals above, in that order, as decimal strings ]
     }
 
-``proof`` and ``public`` are byte-for-byte what ``snarkjs groth16 verify`` reads. ``publicSignals`` names
-the same values for humans and must agree with ``public``. Parsing is strict: exact key sets, duplicate
-keys refused, canonical decimals only, every public signal below r (a value ``x + r`` raises
-:class:`~zkhealth.errors.PublicInputOutOfRangeError`), proof points canonical. Nothing here is keyed on
-proof bytes: Groth16 proofs are malleable (docs/security.md G6), the nullifier is the replay guard.
+The public signals are the dedicated eligibility circuit's (:data:`~zkhealth.eligibility.dedicated.PUBLIC_SIGNALS`):
+``[nullifier, scope, today, trust_root, recipient]``. ``proof`` and ``public`` are byte-for-byte what ``snarkjs
+groth16 verify`` reads. ``publicSignals`` names the same values for humans and must agree with ``public``.
+Parsing is strict: exact key sets, duplicate keys refused, canonical decimals only, every public signal below r
+(a value ``x + r`` raises :class:`~zkhealth.errors.PublicInputOutOfRangeError`), proof points canonical. Nothing
+here is keyed on proof bytes: Groth16 proofs are malleable (docs/security.md G6), the nullifier is the replay
+guard. A version-1 proof file (the retired schema-1 circuit, six signals) is refused as malformed: prove again.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from zkhealth._fileio import atomic_write
-from zkhealth.eligibility.circuit import PUBLIC_SIGNALS
+from zkhealth.eligibility.dedicated import PUBLIC_SIGNALS
 from zkhealth.errors import MalformedProofError
 from zkhealth.formats.snarkjs_json import (
     loads_json,
@@ -41,23 +43,23 @@ from zkhealth.formats.snarkjs_json import (
 )
 from zkhealth.groth16.keys import Proof
 
-__all__ = ["PROOF_FORMAT", "EligibilityProof"]
+__all__ = ["PROOF_FORMAT", "PROOF_VERSION", "EligibilityProof"]
 
 PROOF_FORMAT: Final[str] = "zkhealth.eligibility-proof"
-_VERSION: Final[int] = 1
+PROOF_VERSION: Final[int] = 2
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _KEYS: Final[frozenset[str]] = frozenset(
-    {"format", "version", "trialId", "criteriaSha256", "verifyingKeySha256", "publicSignals", "proof", "public"}
+    {"format", "version", "trialId", "programSha256", "verifyingKeySha256", "publicSignals", "proof", "public"}
 )
 
 
 @dataclass(frozen=True)
 class EligibilityProof:
-    """A Groth16 proof of the standard eligibility circuit with its six public signals and the pins
-    (trial id, criteria hash, verifying-key hash) the verifier compares with its own."""
+    """A Groth16 proof of a trial's eligibility circuit with its five public signals and the pins (trial id,
+    program hash, verifying-key hash) the verifier compares with its own."""
 
     trial_id: bytes
-    criteria_sha256: str
+    program_sha256: str
     vk_sha256: str
     proof: Proof
     public: tuple[int, ...]
@@ -65,7 +67,7 @@ class EligibilityProof:
     def __post_init__(self) -> None:
         if not isinstance(self.trial_id, bytes) or len(self.trial_id) != 32:
             raise MalformedProofError("trial_id must be 32 bytes")
-        for name in ("criteria_sha256", "vk_sha256"):
+        for name in ("program_sha256", "vk_sha256"):
             value = getattr(self, name)
             if not isinstance(value, str) or not _HEX64.fullmatch(value):
                 raise MalformedProofError(f"{name} must be 64 lower-case hex digits")
@@ -81,14 +83,14 @@ class EligibilityProof:
     # ------------------------------------------------------------------ named signals
 
     def signal(self, name: str) -> int:
-        """A public signal by name (one of :data:`~zkhealth.eligibility.circuit.PUBLIC_SIGNALS`)."""
+        """A public signal by name (one of :data:`~zkhealth.eligibility.dedicated.PUBLIC_SIGNALS`)."""
         if name not in PUBLIC_SIGNALS:
             raise KeyError(name)
         return self.public[PUBLIC_SIGNALS.index(name)]
 
     @property
     def public_signals(self) -> dict[str, int]:
-        """The six public signals by name."""
+        """The five public signals by name."""
         return dict(zip(PUBLIC_SIGNALS, self.public, strict=True))
 
     @property
@@ -104,16 +106,12 @@ class EligibilityProof:
         return self.public[2]
 
     @property
-    def trusted_issuer_root(self) -> int:
+    def trust_root(self) -> int:
         return self.public[3]
 
     @property
-    def revocation_root(self) -> int:
-        return self.public[4]
-
-    @property
     def recipient(self) -> int:
-        return self.public[5]
+        return self.public[4]
 
     # ------------------------------------------------------------------ JSON
 
@@ -129,9 +127,9 @@ class EligibilityProof:
         """The JSON object of the module docstring."""
         return {
             "format": PROOF_FORMAT,
-            "version": _VERSION,
+            "version": PROOF_VERSION,
             "trialId": "0x" + self.trial_id.hex(),
-            "criteriaSha256": self.criteria_sha256,
+            "programSha256": self.program_sha256,
             "verifyingKeySha256": self.vk_sha256,
             "publicSignals": {name: str(value) for name, value in self.public_signals.items()},
             "proof": self.snarkjs_proof(),
@@ -139,19 +137,21 @@ class EligibilityProof:
         }
 
     def to_json(self) -> str:
-        """Compact JSON text of :meth:`to_dict` (about 1.1 kB)."""
+        """Compact JSON text of :meth:`to_dict` (about 1 kB)."""
         return json.dumps(self.to_dict(), separators=(",", ":"))
 
     @classmethod
     def from_dict(cls, obj: object) -> EligibilityProof:
         """Parse :meth:`to_dict` output strictly; raises :class:`MalformedProofError` (or its subclasses)."""
+        if isinstance(obj, dict) and obj.get("format") == PROOF_FORMAT and obj.get("version") == 1:
+            raise MalformedProofError("a version-1 eligibility proof (the retired schema-1 circuit): prove again")
         if not isinstance(obj, dict) or set(obj) != _KEYS:
             found = sorted(obj) if isinstance(obj, dict) else type(obj).__name__
             raise MalformedProofError(f"eligibility proof: expected keys {sorted(_KEYS)}, got {found}")
         if obj["format"] != PROOF_FORMAT:
             raise MalformedProofError(f"eligibility proof: format must be {PROOF_FORMAT!r}")
         version = obj["version"]
-        if isinstance(version, bool) or version != _VERSION:
+        if isinstance(version, bool) or version != PROOF_VERSION:
             raise MalformedProofError(f"eligibility proof: unsupported version {version!r}")
         trial = obj["trialId"]
         if not isinstance(trial, str) or not trial.startswith("0x") or not _HEX64.fullmatch(trial[2:]):
@@ -168,7 +168,7 @@ class EligibilityProof:
                 raise MalformedProofError(f"eligibility proof: publicSignals.{name} differs from public[{index}]")
         return cls(
             trial_id=bytes.fromhex(trial[2:]),
-            criteria_sha256=obj["criteriaSha256"],
+            program_sha256=obj["programSha256"],
             vk_sha256=obj["verifyingKeySha256"],
             proof=proof_from_dict(obj["proof"]),
             public=public,

@@ -1,11 +1,11 @@
-"""The version-2 trial file, ``trial.json`` for whole-record trials: universal (the default) or dedicated.
+"""The universal trial file, ``trial.json`` of a trial on the universal circuit (``"kind": "universal"``).
 
 ``zkhealth trial new`` writes it; patients prove against it, verifiers check proofs against it, and creating
 the trial on-chain records where::
 
     {
       "format": "zkhealth.trial", "version": 2,
-      "circuit": "universal",                       # or "dedicated"
+      "kind": "universal",                          # a dedicated trial's file is spec.TrialSpec's
       "trialId": "NCT03987919", "name": "SURPASS-2",
       "criteria": "...", "criteriaSha256": "<64 hex>",  # pins the text: a hand edit is refused on load
       "policy": {"maxRecordAgeDays": 365, "onePerPerson": false, "openedDay": null},
@@ -14,17 +14,18 @@ the trial on-chain records where::
       "acceptedWindowDays": 1,                      # how old a proof's `today` may be
       "trustRoots": ["<decimal>", ...],             # poseidon([issuer registry root, person registry root])
       "scope": "<decimal>",                         # what proofs must be made for
-      "keys": null | {"dir": "keys", "verifyingKeySha256": "<64 hex>"},   # dedicated: `zkhealth setup`
-      "deployment": null | {"contract": "registry" | "enrollment", "chainId": 31337, "address": "0x...",
-                            "trialNumber": 1 | null, "rpc": "http://..." | null, "fromBlock": 1}
+      "keys": null,                                 # the package's pinned universal key set
+      "deployment": null | {"contract": "registry", "chainId": 31337, "address": "0x...",
+                            "trialNumber": 1, "rpc": "http://..." | null, "fromBlock": 1}
     }
 
 A universal trial names no keys: every universal trial uses the package's pinned key set
 (:mod:`.universal_keys`), and on-chain it is a trial of the TrialRegistry (``contract: registry`` with its
-``trialNumber``). A dedicated trial has keys of its own and a CohortEnrollmentV2 contract (``contract:
-enrollment``). The scope is :func:`~zkhealth.eligibility.scope.trial_scope` of (chain, contract, trial): the
-off-chain scope (chain 0, zero address, the trial id) until the trial is created on-chain; for the registry the
-trial's id there is the 32-byte big-endian trial number.
+``trialNumber``). The file of a dedicated trial (``"kind": "dedicated"``, keys and a CohortEnrollment of its
+own) is :class:`~zkhealth.eligibility.spec.TrialSpec`'s. The scope is
+:func:`~zkhealth.eligibility.scope.trial_scope` of (chain, contract, trial): the off-chain scope (chain 0, zero
+address, the trial id) until the trial is created on-chain; for the registry the trial's id there is the 32-byte
+big-endian trial number.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from typing import Any, Final
 from zkhealth._fileio import atomic_write
 from zkhealth._json import loads_strict, read_limited
 from zkhealth.eligibility.program import Policy
-from zkhealth.eligibility.record_trial import CIRCUITS, RecordTrial
+from zkhealth.eligibility.record_trial import CIRCUITS, UNIVERSAL, RecordTrial
 from zkhealth.eligibility.scope import ZERO_ADDRESS, parse_address, trial_id_bytes, trial_scope
 from zkhealth.errors import EncodingError, VerifyingKeyMismatchError
 from zkhealth.field import parse_field_element
@@ -51,7 +52,7 @@ __all__ = ["RECORD_TRIAL_VERSION", "Deployment", "RecordTrialSpec", "load_dedica
 TRIAL_FORMAT: Final[str] = "zkhealth.trial"
 RECORD_TRIAL_VERSION: Final[int] = 2
 _MEMBERS: Final[frozenset[str]] = frozenset({
-    "format", "version", "circuit", "trialId", "name", "criteria", "criteriaSha256", "policy", "programSha256",
+    "format", "version", "kind", "trialId", "name", "criteria", "criteriaSha256", "policy", "programSha256",
     "programHash", "acceptedWindowDays", "trustRoots", "scope", "keys", "deployment",
 })
 _HEX64 = re.compile(r"[0-9a-f]{64}", re.ASCII)
@@ -77,8 +78,8 @@ def _sha256_text(text: str) -> str:
 
 @dataclass(frozen=True)
 class Deployment:
-    """Where a trial lives on-chain: the TrialRegistry (``contract == "registry"``, with the trial's number
-    there) or a CohortEnrollmentV2 (``contract == "enrollment"``)."""
+    """Where a universal trial lives on-chain: the TrialRegistry (``contract == "registry"``), with the trial's
+    number there."""
 
     contract: str
     chain_id: int
@@ -175,7 +176,7 @@ class RecordTrialSpec:
         keys = None if self.keys_dir is None else {"dir": self.keys_dir, "verifyingKeySha256": self.vk_sha256}
         program_hash = trial.program_hash
         return {
-            "format": TRIAL_FORMAT, "version": RECORD_TRIAL_VERSION, "circuit": self.circuit,
+            "format": TRIAL_FORMAT, "version": RECORD_TRIAL_VERSION, "kind": self.circuit,
             "trialId": self.trial_id, "name": self.name, "criteria": self.criteria,
             "criteriaSha256": _sha256_text(self.criteria), "policy": _policy_dict(self.policy),
             "programSha256": trial.program.sha256(),
@@ -192,8 +193,9 @@ class RecordTrialSpec:
 
     @staticmethod
     def is_record_trial_file(obj: object) -> bool:
-        """Whether a decoded trial file is version 2."""
-        return isinstance(obj, dict) and obj.get("format") == TRIAL_FORMAT and obj.get("version") == 2
+        """Whether a decoded trial file is a universal trial's (version 2, ``kind`` universal)."""
+        return (isinstance(obj, dict) and obj.get("format") == TRIAL_FORMAT and obj.get("version") == 2
+                and obj.get("kind") == UNIVERSAL)
 
     @classmethod
     def load(cls, path: Path) -> RecordTrialSpec:
@@ -209,27 +211,27 @@ class RecordTrialSpec:
         if obj["format"] != TRIAL_FORMAT or obj["version"] != RECORD_TRIAL_VERSION or isinstance(obj["version"],
                                                                                                   bool):
             raise EncodingError(f"{path}: format must be {TRIAL_FORMAT!r} version {RECORD_TRIAL_VERSION}")
-        for member in ("circuit", "trialId", "name", "criteria"):
+        for member in ("kind", "trialId", "name", "criteria"):
             if not isinstance(obj[member], str):
                 raise EncodingError(f"{path}: {member} must be a string")
-        if obj["circuit"] not in CIRCUITS:
-            raise EncodingError(f"{path}: circuit must be one of {', '.join(CIRCUITS)}")
+        if obj["kind"] != UNIVERSAL:
+            raise EncodingError(f"{path}: kind must be {UNIVERSAL!r} (a dedicated trial's file is TrialSpec's)")
         if not isinstance(obj["trustRoots"], list):
             raise EncodingError(f"{path}: trustRoots must be a list of decimal strings")
         keys = obj["keys"]
         keys_dir = vk_sha256 = None
         if keys is not None:
-            if obj["circuit"] != "dedicated" or not isinstance(keys, dict) or set(keys) != {"dir",
+            if obj["kind"] != "dedicated" or not isinstance(keys, dict) or set(keys) != {"dir",
                                                                                            "verifyingKeySha256"}:
                 raise EncodingError(f"{path}: keys must be null or, for a dedicated trial, {{dir, verifyingKeySha256}}")
             if not isinstance(keys["dir"], str) or not keys["dir"]:
                 raise EncodingError(f"{path}: keys.dir must be a non-empty string")
             keys_dir, vk_sha256 = keys["dir"], _hex64(keys["verifyingKeySha256"], "keys.verifyingKeySha256")
         deployment = None if obj["deployment"] is None else Deployment.from_dict(obj["deployment"])
-        if deployment is not None and (deployment.contract == "registry") != (obj["circuit"] == "universal"):
+        if deployment is not None and (deployment.contract == "registry") != (obj["kind"] == UNIVERSAL):
             raise EncodingError(f"{path}: universal trials live in the registry, dedicated ones in an enrollment "
                                 "contract")
-        loaded = cls(path, obj["circuit"], obj["trialId"], obj["name"], obj["criteria"], _policy_from(obj["policy"]),
+        loaded = cls(path, obj["kind"], obj["trialId"], obj["name"], obj["criteria"], _policy_from(obj["policy"]),
                      _int(obj["acceptedWindowDays"], "acceptedWindowDays", low=0, high=366),
                      tuple(parse_field_element(v, what="trustRoots") for v in obj["trustRoots"]),
                      parse_field_element(obj["scope"], what="scope"), keys_dir, vk_sha256, deployment)

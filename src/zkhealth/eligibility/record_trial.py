@@ -55,7 +55,6 @@ from zkhealth.credentials.trust import (
     trusted_issuer_leaf,
 )
 from zkhealth.credentials.wallet import Wallet
-from zkhealth.eligibility.analysis import CriteriaFinding, analyze_program
 from zkhealth.eligibility.check import check_criteria_file
 from zkhealth.eligibility.dedicated import PUBLIC_SIGNALS, compile_dedicated_circuit, dedicated_inputs
 from zkhealth.eligibility.evaluate import ProgramEvaluation, evaluate_program, today_values
@@ -83,10 +82,14 @@ from zkhealth.formats.snarkjs_json import parse_public_signal, proof_from_dict, 
 from zkhealth.groth16.keys import Proof, ProvingKey, VerifyingKey
 from zkhealth.signature.eddsa_poseidon import Signature
 
-__all__ = ["CIRCUITS", "RecordProof", "RecordTrial", "VerifiedRecordEligibility", "prove_record_eligibility"]
+__all__ = [
+    "CIRCUITS", "UNIVERSAL", "RecordProof", "RecordTrial", "VerifiedRecordEligibility", "prove_record_eligibility",
+]
 
 #: The circuits a version-2 trial can use, with their public signals.
-CIRCUITS: Final[dict[str, tuple[str, ...]]] = {"dedicated": PUBLIC_SIGNALS, "universal": UNIVERSAL_SIGNALS}
+#: The circuit kind of a universal trial (its trial file says ``"kind": "universal"``).
+UNIVERSAL: Final[str] = "universal"
+CIRCUITS: Final[dict[str, tuple[str, ...]]] = {"dedicated": PUBLIC_SIGNALS, UNIVERSAL: UNIVERSAL_SIGNALS}
 
 PROOF_FORMAT: Final[str] = "zkhealth.eligibility-proof"
 PROOF_VERSION: Final[int] = 2
@@ -314,11 +317,6 @@ class RecordTrial:
     def evaluate(self, credential: RecordCredential, today: int | _dt.date) -> ProgramEvaluation:
         """The native verdict on a credential."""
         return evaluate_program(self.program, credential, today)
-
-    def criteria_findings(self) -> list[CriteriaFinding]:
-        """Parts of the criteria that no record can meet, or that every record meets, each with the clauses
-        that cause it (:func:`~zkhealth.eligibility.analysis.analyze_program`)."""
-        return analyze_program(self.program)
 
     def cost_report(self) -> str:
         """Constraints per part (and per atom for a dedicated circuit), the slots a universal program uses, and

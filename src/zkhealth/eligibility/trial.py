@@ -1,23 +1,31 @@
 """Trials: criteria, keys and verification, for app developers and recruiters.
 
-A :class:`Trial` holds the criteria of one trial, the trial id, and the verifier's policy: which
-trusted-issuer and revocation roots it accepts, how old a proof's ``today`` may be, and the scope (chain,
-enrollment contract, trial) proofs must be made for. Typical use::
+A :class:`Trial` holds one trial's criteria, compiled to a :class:`~zkhealth.eligibility.program.Program` with the
+trial's :class:`~zkhealth.eligibility.program.Policy` (one enrollment per person and the day the trial opened,
+the largest record age), the trial id, and the verifier's policy: how old a proof's ``today`` may be, how long a
+superseded trust root stays accepted (``root_grace_seconds``), where the current trust roots come from
+(``roots``, a :class:`~zkhealth.credentials.trust_roots.RootHistory` read from the operator's signed file or from
+the chain), and the scope (chain, enrollment contract, trial) proofs must be made for. Its circuit is the
+*dedicated* eligibility circuit (:mod:`.dedicated`): the criteria compiled in, public signals ``[nullifier,
+scope, today, trust_root, recipient]``. Typical use::
 
-    trial = Trial.from_file("circuits/criteria/type2_diabetes.txt", trial_id="NCT05000001",
-                            trusted_issuer_roots={registry.root}, revocation_roots={tree.root}, scope=scope)
-    print(trial.cost_report())          # constraints per clause, predicted prove time: before any setup
-    print(trial.verifier_learns())      # what each public signal reveals
-    trial.setup()                        # development keys (pinned to the criteria hash)
-    proof = prove(trial, wallet, today=day, recipient=addr, registry=registry, revocations=tree)
-    result = trial.verify(proof, today=day)
+    trial = Trial("diagnosis in E11.* and age >= 18", trial_id="NCT05000001", scope=scope,
+                  roots=TrustRootDocument.load("trust.json", operator=did).history)
+    print(trial.cost_report())          # constraints per part and per atom: before any setup
+    print(trial.verifier_learns_text())  # what each public signal reveals
+    trial.setup()                        # development keys (pinned to the program hash)
+    proof = prove(trial, wallet, recipient=address, issuers=document.issuers, revocations=[tree])
+    result = trial.verify(proof)
 
-Proving is :mod:`zkhealth.eligibility.prove`. :meth:`Trial.verify` checks, in order: the proof is for this
-trial (``WrongScopeError``), these criteria and this verifying key (``VerifyingKeyMismatchError``); its scope
-is the expected one (``WrongScopeError``); its ``today`` lies in the accepted window (``StaleProofError``);
-its roots are trusted (``UntrustedRootError``); its recipient is the expected one, if given
-(``WrongRecipientError``); and the Groth16 proof verifies (``InvalidProofError``). A proof file becomes an
-:class:`~zkhealth.eligibility.proof.EligibilityProof` with ``EligibilityProof.load`` (strict parsing).
+Proving is :mod:`zkhealth.eligibility.prove`. :meth:`Trial.verify` checks, in order: the proof is for this trial
+(``WrongScopeError``), this program and this verifying key (``VerifyingKeyMismatchError``); its scope is the
+expected one (``WrongScopeError``); its trust root is current or superseded within the grace period
+(``StaleRootError``, ``UntrustedRootError``); its ``today`` is the verifier's day or the day before, at most
+``accepted_window_days`` old (``StaleProofError``: the contracts accept ``[block day - 1, block day]``, the same
+window with the default of 1), the contracts' order of checks too; its recipient is the expected one, if given
+(``WrongRecipientError``); and the Groth16 proof verifies (``InvalidProofError``). :meth:`Trial.verify_each`
+checks many proofs at once and reports a repeated proof or a repeated nullifier as a duplicate
+(``DuplicateProofError``), never as a second valid enrollment.
 """
 
 from __future__ import annotations
@@ -27,7 +35,8 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Callable, Iterable, Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -35,25 +44,28 @@ from typing import TYPE_CHECKING, Any, Final
 from zkhealth import groth16
 from zkhealth._fileio import as_path, atomic_write, fsync_directory, read_bytes, wrap_os_error
 from zkhealth.circuit import CompiledCircuit
-from zkhealth.credentials.credential import Credential
 from zkhealth.credentials.dates import CLINICAL_DATE_OFFSET, today_epoch_day
-from zkhealth.eligibility.analysis import CriteriaFinding, analyze_criteria
-from zkhealth.eligibility.circuit import PUBLIC_SIGNALS, compile_eligibility_circuit
-from zkhealth.eligibility.compiler import clause_scope_name
+from zkhealth.credentials.record import PatientRecord, RecordCredential
+from zkhealth.credentials.trust_roots import DEFAULT_GRACE_SECONDS, RootHistory
+from zkhealth.eligibility.analysis import CriteriaFinding, analyze_program
+from zkhealth.eligibility.check import check_criteria_file
+from zkhealth.eligibility.dedicated import PUBLIC_SIGNALS, compile_dedicated_circuit
+from zkhealth.eligibility.evaluate import ProgramEvaluation, evaluate_program, today_values
+from zkhealth.eligibility.program import Policy, Program, compile_program
 from zkhealth.eligibility.proof import EligibilityProof
-from zkhealth.eligibility.resolve import Criteria, Evaluation, today_ordinal
 from zkhealth.eligibility.scope import trial_id_bytes, trial_scope
 from zkhealth.errors import (
     ArgumentTypeError,
     CriteriaSyntaxError,
+    DuplicateProofError,
     EligibilityError,
     InvalidProofError,
     MalformedProofError,
     StaleProofError,
-    UntrustedRootError,
     VerifyingKeyMismatchError,
     WrongRecipientError,
     WrongScopeError,
+    ZkHealthError,
 )
 from zkhealth.field import FIELD_R
 from zkhealth.formats.r1cs_file import r1cs_to_bytes
@@ -69,6 +81,7 @@ if TYPE_CHECKING:
 ProgressCallback = Callable[[str, int, int], None]
 
 __all__ = [
+    "DEDICATED",
     "CostReport",
     "SignalDisclosure",
     "Trial",
@@ -78,6 +91,8 @@ __all__ = [
     "read_criteria_file",
 ]
 
+#: The circuit kind of a :class:`Trial`: the per-trial (dedicated) circuit.
+DEDICATED: Final[str] = "dedicated"
 #: Number of public signals: the QAP adds one row per public signal plus one (docs/security.md G7).
 _PUBLIC_ROWS: Final[int] = len(PUBLIC_SIGNALS) + 1
 _KEYS_FORMAT: Final[str] = "zkhealth.eligibility-keys"
@@ -128,18 +143,7 @@ def read_criteria_file(path: str | os.PathLike[str]) -> tuple[str, dict[str, str
 
 def epoch_day(today: int | _dt.date) -> int:
     """An epoch day, or a date as its epoch day (UTC)."""
-    return today_ordinal(today) - CLINICAL_DATE_OFFSET
-
-
-def _roots(values: Iterable[int], what: str) -> frozenset[int]:
-    if isinstance(values, str | bytes) or not isinstance(values, Iterable):
-        raise EligibilityError(f"{what} must be an iterable of field elements")
-    out = set()
-    for value in values:
-        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < FIELD_R:
-            raise EligibilityError(f"{what} must be field elements")
-        out.add(value)
-    return frozenset(out)
+    return today_values(today)[0] - CLINICAL_DATE_OFFSET
 
 
 # --------------------------------------------------------------------------- reports
@@ -147,7 +151,7 @@ def _roots(values: Iterable[int], what: str) -> frozenset[int]:
 
 @dataclass(frozen=True)
 class CostReport:
-    """Constraints per part and per clause, the QAP domain, predicted times and the public signals."""
+    """Constraints per part and per atom, the QAP domain, predicted times and the public signals."""
 
     criteria: str
     constraints: int
@@ -173,8 +177,8 @@ class CostReport:
             f"wires: {self.wires}",
             "per part:",
             *(f"  {name:<40} {count:>7}" for name, count in self.parts),
-            "per clause (criteria part):",
-            *(f"  {name:<40} {count:>7}" for name, count in self.clauses),
+            "per atom (criteria part):",
+            *(f"  {name:<60} {count:>7}" for name, count in self.clauses),
             f"predicted prove time: {self.predicted_prove_seconds:.1f} s; "
             f"setup: {self.predicted_setup_seconds:.0f} s",
             f"public signals: {', '.join(self.public_signals)}",
@@ -208,13 +212,10 @@ _DISCLOSURES: Final[tuple[SignalDisclosure, ...]] = (
         "checked by the verifier against its window. No patient date (birth, diagnosis, lab) is revealed.",
     ),
     SignalDisclosure(
-        "trusted_issuer_root",
-        "which trusted-issuer set was used: only that some issuer in it signed, not which one "
-        "(the verifier learns the set, 1,024 slots, not the hospital).",
-    ),
-    SignalDisclosure(
-        "revocation_root",
-        "which revocation list version showed the credential unrevoked; not the credential id.",
+        "trust_root",
+        "which published trust root was used: poseidon(issuer registry root, person registry root). It shows "
+        "that some trusted issuer signed the credential and has not revoked it (and, in one-per-person trials, "
+        "that the holder is registered), not which issuer or which person.",
     ),
     SignalDisclosure(
         "recipient",
@@ -232,8 +233,7 @@ class VerifiedEligibility:
     nullifier: int
     scope: int
     today: int
-    trusted_issuer_root: int
-    revocation_root: int
+    trust_root: int
     recipient: int
 
 
@@ -242,7 +242,8 @@ class VerifiedEligibility:
 
 @dataclass(frozen=True)
 class TrialKeys:
-    """Proving and verifying keys pinned to a criteria hash and to the circuit's R1CS hash."""
+    """Proving and verifying keys pinned to a criteria program's hash (``criteria_sha256``: the program's
+    sha256, criteria and trial policy) and to the circuit's R1CS hash."""
 
     pk: ProvingKey
     vk: VerifyingKey
@@ -304,6 +305,12 @@ class TrialKeys:
         return vk
 
     @classmethod
+    def load_verifying_key_and_criteria(cls, directory: str | os.PathLike[str]) -> tuple[VerifyingKey, str]:
+        """:meth:`load_verifying_key` and the program hash the manifest records for these keys."""
+        vk = cls.load_verifying_key(directory)
+        return vk, str(cls._manifest(Path(directory))["criteriaSha256"])
+
+    @classmethod
     def load(cls, directory: str | os.PathLike[str]) -> TrialKeys:
         """Read keys written by :meth:`save`; the verifying key must hash to the manifest's pin and equal the
         proving key's (:class:`VerifyingKeyMismatchError` otherwise). A save interrupted after writing its
@@ -340,78 +347,100 @@ def _promote(directory: Path, name: str, *, missing_ok: bool = False) -> None:
 # --------------------------------------------------------------------------- the trial
 
 
-class Trial:
-    """One trial: its criteria, id, verifier policy and (after :meth:`setup` / :meth:`use_keys`) keys.
+def _field(value: object, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < FIELD_R:
+        raise EligibilityError(f"{what} must be a field element")
+    return value
 
-    ``criteria``: the criteria text (:meth:`from_file` reads a criteria file, see
-    :func:`read_criteria_file`). ``trial_id``: 32 bytes, ``0x`` + 64 hex digits, or an ASCII registry id such
-    as ``"NCT05000001"`` (padded to 32 bytes). ``accepted_window_days``: a proof's ``today`` may be at most
-    this many days before the verifier's today (never after it). ``trusted_issuer_roots`` /
-    ``revocation_roots``: the roots the verifier accepts. ``scope``: the expected scope, or give
-    ``chain_id`` and ``enrollment_address`` to compute it (:meth:`scope`).
+
+class Trial:
+    """One trial: its criteria program, id, verifier policy and (after :meth:`setup` / :meth:`use_keys`) keys.
+
+    ``criteria``: the criteria text, or the path of a criteria file (``# name:`` and other comment metadata;
+    :func:`~zkhealth.eligibility.check.check_criteria_file`). ``trial_id``: 32 bytes, ``0x`` + 64 hex digits,
+    or an ASCII registry id such as ``"NCT05000001"`` (padded to 32 bytes). ``policy``: one enrollment per person
+    (with the day the trial opened) and the largest record age; the policy is part of the program, hence of the
+    circuit and its keys. ``accepted_window_days``: a proof's ``today`` may be at most this many days before the
+    verifier's today (never after it). ``root_grace_seconds``: how long a superseded trust root is still
+    accepted. ``roots``: the published trust roots (:class:`~zkhealth.credentials.trust_roots.RootHistory`);
+    :meth:`verify` takes them per call too. ``scope``: the expected scope, or give ``chain_id`` and
+    ``enrollment_address`` to compute it (:meth:`scope`).
 
     Invalid criteria raise :class:`~zkhealth.errors.CriteriaSyntaxError` here, naming the clause.
     """
 
+    kind: Final[str] = DEDICATED
+
     def __init__(
         self,
-        criteria: str,
+        criteria: str | os.PathLike[str],
         *,
         trial_id: bytes | str,
-        name: str = "",
+        name: str | None = None,
+        policy: Policy | None = None,
         accepted_window_days: int = 1,
-        trusted_issuer_roots: Iterable[int] = (),
-        revocation_roots: Iterable[int] = (),
+        root_grace_seconds: int = DEFAULT_GRACE_SECONDS,
+        roots: RootHistory | None = None,
         scope: int | None = None,
         chain_id: int | None = None,
         enrollment_address: str | None = None,
         metadata: dict[str, str] | None = None,
     ) -> None:
-        if not isinstance(criteria, str):
-            raise EligibilityError("criteria must be text (Trial.from_file reads a criteria file)")
-        self.criteria = Criteria(criteria)
+        found: dict[str, str] = {}
+        if isinstance(criteria, os.PathLike):
+            check = check_criteria_file(criteria, policy)
+            text, found, program = check.text, check.metadata, check.program
+        elif isinstance(criteria, str):
+            text, program = criteria, compile_program(criteria, policy)
+        else:
+            raise EligibilityError("criteria must be text or the path of a criteria file")
+        self.text: str = text
+        self.program: Program = program
+        self.metadata = {**found, **(metadata or {})}
+        self.name = name if name is not None else self.metadata.get("name", "")
         self.trial_id = trial_id_bytes(trial_id)
-        self.name = name
-        self.metadata = dict(metadata or {})
-        if (
-            isinstance(accepted_window_days, bool)
-            or not isinstance(accepted_window_days, int)
-            or not 0 <= accepted_window_days <= 366
-        ):
+        if (isinstance(accepted_window_days, bool) or not isinstance(accepted_window_days, int)
+                or not 0 <= accepted_window_days <= 366):
             raise EligibilityError("accepted_window_days must be an int in [0, 366]")
         self.accepted_window_days = accepted_window_days
-        self.trusted_issuer_roots = _roots(trusted_issuer_roots, "trusted_issuer_roots")
-        self.revocation_roots = _roots(revocation_roots, "revocation_roots")
+        if (isinstance(root_grace_seconds, bool) or not isinstance(root_grace_seconds, int)
+                or not 0 <= root_grace_seconds < 1 << 32):
+            raise EligibilityError("root_grace_seconds must be an int in [0, 2^32)")
+        self.root_grace_seconds = root_grace_seconds
+        if roots is not None and not isinstance(roots, RootHistory):
+            raise EligibilityError("roots must be a RootHistory (a trust-root file's or the chain's)")
+        self.roots: RootHistory | None = roots
         if scope is not None and (chain_id is not None or enrollment_address is not None):
             raise EligibilityError("give either scope or chain_id and enrollment_address, not both")
         if scope is None and chain_id is not None and enrollment_address is not None:
             scope = self.scope(chain_id, enrollment_address)
         elif (chain_id is None) != (enrollment_address is None):
             raise EligibilityError("chain_id and enrollment_address go together")
-        if scope is not None and (isinstance(scope, bool) or not isinstance(scope, int) or not 0 <= scope < FIELD_R):
-            raise EligibilityError("scope must be a field element")
-        self.expected_scope: int | None = scope
+        self.expected_scope: int | None = None if scope is None else _field(scope, "scope")
         self._compiled: CompiledCircuit | None = None
         self._keys: TrialKeys | None = None
+        #: A verifying key adopted alone (:meth:`use_verifying_key`): enough to verify, not to prove.
+        self._verifying_key: tuple[VerifyingKey, str] | None = None
 
     @classmethod
     def from_file(cls, path: str | os.PathLike[str], *, trial_id: bytes | str, **options: Any) -> Trial:
-        """The trial of a criteria file (:func:`read_criteria_file`); its ``# name:`` line names the trial
-        unless ``name`` is given. ``options`` are the constructor's."""
-        text, metadata = read_criteria_file(path)
-        options.setdefault("name", metadata.get("name", ""))
-        return cls(text, trial_id=trial_id, metadata=metadata, **options)
+        """The trial of a criteria file; its ``# name:`` line names the trial unless ``name`` is given."""
+        return cls(Path(path), trial_id=trial_id, **options)
+
+    @property
+    def policy(self) -> Policy:
+        return self.program.policy
 
     def __repr__(self) -> str:
         label = self.name or self.trial_id.rstrip(b"\0").decode("ascii", "replace")
-        return f"Trial({label!r}, criteria={self.criteria.text!r})"
+        return f"Trial({label!r}, criteria={self.text!r}, kind={self.kind!r})"
 
     # ------------------------------------------------------------------ circuit and reports
 
     def compile(self) -> CompiledCircuit:
-        """The standard eligibility circuit for these criteria (compiled once, then cached)."""
+        """The dedicated eligibility circuit of this program (compiled once, then cached)."""
         if self._compiled is None:
-            self._compiled = compile_eligibility_circuit(self.criteria)
+            self._compiled = compile_dedicated_circuit(self.program)
         return self._compiled
 
     def r1cs_sha256(self) -> str:
@@ -420,45 +449,39 @@ class Trial:
 
     def criteria_findings(self) -> list[CriteriaFinding]:
         """Parts of the criteria that no record can meet, or that every record meets, each with the clauses
-        that cause it (:func:`zkhealth.eligibility.analysis.analyze_criteria`): almost always a mistake in
+        that cause it (:func:`zkhealth.eligibility.analysis.analyze_program`): almost always a mistake in
         the criteria, worth a warning before any setup."""
-        return analyze_criteria(self.criteria)
+        return analyze_program(self.program)
 
     def cost_report(self) -> CostReport:
-        """Constraints per part and per clause, predicted prove/setup time and the public signals.
+        """Constraints per part and per atom, predicted prove/setup time and the public signals.
 
-        Needs only the compiled circuit (about 1-2 s), no keys. The prove-time prediction is a linear model
-        in the QAP domain size and the wire count, measured on the reference machine.
+        Needs only the compiled circuit (about 1-3 s), no keys. The prove-time prediction is a linear model in
+        the QAP domain size and the wire count, measured on the reference machine.
         """
         compiled = self.compile()
-        report = compiled.report()
+        rows = {row.path: row.after for row in compiled.report().rows}
         root = compiled.name
-        parts = tuple(
-            (row.path[len(root) + 1 :], row.after)
-            for row in report.rows
-            if row.path.count("/") == 1 and row.path.startswith(root + "/")
-        )
-        clause_rows = {row.path: row.after for row in report.rows}
-        clauses = []
-        for clause in self.criteria.clauses():
-            path = f"{root}/criteria/{clause_scope_name(clause.text)}"
-            clauses.append((clause.text, clause_rows.get(path, 0)))
-        combine = clause_rows.get(f"{root}/criteria/combine", 0)
+        parts = tuple((path[len(root) + 1:], count) for path, count in rows.items()
+                      if path.count("/") == 1 and path.startswith(root + "/"))
+        atoms = tuple((f"atom{i} {atom.describe()}", rows.get(f"{root}/criteria/atom{i}", 0))
+                      for i, atom in enumerate(self.program.atoms))
+        combine = rows.get(f"{root}/criteria/combine", 0)
         if combine:
-            clauses.append(("(and/or combination)", combine))
+            atoms += (("(and/or combination)", combine),)
         n = compiled.r1cs.n_constraints
         domain = 1
         while domain < n + _PUBLIC_ROWS:
             domain *= 2
         wires = compiled.r1cs.n_wires
         return CostReport(
-            criteria=self.criteria.text,
+            criteria=self.text,
             constraints=n,
             public_rows=_PUBLIC_ROWS,
             domain_size=domain,
             wires=wires,
             parts=parts,
-            clauses=tuple(clauses),
+            clauses=atoms,
             predicted_prove_seconds=_PROVE_BASE_S + _PROVE_PER_ROW_S * domain + _PROVE_PER_WIRE_S * wires,
             predicted_setup_seconds=_SETUP_PER_WIRE_S * wires,
             public_signals=PUBLIC_SIGNALS,
@@ -471,8 +494,12 @@ class Trial:
 
     def verifier_learns_text(self) -> str:
         """:meth:`verifier_learns` as a printable report."""
+        policy = self.policy
+        person = (f" The holder is registered in the person registry before day {policy.opened_day} (one enrollment "
+                  f"per person)." if policy.one_per_person else
+                  " One enrollment per wallet: a person with two wallets can enroll twice (no person registry).")
         lines = [f"A valid proof for this trial shows: the holder of a credential signed by a trusted issuer, "
-                 f"unrevoked and unexpired on `today`, meets: {self.criteria.text}", "Public signals:"]
+                 f"unrevoked and unexpired on `today`, meets: {self.text}.{person}", "Public signals:"]
         lines += [f"  {item.name}: {item.reveals}" for item in _DISCLOSURES]
         return "\n".join(lines)
 
@@ -487,13 +514,13 @@ class Trial:
     ) -> TrialKeys:
         """Run a (development) Groth16 setup for this trial's circuit and keep the keys.
 
-        The keys are pinned to :attr:`Criteria.sha256` and :meth:`r1cs_sha256`. Keys made here are
-        ``dev-setup`` keys (this process knew the toxic waste): production trials use a ceremony's keys via
-        :meth:`use_keys`. Cost: about ``predicted_setup_seconds`` of :meth:`cost_report`.
+        The keys are pinned to the program's sha256 and :meth:`r1cs_sha256`. Keys made here are ``dev-setup``
+        keys (this process knew the toxic waste): production trials use a ceremony's keys via :meth:`use_keys`.
+        Cost: about ``predicted_setup_seconds`` of :meth:`cost_report`.
         """
         compiled = self.compile()
         pk, vk = groth16.setup(compiled.r1cs, rng=rng, progress=progress, workers=workers)
-        keys = TrialKeys(pk, vk, self.criteria.sha256, self.r1cs_sha256())
+        keys = TrialKeys(pk, vk, self.program.sha256(), self.r1cs_sha256())
         self._keys = keys
         return keys
 
@@ -532,18 +559,18 @@ class Trial:
 
         phase2.verify(zkey, self.compile().r1cs, ptau, workers=workers, progress=progress)
         pk = proving_key_from_zkey(zkey)
-        return self.use_keys(TrialKeys(pk, pk.vk, self.criteria.sha256, self.r1cs_sha256()))
+        return self.use_keys(TrialKeys(pk, pk.vk, self.program.sha256(), self.r1cs_sha256()))
 
     def check_keys(self, keys: TrialKeys) -> None:
-        """Refuse keys that are not this trial's: made for other criteria, for another circuit, or for
-        another number of public signals (:class:`VerifyingKeyMismatchError`). The one place the check lives:
-        :meth:`use_keys` and the chain's ``deploy_trial`` both call it."""
-        if keys.criteria_sha256 != self.criteria.sha256:
-            raise VerifyingKeyMismatchError("these keys were made for other criteria (criteria hash differs)")
-        if keys.r1cs_sha256 != self.r1cs_sha256():
-            raise VerifyingKeyMismatchError("these keys were made for another circuit (R1CS hash differs)")
+        """Refuse keys that are not this trial's: made for another program, for another circuit, or for another
+        number of public signals (:class:`VerifyingKeyMismatchError`). :meth:`use_keys` and the chain's
+        ``deploy_trial`` both call it."""
+        if keys.criteria_sha256 != self.program.sha256():
+            raise VerifyingKeyMismatchError("these keys were made for another criteria program (its hash differs)")
         if keys.pk.n_public != len(PUBLIC_SIGNALS) or keys.vk.n_public != len(PUBLIC_SIGNALS):
             raise VerifyingKeyMismatchError("these keys expect another number of public signals")
+        if keys.r1cs_sha256 != self.r1cs_sha256():
+            raise VerifyingKeyMismatchError("these keys were made for another circuit (R1CS hash differs)")
 
     def use_keys(self, keys: TrialKeys) -> TrialKeys:
         """Adopt keys (e.g. ``TrialKeys.load(directory)``, a ceremony's) after :meth:`check_keys`."""
@@ -558,6 +585,24 @@ class Trial:
             raise EligibilityError("this trial has no keys yet: call setup() or use_keys()")
         return self._keys
 
+    def use_verifying_key(self, vk: VerifyingKey) -> None:
+        """Adopt only a verifying key, for :meth:`verify` and :meth:`verify_each` (not for proving).
+
+        The caller vouches that ``vk`` belongs to this trial's circuit (a trial file's pin does:
+        :meth:`zkhealth.eligibility.TrialSpec.load_verifying_key`); here only the public-signal count is
+        checked (:class:`VerifyingKeyMismatchError`)."""
+        if vk.n_public != len(PUBLIC_SIGNALS):
+            raise VerifyingKeyMismatchError("this verifying key expects another number of public signals")
+        self._verifying_key = (vk, vk.sha256())
+
+    def _verifier_key(self) -> tuple[VerifyingKey, str]:
+        """The verifying key and its sha256: the full keys' if adopted, else :meth:`use_verifying_key`'s."""
+        if self._keys is not None:
+            return self._keys.vk, self._keys.vk_sha256
+        if self._verifying_key is not None:
+            return self._verifying_key
+        raise EligibilityError("this trial has no keys yet: call setup(), use_keys() or use_verifying_key()")
+
     # ------------------------------------------------------------------ scope
 
     def scope(self, chain_id: int, enrollment_address: str) -> int:
@@ -566,91 +611,131 @@ class Trial:
 
     # ------------------------------------------------------------------ native check
 
-    def evaluate(self, credential: Credential | Sequence[int], today: int | _dt.date) -> Evaluation:
-        """Evaluate the criteria natively (no circuit, no proof)."""
-        return self.criteria.evaluate(credential, today)
+    def evaluate(self, credential: RecordCredential | PatientRecord, today: int | _dt.date) -> ProgramEvaluation:
+        """Evaluate the program natively (no circuit, no proof); the verdict names the failing clause."""
+        return evaluate_program(self.program, credential, today)
 
     # ------------------------------------------------------------------ verification
 
-    def _policy(
-        self,
-        proof: EligibilityProof,
-        today: int,
-        expected_scope: int | None,
-        expected_recipient: int | None,
-    ) -> VerifiedEligibility:
+    def _clock(self, today: int | _dt.date | None, now: float | None) -> tuple[int, int]:
+        """``(verifier's day, verifier's unix time)``: the clock by default; a given day alone is taken at its
+        last second (the strictest moment of that day for a superseded root)."""
+        if now is not None and today is None:
+            return int(now) // 86_400, int(now)
+        day = today_epoch_day() if today is None else epoch_day(today)
+        at = int(time.time()) if today is None else day * 86_400 + 86_399
+        return day, at if now is None else int(now)
+
+    def _policy(self, proof: EligibilityProof, day: int, now: int, roots: RootHistory | None,
+                expected_scope: int | None, expected_recipient: int | None) -> VerifiedEligibility:
+        if not isinstance(proof, EligibilityProof):
+            raise MalformedProofError("expected an EligibilityProof (EligibilityProof.load reads a proof file)")
         if proof.trial_id != self.trial_id:
             raise WrongScopeError("the proof is for another trial")
-        if proof.criteria_sha256 != self.criteria.sha256:
-            raise VerifyingKeyMismatchError("the proof was made for other criteria")
-        if proof.vk_sha256 != self.keys.vk_sha256:
+        if proof.program_sha256 != self.program.sha256():
+            raise VerifyingKeyMismatchError("the proof was made for another criteria program")
+        if proof.vk_sha256 != self._verifier_key()[1]:
             raise VerifyingKeyMismatchError("the proof names another verifying key")
         scope = expected_scope if expected_scope is not None else self.expected_scope
         if scope is None:
             raise EligibilityError("no expected scope: pass expected_scope or create the trial with one")
         if proof.scope != scope:
             raise WrongScopeError("the proof is for another trial scope (trial, contract or chain)")
-        if proof.today > today:
+        history = roots if roots is not None else self.roots
+        if history is None:
+            raise EligibilityError("no trust roots to check the proof against: give roots (a trust-root file's "
+                                   "or the chain's RootHistory)")
+        history.check(proof.trust_root, grace_seconds=self.root_grace_seconds, now=now)
+        if proof.today > day:
             raise StaleProofError("the proof's today lies after the verifier's today")
-        if today - proof.today > self.accepted_window_days:
+        if day - proof.today > self.accepted_window_days:
             raise StaleProofError(
-                f"the proof's today is {today - proof.today} days old; the window is "
-                f"{self.accepted_window_days} days"
+                f"the proof's today is {day - proof.today} days old; the window is {self.accepted_window_days} days"
             )
-        if proof.trusted_issuer_root not in self.trusted_issuer_roots:
-            raise UntrustedRootError("the proof uses a trusted-issuer root this verifier does not accept")
-        if proof.revocation_root not in self.revocation_roots:
-            raise UntrustedRootError("the proof uses a revocation root this verifier does not accept")
         if expected_recipient is not None and proof.recipient != expected_recipient:
             raise WrongRecipientError("the proof is bound to another recipient")
-        return VerifiedEligibility(
-            trial_id=proof.trial_id,
-            nullifier=proof.nullifier,
-            scope=proof.scope,
-            today=proof.today,
-            trusted_issuer_root=proof.trusted_issuer_root,
-            revocation_root=proof.revocation_root,
-            recipient=proof.recipient,
-        )
+        return VerifiedEligibility(proof.trial_id, proof.nullifier, proof.scope, proof.today, proof.trust_root,
+                                   proof.recipient)
 
     def verify(
         self,
         proof: EligibilityProof,
         *,
         today: int | _dt.date | None = None,
+        now: float | None = None,
+        roots: RootHistory | None = None,
         expected_scope: int | None = None,
         expected_recipient: int | None = None,
     ) -> VerifiedEligibility:
         """Check everything a recruiter must check (module docstring) and return the verified signals.
 
-        ``today`` is the verifier's day (epoch day or date; default: today in UTC). Cost: the policy checks
+        ``today`` is the verifier's day (epoch day or date), ``now`` its unix time (for the trust root's grace
+        period); both default to the clock. ``roots`` defaults to :attr:`roots`. Cost: the policy checks
         (microseconds) and one Groth16 verification (about 15-25 ms).
         """
         if not isinstance(proof, EligibilityProof):
             raise ArgumentTypeError(f"expected an EligibilityProof, got {type(proof).__name__}")
-        day = today_epoch_day() if today is None else epoch_day(today)
-        result = self._policy(proof, day, expected_scope, expected_recipient)
-        groth16.verify(self.keys.vk, list(proof.public), proof.proof, pinned_sha256=self.keys.vk_sha256)
+        day, at = self._clock(today, now)
+        result = self._policy(proof, day, at, roots, expected_scope, expected_recipient)
+        vk, vk_sha256 = self._verifier_key()
+        groth16.verify(vk, list(proof.public), proof.proof, pinned_sha256=vk_sha256)
         return result
+
+    def verify_each(
+        self,
+        proofs: Sequence[EligibilityProof],
+        *,
+        today: int | _dt.date | None = None,
+        now: float | None = None,
+        roots: RootHistory | None = None,
+        expected_scope: int | None = None,
+    ) -> list[VerifiedEligibility | ZkHealthError]:
+        """Verify many proofs: one outcome per proof, in order (a :class:`VerifiedEligibility`, or the error
+        that refuses it). Policy checks for each, then one batched pairing check for the rest (each proof on its
+        own only when the batch fails). A proof whose nullifier an earlier valid proof of the list already has
+        (the same proof listed twice, a re-randomised copy, or a second proof by the same patient) is a
+        :class:`DuplicateProofError`: one patient counts once. Cost: about one Miller loop per proof."""
+        day, at = self._clock(today, now)
+        outcomes: list[VerifiedEligibility | ZkHealthError] = []
+        for proof in proofs:
+            try:
+                outcomes.append(self._policy(proof, day, at, roots, expected_scope, None))
+            except ZkHealthError as error:
+                outcomes.append(error)
+        pending = [i for i, outcome in enumerate(outcomes) if isinstance(outcome, VerifiedEligibility)]
+        items = [(list(proofs[i].public), proofs[i].proof) for i in pending]
+        if items:
+            vk = self._verifier_key()[0]
+            try:
+                groth16.batch_verify(vk, items)
+            except InvalidProofError:
+                for position in groth16.find_invalid(vk, items):
+                    outcomes[pending[position]] = InvalidProofError("the proof does not verify")
+        seen: dict[int, int] = {}
+        for index, outcome in enumerate(outcomes):
+            if not isinstance(outcome, VerifiedEligibility):
+                continue
+            first = seen.setdefault(outcome.nullifier, index)
+            if first != index:
+                same = proofs[first].to_json() == proofs[index].to_json()
+                outcomes[index] = DuplicateProofError(
+                    f"{'the same proof as' if same else 'the same nullifier (the same patient) as'} proof {first}: "
+                    "counted once"
+                )
+        return outcomes
 
     def verify_batch(
         self,
         proofs: Sequence[EligibilityProof],
         *,
         today: int | _dt.date | None = None,
+        now: float | None = None,
+        roots: RootHistory | None = None,
         expected_scope: int | None = None,
     ) -> list[VerifiedEligibility]:
-        """Verify many proofs at once: policy checks for each, then one batched pairing check.
-
-        Raises the first policy error, or :class:`InvalidProofError` naming the indices of the proofs that
-        do not verify. Cost: per proof about one Miller loop; one final exponentiation for the batch.
-        """
-        day = today_epoch_day() if today is None else epoch_day(today)
-        results = [self._policy(p, day, expected_scope, None) for p in proofs]
-        items = [(list(p.public), p.proof) for p in proofs]
-        try:
-            groth16.batch_verify(self.keys.vk, items)
-        except InvalidProofError:
-            bad = groth16.find_invalid(self.keys.vk, items)
-            raise InvalidProofError(f"proofs at indices {bad} do not verify") from None
-        return results
+        """:meth:`verify_each`, raising the first refusal (a duplicate included) instead of returning it."""
+        outcomes = self.verify_each(proofs, today=today, now=now, roots=roots, expected_scope=expected_scope)
+        for outcome in outcomes:
+            if isinstance(outcome, ZkHealthError):
+                raise outcome
+        return [outcome for outcome in outcomes if isinstance(outcome, VerifiedEligibility)]

@@ -16,7 +16,7 @@ Public signals, in order: ``[nullifier, proposal_scope, choice, trust_root]`` (t
 output, wire 1). ``proposal_scope = keccak256(abi.encode(chainid, governor, proposalId)) >> 3``, computed by the
 governor (``zkhealth.chain.governance.proposal_scope`` in Python).
 
-The holder secret is not range-checked, for the reason given in :mod:`zkhealth.eligibility.circuit`: it only
+The holder secret is not range-checked, for the reason given in :mod:`zkhealth.eligibility.dedicated`: it only
 enters Poseidon. The registration day is not compared with anything here; the governor fixes the electorate by
 accepting only the trust root current when the proposal was created (docs/dao.md).
 """
@@ -33,7 +33,9 @@ from zkhealth._json import loads_strict
 from zkhealth.circuit import Builder, CompiledCircuit, compile
 from zkhealth.circuit.gadgets.merkle import assert_quaternary_merkle_inclusion
 from zkhealth.circuit.gadgets.poseidon import poseidon
+from zkhealth.credentials.persons import PERSON_REGISTRY_DEPTH, person_leaf
 from zkhealth.credentials.trees import MerkleProof, verify_merkle_proof
+from zkhealth.credentials.trust import trust_root
 from zkhealth.errors import InvalidProofError, MalformedProofError, MerkleProofError, VoteError
 from zkhealth.field import FIELD_R
 from zkhealth.formats.snarkjs_json import parse_public_signal, proof_from_dict, proof_to_dict
@@ -42,6 +44,7 @@ from zkhealth.hash.poseidon import poseidon as poseidon_native
 
 __all__ = [
     "CHOICES",
+    "PERSON_MEMBERSHIP_FORMAT",
     "PERSON_REGISTRY_DEPTH",
     "VOTE_CIRCUIT_NAME",
     "VOTE_FORMAT",
@@ -50,6 +53,8 @@ __all__ = [
     "VoteProof",
     "compile_vote_circuit",
     "person_leaf",
+    "person_membership_from_json",
+    "person_membership_to_json",
     "prove_vote",
     "trust_root",
     "verify_vote",
@@ -60,22 +65,10 @@ __all__ = [
 VOTE_CIRCUIT_NAME: Final[str] = "anonymous-vote"
 #: The ``format`` of a vote file (:meth:`VoteProof.to_json`).
 VOTE_FORMAT: Final[str] = "zkhealth.vote"
-#: Depth of the person registry tree (4^12 = 16,777,216 people).
-PERSON_REGISTRY_DEPTH: Final[int] = 12
 #: The public signals, in wire order.
 VOTE_PUBLIC_SIGNALS: Final[tuple[str, ...]] = ("nullifier", "proposal_scope", "choice", "trust_root")
 #: Governor Bravo's vote types: 0 against, 1 for, 2 abstain.
 CHOICES: Final[dict[str, int]] = {"against": 0, "for": 1, "abstain": 2}
-
-
-def person_leaf(holder_commitment: int, registered_day: int) -> int:
-    """The person registry leaf ``poseidon([holder_commitment, registered_day])`` (epoch day)."""
-    return poseidon_native([holder_commitment, registered_day])
-
-
-def trust_root(issuer_registry_root: int, person_registry_root: int) -> int:
-    """The trust root ``poseidon([issuer_registry_root, person_registry_root])`` that contracts publish."""
-    return poseidon_native([issuer_registry_root, person_registry_root])
 
 
 def vote_circuit() -> Callable[[Builder], None]:
@@ -172,6 +165,22 @@ class VoteKeys:
         pk, vk = groth16.setup(compiled.r1cs)
         return cls(compiled, pk, vk)
 
+    @classmethod
+    def from_proving_key(cls, pk: ProvingKey) -> VoteKeys:
+        """The keys of a vote proving key (ours or a snarkjs ``.zkey``, from the DAO's setup or ceremony).
+        Compiles the vote circuit and checks the key was made for it: four public signals and the circuit's
+        wire and constraint counts (:class:`VoteError` otherwise). The on-chain verifier is the last judge:
+        a ballot proven with any other key is refused there (``InvalidVoteProof``)."""
+        compiled = compile_vote_circuit()
+        r1cs = compiled.r1cs
+        if (
+            pk.vk.n_public != len(VOTE_PUBLIC_SIGNALS)
+            or pk.n_wires != r1cs.n_wires
+            or (pk.n_constraints is not None and pk.n_constraints != r1cs.n_constraints)
+        ):
+            raise VoteError("this proving key was not made for the anonymous vote circuit")
+        return cls(compiled, pk, pk.vk)
+
 
 @dataclass(frozen=True)
 class VoteProof:
@@ -262,3 +271,42 @@ def verify_vote(vk: VerifyingKey, vote: VoteProof, *, proposal_scope: int, trust
     if vote.trust_root != trust_root_value:
         raise InvalidProofError("the vote is against another trust root than the proposal's")
     groth16.verify(vk, list(vote.public), vote.proof)
+
+
+#: The ``format`` of a person-registry membership document (what a registrar hands to a registered person).
+PERSON_MEMBERSHIP_FORMAT: Final[str] = "zkhealth.person-membership"
+
+
+def person_membership_to_json(registered_day: int, proof: MerkleProof) -> str:
+    """A person-registry membership as JSON: ``{"format": "zkhealth.person-membership", "version": 1,
+    "registeredDay": day, "root": decimal, "merkle": <MerkleProof.to_dict()>}``, the root being the one the
+    path leads to."""
+    if isinstance(registered_day, bool) or not isinstance(registered_day, int) or not 0 <= registered_day < 2**32:
+        raise VoteError("registered_day must be an epoch day in [0, 2^32)")
+    if not isinstance(proof, MerkleProof) or proof.depth != PERSON_REGISTRY_DEPTH:
+        raise VoteError(f"a person registry path has {PERSON_REGISTRY_DEPTH} levels")
+    body = {"format": PERSON_MEMBERSHIP_FORMAT, "version": 1, "registeredDay": registered_day,
+            "root": str(proof.compute_root()), "merkle": proof.to_dict()}
+    return json.dumps(body, indent=1, sort_keys=True) + "\n"
+
+
+def person_membership_from_json(text: str | bytes) -> tuple[int, MerkleProof]:
+    """Parse :func:`person_membership_to_json`'s output strictly: ``(registered_day, path)``. The path must have
+    :data:`PERSON_REGISTRY_DEPTH` levels and lead to the stated root. Raises :class:`EncodingError`."""
+    from zkhealth.errors import EncodingError
+    from zkhealth.field import parse_field_element
+
+    obj = loads_strict(text, what="person membership", error=EncodingError)
+    if not isinstance(obj, dict) or set(obj) != {"format", "version", "registeredDay", "root", "merkle"}:
+        raise EncodingError("a person membership has exactly format, version, registeredDay, root and merkle")
+    if obj["format"] != PERSON_MEMBERSHIP_FORMAT or obj["version"] != 1:
+        raise EncodingError("not a zkhealth person membership (format zkhealth.person-membership, version 1)")
+    day = obj["registeredDay"]
+    if isinstance(day, bool) or not isinstance(day, int) or not 0 <= day < 2**32:
+        raise EncodingError("registeredDay must be an epoch day in [0, 2^32)")
+    proof = MerkleProof.from_dict(obj["merkle"])
+    if proof.depth != PERSON_REGISTRY_DEPTH:
+        raise EncodingError(f"a person registry path has {PERSON_REGISTRY_DEPTH} levels")
+    if parse_field_element(obj["root"], what="person registry root") != proof.compute_root():
+        raise EncodingError("the person registry path does not lead to the stated root")
+    return day, proof

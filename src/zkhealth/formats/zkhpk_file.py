@@ -29,7 +29,7 @@ from zkhealth._fileio import atomic_write, naming
 from zkhealth.errors import R1csFormatError
 from zkhealth.field import FIELD_R
 from zkhealth.formats._binfile import read_binary
-from zkhealth.formats._points import assemble_proving_key, g1_points, g2_points
+from zkhealth.formats._points import assemble_proving_key, decode_coordinates, g1_points, g2_points
 from zkhealth.formats.zkey_file import is_zkey, parse_zkey
 from zkhealth.groth16.keys import PROVENANCES, G1Point, G2Point, ProvingKey, QapEntry
 
@@ -106,8 +106,7 @@ class _Cursor:
         return int(_U32.unpack(self.take(4))[0])
 
     def _coords(self, count: int) -> list[int]:
-        raw = self.take(32 * count)
-        return [int.from_bytes(raw[32 * i : 32 * i + 32], "big") for i in range(count)]
+        return decode_coordinates(self.take(32 * count), count, "big")
 
     def g1s(self, count: int, what: str) -> list[G1Point | None]:
         return g1_points(self._coords(2 * count), f"{_WHAT} {what}")

@@ -126,6 +126,10 @@ class ProvingKey:
     _msm_bases: dict[str, list[Any]] = field(default_factory=dict, init=False, repr=False, compare=False)
     #: :mod:`zkhealth.hazmat.parallel` dataset token of the bases the prover's worker process uses (0: none yet).
     _worker_token: int = field(default=0, init=False, repr=False, compare=False)
+    #: True when every point was checked on its curve as the key was made or read (the key file readers and
+    #: the setup set it): the prover's first preparation of the bases then skips checking them again. Code
+    #: that changes points in place before the first proof must set it to False.
+    points_checked: bool = field(default=False, repr=False, compare=False)
 
     def msm_bases(self) -> dict[str, list[Any]]:
         """The fixed base-point lists of the prover's four MSMs, built once and reused.

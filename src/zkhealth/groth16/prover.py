@@ -13,7 +13,9 @@ With the witness ``w`` (``w_0 = 1``), the QAP evaluations ``h`` of ``A*B - C`` o
 
 from __future__ import annotations
 
+import gc
 import secrets
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,8 +23,9 @@ from zkhealth.errors import FieldTypeError, InvalidProofError, WitnessError
 from zkhealth.field import FIELD_R
 from zkhealth.groth16.keys import Proof, ProvingKey
 from zkhealth.groth16.r1cs_to_qap import evaluate_rows, h_evaluations
+from zkhealth.hazmat import msm, parallel
 from zkhealth.hazmat.bn254 import g1_add
-from zkhealth.hazmat.msm import msm_g1, msm_g2
+from zkhealth.hazmat.msm import msm_g1
 from zkhealth.r1cs import R1CS
 
 
@@ -62,127 +65,150 @@ def check_witness(pk: ProvingKey, witness: Sequence[int], r1cs: R1CS | None = No
     return values
 
 
-#: From this domain size on, ``workers > 1`` runs the pipelined prover (:func:`_prove_pipelined`); below it,
-#: forking and shipping the witness costs more than the overlap saves.
+#: From this domain size on, ``workers > 1`` spreads a proof over processes (:func:`_prove_tasks`); below
+#: it, shipping the witness and the results costs more than the second core saves.
 PIPELINE_MIN_DOMAIN = 1 << 9
+
+#: Each MSM of a proof is cut into this many window slices (tasks), plus one task for its scalar-1 bases.
+#: Window counts are 8-13 at the sizes that matter, so a slice is about one window: small enough that the
+#: processes finish within a fraction of a second of each other.
+SLICES = 12
+_ONES = SLICES
+
+#: Stage 0 needs only the witness: B (G2, the heaviest) first, then A and B1. Stage 1 needs the quotient
+#: H, which this process computes while the workers start on stage 0.
+_STAGES: tuple[tuple[tuple[str, int], ...], ...] = (
+    tuple((name, j) for name in ("b2", "a", "b1") for j in range(SLICES + 1)),
+    tuple(("c", j) for j in range(SLICES + 1)),
+)
+
+
+class _KeyState:
+    """A proving key's MSM bases, validated and prepared once (:func:`zkhealth.hazmat.msm.prepare_g1`), the
+    lists they were built from (to notice a key mutated in place) and their worker dataset token."""
+
+    __slots__ = ("bases", "snapshot", "token")
+
+    def __init__(self, bases: dict[str, msm.Bases], snapshot: dict[str, tuple[Any, ...]]) -> None:
+        self.bases = bases
+        self.snapshot = snapshot
+        self.token = 0
+
+
+_KEY_STATES: dict[int, _KeyState] = {}
+
+
+def _key_state(pk: ProvingKey) -> _KeyState:
+    """The prepared bases of ``pk``: built on first use (about 1 us per point), reused while the key's
+    base lists are unchanged (checked by value, a C-speed comparison, on every proof)."""
+    lists = pk.msm_bases()
+    state = _KEY_STATES.get(id(pk))
+    if state is not None and all(tuple(lists[k]) == state.snapshot[k] for k in lists):
+        return state
+    snapshot = {k: tuple(v) for k, v in lists.items()}
+    # A key whose points its reader checked is not checked again, except after a change in place (then
+    # ``state`` exists and every point is checked).
+    checked = pk.points_checked and state is None
+    bases = {
+        k: msm.prepare_g2(v, checked=checked) if k == "b2" else msm.prepare_g1(v, checked=checked)
+        for k, v in snapshot.items()
+    }
+    if state is None:
+        weakref.finalize(pk, _forget_key, id(pk))
+    else:
+        parallel.unregister(state.token)
+    state = _KeyState(bases, snapshot)
+    _KEY_STATES[id(pk)] = state
+    return state
+
+
+def _forget_key(key_id: int) -> None:
+    """A proving key was garbage-collected: drop its prepared bases here and in the worker registry."""
+    state = _KEY_STATES.pop(key_id, None)
+    if state is not None:
+        parallel.unregister(state.token)
+
+
+def _scalars(name: str, witness: list[int], r: int, s: int, n_public: int, h: list[int] | None) -> list[int]:
+    if name == "a":
+        return [1, r, *witness]
+    if name in ("b1", "b2"):
+        return [1, s, *witness]
+    return [*witness[n_public + 1 :], *(h or ())]
+
+
+def _plan(bases: dict[str, msm.Bases], name: str, common: tuple[Any, ...], memo: dict[Any, Any]) -> msm.Plan:
+    """The MSM plan of ``name`` in this process (computed once per proof; A and B1 share the GLV split)."""
+    plan = memo.get(name)
+    if plan is None:
+        witness, r, s, n_public = common
+        scalars = _scalars(name, witness, r, s, n_public, None)
+        plan = msm.plan_msm(bases[name], scalars, checked=True)
+        memo[name] = plan
+    return plan
+
+
+def _proof_task(
+    bases: dict[str, msm.Bases], common: tuple[Any, ...], stage_input: Any, stage: int, index: int, memo: dict[Any, Any]
+) -> Any:
+    """Task ``index`` of stage ``stage`` of a proof (run by :func:`zkhealth.hazmat.parallel.run_tasks`):
+    the scalar-1 sum or one window slice of one MSM. Stage 1's input is the C MSM's plan."""
+    name, j = _STAGES[stage][index]
+    plan = stage_input if name == "c" else _plan(bases, name, common, memo)
+    if j == _ONES:
+        return msm.msm_ones(bases[name], plan)
+    return msm.msm_windows(bases[name], plan, plan.windows * j // SLICES, plan.windows * (j + 1) // SLICES)
+
+
+def _c_plan(pk: ProvingKey, bases: dict[str, msm.Bases], witness: list[int]) -> msm.Plan:
+    """The quotient H on the odd coset (6 NTTs), then the plan of the C MSM (L query and H query)."""
+    a_dom = evaluate_rows(pk.a_entries, witness, pk.domain_size)
+    b_dom = evaluate_rows(pk.b_entries, witness, pk.domain_size)
+    h = h_evaluations(a_dom, b_dom, workers=1)
+    del a_dom, b_dom
+    return msm.plan_msm(bases["c"], _scalars("c", witness, 0, 0, pk.n_public, h), checked=True)
 
 
 def _prove_core(pk: ProvingKey, witness: list[int], r: int, s: int, workers: int) -> Proof:
-    if workers > 1 and pk.domain_size >= PIPELINE_MIN_DOMAIN:
-        from zkhealth.hazmat.parallel import in_worker
+    """A, B, B1 and the C MSM as tasks over ``workers`` processes (:func:`_prove_tasks`), then C."""
+    state = _key_state(pk)
+    common = (witness, r, s, pk.n_public)
+    counts = [len(stage) for stage in _STAGES]
+    was_enabled = gc.isenabled()
+    gc.disable()  # hundreds of thousands of short-lived tuples and no reference cycles (see msm)
+    try:
+        if workers > 1 and pk.domain_size >= PIPELINE_MIN_DOMAIN and not parallel.in_worker():
+            if not parallel.is_registered(state.token):
+                state.token = parallel.register(state.bases)
+                pk._worker_token = state.token
+            stage0, stage1 = parallel.run_tasks(
+                _proof_task, state.token, common, counts, [_no_input, lambda: _c_plan(pk, state.bases, witness)],
+                workers=workers,
+            )
+        else:
+            memo: dict[Any, Any] = {}
+            stage0 = [_proof_task(state.bases, common, None, 0, i, memo) for i in range(counts[0])]
+            c_plan = _c_plan(pk, state.bases, witness)
+            stage1 = [_proof_task(state.bases, common, c_plan, 1, i, memo) for i in range(counts[1])]
+    finally:
+        if was_enabled:
+            gc.enable()
+    sums: dict[str, Any] = {}
+    for (name, _), part in zip(_STAGES[0] + _STAGES[1], stage0 + stage1, strict=True):
+        sums[name] = msm.add_points("g2" if name == "b2" else "g1", [sums.get(name), part])
+    pi_a = msm.to_affine(sums["a"])
+    b1 = msm.to_affine(sums["b1"])
+    return Proof(a=pi_a, b=msm.to_affine(sums["b2"]), c=_finish_c(pk, msm.to_affine(sums["c"]), pi_a, b1, r, s))
 
-        if not in_worker():
-            return _prove_pipelined(pk, witness, r, s)
-    bases = pk.msm_bases()
-    pi_a = msm_g1(bases["a"], [1, r, *witness], workers=workers)
-    pi_b = msm_g2(bases["b2"], [1, s, *witness], workers=workers)
-    b1, pi_c = _local_share(pk, witness, r, s, workers)
-    return Proof(a=pi_a, b=pi_b, c=_finish_c(pk, pi_c, pi_a, b1, r, s))
 
-
-def _local_share(
-    pk: ProvingKey, witness: list[int], r: int, s: int, workers: int, *, with_b1: bool = True
-) -> tuple[Any, Any]:
-    """H on the odd coset, then ``B1 = beta + sum w_i B_i + s delta`` (unless ``with_b1`` is false: the worker
-    computes it) and ``sum_private w_i L_i + sum h_j H_j``."""
-    a_dom = evaluate_rows(pk.a_entries, witness, pk.domain_size)
-    b_dom = evaluate_rows(pk.b_entries, witness, pk.domain_size)
-    # The NTTs stay in this process: the pipelined prover overlaps them with the worker's G2 MSM, so both
-    # cores are already busy and a process pool for them (a fork and three pickled vectors) cannot help.
-    h = h_evaluations(a_dom, b_dom, workers=1)
-    del a_dom, b_dom
-    bases = pk.msm_bases()
-    b1 = msm_g1(bases["b1"], [1, s, *witness], workers=workers) if with_b1 else None
-    pi_c = msm_g1(bases["c"], [*witness[pk.n_public + 1 :], *h], workers=workers)
-    return b1, pi_c
+def _no_input() -> None:
+    return None
 
 
 def _finish_c(pk: ProvingKey, pi_c: Any, pi_a: Any, b1: Any, r: int, s: int) -> Any:
     # C = sum_private w_i L_i + sum h_j H_j + s*A + r*B1 - r*s*delta (Groth16 §3.2, snarkjs basis).
     randomizer = msm_g1([pi_a, b1, pk.delta_g1], [s, r, (-r * s) % FIELD_R])
     return g1_add(pi_c, randomizer)
-
-
-# Relative costs for balancing the two processes, measured on this project's machine (gmpy2): a G1 MSM costs
-# about 70 us per non-trivial scalar, a G2 MSM about 2.4 times that, and the six NTTs of the quotient about
-# 22 us per domain element (a third of a G1 scalar).
-_G2_WEIGHT = 2.4
-_NTT_WEIGHT_PER_ROW = 0.33
-
-
-def _nontrivial(points: Sequence[Any], scalars: Sequence[int]) -> int:
-    """Scalars that cost a real MSM term: not 0 or 1, on a base point that is not the identity."""
-    return sum(1 for point, scalar in zip(points, scalars, strict=False) if point is not None and scalar > 1)
-
-
-def _worker_takes_b1(pk: ProvingKey, witness: list[int]) -> bool:
-    """Whether the worker should also compute B1 so that the two processes finish closer together.
-
-    The worker always takes A and the G2 MSM of B; this process always takes the quotient H and C. B1 goes to
-    whichever side then has the smaller estimated cost (circuits with many random witness values, such as the
-    Poseidon- and EdDSA-heavy eligibility circuit, load C more than A and B).
-    """
-    bases = pk.msm_bases()
-    scalars = [1, 1, *witness]
-    a_cost = _nontrivial(bases["a"], scalars)
-    b_count = _nontrivial(bases["b1"], scalars)
-    c_cost = _nontrivial(pk.l_query, witness[pk.n_public + 1 :]) + pk.domain_size
-    remote = a_cost + _G2_WEIGHT * b_count
-    local = _NTT_WEIGHT_PER_ROW * pk.domain_size + c_cost
-    return max(remote + b_count, local) < max(remote, local + b_count)
-
-
-def _pipeline_task(dataset: tuple[list[Any], list[Any], list[Any]], role: str, *args: Any) -> Any:
-    """One process's share of a pipelined proof (run through :func:`zkhealth.hazmat.parallel.run_split`).
-
-    ``role == "remote"`` (the worker): the G1 MSM for A, the G2 MSM for B and, when asked, the G1 MSM for B1,
-    over the key's bases that reached the worker once (``dataset``); the arguments are the witness, r, s and
-    the B1 flag. ``role == "local"`` (this process): the H polynomial, C and otherwise B1, with the proving key
-    passed by reference.
-    """
-    if role == "remote":
-        witness, r, s, with_b1 = args
-        a_bases, b2_bases, b1_bases = dataset
-        b1 = msm_g1(b1_bases, [1, s, *witness]) if with_b1 else None
-        return msm_g1(a_bases, [1, r, *witness]), msm_g2(b2_bases, [1, s, *witness]), b1
-    pk, witness, r, s, with_b1 = args
-    return _local_share(pk, witness, r, s, 1, with_b1=with_b1)
-
-
-def _worker_token(pk: ProvingKey, *, renew: bool = False) -> int:
-    """Register the bases the worker needs (A query, B query in G2 and in G1) once per key."""
-    from zkhealth.hazmat import parallel
-
-    if renew or not pk._worker_token:
-        bases = pk.msm_bases()
-        pk._worker_token = parallel.register((bases["a"], bases["b2"], bases["b1"]))
-    return pk._worker_token
-
-
-def _prove_pipelined(pk: ProvingKey, witness: list[int], r: int, s: int) -> Proof:
-    """Two processes, coarse-grained: a worker computes B (the G2 MSM, the most expensive step) and A, while
-    this process computes H (6 NTTs) and the C MSM; B1 goes to whichever side balances the load
-    (:func:`_worker_takes_b1`). The key's base points reach the worker once per key (inherited at fork, or
-    pickled once and cached there under a :mod:`~zkhealth.hazmat.parallel` token); each proof ships only the
-    witness and r, s. Splitting whole MSMs between processes loses nothing to the smaller windows of a
-    per-window split and overlaps the NTTs with the G2 MSM.
-    """
-    from zkhealth.hazmat import parallel
-
-    remote_b1 = _worker_takes_b1(pk, witness)
-    token = _worker_token(pk)
-    calls: list[tuple[Any, ...]] = [
-        ("local", pk, witness, r, s, not remote_b1),
-        ("remote", witness, r, s, remote_b1),
-    ]
-    try:
-        (local_b1, pi_c), (pi_a, pi_b, worker_b1) = parallel.run_split(_pipeline_task, token, calls)
-    except KeyError:
-        # The registry evicted the key's dataset (it keeps a bounded number): register it again.
-        token = _worker_token(pk, renew=True)
-        (local_b1, pi_c), (pi_a, pi_b, worker_b1) = parallel.run_split(_pipeline_task, token, calls)
-    b1 = worker_b1 if remote_b1 else local_b1
-    return Proof(a=pi_a, b=pi_b, c=_finish_c(pk, pi_c, pi_a, b1, r, s))
 
 
 def _check_randomness(value: int, name: str) -> int:

@@ -19,16 +19,21 @@ Algorithm (Pippenger's bucket method, as used by every Groth16 prover):
   then ``k = sum_w (e_w - 2^(c-1)) * 2^(c*w)`` with digits in ``[-2^(c-1), 2^(c-1))``. No carry has to be
   propagated, so every window is independent. A negative digit puts ``-P`` into bucket ``|d|``, which halves
   the bucket count (2^(c-1) buckets per window).
-* Bucket accumulation uses batch-affine addition: all buckets of all windows are summed pairwise in rounds,
-  each round being one batch of independent additions that shares a single field inversion through
-  Montgomery's simultaneous-inversion trick (P. L. Montgomery, "Speeding the Pollard and elliptic curve
-  methods of factorization", Math. Comp. 48, 1987, §10.3.1). One affine addition then costs 6 field
-  multiplications (vs 11 for a mixed Jacobian addition), which matters most in pure Python where every
-  operation pays interpreter overhead. Equal x-coordinates (``P == Q`` doubling, ``P == -Q``) are detected
-  in the batch and redone with the complete formulas. Batches are cut into chunks of :data:`CHUNK` pairs and
-  the buckets are processed :data:`CHUNK` at a time: the base points are read in random order, and a batch
-  whose operands still sit in the CPU cache for its second (backward) pass runs about a third faster; the
-  extra inversions cost under 1%.
+* Bucket accumulation uses batch-affine addition: additions are collected into batches of independent
+  additions that share a single field inversion through Montgomery's simultaneous-inversion trick
+  (P. L. Montgomery, "Speeding the Pollard and elliptic curve methods of factorization", Math. Comp. 48,
+  1987, §10.3.1). One affine addition then costs 6 field multiplications (vs 11 for a mixed Jacobian
+  addition), which matters most in pure Python where every operation pays interpreter overhead. Equal
+  x-coordinates (``P == Q`` doubling, ``P == -Q``) are detected in the batch and redone with the complete
+  formulas.
+* Streaming schedule (windows with at least :data:`STREAM_MIN_BUCKETS` buckets): a window's entries are
+  taken in table order and added straight into their bucket accumulators, in batches of additions to
+  distinct buckets (an entry whose bucket is already in the open batch waits for the next pass). The base
+  points are then read sequentially and the accumulators (2^(c-1) points) stay in the CPU cache: reading
+  the points bucket by bucket, at random, costs about 40% more per addition at 2^14 points. The variant
+  table is kept as separate coordinate lists (structure of arrays), one pointer chase less per read.
+  Windows with few possible buckets (the top window, small inputs) are summed bucket by bucket in rounds
+  across all such windows (:func:`_sum_groups`), halving long buckets pairwise.
 * Bucket reduction ``sum_j j * B_j`` is split as ``j = a*s + b``:
   ``sum_j j B_j = s * sum_a a * S_a + sum_b b * T_b`` with ``S_a = sum_b B_{as+b}`` and
   ``T_b = sum_a B_{as+b}``. The ``S_a`` and ``T_b`` are again independent sums (batched like the buckets);
@@ -55,8 +60,9 @@ import math
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from itertools import chain, repeat
-from operator import xor
+from functools import lru_cache
+from itertools import chain, compress, repeat
+from operator import add, and_, is_not, itemgetter, mod, mul, rshift, sub, xor
 from typing import Any, Final
 
 from zkhealth._bigint import invert, mpz
@@ -108,6 +114,12 @@ _CACHE_MIN_LEN: Final[int] = 64
 _CACHE_SIZE: Final[int] = 8
 #: Cost of one bucket in the window cost model, in units of one bucket addition (measured).
 _REDUCTION_WEIGHT: Final[float] = 3.0
+#: Widest windows the planner uses. The streaming accumulation keeps one accumulator per bucket, 2^(c-1)
+#: points, and is fast while they stay in the CPU cache; the cost model ignores that and picks c = 16 for
+#: 2^17 G1 entries and c = 12-13 for 2^15-2^16 G2 points. Measured (points/s, one core): G1 2^17 entries
+#: 23,400 at c = 12-13, 17,500 at c = 16; G2 2^15 points 9,990 at c = 10, 8,980 at c = 12, 8,300 at c = 13.
+MAX_WINDOW_G1: Final[int] = 13
+MAX_WINDOW_G2: Final[int] = 10
 
 
 # --------------------------------------------------------------------------- window choice
@@ -226,33 +238,103 @@ def _normalize_g2(points: Sequence[G2 | None]) -> tuple[tuple[Any, ...], bool]:
     return tuple(out), frozen
 
 
-def _g1_variants(p: Any) -> tuple[Any, Any, Any, Any]:
-    """``(P, -P, phi(P), -phi(P))`` for the GLV split; y stays unreduced (it only enters differences)."""
-    x, y = p
-    bx = _BETA * x % _Q
-    return (x, y), (x, -y), (bx, y), (bx, -y)
-
-
-def _g2_variants(p: Any) -> tuple[Any, Any]:
-    """``(P, -P)`` on the twist."""
+def _fast_coordinates(
+    points: Sequence[Any], width: int, checked: bool = False
+) -> tuple[list[list[Any]], bytes] | None:
+    """Coordinate lists of the non-identity points (as ``mpz``) and the presence mask, checked with
+    whole-list operations (types, range, curve equation); None when some point is not a well-formed tuple
+    of ints or fails a check, so that the point-by-point path (:func:`_normalize_g1` / ``_g2``) raises the
+    precise error. ``width`` is 2 for G1 ``(x, y)``, 4 for G2 ``((x0, x1), (y0, y1))``. About 0.3 us per
+    G1 point instead of 1.5 us point by point. ``checked=True`` skips the range and curve checks (the
+    caller checked them already)."""
+    present = bytes(map(is_not, points, repeat(None)))
+    pts = list(compress(points, present))
+    if not set(map(type, pts)) <= {tuple} or not set(map(len, pts)) <= {2}:
+        return None
+    if width == 2:
+        raw = [list(map(itemgetter(0), pts)), list(map(itemgetter(1), pts))]
+    else:
+        halves = [list(map(itemgetter(0), pts)), list(map(itemgetter(1), pts))]
+        if not all(set(map(type, h)) <= {tuple} and set(map(len, h)) <= {2} for h in halves):
+            return None
+        raw = [list(map(itemgetter(k), h)) for h in halves for k in (0, 1)]
+    if checked:
+        return [list(map(mpz, col)) for col in raw], present
+    for col in raw:
+        if not set(map(type, col)) <= set(_INT_TYPES) or (col and (min(col) < 0 or max(col) >= FIELD_Q)):
+            return None
+    cols = [list(map(mpz, col)) for col in raw]
     q = _Q
-    x, (y0, y1) = p
-    return p, (x, ((q - y0) % q, (q - y1) % q))
+    qs = repeat(q)
+    if width == 2:
+        xs, ys = cols
+        x3 = map(mul, map(mul, xs, xs), xs)
+        if any(map(mod, map(sub, map(sub, map(mul, ys, ys), x3), repeat(3)), qs)):
+            return None
+        return cols, present
+    x0, x1, y0, y1 = cols
+    s0 = list(map(sub, map(mul, x0, x0), map(mul, x1, x1)))
+    s1 = list(map(mul, map(mul, x0, x1), repeat(2)))
+    c0 = map(sub, map(mul, s0, x0), map(mul, s1, x1))
+    c1 = map(add, map(mul, s0, x1), map(mul, s1, x0))
+    b0, b1 = _B2
+    bad0 = map(mod, map(sub, map(sub, map(sub, map(mul, y0, y0), map(mul, y1, y1)), c0), repeat(b0)), qs)
+    if any(bad0):
+        return None
+    bad1 = map(mod, map(sub, map(sub, map(mul, map(mul, y0, y1), repeat(2)), c1), repeat(b1)), repeat(q))
+    if any(bad1):
+        return None
+    return cols, present
+
+
+def _spread(values: list[Any], present: bytes, repeat_each: int) -> list[Any]:
+    """``values`` (one per present point) laid out ``repeat_each`` times per point, None for identities."""
+    n = len(present)
+    if len(values) != n:
+        full: list[Any] = [None] * n
+        for i, v in zip(compress(range(n), present), values, strict=True):
+            full[i] = v
+        values = full
+    if repeat_each == 1:
+        return values
+    out: list[Any] = [None] * (repeat_each * n)
+    for k in range(repeat_each):
+        out[k::repeat_each] = values
+    return out
+
+
+class _Table:
+    """Point variants in structure-of-arrays form: coordinate list ``k`` holds that coordinate of every variant.
+
+    G1 (GLV): variant ``4 i + v`` of point i is P, -P, phi(P), -phi(P) for v = 0..3, in two lists ``(x, y)``;
+    G2: variant ``2 i + v`` is P, -P, in four lists ``(x0, x1, y0, y1)``. A variant's negation is at code
+    ``code ^ 1``. Negated y are stored reduced (``q - y``); x objects are shared between P and -P. Identity
+    points get placeholder slots that are never read. Separate coordinate lists instead of one tuple per
+    variant save a pointer chase (and a cache line) per read, which is what the bucket accumulation is bound by.
+    """
+
+    __slots__ = ("coords", "stride")
+
+    def __init__(self, coords: tuple[list[Any], ...], stride: int) -> None:
+        self.coords = coords
+        self.stride = stride
+
+    def points(self, codes: Sequence[int]) -> list[Any]:
+        """The variants ``codes`` as affine tuples (the form of the grouped and reduction paths)."""
+        cols = [list(map(col.__getitem__, codes)) for col in self.coords]
+        if self.stride == 4:
+            return list(zip(cols[0], cols[1], strict=True))
+        return list(zip(zip(cols[0], cols[1], strict=True), zip(cols[2], cols[3], strict=True), strict=True))
 
 
 class _Prepared:
-    """Validated points of one call, and (built on first need) the table of point variants.
+    """The :class:`Bases` of one point sequence, and its :mod:`.parallel` dataset token (0 until a parallel
+    call needs it)."""
 
-    ``table[STRIDE * i + v]`` holds variant v of point i (G1: P, -P, phi(P), -phi(P); G2: P, -P), so a
-    variant's negation is at index ``code ^ 1``. ``token`` is the :mod:`.parallel` dataset token of the
-    table (0 until a parallel call needs it).
-    """
+    __slots__ = ("bases", "token")
 
-    __slots__ = ("normalized", "table", "token")
-
-    def __init__(self, normalized: tuple[Any, ...]) -> None:
-        self.normalized = normalized
-        self.table: tuple[Any, ...] | None = None
+    def __init__(self, bases: Bases) -> None:
+        self.bases = bases
         self.token = 0
 
 
@@ -261,11 +343,11 @@ _POINT_CACHE: OrderedDict[tuple[str, int], tuple[object, tuple[object, ...], _Pr
 
 
 def _prepared(kind: str, points: Sequence[Any]) -> tuple[_Prepared, bool]:
-    """Validate and convert ``points`` once; cache the result by identity, re-checked by value each call.
+    """Validate and prepare ``points`` once; cache the result by identity, re-checked by value each call.
 
     Only sequences of immutable points (tuples of ints) are cached, so the value check (a C-speed tuple
     comparison, identity-fast when nothing changed) sees every mutation. Returns the record and whether it
-    is cached (a cached record keeps its variant table and dataset token for later calls).
+    is cached (a cached record keeps its dataset token for later calls).
     """
     snapshot = tuple(points)
     key = (kind, id(points))
@@ -274,9 +356,8 @@ def _prepared(kind: str, points: Sequence[Any]) -> tuple[_Prepared, bool]:
         if hit is not None and hit[0] is points and hit[1] == snapshot:
             _POINT_CACHE.move_to_end(key)
             return hit[2], True
-    normalized, frozen = _normalize_g1(snapshot) if kind == "g1" else _normalize_g2(snapshot)
-    record = _Prepared(normalized)
-    if frozen and len(snapshot) >= _CACHE_MIN_LEN:
+    record = _Prepared(prepare_g1(snapshot) if kind == "g1" else prepare_g2(snapshot))
+    if len(snapshot) >= _CACHE_MIN_LEN and _frozen(kind, snapshot):
         with _CACHE_LOCK:
             _POINT_CACHE[key] = (points, snapshot, record)
             while len(_POINT_CACHE) > _CACHE_SIZE:
@@ -285,15 +366,14 @@ def _prepared(kind: str, points: Sequence[Any]) -> tuple[_Prepared, bool]:
     return record, False
 
 
-def _variant_table(kind: str, points: Sequence[Any]) -> tuple[Any, ...]:
-    """The flat variant table of ``points`` (identities get placeholder slots that are never read)."""
-    if kind == "g1":
-        blank: tuple[Any, ...] = (None, None, None, None)
-        make: Any = _g1_variants
-    else:
-        blank = (None, None)
-        make = _g2_variants
-    return tuple(chain.from_iterable(blank if p is None else make(p) for p in points))
+def _frozen(kind: str, points: Sequence[Any]) -> bool:
+    """Whether every point is immutable all the way down (tuples of ints), so a value check sees changes."""
+    pts = [p for p in points if p is not None]
+    if not set(map(type, pts)) <= {tuple}:
+        return False
+    if kind == "g2":
+        return set(map(type, chain.from_iterable(pts))) <= {tuple}
+    return True
 
 
 # --------------------------------------------------------------------------- G1 affine arithmetic
@@ -502,25 +582,172 @@ def _weighted_sum(terms: list[Any], add: Any) -> Any:
     return total
 
 
-def _bucket_groups(points: list[Any], negs: list[Any], kk: list[int], c: int, lo: int, hi: int) -> list[Any]:
-    """Buckets 1..2^(c-1) of windows lo..hi-1, concatenated: group (w - lo) * 2^(c-1) + j - 1.
-
-    The window value e = d + 2^(c-1) indexes a list directly: e > 2^(c-1) collects P (digit d > 0),
-    e < 2^(c-1) collects -P (digit d < 0); bucket |d| is then the concatenation of lists half+|d| and half-|d|.
-    """
+@lru_cache(maxsize=32)
+def _digit_maps(c: int) -> tuple[list[int], list[int]]:
+    """For a window value e in [0, 2^c): its bucket ``|e - 2^(c-1)|`` (0: digit 0, skipped) and whether the
+    digit is negative (1: the entry adds the negated variant, ``code ^ 1``)."""
     half = 1 << (c - 1)
+    return [abs(e - half) for e in range(1 << c)], [int(e < half) for e in range(1 << c)]
+
+
+def _window_entries(codes: list[int], kk: list[int], c: int, w: int) -> tuple[list[int], list[int]]:
+    """Bucket and signed variant code of every entry in window w (whole-list operations, no Python loop)."""
+    bucket_of, negative = _digit_maps(c)
     mask = (1 << c) - 1
-    groups: list[Any] = []
+    es = list(map(and_, map(rshift, kk, repeat(c * w)), repeat(mask)))
+    return list(map(bucket_of.__getitem__, es)), list(map(xor, codes, map(negative.__getitem__, es)))
+
+
+def _accumulate(acc: tuple[list[Any], ...], table: _Table, codes: list[int], buckets: list[int], flush: Any) -> None:
+    """Add variant ``codes[i]`` into bucket ``buckets[i]`` (0: skip) for every entry, in place in ``acc``.
+
+    Streaming schedule: entries are taken in table order (so the base points are read sequentially, not at
+    random) and collected into batches of at most :data:`CHUNK` additions to distinct buckets, each batch
+    sharing one inversion (``flush``). An entry whose bucket already has an addition in the open batch waits
+    for the next pass; an empty bucket (``None``) takes its first entry without an addition. The bucket
+    accumulators, about 2^(c-1) points, stay in the CPU cache; this is what makes the schedule faster than
+    reading the points bucket by bucket. Windows whose entries fall into few buckets (the top window, small
+    windows) and long waiting lists are summed by :func:`_sum_groups` instead.
+    """
+    first = acc[0]
+    coords = table.coords
+    stamp = [0] * len(first)
+    epoch = 1
+    # Batches of at most an eighth of the buckets: about 6% of the entries then meet a bucket that already
+    # has an addition in the open batch (birthday bound) and wait for the next pass.
+    chunk = max(2, min(CHUNK, len(first) >> 3))
+    total = len(codes)
+    while True:
+        bb: list[int] = []
+        rc: list[int] = []
+        add_b = bb.append
+        add_c = rc.append
+        wait_c: list[int] = []
+        wait_b: list[int] = []
+        n = 0
+        for code, b in zip(codes, buckets, strict=True):
+            if not b:
+                continue
+            if stamp[b] == epoch:
+                wait_c.append(code)
+                wait_b.append(b)
+                continue
+            if first[b] is None:
+                for a, col in zip(acc, coords, strict=True):
+                    a[b] = col[code]
+                continue
+            stamp[b] = epoch
+            add_b(b)
+            add_c(code)
+            n += 1
+            if n == chunk:
+                flush(acc, coords, bb, rc)
+                bb.clear()
+                rc.clear()
+                n = 0
+                epoch += 1
+        if bb:
+            flush(acc, coords, bb, rc)
+            epoch += 1
+        if not wait_c:
+            return
+        if 4 * len(wait_c) > total:
+            _accumulate_grouped(acc, table, wait_c, wait_b, flush)
+            return
+        codes, buckets, total = wait_c, wait_b, len(wait_c)
+
+
+def _accumulate_grouped(
+    acc: tuple[list[Any], ...], table: _Table, codes: list[int], buckets: list[int], flush: Any
+) -> None:
+    """Like :func:`_accumulate` for entries crowded into few buckets: sum each bucket's entries by pairwise
+    rounds (:func:`_sum_groups`), then add the sums into the accumulators (one batch, distinct buckets)."""
+    size = len(acc[0])
+    groups: list[list[Any]] = [[] for _ in range(size)]
+    appends = [g.append for g in groups]
+    for point, b in zip(table.points(codes), buckets, strict=True):
+        appends[b](point)
+    groups[0] = []
+    live = [b for b in range(1, size) if groups[b]]
+    sums = _sum_groups([groups[b] for b in live], _g1_batch_add if table.stride == 4 else _g2_batch_add)
+    first = acc[0]
+    bb: list[int] = []
+    rc: list[int] = []
+    cols: tuple[list[Any], ...] = tuple([] for _ in acc)
+    for b, point in zip(live, sums, strict=True):
+        if point is None:
+            continue
+        flat = point if table.stride == 4 else (*point[0], *point[1])
+        if first[b] is None:
+            for a, v in zip(acc, flat, strict=True):
+                a[b] = v
+            continue
+        for col, v in zip(cols, flat, strict=True):
+            col.append(v)
+        bb.append(b)
+        rc.append(len(bb) - 1)
+    if bb:
+        flush(acc, cols, bb, rc)
+
+
+#: Windows with fewer possible buckets than this are summed group by group (:func:`_accumulate_grouped`).
+STREAM_MIN_BUCKETS: Final[int] = 256
+
+
+def _window_sums(kind: str, table: _Table, codes: list[int], kk: list[int], c: int, lo: int, hi: int) -> list[Any]:
+    """Bucket sums ``B_1 .. B_{2^(c-1)}`` of windows lo..hi-1, concatenated, as affine tuples (None: empty).
+
+    Windows with many possible buckets stream (:func:`_accumulate`); the others (small windows, the top
+    window) are grouped by bucket, and all their groups are summed together in one :func:`_sum_groups`
+    call, whose batches then span windows."""
+    half = 1 << (c - 1)
+    g1 = kind == "g1"
+    flush = _g1_flush if g1 else _g2_flush
+    width = 2 if g1 else 4
+    top = max(kk) if kk else 0
+    sums: list[Any] = [None] * (half * (hi - lo))
+    grouped: list[list[Any]] = []
+    slots: list[int] = []
+    pos: list[Any] = []
+    neg: list[Any] = []
+    mask = (1 << c) - 1
     for w in range(lo, hi):
-        shift = c * w
-        lists: list[list[Any]] = [[] for _ in range(2 * half)]
-        appends = [lst.append for lst in lists]
-        for k, p, n in zip(kk, points, negs, strict=True):
-            e = (k >> shift) & mask
-            appends[e](p if e > half else n)
-        groups += [lists[half + j] + lists[half - j] for j in range(1, half)]
-        groups.append(lists[0])
-    return groups
+        base = (w - lo) * half - 1  # bucket b of this window goes to sums[base + b]
+        if min(half, (top >> (c * w)) + 1) < STREAM_MIN_BUCKETS:
+            # Window value e = d + 2^(c-1) indexes a list directly: e > 2^(c-1) collects P (digit d > 0),
+            # e < 2^(c-1) collects -P; bucket |d| is the concatenation of lists half + |d| and half - |d|.
+            if not pos:
+                pos = table.points(codes)
+                neg = table.points(list(map(xor, codes, repeat(1))))
+            shift = c * w
+            lists: list[list[Any]] = [[] for _ in range(2 * half)]
+            appends = [lst.append for lst in lists]
+            for k, p, n in zip(kk, pos, neg, strict=True):
+                e = (k >> shift) & mask
+                appends[e](p if e > half else n)
+            lists.append([])
+            for b in range(1, half + 1):
+                group = lists[half + b] + lists[half - b]
+                if group:
+                    grouped.append(group)
+                    slots.append(base + b)
+            continue
+        buckets, signed = _window_entries(codes, kk, c, w)
+        acc: tuple[list[Any], ...] = tuple([None] * (half + 1) for _ in range(width))
+        _accumulate(acc, table, signed, buckets, flush)
+        if g1:
+            sums[base + 1 : base + 1 + half] = [
+                None if x is None else (x, y) for x, y in zip(acc[0][1:], acc[1][1:], strict=True)
+            ]
+        else:
+            sums[base + 1 : base + 1 + half] = [
+                None if x0 is None else ((x0, x1), (y0, y1))
+                for x0, x1, y0, y1 in zip(acc[0][1:], acc[1][1:], acc[2][1:], acc[3][1:], strict=True)
+            ]
+    if grouped:
+        for slot, point in zip(slots, _sum_groups(grouped, _g1_batch_add if g1 else _g2_batch_add), strict=True):
+            sums[slot] = point
+    return sums
 
 
 def _combine_windows(sums: list[Any], c: int, lo: int, hi: int, batch_add: Any, add: Any, double_n: Any) -> Any:
@@ -547,11 +774,68 @@ def _combine_windows(sums: list[Any], c: int, lo: int, hi: int, batch_add: Any, 
     return double_n(acc, c * lo)
 
 
-def _g1_task(table: tuple[Any, ...], codes: list[int], kk: list[int], c: int, lo: int, hi: int) -> Any:
-    """Windows lo..hi-1 of the G1 bucket method; entry i is ``table[codes[i]]`` with scalar ``kk[i] - H``."""
-    pos = list(map(table.__getitem__, codes))
-    neg = list(map(table.__getitem__, map(xor, codes, repeat(1))))
-    sums = _sum_groups(_bucket_groups(pos, neg, kk, c, lo, hi), _g1_batch_add)
+def _g1_flush(acc: tuple[list[Any], ...], coords: tuple[list[Any], ...], bb: list[int], rc: list[int]) -> None:
+    """``acc[b] += coords[c]`` for the pairs ``(b, c)`` of ``bb``, ``rc`` (distinct buckets, non-empty), one
+    inversion for the batch. Same arithmetic and unreduced y as :func:`_g1_batch_add`; a pair with equal x
+    (doubling, or a sum that is the identity, which empties the bucket) is redone with :func:`_g1_add`."""
+    q = _Q
+    ax, ay = acc
+    xs, ys = coords
+    prod = _ONE
+    prefix: list[Any] = []
+    keep = prefix.append
+    for b, c in zip(bb, rc, strict=True):
+        keep(prod)
+        prod = prod * (xs[c] - ax[b]) % q
+    if not prod:
+        _flush_special(acc, coords, bb, rc, _g1_flush)
+        return
+    inv = invert(prod, q)
+    for b, c, pre in zip(reversed(bb), reversed(rc), reversed(prefix), strict=True):
+        x1 = ax[b]
+        y1 = ay[b]
+        x2 = xs[c]
+        lam = (ys[c] - y1) * pre * inv % q
+        inv = inv * (x2 - x1) % q
+        x3 = (lam * lam - x1 - x2) % q
+        ax[b] = x3
+        ay[b] = lam * (x1 - x3) - y1
+
+
+def _flush_special(
+    acc: tuple[list[Any], ...], coords: tuple[list[Any], ...], bb: list[int], rc: list[int], flush: Any
+) -> None:
+    """A batch with some equal x-coordinates: the others as a batch, those one by one (complete formulas)."""
+    g1 = len(acc) == 2
+    plain_b: list[int] = []
+    plain_c: list[int] = []
+    for b, c in zip(bb, rc, strict=True):
+        if g1:
+            equal = acc[0][b] == coords[0][c]
+        else:
+            equal = acc[0][b] == coords[0][c] and acc[1][b] == coords[1][c]
+        if not equal:
+            plain_b.append(b)
+            plain_c.append(c)
+            continue
+        if g1:
+            total = _g1_add((acc[0][b], acc[1][b]), (coords[0][c], coords[1][c]))
+            flat = (None, None) if total is None else total
+        else:
+            total = _g2_add(
+                ((acc[0][b], acc[1][b]), (acc[2][b], acc[3][b])),
+                ((coords[0][c], coords[1][c]), (coords[2][c], coords[3][c])),
+            )
+            flat = (None, None, None, None) if total is None else (*total[0], *total[1])
+        for a, v in zip(acc, flat, strict=True):
+            a[b] = v
+    if plain_b:
+        flush(acc, coords, plain_b, plain_c)
+
+
+def _g1_task(table: _Table, codes: list[int], kk: list[int], c: int, lo: int, hi: int) -> Any:
+    """Windows lo..hi-1 of the G1 bucket method; entry i is variant ``codes[i]`` with scalar ``kk[i] - H``."""
+    sums = _window_sums("g1", table, codes, kk, c, lo, hi)
     return _combine_windows(sums, c, lo, hi, _g1_batch_add, _g1_add, _g1_double_n)
 
 
@@ -654,15 +938,257 @@ def _g2_batch_add(lhs: list[Any], rhs: list[Any]) -> tuple[list[Any], bool]:
     return out, special
 
 
-def _g2_task(table: tuple[Any, ...], codes: list[int], kk: list[int], c: int, lo: int, hi: int) -> Any:
-    """Windows lo..hi-1 of the G2 bucket method; entry i is ``table[codes[i]]`` with scalar ``kk[i] - H``."""
-    pos = list(map(table.__getitem__, codes))
-    neg = list(map(table.__getitem__, map(xor, codes, repeat(1))))
-    sums = _sum_groups(_bucket_groups(pos, neg, kk, c, lo, hi), _g2_batch_add)
+def _g2_flush(acc: tuple[list[Any], ...], coords: tuple[list[Any], ...], bb: list[int], rc: list[int]) -> None:
+    """The G2 counterpart of :func:`_g1_flush` (arithmetic of :func:`_g2_batch_add`)."""
+    q = _Q
+    ax0, ax1, ay0, ay1 = acc
+    x0s, x1s, y0s, y1s = coords
+    prod = _ONE
+    prefix: list[Any] = []
+    norms: list[Any] = []
+    keep = prefix.append
+    keep_norm = norms.append
+    for b, c in zip(bb, rc, strict=True):
+        d0 = x0s[c] - ax0[b]
+        d1 = x1s[c] - ax1[b]
+        nrm = (d0 * d0 + d1 * d1) % q
+        keep(prod)
+        keep_norm(nrm)
+        prod = prod * nrm % q
+    if not prod:
+        _flush_special(acc, coords, bb, rc, _g2_flush)
+        return
+    inv = invert(prod, q)
+    for b, c, nrm, pre in zip(reversed(bb), reversed(rc), reversed(norms), reversed(prefix), strict=True):
+        x0 = ax0[b]
+        x1 = ax1[b]
+        y0 = ay0[b]
+        y1 = ay1[b]
+        u0 = x0s[c]
+        u1 = x1s[c]
+        t = inv * pre
+        inv = inv * nrm % q
+        d0 = u0 - x0
+        d1 = u1 - x1
+        e0 = y0s[c] - y0
+        e1 = y1s[c] - y1
+        l0 = (e0 * d0 + e1 * d1) * t % q
+        l1 = (e1 * d0 - e0 * d1) * t % q
+        z0 = ((l0 + l1) * (l0 - l1) - x0 - u0) % q
+        z1 = (2 * l0 * l1 - x1 - u1) % q
+        f0 = x0 - z0
+        f1 = x1 - z1
+        ax0[b] = z0
+        ax1[b] = z1
+        ay0[b] = l0 * f0 - l1 * f1 - y0
+        ay1[b] = l0 * f1 + l1 * f0 - y1
+
+
+def _g2_task(table: _Table, codes: list[int], kk: list[int], c: int, lo: int, hi: int) -> Any:
+    """Windows lo..hi-1 of the G2 bucket method; entry i is variant ``codes[i]`` with scalar ``kk[i] - H``."""
+    sums = _window_sums("g2", table, codes, kk, c, lo, hi)
     return _combine_windows(sums, c, lo, hi, _g2_batch_add, _g2_add, _g2_double_n)
 
 
 # --------------------------------------------------------------------------- driver
+
+
+class Bases:
+    """Validated base points prepared for repeated MSMs (a proving key's queries): the variant table
+    (:class:`_Table`) and which points are the identity. Build with :func:`prepare_g1` / :func:`prepare_g2`;
+    the object is read-only afterwards, so it can be shared with worker processes as a dataset."""
+
+    __slots__ = ("count", "kind", "present", "table")
+
+    def __init__(self, kind: str, present: bytes, table: _Table) -> None:
+        self.kind = kind
+        self.count = len(present)
+        self.present = present
+        self.table = table
+
+
+def _g1_bases(cols: list[list[Any]], present: bytes) -> Bases:
+    """G1 :class:`Bases` from validated coordinate lists: the variants P, -P, phi(P), -phi(P) per point."""
+    xs, ys = cols
+    q = _Q
+    bxs = list(map(mod, map(mul, xs, repeat(_BETA)), repeat(q)))
+    nys = list(map(sub, repeat(q), ys))
+    x_col = _spread(xs, present, 2)
+    bx_col = _spread(bxs, present, 2)
+    y_col = _spread(ys, present, 1)
+    ny_col = _spread(nys, present, 1)
+    n = len(present)
+    table_x: list[Any] = [None] * (4 * n)
+    table_y: list[Any] = [None] * (4 * n)
+    table_x[0::4] = x_col[0::2]
+    table_x[1::4] = x_col[1::2]
+    table_x[2::4] = bx_col[0::2]
+    table_x[3::4] = bx_col[1::2]
+    table_y[0::4] = y_col
+    table_y[1::4] = ny_col
+    table_y[2::4] = y_col
+    table_y[3::4] = ny_col
+    return Bases("g1", present, _Table((table_x, table_y), 4))
+
+
+def _g2_bases(cols: list[list[Any]], present: bytes) -> Bases:
+    """G2 :class:`Bases` from validated coordinate lists: the variants P, -P per point."""
+    x0, x1, y0, y1 = cols
+    q = _Q
+    ny0 = list(map(mod, map(sub, repeat(q), y0), repeat(q)))
+    ny1 = list(map(mod, map(sub, repeat(q), y1), repeat(q)))
+    out: list[list[Any]] = []
+    for pos, neg in ((x0, x0), (x1, x1), (y0, ny0), (y1, ny1)):
+        col: list[Any] = [None] * (2 * len(present))
+        col[0::2] = _spread(pos, present, 1)
+        col[1::2] = _spread(neg, present, 1)
+        out.append(col)
+    return Bases("g2", present, _Table((out[0], out[1], out[2], out[3]), 2))
+
+
+def _bases_from_normalized(kind: str, normalized: Sequence[Any]) -> Bases:
+    present = bytes(map(is_not, normalized, repeat(None)))
+    pts = list(compress(normalized, present))
+    if kind == "g1":
+        cols = [list(map(itemgetter(0), pts)), list(map(itemgetter(1), pts))]
+        return _g1_bases(cols, present)
+    xs = list(map(itemgetter(0), pts))
+    ys = list(map(itemgetter(1), pts))
+    cols = [list(map(itemgetter(k), half)) for half in (xs, ys) for k in (0, 1)]
+    return _g2_bases(cols, present)
+
+
+def prepare_g1(points: Sequence[G1 | None], *, checked: bool = False) -> Bases:
+    """Validate G1 points (as :func:`msm_g1` does) and build their table. Cost: O(n), about 0.5 us a point
+    for tuples of ints (whole-list checks), more for other shapes (checked point by point).
+
+    ``checked=True`` trusts that every point is a pair of ints in [0, q) on the curve (a key file reader
+    checked them) and skips those checks; never pass it for points from outside."""
+    fast = _fast_coordinates(points, 2, checked)
+    if fast is not None:
+        return _g1_bases(*fast)
+    normalized, _ = _normalize_g1(points)
+    return _bases_from_normalized("g1", normalized)
+
+
+def prepare_g2(points: Sequence[G2 | None], *, checked: bool = False) -> Bases:
+    """Validate twist points (as :func:`msm_g2` does, no subgroup check) and build their table;
+    ``checked`` as in :func:`prepare_g1`."""
+    fast = _fast_coordinates(points, 4, checked)
+    if fast is not None:
+        return _g2_bases(*fast)
+    normalized, _ = _normalize_g2(points)
+    return _bases_from_normalized("g2", normalized)
+
+
+class Plan:
+    """One MSM over :class:`Bases`, cut into independent parts: the sum of the bases whose scalar is 1
+    (:func:`msm_ones`) and ``windows`` signed-digit windows of ``c`` bits (:func:`msm_windows`). Entry i is
+    variant ``codes[i]`` of the table with scalar ``kk[i] - H`` (the signed-digit offset is included)."""
+
+    __slots__ = ("kind", "c", "windows", "codes", "kk", "ones")
+
+    def __init__(self, kind: str, c: int, windows: int, codes: list[int], kk: list[int], ones: list[int]) -> None:
+        self.kind = kind
+        self.c = c
+        self.windows = windows
+        self.codes = codes
+        self.kk = kk
+        self.ones = ones
+
+
+def plan_msm(bases: Bases, scalars: Sequence[int], *, checked: bool = False) -> Plan:
+    """Split ``sum scalars[i] * bases[i]`` into its parts (see :class:`Plan`). Scalars 0 and identity bases
+    are dropped; G1 scalars are split with GLV. ``checked=True`` skips the scalar checks (the caller
+    validated them). Cost: about 1 us per G1 scalar (the GLV split)."""
+    if len(scalars) != bases.count:
+        raise InputLengthError(f"msm: {bases.count} points but {len(scalars)} scalars")
+    if not checked:
+        _check_scalars(scalars, bases.count)
+    g1 = bases.kind == "g1"
+    stride = 4 if g1 else 2
+    ones: list[int] = []
+    codes: list[int] = []
+    kk: list[int] = []
+    keep_code = codes.append
+    keep_k = kk.append
+    for j, (present, k) in enumerate(zip(bases.present, scalars, strict=True)):
+        if not present or not k:
+            continue
+        if k == 1:
+            ones.append(stride * j)
+            continue
+        if not g1:
+            keep_code(2 * j)
+            keep_k(int(k))
+            continue
+        k1, k2 = glv_split(int(k))
+        base = 4 * j
+        if k1 > 0:
+            keep_code(base)
+            keep_k(k1)
+        elif k1:
+            keep_code(base + 1)
+            keep_k(-k1)
+        if k2 > 0:
+            keep_code(base + 2)
+            keep_k(k2)
+        elif k2:
+            keep_code(base + 3)
+            keep_k(-k2)
+    bits = GLV_BITS if g1 else FIELD_R.bit_length()
+    c = min(window_bits(len(codes), bits), MAX_WINDOW_G1 if g1 else MAX_WINDOW_G2)
+    windows = _signed_window_count(bits, c) if codes else 0
+    offset = (1 << (c - 1)) * (((1 << (c * windows)) - 1) // ((1 << c) - 1))
+    if offset:
+        kk = list(map(add, kk, repeat(offset)))
+    return Plan(bases.kind, c, windows, codes, kk, ones)
+
+
+def msm_ones(bases: Bases, plan: Plan) -> Any:
+    """The sum of the bases whose scalar is 1 (pairwise, batched). Internal point form (see :func:`to_affine`)."""
+    batch_add = _g1_batch_add if plan.kind == "g1" else _g2_batch_add
+    return _sum_groups([bases.table.points(plan.ones)], batch_add)[0] if plan.ones else None
+
+
+def msm_windows(bases: Bases, plan: Plan, lo: int, hi: int) -> Any:
+    """The part of the MSM carried by windows ``lo .. hi-1`` (already scaled by ``2^(c * lo)``), in the
+    internal point form (see :func:`to_affine`). Windows are independent: any split of ``range(windows)``
+    among processes, summed with :func:`add_points`, gives the MSM minus :func:`msm_ones`."""
+    if lo >= hi:
+        return None
+    task = _g1_task if plan.kind == "g1" else _g2_task
+    return task(bases.table, plan.codes, plan.kk, plan.c, lo, hi)
+
+
+def add_points(kind: str, parts: Sequence[Any]) -> Any:
+    """Sum points in the internal form (results of :func:`msm_ones` / :func:`msm_windows`)."""
+    add = _g1_add if kind == "g1" else _g2_add
+    total = None
+    for part in parts:
+        total = add(total, part)
+    return total
+
+
+def to_affine(point: Any) -> Any:
+    """Internal point form (mpz coordinates, y possibly unreduced) to the interface form (reduced ints)."""
+    return _plain(point)
+
+
+#: :func:`msm_g1` / :func:`msm_g2` with ``workers > 1``: windows are dealt out in this many slices.
+_SLICES: Final[int] = 16
+
+
+def _slice(windows: int, index: int, slices: int) -> tuple[int, int]:
+    return windows * index // slices, windows * (index + 1) // slices
+
+
+def _msm_task(bases: Bases, plan: Plan, _input: Any, _stage: int, index: int, _memo: dict[Any, Any]) -> Any:
+    """One task of a parallel MSM (:func:`zkhealth.hazmat.parallel.run_tasks`): the ones, or a window slice."""
+    if index == _SLICES:
+        return msm_ones(bases, plan)
+    lo, hi = _slice(plan.windows, index, _SLICES)
+    return msm_windows(bases, plan, lo, hi)
 
 
 def _msm(kind: str, points: Sequence[Any], scalars: Sequence[int], workers: int) -> Any:
@@ -671,76 +1197,33 @@ def _msm(kind: str, points: Sequence[Any], scalars: Sequence[int], workers: int)
     if len(points) != len(scalars):
         raise InputLengthError(f"msm: {len(points)} points but {len(scalars)} scalars")
     _check_scalars(scalars, len(points))
-    g1 = kind == "g1"
-    batch_add, add, task = (_g1_batch_add, _g1_add, _g1_task) if g1 else (_g2_batch_add, _g2_add, _g2_task)
     record, cached = _prepared(kind, points)
-    normalized = record.normalized
-    indices: list[int] = []
-    ks: list[int] = []
-    ones: list[Any] = []
-    for i, (p, k) in enumerate(zip(normalized, scalars, strict=True)):
-        if p is None or not k:
-            continue
-        if k == 1:
-            ones.append(p)
-        else:
-            indices.append(i)
-            ks.append(int(k))
-    result = _sum_groups([ones], batch_add)[0]
-    if not ks:
-        return _plain(result)
-    if cached:
-        if record.table is None:
-            record.table = _variant_table(kind, normalized)
-        table = record.table
-        slots = indices
-    else:
-        table = _variant_table(kind, [normalized[i] for i in indices])
-        slots = list(range(len(indices)))
-    codes: list[int] = []
-    kk: list[int] = []
-    if g1:
-        keep_code = codes.append
-        keep_k = kk.append
-        for j, k in zip(slots, ks, strict=True):
-            k1, k2 = glv_split(k)
-            base = 4 * j
-            if k1 > 0:
-                keep_code(base)
-                keep_k(k1)
-            elif k1:
-                keep_code(base + 1)
-                keep_k(-k1)
-            if k2 > 0:
-                keep_code(base + 2)
-                keep_k(k2)
-            elif k2:
-                keep_code(base + 3)
-                keep_k(-k2)
-        bits = GLV_BITS
-    else:
-        codes = [2 * j for j in slots]
-        kk = ks
-        bits = FIELD_R.bit_length()
-    c = window_bits(len(codes), bits)
-    w_total = _signed_window_count(bits, c)
-    offset = (1 << (c - 1)) * (((1 << (c * w_total)) - 1) // ((1 << c) - 1))
-    kk = [k + offset for k in kk]
-    shares = min(workers, w_total)
-    if shares > 1 and len(ks) >= PARALLEL_THRESHOLD and not parallel.in_worker():
-        if not cached:
-            token = parallel.register(table)
-        else:
-            if not parallel.is_registered(record.token):
-                record.token = parallel.register(table)
-            token = record.token
-        bounds = [w_total * j // shares for j in range(shares + 1)]
-        args = [(codes, kk, c, bounds[j], bounds[j + 1]) for j in range(shares)]
-        for part in parallel.run_split(task, token, args):
-            result = add(result, part)
-    else:
-        result = add(result, task(table, codes, kk, c, 0, w_total))
-    return _plain(result)
+    bases = record.bases
+    plan = plan_msm(bases, scalars, checked=True)
+    if workers > 1 and len(plan.codes) >= PARALLEL_THRESHOLD and not parallel.in_worker():
+        if not cached or not parallel.is_registered(record.token):
+            record.token = parallel.register(bases)
+        (parts,) = parallel.run_tasks(_msm_task, record.token, plan, [_SLICES + 1], [_none], workers=workers)
+        return _plain(add_points(kind, parts))
+    return _plain(add_points(kind, [msm_ones(bases, plan), msm_windows(bases, plan, 0, plan.windows)]))
+
+
+def _none() -> None:
+    return None
+
+
+def batch_add_g1(lhs: Sequence[Any], rhs: Sequence[Any]) -> list[Any]:
+    """``[lhs[i] + rhs[i]]`` for affine G1 points with backend-typed (``mpz``) coordinates, no identities;
+    one inversion for the whole batch (:func:`_g1_batch_add`; None where a sum is the identity). Output y is
+    left unreduced (it only enters differences); reduce it with ``% q`` before handing a point out."""
+    out, _ = _chunked(_g1_batch_add, list(lhs), list(rhs))
+    return out
+
+
+def batch_add_g2(lhs: Sequence[Any], rhs: Sequence[Any]) -> list[Any]:
+    """The G2 counterpart of :func:`batch_add_g1` (coordinates ``((x0, x1), (y0, y1))``)."""
+    out, _ = _chunked(_g2_batch_add, list(lhs), list(rhs))
+    return out
 
 
 def _plain(p: Any) -> Any:

@@ -247,9 +247,11 @@ def assert_in_subgroup(b: Builder, x: SignalLike, y: SignalLike) -> None:
     """
     with b.scope("assert_in_subgroup"):
         sx, sy = b.as_signal(x), b.as_signal(y)
-        px, py = b.hint_unconstrained(_inv8_hint, sx, sy, n_outputs=2, name="eighth")
-        _on_curve(b, px, py)
-        qx, qy = _times8(b, (px, py))
+        with b.scope("eighth"):
+            # P' and its multiples are auxiliary: P' + T passes too (uniqueness checks name this scope).
+            px, py = b.hint_unconstrained(_inv8_hint, sx, sy, n_outputs=2, name="eighth")
+            _on_curve(b, px, py)
+            qx, qy = _times8(b, (px, py))
         b.assert_equal(qx, sx)
         b.assert_equal(qy, sy)
 
@@ -457,6 +459,9 @@ def fixed_base_mul(b: Builder, bits: Sequence[SignalLike], *, base: tuple[int, i
         m_acc: PointSignals | None = None
         for i, table in enumerate(montgomery_tables):
             q = _point_lookup(b, signals[2 * i : 2 * i + 2], table)
+            # The exception-freeness argument, for the uniqueness checker to verify: entry d is [(d + 2) 4^i] base.
+            b.claim_curve_multiples(q, point, [(d + 2) * 4**i for d in range(len(table))], curve=(A, D),
+                                    montgomery=True)
             m_acc = q if m_acc is None else _montgomery_add(b, m_acc, q)
         if m_acc is None:  # pragma: no cover - windows >= 2
             raise CircuitDefinitionError("empty fixed-base table")

@@ -3,10 +3,10 @@
 The harnesses are what the assurance tools run on: :func:`zkhealth.circuit.formal.prove_unique` gives each
 gadget a verdict (pinned in ``verdicts.csv`` beside ``counts.csv``), and ``zkhealth circuit mutate --gadgets``
 builds them to find the constraint sites of every gadget module. Each entry also carries sample inputs that
-satisfy the gadget (for the search of a second witness) and the names of the gadget's *auxiliary* hints:
-helper signals the gadget does not need to determine, such as ``is_zero``'s inverse (any value satisfies
-``x * inv = 0`` when x = 0) or the point ``P' = P / 8`` of the subgroup check (``P' + T`` works for each
-8-torsion point T).
+satisfy the gadget (for the search of a second witness) and the names of the gadget's *auxiliary* hints or
+scopes: helper signals the gadget does not need to determine, such as ``is_zero``'s inverse (any value
+satisfies ``x * inv = 0`` when x = 0) or the subgroup check's ``eighth`` scope, the point ``P' = P / 8``
+(``P' + T`` works for each 8-torsion point T) and its multiples, which must be determined by P'.
 
 A new gadget gets an entry here (``harness(...)`` at the end of the module) and a row in ``verdicts.csv``;
 ``tests/test_circuit_assurance.py`` fails until the row matches what the checker finds.
@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from zkhealth.circuit.builder import Builder
-from zkhealth.circuit.gadgets import babyjubjub, basic, bits, comparators, eddsa, merkle, poseidon
+from zkhealth.circuit.gadgets import babyjubjub, basic, bits, comparators, eddsa, merkle, poseidon, sorted_set
 from zkhealth.hazmat import babyjubjub as bjj
 
 __all__ = ["HARNESSES", "Harness", "gadget_module_files", "harness_by_key"]
@@ -388,6 +388,14 @@ def _fixed_base(b: Builder) -> None:
     b.output("y", y)
 
 
+@harness("fixed_base_mul", "n=251", samples=[{"k": [(12345 >> i) & 1 for i in range(251)]}])
+def _fixed_base_251(b: Builder) -> None:
+    """The width of an EdDSA S: 124 Montgomery windows, then Edwards bits (what callers assume)."""
+    x, y = babyjubjub.fixed_base_mul(b, b.private_inputs("k", 251))
+    b.output("x", x)
+    b.output("y", y)
+
+
 @harness("scalar_mul", "n=4", samples=[{"px": _POINT[0], "py": _POINT[1], "k": [1, 1, 0, 1]}])
 def _scalar_mul(b: Builder) -> None:
     x, y = babyjubjub.scalar_mul(b, _point_inputs(b, "p"), b.private_inputs("k", 4))
@@ -415,3 +423,137 @@ def _eddsa_samples() -> list[dict[str, Any]]:
 def _eddsa(b: Builder) -> None:
     names = ("ax", "ay", "r8x", "r8y", "s", "m")
     eddsa.assert_eddsa_poseidon_valid(b, *(b.private_input(n) for n in names))
+
+
+# --------------------------------------------------------------------------- sorted sets (credential schema v2)
+
+
+def _set_key(code: int, day: int, seq: int = 0, tag: int = 1) -> int:
+    """The schema-v2 set key ``((tag * 2^60 + code) * 2^22 + day) * 2^8 + seq`` (credentials.sorted_set)."""
+    return (((tag << 60) + code) << 30) + (day << 8) + seq
+
+
+_CODE = 4548
+_KEY_LO, _KEY_HI = _set_key(_CODE, 0), _set_key(_CODE, (1 << 22) - 1, 255)
+_DAY = 739252  # 2025-01-01 as an ordinal
+_MAX_DATE = (1 << 22) - 1
+
+
+def _leaf(day: int, value: int, next_key: int, seq: int = 0, code: int = _CODE) -> list[int]:
+    """Fields of a raw observation leaf: key, next_key, a = b = day, value, status final (1)."""
+    return [_set_key(code, day, seq), next_key, day, 0, day, 0, value, 1]
+
+
+#: The latest item of the range (next key beyond it), an earlier one (next key inside), the last leaf of the set.
+_LAST_LEAF = _leaf(_DAY + 30, 80, _set_key(_CODE + 1, _DAY))
+_EARLIER_LEAF = _leaf(_DAY, 75, _set_key(_CODE, _DAY + 30))
+_FINAL_LEAF = _leaf(_DAY + 30, 80, 0)
+#: A leaf below the range whose successor lies beyond it: the range is empty.
+_BELOW_LEAF = _leaf(_DAY, 5, _set_key(_CODE + 1, _DAY), code=_CODE - 1)
+
+
+def _fields(b: Builder) -> sorted_set.SetLeafSignals:
+    return sorted_set.SetLeafSignals(*b.private_inputs("fields", 8))
+
+
+def _bounds(b: Builder) -> list[sorted_set.FieldBound]:
+    """``value >= bound`` (a private input) and ``a_ord <= constant``: a signal bound and a constant one."""
+    return [sorted_set.FieldBound("value", lo=b.private_input("bound")),
+            sorted_set.FieldBound("a_ord", hi=_DAY + 365)]
+
+
+@harness("set_leaf", "8 fields", samples=[{"fields": _LAST_LEAF}])
+def _set_leaf(b: Builder) -> None:
+    b.output("leaf", sorted_set.set_leaf_hash(b, b.private_inputs("fields", 8)))
+
+
+def _member_samples() -> list[dict[str, Any]]:
+    siblings = [[11 * level + j for j in range(1, 4)] for level in range(sorted_set.SET_DEPTH)]
+    path = [1, 0] * sorted_set.SET_DEPTH
+    leaf = sorted_set.set_leaf_hash_native(_LAST_LEAF)
+    root = merkle.quaternary_merkle_root_native(leaf, siblings, path)
+    return [{"root": root, "fields": _LAST_LEAF, "siblings": [v for t in siblings for v in t], "path": path}]
+
+
+@harness("assert_set_member", "depth=6", samples=_member_samples(), subject=())
+def _set_member(b: Builder) -> None:
+    root = b.public_input("root")
+    flat = b.private_inputs("siblings", 3 * sorted_set.SET_DEPTH)
+    path = b.private_inputs("path", 2 * sorted_set.SET_DEPTH)
+    sorted_set.assert_set_member(b, root, b.private_inputs("fields", 8),
+                                 [flat[3 * k : 3 * k + 3] for k in range(sorted_set.SET_DEPTH)], path)
+
+
+@harness("set_atom", "ANY,bounds", samples=[{"fields": _LAST_LEAF, "bound": 78}, {"fields": _BELOW_LEAF, "bound": 0},
+                                            {"fields": _EARLIER_LEAF, "bound": 78}])
+def _set_atom_any(b: Builder) -> None:
+    leaf = _fields(b)
+    b.output("holds", sorted_set.set_atom(b, leaf, mode=sorted_set.ANY, key_lo=_KEY_LO, key_hi=_KEY_HI,
+                                          bounds=_bounds(b)))
+
+
+@harness("set_atom", "ANY,after", samples=[{"fields": _LAST_LEAF, "after": _EARLIER_LEAF[0]},
+                                           {"fields": _EARLIER_LEAF, "after": _LAST_LEAF[0]}])
+def _set_atom_after(b: Builder) -> None:
+    leaf = _fields(b)
+    after = b.private_input("after")
+    b.output("holds", sorted_set.set_atom(b, leaf, mode=sorted_set.ANY, key_lo=_KEY_LO, key_hi=_KEY_HI,
+                                          after=after))
+
+
+@harness("set_atom", "LAST,bounds", auxiliary=["is_zero_inverse"],
+         samples=[{"fields": _LAST_LEAF, "bound": 78}, {"fields": _FINAL_LEAF, "bound": 90},
+                  {"fields": _EARLIER_LEAF, "bound": 0}])
+def _set_atom_last(b: Builder) -> None:
+    leaf = _fields(b)
+    b.output("holds", sorted_set.set_atom(b, leaf, mode=sorted_set.LAST, key_lo=_KEY_LO, key_hi=_KEY_HI,
+                                          bounds=_bounds(b)))
+
+
+@harness("set_atom", "NONE_OR_LAST,bounds", auxiliary=["is_zero_inverse"],
+         samples=[{"fields": _LAST_LEAF, "bound": 78}, {"fields": _BELOW_LEAF, "bound": 0},
+                  {"fields": _EARLIER_LEAF, "bound": 0}])
+def _set_atom_none_or_last(b: Builder) -> None:
+    leaf = _fields(b)
+    b.output("holds", sorted_set.set_atom(b, leaf, mode=sorted_set.NONE_OR_LAST, key_lo=_KEY_LO, key_hi=_KEY_HI,
+                                          bounds=_bounds(b)))
+
+
+@harness("set_atom", "NONE", auxiliary=["is_zero_inverse"],
+         samples=[{"fields": _BELOW_LEAF}, {"fields": _LAST_LEAF}])
+def _set_atom_none(b: Builder) -> None:
+    leaf = _fields(b)
+    never = [sorted_set.FieldBound("value", lo=1, hi=0)]
+    b.output("holds", sorted_set.set_atom(b, leaf, mode=sorted_set.NONE_OR_LAST, key_lo=_KEY_LO, key_hi=_KEY_HI,
+                                          bounds=never))
+
+
+@harness("assert_set_atom", "ANY,bounds,after", samples=[{"fields": _LAST_LEAF, "bound": 78,
+                                                          "after": _EARLIER_LEAF[0]}], subject=())
+def _assert_set_atom_any(b: Builder) -> None:
+    leaf = _fields(b)
+    bounds = _bounds(b)
+    sorted_set.assert_set_atom(b, leaf, mode=sorted_set.ANY, key_lo=_KEY_LO, key_hi=_KEY_HI, bounds=bounds,
+                               after=b.private_input("after"))
+
+
+@harness("assert_set_atom", "LAST,bounds", auxiliary=["is_zero_inverse"],
+         samples=[{"fields": _LAST_LEAF, "bound": 78}, {"fields": _FINAL_LEAF, "bound": 80}], subject=())
+def _assert_set_atom_last(b: Builder) -> None:
+    leaf = _fields(b)
+    sorted_set.assert_set_atom(b, leaf, mode=sorted_set.LAST, key_lo=_KEY_LO, key_hi=_KEY_HI, bounds=_bounds(b))
+
+
+@harness("assert_set_atom", "NONE_OR_LAST,bounds", auxiliary=["is_zero_inverse"],
+         samples=[{"fields": _LAST_LEAF, "bound": 78}, {"fields": _BELOW_LEAF, "bound": 0}], subject=())
+def _assert_set_atom_none_or_last(b: Builder) -> None:
+    leaf = _fields(b)
+    sorted_set.assert_set_atom(b, leaf, mode=sorted_set.NONE_OR_LAST, key_lo=_KEY_LO, key_hi=_KEY_HI,
+                               bounds=_bounds(b))
+
+
+@harness("assert_set_atom", "NONE", auxiliary=["is_zero_inverse"], samples=[{"fields": _BELOW_LEAF}], subject=())
+def _assert_set_atom_none(b: Builder) -> None:
+    leaf = _fields(b)
+    sorted_set.assert_set_atom(b, leaf, mode=sorted_set.NONE_OR_LAST, key_lo=_KEY_LO, key_hi=_KEY_HI,
+                               bounds=[sorted_set.FieldBound("value", lo=1, hi=0)])
