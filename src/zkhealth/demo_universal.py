@@ -11,7 +11,7 @@
 Both use the pinned universal key set (:mod:`zkhealth.eligibility.universal_keys`): the verifying key ships
 with zkhealth; the proving key is the installed one, or is rebuilt once from the development seed (2-5 minutes,
 then cached where every verb finds it). While the key set is a development set, :class:`~zkhealth.eligibility.
-universal_keys.DevelopmentKeyWarning` is emitted: anyone can forge proofs for it. Cost: about 30-60 s per
+universal_keys.DevelopmentKeyWarning` is emitted: anyone can forge proofs for it. Cost: about 20-90 s per
 universal proof on two cores.
 """
 
