@@ -1,10 +1,11 @@
 """``zkhealth serve --demo``: play the demo story on a chain, then show that chain.
 
-:func:`demo_source` runs :func:`zkhealth.demo.run_demo` (a hospital issues credentials, a trial is set up and its
-CohortEnrollment deployed, a patient proves and enrolls, an ineligible patient is refused, a second enrollment is
-refused) on an embedded py-evm chain that outlives the story (or on ``rpc``), and returns a
-:class:`~zkhealth.dashboard.source.DashboardSource` over it: the trial's contract, its criteria and verifying key,
-and the enrolled patient's proof as a sample for the verify page.
+:func:`demo_source` runs :func:`zkhealth.demo.run_demo` without its universal steps (a hospital issues
+credentials, a trial is set up and its CohortEnrollment deployed, a patient proves and enrolls, an ineligible
+patient is refused, a second enrollment is refused, a revoked credential is refused) on an embedded py-evm chain
+that outlives the story (or on ``rpc``), and returns a :class:`~zkhealth.dashboard.source.DashboardSource` over it:
+the trial's contract, its criteria and verifying key, and the enrolled patient's proof as a sample for the verify
+page.
 """
 
 from __future__ import annotations
@@ -31,7 +32,10 @@ def demo_source(
     from zkhealth.demo import run_demo
 
     provider = client.embedded_provider() if rpc is None else None
-    result = run_demo(rpc=provider if provider is not None else rpc, cache_dir=cache_dir, on_step_start=on_step)
+    # The dedicated story only (steps 1-12): the universal steps need the 140 MB universal proving key (minutes to
+    # rebuild on a fresh machine) and two 2^17 proofs, and the dashboard shows the per-trial contract they leave out.
+    result = run_demo(rpc=provider if provider is not None else rpc, cache_dir=cache_dir, on_step_start=on_step,
+                      universal=False)
     w3 = client.connect(provider if provider is not None else str(rpc))
     if result.trial is None or result.proof_json is None:
         raise ZkHealthError("the demo story returned no trial")
