@@ -111,6 +111,9 @@ def test_the_demo_tells_the_story_twice_and_reuses_its_keys(tmp_path: Path, monk
     universal = second["universal"]
     assert len(set(universal["nullifiers"])) == 2 and second["enrolled_nullifier"] not in universal["nullifiers"]
     assert universal["enroll_gas"] <= 260_000 and universal["create_trial_gas"] <= 300_000
+    # the first registry trial pays its enrollment reward (10 TRW) in the enrollment transaction
+    assert universal["reward_paid"] == 10 * 10**18 and universal["enroll_with_reward_gas"] <= 320_000
+    assert "paid 10 TRW in the same transaction" in steps["enroll_universal"]["outcome"]
     assert len(steps["trials"]["details"]["trials"]) == 2
     assert steps["setup"]["seconds"] < first.step("setup").seconds
     # A stale cache (keys pinned to other criteria under this slot's name) is not used: setup would run again.

@@ -46,10 +46,15 @@ __all__ = [
 
 UNIVERSAL_STEP_TITLES: Final[tuple[tuple[str, str], ...]] = (
     ("registry", "One registry for every trial: the TrialRegistry is deployed with the universal key set"),
-    ("trials", "Two trials are created in the registry, one transaction each: no setup, no new verifier"),
+    ("trials", "Two trials are created in the registry, one transaction each: no setup, no new verifier; "
+               "the first has a funded reward pool"),
     ("prove_universal", "The patient proves eligibility for both trials with the one universal circuit"),
-    ("enroll_universal", "The patient enrolls in both trials: two nullifiers nobody can link"),
+    ("enroll_universal", "The patient enrolls in both trials (paid in the same transaction where a reward is "
+                         "offered): two nullifiers nobody can link"),
 )
+#: The first registry trial's reward pool and enrollment reward (18-decimal TRW units).
+_POOL: Final[int] = 100 * 10**18
+_REWARD: Final[int] = 10 * 10**18
 #: The registry trials of the story: (trial id, name, criteria).
 DEMO_TRIALS: Final[tuple[tuple[str, str, str], ...]] = (
     ("NCT05000001", "Adults with type 2 diabetes", "diagnosis in E11.* and age >= 18"),
@@ -170,7 +175,15 @@ def run_universal_steps(step: Callable[[str], Any], w3: Any, *, owner: str, recr
     for both trials would link the enrollments the nullifiers keep apart. ``pk``: the universal proving key
     (default: :func:`ensure_universal_proving_key`, inside the first step). Returns the figures: registry
     address, trial numbers, program hashes, gas, the two nullifiers."""
-    from zkhealth.chain.registry import CONSENT_PURPOSES, ConsentTerms, TrialRegistryClient, TrialTerms
+    from zkhealth.chain import client
+    from zkhealth.chain.registry import (
+        CONSENT_PURPOSES,
+        ConsentTerms,
+        RewardTerms,
+        TrialRegistryClient,
+        TrialTerms,
+        deploy_reward_token,
+    )
     from zkhealth.credentials.trust import trust_root
     from zkhealth.eligibility.record_trial import RecordTrial, prove_record_eligibility
     from zkhealth.eligibility.universal_keys import DevelopmentKeyWarning, pinned_verifying_key
@@ -198,22 +211,29 @@ def run_universal_steps(step: Callable[[str], Any], w3: Any, *, owner: str, recr
         trials: list[tuple[int, RecordTrial]] = []
         with step("trials") as record:
             now = int(w3.eth.get_block("latest")["timestamp"])
+            # The first trial pays an enrollment reward from a pool the recruiter (here also the sponsor) funds.
+            token = deploy_reward_token(w3, "Trial Reward", "TRW", owner=owner, sender=owner)
+            client.transact(w3, token.functions.mint(recruiter, _POOL), sender=owner)
+            rewards = [RewardTerms(token.address, recruiter, _REWARD, ()), None]
             lines = []
-            for trial_id, name, criteria in DEMO_TRIALS:
+            for (trial_id, name, criteria), reward in zip(DEMO_TRIALS, rewards, strict=True):
                 trial = RecordTrial(criteria, trial_id=trial_id, name=name, trust_roots={root}, circuit="universal")
                 trial.use_keys(key)
                 if trial.program_hash is None:
                     raise ZkHealthError("internal: a universal trial without a program hash")
                 created = registry.create_trial(TrialTerms(
                     program_hash=trial.program_hash, consent_hash=consent_hash, window=(now - 60, now + 30 * _DAY),
-                    capacity=100, owner=recruiter, external_id=trial_id.encode("ascii").ljust(32, b"\0")),
-                    sender=recruiter)
+                    capacity=100, owner=recruiter, external_id=trial_id.encode("ascii").ljust(32, b"\0"),
+                    rewards=reward), sender=recruiter)
+                if reward is not None:
+                    registry.fund(created.trial_id, _POOL, sender=recruiter)
                 (transaction,) = w3.eth.get_block(created.block_number)["transactions"]
                 gas = int(w3.eth.get_transaction_receipt(transaction)["gasUsed"])
                 figures.setdefault("create_trial_gas", gas)
                 trial.expected_scope = created.scope
                 trials.append((created.trial_id, trial))
-                lines.append(f"trial {created.trial_id} `{criteria}` ({gas:,} gas)")
+                pool = f", {_POOL // 10**18} TRW pool funded, {_REWARD // 10**18} TRW per enrollment" if reward else ""
+                lines.append(f"trial {created.trial_id} `{criteria}` ({gas:,} gas{pool})")
             record["outcome"] = "; ".join(lines)
             record["details"] = {"trials": [{"number": n, "program_hash": str(t.program_hash),
                                              "criteria": t.text} for n, t in trials]}
@@ -231,16 +251,25 @@ def run_universal_steps(step: Callable[[str], Any], w3: Any, *, owner: str, recr
         with step("enroll_universal") as record:
             consent = ConsentTerms(consent_hash, CONSENT_PURPOSES["trial-participation"], day + 365)
             nullifiers = []
+            gas_used = []
             for (number, _), proof in zip(trials, proofs, strict=True):
                 receipt = registry.enroll(number, proof.proof, list(proof.public), consent)
-                figures.setdefault("enroll_gas", int(receipt["gasUsed"]))
+                gas_used.append(int(receipt["gasUsed"]))
                 nullifiers.append(proof.signals["nullifier"])
+            paid = int(token.functions.balanceOf(patient_addresses[0]).call())
+            if paid != _REWARD:
+                raise ZkHealthError(f"the enrollment reward was not paid: the patient holds {paid} base units")
+            figures["enroll_with_reward_gas"], figures["enroll_gas"] = gas_used
+            figures["reward_paid"] = paid
             if nullifiers[0] == nullifiers[1]:
                 raise ZkHealthError("the two trials gave the same nullifier")
             figures["nullifiers"] = [str(n) for n in nullifiers]
-            record["outcome"] = (f"enrolled in trials {trials[0][0]} and {trials[1][0]} ({figures['enroll_gas']:,} gas "
-                                 f"each); nullifiers {str(nullifiers[0])[:12]}... and {str(nullifiers[1])[:12]}...: "
+            record["outcome"] = (f"enrolled in trial {trials[0][0]} and paid {paid // 10**18} TRW in the same "
+                                 f"transaction ({gas_used[0]:,} gas), and in trial {trials[1][0]} ({gas_used[1]:,} "
+                                 f"gas); nullifiers {str(nullifiers[0])[:12]}... and {str(nullifiers[1])[:12]}...: "
                                  "different, and nothing links them")
-            record["details"] = {"nullifiers": figures["nullifiers"], "enroll_gas": figures["enroll_gas"]}
+            record["details"] = {"nullifiers": figures["nullifiers"], "enroll_gas": figures["enroll_gas"],
+                                 "enroll_with_reward_gas": figures["enroll_with_reward_gas"],
+                                 "reward_paid": str(paid)}
     patient.revocation.close()
     return figures
