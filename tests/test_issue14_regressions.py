@@ -95,7 +95,7 @@ def test_trial_new_works_without_web3(tmp_path: Path) -> None:
         "    sys.modules[name] = None\n"
         "from zkhealth.cli import main\n"
         f"main(['trial', 'new', '--criteria', 'diagnosis in E11.* and age >= 18', '--trial-id', 'NCT05000001',"
-        f" '--out', {str(out)!r}, '--operator', {OPERATOR!r}], standalone_mode=True)\n"
+        f" '--out', {str(out)!r}, '--operator', {OPERATOR!r}, '--dedicated'], standalone_mode=True)\n"
     )
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)

@@ -48,5 +48,6 @@ def demo_source(
         from_block=max(0, result.deploy_block - 1),
         known=[known],
         chain_label=where,
-        samples=[SampleProof("the demo patient's proof (valid; already enrolled)", result.proof_json)],
+        samples=[SampleProof("the demo patient's proof (enrolled, then its trust root was superseded)",
+                             result.proof_json)],
     )

