@@ -35,7 +35,7 @@ from zkhealth.errors import ZkHealthError
 
 #: Inputs per reader in the fast tier and in the slow tier.
 SHORT: Final[int] = int(os.environ.get("ZKHEALTH_FUZZ_SHORT", "60"))
-LONG: Final[int] = int(os.environ.get("ZKHEALTH_FUZZ_EXAMPLES", "1500"))
+LONG: Final[int] = int(os.environ.get("ZKHEALTH_FUZZ_EXAMPLES", "400"))
 #: The longest one input may take (the machine running CI may be busy: this is generous for "a few seconds").
 TIME_LIMIT_SECONDS: Final[float] = 5.0
 #: The most one input may allocate (traced), beyond 64 bytes per input byte.

@@ -31,8 +31,8 @@ from zkhealth.eligibility.program import compile_program
 ROOT = Path(__file__).resolve().parent.parent
 EQUIVALENTS = Path(__file__).with_name("equivalent_mutants.txt")
 FULL = os.environ.get("ZKHEALTH_MUTATION_FULL") == "1"
-GADGET_SAMPLE = 10
-ELIGIBILITY_SAMPLE = 4
+GADGET_SAMPLE = 4
+ELIGIBILITY_SAMPLE = 1
 
 #: Each gadget module's tests, then the pinned verdicts (a gadget whose verdict drifts fails them: they kill the
 #: mutants that leave a signal free, which example-based tests through the witness solver cannot see).
@@ -54,7 +54,7 @@ ELIGIBILITY_TESTS = ["tests/test_eligibility_circuit.py", "tests/test_eligibilit
 #: The version-2 criteria circuits (dedicated.py: program atoms and combination gates), against the pinned
 #: criteria verdicts and invalid witnesses, then the fixed cases and the shared-leaf attack.
 DEDICATED = ELIGIBILITY / "dedicated.py"
-DEDICATED_SAMPLE = 3
+DEDICATED_SAMPLE = 1
 DEDICATED_TESTS = ["tests/test_eligibility_dedicated_assurance.py", "tests/test_eligibility_dedicated.py",
                    "-k", "criteria or shared_leaf"]
 #: Criteria whose dedicated circuits reach the criteria compiler's atom kinds, combinations and the calendar.

@@ -100,7 +100,7 @@ def _kills(count_fast: int, count_slow: int) -> list[object]:
             pytest.param(count_slow, id="many", marks=pytest.mark.slow)]
 
 
-@pytest.mark.parametrize("kills", _kills(4, 40))
+@pytest.mark.parametrize("kills", _kills(4, 15))
 def test_a_wallet_killed_while_saving_is_old_or_new(kills: int, tmp_path: Path) -> None:
     from zkhealth.credentials.wallet import KDF_FLOOR, Wallet
 
@@ -118,7 +118,7 @@ def test_a_wallet_killed_while_saving_is_old_or_new(kills: int, tmp_path: Path) 
         assert len([p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]) <= 1
 
 
-@pytest.mark.parametrize("kills", _kills(4, 40))
+@pytest.mark.parametrize("kills", _kills(4, 15))
 def test_a_revocation_database_killed_while_revoking_is_old_or_new(kills: int, tmp_path: Path) -> None:
     from zkhealth.credentials.trees import RevocationTree
 
@@ -137,7 +137,7 @@ def test_a_revocation_database_killed_while_revoking_is_old_or_new(kills: int, t
 
 
 @pytest.mark.parametrize("kind", ["key", "keys-directory"])
-@pytest.mark.parametrize("kills", _kills(3, 25))
+@pytest.mark.parametrize("kills", _kills(3, 10))
 def test_a_key_killed_while_written_is_old_or_new(kind: str, kills: int, tmp_path: Path) -> None:
     from zkhealth.eligibility.trial import TrialKeys
     from zkhealth.formats.zkhpk_file import load_proving_key
