@@ -29,10 +29,10 @@
     both with the universal circuit and enrolls in both with two nullifiers nobody can link.
 
 The minor's birth date and diagnosis date are set relative to the chain's today (15 years and 1 year before),
-so the story does not age. Cost: about 30-60 s on a first run (setup, two proofs, compiling, py-evm's pairing),
-about 20-40 s with cached keys, on a 2-core machine with gmpy2; the universal steps add about 1-3 minutes (two
-proofs of a 2^17 circuit), and a first run without the universal proving key installed rebuilds its development
-set once (3-5 minutes).
+so the story does not age. Cost, measured on a 2-core machine with gmpy2: steps 1-12 about 15-20 s on a first
+run (setup, two proofs, compiling, py-evm's pairing), about 10 s with cached keys; the universal steps add about
+45 s (two proofs of a 2^17 circuit), and a first run without the universal proving key installed rebuilds its
+development set once (about 1 minute).
 """
 
 from __future__ import annotations
