@@ -2,7 +2,7 @@
 # Run the whole zkhealth test suite from a fresh checkout: install the package with its test extras and the
 # pinned npm tools (snarkjs, solc-js, OpenZeppelin, anvil) the suite checks us against, then run every tier (the
 # dashboard's browser tests included: they need Chromium, which .ci/run installs from Debian packages) under
-# `python -O` (asserts stripped), then the fast tiers again without gmpy2, then mypy and ruff.
+# `python -O` (asserts stripped), then the native tier again without gmpy2, then mypy and ruff.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,10 +37,10 @@ run_pytest() {
 echo "== pytest under python -O: every tier (native, witness, prove, evm, slow)"
 run_pytest "$PYTHON" -O -m pytest -p no:cacheprovider
 
-# (slow-marked tests are left out of this second pass: the 2^17 universal circuit alone takes minutes with plain
-# integers, and the arithmetic they use is the one the fast tiers already check without gmpy2)
-echo "== pytest: fast tiers again with plain Python integers (no gmpy2)"
-ZKHEALTH_NO_GMPY2=1 run_pytest "$PYTHON" -m pytest -p no:cacheprovider -q -m "(native or witness) and not slow"
+# The native tier (field, hashes, curves, pairing, MSM, every reader) checks the plain-integer arithmetic; the
+# witness tier and slow tests solve whole circuits on that same arithmetic and took 11+ minutes more without gmpy2.
+echo "== pytest: the native tier again with plain Python integers (no gmpy2)"
+ZKHEALTH_NO_GMPY2=1 run_pytest "$PYTHON" -m pytest -p no:cacheprovider -q -m "native and not slow"
 
 echo "== mypy (strict) on src/"
 "$PYTHON" -m mypy
