@@ -196,6 +196,11 @@ def test_vc_tampering_is_detected() -> None:
     v1_schema["credentialSchema"]["id"] = v1_schema["credentialSchema"]["id"][:-1] + "1"
     with pytest.raises(SchemaMismatchError):
         parse_record_document(v1_schema)
+    for index in (18, 19):  # the Ed25519 key's halves: a field element past 2^128 is refused, not an OverflowError
+        wide = copy.deepcopy(document)
+        wide["credentialSubject"]["header"][index] = str(2**128 + int(wide["credentialSubject"]["header"][index]))
+        with pytest.raises(CredentialError, match="128-bit"):
+            parse_record_document(wide)
 
 
 def test_as_of_after_issue_day_is_refused() -> None:

@@ -199,6 +199,8 @@ def parse_record_document(vc: object) -> tuple[RecordCredential, eddsa_poseidon.
     if not isinstance(subject_id, str) or not subject_id.startswith(_SUBJECT_PREFIX):
         raise EncodingError("credentialSubject.id must be urn:zkhealth:subject:<commitment>")
     public_key = _pair(bjj["publicKey"], "publicKey")
+    if not (stated[18] < 2**128 and stated[19] < 2**128):
+        raise CredentialError("the header's Ed25519 key halves (elements 18 and 19) must be 128-bit numbers")
     ed25519 = stated[18].to_bytes(16, "big") + stated[19].to_bytes(16, "big")
     credential = RecordCredential(
         credential_id=stated[2],
