@@ -40,7 +40,7 @@ run_pytest "$PYTHON" -O -m pytest -p no:cacheprovider
 # The native tier (field, hashes, curves, pairing, MSM, every reader) checks the plain-integer arithmetic; the
 # witness tier and slow tests solve whole circuits on that same arithmetic and took 11+ minutes more without gmpy2.
 echo "== pytest: the native tier again with plain Python integers (no gmpy2)"
-ZKHEALTH_NO_GMPY2=1 run_pytest "$PYTHON" -m pytest -p no:cacheprovider -q -m "native and not slow"
+ZKHEALTH_NO_GMPY2=1 run_pytest "$PYTHON" -O -m pytest -p no:cacheprovider -q -m "native and not slow"
 
 echo "== mypy (strict) on src/"
 "$PYTHON" -m mypy

@@ -87,7 +87,19 @@ def read_bytes(
             info = os.fstat(handle.fileno())
             if stat.S_ISREG(info.st_mode) and info.st_size > max_bytes:
                 raise error(f"{name}: {info.st_size} bytes exceeds the {max_bytes}-byte limit")
-            data = handle.read(max_bytes + 1)
+            # read(n) allocates n bytes up front: ask for the file's size (+1, to see a file that grew), then for
+            # chunks of at most 1 MiB, never for the whole limit at once (it may be gigabytes).
+            want = min(info.st_size, max_bytes) + 1 if stat.S_ISREG(info.st_mode) else 1 << 20
+            chunks: list[bytes] = []
+            total = 0
+            while total <= max_bytes:
+                chunk = handle.read(min(want, max_bytes + 1 - total))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                total += len(chunk)
+                want = 1 << 20
+            data = b"".join(chunks)
     except OSError as exc:
         raise wrap_os_error(exc, path, "read it") from None
     if len(data) > max_bytes:
