@@ -26,7 +26,7 @@ from zkhealth.credentials.trees import MerkleProof, RevocationTree, verify_merkl
 from zkhealth.credentials.trust import TrustedIssuers, empty_revocation_root, trusted_issuer_leaf
 from zkhealth.credentials.vc import verify_credential
 from zkhealth.credentials.wallet import Wallet
-from zkhealth.errors import WalletDecryptionError
+from zkhealth.errors import WalletDecryptionError, ZkHealthError
 from zkhealth.field import FIELD_R
 
 pytestmark = pytest.mark.native
@@ -192,9 +192,12 @@ def test_passphrase_from_file_and_from_stdin(tmp_path: Path, monkeypatch: pytest
     secret_file.write_text("from a file\nignored second line\n")
     ok(["keygen", "--out", str(tmp_path / "a.key"), "--kdf", "interactive", "--passphrase-file", str(secret_file)],
        env={})
-    load_issuer(tmp_path / "a.key", "from a file")
+    # only the file's first line is the passphrase: the key opens with it (a wrong one raises)
+    assert load_issuer(tmp_path / "a.key", "from a file") is not None
     ok(["keygen", "--out", str(tmp_path / "b.key"), "--kdf", "interactive"], env={}, input="typed in\n")
-    load_issuer(tmp_path / "b.key", "typed in")
+    assert load_issuer(tmp_path / "b.key", "typed in") is not None
+    with pytest.raises(ZkHealthError):
+        load_issuer(tmp_path / "a.key", "from a file\nignored second line")
 
 
 def test_no_passphrase_anywhere_is_a_usage_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
