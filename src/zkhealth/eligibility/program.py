@@ -44,11 +44,14 @@ clause                                 its negation
 ``latest(x) in V within W``            OR of NONE_OR_LAST atoms, one per negated bound
 header comparisons                     the complementary intervals
 ``at least k of (n clauses)``          at least n - k + 1 of their negations
+``count(S) >= k``                      ``count(S) <= k - 1``: per class of S, NONE_OR_LAST on its aggregate
+                                       with ``value`` (its number of entries) bounded; every date counts, so
+                                       a window is read strictly (or the class's latest date before it)
 =====================================  ====================================================================
 
 What cannot be said soundly over the record is refused with :class:`CriteriaNotExpressibleError` naming the
-clause: "no value of X ever above v" (no per-code maximum is recorded), a negated count of two or more, a
-negated window that bounds two different fields, "no diagnosis before D" over a class of codes.
+clause: "no value of X ever above v" (no per-code maximum is recorded), "at most k" admissions or observation
+values, a negated window that bounds two different fields, "no diagnosis before D" over a class of codes.
 """
 
 from __future__ import annotations
