@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from records import TODAY, RecordWorld, make_record_world, obs, t2d_record
-from test_eligibility_program import BENCHMARK, formulas, records
+from test_eligibility_program import BENCHMARK, at_most_clauses, formulas, records
 
 from zkhealth.circuit import CompiledCircuit, compile
 from zkhealth.credentials.dates import date_to_epoch_day
@@ -64,6 +64,30 @@ def test_circuit_agrees_with_the_native_evaluator(record: PatientRecord, formula
     today = record.record_as_of + dt.timedelta(days=shift)
     credential = _credential(record)
     expected = evaluate_program(program, credential, today).eligible
+    booleans = compile(criteria_circuit(program, output=True))
+    witness = booleans.solve_witness(criteria_inputs(program, credential, today))
+    assert booleans.output_values(witness)["eligible"] == int(expected), program.describe()
+    asserting = compile(criteria_circuit(program))
+    assert _solves(asserting, criteria_inputs(program, credential, today)) == expected
+
+
+@pytest.mark.slow
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(records(), at_most_clauses(), st.booleans(), st.integers(0, 300))
+def test_upper_bounds_on_counts_agree_with_the_oracle_in_the_circuit(record: PatientRecord, clause: Any,
+                                                                     negated: bool, shift: int) -> None:
+    """``count(...) <= m`` (and its negation, "at least m + 1"): the oracle over the record's entries, the
+    native evaluator and the dedicated circuit (boolean and asserting forms) agree."""
+    text = f"not ({clause.text})" if negated else clause.text
+    try:
+        program = compile_program(text)
+    except CriteriaNotExpressibleError:
+        assume(False)
+        return
+    today = record.record_as_of + dt.timedelta(days=shift)
+    expected = (clause.neg if negated else clause.pos)(record, today.toordinal())
+    credential = _credential(record)
+    assert evaluate_program(program, credential, today).eligible == expected, program.describe()
     booleans = compile(criteria_circuit(program, output=True))
     witness = booleans.solve_witness(criteria_inputs(program, credential, today))
     assert booleans.output_values(witness)["eligible"] == int(expected), program.describe()
