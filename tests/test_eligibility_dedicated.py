@@ -11,11 +11,11 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from records import TODAY, RecordWorld, make_record_world, obs, t2d_record
-from test_eligibility_program import BENCHMARK, formulas, records
+from test_eligibility_program import BENCHMARK, at_most_clauses, formulas, records
 
 from zkhealth.circuit import CompiledCircuit, compile
 from zkhealth.credentials.dates import date_to_epoch_day
-from zkhealth.credentials.record import Condition, PatientRecord, RecordCredential, describe_key
+from zkhealth.credentials.record import Condition, Medication, PatientRecord, RecordCredential, describe_key
 from zkhealth.credentials.trust import PersonRegistry, trust_root
 from zkhealth.eligibility.dedicated import (
     PUBLIC_SIGNALS,
@@ -71,6 +71,30 @@ def test_circuit_agrees_with_the_native_evaluator(record: PatientRecord, formula
     assert _solves(asserting, criteria_inputs(program, credential, today)) == expected
 
 
+@pytest.mark.slow
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(records(), at_most_clauses(), st.booleans(), st.integers(0, 300))
+def test_upper_bounds_on_counts_agree_with_the_oracle_in_the_circuit(record: PatientRecord, clause: Any,
+                                                                     negated: bool, shift: int) -> None:
+    """``count(...) <= m`` (and its negation, "at least m + 1"): the oracle over the record's entries, the
+    native evaluator and the dedicated circuit (boolean and asserting forms) agree."""
+    text = f"not ({clause.text})" if negated else clause.text
+    try:
+        program = compile_program(text)
+    except CriteriaNotExpressibleError:
+        assume(False)
+        return
+    today = record.record_as_of + dt.timedelta(days=shift)
+    expected = (clause.neg if negated else clause.pos)(record, today.toordinal())
+    credential = _credential(record)
+    assert evaluate_program(program, credential, today).eligible == expected, program.describe()
+    booleans = compile(criteria_circuit(program, output=True))
+    witness = booleans.solve_witness(criteria_inputs(program, credential, today))
+    assert booleans.output_values(witness)["eligible"] == int(expected), program.describe()
+    asserting = compile(criteria_circuit(program))
+    assert _solves(asserting, criteria_inputs(program, credential, today)) == expected
+
+
 @pytest.mark.parametrize(
     ("criteria", "record", "eligible"),
     [
@@ -80,6 +104,10 @@ def test_circuit_agrees_with_the_native_evaluator(record: PatientRecord, formula
          t2d_record(), True),
         ("count(diagnosis in J44.1 within 12 months) >= 2 or not smoking_status = former", t2d_record(), False),
         ("not (age < 18 or egfr < 30 or systolic_bp > 180)", t2d_record(observations=()), True),
+        ("count(diagnosis in {E11.*, I10}) <= 2 and not count(medication in atc:A10 within 2 years) >= 3",
+         t2d_record(), True),
+        ("count(diagnosis in {E11.*, I10}) <= 1", t2d_record(), False),
+        ("count(medication in atc:A10 within 2 years) <= 1", t2d_record(), False),
     ],
 )
 def test_criteria_circuit_on_fixed_cases(criteria: str, record: PatientRecord, eligible: bool) -> None:
@@ -112,6 +140,47 @@ def test_a_shared_leaf_proves_the_or_only_with_an_entry_that_satisfies_it() -> N
             described = describe_key("conditions", tree.keys[index]).split()  # "icd10cm I10 2019-03-03 #0"
             raw_code = described[1] if described[0] == "icd10cm" and len(described) == 4 else None
             assert _solves(compiled, values) == (raw_code in satisfying), (index, described)
+
+
+def test_an_upper_bound_on_a_count_opens_only_the_class_aggregate_or_its_true_low_neighbour() -> None:
+    """``count(medication in atc:N06A) <= 1`` reads the N06A aggregate (its value is the class's number of
+    entries): every member leaf of the set is tried as the atom's witness, and a leaf with a lowered count."""
+    program = compile_program("count(medication in atc:N06A) <= 1")
+    compiled = compile(criteria_circuit(program))
+    sertraline = Medication("N06AB06", D(2024, 1, 1), end=D(2024, 6, 1), status="stopped")
+    venlafaxine = Medication("N06AX16", D(2024, 7, 1))
+    metformin = Medication("A10BA02", D(2022, 7, 1))
+    cases = [((metformin,), "low neighbour"), ((metformin, sertraline), "aggregate atc N06A"),
+             ((metformin, sertraline, venlafaxine), None)]
+    for medications, witness in cases:
+        credential = _credential(t2d_record(medications=medications))
+        assert evaluate_program(program, credential, TODAY).eligible == (witness is not None)
+        tree = credential.sets()["medications"]
+        base = criteria_inputs(program, credential, TODAY)
+        assert _solves(compiled, base) == (witness is not None)
+        (key,) = {atom.key_lo for atom in program.atoms}  # type: ignore[union-attr]
+        true_neighbour = max(i for i, k in enumerate(tree.keys) if k < key)
+        for index, leaf in enumerate(tree.leaves):
+            proof = tree.proof(index)
+            values = dict(base, atom0_leaf=list(leaf.fields()), atom0_siblings=list(proof.flat_siblings),
+                          atom0_path=list(proof.path_bits))
+            described = describe_key("medications", tree.keys[index])
+            expected = (witness == "aggregate atc N06A" and described == witness
+                        or witness == "low neighbour" and index == true_neighbour)
+            assert _solves(compiled, values) == expected, (medications, index, described)
+        # The aggregate with a lowered count (the real path): the leaf hash no longer matches the signed root.
+        if witness is None:
+            index = tree.keys.index(key)
+            proof = tree.proof(index)
+            fields = list(tree.leaves[index].fields())
+            assert fields[6] == 2
+            fields[6] = 1
+            assert not _solves(compiled, dict(base, atom0_leaf=fields, atom0_siblings=list(proof.flat_siblings),
+                                              atom0_path=list(proof.path_bits)))
+    # A partial record: the honest count is 1, but "at most" holds only over a complete, fresh record.
+    partial = _credential(t2d_record(medications=(sertraline,), complete=False))
+    assert not evaluate_program(program, partial, TODAY).eligible
+    assert not _solves(compiled, criteria_inputs(program, partial, TODAY))
 
 
 # --------------------------------------------------------------------------- the whole circuit

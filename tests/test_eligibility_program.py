@@ -4,6 +4,7 @@ reads the record's entries directly (not its sorted sets) on random records and 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,9 +23,11 @@ from zkhealth.credentials.record import (
     Condition,
     DiagnosisDetail,
     Encounter,
+    Immunization,
     Medication,
     Observation,
     PatientRecord,
+    Procedure,
 )
 from zkhealth.eligibility.evaluate import atom_truths, evaluate_program, leaf_truths
 from zkhealth.eligibility.program import (
@@ -156,6 +159,39 @@ def test_counts_and_at_least_k() -> None:
     assert verdict("not at least 2 of (age >= 80, diagnosis in E11, diagnosis in J44.1)", copd)[0]
 
 
+def test_upper_bounds_on_counts() -> None:
+    # Three J44.1 entries, two of them in the last 12 months (TODAY is 2026-03-02).
+    copd = PatientRecord(birth_date=D(1958, 8, 8), complete=True, as_of=D(2026, 2, 1), conditions=(
+        Condition("J44.1", D(2025, 3, 10)), Condition("J44.1", D(2025, 11, 2)), Condition("J44.1", D(2023, 1, 1))))
+    assert verdict("count(diagnosis in J44.1) <= 3", copd)[0]
+    assert verdict("count(diagnosis in J44.*) < 4", copd)[0]  # the category's aggregate counts its codes
+    assert verdict("count(diagnosis in J44.1) <= 2", copd) == (False, "count(diagnosis in J44.1) <= 2")
+    assert verdict("not count(diagnosis in J44.1) >= 4", copd)[0]
+    assert not verdict("not count(diagnosis in J44.1) >= 3", copd)[0]
+    # A window is read strictly: the class's whole count, unless it has no entry in the window at all.
+    assert not verdict("count(diagnosis in J44.1 within 12 months) <= 2", copd)[0]
+    assert verdict("count(diagnosis in J44.1 within 6 months) <= 2", copd)[0] is False
+    assert verdict("count(diagnosis in J44.1 within 2 months) <= 2", copd)[0]  # none since 2026-01-02
+    assert verdict("count(diagnosis in J44.1) = 3", copd)[0]
+    assert not verdict("count(diagnosis in J44.1) = 2", copd)[0]
+    assert verdict("count(diagnosis in E11.*) <= 1", copd)[0]  # absent class: 0 entries
+    # Over several classes: the sum of their counts.
+    both = dataclasses.replace(copd, conditions=(Condition("J44.1", D(2025, 3, 10)), Condition("I10", D(2020, 1, 1))))
+    assert verdict("count(diagnosis in {J44.1, I10}) <= 2", both)[0]
+    assert not verdict("count(diagnosis in {J44.1, I10}) <= 1", both)[0]
+    only_copd = dataclasses.replace(both, conditions=both.conditions[:1])
+    assert verdict("count(diagnosis in {J44.1, I10}) <= 1", only_copd)[0]
+    # "At most" is an exclusion-like statement: it holds only over a complete, fresh record.
+    partial = dataclasses.replace(copd, complete=False)
+    assert verdict("count(diagnosis in E11.*) <= 1", partial) == (False, "count(diagnosis in E11.*) <= 1")
+    stale = dataclasses.replace(copd, as_of=D(2024, 1, 1), conditions=copd.conditions[2:])
+    assert not verdict("count(diagnosis in J44.1) <= 3", stale)[0]
+    program = compile_program("count(medication in atc:N06A) <= 1")
+    (atom,) = program.atoms
+    assert isinstance(atom, SetAtom) and atom.mode == NONE_OR_LAST and atom.key_lo == atom.key_hi
+    assert atom.value_hi == 1 and atom.needs_complete_record
+
+
 def test_negations_compile_to_positive_atoms() -> None:
     program = compile_program("not (latest(hba1c) between 7 and 10.5 within 90 days)")
     assert program.root.threshold == 1 and len(program.atoms) == 3
@@ -168,11 +204,37 @@ def test_negations_compile_to_positive_atoms() -> None:
     assert compile_program("age >= 18").sha256() != compile_program("age >= 19").sha256()
 
 
+def test_windowed_exclusions_over_adjacent_classes_check_every_class() -> None:
+    # Regression: adjacent classes merge into one code interval ({atc:C02, atc:C03}, pcs:0210..0213, two
+    # consecutive RxCUIs or CVX codes), and a windowed exclusion read only the first class's aggregate, so a
+    # recent entry of a later class was never seen and the ineligible patient was admitted.
+    recent = D(2026, 1, 10)
+    cases = [
+        ("not medication in {atc:C02, atc:C03} within 6 months", dict(medications=(Medication("C03AA03", recent),))),
+        ("not procedure in {pcs:0210, pcs:0211, pcs:0212, pcs:0213} within 90 days",
+         dict(procedures=(Procedure("021209W", recent),))),
+        ("not procedure in {pcs:0210, pcs:0211, pcs:0212, pcs:0213, pcs:0270, pcs:0271, pcs:0272, pcs:0273} "
+         "within 3 months", dict(procedures=(Procedure("02713DZ", recent),))),
+        ("not medication in {rxnorm:6809, rxnorm:6810} within 3 months",
+         dict(medications=(Medication("6810", recent, system="rxnorm"),))),
+        ("not immunization in {cvx:03, cvx:04} within 60 days", dict(immunizations=(Immunization("04", recent),))),
+    ]
+    for criteria, changes in cases:
+        assert verdict(criteria, t2d_record())[0], criteria
+        assert verdict(criteria, t2d_record(**changes)) == (False, criteria), criteria
+    program = compile_program("not procedure in {pcs:0210, pcs:0211, pcs:0212, pcs:0213} within 90 days")
+    assert len(program.atoms) == 4  # one aggregate per class
+    assert len(compile_program("not procedure in pcs:021 within 90 days").atoms) == 1
+
+
 @pytest.mark.parametrize(
     "criteria",
     [
         "not any(hba1c) >= 9",  # no per-code maximum is recorded
-        "not count(diagnosis in J44.1 within 12 months) >= 2",
+        "count(hospitalization in I50.*) <= 2",  # an admission of unknown reason may have been for I50
+        "count(hba1c >= 7) <= 2",  # aggregates count entries, not values
+        "count(medication in {atc:C02, atc:C03, atc:C07, atc:C08, atc:C09}) <= 1",  # 10 atoms
+        "count(diagnosis in J44.1) != 2",
         "not active diagnosis in I21 within 6 months",  # two bounds on an exclusion over a class
         "not diagnosis in E11 before 2020-01-01",  # an upper date bound over a class
         "count(diagnosis in {E10, J44.1}) >= 2",  # a count over two ranges
@@ -279,9 +341,11 @@ def _months_ago(today_ord: int, months: int) -> int:
 @st.composite
 def clauses(draw: st.DrawFn) -> Clause:
     kind = draw(st.sampled_from(["dx", "dx_window", "med_window", "latest", "any", "age", "count", "allergy", "stay",
-                                 "dose", "histology", "pack_years"]))
+                                 "dose", "histology", "pack_years", "at_most"]))
     if kind in ("allergy", "stay", "dose", "histology", "pack_years"):
         return draw(new_kind_clauses(kind))
+    if kind == "at_most":
+        return draw(at_most_clauses())
     if kind in ("dx", "dx_window"):
         pattern = draw(st.sampled_from(["E11.*", "E10", "I21", "J44.1", "C00-C96", "E08-E13", "C77-C79"]))
         lo, hi = codes.clinical_code_range("icd10cm", pattern)
@@ -347,7 +411,44 @@ def clauses(draw: st.DrawFn) -> Clause:
         return _fresh(r, t) and not any(c.code == "J44.1" and packed_date(c.onset) >= _months_ago(t, months)
                                         for c in r.conditions)
 
-    return Clause(f"count(diagnosis in J44.1 within {months} months) >= {k}", many, none if k == 1 else None)
+    def fewer(r: PatientRecord, t: int) -> bool:  # at most k - 1: J44.1's whole count, or none in the window
+        return none(r, t) or _fresh(r, t) and sum(c.code == "J44.1" for c in r.conditions) <= k - 1
+
+    return Clause(f"count(diagnosis in J44.1 within {months} months) >= {k}", many, none if k == 1 else fewer)
+
+
+@st.composite
+def at_most_clauses(draw: st.DrawFn) -> Clause:
+    """``count(...) <= m`` over one or two classes. Each class's aggregate counts its entries of every date, so
+    the circuit reads a class with an entry in the window as all its entries, and one with none in the window
+    as 0: the sum of those is at most m (stricter than the count in the window, never looser). The negation is
+    the exact "at least m + 1 in the window" (one class only)."""
+    most = draw(st.integers(1, 3))
+    months = draw(st.one_of(st.none(), st.integers(1, 60)))
+    window = "" if months is None else f" within {months} months"
+    if draw(st.booleans()):
+        patterns = draw(st.sampled_from([["E11.*"], ["J44.1"], ["I21", "I10"], ["C00-C96"], ["E08-E13"]]))
+        text = f"count(diagnosis in {{{', '.join(patterns)}}}{window}) <= {most}"
+        ranges = [codes.clinical_code_range("icd10cm", p) for p in patterns]
+
+        def classes(r: PatientRecord) -> list[list[int]]:  # per class, the onset of each entry
+            return [[packed_date(c.onset) for c in r.conditions if c.system == "icd10cm"
+                     and lo <= codes.encode_clinical_code("icd10cm", c.code) <= hi] for lo, hi in ranges]
+    else:
+        prefixes = draw(st.sampled_from([["A10"], ["A10B"], ["C09AA02"], ["A10A", "C09"]]))
+        text = f"count(medication in {{{', '.join('atc:' + p for p in prefixes)}}}{window}) <= {most}"
+
+        def classes(r: PatientRecord) -> list[list[int]]:  # per class, the end of each entry (ongoing: latest)
+            return [[packed_date(m.end) if m.end is not None else 1 << 22 for m in r.medications
+                     if m.system == "atc" and m.code.startswith(p)] for p in prefixes]
+
+    def in_window(days: list[int], t: int) -> int:
+        return sum(months is None or day >= _months_ago(t, months) for day in days)
+
+    def pos(r: PatientRecord, t: int) -> bool:
+        return _fresh(r, t) and sum(len(days) for days in classes(r) if in_window(days, t)) <= most
+
+    return Clause(text, pos, lambda r, t: sum(in_window(days, t) for days in classes(r)) > most)
 
 
 def _hba1c(record: PatientRecord) -> list[Observation]:

@@ -282,7 +282,9 @@ def _choices(universal: Any, credential: RecordCredential, rng: random.Random) -
 
 
 @pytest.mark.parametrize("criteria", [BENCHMARK, "latest(hba1c) >= 9 or diagnosis in C50.*",
-                                      "count(diagnosis in I10 within 20 years) >= 2"])
+                                      "count(diagnosis in I10 within 20 years) >= 2",
+                                      "count(medication in atc:A10) <= 1",  # two A10 entries: never eligible
+                                      "count(medication in atc:A10 within 2 years) <= 2 and diagnosis in E11.*"])
 def test_no_choice_of_leaves_or_unused_slots_makes_a_false_program_true(small: CompiledCircuit,
                                                                          criteria: str) -> None:
     """Leaf slots, the leaf each atom reads, unused atom and leaf slots: whatever the prover picks, the verdict
@@ -299,6 +301,29 @@ def test_no_choice_of_leaves_or_unused_slots_makes_a_false_program_true(small: C
                                                                _choices(universal, credential, rng)))
             assert result is not None and result[1] == universal.program_hash
             assert result[0] <= int(eligible)
+
+
+def test_an_upper_bound_on_a_count_holds_only_on_the_class_aggregate(small: CompiledCircuit) -> None:
+    """``count(medication in atc:A10) <= 1`` on a record with two A10 entries: every member leaf of every set,
+    opened in every leaf slot, leaves the verdict "not eligible"; with the bound at 2 the A10 aggregate (and only
+    it) proves the program."""
+    credential = _credential(t2d_record())
+    names = ("conditions", "medications", "procedures", "observations")
+    sets = credential.sets()
+    for bound, eligible in ((1, False), (2, True)):
+        universal = fit_program(compile_program(f"count(medication in atc:A10) <= {bound}"), SMALL)
+        assert evaluate_program(universal.program, credential, TODAY).eligible == eligible
+        proving = set()
+        for set_index, name in enumerate(names):
+            for index in range(len(sets[name].leaves)):
+                choice = LeafChoice(((set_index, index),) * SMALL.leaf_slots, (0,) * SMALL.atom_slots)
+                result = _verdict(small, universal_criteria_inputs(universal, credential, TODAY, choice))
+                assert result is not None and result[1] == universal.program_hash
+                if result[0]:
+                    proving.add((name, index))
+        atom = universal.program.atoms[0]
+        aggregate = sets["medications"].keys.index(atom.key_lo)  # type: ignore[union-attr]
+        assert proving == ({("medications", aggregate)} if eligible else set()), proving
 
 
 def test_unused_slots_filled_with_any_encoding_are_another_program_or_refused(small: CompiledCircuit) -> None:

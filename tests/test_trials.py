@@ -258,6 +258,27 @@ def _variants() -> list[tuple[str, PatientRecord, bool, str]]:
     albumin = _with(sprint_good, observations=(obs("urine_albumin_24h", "640", LAB),))
     old_albumin = _with(sprint_good, observations=(obs("urine_albumin_24h", "640", D(2025, 5, 1)),))
     hf_nt = "(lvef between 36 and 40"
+    # Upper bounds on counts (class aggregates) and a fixed conservative ULN.
+    crises = tuple(Condition("D57.00", D(2025, month, 3)) for month in range(3, 12))  # 9 more D57 entries
+    many_crises = _with(hope_good, conditions=crises)  # 11 sickle-cell entries, 10 of them within 12 months
+    ten_entries = _with(hope_good, conditions=crises[1:])
+    high_alt = _with(hope_good, observations=(obs("alt", "80", LAB),))
+    alt_75 = _with(hope_good, observations=(obs("alt", "75", LAB),))
+    zuranolone_good = zuranolone()[0]
+    sertraline = Medication("N06AB06", D(2024, 1, 1), end=D(2024, 6, 1), status="stopped")
+    one_antidepressant = _with(zuranolone_good, medications=(sertraline,))
+    two_antidepressants = _with(zuranolone_good, medications=(sertraline, Medication("N06AX16", D(2024, 7, 1))))
+    cv = (Medication("C09AA02", D(2020, 1, 1)), Medication("C03AA03", D(2021, 1, 1)),
+          Medication("C08CA01", D(2022, 1, 1)), Medication("C07AB07", D(2023, 1, 1)),
+          Medication("C10AA05", D(2024, 1, 1)))  # enalapril, HCTZ, amlodipine, bisoprolol, atorvastatin
+    newer_sbp = D(2026, 2, 24)
+    two_meds_165 = _with(sprint_good, medications=cv[:2], observations=(obs("systolic_bp", "165", newer_sbp),))
+    two_meds_172 = _with(sprint_good, medications=cv[:2], observations=(obs("systolic_bp", "172", newer_sbp),))
+    four_meds_148 = _with(sprint_good, medications=cv[:4])  # the base patient's 148 mm Hg
+    three_meds_155 = _with(sprint_good, medications=cv[:3], observations=(obs("systolic_bp", "155", newer_sbp),))
+    five_meds_148 = _with(sprint_good, medications=cv)  # a statin counts too (ATC C: stricter than written)
+    one_med_178 = _with(sprint_good, medications=cv[:1], observations=(obs("systolic_bp", "178", newer_sbp),))
+    sprint_tiers = "count(medication in atc:C) <= 1 or"
     return [
         ("surpass2_t2d", low_dose, False, metformin),
         ("surpass2_t2d", recent_dose, False, metformin),
@@ -289,6 +310,18 @@ def _variants() -> list[tuple[str, PatientRecord, bool, str]]:
         ("sprint_hypertension", protein, False, "not (latest(urine_protein_24h) >= 1 within 6 months)"),
         ("sprint_hypertension", albumin, False, "not (latest(urine_albumin_24h) >= 600 within 6 months)"),
         ("sprint_hypertension", old_albumin, True, ""),
+        ("hope_sickle_cell", many_crises, False, "count(diagnosis in D57.* within 12 months) <= 10"),
+        ("hope_sickle_cell", ten_entries, True, ""),
+        ("hope_sickle_cell", high_alt, False, "not alt > 75"),
+        ("hope_sickle_cell", alt_75, True, ""),
+        ("mdd_zuranolone", two_antidepressants, False, "count(medication in atc:N06A) <= 1"),
+        ("mdd_zuranolone", one_antidepressant, True, ""),
+        ("sprint_hypertension", two_meds_165, True, ""),
+        ("sprint_hypertension", two_meds_172, False, sprint_tiers),
+        ("sprint_hypertension", four_meds_148, True, ""),
+        ("sprint_hypertension", three_meds_155, False, sprint_tiers),  # 160 as written: stricter here
+        ("sprint_hypertension", five_meds_148, False, sprint_tiers),
+        ("sprint_hypertension", one_med_178, True, ""),
     ]
 
 
@@ -327,6 +360,27 @@ def test_circuit_agrees_on_the_trial_patients(name: str) -> None:
     compiled = compile(criteria_circuit(program))
     issued = date_to_epoch_day(AS_OF)
     for patient, eligible in zip(PATIENTS[name](), (True, False), strict=True):
+        credential = RecordCredential(credential_id=1, subject_commitment=2, issuer_public_key=(3, 4),
+                                      issuer_ed25519=b"\5" * 32, issued_at=issued, expires_at=issued + 365,
+                                      record=patient)
+        try:
+            compiled.solve_witness(criteria_inputs(program, credential, TODAY))
+            solved = True
+        except WitnessError:
+            solved = False
+        assert solved == eligible
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["hope_sickle_cell", "mdd_zuranolone", "sprint_hypertension"])
+def test_circuit_agrees_on_the_count_bound_variants(name: str) -> None:
+    """The dedicated circuit on the variants of the trials with an upper bound on a count (class aggregates)."""
+    program = check_criteria_file(TRIALS / f"{name}.txt").program
+    compiled = compile(criteria_circuit(program))
+    issued = date_to_epoch_day(AS_OF)
+    for trial, patient, eligible, _ in VARIANTS:
+        if trial != name:
+            continue
         credential = RecordCredential(credential_id=1, subject_commitment=2, issuer_public_key=(3, 4),
                                       issuer_ed25519=b"\5" * 32, issued_at=issued, expires_at=issued + 365,
                                       record=patient)

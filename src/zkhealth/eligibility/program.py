@@ -44,11 +44,14 @@ clause                                 its negation
 ``latest(x) in V within W``            OR of NONE_OR_LAST atoms, one per negated bound
 header comparisons                     the complementary intervals
 ``at least k of (n clauses)``          at least n - k + 1 of their negations
+``count(S) >= k``                      ``count(S) <= k - 1``: per class of S, NONE_OR_LAST on its aggregate
+                                       with ``value`` (its number of entries) bounded; every date counts, so
+                                       a window is read strictly (or the class's latest date before it)
 =====================================  ====================================================================
 
 What cannot be said soundly over the record is refused with :class:`CriteriaNotExpressibleError` naming the
-clause: "no value of X ever above v" (no per-code maximum is recorded), a negated count of two or more, a
-negated window that bounds two different fields, "no diagnosis before D" over a class of codes.
+clause: "no value of X ever above v" (no per-code maximum is recorded), "at most k" admissions or observation
+values, a negated window that bounds two different fields, "no diagnosis before D" over a class of codes.
 """
 
 from __future__ import annotations
@@ -57,7 +60,7 @@ import dataclasses
 import datetime as _dt
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Final
@@ -912,34 +915,98 @@ class _Compiler:
             raise _inexpressible(node, "an exclusion with an upper date bound (before / at least ... ago) or a "
                                        "status range that does not start at the lowest status cannot be checked "
                                        "over a class: the record keeps per class the latest dates only")
-        remaining = list(ranges)
-        icd = _merge([interval for system, interval in ranges if system == "icd10cm"])
-        for group_code, intervals in icd10_group_table():
-            if icd and _merge(intervals) == icd:  # a named group: one aggregate leaf summarises all its codes
-                key = make_key(tags["icd10cm"][1], group_code, 0, 0)
-                leaves.append(self.atom(_set_atom(set_index, NONE_OR_LAST, key, key, negated), label))
-                remaining = [(system, interval) for system, interval in ranges if system != "icd10cm"]
-                break
-        for system, (lo, hi) in remaining:
-            aggregate_tag = tags[system][1]
-            for node_code in _class_nodes(system, lo, hi):
-                key = make_key(aggregate_tag, node_code, 0, 0)
-                leaves.append(self.atom(_set_atom(set_index, NONE_OR_LAST, key, key, negated), label))
+        for key in self.aggregate_keys(ranges, tags):
+            leaves.append(self.atom(_set_atom(set_index, NONE_OR_LAST, key, key, negated), label))
         return self.gate(len(leaves), leaves, label)
 
     def count_clause(self, node: Count, negated: bool, label: str) -> Formula:
         inner = node.operand
         op, k = node.op, node.k
-        at_least = {">=": k, ">": k + 1}.get(op)
-        if op in ("=", "<=") and k == 0 or op == "<" and k == 1:
-            return self._clause(inner, not negated, label)
-        if at_least is None:
-            raise _inexpressible(node, "counts are checked as `count(...) >= k` (at least k items), or `= 0`")
-        if negated:
-            if at_least <= 1:
-                return self._clause(inner, True, label)
-            raise _inexpressible(node, "\"fewer than k items\" cannot be proven over the record (only \"at "
-                                       "least k\", or none)")
+        if op == "!=" or op == "=" and negated and k > 0:
+            raise _inexpressible(node, "a count is compared with >=, >, <=, < or = (`not` of `= k` is two "
+                                       "criteria: write `count(...) < k or count(...) > k`)")
+        # "At least" and "at most" bounds of the comparison (None: that side is open); `not` swaps them.
+        least = {">=": k, ">": k + 1, "=": k}.get(op)
+        most = {"<=": k, "<": k - 1, "=": k}.get(op)
+        if negated and op == "=":  # not (count = 0)
+            least, most = 1, None
+        elif negated:
+            least, most = (None, least - 1) if least is not None else (None if most is None else most + 1, None)
+        if most is not None and most < 0:
+            raise _fail(node, "no record has fewer than 0 items")
+        if most == 0:  # none: the clause's exclusion (windows and bounds as any exclusion)
+            return self._clause(inner, True, label)
+        parts: list[Formula] = []
+        if least is not None:
+            parts.append(self.count_at_least(node, inner, least, label))
+        if most is not None:
+            parts.append(self.count_at_most(node, inner, most, label))
+        return parts[0] if len(parts) == 1 else self.gate(len(parts), parts, label)
+
+    def count_at_most(self, node: Count, inner: Node, most: int, label: str) -> Formula:
+        """"At most ``most`` items match": a class aggregate's ``value`` is its number of raw entries, so the
+        count of one class is one NONE_OR_LAST atom on its aggregate (absent, or ``value <= most``). The
+        aggregate counts every entry of the class, whatever its date, status or dose: a window or another bound
+        on the clause makes the check stricter than written, never looser (a windowed count is also satisfied
+        when the class's latest date lies before the window). Several classes: ``sum of the counts <= most``
+        is "at least n(most+1) - most of the atoms `count_i <= t - 1` (t = 1..most+1) hold", one atom each."""
+        if not (isinstance(inner, InSet) and inner.field in _KIND_OF_FIELD and inner.codes):
+            raise _inexpressible(node, "\"at most k items\" counts diagnoses, medications, procedures, allergies or "
+                                       "immunizations by their codes (a class aggregate keeps the count), not "
+                                       "observation values")
+        kind = _KIND_OF_FIELD[inner.field]
+        if kind == "hospitalization":
+            raise _inexpressible(node, "\"at most k admissions for S\" cannot be checked: an admission of unknown "
+                                       "reason may have been for S, and the two counts cannot be summed soundly "
+                                       "without naming every such admission")
+        set_name, tags = KIND_TAGS[kind]
+        set_index = SETS.index(set_name)
+        bounds = self.set_bounds(inner, kind)
+        self.value_ranges(inner, kind, self.code_ranges(inner, kind, inner.codes))  # validates `with dose`/`of`
+        keys = self.aggregate_keys(self.code_ranges(inner, kind, inner.codes), tags)
+        # Windows on the start of an event (onset, start, date) or on a span (taken, in hospital): the class had
+        # no entry in the window when its latest such date is before it.
+        empty_windows: list[_Bounds] = []
+        if bounds.a_lo is not None:
+            empty_windows.append(_Bounds(a_hi=bounds.a_lo.shifted(-1)))
+        if bounds.b_lo is not None:
+            empty_windows.append(_Bounds(b_hi=bounds.b_lo.shifted(-1)))
+
+        def at_most(key: int, t: int) -> Formula:
+            count = self.atom(_set_atom(set_index, NONE_OR_LAST, key, key, _Bounds(), value=(0, t)), label)
+            before = [self.atom(_set_atom(set_index, NONE_OR_LAST, key, key, window), label)
+                      for window in empty_windows]
+            return self.gate(1, [count, *before], label)
+
+        if len(keys) == 1:
+            return at_most(keys[0], most)
+        atoms = len(keys) * (most + 1)
+        if atoms > MAX_ATOMS_PER_CLAUSE:
+            raise _inexpressible(node, f"at most {most} items over {len(keys)} classes needs {atoms} atoms (limit "
+                                       f"{MAX_ATOMS_PER_CLAUSE}); count one class that contains them (a stricter "
+                                       "count) or split the criterion")
+        pieces = [at_most(key, t - 1) for key in keys for t in range(1, most + 2)]
+        return self.gate(atoms - most, pieces, label)
+
+    @staticmethod
+    def aggregate_keys(ranges: Sequence[tuple[str, Interval]], tags: Mapping[str, tuple[int, int]]) -> list[int]:
+        """The aggregate-leaf keys that together summarise exactly the codes of ``ranges`` (a named ICD-10-CM
+        group's aggregate when the ICD-10-CM ranges are exactly the group, else the classes tiling each range)."""
+        table = tags
+        keys: list[int] = []
+        remaining = list(ranges)
+        icd = _merge([interval for system, interval in ranges if system == "icd10cm"])
+        for group_code, intervals in icd10_group_table():
+            if icd and _merge(intervals) == icd:  # a named group: one aggregate leaf summarises all its codes
+                keys.append(make_key(table["icd10cm"][1], group_code, 0, 0))
+                remaining = [(system, interval) for system, interval in ranges if system != "icd10cm"]
+                break
+        for system, (lo, hi) in remaining:
+            keys.extend(make_key(table[system][1], node_code, 0, 0) for node_code in _class_nodes(system, lo, hi))
+        return keys
+
+    def count_at_least(self, node: Count, inner: Node, at_least: int, label: str) -> Formula:
+        """"At least ``at_least`` items match": that many ANY atoms chained to distinct, increasing leaves."""
         if at_least <= 0:
             return self.gate(1, [self.atom(HeaderAtom("record_complete", None, None), label)], label)
         if at_least > MAX_COUNT:
@@ -1149,13 +1216,39 @@ def _none_atom(set_index: int, key_lo: int, key_hi: int) -> SetAtom:
 
 
 def _class_nodes(system: str, lo: int, hi: int) -> tuple[int, ...]:
-    """The aggregate codes whose leaves together summarise exactly the codes in ``[lo, hi]``."""
+    """The aggregate codes whose leaves together summarise exactly the codes in ``[lo, hi]``.
+
+    ``[lo, hi]`` is a merged interval of a clause's patterns, so it may be the union of several adjacent
+    classes (``{atc:C02, atc:C03}``, ``{pcs:0210, pcs:0211}``, two consecutive RxCUIs): each of them has an
+    aggregate leaf of its own, and every one is returned (ATC and ICD-10-PCS: the largest prefix subtrees
+    tiling the interval; flat systems: every code of it)."""
     if system == "icd10cm":
         for code, intervals in icd10_group_table():
             if intervals == ((lo, hi),) or _merge(intervals) == ((lo, hi),):
                 return (code,)
         return codes.icd10_node_tiling(lo, hi)
-    return (lo,)
+    if system in ("atc", "icd10pcs"):
+        decode, prefix_range = ((codes.atc_decode, codes.atc_range) if system == "atc"
+                                else (codes.pcs_decode, codes.pcs_range))
+        nodes: list[int] = []
+        start = lo
+        while start <= hi:
+            text = decode(start)
+            for length in range(1, len(text) + 1):
+                try:
+                    first, last = prefix_range(text[:length])
+                except CodeSystemError:  # not a prefix length of the system (ATC: 1, 3, 4, 5, 7)
+                    continue
+                if first == start and last <= hi:
+                    break
+            else:  # the interval does not start a class: the patterns' intervals are always unions of classes
+                raise EligibilityError(f"internal: {system} interval [{lo}, {hi}] is not a union of classes")
+            nodes.append(first)
+            start = last + 1
+            if len(nodes) > MAX_ATOMS_PER_CLAUSE:
+                break  # the caller refuses the clause by its atom count
+        return tuple(nodes)
+    return tuple(range(lo, min(hi, lo + MAX_ATOMS_PER_CLAUSE) + 1))
 
 
 def compile_program(criteria: str | Node, policy: Policy | None = None) -> Program:

@@ -165,8 +165,8 @@ class UniversalShape:
 
 
 #: The shape of the shipped universal circuit: chosen so that every one of the twelve registered trials in
-#: circuits/trials/ fits (docs/eligibility.md, "Universal or dedicated"), with a little room: the largest need
-#: 32 set atoms and 18 gates (EMPEROR-Reduced), 22 leaves (EMPEROR-Reduced, SPRINT) and 2 header atoms (SPRINT).
+#: circuits/trials/ fits (docs/eligibility.md, "Universal or dedicated"): the largest need 34 set atoms (SPRINT,
+#: every slot), 18 gates (EMPEROR-Reduced), 22 leaves (EMPEROR-Reduced, SPRINT) and 2 header atoms (SPRINT).
 UNIVERSAL_SHAPE: Final[UniversalShape] = UniversalShape(leaf_slots=23, atom_slots=34, header_slots=3, gate_slots=20)
 
 
