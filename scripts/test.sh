@@ -19,7 +19,8 @@ npm ci --prefix tests/js --no-audit --no-fund --loglevel=error
 npm ci --prefix verifier_contracts --no-audit --no-fund --loglevel=error
 
 # The second pass and the static checks run on one core while the main pass runs: most of the main pass is one
-# Python process, so the second core is idle for most of it. Their output goes to a log that is printed, whole, after the main pass; each keeps its exit code.
+# Python process, so the second core is idle for most of it. Their output goes to a log that is printed, whole,
+# after the main pass; each keeps its exit code.
 side_log=$(mktemp -t zkhealth-side.XXXXXX)
 side_base=$(mktemp -d -t zkhealth-side-pytest.XXXXXX)
 (
