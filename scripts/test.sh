@@ -2,7 +2,8 @@
 # Run the whole zkhealth test suite from a fresh checkout: install the package with its test extras and the
 # pinned npm tools (snarkjs, solc-js, OpenZeppelin, anvil) the suite checks us against, then run every tier (the
 # dashboard's browser tests included: they need Chromium, which .ci/run installs from Debian packages) under
-# `python -O` (asserts stripped), then the native tier again without gmpy2, then mypy and ruff.
+# `python -O` (asserts stripped); alongside it, on the other core, the native tier again without gmpy2, then mypy
+# and ruff.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,33 +18,56 @@ npm ci --prefix tests/js --no-audit --no-fund --loglevel=error
 # exactly what it pins (the binary for this platform; the others are optional and skipped).
 npm ci --prefix verifier_contracts --no-audit --no-fund --loglevel=error
 
-run_pytest() {
-  # pytest exits 5 when it collected no test: that is a failure here, never a pass.
+# The second pass and the static checks run on one core while the main pass runs: most of the main pass is one
+# Python process, so the second core is idle for most of it. Their output goes to a log that is printed, whole,
+# after the main pass; each keeps its exit code.
+side_log=$(mktemp -t zkhealth-side.XXXXXX)
+side_base=$(mktemp -d -t zkhealth-side-pytest.XXXXXX)
+(
   set +e
-  "$@"
-  local status=$?
-  set -e
+  # The native tier (field, hashes, curves, pairing, MSM, every reader) checks the plain-integer arithmetic; the
+  # witness tier and slow tests solve whole circuits on that same arithmetic and took 11+ minutes more without gmpy2.
+  echo "== pytest: the native tier again with plain Python integers (no gmpy2)"
+  ZKHEALTH_NO_GMPY2=1 nice -n 5 "$PYTHON" -O -m pytest -p no:cacheprovider -q -m "native and not slow" \
+    --basetemp="$side_base/pytest"
+  status=$?
   if [ "$status" -eq 5 ]; then
     echo "pytest collected no tests: failing" >&2
     exit 1
   fi
-  if [ "$status" -ne 0 ]; then
-    exit "$status"
-  fi
-}
+  [ "$status" -eq 0 ] || exit "$status"
+  echo "== mypy (strict) on src/"
+  nice -n 5 "$PYTHON" -m mypy || exit $?
+  echo "== ruff"
+  "$PYTHON" -m ruff check src tests benchmarks || exit $?
+) >"$side_log" 2>&1 &
+side_pid=$!
 
 # The whole suite runs under `python -O`: no validation may rely on `assert` (it would vanish there), while
 # pytest still rewrites the tests' own asserts.
 echo "== pytest under python -O: every tier (native, witness, prove, evm, slow)"
-run_pytest "$PYTHON" -O -m pytest -p no:cacheprovider
+set +e
+"$PYTHON" -O -m pytest -p no:cacheprovider
+main_status=$?
+set -e
 
-# The native tier (field, hashes, curves, pairing, MSM, every reader) checks the plain-integer arithmetic; the
-# witness tier and slow tests solve whole circuits on that same arithmetic and took 11+ minutes more without gmpy2.
-echo "== pytest: the native tier again with plain Python integers (no gmpy2)"
-ZKHEALTH_NO_GMPY2=1 run_pytest "$PYTHON" -O -m pytest -p no:cacheprovider -q -m "native and not slow"
+set +e
+wait "$side_pid"
+side_status=$?
+set -e
+cat "$side_log"
+rm -rf "$side_log" "$side_base"
 
-echo "== mypy (strict) on src/"
-"$PYTHON" -m mypy
-
-echo "== ruff"
-"$PYTHON" -m ruff check src tests benchmarks
+if [ "$main_status" -eq 5 ]; then
+  echo "pytest collected no tests: failing" >&2
+  exit 1
+fi
+if [ "$main_status" -ne 0 ]; then
+  echo "the main pytest pass failed (exit $main_status)" >&2
+  exit "$main_status"
+fi
+if [ "$side_status" -ne 0 ]; then
+  echo "the plain-integer pass or the static checks failed (exit $side_status): see above" >&2
+  exit "$side_status"
+fi
+echo "== all passes green"
