@@ -89,6 +89,10 @@ def test_replay_checks_every_step_and_the_final_key(finished: Path) -> None:
     assert entries[7].previous_hash == entries[6].contribution_hash  # phase 2 chains contribution hashes
     vk = load_verifying_key(finished / "c" / "phase2" / "trial" / "verification_key.json")
     assert report.verification_keys == {"trial": vk.sha256()}
+    # The final hash: the last contribution hash of the final key, as the transcript records it.
+    assert report.final_hashes == {"trial": entries[7].contribution_hash}
+    final = zk.verify_records(read_zkey_file(finished / "c" / "phase2" / "trial" / "0002-dave.zkey"))
+    assert final.contributions[-1].contribution_hash.hex() == report.final_hashes["trial"]
     # The final key proves, and its proofs verify under the published verification key.
     pk = read_zkey(finished / "c" / "phase2" / "trial" / "0002-dave.zkey")
     from zkhealth.formats import read_wtns
@@ -130,6 +134,56 @@ def test_coordinator_refuses_what_does_not_extend_the_head(finished: Path, tmp_p
         Ceremony.create(folder, POWER)
     assert (folder / "transcript.json").read_bytes() == before
     assert len(Ceremony(tmp_path / "other").entries) == 2
+
+
+def _sparse(path: Path, size: int) -> Path:
+    """A file of ``size`` bytes that takes no disk space (a reader that reads it whole allocates ``size``)."""
+    with path.open("wb") as handle:
+        handle.truncate(size)
+    return path
+
+
+def test_incoming_files_are_bounded_by_the_ceremony_power(finished: Path, tmp_path: Path) -> None:
+    """The coordinator refuses an incoming file larger than the head plus one contribution can be (from the
+    ceremony's power, or from the circuit's initial key) before reading it, and changes nothing; the replay
+    refuses a folder file larger than its place allows the same way."""
+    from zkhealth.formats.ptau_file import max_ptau_bytes
+    from zkhealth.formats.zkey_file import max_contributed_zkey_bytes
+
+    fresh = Ceremony.create(tmp_path / "p1", POWER)
+    alice = _contribute_ptau(fresh, tmp_path, "alice")
+    limit = max_ptau_bytes(POWER, 1, prepared=False)
+    assert alice.stat().st_size <= limit
+    padded = tmp_path / "padded.ptau"
+    padded.write_bytes(alice.read_bytes() + bytes(limit + 1 - alice.stat().st_size))
+    huge = _sparse(tmp_path / "huge.ptau", 1 << 40)  # 1 TiB: refused from its size alone
+    for incoming in (padded, huge):
+        with pytest.raises(CeremonyFileError, match="more than this file can have"):
+            fresh.accept_ptau(incoming, name="Mallory")
+    assert len(Ceremony(tmp_path / "p1").entries) == 1
+    fresh.accept_ptau(alice, name="Alice")  # the file itself, within the bound, is accepted
+
+    folder = _fresh_copy(finished, tmp_path / "z")
+    body = _transcript(folder)
+    entries = body["entries"]
+    assert isinstance(entries, list)
+    entries.pop()  # reopen phase 2 of the circuit: drop its verification key
+    (folder / "phase2" / "trial" / "verification_key.json").unlink()
+    _rewrite(folder, body)
+    ceremony = Ceremony(folder)
+    initial = (folder / "phase2" / "trial" / "0000-new.zkey").stat().st_size
+    assert max_contributed_zkey_bytes(initial, 3) >= (finished / "c" / "phase2" / "trial" / "0002-dave.zkey").stat(
+    ).st_size
+    with pytest.raises(CeremonyFileError, match="more than this file can have"):
+        ceremony.accept_zkey("trial", _sparse(tmp_path / "huge.zkey", max_contributed_zkey_bytes(initial, 3) + 1),
+                             name="Mallory")
+    assert len(Ceremony(folder).entries) == len(entries)
+    ceremony.accept_zkey("trial", _contribute_zkey(ceremony, "trial", tmp_path, "erin"), name="Erin")
+
+    replayed = _fresh_copy(finished, tmp_path / "r")
+    _sparse(replayed / "phase1" / "0002-bob.ptau", 1 << 40)
+    with pytest.raises(TranscriptError, match="more than this file can have"):
+        verify_ceremony(replayed)
 
 
 def test_replay_catches_a_contribution_hash_that_does_not_chain(finished: Path, tmp_path: Path) -> None:
