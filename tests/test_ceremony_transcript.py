@@ -402,13 +402,16 @@ def test_power_12_ceremony_mixed_with_snarkjs(tmp_path: Path, snarkjs_cli: Path)
 def test_trial_setup_from_a_ceremony(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """`zkhealth setup --ceremony` opens phase 2 of the trial's circuit, then adopts the finished key after a
-    full replay; `--ptau/--zkey` adopts a key after `zkey verify`; development keys stay marked. The trial's
-    circuit is replaced by a small one with the same six public signals, so that a 2^7 ceremony fits."""
+    """A dedicated trial (`trial new --dedicated`): `zkhealth setup --ceremony` opens phase 2 of the trial's
+    circuit, then adopts the finished key after a full replay, marked `ceremony` with the final hash the replay
+    printed; `--ptau/--zkey` adopts a key after `zkey verify`; a key of another circuit, a tampered key, a key
+    without a contribution or half the options are refused and write nothing; development keys stay marked.
+    The trial's circuit is replaced by a small one with the same five public signals, so that a 2^7 ceremony
+    fits."""
     from types import SimpleNamespace
 
-    from zkhealth.eligibility.trial import Trial, TrialKeys
-    from zkhealth.groth16.keys import DEV_SETUP, SNARKJS_ZKEY
+    from zkhealth.eligibility.trial import CEREMONY, Trial, TrialKeys
+    from zkhealth.groth16.keys import DEV_SETUP
 
     small, _ = random_circuit(31, 4, 2, 60)  # five public signals, as the dedicated circuit
     monkeypatch.setattr(Trial, "compile", lambda self: SimpleNamespace(r1cs=small))
@@ -431,23 +434,54 @@ def test_trial_setup_from_a_ceremony(
     assert run(["setup", str(trial_file), "--keys", str(tmp_path / "k"), "--ceremony", str(folder)]) == 3
     ceremony.finish_circuit(circuit)
     capsys.readouterr()
+    assert run(["--json", "ceremony", "verify", str(folder), "--quiet"]) == 0
+    final_hash = json.loads(capsys.readouterr().out)["final_hashes"][circuit]
     assert run(["--json", "setup", str(trial_file), "--keys", str(tmp_path / "k"), "--ceremony", str(folder)]) == 0
     adopted = json.loads(capsys.readouterr().out)
-    assert adopted["provenance"] == SNARKJS_ZKEY
+    assert adopted["provenance"] == CEREMONY and adopted["ceremony"] == final_hash
     keys = TrialKeys.load(tmp_path / "k")
-    assert keys.pk.provenance == SNARKJS_ZKEY and keys.vk_sha256 == adopted["verifying_key_sha256"]
+    assert keys.provenance == CEREMONY and keys.ceremony == final_hash
+    assert keys.vk_sha256 == adopted["verifying_key_sha256"]
+    manifest = json.loads((tmp_path / "k" / "manifest.json").read_text())
+    assert (manifest["provenance"], manifest["ceremony"]) == (CEREMONY, final_hash)
     # The same key given directly.
     final, prepared = Ceremony(folder).final_key(circuit)
-    assert run(["setup", str(trial_file), "--keys", str(tmp_path / "k2"), "--ptau", str(prepared), "--zkey",
-                str(final)]) == 0  # fmt: skip
-    # A key of another circuit is refused (exit 1); half the options is a usage error (exit 2).
-    other, _ = random_circuit(32, 5, 2, 60)
+    assert run(["--json", "setup", str(trial_file), "--keys", str(tmp_path / "k2"), "--ptau", str(prepared),
+                "--zkey", str(final)]) == 0  # fmt: skip
+    assert json.loads(capsys.readouterr().out)["ceremony"] == final_hash
+    # Refused (exit 1), nothing written: a key of another circuit, a tampered key, a key without a contribution.
+    other, _ = random_circuit(32, 4, 2, 60)
     foreign = zk.contribute(zk.new_zkey(other, read_ptau(prepared)), entropy="x")[0]
     write_zkey_file(foreign, tmp_path / "foreign.zkey")
+    tampered = bytearray(final.read_bytes())
+    tampered[-200] ^= 1  # inside the last contribution record
+    (tmp_path / "tampered.zkey").write_bytes(bytes(tampered))
+    for bad in (tmp_path / "foreign.zkey", tmp_path / "tampered.zkey", folder / "phase2" / circuit / "0000-new.zkey"):
+        code = run(["setup", str(trial_file), "--keys", str(tmp_path / "k3"), "--ptau", str(prepared), "--zkey",
+                    str(bad)])  # fmt: skip
+        assert code in (1, 2), bad  # 1: does not verify; 2: a record no longer parses
+        assert not (tmp_path / "k3").exists()
+    assert "ContributionError" in capsys.readouterr().err
     assert run(["setup", str(trial_file), "--keys", str(tmp_path / "k3"), "--ptau", str(prepared), "--zkey",
-                str(tmp_path / "foreign.zkey")]) == 1  # fmt: skip
+                str(folder / "phase2" / circuit / "0000-new.zkey")]) == 1  # fmt: skip
+    assert "no contribution" in capsys.readouterr().err
     assert run(["setup", str(trial_file), "--keys", str(tmp_path / "k3"), "--zkey", str(final)]) == 2
-    # Keys made in one process stay development keys.
+    assert not (tmp_path / "k3").exists()
+    # `trial info` describes the keys the trial file records (the real circuit from here on: info compiles it).
+    ceremony_trial = json.loads(trial_file.read_text())
+    monkeypatch.undo()
     capsys.readouterr()
+    assert run(["--json", "trial", "info", str(trial_file)]) == 0
+    assert json.loads(capsys.readouterr().out)["keys"] == {"dir": "k2", "provenance": CEREMONY, "ceremony": final_hash}
+    assert run(["trial", "info", str(trial_file)]) == 0
+    assert f"provenance ceremony, ceremony final hash {final_hash[:16]}" in capsys.readouterr().out
+    # Keys made in one process stay development keys.
+    monkeypatch.setattr(Trial, "compile", lambda self: SimpleNamespace(r1cs=small))
     assert run(["--json", "setup", str(trial_file), "--keys", str(tmp_path / "dev")]) == 0
-    assert json.loads(capsys.readouterr().out)["provenance"] == DEV_SETUP
+    made = json.loads(capsys.readouterr().out)
+    assert made["provenance"] == DEV_SETUP and made["ceremony"] is None
+    assert TrialKeys.describe_provenance(tmp_path / "dev") == (DEV_SETUP, None)
+    assert json.loads(trial_file.read_text())["keys"] != ceremony_trial["keys"]
+    monkeypatch.undo()
+    assert run(["trial", "info", str(trial_file)]) == 0
+    assert "provenance dev-setup: development keys" in capsys.readouterr().out
