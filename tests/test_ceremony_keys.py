@@ -229,3 +229,39 @@ def test_final_hash_of_a_verified_key() -> None:
         zk.final_hash(report, expected="00" * 64)
     with pytest.raises(ContributionError):
         zk.final_hash(zk.ZkeyVerification(circuit_hash=b"", contributions=()))
+
+
+def test_record_trial_dedicated_keys_from_a_ceremony(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """RecordTrial (the library's version-2 trial, dedicated circuit): ceremony_keys adopts a ceremony's final
+    key after `zkey verify` against the trial's circuit and the final hash; other keys are refused and leave
+    the trial without keys; setup() keys stay development keys."""
+    from zkhealth.eligibility.record_trial import RecordTrial
+    from zkhealth.errors import EligibilityError
+
+    small, _ = random_circuit(44, 4, 2, 60)  # five public signals, as the dedicated circuit
+    monkeypatch.setattr(RecordTrial, "compile", lambda self: SimpleNamespace(r1cs=small))
+    trial = RecordTrial("age >= 18", trial_id="NCT05000043")
+    ceremony = Ceremony.create(tmp_path / "c", 7)
+    ceremony.accept_ptau(_contribute_ptau(ceremony, tmp_path, "alice"), name="Alice")
+    ceremony.prepare()
+    write_r1cs(small, tmp_path / "trial.r1cs")
+    ceremony.start_circuit("trial", tmp_path / "trial.r1cs")
+    ceremony.accept_zkey("trial", _contribute_zkey(ceremony, "trial", tmp_path, "bob"), name="Bob")
+    ceremony.finish_circuit("trial")
+    final_hash = verify_ceremony(tmp_path / "c").final_hashes["trial"]
+    final, prepared = ceremony.final_key("trial")
+    other, _ = random_circuit(45, 4, 2, 60)
+    foreign = zk.contribute(zk.new_zkey(other, read_ptau(prepared)), entropy="x")[0]
+    with pytest.raises(ContributionError):
+        trial.ceremony_keys(foreign, read_ptau(prepared))
+    with pytest.raises(ContributionError):  # the initial key: no contribution
+        trial.ceremony_keys(read_zkey_file(tmp_path / "c" / "phase2" / "trial" / "0000-new.zkey"), read_ptau(prepared))
+    with pytest.raises(TranscriptError):
+        trial.ceremony_keys(read_zkey_file(final), read_ptau(prepared), final_hash="00" * 64)
+    with pytest.raises(EligibilityError):
+        trial.keys  # noqa: B018 - nothing was adopted
+    assert trial.ceremony_keys(read_zkey_file(final), read_ptau(prepared), final_hash=final_hash) == final_hash
+    assert trial.ceremony == final_hash
+    assert trial.keys[1].sha256() == verify_ceremony(tmp_path / "c").verification_keys["trial"]
+    trial.setup()
+    assert trial.ceremony is None and trial.keys[0].provenance == DEV_SETUP
