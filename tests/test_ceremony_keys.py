@@ -201,6 +201,7 @@ def test_keys_manifest_records_the_provenance(tmp_path: Path) -> None:
 
     bad_labels = [
         {"provenance": "trusted"},  # not a provenance
+        {"provenance": ["ceremony"]},
         {"provenance": CEREMONY},  # a ceremony without its final hash
         {"ceremony": "ab" * 64},  # a final hash on a development key's label
         {"provenance": CEREMONY, "ceremony": "AB" * 64},  # not lower-case hex

@@ -309,7 +309,8 @@ class TrialKeys:
             raise MalformedProofError(f"{source / _MANIFEST}: unexpected shape")
         provenance, ceremony = manifest.get("provenance"), manifest.get("ceremony")
         if "provenance" in manifest and (
-                provenance not in _KEY_PROVENANCES or (provenance == CEREMONY) != (ceremony is not None)
+                not isinstance(provenance, str) or provenance not in _KEY_PROVENANCES
+                or (provenance == CEREMONY) != (ceremony is not None)
                 or (ceremony is not None and (not isinstance(ceremony, str) or not _FINAL_HASH.fullmatch(ceremony)))):
             raise MalformedProofError(f"{source / _MANIFEST}: provenance must be one of {sorted(_KEY_PROVENANCES)}, "
                                       "and ceremony the final hash (128 hex digits) exactly when it is 'ceremony'")
