@@ -266,3 +266,95 @@ def test_record_trial_dedicated_keys_from_a_ceremony(monkeypatch: pytest.MonkeyP
     assert trial.keys[1].sha256() == verify_ceremony(tmp_path / "c").verification_keys["trial"]
     trial.setup()
     assert trial.ceremony is None and trial.keys[0].provenance == DEV_SETUP
+
+
+# --------------------------------------------------------------------------- docs/ceremony.md, command by command
+
+
+def test_the_walk_through_of_docs_ceremony_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                stand_in: tuple[object, list[int]]) -> None:
+    """docs/ceremony.md steps 1-7 through the command line, at 2^7: phase 1 with two contributors and a
+    beacon; phase 2 of a dedicated trial's circuit (opened by `setup --ceremony`) and of the universal circuit
+    (exported by `universal-keys export-r1cs`); the replay; the trial's keys and the universal key set adopted
+    from the final keys, marked `ceremony` with the final hashes; the release's pinned set installed, after
+    which no verb warns. Both circuits are stand-ins of the right public-signal count."""
+    from zkhealth.eligibility import universal, universal_keys
+    from zkhealth.eligibility.trial import Trial
+
+    def cli(*args: str) -> str:
+        result = CliRunner().invoke(main, list(args))
+        assert result.exit_code == 0, (args, result.stdout, result.stderr)
+        return result.stdout
+
+    def as_json(*args: str) -> dict[str, object]:
+        return json.loads(cli("--json", *args))  # type: ignore[no-any-return]
+
+    dedicated, _ = random_circuit(46, 4, 2, 60)
+    universal_r1cs, witness = stand_in
+    monkeypatch.setattr(universal, "compile_universal_circuit", lambda shape=None: SimpleNamespace(r1cs=universal_r1cs))
+    monkeypatch.setattr(universal_keys, "sample_witness", lambda shape=None: (witness, witness[1:7]))
+    c, box = tmp_path / "ceremony", tmp_path / "inbox"
+    box.mkdir()
+    # 1-3: phase 1.
+    cli("ceremony", "init", str(c), "--power", "7")
+    cli("powersoftau", "new", "bn128", "7", str(box / "mine.ptau"))
+    assert (box / "mine.ptau").read_bytes() == (c / "phase1" / "0000-new.ptau").read_bytes()
+    cli("powersoftau", "contribute", str(c / "phase1" / "0000-new.ptau"), str(box / "alice.ptau"), "--name",
+        "Alice, hospital A", "-e", "any text", "--quiet")
+    cli("ceremony", "accept", str(c), str(box / "alice.ptau"), "--name", "Alice, hospital A")
+    cli("powersoftau", "verify", str(c / "phase1" / "0001-alice-hospital-a.ptau"))
+    cli("powersoftau", "contribute", str(c / "phase1" / "0001-alice-hospital-a.ptau"), str(box / "chen.ptau"),
+        "--name", "Chen, patient group", "--quiet")
+    cli("ceremony", "accept", str(c), str(box / "chen.ptau"), "--name", "Chen, patient group")
+    cli("ceremony", "beacon", str(c), "8f4c" * 8, "10")
+    cli("ceremony", "prepare", str(c), "--quiet")
+    prepared = c / "phase1" / "prepared.ptau"
+
+    def phase2(circuit: str) -> None:  # step 4 for one circuit
+        head = c / "phase2" / circuit / "0000-new.zkey"
+        cli("zkey", "contribute", str(head), str(box / f"{circuit}-alice.zkey"), "--name", "Alice", "--quiet")
+        cli("ceremony", "accept", str(c), str(box / f"{circuit}-alice.zkey"), "--name", "Alice", "--circuit", circuit,
+            "--quiet")
+        cli("zkey", "verify", str(c / "phase2" / circuit / "circuit.r1cs"), str(prepared),
+            str(c / "phase2" / circuit / "0001-alice.zkey"), "--quiet")
+        cli("ceremony", "beacon", str(c), "3a7d" * 8, "10", "--circuit", circuit)
+        cli("ceremony", "finish", str(c), circuit)
+
+    # 6: a dedicated trial opens phase 2 of its circuit.
+    trial = tmp_path / "trial.json"
+    cli("trial", "new", "--dedicated", "--criteria", "age >= 18", "--trial-id", "NCT05000001", "--operator",
+        "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK", "--out", str(trial))
+    with monkeypatch.context() as patch:
+        patch.setattr(Trial, "compile", lambda self: SimpleNamespace(r1cs=dedicated))
+        circuit = str(as_json("setup", str(trial), "--keys", str(tmp_path / "keys"), "--ceremony", str(c))["circuit"])
+        assert circuit.startswith("trial-")
+        phase2(circuit)
+    # 7: the universal circuit.
+    cli("universal-keys", "export-r1cs", "--out", str(box / "universal.r1cs"))
+    cli("ceremony", "circuit", str(c), "universal", str(box / "universal.r1cs"), "--quiet")
+    phase2("universal")
+    # 5: the replay, and the final hashes.
+    replay = as_json("ceremony", "verify", str(c), "--quiet")
+    finals = replay["final_hashes"]
+    assert isinstance(finals, dict) and set(finals) == {circuit, "universal"}
+    assert f"final hash of universal: {finals['universal']}" in cli("ceremony", "verify", str(c), "--quiet")
+    # 6: the trial adopts its final key.
+    with monkeypatch.context() as patch:
+        patch.setattr(Trial, "compile", lambda self: SimpleNamespace(r1cs=dedicated))
+        keys = as_json("setup", str(trial), "--keys", str(tmp_path / "keys"), "--ceremony", str(c))
+    assert (keys["provenance"], keys["ceremony"]) == ("ceremony", finals[circuit])
+    assert f"provenance ceremony, ceremony final hash {finals[circuit][:16]}" in cli("trial", "info", str(trial))
+    # 7: the universal key set adopts its final key; the release pins it; a machine installs it.
+    final = c / "phase2" / "universal" / "0002-beacon.zkey"
+    manifest = as_json("universal-keys", "import", str(final), "--ptau", str(prepared), "--ceremony",
+                       finals["universal"], "--out", str(tmp_path / "universal-keys"))
+    assert (manifest["provenance"], manifest["ceremony"]) == ("ceremony", finals["universal"])
+    assert "WARNING: DEVELOPMENT KEYS" in cli("universal-keys", "info")  # not pinned yet
+    released = tmp_path / "universal-keys"
+    monkeypatch.setattr(universal_keys, "_package_file", lambda name: (released / name).read_bytes())
+    monkeypatch.setenv("ZKHEALTH_UNIVERSAL_KEY", str(tmp_path / "installed.zkhpk"))
+    cli("universal-keys", "install", str(released / "proving_key.zkhpk"))
+    info = cli("universal-keys", "info")
+    assert f"provenance ceremony, ceremony final hash {finals['universal']}" in info
+    assert "DEVELOPMENT" not in info and "installed at" in info
+    assert universal_keys.load_proving_key().vk.sha256() == manifest["verifyingKeySha256"]
