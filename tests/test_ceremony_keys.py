@@ -264,8 +264,27 @@ def test_record_trial_dedicated_keys_from_a_ceremony(monkeypatch: pytest.MonkeyP
     assert trial.ceremony_keys(read_zkey_file(final), read_ptau(prepared), final_hash=final_hash) == final_hash
     assert trial.ceremony == final_hash
     assert trial.keys[1].sha256() == verify_ceremony(tmp_path / "c").verification_keys["trial"]
+    # Its keys directory records the provenance and the final hash.
+    from zkhealth.eligibility.record_spec import dedicated_keys_provenance, load_dedicated_keys, save_dedicated_keys
+    from zkhealth.errors import EncodingError
+
+    save_dedicated_keys(trial, trial.keys[0], tmp_path / "keys", ceremony=trial.ceremony)
+    assert dedicated_keys_provenance(tmp_path / "keys") == ("ceremony", final_hash)
+    assert load_dedicated_keys(tmp_path / "keys", trial).vk.sha256() == trial.keys[1].sha256()
+    with pytest.raises(EncodingError):
+        save_dedicated_keys(trial, trial.keys[0], tmp_path / "bad", ceremony="not a hash")
     trial.setup()
     assert trial.ceremony is None and trial.keys[0].provenance == DEV_SETUP
+    save_dedicated_keys(trial, trial.keys[0], tmp_path / "dev")
+    assert dedicated_keys_provenance(tmp_path / "dev") == (DEV_SETUP, None)
+    manifest = json.loads((tmp_path / "dev" / "manifest.json").read_text())
+    (tmp_path / "dev" / "manifest.json").write_text(json.dumps({**manifest, "provenance": "ceremony",
+                                                                "ceremony": final_hash}))
+    with pytest.raises(VerifyingKeyMismatchError):  # a development key labelled as a ceremony's
+        load_dedicated_keys(tmp_path / "dev", trial)
+    (tmp_path / "dev" / "manifest.json").write_text(json.dumps({**manifest, "provenance": ["x"]}))
+    with pytest.raises(EncodingError):
+        dedicated_keys_provenance(tmp_path / "dev")
 
 
 # --------------------------------------------------------------------------- docs/ceremony.md, command by command
