@@ -444,10 +444,11 @@ def setup_command(
     The keys are pinned to the criteria program's hash and the circuit's R1CS hash. Without options: a
     development Groth16 setup (this process knew the toxic waste: the keys are marked dev-setup and refused where
     production keys are required). With --ptau and --zkey: a ceremony's final key, verified against this trial's
-    circuit first. With --ceremony FOLDER: phase 2 of this trial's circuit in a ceremony folder (see
+    circuit and the .ptau first (another circuit's key, a tampered key or one without a contribution: exit 1,
+    nothing written). With --ceremony FOLDER: phase 2 of this trial's circuit in a ceremony folder (see
     docs/ceremony.md): the first call opens it, a call after `ceremony finish` replays the whole ceremony and uses
-    its key. Cost of a development setup: about 10-30 s, a 20 MB proving key. A universal trial
-    needs no setup.
+    its key. A ceremony's keys are marked provenance `ceremony` with its final hash. Cost of a development
+    setup: about 10-30 s, a 20 MB proving key. A universal trial needs no setup.
     """
     from zkhealth.cli.record_trials import is_record_trial_file, record_setup
 
