@@ -44,7 +44,7 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any, Final
 
-from zkhealth._fileio import atomic_write, read_bytes
+from zkhealth._fileio import atomic_write, read_bytes, wrap_os_error
 from zkhealth._json import loads_strict, read_limited
 from zkhealth.ceremony import phase2 as zk
 from zkhealth.ceremony import powersoftau as pt
@@ -190,14 +190,25 @@ class Ceremony:
         limit = max_ptau_bytes(self.power, contributions, prepared=prepared)
         return parse_ptau(read_ceremony_file(path, max_bytes=limit), path=str(path))
 
-    def _initial_zkey(self, circuit: str) -> tuple[ZkeyFile, int]:
-        """The initial key of ``circuit`` (the coordinator's own ``zkey new`` file) and its size in bytes."""
+    def _initial_zkey_path(self, circuit: str) -> Path:
+        """The initial key of ``circuit``: the coordinator's own ``zkey new`` file (the replay rebuilds it)."""
         entry = next((e for e in self.entries if e.circuit == circuit and e.step == "zkey-new"), None)
         if entry is None:
             raise CeremonyError(f"the ceremony has no circuit {circuit}")
-        path = self.folder / entry.file
+        return self.folder / entry.file
+
+    def _initial_zkey(self, circuit: str) -> tuple[ZkeyFile, int]:
+        """The initial key of ``circuit`` and its size in bytes."""
+        path = self._initial_zkey_path(circuit)
         data = read_binary(path)
         return parse_zkey_file(data, path=str(path)), len(data)
+
+    def _initial_zkey_bytes(self, circuit: str) -> int:
+        path = self._initial_zkey_path(circuit)
+        try:
+            return path.stat().st_size
+        except OSError as exc:
+            raise wrap_os_error(exc, path, "read it") from None
 
     def _zkey_contributions(self, circuit: str) -> int:
         """How many contributions (beacon included) the head key of ``circuit`` holds."""
@@ -367,8 +378,7 @@ class Ceremony:
     ) -> TranscriptEntry:
         """Check a phase-2 contribution to ``circuit`` (the head plus one contribution) and append it."""
         self._check_open(circuit)
-        _, initial_bytes = self._initial_zkey(circuit)
-        limit = max_contributed_zkey_bytes(initial_bytes, self._zkey_contributions(circuit) + 1)
+        limit = max_contributed_zkey_bytes(self._initial_zkey_bytes(circuit), self._zkey_contributions(circuit) + 1)
         data = read_ceremony_file(incoming, max_bytes=limit)
         return self._accept_zkey_file(
             circuit, parse_zkey_file(data, path=str(incoming)), data, name=name, progress=progress
@@ -377,8 +387,8 @@ class Ceremony:
     def beacon_zkey(self, circuit: str, beacon_value: bytes, exponent: int, *, name: str = "beacon") -> TranscriptEntry:
         """Apply a beacon to the head key of ``circuit`` and append it."""
         self._check_open(circuit)
-        _, initial_bytes = self._initial_zkey(circuit)
-        head, _ = self._read_zkey(self.head_zkey(circuit), initial_bytes, self._zkey_contributions(circuit))
+        head, _ = self._read_zkey(self.head_zkey(circuit), self._initial_zkey_bytes(circuit),
+                                  self._zkey_contributions(circuit))
         new, _ = zk.beacon(head, beacon_value, exponent, name=name)
         data = zkey_file_to_bytes(new)
         return self._accept_zkey_file(circuit, parse_zkey_file(data), data, name=name, progress=None)
@@ -401,8 +411,8 @@ class Ceremony:
     def finish_circuit(self, circuit: str) -> TranscriptEntry:
         """Close phase 2 of ``circuit``: export the verification key of its head key into the folder."""
         self._check_open(circuit)
-        _, initial_bytes = self._initial_zkey(circuit)
-        head, _ = self._read_zkey(self.head_zkey(circuit), initial_bytes, self._zkey_contributions(circuit))
+        head, _ = self._read_zkey(self.head_zkey(circuit), self._initial_zkey_bytes(circuit),
+                                  self._zkey_contributions(circuit))
         if not head.contributions:
             raise CeremonyError("the key has no contribution yet: its delta is 1")
         vk = zk.export_verification_key(head)
