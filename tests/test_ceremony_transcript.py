@@ -485,3 +485,7 @@ def test_trial_setup_from_a_ceremony(
     monkeypatch.undo()
     assert run(["trial", "info", str(trial_file)]) == 0
     assert "provenance dev-setup: development keys" in capsys.readouterr().out
+    manifest = json.loads((tmp_path / "dev" / "manifest.json").read_text())
+    (tmp_path / "dev" / "manifest.json").write_text(json.dumps({**manifest, "provenance": "trusted"}))
+    assert run(["trial", "info", str(trial_file)]) == 0  # info needs no keys: it says what is wrong with them
+    assert "provenance unreadable" in capsys.readouterr().out

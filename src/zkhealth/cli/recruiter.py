@@ -388,8 +388,12 @@ def trial_info(ctx: click.Context, trial_path: Path) -> None:
     keys_dir = trial_file.recorded_keys_dir()
     if keys_dir is not None and (keys_dir / "manifest.json").is_file():
         from zkhealth.eligibility import TrialKeys
+        from zkhealth.errors import ZkHealthError
 
-        provenance, final_hash = TrialKeys.describe_provenance(keys_dir)
+        try:
+            provenance, final_hash = TrialKeys.describe_provenance(keys_dir)
+        except ZkHealthError as exc:  # info needs no keys: say what is wrong with them and go on
+            provenance, final_hash = f"unreadable ({exc})", None
         payload["keys"] = {"dir": trial_file.keys_dir, "provenance": provenance, "ceremony": final_hash}
         keys_text = f"{trial_file.keys_dir} (provenance {provenance}" + (
             f", ceremony final hash {final_hash[:16]}...)" if final_hash else
