@@ -89,6 +89,10 @@ def test_replay_checks_every_step_and_the_final_key(finished: Path) -> None:
     assert entries[7].previous_hash == entries[6].contribution_hash  # phase 2 chains contribution hashes
     vk = load_verifying_key(finished / "c" / "phase2" / "trial" / "verification_key.json")
     assert report.verification_keys == {"trial": vk.sha256()}
+    # The final hash: the last contribution hash of the final key, as the transcript records it.
+    assert report.final_hashes == {"trial": entries[7].contribution_hash}
+    final = zk.verify_records(read_zkey_file(finished / "c" / "phase2" / "trial" / "0002-dave.zkey"))
+    assert final.contributions[-1].contribution_hash.hex() == report.final_hashes["trial"]
     # The final key proves, and its proofs verify under the published verification key.
     pk = read_zkey(finished / "c" / "phase2" / "trial" / "0002-dave.zkey")
     from zkhealth.formats import read_wtns
@@ -130,6 +134,56 @@ def test_coordinator_refuses_what_does_not_extend_the_head(finished: Path, tmp_p
         Ceremony.create(folder, POWER)
     assert (folder / "transcript.json").read_bytes() == before
     assert len(Ceremony(tmp_path / "other").entries) == 2
+
+
+def _sparse(path: Path, size: int) -> Path:
+    """A file of ``size`` bytes that takes no disk space (a reader that reads it whole allocates ``size``)."""
+    with path.open("wb") as handle:
+        handle.truncate(size)
+    return path
+
+
+def test_incoming_files_are_bounded_by_the_ceremony_power(finished: Path, tmp_path: Path) -> None:
+    """The coordinator refuses an incoming file larger than the head plus one contribution can be (from the
+    ceremony's power, or from the circuit's initial key) before reading it, and changes nothing; the replay
+    refuses a folder file larger than its place allows the same way."""
+    from zkhealth.formats.ptau_file import max_ptau_bytes
+    from zkhealth.formats.zkey_file import max_contributed_zkey_bytes
+
+    fresh = Ceremony.create(tmp_path / "p1", POWER)
+    alice = _contribute_ptau(fresh, tmp_path, "alice")
+    limit = max_ptau_bytes(POWER, 1, prepared=False)
+    assert alice.stat().st_size <= limit
+    padded = tmp_path / "padded.ptau"
+    padded.write_bytes(alice.read_bytes() + bytes(limit + 1 - alice.stat().st_size))
+    huge = _sparse(tmp_path / "huge.ptau", 1 << 40)  # 1 TiB: refused from its size alone
+    for incoming in (padded, huge):
+        with pytest.raises(CeremonyFileError, match="more than this file can have"):
+            fresh.accept_ptau(incoming, name="Mallory")
+    assert len(Ceremony(tmp_path / "p1").entries) == 1
+    fresh.accept_ptau(alice, name="Alice")  # the file itself, within the bound, is accepted
+
+    folder = _fresh_copy(finished, tmp_path / "z")
+    body = _transcript(folder)
+    entries = body["entries"]
+    assert isinstance(entries, list)
+    entries.pop()  # reopen phase 2 of the circuit: drop its verification key
+    (folder / "phase2" / "trial" / "verification_key.json").unlink()
+    _rewrite(folder, body)
+    ceremony = Ceremony(folder)
+    initial = (folder / "phase2" / "trial" / "0000-new.zkey").stat().st_size
+    assert max_contributed_zkey_bytes(initial, 3) >= (finished / "c" / "phase2" / "trial" / "0002-dave.zkey").stat(
+    ).st_size
+    with pytest.raises(CeremonyFileError, match="more than this file can have"):
+        ceremony.accept_zkey("trial", _sparse(tmp_path / "huge.zkey", max_contributed_zkey_bytes(initial, 3) + 1),
+                             name="Mallory")
+    assert len(Ceremony(folder).entries) == len(entries)
+    ceremony.accept_zkey("trial", _contribute_zkey(ceremony, "trial", tmp_path, "erin"), name="Erin")
+
+    replayed = _fresh_copy(finished, tmp_path / "r")
+    _sparse(replayed / "phase1" / "0002-bob.ptau", 1 << 40)
+    with pytest.raises(TranscriptError, match="more than this file can have"):
+        verify_ceremony(replayed)
 
 
 def test_replay_catches_a_contribution_hash_that_does_not_chain(finished: Path, tmp_path: Path) -> None:
@@ -348,13 +402,16 @@ def test_power_12_ceremony_mixed_with_snarkjs(tmp_path: Path, snarkjs_cli: Path)
 def test_trial_setup_from_a_ceremony(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """`zkhealth setup --ceremony` opens phase 2 of the trial's circuit, then adopts the finished key after a
-    full replay; `--ptau/--zkey` adopts a key after `zkey verify`; development keys stay marked. The trial's
-    circuit is replaced by a small one with the same six public signals, so that a 2^7 ceremony fits."""
+    """A dedicated trial (`trial new --dedicated`): `zkhealth setup --ceremony` opens phase 2 of the trial's
+    circuit, then adopts the finished key after a full replay, marked `ceremony` with the final hash the replay
+    printed; `--ptau/--zkey` adopts a key after `zkey verify`; a key of another circuit, a tampered key, a key
+    without a contribution or half the options are refused and write nothing; development keys stay marked.
+    The trial's circuit is replaced by a small one with the same five public signals, so that a 2^7 ceremony
+    fits."""
     from types import SimpleNamespace
 
-    from zkhealth.eligibility.trial import Trial, TrialKeys
-    from zkhealth.groth16.keys import DEV_SETUP, SNARKJS_ZKEY
+    from zkhealth.eligibility.trial import CEREMONY, Trial, TrialKeys
+    from zkhealth.groth16.keys import DEV_SETUP
 
     small, _ = random_circuit(31, 4, 2, 60)  # five public signals, as the dedicated circuit
     monkeypatch.setattr(Trial, "compile", lambda self: SimpleNamespace(r1cs=small))
@@ -377,23 +434,58 @@ def test_trial_setup_from_a_ceremony(
     assert run(["setup", str(trial_file), "--keys", str(tmp_path / "k"), "--ceremony", str(folder)]) == 3
     ceremony.finish_circuit(circuit)
     capsys.readouterr()
+    assert run(["--json", "ceremony", "verify", str(folder), "--quiet"]) == 0
+    final_hash = json.loads(capsys.readouterr().out)["final_hashes"][circuit]
     assert run(["--json", "setup", str(trial_file), "--keys", str(tmp_path / "k"), "--ceremony", str(folder)]) == 0
     adopted = json.loads(capsys.readouterr().out)
-    assert adopted["provenance"] == SNARKJS_ZKEY
+    assert adopted["provenance"] == CEREMONY and adopted["ceremony"] == final_hash
     keys = TrialKeys.load(tmp_path / "k")
-    assert keys.pk.provenance == SNARKJS_ZKEY and keys.vk_sha256 == adopted["verifying_key_sha256"]
+    assert keys.provenance == CEREMONY and keys.ceremony == final_hash
+    assert keys.vk_sha256 == adopted["verifying_key_sha256"]
+    manifest = json.loads((tmp_path / "k" / "manifest.json").read_text())
+    assert (manifest["provenance"], manifest["ceremony"]) == (CEREMONY, final_hash)
     # The same key given directly.
     final, prepared = Ceremony(folder).final_key(circuit)
-    assert run(["setup", str(trial_file), "--keys", str(tmp_path / "k2"), "--ptau", str(prepared), "--zkey",
-                str(final)]) == 0  # fmt: skip
-    # A key of another circuit is refused (exit 1); half the options is a usage error (exit 2).
-    other, _ = random_circuit(32, 5, 2, 60)
+    assert run(["--json", "setup", str(trial_file), "--keys", str(tmp_path / "k2"), "--ptau", str(prepared),
+                "--zkey", str(final)]) == 0  # fmt: skip
+    assert json.loads(capsys.readouterr().out)["ceremony"] == final_hash
+    # Refused (exit 1), nothing written: a key of another circuit, a tampered key, a key without a contribution.
+    other, _ = random_circuit(32, 4, 2, 60)
     foreign = zk.contribute(zk.new_zkey(other, read_ptau(prepared)), entropy="x")[0]
     write_zkey_file(foreign, tmp_path / "foreign.zkey")
+    tampered = bytearray(final.read_bytes())
+    tampered[-200] ^= 1  # inside the last contribution record
+    (tmp_path / "tampered.zkey").write_bytes(bytes(tampered))
+    for bad in (tmp_path / "foreign.zkey", tmp_path / "tampered.zkey", folder / "phase2" / circuit / "0000-new.zkey"):
+        code = run(["setup", str(trial_file), "--keys", str(tmp_path / "k3"), "--ptau", str(prepared), "--zkey",
+                    str(bad)])  # fmt: skip
+        assert code in (1, 2), bad  # 1: does not verify; 2: a record no longer parses
+        assert not (tmp_path / "k3").exists()
+    assert "ContributionError" in capsys.readouterr().err
     assert run(["setup", str(trial_file), "--keys", str(tmp_path / "k3"), "--ptau", str(prepared), "--zkey",
-                str(tmp_path / "foreign.zkey")]) == 1  # fmt: skip
+                str(folder / "phase2" / circuit / "0000-new.zkey")]) == 1  # fmt: skip
+    assert "no contribution" in capsys.readouterr().err
     assert run(["setup", str(trial_file), "--keys", str(tmp_path / "k3"), "--zkey", str(final)]) == 2
-    # Keys made in one process stay development keys.
+    assert not (tmp_path / "k3").exists()
+    # `trial info` describes the keys the trial file records (the real circuit from here on: info compiles it).
+    ceremony_trial = json.loads(trial_file.read_text())
+    monkeypatch.undo()
     capsys.readouterr()
+    assert run(["--json", "trial", "info", str(trial_file)]) == 0
+    assert json.loads(capsys.readouterr().out)["keys"] == {"dir": "k2", "provenance": CEREMONY, "ceremony": final_hash}
+    assert run(["trial", "info", str(trial_file)]) == 0
+    assert f"provenance ceremony, ceremony final hash {final_hash[:16]}" in capsys.readouterr().out
+    # Keys made in one process stay development keys.
+    monkeypatch.setattr(Trial, "compile", lambda self: SimpleNamespace(r1cs=small))
     assert run(["--json", "setup", str(trial_file), "--keys", str(tmp_path / "dev")]) == 0
-    assert json.loads(capsys.readouterr().out)["provenance"] == DEV_SETUP
+    made = json.loads(capsys.readouterr().out)
+    assert made["provenance"] == DEV_SETUP and made["ceremony"] is None
+    assert TrialKeys.describe_provenance(tmp_path / "dev") == (DEV_SETUP, None)
+    assert json.loads(trial_file.read_text())["keys"] != ceremony_trial["keys"]
+    monkeypatch.undo()
+    assert run(["trial", "info", str(trial_file)]) == 0
+    assert "provenance dev-setup: development keys" in capsys.readouterr().out
+    manifest = json.loads((tmp_path / "dev" / "manifest.json").read_text())
+    (tmp_path / "dev" / "manifest.json").write_text(json.dumps({**manifest, "provenance": "trusted"}))
+    assert run(["trial", "info", str(trial_file)]) == 0  # info needs no keys: it says what is wrong with them
+    assert "provenance unreadable" in capsys.readouterr().out

@@ -103,3 +103,56 @@ def test_exit_code_table_is_the_one_mapping() -> None:
     assert block == exit_code_table(), "regenerate the table with zkhealth.cli.exit_code_table()"
     for name in ("RefusedError", "MalformedInputError", "WorkerError", "InvalidProofError"):
         assert f"`{name}`" in block
+
+
+def _doc_commands(page: str) -> list[list[str]]:
+    """The `zkhealth ...` commands of a page's ```bash blocks (comments dropped, `&&` chains split)."""
+    import shlex
+
+    text = (DOCS / page).read_text(encoding="utf-8")
+    commands = []
+    for block in re.findall(r"```bash\n(.*?)```", text, flags=re.DOTALL):
+        for line in block.splitlines():
+            line = re.sub(r"(^|\s+)#.*$", "", line).strip()
+            for part in line.split("&&"):
+                words = shlex.split(part.strip())
+                if words[:1] == ["zkhealth"]:
+                    commands.append(words[1:])
+    return commands
+
+
+@pytest.mark.native
+def test_ceremony_walk_through_commands_exist() -> None:
+    """Every `zkhealth` command of docs/ceremony.md names a mounted verb, only options that verb has, and no
+    more arguments than it takes (the commands themselves run in tests/test_ceremony_transcript.py and
+    tests/test_ceremony_keys.py at 2^7)."""
+    import click
+
+    commands = _doc_commands("ceremony.md")
+    assert len(commands) >= 25
+    verbs = {" ".join(words[:2]) for words in commands}
+    for needed in ("trial new", "setup trial.json", "trial info", "universal-keys export-r1cs",
+                   "universal-keys import", "universal-keys install", "ceremony verify", "ceremony finish"):
+        assert needed in verbs, f"the walk-through no longer shows `zkhealth {needed}`"
+    assert any(words[:1] == ["setup"] and "--ceremony" in words for words in commands)
+    assert any(words[:1] == ["setup"] and "--ptau" in words and "--zkey" in words for words in commands)
+    for words in commands:
+        command: click.Command = main
+        rest = list(words)
+        while isinstance(command, click.Group) and rest and rest[0] in command.commands:
+            command = command.commands[rest.pop(0)]
+        assert not isinstance(command, click.Group), f"`zkhealth {' '.join(words)}` names no verb"
+        options = {name: param for param in command.params if isinstance(param, click.Option)
+                   for name in (*param.opts, *param.secondary_opts)}
+        positional = 0
+        while rest:
+            word = rest.pop(0)
+            if word.startswith("-") and len(word) > 1 and not word.lstrip("-")[:1].isdigit():
+                name = word.split("=", 1)[0]
+                assert name in options or name in ("--help", "-h"), f"`zkhealth {' '.join(words)}`: no option {name}"
+                if "=" not in word and not options[name].is_flag:
+                    rest.pop(0)
+            else:
+                positional += 1
+        arguments = [p for p in command.params if isinstance(p, click.Argument)]
+        assert positional <= sum(1 if p.nargs == 1 else 99 for p in arguments), f"`zkhealth {' '.join(words)}`"

@@ -51,7 +51,7 @@ from zkhealth.ceremony.keypair import (
     hash_to_g2,
 )
 from zkhealth.ceremony.powersoftau import G2_COST
-from zkhealth.errors import CeremonyError, ContributionError
+from zkhealth.errors import CeremonyError, ContributionError, TranscriptError
 from zkhealth.field import FIELD_R
 from zkhealth.formats._montgomery import (
     decode_g1,
@@ -90,6 +90,7 @@ __all__ = [
     "contribute",
     "contribution_hash",
     "export_verification_key",
+    "final_hash",
     "new_zkey",
     "verify",
     "verify_from_init",
@@ -491,6 +492,20 @@ class ZkeyVerification:
     circuit_hash: bytes
     contributions: tuple[ZkeyContributionInfo, ...]
     verifying_key_sha256: str = field(default="")
+
+
+def final_hash(report: ZkeyVerification, *, expected: str | None = None) -> str:
+    """The **final hash** of a verified key: its last contribution hash (hex), which chains from the circuit
+    hash through every contribution and is what ``zkhealth ceremony verify`` prints for the circuit. With
+    ``expected`` (the ceremony's published final hash; case and surrounding blanks ignored), another hash
+    raises :class:`~zkhealth.errors.TranscriptError`: the key is not the ceremony's final key."""
+    if not report.contributions:
+        raise ContributionError("the key has no contribution: delta is 1 and anyone could forge proofs",
+                                check="no-contribution")
+    found = report.contributions[-1].contribution_hash.hex()
+    if expected is not None and expected.strip().lower() != found:
+        raise TranscriptError(f"the key's final hash is {found}, not the ceremony's {expected.strip()}")
+    return found
 
 
 def verify(

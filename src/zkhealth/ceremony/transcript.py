@@ -39,21 +39,22 @@ import hashlib
 import json
 import re
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any, Final
 
-from zkhealth._fileio import atomic_write
+from zkhealth._fileio import atomic_write, read_bytes, wrap_os_error
 from zkhealth._json import loads_strict, read_limited
 from zkhealth.ceremony import phase2 as zk
 from zkhealth.ceremony import powersoftau as pt
 from zkhealth.ceremony._work import ProgressCallback
 from zkhealth.errors import CeremonyError, CeremonyFileError, ContributionError, TranscriptError
-from zkhealth.formats.ptau_file import PtauFile, parse_ptau, ptau_to_bytes
+from zkhealth.formats._binfile import read_binary
+from zkhealth.formats.ptau_file import PtauFile, max_ptau_bytes, parse_ptau, ptau_to_bytes
 from zkhealth.formats.r1cs_file import parse_r1cs, r1cs_to_bytes
 from zkhealth.formats.snarkjs_json import verifying_key_to_dict
-from zkhealth.formats.zkey_file import ZkeyFile, parse_zkey_file, zkey_file_to_bytes
+from zkhealth.formats.zkey_file import ZkeyFile, max_contributed_zkey_bytes, parse_zkey_file, zkey_file_to_bytes
 from zkhealth.r1cs import R1CS
 
 __all__ = ["Ceremony", "CeremonyReport", "TranscriptEntry", "verify_ceremony"]
@@ -96,6 +97,23 @@ def _slug(name: str) -> str:
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def read_ceremony_file(path: str | Path, *, max_bytes: int) -> bytes:
+    """The bytes of a ceremony file (an incoming contribution, or a file of a ceremony folder), refused with
+    :class:`CeremonyFileError` when it is larger than ``max_bytes`` (what the ceremony's power and the file's
+    place in it allow: :func:`~zkhealth.formats.ptau_file.max_ptau_bytes`,
+    :func:`~zkhealth.formats.zkey_file.max_contributed_zkey_bytes`) before anything is read. A missing or
+    unreadable file raises :class:`~zkhealth.errors.FileAccessError`."""
+    source = Path(path)
+    try:
+        size = source.stat().st_size
+    except OSError:
+        size = 0  # read_bytes names the missing or unreadable file
+    if size > max_bytes:
+        raise CeremonyFileError(f"{size} bytes, more than this file can have in the ceremony ({max_bytes} bytes)",
+                                path=str(source))
+    return read_bytes(source, max_bytes=max_bytes, error=CeremonyFileError, what=str(source))
 
 
 def _check_circuit(circuit: str) -> str:
@@ -164,6 +182,42 @@ class Ceremony:
         """The key the next phase-2 contributor to ``circuit`` starts from."""
         return self.folder / self._last("phase2", _check_circuit(circuit)).file
 
+    def _phase1_contributions(self) -> int:
+        """How many contributions (beacon included) the phase-1 head holds."""
+        return sum(1 for e in self.entries if e.phase == "phase1" and e.step in ("contribution", "beacon"))
+
+    def _read_ptau(self, path: Path, contributions: int, *, prepared: bool) -> PtauFile:
+        limit = max_ptau_bytes(self.power, contributions, prepared=prepared)
+        return parse_ptau(read_ceremony_file(path, max_bytes=limit), path=str(path))
+
+    def _initial_zkey_path(self, circuit: str) -> Path:
+        """The initial key of ``circuit``: the coordinator's own ``zkey new`` file (the replay rebuilds it)."""
+        entry = next((e for e in self.entries if e.circuit == circuit and e.step == "zkey-new"), None)
+        if entry is None:
+            raise CeremonyError(f"the ceremony has no circuit {circuit}")
+        return self.folder / entry.file
+
+    def _initial_zkey(self, circuit: str) -> tuple[ZkeyFile, int]:
+        """The initial key of ``circuit`` and its size in bytes."""
+        path = self._initial_zkey_path(circuit)
+        data = read_binary(path)
+        return parse_zkey_file(data, path=str(path)), len(data)
+
+    def _initial_zkey_bytes(self, circuit: str) -> int:
+        path = self._initial_zkey_path(circuit)
+        try:
+            return path.stat().st_size
+        except OSError as exc:
+            raise wrap_os_error(exc, path, "read it") from None
+
+    def _zkey_contributions(self, circuit: str) -> int:
+        """How many contributions (beacon included) the head key of ``circuit`` holds."""
+        return sum(1 for e in self.entries if e.circuit == circuit and e.step in ("contribution", "beacon"))
+
+    def _read_zkey(self, path: Path, initial_bytes: int, contributions: int) -> tuple[ZkeyFile, bytes]:
+        data = read_ceremony_file(path, max_bytes=max_contributed_zkey_bytes(initial_bytes, contributions))
+        return parse_zkey_file(data, path=str(path)), data
+
     def _phase1_open(self) -> bool:
         return not any(e.step == "prepare" for e in self.entries)
 
@@ -173,7 +227,7 @@ class Ceremony:
     # ----------------------------------------------------------------- phase 1
 
     def _accept_ptau_file(self, new: PtauFile, data: bytes, *, name: str, step: str) -> TranscriptEntry:
-        head = parse_ptau(self.head_ptau().read_bytes(), path=str(self.head_ptau()))
+        head = self._read_ptau(self.head_ptau(), self._phase1_contributions(), prepared=False)
         _check_extends_ptau(head, new)
         challenge = pt.current_challenge(head)
         report = pt.verify(new)
@@ -209,7 +263,8 @@ class Ceremony:
         append it. Raises :class:`CeremonyError` / :class:`ContributionError` and changes nothing on refusal."""
         if not self._phase1_open():
             raise CeremonyError("phase 1 is closed (prepare phase2 was run)")
-        data = Path(incoming).read_bytes()
+        limit = max_ptau_bytes(self.power, self._phase1_contributions() + 1, prepared=False)
+        data = read_ceremony_file(incoming, max_bytes=limit)
         new = parse_ptau(data, path=str(incoming))
         step = "beacon" if new.contributions and new.contributions[-1].is_beacon else "contribution"
         return self._accept_ptau_file(new, data, name=name, step=step)
@@ -218,7 +273,7 @@ class Ceremony:
         """Apply a beacon to the phase-1 head (the coordinator's last contribution) and append it."""
         if not self._phase1_open():
             raise CeremonyError("phase 1 is closed (prepare phase2 was run)")
-        head = parse_ptau(self.head_ptau().read_bytes(), path=str(self.head_ptau()))
+        head = self._read_ptau(self.head_ptau(), self._phase1_contributions(), prepared=False)
         new, _ = pt.beacon(head, beacon_value, exponent, name=name)
         data = ptau_to_bytes(new)
         return self._accept_ptau_file(parse_ptau(data), data, name=name, step="beacon")
@@ -227,8 +282,7 @@ class Ceremony:
         """Close phase 1: verify the head, add the Lagrange sections and append the prepared file."""
         if not self._phase1_open():
             raise CeremonyError("phase 1 is already prepared")
-        head_path = self.head_ptau()
-        head = parse_ptau(head_path.read_bytes(), path=str(head_path))
+        head = self._read_ptau(self.head_ptau(), self._phase1_contributions(), prepared=False)
         pt.verify(head)
         prepared = pt.prepare_phase2(head, progress=progress)
         data = ptau_to_bytes(prepared)
@@ -252,8 +306,7 @@ class Ceremony:
     def _prepared(self) -> PtauFile:
         if self._phase1_open():
             raise CeremonyError("phase 1 is not closed: run prepare first")
-        path = self.folder / self._last("phase1").file
-        return parse_ptau(path.read_bytes(), path=str(path))
+        return self._read_ptau(self.folder / self._last("phase1").file, self._phase1_contributions(), prepared=True)
 
     def start_circuit(
         self, circuit: str, r1cs_source: str | Path | R1CS, *, progress: ProgressCallback | None = None
@@ -266,7 +319,7 @@ class Ceremony:
         if isinstance(r1cs_source, R1CS):
             r1cs_data = r1cs_to_bytes(r1cs_source)
         else:
-            r1cs_data = Path(r1cs_source).read_bytes()
+            r1cs_data = read_binary(r1cs_source)
         r1cs = parse_r1cs(r1cs_data)
         zkey = zk.new_zkey(r1cs, self._prepared(), progress=progress)
         self._store(f"phase2/{circuit}/circuit.r1cs", r1cs_data)
@@ -292,11 +345,8 @@ class Ceremony:
     def _accept_zkey_file(
         self, circuit: str, new: ZkeyFile, data: bytes, *, name: str, progress: ProgressCallback | None
     ) -> TranscriptEntry:
-        head_path = self.head_zkey(circuit)
-        head = parse_zkey_file(head_path.read_bytes(), path=str(head_path))
-        init_entry = next(e for e in self.entries if e.circuit == circuit and e.step == "zkey-new")
-        init_path = self.folder / init_entry.file
-        init = parse_zkey_file(init_path.read_bytes(), path=str(init_path))
+        init, initial_bytes = self._initial_zkey(circuit)
+        head, _ = self._read_zkey(self.head_zkey(circuit), initial_bytes, self._zkey_contributions(circuit))
         _check_extends_zkey(head, new)
         report = zk.verify_from_init(new, init, self._prepared(), progress=progress)
         info = report.contributions[-1]
@@ -328,7 +378,8 @@ class Ceremony:
     ) -> TranscriptEntry:
         """Check a phase-2 contribution to ``circuit`` (the head plus one contribution) and append it."""
         self._check_open(circuit)
-        data = Path(incoming).read_bytes()
+        limit = max_contributed_zkey_bytes(self._initial_zkey_bytes(circuit), self._zkey_contributions(circuit) + 1)
+        data = read_ceremony_file(incoming, max_bytes=limit)
         return self._accept_zkey_file(
             circuit, parse_zkey_file(data, path=str(incoming)), data, name=name, progress=progress
         )
@@ -336,8 +387,8 @@ class Ceremony:
     def beacon_zkey(self, circuit: str, beacon_value: bytes, exponent: int, *, name: str = "beacon") -> TranscriptEntry:
         """Apply a beacon to the head key of ``circuit`` and append it."""
         self._check_open(circuit)
-        head_path = self.head_zkey(circuit)
-        head = parse_zkey_file(head_path.read_bytes(), path=str(head_path))
+        head, _ = self._read_zkey(self.head_zkey(circuit), self._initial_zkey_bytes(circuit),
+                                  self._zkey_contributions(circuit))
         new, _ = zk.beacon(head, beacon_value, exponent, name=name)
         data = zkey_file_to_bytes(new)
         return self._accept_zkey_file(circuit, parse_zkey_file(data), data, name=name, progress=None)
@@ -360,8 +411,8 @@ class Ceremony:
     def finish_circuit(self, circuit: str) -> TranscriptEntry:
         """Close phase 2 of ``circuit``: export the verification key of its head key into the folder."""
         self._check_open(circuit)
-        head_path = self.head_zkey(circuit)
-        head = parse_zkey_file(head_path.read_bytes(), path=str(head_path))
+        head, _ = self._read_zkey(self.head_zkey(circuit), self._initial_zkey_bytes(circuit),
+                                  self._zkey_contributions(circuit))
         if not head.contributions:
             raise CeremonyError("the key has no contribution yet: its delta is 1")
         vk = zk.export_verification_key(head)
@@ -484,11 +535,15 @@ def _check_entry(entry: TranscriptEntry, index: int, what: str) -> None:
 
 @dataclass(frozen=True)
 class CeremonyReport:
-    """A replayed ceremony: its entries (every hash checked) and each circuit's verification-key sha256."""
+    """A replayed ceremony: its entries (every hash checked), each finished circuit's verification-key sha256
+    and its **final hash**: the contribution hash of its final key's last contribution (BLAKE2b-512, hex), which
+    chains from the circuit hash through every contribution, and which a key adopted from the ceremony records
+    (``zkhealth setup --ceremony``, ``zkhealth universal-keys import``)."""
 
     power: int
     entries: tuple[TranscriptEntry, ...]
     verification_keys: dict[str, str]
+    final_hashes: dict[str, str] = field(default_factory=dict)
 
 
 def verify_ceremony(
@@ -506,12 +561,14 @@ def verify_ceremony(
     root = Path(folder)
     power, entries = _load_transcript(root)
 
-    def load(entry: TranscriptEntry) -> bytes:
+    def load(entry: TranscriptEntry, max_bytes: int) -> bytes:
         path = root / entry.file
         try:
-            data = path.read_bytes()
+            data = read_ceremony_file(path, max_bytes=max_bytes)
         except OSError as exc:
-            raise TranscriptError(f"entry {entry.index}: cannot read {entry.file}: {exc.strerror}") from exc
+            raise TranscriptError(f"entry {entry.index}: cannot read {entry.file}: {exc}") from exc
+        except CeremonyFileError as exc:  # larger than its place in the ceremony allows: not the recorded file
+            raise TranscriptError(f"entry {entry.index}: {entry.file}: {exc.message}") from exc
         if _sha256(data) != entry.sha256:
             raise TranscriptError(f"entry {entry.index}: {entry.file} is not the file the transcript recorded (sha256)")
         return data
@@ -527,7 +584,7 @@ def verify_ceremony(
     if (first.phase, first.step) != ("phase1", "new"):
         raise TranscriptError("the transcript does not start with a fresh accumulator")
     fresh = pt.new_accumulator(power)
-    if load(first) != ptau_to_bytes(fresh):
+    if load(first, max_ptau_bytes(power, 0, prepared=False)) != ptau_to_bytes(fresh):
         raise TranscriptError(f"entry 0: {first.file} is not the fresh accumulator of 2^{power}")
     if first.next_hash != pt.first_challenge(power).hex():
         raise mismatch(first, "first challenge")
@@ -537,7 +594,7 @@ def verify_ceremony(
     phase1 = [e for e in entries[1:] if e.phase == "phase1" and e.step in ("contribution", "beacon")]
     prepare = [e for e in entries if e.step == "prepare"]
     for position, entry in enumerate(phase1):
-        new = parse_ptau(load(entry), path=entry.file)
+        new = parse_ptau(load(entry, max_ptau_bytes(power, position + 1, prepared=False)), path=entry.file)
         _check_extends_ptau(previous, new)
         challenge = pt.current_challenge(previous)
         if entry.previous_hash != challenge.hex() or previous_entry.next_hash != entry.previous_hash:
@@ -563,7 +620,8 @@ def verify_ceremony(
     if not prepare:
         return CeremonyReport(power, tuple(entries), {})
     prepared_entry = prepare[0]
-    prepared = parse_ptau(load(prepared_entry), path=prepared_entry.file)
+    prepared = parse_ptau(load(prepared_entry, max_ptau_bytes(power, len(phase1), prepared=True)),
+                          path=prepared_entry.file)
     if not prepared.prepared or any(prepared.sections[s] != previous.sections[s] for s in (2, 3, 4, 5, 6)):
         raise TranscriptError("the prepared file is not the last phase-1 file")
     if prepared.contributions != previous.contributions:
@@ -571,12 +629,15 @@ def verify_ceremony(
     pt.verify(prepared, progress=progress)
     done(prepared_entry)
     keys: dict[str, str] = {}
+    finals: dict[str, str] = {}
     circuits = [e.circuit for e in entries if e.step == "zkey-new"]
     for circuit in circuits:
-        keys[circuit or ""] = _replay_circuit(
-            root, [e for e in entries if e.circuit == circuit], prepared, load, done, progress
-        )
-    return CeremonyReport(power, tuple(entries), keys)
+        vk_sha, final = _replay_circuit(root, [e for e in entries if e.circuit == circuit], prepared, load, done,
+                                        progress)
+        keys[circuit or ""] = vk_sha
+        if vk_sha:
+            finals[circuit or ""] = final
+    return CeremonyReport(power, tuple(entries), keys, finals)
 
 
 def _check_contribution_only(previous: PtauFile, new: PtauFile) -> None:
@@ -597,23 +658,25 @@ def _replay_circuit(
     root: Path,
     entries: list[TranscriptEntry],
     prepared: PtauFile,
-    load: Callable[[TranscriptEntry], bytes],
+    load: Callable[[TranscriptEntry, int], bytes],
     done: Callable[[TranscriptEntry], None],
     progress: ProgressCallback | None,
-) -> str:
+) -> tuple[str, str]:
+    """Replay one circuit's phase 2: (its verification key's sha256, or "" while unfinished; its final hash)."""
     start = entries[0]
     circuit = start.circuit or ""
     if start.step != "zkey-new":
         raise TranscriptError(f"circuit {circuit}: the first step is not zkey-new")
     r1cs_path = root / f"phase2/{circuit}/circuit.r1cs"
     try:
-        r1cs = parse_r1cs(r1cs_path.read_bytes())
+        r1cs = parse_r1cs(read_binary(r1cs_path))
     except OSError as exc:
         raise TranscriptError(f"circuit {circuit}: cannot read {r1cs_path}") from exc
-    init_data = load(start)
-    init = parse_zkey_file(init_data, path=start.file)
-    if zkey_file_to_bytes(zk.new_zkey(r1cs, prepared, progress=progress)) != init_data:
+    expected_init = zkey_file_to_bytes(zk.new_zkey(r1cs, prepared, progress=progress))
+    init_data = load(start, len(expected_init))
+    if init_data != expected_init:
         raise TranscriptError(f"circuit {circuit}: {start.file} is not zkey new of its circuit and the prepared file")
+    init = parse_zkey_file(init_data, path=start.file)
     if start.contribution_hash != (init.cs_hash or b"").hex():
         raise TranscriptError(f"circuit {circuit}: the circuit hash does not match")
     done(start)
@@ -621,7 +684,8 @@ def _replay_circuit(
     vk_sha = ""
     contributions = [e for e in entries[1:] if e.step in ("contribution", "beacon")]
     for position, entry in enumerate(contributions):
-        new = parse_zkey_file(load(entry), path=entry.file)
+        new = parse_zkey_file(load(entry, max_contributed_zkey_bytes(len(expected_init), position + 1)),
+                              path=entry.file)
         _check_extends_zkey(previous, new)
         if position == len(contributions) - 1:
             report = zk.verify_from_init(new, init, prepared, progress=progress)
@@ -639,10 +703,10 @@ def _replay_circuit(
         previous, previous_hash = new, entry.contribution_hash
     for entry in entries[1:]:
         if entry.step == "verification-key":
-            data = load(entry)
             expected = _vk_json(zk.export_verification_key(previous))
+            data = load(entry, len(expected))
             if data != expected or entry.contribution_hash != zk.export_verification_key(previous).sha256():
                 raise TranscriptError(f"circuit {circuit}: the verification key is not the final key's")
             vk_sha = entry.contribution_hash or ""
             done(entry)
-    return vk_sha
+    return vk_sha, previous_hash or ""

@@ -591,8 +591,10 @@ def ceremony_status(ctx: click.Context, folder: Path) -> None:
 def ceremony_verify(ctx: click.Context, folder: Path, quiet: bool) -> None:
     """Replay FOLDER's transcript from the first file to the final keys, printing every hash as it is checked.
 
-    Contributors compare their line with the hash they published. Exit codes: 0 the whole ceremony checks
-    out; 1 a contribution or hash does not; 2 a malformed file.
+    Contributors compare their line with the hash they published. Each finished circuit ends with its
+    verification key's sha256 and its final hash (the last contribution hash of its final key), which
+    `zkhealth setup --ceremony` and `zkhealth universal-keys import --ceremony` record with the adopted key.
+    Exit codes: 0 the whole ceremony checks out; 1 a contribution or hash does not; 2 a malformed file.
     """
     from zkhealth.ceremony.transcript import verify_ceremony
 
@@ -605,7 +607,10 @@ def ceremony_verify(ctx: click.Context, folder: Path, quiet: bool) -> None:
 
     with _progress(ctx, quiet, "verify") as progress:
         report = verify_ceremony(folder, progress=progress, on_entry=on_entry)
-    keys = "\n".join(f"verification key of {name}: sha256 {sha}" for name, sha in report.verification_keys.items())
+    keys = "\n".join(
+        f"verification key of {name}: sha256 {sha}\nfinal hash of {name}: {report.final_hashes.get(name, '')}"
+        for name, sha in report.verification_keys.items() if sha
+    )
     emit(
         ctx,
         {
@@ -613,6 +618,7 @@ def ceremony_verify(ctx: click.Context, folder: Path, quiet: bool) -> None:
             "power": report.power,
             "entries": [_entry_json(e) for e in checked],
             "verification_keys": report.verification_keys,
+            "final_hashes": report.final_hashes,
         },
         f"ceremony OK: {len(checked)} steps checked" + (f"\n{keys}" if keys else ""),
     )

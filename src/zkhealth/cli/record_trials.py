@@ -232,7 +232,8 @@ def universal_keys_info(ctx: click.Context) -> None:
     lines = [f"circuit {manifest.circuit}: {manifest.constraints:,} constraints; {shape.describe()}",
              f"verifying key sha256 {manifest.verifying_key_sha256}",
              f"proving key sha256 {manifest.proving_key_sha256} ({manifest.proving_key_bytes:,} bytes)",
-             f"provenance {manifest.provenance}",
+             f"provenance {manifest.provenance}" + (f", ceremony final hash {manifest.ceremony}"
+                                                    if manifest.ceremony else ""),
              f"proving key {'installed at' if installed else 'not installed (expected at)'} {where}"]
     if manifest.is_development:
         lines.append(f"WARNING: {DEVELOPMENT_WARNING}")
@@ -331,23 +332,35 @@ def universal_keys_export_r1cs(ctx: click.Context, out: Path) -> None:
 
 @universal_keys_group.command("import")
 @click.argument("zkey", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--ptau", "ptau_path", required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="The ceremony's prepared powers of tau the key was made from (phase1/prepared.ptau).")
 @click.option("--ceremony", "ceremony", required=True, metavar="HASH",
-              help="The ceremony's transcript hash (what `zkhealth ceremony verify` printed after its replay).")
+              help="The ceremony's final hash for the universal circuit (the `final hash of universal` line that "
+              "`zkhealth ceremony verify` printed after its replay): the key's last contribution hash must be it.")
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Directory for the new key set (proving key, verifying key, manifest).")
+              help="Directory for the new key set (proving key, verifying key, manifest); must not hold one.")
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="Processes (default: all cores).")
 @click.pass_context
-def universal_keys_import(ctx: click.Context, zkey: Path, ceremony: str, out: Path) -> None:
-    """Adopt a ceremony's final key (snarkjs .zkey) as the universal key set: checked against the circuit (six
-    public signals, its wires, a sample proof that verifies), then written with the ceremony's provenance. A
-    release pins it by copying manifest.json and verification_key.json into zkhealth/data/universal/ and
-    distributes proving_key.zkhpk. Replay the ceremony with `zkhealth ceremony verify` first."""
-    from zkhealth.eligibility.universal_keys import import_ceremony_key
-    from zkhealth.formats.zkhpk_file import load_proving_key
+def universal_keys_import(ctx: click.Context, zkey: Path, ptau_path: Path, ceremony: str, out: Path,
+                          workers: int | None) -> None:
+    """Adopt a ceremony's final key (snarkjs .zkey) as the universal key set. First `zkey verify` against the
+    universal circuit's .r1cs and the prepared .ptau (a key of another circuit, a tampered key or a chain that
+    does not verify: exit 1), then its final hash against --ceremony (exit 1), then a sample proof; only then
+    is the key set written, with provenance `ceremony` and the final hash. A release pins it by copying
+    manifest.json and verification_key.json into zkhealth/data/universal/ and distributes proving_key.zkhpk
+    (`zkhealth universal-keys install`). Replay the ceremony with `zkhealth ceremony verify` first."""
+    from zkhealth.eligibility.universal_keys import import_ceremony_zkey
+    from zkhealth.formats.ptau_file import read_ptau
+    from zkhealth.formats.zkey_file import read_zkey_file
 
-    with timed_spinner(ctx, "reading the key and proving a sample witness with it"):
-        manifest = import_ceremony_key(load_proving_key(zkey), out, ceremony=ceremony)
-    emit(ctx, manifest.to_dict(), f"wrote the key set to {out} (verifying key sha256 "
-         f"{manifest.verifying_key_sha256}); pin it by copying manifest.json and verification_key.json into "
+    if (out / "manifest.json").exists():
+        raise click.UsageError(f"{out} already holds a key set; choose an empty directory")
+    with timed_spinner(ctx, "verifying the key against the universal circuit, then proving a sample witness"):
+        manifest = import_ceremony_zkey(read_zkey_file(zkey), read_ptau(ptau_path), out, ceremony=ceremony,
+                                        workers=workers)
+    emit(ctx, manifest.to_dict(), f"wrote the key set to {out}: provenance {manifest.provenance}, ceremony final "
+         f"hash {manifest.ceremony}\nverifying key sha256 {manifest.verifying_key_sha256}\nproving key sha256 "
+         f"{manifest.proving_key_sha256}\npin it by copying manifest.json and verification_key.json into "
          "zkhealth/data/universal/")
 
 
@@ -437,7 +450,7 @@ def record_enroll(ctx: click.Context, *, path: Path, proof_path: Path, rpc: str 
     consent = ConsentTerms(registry.consent_document(number),
                            sum(CONSENT_PURPOSES[p] for p in set(chosen)),
                            expiry_day if expiry_day is not None else day + 365)
-    with timed_spinner(ctx, "sending enroll"):
+    with development_keys_notice(ctx, spec.circuit), timed_spinner(ctx, "sending enroll"):
         receipt = registry.enroll(number, proof.proof, list(proof.public), consent)
     where = f"trial {number} of the TrialRegistry {deployment.address}"
     emit(ctx, {"enrolled": True, "nullifier": str(signals["nullifier"]),

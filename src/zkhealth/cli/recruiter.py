@@ -384,6 +384,22 @@ def trial_info(ctx: click.Context, trial_path: Path) -> None:
         "verifier_learns": [{"signal": item.name, "reveals": item.reveals} for item in learns],
         "warnings": criteria_warnings(trial_file.criteria),
     }
+    keys_text = "none yet (zkhealth setup)"
+    keys_dir = trial_file.recorded_keys_dir()
+    if keys_dir is not None and (keys_dir / "manifest.json").is_file():
+        from zkhealth.eligibility import TrialKeys
+        from zkhealth.errors import ZkHealthError
+
+        try:
+            provenance, final_hash = TrialKeys.describe_provenance(keys_dir)
+        except ZkHealthError as exc:  # info needs no keys: say what is wrong with them and go on
+            provenance, final_hash = f"unreadable ({exc})", None
+        payload["keys"] = {"dir": trial_file.keys_dir, "provenance": provenance, "ceremony": final_hash}
+        keys_text = f"{trial_file.keys_dir} (provenance {provenance}" + (
+            f", ceremony final hash {final_hash[:16]}...)" if final_hash else
+            ": development keys, refused where production keys are required)" if provenance == "dev-setup" else ")")
+    elif trial_file.keys_dir:
+        keys_text = f"{trial_file.keys_dir} (missing)"
     where = "not deployed (off-chain scope)"
     if trial_file.enrollment is not None:
         where = f"CohortEnrollment {trial_file.enrollment.address} on chain {trial_file.enrollment.chain_id}"
@@ -395,7 +411,7 @@ def trial_info(ctx: click.Context, trial_path: Path) -> None:
         f"accepted window: {trial_file.accepted_window_days} day(s); superseded trust roots accepted for "
         f"{trial_file.root_grace_seconds} s; operator {trial_file.operator}; roots from "
         f"{trial_file.roots_file or ('the contract' if trial_file.enrollment else 'nowhere yet (trial roots)')}",
-        f"keys: {trial_file.keys_dir or 'none yet (zkhealth setup)'}; deployment: {where}",
+        f"keys: {keys_text}; deployment: {where}",
         "",
         report.format(),
         "",
@@ -432,10 +448,11 @@ def setup_command(
     The keys are pinned to the criteria program's hash and the circuit's R1CS hash. Without options: a
     development Groth16 setup (this process knew the toxic waste: the keys are marked dev-setup and refused where
     production keys are required). With --ptau and --zkey: a ceremony's final key, verified against this trial's
-    circuit first. With --ceremony FOLDER: phase 2 of this trial's circuit in a ceremony folder (see
+    circuit and the .ptau first (another circuit's key, a tampered key or one without a contribution: exit 1,
+    nothing written). With --ceremony FOLDER: phase 2 of this trial's circuit in a ceremony folder (see
     docs/ceremony.md): the first call opens it, a call after `ceremony finish` replays the whole ceremony and uses
-    its key. Cost of a development setup: about 10-30 s, a 20 MB proving key. A universal trial
-    needs no setup.
+    its key. A ceremony's keys are marked provenance `ceremony` with its final hash. Cost of a development
+    setup: about 10-30 s, a 20 MB proving key. A universal trial needs no setup.
     """
     from zkhealth.cli.record_trials import is_record_trial_file, record_setup
 
@@ -453,6 +470,7 @@ def setup_command(
     with status(ctx, "compiling the eligibility circuit"):
         compiled = trial.compile()
     origin = "development keys"
+    final_hash: str | None = None
     if ceremony_dir is not None:
         from zkhealth.ceremony.transcript import Ceremony, verify_ceremony
 
@@ -466,15 +484,17 @@ def setup_command(
                  f"run this command again after `zkhealth ceremony finish {ceremony_dir} {circuit}`")  # fmt: skip
             return
         with status(ctx, "replaying the ceremony"):
-            verify_ceremony(ceremony_dir)
+            replay = verify_ceremony(ceremony_dir)
         zkey_path, ptau_path = Ceremony(ceremony_dir).final_key(circuit)
+        final_hash = replay.final_hashes.get(circuit)
         origin = f"keys of ceremony {ceremony_dir} (circuit {circuit})"
     if zkey_path is not None and ptau_path is not None:
         from zkhealth.formats.ptau_file import read_ptau
         from zkhealth.formats.zkey_file import read_zkey_file
 
         with status(ctx, "verifying the ceremony's key against the trial's circuit"):
-            keys = trial.ceremony_keys(read_zkey_file(zkey_path), read_ptau(ptau_path), workers=workers)
+            keys = trial.ceremony_keys(read_zkey_file(zkey_path), read_ptau(ptau_path), final_hash=final_hash,
+                                       workers=workers)
         if ceremony_dir is None:
             origin = f"keys of the ceremony key {zkey_path}"
     else:
@@ -490,7 +510,8 @@ def setup_command(
         ctx,
         {
             "keys": str(keys_dir),
-            "provenance": keys.pk.provenance,
+            "provenance": keys.provenance,
+            "ceremony": keys.ceremony,
             "verifying_key_sha256": keys.vk_sha256,
             "criteria_sha256": keys.criteria_sha256,
             "r1cs_sha256": keys.r1cs_sha256,
@@ -498,8 +519,9 @@ def setup_command(
             "seconds": round(elapsed, 2),
             "trial": str(trial_path),
         },
-        f"wrote {keys_dir}: {origin} ({size / 1e6:.1f} MB proving key, provenance {keys.pk.provenance}) "
-        f"in {elapsed:.1f} s\nverifying key sha256 {keys.vk_sha256}; recorded in {trial_path}",
+        f"wrote {keys_dir}: {origin} ({size / 1e6:.1f} MB proving key, provenance {keys.provenance}) "
+        f"in {elapsed:.1f} s\nverifying key sha256 {keys.vk_sha256}; recorded in {trial_path}"
+        + (f"\nceremony final hash {keys.ceremony}" if keys.ceremony else ""),
     )
 
 

@@ -45,9 +45,10 @@ from zkhealth.eligibility.record_trial import CIRCUITS, UNIVERSAL, RecordTrial
 from zkhealth.eligibility.scope import ZERO_ADDRESS, parse_address, trial_id_bytes, trial_scope
 from zkhealth.errors import EncodingError, VerifyingKeyMismatchError
 from zkhealth.field import parse_field_element
-from zkhealth.groth16.keys import ProvingKey
+from zkhealth.groth16.keys import DEV_SETUP, SNARKJS_ZKEY, UNKNOWN, ProvingKey
 
-__all__ = ["RECORD_TRIAL_VERSION", "Deployment", "RecordTrialSpec", "load_dedicated_keys", "save_dedicated_keys"]
+__all__ = ["RECORD_TRIAL_VERSION", "Deployment", "RecordTrialSpec", "dedicated_keys_provenance", "load_dedicated_keys",
+           "save_dedicated_keys"]
 
 TRIAL_FORMAT: Final[str] = "zkhealth.trial"
 RECORD_TRIAL_VERSION: Final[int] = 2
@@ -58,6 +59,8 @@ _MEMBERS: Final[frozenset[str]] = frozenset({
 _HEX64 = re.compile(r"[0-9a-f]{64}", re.ASCII)
 _MAX_TRIAL_BYTES: Final[int] = 1 << 20
 _KEYS_FORMAT: Final[str] = "zkhealth.record-trial-keys"
+_PROVENANCES: Final[frozenset[str]] = frozenset({DEV_SETUP, SNARKJS_ZKEY, UNKNOWN, "ceremony"})
+_FINAL_HASH: Final[re.Pattern[str]] = re.compile(r"[0-9a-f]{128}", re.ASCII)
 
 
 def _hex64(value: object, what: str) -> str:
@@ -294,11 +297,16 @@ class RecordTrialSpec:
         if self.vk_sha256 is not None and pk.vk.sha256() != self.vk_sha256:
             raise VerifyingKeyMismatchError(f"the keys in {where} are not the ones {self.path} pins")
         trial.use_keys(pk)
+        trial.ceremony = dedicated_keys_provenance(where)[1]
 
 
-def save_dedicated_keys(trial: RecordTrial, pk: ProvingKey, directory: Path) -> str:
+def save_dedicated_keys(trial: RecordTrial, pk: ProvingKey, directory: Path, *, ceremony: str | None = None) -> str:
     """Write a dedicated trial's ``proving_key.zkhpk``, ``verification_key.json`` and ``manifest.json`` (program
-    and circuit pins); returns the verifying key's sha256."""
+    and circuit pins, and the provenance: ``ceremony`` with the ceremony's final hash ``ceremony``, e.g.
+    ``trial.ceremony`` after :meth:`RecordTrial.ceremony_keys`, else the key's own, ``dev-setup`` for
+    :meth:`RecordTrial.setup`'s); returns the verifying key's sha256."""
+    if ceremony is not None and (not isinstance(ceremony, str) or not _FINAL_HASH.fullmatch(ceremony)):
+        raise EncodingError("the ceremony's final hash is 128 lower-case hex digits")
     from zkhealth.formats.r1cs_file import r1cs_to_bytes
     from zkhealth.formats.snarkjs_json import write_verifying_key
     from zkhealth.formats.zkhpk_file import save_proving_key
@@ -308,7 +316,8 @@ def save_dedicated_keys(trial: RecordTrial, pk: ProvingKey, directory: Path) -> 
     write_verifying_key(pk.vk, directory / "verification_key.json")
     manifest = {"format": _KEYS_FORMAT, "version": 1, "programSha256": trial.program.sha256(),
                 "r1csSha256": hashlib.sha256(r1cs_to_bytes(trial.compile().r1cs)).hexdigest(),
-                "verifyingKeySha256": pk.vk.sha256()}
+                "verifyingKeySha256": pk.vk.sha256(),
+                "provenance": "ceremony" if ceremony is not None else pk.provenance, "ceremony": ceremony}
     atomic_write(directory / "manifest.json", (json.dumps(manifest, indent=2) + "\n").encode("ascii"), mode=0o644)
     return pk.vk.sha256()
 
@@ -319,12 +328,7 @@ def load_dedicated_keys(directory: Path, trial: RecordTrial) -> ProvingKey:
     from zkhealth.formats.r1cs_file import r1cs_to_bytes
     from zkhealth.formats.zkhpk_file import load_proving_key
 
-    path = directory / "manifest.json"
-    data = read_limited(path, what=str(path), max_bytes=1 << 16, error=EncodingError)
-    manifest = loads_strict(data, what=str(path))
-    members = {"format", "version", "programSha256", "r1csSha256", "verifyingKeySha256"}
-    if not isinstance(manifest, dict) or set(manifest) != members or manifest["format"] != _KEYS_FORMAT:
-        raise EncodingError(f"{path}: not a {_KEYS_FORMAT} manifest")
+    manifest = _dedicated_manifest(directory)
     if manifest["programSha256"] != trial.program.sha256():
         raise VerifyingKeyMismatchError(f"the keys in {directory} were made for another criteria program")
     if manifest["r1csSha256"] != hashlib.sha256(r1cs_to_bytes(trial.compile().r1cs)).hexdigest():
@@ -332,4 +336,31 @@ def load_dedicated_keys(directory: Path, trial: RecordTrial) -> ProvingKey:
     pk = load_proving_key(directory / "proving_key.zkhpk")
     if pk.vk.sha256() != manifest["verifyingKeySha256"]:
         raise VerifyingKeyMismatchError(f"{directory}: the proving key does not match its manifest")
+    if manifest.get("ceremony") is not None and pk.provenance == DEV_SETUP:
+        raise VerifyingKeyMismatchError(f"{directory}: a development key is labelled as a ceremony's")
     return pk
+
+
+def _dedicated_manifest(directory: Path) -> dict[str, Any]:
+    path = directory / "manifest.json"
+    data = read_limited(path, what=str(path), max_bytes=1 << 16, error=EncodingError)
+    manifest = loads_strict(data, what=str(path))
+    members = {"format", "version", "programSha256", "r1csSha256", "verifyingKeySha256"}
+    if (not isinstance(manifest, dict) or set(manifest) not in (members, members | {"provenance", "ceremony"})
+            or manifest["format"] != _KEYS_FORMAT):
+        raise EncodingError(f"{path}: not a {_KEYS_FORMAT} manifest")
+    provenance, ceremony = manifest.get("provenance"), manifest.get("ceremony")
+    if "provenance" in manifest and (
+            not isinstance(provenance, str) or provenance not in _PROVENANCES
+            or (provenance == "ceremony") != (ceremony is not None)
+            or (ceremony is not None and (not isinstance(ceremony, str) or not _FINAL_HASH.fullmatch(ceremony)))):
+        raise EncodingError(f"{path}: provenance must be one of {sorted(_PROVENANCES)}, and ceremony the final hash "
+                            "(128 hex digits) exactly when it is 'ceremony'")
+    return manifest
+
+
+def dedicated_keys_provenance(directory: Path) -> tuple[str, str | None]:
+    """``(provenance, ceremony final hash or None)`` that a dedicated trial's keys manifest records, without
+    reading the keys (``unknown`` for a manifest written before provenance was recorded)."""
+    manifest = _dedicated_manifest(directory)
+    return str(manifest.get("provenance", UNKNOWN)), manifest.get("ceremony")

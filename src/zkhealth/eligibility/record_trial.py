@@ -36,7 +36,7 @@ import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from zkhealth import groth16
 from zkhealth._json import loads_strict
@@ -81,6 +81,10 @@ from zkhealth.field import FIELD_R
 from zkhealth.formats.snarkjs_json import parse_public_signal, proof_from_dict, proof_to_dict
 from zkhealth.groth16.keys import Proof, ProvingKey, VerifyingKey
 from zkhealth.signature.eddsa_poseidon import Signature
+
+if TYPE_CHECKING:
+    from zkhealth.formats.ptau_file import PtauFile
+    from zkhealth.formats.zkey_file import ZkeyFile
 
 __all__ = [
     "CIRCUITS", "UNIVERSAL", "RecordProof", "RecordTrial", "VerifiedRecordEligibility", "prove_record_eligibility",
@@ -246,6 +250,8 @@ class RecordTrial:
         self._compiled: CompiledCircuit | None = None
         self._keys: tuple[ProvingKey, VerifyingKey] | None = None
         self._vk: VerifyingKey | None = None
+        #: The final hash of the ceremony the keys come from (:meth:`ceremony_keys`); ``None`` otherwise.
+        self.ceremony: str | None = None
 
     @property
     def public_signals(self) -> tuple[str, ...]:
@@ -278,7 +284,26 @@ class RecordTrial:
         keys = groth16.setup(self.compile().r1cs)
         self._keys = keys
         self._vk = keys[1]
+        self.ceremony = None
         return keys
+
+    def ceremony_keys(self, zkey: ZkeyFile, ptau: PtauFile, *, final_hash: str | None = None,
+                      workers: int | None = None) -> str:
+        """Adopt a ceremony's final ``.zkey`` for this trial's circuit after ``zkey verify`` against the circuit
+        and the prepared ``ptau`` (:class:`~zkhealth.errors.ContributionError` for a key of another circuit, a
+        tampered key or one without a contribution) and, with ``final_hash`` (what ``zkhealth ceremony verify``
+        printed), the key's final hash (:class:`~zkhealth.errors.TranscriptError`); then :meth:`use_keys`.
+        Returns the final hash, kept in :attr:`ceremony`. The keys' provenance is then ``ceremony``, not
+        ``dev-setup`` as :meth:`setup`'s. (A universal trial of the shipped shape takes only the pinned set:
+        a release adopts a ceremony's with ``zkhealth universal-keys import``.)"""
+        from zkhealth.ceremony import phase2
+        from zkhealth.formats.zkey_file import proving_key_from_zkey
+
+        report = phase2.verify(zkey, self.compile().r1cs, ptau, workers=workers)
+        final = phase2.final_hash(report, expected=final_hash)
+        self.use_keys(proving_key_from_zkey(zkey))
+        self.ceremony = final
+        return final
 
     def use_keys(self, pk: ProvingKey) -> None:
         """Adopt a proving key (its verifying key is inside); it must belong to this circuit (and, for the
@@ -290,6 +315,7 @@ class RecordTrial:
             raise VerifyingKeyMismatchError("these are not the pinned universal keys")
         self._keys = (pk, pk.vk)
         self._vk = pk.vk
+        self.ceremony = None
 
     @property
     def verifying_key(self) -> VerifyingKey:

@@ -71,7 +71,7 @@ from zkhealth.field import FIELD_R
 from zkhealth.formats.r1cs_file import r1cs_to_bytes
 from zkhealth.formats.snarkjs_json import load_verifying_key, loads_json, read_json_bytes, write_verifying_key
 from zkhealth.formats.zkhpk_file import load_proving_key, save_proving_key
-from zkhealth.groth16.keys import ProvingKey, VerifyingKey
+from zkhealth.groth16.keys import DEV_SETUP, SNARKJS_ZKEY, UNKNOWN, ProvingKey, VerifyingKey
 
 if TYPE_CHECKING:
     from zkhealth.formats.ptau_file import PtauFile
@@ -81,6 +81,7 @@ if TYPE_CHECKING:
 ProgressCallback = Callable[[str, int, int], None]
 
 __all__ = [
+    "CEREMONY",
     "DEDICATED",
     "CostReport",
     "SignalDisclosure",
@@ -96,6 +97,11 @@ DEDICATED: Final[str] = "dedicated"
 #: Number of public signals: the QAP adds one row per public signal plus one (docs/security.md G7).
 _PUBLIC_ROWS: Final[int] = len(PUBLIC_SIGNALS) + 1
 _KEYS_FORMAT: Final[str] = "zkhealth.eligibility-keys"
+#: The provenance of keys adopted from a ceremony (:meth:`Trial.ceremony_keys`), with the ceremony's final hash.
+CEREMONY: Final[str] = "ceremony"
+_KEY_PROVENANCES: Final[frozenset[str]] = frozenset({DEV_SETUP, SNARKJS_ZKEY, UNKNOWN, CEREMONY})
+_PROVENANCE_MEMBERS: Final[frozenset[str]] = frozenset({"provenance", "ceremony"})
+_FINAL_HASH: Final[re.Pattern[str]] = re.compile(r"[0-9a-f]{128}", re.ASCII)
 _MANIFEST: Final[str] = "manifest.json"
 _PROVING_KEY: Final[str] = "proving_key.zkhpk"
 _VERIFYING_KEY: Final[str] = "verification_key.json"
@@ -243,16 +249,27 @@ class VerifiedEligibility:
 @dataclass(frozen=True)
 class TrialKeys:
     """Proving and verifying keys pinned to a criteria program's hash (``criteria_sha256``: the program's
-    sha256, criteria and trial policy) and to the circuit's R1CS hash."""
+    sha256, criteria and trial policy) and to the circuit's R1CS hash.
+
+    ``ceremony``: for keys adopted from a ceremony (:meth:`Trial.ceremony_keys`), its final hash (the final
+    key's last contribution hash, 128 hex digits, as ``zkhealth ceremony verify`` prints it); their
+    :attr:`provenance` is then ``ceremony``. Keys of :meth:`Trial.setup` have none and stay ``dev-setup``."""
 
     pk: ProvingKey
     vk: VerifyingKey
     criteria_sha256: str
     r1cs_sha256: str
+    ceremony: str | None = None
 
     @property
     def vk_sha256(self) -> str:
         return self.vk.sha256()
+
+    @property
+    def provenance(self) -> str:
+        """``ceremony`` for a ceremony's verified key, else the proving key's (``dev-setup`` for keys made in
+        one process)."""
+        return CEREMONY if self.ceremony is not None else self.pk.provenance
 
     def save(self, directory: str | os.PathLike[str]) -> None:
         """Write ``proving_key.zkhpk``, ``verification_key.json`` (snarkjs) and ``manifest.json`` (the pins).
@@ -274,6 +291,8 @@ class TrialKeys:
             "criteriaSha256": self.criteria_sha256,
             "r1csSha256": self.r1cs_sha256,
             "verifyingKeySha256": self.vk_sha256,
+            "provenance": self.provenance,
+            "ceremony": self.ceremony,
         }
         atomic_write(target / _MANIFEST, (json.dumps(manifest, indent=2) + "\n").encode("ascii"), mode=0o644)
         _promote(target, _PROVING_KEY)
@@ -285,9 +304,24 @@ class TrialKeys:
             read_json_bytes(source / _MANIFEST, what=str(source / _MANIFEST)), what=str(source / _MANIFEST)
         )
         keys = {"format", "criteriaSha256", "r1csSha256", "verifyingKeySha256"}
-        if not isinstance(manifest, dict) or set(manifest) != keys or manifest["format"] != _KEYS_FORMAT:
+        if (not isinstance(manifest, dict) or set(manifest) not in (keys, keys | _PROVENANCE_MEMBERS)
+                or manifest["format"] != _KEYS_FORMAT):
             raise MalformedProofError(f"{source / _MANIFEST}: unexpected shape")
+        provenance, ceremony = manifest.get("provenance"), manifest.get("ceremony")
+        if "provenance" in manifest and (
+                not isinstance(provenance, str) or provenance not in _KEY_PROVENANCES
+                or (provenance == CEREMONY) != (ceremony is not None)
+                or (ceremony is not None and (not isinstance(ceremony, str) or not _FINAL_HASH.fullmatch(ceremony)))):
+            raise MalformedProofError(f"{source / _MANIFEST}: provenance must be one of {sorted(_KEY_PROVENANCES)}, "
+                                      "and ceremony the final hash (128 hex digits) exactly when it is 'ceremony'")
         return manifest
+
+    @classmethod
+    def describe_provenance(cls, directory: str | os.PathLike[str]) -> tuple[str, str | None]:
+        """``(provenance, ceremony final hash or None)`` that the manifest of ``directory`` records, without
+        reading the keys (``unknown`` for a manifest written before provenance was recorded)."""
+        manifest = cls._manifest(as_path(directory, what="keys directory"))
+        return str(manifest.get("provenance", UNKNOWN)), manifest.get("ceremony")
 
     @classmethod
     def load_verifying_key(cls, directory: str | os.PathLike[str]) -> VerifyingKey:
@@ -325,7 +359,10 @@ class TrialKeys:
                 _promote(source, _PROVING_KEY, missing_ok=True)
         if pk.vk.sha256() != vk.sha256():
             raise VerifyingKeyMismatchError("the verifying key does not match the manifest or the proving key")
-        return cls(pk, pk.vk, str(manifest["criteriaSha256"]), str(manifest["r1csSha256"]))
+        ceremony = manifest.get("ceremony")
+        if ceremony is not None and pk.provenance == DEV_SETUP:
+            raise VerifyingKeyMismatchError(f"{source / _MANIFEST}: a development key is labelled as a ceremony's")
+        return cls(pk, pk.vk, str(manifest["criteriaSha256"]), str(manifest["r1csSha256"]), ceremony)
 
 
 def _staged(name: str) -> str:
@@ -544,22 +581,27 @@ class Trial:
         zkey: ZkeyFile,
         ptau: PtauFile,
         *,
+        final_hash: str | None = None,
         workers: int | None = None,
         progress: ProgressCallback | None = None,
     ) -> TrialKeys:
         """Adopt a ceremony's final ``.zkey`` for this trial, after checking it: ``zkey verify`` against this
         trial's circuit and the prepared ``.ptau`` (every contribution, the circuit hash, each section), which
-        raises :class:`~zkhealth.errors.ContributionError` for a key of another circuit or a bad contribution.
+        raises :class:`~zkhealth.errors.ContributionError` for a key of another circuit, a key without a
+        contribution or a bad contribution. ``final_hash``: the ceremony's final hash for this circuit (what
+        ``zkhealth ceremony verify`` printed); the key's last contribution hash must be it
+        (:class:`~zkhealth.errors.TranscriptError` otherwise).
 
-        The keys are pinned like :meth:`setup`'s; their provenance is ``snarkjs-zkey`` (not ``dev-setup``): no
-        single process knew their toxic waste if one contributor was honest.
+        The keys are pinned like :meth:`setup`'s; their provenance is ``ceremony`` (not ``dev-setup``: no
+        single process knew their toxic waste if one contributor was honest), with the key's final hash.
         """
         from zkhealth.ceremony import phase2
         from zkhealth.formats.zkey_file import proving_key_from_zkey
 
-        phase2.verify(zkey, self.compile().r1cs, ptau, workers=workers, progress=progress)
+        report = phase2.verify(zkey, self.compile().r1cs, ptau, workers=workers, progress=progress)
+        final = phase2.final_hash(report, expected=final_hash)
         pk = proving_key_from_zkey(zkey)
-        return self.use_keys(TrialKeys(pk, pk.vk, self.program.sha256(), self.r1cs_sha256()))
+        return self.use_keys(TrialKeys(pk, pk.vk, self.program.sha256(), self.r1cs_sha256(), final))
 
     def check_keys(self, keys: TrialKeys) -> None:
         """Refuse keys that are not this trial's: made for another program, for another circuit, or for another

@@ -22,8 +22,9 @@ toxic waste is derived from a public seed (:data:`DEV_SEED`), so that anyone can
 hash. Anyone can therefore also forge proofs for it: every use emits :class:`DevelopmentKeyWarning`, and the
 command line prints the warning. A ceremony (``zkhealth ceremony``, docs/ceremony.md) over the universal
 circuit's ``.r1cs`` (``zkhealth universal-keys export-r1cs``) replaces it: its final key is adopted with
-:func:`import_ceremony_key` (``zkhealth universal-keys import``), which checks it against the circuit and writes
-a new key set with the ceremony's provenance for the release to pin.
+:func:`import_ceremony_zkey` (``zkhealth universal-keys import``), which runs ``zkey verify`` of it against the
+circuit's ``.r1cs`` and the ceremony's prepared ``.ptau``, checks its final hash against the ceremony's, proves a
+sample witness with it, and writes a new key set with the ceremony's provenance for the release to pin.
 """
 
 from __future__ import annotations
@@ -36,13 +37,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from zkhealth._fileio import atomic_write
 from zkhealth._json import loads_strict
 from zkhealth.eligibility.universal_program import UNIVERSAL_SHAPE, UniversalShape
 from zkhealth.errors import EncodingError, UniversalKeyMissingError, VerifyingKeyMismatchError
 from zkhealth.groth16.keys import DEV_SETUP, ProvingKey, VerifyingKey
+
+if TYPE_CHECKING:
+    from zkhealth.formats.ptau_file import PtauFile
+    from zkhealth.formats.zkey_file import ZkeyFile
 
 __all__ = [
     "DEV_SEED",
@@ -52,6 +57,7 @@ __all__ = [
     "build_development_keys",
     "default_proving_key_path",
     "import_ceremony_key",
+    "import_ceremony_zkey",
     "install_proving_key",
     "load_proving_key",
     "pinned_manifest",
@@ -338,15 +344,42 @@ def sample_witness(shape: UniversalShape = UNIVERSAL_SHAPE) -> tuple[list[int], 
         revocation.close()
 
 
+def import_ceremony_zkey(zkey: ZkeyFile, ptau: PtauFile, directory: str | os.PathLike[str], *, ceremony: str,
+                         shape: UniversalShape = UNIVERSAL_SHAPE, workers: int | None = None,
+                         progress: Callable[[str, int, int], None] | None = None) -> UniversalKeyManifest:
+    """Adopt a ceremony's final ``.zkey`` as the universal key set, after checking it (in this order; nothing is
+    written before every check passed):
+
+    1. ``zkey verify`` against the universal circuit's ``.r1cs`` (of ``shape``) and the ceremony's prepared
+       ``ptau``: every contribution, the circuit hash, each section
+       (:class:`~zkhealth.errors.ContributionError` for a key of another circuit, a tampered key, a key with
+       no contribution or a chain that does not verify);
+    2. its final hash (last contribution hash) is ``ceremony``, the final hash ``zkhealth ceremony verify``
+       printed for the circuit (:class:`~zkhealth.errors.TranscriptError` otherwise);
+    3. :func:`import_ceremony_key`'s checks (six public signals, the circuit's wires, a sample proof).
+
+    Then :func:`write_key_set` writes the key set to ``directory`` with provenance ``ceremony`` and the final
+    hash. Cost: the verification (about ``zkey new`` of the circuit) and one proof."""
+    from zkhealth.ceremony import phase2
+    from zkhealth.eligibility.universal import compile_universal_circuit
+    from zkhealth.formats.zkey_file import proving_key_from_zkey
+
+    if not isinstance(ceremony, str) or not ceremony.strip():
+        raise EncodingError("name the ceremony's final hash (what `zkhealth ceremony verify` printed)")
+    report = phase2.verify(zkey, compile_universal_circuit(shape).r1cs, ptau, workers=workers, progress=progress)
+    final = phase2.final_hash(report, expected=ceremony)
+    return import_ceremony_key(proving_key_from_zkey(zkey), directory, ceremony=final, shape=shape)
+
+
 def import_ceremony_key(pk: ProvingKey, directory: str | os.PathLike[str], *, ceremony: str,
                         shape: UniversalShape = UNIVERSAL_SHAPE) -> UniversalKeyManifest:
-    """Adopt a ceremony's final key for the universal circuit (read from its ``.zkey`` with
-    :func:`zkhealth.formats.zkhpk_file.load_proving_key`, after ``zkhealth ceremony verify`` replayed the
-    ceremony): refused unless it takes six public signals and the circuit's wires and a proof of a sample witness
-    made with it verifies with its verifying key; then :func:`write_key_set` writes the key set with the
-    ceremony's provenance (``ceremony``: the transcript hash the replay printed). A release copies
-    ``manifest.json`` and ``verification_key.json`` into ``zkhealth/data/universal/`` and distributes
-    ``proving_key.zkhpk``. Cost: one proof (about a minute on two cores)."""
+    """The last checks of :func:`import_ceremony_zkey`, for a proving key already read (it does not run ``zkey
+    verify``: use :func:`import_ceremony_zkey` for a ceremony's ``.zkey``): refused unless it takes six public
+    signals and the circuit's wires and a proof of a sample witness made with it verifies with its verifying
+    key; then :func:`write_key_set` writes the key set with the ceremony's provenance (``ceremony``: the
+    ceremony's final hash). A release copies ``manifest.json`` and ``verification_key.json`` into
+    ``zkhealth/data/universal/`` and distributes ``proving_key.zkhpk``. Cost: one proof (about a minute on two
+    cores)."""
     from zkhealth import groth16
     from zkhealth.eligibility.universal import compile_universal_circuit
     from zkhealth.errors import InvalidProofError

@@ -11,7 +11,10 @@ import struct
 
 from zkhealth.errors import CeremonyFileError
 
-__all__ = ["Cursor", "params_bytes", "parse_params"]
+__all__ = ["MAX_PARAMS_BYTES", "Cursor", "params_bytes", "parse_params"]
+
+#: The largest parameter block with its length: a 255-byte name, an exponent and a 255-byte beacon value.
+MAX_PARAMS_BYTES = 4 + (2 + 255) + 2 + (2 + 255)
 
 
 class Cursor:

@@ -44,7 +44,7 @@ from zkhealth.errors import CeremonyFileError, R1csFormatError
 from zkhealth.field import FIELD_Q
 from zkhealth.formats._binfile import parse_binfile, u32, write_binfile
 from zkhealth.formats._montgomery import G1_SIZE, G2_SIZE, decode_g1, decode_g2, encode_g1, encode_g2
-from zkhealth.formats._records import Cursor, params_bytes, parse_params
+from zkhealth.formats._records import MAX_PARAMS_BYTES, Cursor, params_bytes, parse_params
 from zkhealth.hash.blake2b import PARTIAL_STATE_SIZE
 from zkhealth.hazmat.bn254 import G1, G2
 
@@ -54,6 +54,7 @@ __all__ = [
     "PtauFile",
     "PtauPublicKey",
     "parse_ptau",
+    "max_ptau_bytes",
     "ptau_to_bytes",
     "read_ptau",
     "section_point_count",
@@ -90,6 +91,15 @@ def section_point_count(section: int, power: int) -> int:
 
 def _point_size(section: int) -> int:
     return G2_SIZE if section in _G2_SECTIONS else G1_SIZE
+
+
+def max_ptau_bytes(power: int, contributions: int, *, prepared: bool) -> int:
+    """The largest ``.ptau`` file of ``power`` with ``contributions`` records (each with the longest
+    parameters snarkjs writes), prepared or not: what a reader of a ceremony of this power may read whole."""
+    sections = [*_POINT_SECTIONS, *((12, 13, 14, 15) if prepared else ())]
+    points = sum(section_point_count(s, power) * _point_size(s) for s in sections)
+    records = 4 + contributions * (_CONTRIBUTION_FIXED + MAX_PARAMS_BYTES)
+    return 12 + 12 * (len(sections) + 2) + _HEADER_SIZE + points + records
 
 
 @dataclass(frozen=True)

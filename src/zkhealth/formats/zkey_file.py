@@ -42,13 +42,14 @@ from zkhealth.field import FIELD_Q, FIELD_R
 from zkhealth.formats._binfile import parse_binfile, read_binary, u32, write_binfile
 from zkhealth.formats._montgomery import G1_SIZE, G2_SIZE, decode_g1, decode_g2, encode_g1, encode_g2
 from zkhealth.formats._points import assemble_proving_key
-from zkhealth.formats._records import Cursor, params_bytes, parse_params
+from zkhealth.formats._records import MAX_PARAMS_BYTES, Cursor, params_bytes, parse_params
 from zkhealth.groth16.keys import SNARKJS_ZKEY, G1Point, G2Point, ProvingKey, QapEntry
 
 __all__ = [
     "ZkeyContribution",
     "ZkeyFile",
     "is_zkey",
+    "max_contributed_zkey_bytes",
     "parse_zkey",
     "parse_zkey_file",
     "proving_key_from_zkey",
@@ -72,6 +73,13 @@ _R2_INV: Final[int] = pow(_R2, -1, FIELD_R)
 _HEADER_SIZE: Final[int] = 4 + 32 + 4 + 32 + 12 + 3 * G1_SIZE + 3 * G2_SIZE
 _CONTRIBUTION_FIXED: Final[int] = 3 * G1_SIZE + G2_SIZE + 64 + 8
 _WHAT: Final[str] = ".zkey"
+
+
+def max_contributed_zkey_bytes(initial_bytes: int, contributions: int) -> int:
+    """The largest ``.zkey`` that is a ``zkey new`` file of ``initial_bytes`` plus ``contributions`` records
+    (each with the longest parameters snarkjs writes): contributions change no section's size but the
+    ceremony section's."""
+    return initial_bytes + contributions * (_CONTRIBUTION_FIXED + MAX_PARAMS_BYTES)
 
 
 @dataclass(frozen=True)
