@@ -157,6 +157,10 @@ def test_counts_and_at_least_k() -> None:
     assert verdict("at least 2 of (age >= 60, diagnosis in J44.1, diagnosis in E11)", copd)[0]
     assert not verdict("at least 3 of (age >= 60, diagnosis in J44.1, diagnosis in E11)", copd)[0]
     assert verdict("not at least 2 of (age >= 80, diagnosis in E11, diagnosis in J44.1)", copd)[0]
+    # One operand: "at least 1 of (x)" is x (the compiler once read a lone OR operand as an AND of its parts).
+    assert verdict("at least 1 of (age >= 60 or diagnosis in E11)", copd)[0]
+    assert verdict("not at least 1 of (age >= 60 and diagnosis in J44.1 and diagnosis in E11)", copd)[0]
+    assert not verdict("at least 1 of (age >= 80 or diagnosis in E11)", copd)[0]
 
 
 def test_upper_bounds_on_counts() -> None:
@@ -521,7 +525,7 @@ def formulas(draw: st.DrawFn, depth: int = 2) -> tuple[str, Callable[[PatientRec
     if op == "not":
         text, pos, neg = draw(formulas(depth - 1))
         return f"not ({text})", (neg if neg is not None else _never), pos
-    parts = [draw(formulas(depth - 1)) for _ in range(draw(st.integers(2, 3)))]
+    parts = [draw(formulas(depth - 1)) for _ in range(draw(st.integers(1 if op == "atleast" else 2, 3)))]
     texts = [p[0] for p in parts]
     poss = [p[1] for p in parts]
     negs = [p[2] for p in parts]

@@ -659,6 +659,11 @@ class _Compiler:
 
     @staticmethod
     def gate(threshold: int, children: Sequence[Formula], label: str) -> Formula:
+        if len(children) == 1 and threshold == 1:
+            # One child is that child (relabelled). It must not reach the flattening below, where it would count as
+            # an AND and pull an OR child's children in as an AND ("at least 1 of (a or b)" compiled to a AND b).
+            only = children[0]
+            return Leaf(only.atom, label) if isinstance(only, Leaf) else Gate(only.threshold, only.children, label)
         flat: list[Formula] = []
         is_and = threshold == len(children)
         for child in children:
