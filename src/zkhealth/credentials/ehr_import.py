@@ -1179,8 +1179,8 @@ class _Importer:
         ``(codes as (system, code), whether the map was applied, why its class or ingredient is not known)``.
 
         Codes of other systems are listed in ``problems``. The drug is *classified* when the codes recorded for
-        it hold an ATC code (or the map states it has none), an RxCUI known to be an ingredient, and every RxCUI
-        of the resource is mapped or known to be an ingredient; otherwise the reasons are returned."""
+        it hold an ATC code (or the map states it has none) and an RxCUI known to be an ingredient, and every
+        RxCUI of the resource is mapped or known to be an ingredient; otherwise the reasons are returned."""
         recorded: list[tuple[str, str]] = []
         by_map = False
         atc_stated = False
@@ -1217,7 +1217,7 @@ class _Importer:
         if not atc_stated and not any(system == "atc" for system, _ in recorded):
             reasons.append("no ATC code (none in the resource, none in the medication map)")
         if not any(system == "rxnorm" and self._is_ingredient(code) for system, code in recorded):
-            reasons.append("no RxNorm ingredient (none known in the resource or the medication map)")
+            reasons.append("no RxNorm ingredient (none in the resource known to be one, none in the medication map)")
         return recorded, by_map, reasons
 
     def _unclassified(self, kind: str, where: str, what: str, concept: object, reasons: Sequence[str],
