@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-from pathlib import Path
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -113,7 +113,7 @@ def test_allergies_by_substance_system_and_status() -> None:
     assert result.record.complete is False
     assert sorted(item.codes for item in result.summary.notes) == [("atc:A10BK01", "snomed:387207008"),
         ("rxnorm:1191",), ("rxnorm:29046",), ("rxnorm:5640",), ("rxnorm:7984",)]
-    assert "no RxNorm ingredient" in result.summary.notes[1].reason  # the ATC-coded one: which ingredient?
+    assert "no known RxNorm ingredient" in result.summary.notes[1].reason  # the ATC-coded one: which ingredient?
     # with the map, every drug-coded substance is classified (the SGLT2 inhibitor, an ATC code with no map row,
     # is left out of this part); SNOMED CT substances (foods, pollen, latex) are recorded as written
     resources = tuple(item for item in resources if item["id"] != "sglt2")
@@ -447,7 +447,7 @@ def test_imported_doses_notes_and_partly_recorded() -> None:
     # a drug without a dose unit: its dosage has no place in the record and is not listed
     other = _import(_request(_dosage(1, "{tbl}"), coding=((RXNORM, "860975"),)))
     assert other.summary.partly == [] and [item.codes for item in other.summary.notes] == [("rxnorm:860975",)]
-    assert "not known to be an RxNorm ingredient" in other.summary.notes[0].reason and not other.record.complete
+    assert "not known to be an ingredient" in other.summary.notes[0].reason and not other.record.complete
     assert other.record.medications[0].daily_dose is None
 
 

@@ -28,7 +28,7 @@ def bundle() -> dict[str, Any]:
 
 def test_whole_record_import() -> None:
     # the insulin is coded by ATC only: its RxNorm ingredient comes from the issuer's medication map
-    with pytest.raises(FhirImportError, match="no RxNorm ingredient"):
+    with pytest.raises(FhirImportError, match="no known RxNorm ingredient"):
         record_from_bundle(bundle(), complete=True)
     result = record_from_bundle(bundle(), complete=True, rxnorm_map=read_rxnorm_map(FHIR / "rxnorm_map.csv"))
     record = result.record
@@ -102,7 +102,7 @@ def test_issue_record_verb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     args = ["issue", "--fhir", str(FHIR / "t2d_record.json"), "--key", str(key), "--holder-commitment", "12345",
             "--out", str(out), "--record", "--complete", "--issued-at", "2026-02-01"]
     unmapped = runner.invoke(main, ["--json", *args])  # the ATC-only insulin: its ingredient is not known
-    assert unmapped.exit_code == 1 and "no RxNorm ingredient" in unmapped.output
+    assert unmapped.exit_code == 1 and "no known RxNorm ingredient" in unmapped.output
     args += ["--rxnorm-map", str(FHIR / "rxnorm_map.csv")]
     result = runner.invoke(main, ["--json", *args])
     assert result.exit_code == 0, result.output

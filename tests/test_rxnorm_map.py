@@ -54,7 +54,7 @@ def test_insulin_coded_as_a_clinical_drug_no_longer_passes_no_insulin() -> None:
     result = import_bundle(export, today=TODAY)
     record = result.record
     assert not record.complete  # was complete
-    assert f"rxnorm:{INSULIN_SCD} is not known to be an RxNorm ingredient" in str(result.summary.completeness_note)
+    assert f"rxnorm:{INSULIN_SCD}: not known to be an ingredient" in str(result.summary.completeness_note)
     assert "drug 261551" in str(result.summary.completeness_note)  # names the medication
     for exclusion in ("not medication in atc:A10A", "count(medication in atc:A10A) <= 0",
                       "not medication in atc:L01", "not medication in rxnorm:274783"):
@@ -91,7 +91,7 @@ def test_what_stays_complete_without_a_map() -> None:
     assert both.record.complete and both.summary.notes == []
     # an ATC code alone: criteria naming the RxNorm ingredient would not see it
     atc_only = import_bundle(_export(_drug("i", (ATC, "A10AE04"))), today=TODAY)
-    assert not atc_only.record.complete and "no RxNorm ingredient" in str(atc_only.summary.completeness_note)
+    assert not atc_only.record.complete and "no known RxNorm ingredient" in str(atc_only.summary.completeness_note)
     assert not _holds("not medication in rxnorm:274783", atc_only.record)
     # the map's ATC rows give the ingredient of an ATC-only drug
     with_map = import_bundle(_export(_drug("i", (ATC, "A10AE04"))), today=TODAY, rxnorm_map=read_rxnorm_map(MAP_FILE))

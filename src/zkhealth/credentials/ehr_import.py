@@ -49,7 +49,8 @@ Rules, per resource kind (codes.py holds the tables they feed):
   each ICD-10-CM code of the condition, dated by its ``recordedDate`` (else its onset). A detail that cannot be
   recorded (the condition has no ICD-10-CM code, the detail is not coded in SNOMED CT) is listed as partly
   recorded. ``bodySite`` is not a histology and is not recorded.
-* ``AllergyIntolerance``: the substance, one entry per usable coding (RxNorm, a 5-level ATC code, SNOMED CT);
+* ``AllergyIntolerance``: the substance, one entry per usable coding (RxNorm, a 5-level ATC code, SNOMED CT;
+  RxNorm and ATC codings go through the medication map and must be classified, as for medications below);
   ``type`` allergy or intolerance (absent: allergy); clinical status active, inactive or resolved (absent:
   active); verification confirmed or unconfirmed (``presumed``, R5, is unconfirmed; absent: confirmed);
   refuted, entered-in-error and the "no known allergy" statements (:data:`NO_KNOWN_CODES`) are excluded. The
@@ -71,8 +72,19 @@ Rules, per resource kind (codes.py holds the tables they feed):
   RxNorm or ATC codings (``medicationCodeableConcept`` or a referenced ``Medication``); start from
   ``authoredOn`` / ``effective[x]`` / ``whenHandedOver``, end from ``effectivePeriod.end``; statuses to
   active, completed, stopped, on-hold or other; cancelled, draft, intended, not-taken, not-done and
-  entered-in-error excluded. RxNorm codes are recorded as written (an export's clinical-drug RxCUI is not
-  mapped to its ingredient: RxNorm's relationships are not shipped). **Daily dose** (:func:`daily_dose`),
+  entered-in-error excluded. **Classes and ingredients.** Criteria name drugs by ATC class or RxNorm
+  ingredient, but an export often codes a clinical drug (SCD) RxCUI, and RxNorm's relationships (SCD ->
+  ingredient, RxNorm -> ATC) are not shipped. The issuer's medication map (``rxnorm_map``,
+  :mod:`zkhealth.credentials.rxnorm_map`, ``zkhealth issue --rxnorm-map``) supplies them: a coding with a map
+  row is recorded as the row's ingredient RxCUIs and ATC codes (listed as mapped); a coding without one is
+  recorded as written. A drug is **classified** when the codes recorded for it hold (a) a 5-level ATC code
+  (from the resource or the map; or the map states WHO assigns none) and (b) an RxCUI *known to be an
+  ingredient* (named as an ingredient by the map, or an ingredient of the dose table ``codes.DOSES``), and (c)
+  every RxCUI of the resource is mapped or known to be an ingredient. Without RxNorm data, nothing else can
+  say that an RxCUI is an ingredient rather than a clinical drug, nor which ingredient an ATC-only drug is. An
+  unclassified drug is recorded as written and listed in the notes, naming it and its codes; it makes a full
+  export partial (below), since ``not medication in atc:A10A`` or ``not medication in rxnorm:6809`` would
+  not see it. **Daily dose** (:func:`daily_dose`),
   only on a code of a dose-table ingredient (``codes.DOSES``): ``doseQuantity`` (a mass, converted by pint
   to the table's unit) times the doses per day of ``timing.repeat`` (``frequency`` per ``period``
   ``periodUnit``; without ``frequency``, the number of ``timeOfDay`` or ``when`` entries per day) or of the
@@ -82,7 +94,8 @@ Rules, per resource kind (codes.py holds the tables they feed):
   no daily dose, listed in the notes. A dose in tablets or puffs (the strength of an ingredient code is not
   known), as a rate, as text, without timing, with a timing that is not read, or in dosage lines of different
   or missing sequences: no dose, listed as partly recorded. A MedicationAdministration is one dose, not a
-  regimen: no daily dose.
+  regimen: no daily dose. A map row with two or more ingredients is a combination product: no daily dose
+  (partly recorded).
 * ``Procedure``: SNOMED CT or ICD-10-PCS codings (CPT is licensed: unmappable); ``performedDateTime`` or
   ``performedPeriod.start``; completed, or other (in-progress, on-hold, stopped, unknown); preparation,
   not-done and entered-in-error excluded.
@@ -107,7 +120,9 @@ imaging report) or a SMART Health Card is a **partial** record; any other bundle
 ``complete=False``. Entries dated after that day are unmappable. A record is only complete if nothing that
 criteria could name was left out: an unmappable condition, medication, procedure, allergy, admission or
 immunization, a histology or stage left out, or an observation of a table code whose value could not be
-recorded, would let a prover show "no such diagnosis" or pick an older value as the latest. Such an export is
+recorded, or a drug (medication or allergy substance) that is not classified (above: its ATC class or RxNorm
+ingredient is not known), would let a prover show "no such diagnosis" or "no insulin", or pick an older value
+as the latest. Such an export is
 issued as a partial record (the summary says why), or refused with :class:`UnmappedContentError` when the
 caller asked for ``complete=True``. What criteria cannot name (kinds not held by design, observations of codes
 outside the table, a daily dose: criteria bound doses in inclusions only) does not affect completeness.
@@ -133,7 +148,6 @@ from typing import Any, Final
 from zkhealth._fileio import read_bytes
 from zkhealth._json import check_tree, loads_strict
 from zkhealth.credentials import codes, icd10
-from zkhealth.credentials.rxnorm_map import RxNormMap
 from zkhealth.credentials.record import (
     ADMISSION_REASON_UNKNOWN,
     Allergy,
@@ -147,6 +161,7 @@ from zkhealth.credentials.record import (
     PatientRecord,
     Procedure,
 )
+from zkhealth.credentials.rxnorm_map import RxNormMap
 from zkhealth.credentials.schema import GENDERS
 from zkhealth.credentials.shc import TrustedCardIssuers, read_health_cards
 from zkhealth.credentials.units import HBA1C_IFCC_LOINC, to_canonical
@@ -1212,12 +1227,12 @@ class _Importer:
             return recorded, by_map, []
         reasons: list[str] = []
         if unknown:
-            reasons.append(f"{', '.join(unknown[:3])} is not known to be an RxNorm ingredient (no medication map "
-                           "entry): it may be a clinical drug")
+            more = f" and {len(unknown) - 3} more" if len(unknown) > 3 else ""
+            reasons.append(f"{', '.join(unknown[:3])}{more}: not known to be an ingredient (a clinical drug?)")
         if not atc_stated and not any(system == "atc" for system, _ in recorded):
-            reasons.append("no ATC code (none in the resource, none in the medication map)")
+            reasons.append("no ATC code")
         if not any(system == "rxnorm" and self._is_ingredient(code) for system, code in recorded):
-            reasons.append("no RxNorm ingredient (none in the resource known to be one, none in the medication map)")
+            reasons.append("no known RxNorm ingredient")
         return recorded, by_map, reasons
 
     def _unclassified(self, kind: str, where: str, what: str, concept: object, reasons: Sequence[str],
@@ -1230,9 +1245,8 @@ class _Importer:
             concept.get("coding"), list) else []
         name = text if isinstance(text, str) else next((d for d in displays if isinstance(d, str)), None)
         named = f"{what} {name[:60]!r}" if name else what
-        listed = Listed(kind, where, f"{named} recorded as written, but its ATC class or ingredient is not known: "
-                                     + "; ".join(reasons) + " (give the issuer's medication map, --rxnorm-map)",
-                        _label(pairs))
+        listed = Listed(kind, where, f"{named} not classified ({'; '.join(reasons)}): recorded as written; a complete "
+                                     "record needs its row in the medication map (--rxnorm-map)", _label(pairs))
         self.summary.notes.append(listed)
         self.left_out.append(listed)
 
@@ -1507,13 +1521,14 @@ class _Importer:
             if self.complete_requested:
                 raise UnmappedContentError(
                     f"{self.name}: a complete record was asked for, but {len(self.left_out)} resource(s) that "
-                    f"criteria could name cannot be recorded (first: {first.where}: {first.reason})",
+                    f"criteria could name cannot be recorded or classified (first: {first.where}: {first.reason})",
                     summary=self.summary,
                 )
             self.complete = False
             self.summary.completeness_note = (
                 f"issued as a partial record: {len(self.left_out)} resource(s) that criteria could name cannot be "
-                f"recorded, so exclusions could not be proven soundly (first: {first.where}: {first.reason})")
+                f"recorded or classified, so exclusions could not be proven soundly (first: {first.where}: "
+                f"{first.reason})")
         self.summary.complete = self.complete
         self.summary.as_of = as_of
         refusals = self.summary.strict_refusals
@@ -1557,10 +1572,10 @@ def import_bundle(
     issue day (default: today, UTC); ``card_issuer`` marks a bundle that came from a SMART Health Card (always
     partial); ``as_of`` overrides the day the record is current as of (default: the bundle's timestamp, a
     document's date, else its latest clinical date); ``rxnorm_map`` is the issuer's medication map
-    (:mod:`zkhealth.credentials.rxnorm_map`; module docstring, "Medications"). ``strict`` refuses a bundle with anything unmappable
-    (:class:`UnmappedContentError`, carrying the summary). Raises :class:`DeceasedPatientError`,
-    :class:`RecordImportError`, :class:`InputLimitError` and other :class:`FhirImportError` subclasses naming
-    the source and the entry.
+    (:mod:`zkhealth.credentials.rxnorm_map`; module docstring, "Classes and ingredients"). ``strict`` refuses a
+    bundle with anything unmappable (:class:`UnmappedContentError`, carrying the summary). Raises
+    :class:`DeceasedPatientError`, :class:`RecordImportError`, :class:`InputLimitError`,
+    :class:`MedicationMapError` and other :class:`FhirImportError` subclasses naming the source and the entry.
     """
     bundle, name = load_bundle_json(source, where=where)
     day = today if today is not None else _dt.datetime.now(_dt.UTC).date()
