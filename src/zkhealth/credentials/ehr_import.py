@@ -1574,8 +1574,8 @@ def import_bundle(
     document's date, else its latest clinical date); ``rxnorm_map`` is the issuer's medication map
     (:mod:`zkhealth.credentials.rxnorm_map`; module docstring, "Classes and ingredients"). ``strict`` refuses a
     bundle with anything unmappable (:class:`UnmappedContentError`, carrying the summary). Raises
-    :class:`DeceasedPatientError`, :class:`RecordImportError`, :class:`InputLimitError`,
-    :class:`MedicationMapError` and other :class:`FhirImportError` subclasses naming the source and the entry.
+    :class:`DeceasedPatientError`, :class:`RecordImportError`, :class:`InputLimitError` and other
+    :class:`FhirImportError` subclasses naming the source and the entry.
     """
     bundle, name = load_bundle_json(source, where=where)
     day = today if today is not None else _dt.datetime.now(_dt.UTC).date()
