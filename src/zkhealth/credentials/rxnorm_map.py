@@ -43,7 +43,7 @@ from zkhealth.credentials import codes
 from zkhealth.errors import CodeSystemError, MedicationMapError
 
 __all__ = [
-    "HEADER", "MAX_CODES_PER_CELL", "MAX_MAP_BYTES", "MAX_MAP_ROWS", "MapEntry", "RxNormMap", "parse_rxnorm_map",
+    "MAP_HEADER", "MAX_CODES_PER_CELL", "MAX_MAP_BYTES", "MAX_MAP_ROWS", "MapEntry", "RxNormMap", "parse_rxnorm_map",
     "read_rxnorm_map",
 ]
 
@@ -54,7 +54,7 @@ MAX_MAP_ROWS: Final[int] = 500_000
 #: At most 32 codes in one cell (the largest combination products have about a dozen ingredients).
 MAX_CODES_PER_CELL: Final[int] = 32
 #: The header line.
-HEADER: Final[tuple[str, str, str]] = ("code", "ingredients", "atc")
+MAP_HEADER: Final[tuple[str, str, str]] = ("code", "ingredients", "atc")
 
 
 @dataclass(frozen=True)
@@ -149,12 +149,12 @@ def parse_rxnorm_map(data: bytes | str, *, source: str = "medication map") -> Rx
         except csv.Error as exc:
             raise MedicationMapError(f"{where}: not a CSV row ({exc})") from None
         cells = tuple(cell.strip() for cell in rows[0]) if len(rows) == 1 else ()
-        if len(cells) != len(HEADER):
-            raise MedicationMapError(f"{where}: a row has {len(HEADER)} cells ({','.join(HEADER)}), this one "
+        if len(cells) != len(MAP_HEADER):
+            raise MedicationMapError(f"{where}: a row has {len(MAP_HEADER)} cells ({','.join(MAP_HEADER)}), this one "
                                      f"{len(cells)}")
         if not header_seen:
-            if tuple(cell.lower() for cell in cells) != HEADER:
-                raise MedicationMapError(f"{where}: the first row must be the header {','.join(HEADER)}")
+            if tuple(cell.lower() for cell in cells) != MAP_HEADER:
+                raise MedicationMapError(f"{where}: the first row must be the header {','.join(MAP_HEADER)}")
             header_seen = True
             continue
         if len(entries) >= MAX_MAP_ROWS:
@@ -179,7 +179,7 @@ def parse_rxnorm_map(data: bytes | str, *, source: str = "medication map") -> Rx
             atc = (code, *atc)
         entries.append(MapEntry(system, code, ingredients, atc, number))
     if not header_seen:
-        raise MedicationMapError(f"{source}: no header row ({','.join(HEADER)})")
+        raise MedicationMapError(f"{source}: no header row ({','.join(MAP_HEADER)})")
     return RxNormMap(entries, source=source)
 
 
