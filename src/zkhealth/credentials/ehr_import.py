@@ -1190,7 +1190,7 @@ class _Importer:
 
     def _drug_codes(self, pairs: Sequence[tuple[str, str]],
                     problems: list[str]) -> tuple[list[tuple[str, str]], bool, list[str]]:
-        """The codes to record for a drug's codings, by the medication map (module docstring, "Medications");
+        """The codes to record for a drug's codings, by the medication map (module docstring, "Classes and ingredients");
         ``(codes as (system, code), whether the map was applied, why its class or ingredient is not known)``.
 
         Codes of other systems are listed in ``problems``. The drug is *classified* when the codes recorded for
