@@ -1190,8 +1190,9 @@ class _Importer:
 
     def _drug_codes(self, pairs: Sequence[tuple[str, str]],
                     problems: list[str]) -> tuple[list[tuple[str, str]], bool, list[str]]:
-        """The codes to record for a drug's codings, by the medication map (module docstring, "Classes and ingredients");
-        ``(codes as (system, code), whether the map was applied, why its class or ingredient is not known)``.
+        """The codes to record for a drug's codings, by the medication map (module docstring, "Classes and
+        ingredients"); ``(codes as (system, code), whether the map was applied, why its class or ingredient is not
+        known)``.
 
         Codes of other systems are listed in ``problems``. The drug is *classified* when the codes recorded for
         it hold an ATC code (or the map states it has none) and an RxCUI known to be an ingredient, and every
