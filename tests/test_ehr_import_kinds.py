@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from hypothesis import strategies as st
 from zkhealth.credentials import codes
 from zkhealth.credentials.ehr_import import DoseReading, daily_dose, import_bundle
 from zkhealth.credentials.record import ADMISSION_REASON_UNKNOWN, PatientRecord
+from zkhealth.credentials.rxnorm_map import read_rxnorm_map
 from zkhealth.eligibility.evaluate import evaluate_program
 from zkhealth.eligibility.program import compile_program
 from zkhealth.errors import UnmappedContentError, ZkHealthError
@@ -26,6 +28,8 @@ from zkhealth.errors import UnmappedContentError, ZkHealthError
 pytestmark = pytest.mark.native
 
 TODAY = dt.date(2026, 6, 1)
+#: The tests' medication map (ingredient RxCUIs and ATC codes of well-known drugs).
+MAP = read_rxnorm_map(Path(__file__).parent / "fhir" / "rxnorm_map.csv")
 SNOMED = "http://snomed.info/sct"
 ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
 ICD10_WHO = "http://hl7.org/fhir/sid/icd-10"
@@ -77,7 +81,7 @@ def _allergy(rid: str, *coding: tuple[str, str], **extra: Any) -> dict[str, Any]
 
 
 def test_allergies_by_substance_system_and_status() -> None:
-    result = _import(
+    resources = (
         _allergy("penicillin", (RXNORM, "7984")),
         _allergy("sglt2", (ATC, "A10BK01"), (SNOMED, "387207008")),  # two systems: two entries
         _allergy("class", (ATC, "J01C"), (SNOMED, "256277009")),  # an ATC class is no substance: the SNOMED CT
@@ -89,6 +93,7 @@ def test_allergies_by_substance_system_and_status() -> None:
         _allergy("bare", (RXNORM, "29046"), clinicalStatus=None, type=None, onsetDateTime=None),
         _allergy("r5", (RXNORM, "5640"), type=_concept("http://hl7.org/fhir/allergy-intolerance-type", "intolerance")),
     )
+    result = _import(*resources)
     allergies = {(a.system, a.code): a for a in result.record.allergies}
     assert set(allergies) == {("rxnorm", "7984"), ("atc", "A10BK01"), ("snomed", "387207008"),
                               ("snomed", "256277009"), ("snomed", "47703008"), ("rxnorm", "1191"),
@@ -103,7 +108,22 @@ def test_allergies_by_substance_system_and_status() -> None:
     counts = result.summary.kinds["AllergyIntolerance"]
     assert (counts.total, counts.kept, counts.mapped, counts.unmappable) == (7, 5, 2, 0)
     assert result.summary.entries["allergies"] == 8
-    assert result.record.complete is True
+    # without a medication map, an RxCUI is not known to be an ingredient (it may be a clinical drug) and its
+    # ATC class is unknown: an exclusion by class could miss it, so the export is partial
+    assert result.record.complete is False
+    assert sorted(item.codes for item in result.summary.notes) == [("atc:A10BK01", "snomed:387207008"),
+        ("rxnorm:1191",), ("rxnorm:29046",), ("rxnorm:5640",), ("rxnorm:7984",)]
+    assert "no known RxNorm ingredient" in result.summary.notes[1].reason  # the ATC-coded one: which ingredient?
+    # with the map, every drug-coded substance is classified (the SGLT2 inhibitor, an ATC code with no map row,
+    # is left out of this part); SNOMED CT substances (foods, pollen, latex) are recorded as written
+    resources = tuple(item for item in resources if item["id"] != "sglt2")
+    allergies.pop(("atc", "A10BK01"))
+    allergies.pop(("snomed", "387207008"))
+    with_map = _import(*resources, rxnorm_map=MAP)
+    assert with_map.record.complete is True and with_map.summary.notes == []
+    mapped = {(a.system, a.code) for a in with_map.record.allergies}
+    assert mapped == set(allergies) | {("atc", "J01CE02"), ("atc", "N02BA01"), ("atc", "B01AC06"),
+                                       ("atc", "C09AA03"), ("atc", "M01AE01")}
 
 
 def test_allergies_excluded_and_unmappable() -> None:
@@ -426,7 +446,8 @@ def test_imported_doses_notes_and_partly_recorded() -> None:
     assert "two dose-table ingredients" in mixed.summary.partly[0].reason
     # a drug without a dose unit: its dosage has no place in the record and is not listed
     other = _import(_request(_dosage(1, "{tbl}"), coding=((RXNORM, "860975"),)))
-    assert other.summary.partly == [] and other.summary.notes == []
+    assert other.summary.partly == [] and [item.codes for item in other.summary.notes] == [("rxnorm:860975",)]
+    assert "not known to be an ingredient" in other.summary.notes[0].reason and not other.record.complete
     assert other.record.medications[0].daily_dose is None
 
 
@@ -547,14 +568,14 @@ def test_a_complete_export_with_allergies_admissions_and_immunizations_is_comple
         {"resourceType": "Device", "id": "pump", "status": "active", "type": _concept(SNOMED, "433296005")},
         _obs("flow", "3151-8", 6, "L/min"),
     )
-    result = _import(*resources)
+    result = _import(*resources, rxnorm_map=MAP)
     assert result.record.complete is True and result.summary.completeness_note is None
     assert result.summary.strict_refusals == []
     assert [item.kind for item in result.summary.by_design] == ["Device", "Observation"]
     assert [(e.code, e.admitted) for e in result.record.encounters] == [("I50.23", dt.date(2025, 9, 1))]
-    assert _import(*resources, strict=True, complete=True).record == result.record
+    assert _import(*resources, strict=True, complete=True, rxnorm_map=MAP).record == result.record
     record = PatientRecord.from_json(result.record.to_json())
-    assert record == result.record and len(record.immunizations) == 1 and len(record.allergies) == 1
+    assert record == result.record and len(record.immunizations) == 1 and len(record.allergies) == 2
     excluded = compile_program("not allergy in rxnorm:7984")
     assert evaluate_program(excluded, record, TODAY).failing_clause == "not allergy in rxnorm:7984"
     assert evaluate_program(compile_program("not allergy in atc:A10BK"), record, TODAY).eligible
@@ -634,7 +655,7 @@ def _rich_bundle() -> dict[str, Any]:
 def test_the_rich_bundle_imports() -> None:
     """The fixture of the mutation test, unmutated: every new kind is recorded, and the one part left out (two
     dosage lines that do not say they are concurrent) is listed, so ``--strict`` refuses it."""
-    result = import_bundle(_rich_bundle(), today=TODAY)
+    result = import_bundle(_rich_bundle(), today=TODAY, rxnorm_map=MAP)
     record, summary = result.record, result.summary
     assert sorted((a.system, a.code) for a in record.allergies) == [("atc", "J01CE02"), ("rxnorm", "7984")]
     # the reason given twice (reference and discharge diagnosis) is one admission; the uncoded text adds nothing

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from zkhealth.credentials.ehr_import import import_bundle
+from zkhealth.credentials.rxnorm_map import read_rxnorm_map
 from zkhealth.errors import DeceasedPatientError
 
 pytestmark = pytest.mark.native
@@ -130,10 +131,20 @@ def test_criteria_over_imported_allergies_admissions_and_immunizations() -> None
         return evaluate_program(compile_program(criteria), record, today).eligible
 
     # A Synthea-style life: a penicillin allergy (RxNorm 7984) and one inpatient stay in 2013 whose reason the
-    # export writes as free text; a complete export.
-    coral = import_bundle(load(_item("synthea-us/Coral_Stiedemann_5a682b02.json.xz")), today=TODAY)
+    # export writes as free text. Her drugs are coded by clinical-drug RxCUIs only: without the issuer's
+    # medication map their ATC classes are unknown, so the export is partial and no exclusion holds over it.
+    bundle = load(_item("synthea-us/Coral_Stiedemann_5a682b02.json.xz"))
+    coral = import_bundle(bundle, today=TODAY)
+    assert not coral.record.complete and ": not known to be an ingredient" in str(coral.summary.completeness_note)
+    assert not holds("not allergy in {rxnorm:29046, rxnorm:1998}", coral.record, dt.date(2026, 1, 15))
+    # Her record without those drugs, with the tests' map (penicillin V: ingredient 7984, ATC J01CE02): complete.
+    bundle["entry"] = [entry for entry in bundle["entry"]
+                       if not entry["resource"]["resourceType"].startswith("Medication")]
+    coral = import_bundle(bundle, today=TODAY, rxnorm_map=read_rxnorm_map(CORPUS.parent / "rxnorm_map.csv"))
     record, day = coral.record, dt.date(2026, 1, 15)
-    assert record.complete and [(a.system, a.code) for a in record.allergies] == [("rxnorm", "7984")]
+    assert record.complete and sorted((a.system, a.code) for a in record.allergies) == [
+        ("atc", "J01CE02"), ("rxnorm", "7984")]
+    assert not holds("not allergy in atc:J01C", record, day)  # the class of the penicillins sees it too
     assert [(e.code, e.admitted.year) for e in record.encounters] == [(ADMISSION_REASON_UNKNOWN, 2013)]
     assert record.immunizations and all(i.system == "cvx" for i in record.immunizations)
     assert not holds("not allergy in rxnorm:7984", record, day)  # the penicillin allergy excludes
@@ -147,8 +158,11 @@ def test_criteria_over_imported_allergies_admissions_and_immunizations() -> None
                        today=TODAY).record
     assert holds("hospitalization in I50.* within 12 months", hf, dt.date(2024, 7, 1))
     assert not holds("hospitalization in I50.* within 12 months", hf, dt.date(2025, 9, 1))
-    pneumonia = import_bundle(load(_item("clinosim-us/clinosim-bacterial_pneumonia-pt-878c3cba2da8.json.xz")),
-                              today=TODAY).record
+    # (its drugs are RxNorm-coded with no map: partial; without them, the export is complete)
+    stay = load(_item("clinosim-us/clinosim-bacterial_pneumonia-pt-878c3cba2da8.json.xz"))
+    assert not import_bundle(stay, today=TODAY).record.complete
+    stay["entry"] = [entry for entry in stay["entry"] if not entry["resource"]["resourceType"].startswith("Medication")]
+    pneumonia = import_bundle(stay, today=TODAY).record
     assert pneumonia.complete
     assert holds("not hospitalization in I50.* within 12 months", pneumonia, dt.date(2024, 7, 1))
     assert not holds("not hospitalization in J18.* within 12 months", pneumonia, dt.date(2024, 7, 1))

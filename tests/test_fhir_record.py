@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from zkhealth.credentials.fhir_record import record_from_bundle
+from zkhealth.credentials.rxnorm_map import read_rxnorm_map
 from zkhealth.eligibility.evaluate import evaluate_program
 from zkhealth.eligibility.program import compile_program
 from zkhealth.errors import FhirImportError
@@ -26,13 +27,17 @@ def bundle() -> dict[str, Any]:
 
 
 def test_whole_record_import() -> None:
-    result = record_from_bundle(bundle(), complete=True)
+    # the insulin is coded by ATC only: its RxNorm ingredient comes from the issuer's medication map
+    with pytest.raises(FhirImportError, match="no known RxNorm ingredient"):
+        record_from_bundle(bundle(), complete=True)
+    result = record_from_bundle(bundle(), complete=True, rxnorm_map=read_rxnorm_map(FHIR / "rxnorm_map.csv"))
     record = result.record
     assert record.complete and not result.skipped
     assert {(c.system, c.code) for c in record.conditions} == {("icd10cm", "E11.9"), ("snomed", "44054006"),
                                                                ("icd10cm", "K85.90")}  # the refuted E10.9 is left out
     assert {(m.system, m.code, m.status) for m in record.medications} == {
-        ("atc", "A10BA02", "active"), ("rxnorm", "6809", "active"), ("atc", "A10AE04", "stopped")}
+        ("atc", "A10BA02", "active"), ("rxnorm", "6809", "active"), ("atc", "A10AE04", "stopped"),
+        ("rxnorm", "274783", "stopped")}
     assert {p.system for p in record.procedures} == {"icd10pcs", "snomed"}
     hba1c = [o for o in record.observations if o.code == "4548-4"]
     assert len(hba1c) == 2  # the alias 17856-6 is recorded under the canonical code
@@ -96,11 +101,14 @@ def test_issue_record_verb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     out = tmp_path / "record.json"
     args = ["issue", "--fhir", str(FHIR / "t2d_record.json"), "--key", str(key), "--holder-commitment", "12345",
             "--out", str(out), "--record", "--complete", "--issued-at", "2026-02-01"]
+    unmapped = runner.invoke(main, ["--json", *args])  # the ATC-only insulin: its ingredient is not known
+    assert unmapped.exit_code == 1 and "no known RxNorm ingredient" in unmapped.output
+    args += ["--rxnorm-map", str(FHIR / "rxnorm_map.csv")]
     result = runner.invoke(main, ["--json", *args])
     assert result.exit_code == 0, result.output
     payload = json.loads(result.output)
     summary = payload["import"]  # the import summary (ehr_import.py)
-    assert payload["schema_version"] == 2 and summary["complete"] and summary["entries"]["medications"] == 3
+    assert payload["schema_version"] == 2 and summary["complete"] and summary["entries"]["medications"] == 4
     credential, _, _ = parse_record_document(out.read_text())
     assert credential.record.complete and credential.subject_commitment == 12345
     unsupported = bundle()
@@ -108,5 +116,6 @@ def test_issue_record_verb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     source = tmp_path / "unsupported.json"
     source.write_text(json.dumps(unsupported))
     refused = runner.invoke(main, ["issue", "--fhir", str(source), "--key", str(key), "--holder-commitment", "1",
-                                   "--out", str(tmp_path / "x.json"), "--record", "--complete"])
+                                   "--out", str(tmp_path / "x.json"), "--record", "--complete",
+                                   "--rxnorm-map", str(FHIR / "rxnorm_map.csv")])
     assert refused.exit_code == 1  # a complete record cannot leave a condition out

@@ -352,6 +352,21 @@ def test_fuzz_fhir_export_v2(examples: int, tmp_path: Path) -> None:
     _run(examples, st.sampled_from(seeds).flatmap(json_inputs), body)
 
 
+@pytest.mark.parametrize("examples", BUDGETS)
+def test_fuzz_medication_map(examples: int, tmp_path: Path) -> None:
+    """The issuer's medication map (--rxnorm-map, a CSV file) over mutated files."""
+    from zkhealth.credentials.rxnorm_map import read_rxnorm_map
+
+    seed = (FHIR / "rxnorm_map.csv").read_bytes()
+    target = tmp_path / "map.csv"
+
+    def body(data: bytes) -> None:
+        target.write_bytes(data)
+        check("medication map (CSV)", lambda: read_rxnorm_map(target), size=len(data))
+
+    _run(examples, binary_inputs(seed), body)
+
+
 @pytest.fixture(scope="module")
 def health_card(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """A SMART Health Card signed here (ES256, raw-deflated payload) and a directory trusting its issuer."""

@@ -125,6 +125,12 @@ def keygen_command(ctx: click.Context, out: Path, passphrase_file: Path | None, 
 )
 @click.option("--as-of", default=None, help="The day the record is current as of, YYYY-MM-DD (default: the "
               "bundle's timestamp or a document's date, else its latest clinical date).")
+@click.option(
+    "--rxnorm-map", "rxnorm_map_path", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+    help="The issuer's medication map (CSV: code,ingredients,atc): the RxNorm ingredients and ATC codes of the "
+         "RxNorm clinical drugs its exports use. Without an entry, a drug coded only by a clinical-drug RxCUI makes "
+         "the record partial (or refused with --complete).",
+)
 @click.option("--record", "whole_record", is_flag=True, hidden=True, help="Schema 2 (the default); kept for scripts.")
 @click.option(
     "--allow-future-dates", is_flag=True,
@@ -153,6 +159,7 @@ def issue_command(
     partial: bool,
     complete: bool,
     as_of: str | None,
+    rxnorm_map_path: Path | None,
     whole_record: bool,
     allow_future_dates: bool,
     schema_version: str,
@@ -175,8 +182,10 @@ def issue_command(
         raise click.UsageError("give exactly one of --fhir BUNDLE or --shc CARD")
     if shc_path is not None and shc_trusted is None:
         raise click.UsageError("--shc needs --shc-trusted-issuers DIR (the issuers whose cards you accept)")
-    if schema_version == "1" and (shc_path is not None or strict or partial or complete or as_of or whole_record):
-        raise click.UsageError("--shc, --strict, --partial, --complete, --as-of and --record need --schema 2")
+    if schema_version == "1" and (shc_path is not None or strict or partial or complete or as_of or whole_record
+                                  or rxnorm_map_path is not None):
+        raise click.UsageError("--shc, --strict, --partial, --complete, --as-of, --rxnorm-map and --record need "
+                               "--schema 2")
     if partial and complete:
         raise click.UsageError("--partial and --complete contradict each other")
     if shc_path is not None and (partial or complete or as_of is not None):
@@ -195,17 +204,21 @@ def issue_command(
         _issue_v1(ctx, issuer, fhir_path, commitment, out, research_consent, options)
         return
     from zkhealth.credentials.ehr_import import ImportSummary, import_bundle, import_health_cards
+    from zkhealth.credentials.rxnorm_map import read_rxnorm_map
     from zkhealth.errors import RecordImportError
 
     started = time.perf_counter()
+    rxnorm_map = None if rxnorm_map_path is None else read_rxnorm_map(rxnorm_map_path)
     try:
         with status(ctx, "reading and importing the record"):
             if shc_path is not None and shc_trusted is not None:
-                result = import_health_cards(shc_path, shc_trusted, strict=strict, research_consent=research_consent)
+                result = import_health_cards(shc_path, shc_trusted, strict=strict, research_consent=research_consent,
+                                             rxnorm_map=rxnorm_map)
             else:
                 result = import_bundle(fhir_path, strict=strict, research_consent=research_consent,
                                        complete=False if partial else True if complete else None,
-                                       as_of=None if as_of is None else dates.parse_date(as_of))
+                                       as_of=None if as_of is None else dates.parse_date(as_of),
+                                       rxnorm_map=rxnorm_map)
     except RecordImportError as error:
         # Under --json the summary travels in the error object (one JSON document on stdout); in text, first.
         if isinstance(error.summary, ImportSummary) and not is_json(ctx):

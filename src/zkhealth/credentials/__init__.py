@@ -75,6 +75,9 @@ _EXPORTS: dict[str, str] = {
         "DEFAULT_GRACE_SECONDS DEFAULT_KEEP_SECONDS TRUST_ROOTS_FORMAT PublishedRoot RootHistory TrustRootDocument"
     ),
     "fhir_record": "ImportResult record_from_bundle",
+    "rxnorm_map": (
+        "MAP_HEADER MAX_CODES_PER_CELL MAX_MAP_BYTES MAX_MAP_ROWS MapEntry RxNormMap parse_rxnorm_map read_rxnorm_map"
+    ),
     "ehr_import": (
         "BundleImport DoseReading ENTRY_KINDS ImportSummary KindCounts Listed MAX_BUNDLE_BYTES MAX_ENTRIES "
         "MCODE_HISTOLOGY NOT_HELD_KINDS NO_KNOWN_CODES daily_dose import_bundle import_health_cards load_bundle_json"

@@ -49,7 +49,8 @@ Rules, per resource kind (codes.py holds the tables they feed):
   each ICD-10-CM code of the condition, dated by its ``recordedDate`` (else its onset). A detail that cannot be
   recorded (the condition has no ICD-10-CM code, the detail is not coded in SNOMED CT) is listed as partly
   recorded. ``bodySite`` is not a histology and is not recorded.
-* ``AllergyIntolerance``: the substance, one entry per usable coding (RxNorm, a 5-level ATC code, SNOMED CT);
+* ``AllergyIntolerance``: the substance, one entry per usable coding (RxNorm, a 5-level ATC code, SNOMED CT;
+  RxNorm and ATC codings go through the medication map and must be classified, as for medications below);
   ``type`` allergy or intolerance (absent: allergy); clinical status active, inactive or resolved (absent:
   active); verification confirmed or unconfirmed (``presumed``, R5, is unconfirmed; absent: confirmed);
   refuted, entered-in-error and the "no known allergy" statements (:data:`NO_KNOWN_CODES`) are excluded. The
@@ -71,8 +72,19 @@ Rules, per resource kind (codes.py holds the tables they feed):
   RxNorm or ATC codings (``medicationCodeableConcept`` or a referenced ``Medication``); start from
   ``authoredOn`` / ``effective[x]`` / ``whenHandedOver``, end from ``effectivePeriod.end``; statuses to
   active, completed, stopped, on-hold or other; cancelled, draft, intended, not-taken, not-done and
-  entered-in-error excluded. RxNorm codes are recorded as written (an export's clinical-drug RxCUI is not
-  mapped to its ingredient: RxNorm's relationships are not shipped). **Daily dose** (:func:`daily_dose`),
+  entered-in-error excluded. **Classes and ingredients.** Criteria name drugs by ATC class or RxNorm
+  ingredient, but an export often codes a clinical drug (SCD) RxCUI, and RxNorm's relationships (SCD ->
+  ingredient, RxNorm -> ATC) are not shipped. The issuer's medication map (``rxnorm_map``,
+  :mod:`zkhealth.credentials.rxnorm_map`, ``zkhealth issue --rxnorm-map``) supplies them: a coding with a map
+  row is recorded as the row's ingredient RxCUIs and ATC codes (listed as mapped); a coding without one is
+  recorded as written. A drug is **classified** when the codes recorded for it hold (a) a 5-level ATC code
+  (from the resource or the map; or the map states WHO assigns none) and (b) an RxCUI *known to be an
+  ingredient* (named as an ingredient by the map, or an ingredient of the dose table ``codes.DOSES``), and (c)
+  every RxCUI of the resource is mapped or known to be an ingredient. Without RxNorm data, nothing else can
+  say that an RxCUI is an ingredient rather than a clinical drug, nor which ingredient an ATC-only drug is. An
+  unclassified drug is recorded as written and listed in the notes, naming it and its codes; it makes a full
+  export partial (below), since ``not medication in atc:A10A`` or ``not medication in rxnorm:6809`` would
+  not see it. **Daily dose** (:func:`daily_dose`),
   only on a code of a dose-table ingredient (``codes.DOSES``): ``doseQuantity`` (a mass, converted by pint
   to the table's unit) times the doses per day of ``timing.repeat`` (``frequency`` per ``period``
   ``periodUnit``; without ``frequency``, the number of ``timeOfDay`` or ``when`` entries per day) or of the
@@ -82,7 +94,8 @@ Rules, per resource kind (codes.py holds the tables they feed):
   no daily dose, listed in the notes. A dose in tablets or puffs (the strength of an ingredient code is not
   known), as a rate, as text, without timing, with a timing that is not read, or in dosage lines of different
   or missing sequences: no dose, listed as partly recorded. A MedicationAdministration is one dose, not a
-  regimen: no daily dose.
+  regimen: no daily dose. A map row with two or more ingredients is a combination product: no daily dose
+  (partly recorded).
 * ``Procedure``: SNOMED CT or ICD-10-PCS codings (CPT is licensed: unmappable); ``performedDateTime`` or
   ``performedPeriod.start``; completed, or other (in-progress, on-hold, stopped, unknown); preparation,
   not-done and entered-in-error excluded.
@@ -107,7 +120,9 @@ imaging report) or a SMART Health Card is a **partial** record; any other bundle
 ``complete=False``. Entries dated after that day are unmappable. A record is only complete if nothing that
 criteria could name was left out: an unmappable condition, medication, procedure, allergy, admission or
 immunization, a histology or stage left out, or an observation of a table code whose value could not be
-recorded, would let a prover show "no such diagnosis" or pick an older value as the latest. Such an export is
+recorded, or a drug (medication or allergy substance) that is not classified (above: its ATC class or RxNorm
+ingredient is not known), would let a prover show "no such diagnosis" or "no insulin", or pick an older value
+as the latest. Such an export is
 issued as a partial record (the summary says why), or refused with :class:`UnmappedContentError` when the
 caller asked for ``complete=True``. What criteria cannot name (kinds not held by design, observations of codes
 outside the table, a daily dose: criteria bound doses in inclusions only) does not affect completeness.
@@ -146,6 +161,7 @@ from zkhealth.credentials.record import (
     PatientRecord,
     Procedure,
 )
+from zkhealth.credentials.rxnorm_map import RxNormMap
 from zkhealth.credentials.schema import GENDERS
 from zkhealth.credentials.shc import TrustedCardIssuers, read_health_cards
 from zkhealth.credentials.units import HBA1C_IFCC_LOINC, to_canonical
@@ -712,8 +728,9 @@ def daily_dose(kind: str, resource: Mapping[str, Any], unit: codes.DoseUnit) -> 
 
 class _Importer:
     def __init__(self, bundle: dict[str, Any], name: str, *, complete: bool | None, card_issuer: str | None,
-                 today: _dt.date, as_of: _dt.date | None) -> None:
+                 today: _dt.date, as_of: _dt.date | None, rxnorm_map: RxNormMap | None = None) -> None:
         self.bundle = bundle
+        self.rxnorm_map = rxnorm_map if rxnorm_map is not None else RxNormMap(source="no medication map")
         self.name = name
         self.today = today
         bundle_type = str(bundle.get("type", "unknown"))
@@ -959,11 +976,13 @@ class _Importer:
             return
         entries: list[Allergy] = []
         problems: list[str] = []
-        for system, code in pairs:
-            target = {RXNORM: "rxnorm", ATC: "atc", SNOMED: "snomed"}.get(system)
-            if target is None:
-                problems.append(f"code system {system} has no place in the record")
-                continue
+        drug_pairs = [(system, code) for system, code in pairs if system in (RXNORM, ATC)]
+        recorded_codes, by_map, unclassified = self._drug_codes(drug_pairs, problems)
+        mapped = mapped or by_map
+        recorded_codes += [("snomed", code) for system, code in pairs if system == SNOMED]
+        problems += [f"code system {system} has no place in the record" for system, _ in pairs
+                     if system not in (RXNORM, ATC, SNOMED)]
+        for target, code in recorded_codes:
             try:
                 entry = Allergy(code=code, recorded=recorded, system=target, type=type_code,
                                 clinical_status=clinical, verification_status=verification)
@@ -972,6 +991,9 @@ class _Importer:
                 continue
             if entry not in entries:
                 entries.append(entry)
+        if entries and unclassified:
+            self._unclassified("AllergyIntolerance", where, "allergy substance", resource.get("code"), unclassified,
+                               pairs)
         if not entries:
             self._unmappable("AllergyIntolerance", where, "; ".join(problems) or _uncoded(resource.get("code")),
                              pairs)
@@ -1144,21 +1166,90 @@ class _Importer:
             return
         entries: list[Medication] = []
         problems: list[str] = []
+        recorded, by_map, unclassified = self._drug_codes(pairs, problems)
+        for target, code in recorded:
+            try:
+                entry = Medication(code=code, start=start, system=target, end=end, status=status)
+            except EncodingError as exc:
+                problems.append(f"{target}:{code}: {exc}")
+                continue
+            if entry not in entries:
+                entries.append(entry)
+        if not entries:
+            self._unmappable(kind, where, "; ".join(problems) or _uncoded(concept), pairs)
+            return
+        if unclassified:
+            self._unclassified(kind, where, "medication", concept, unclassified, pairs)
+        entries, dosed = self._daily_dose(kind, where, resource, entries, pairs)
+        self.medications.extend((entry, where) for entry in entries)
+        self.summary.count(kind, "mapped" if dosed or by_map else "kept")
+
+    def _is_ingredient(self, rxcui: str) -> bool:
+        """Whether an RxCUI is known to be an ingredient: the map names it as one, or the dose table does."""
+        return self.rxnorm_map.is_ingredient(rxcui) or codes.dose_unit("rxnorm", rxcui) is not None
+
+    def _drug_codes(self, pairs: Sequence[tuple[str, str]],
+                    problems: list[str]) -> tuple[list[tuple[str, str]], bool, list[str]]:
+        """The codes to record for a drug's codings, by the medication map (module docstring, "Classes and
+        ingredients"); ``(codes as (system, code), whether the map was applied, why its class or ingredient is not
+        known)``.
+
+        Codes of other systems are listed in ``problems``. The drug is *classified* when the codes recorded for
+        it hold an ATC code (or the map states it has none) and an RxCUI known to be an ingredient, and every
+        RxCUI of the resource is mapped or known to be an ingredient; otherwise the reasons are returned."""
+        recorded: list[tuple[str, str]] = []
+        by_map = False
+        atc_stated = False
+        unknown: list[str] = []
         for system, code in pairs:
             target = {RXNORM: "rxnorm", ATC: "atc"}.get(system)
             if target is None:
                 problems.append(f"code system {system} has no place in the record")
                 continue
             try:
-                entries.append(Medication(code=code, start=start, system=target, end=end, status=status))
+                row = self.rxnorm_map.lookup(target, code)
+                code = codes.normalize_clinical_code(target, code)
             except EncodingError as exc:
                 problems.append(f"{target}:{code}: {exc}")
-        if not entries:
-            self._unmappable(kind, where, "; ".join(problems) or _uncoded(concept), pairs)
-            return
-        entries, dosed = self._daily_dose(kind, where, resource, entries, pairs)
-        self.medications.extend((entry, where) for entry in entries)
-        self.summary.count(kind, "mapped" if dosed else "kept")
+                continue
+            if row is None:
+                recorded.append((target, code))
+                if target == "rxnorm" and not self._is_ingredient(code):
+                    unknown.append(f"rxnorm:{code}")
+                continue
+            by_map = True
+            atc_stated = atc_stated or not row.atc
+            if target == "atc":
+                recorded.append((target, code))
+            recorded += [("rxnorm", ingredient) for ingredient in row.ingredients]
+            recorded += [("atc", atc) for atc in row.atc]
+        recorded = list(dict.fromkeys(recorded))
+        if not recorded:
+            return recorded, by_map, []
+        reasons: list[str] = []
+        if unknown:
+            more = f" and {len(unknown) - 3} more" if len(unknown) > 3 else ""
+            reasons.append(f"{', '.join(unknown[:3])}{more}: not known to be an ingredient (a clinical drug?)")
+        if not atc_stated and not any(system == "atc" for system, _ in recorded):
+            reasons.append("no ATC code")
+        if not any(system == "rxnorm" and self._is_ingredient(code) for system, code in recorded):
+            reasons.append("no known RxNorm ingredient")
+        return recorded, by_map, reasons
+
+    def _unclassified(self, kind: str, where: str, what: str, concept: object, reasons: Sequence[str],
+                      pairs: Sequence[tuple[str, str]]) -> None:
+        """A recorded drug whose ATC class or RxNorm ingredient is not known: criteria naming a class or an
+        ingredient would not see it, so a record holding it is not complete (listed in the notes)."""
+        text = concept.get("text") if isinstance(concept, dict) else None
+        displays = [coding.get("display") for coding in concept.get("coding", [])
+                    if isinstance(coding, dict)] if isinstance(concept, dict) and isinstance(
+            concept.get("coding"), list) else []
+        name = text if isinstance(text, str) else next((d for d in displays if isinstance(d, str)), None)
+        named = f"{what} {name[:60]!r}" if name else what
+        listed = Listed(kind, where, f"{named} not classified ({'; '.join(reasons)}): recorded as written; a complete "
+                                     "record needs its row in the medication map (--rxnorm-map)", _label(pairs))
+        self.summary.notes.append(listed)
+        self.left_out.append(listed)
 
     def _daily_dose(self, kind: str, where: str, resource: Mapping[str, Any], entries: list[Medication],
                     pairs: list[tuple[str, str]]) -> tuple[list[Medication], bool]:
@@ -1170,6 +1261,11 @@ class _Importer:
         if len(units) > 1:
             self._partly(kind, where, "daily dose not recorded: codes of two dose-table ingredients (one dose cannot "
                                       "be split between them)", pairs, namable=False)
+            return entries, False
+        ingredients = {entry.code for entry in entries if entry.system == "rxnorm" and self._is_ingredient(entry.code)}
+        if len(ingredients) > 1:
+            self._partly(kind, where, "daily dose not recorded: a combination product (its dose is not one "
+                                      "ingredient's)", pairs, namable=False)
             return entries, False
         unit = units.pop()
         reading = daily_dose(kind, resource, unit)
@@ -1426,13 +1522,14 @@ class _Importer:
             if self.complete_requested:
                 raise UnmappedContentError(
                     f"{self.name}: a complete record was asked for, but {len(self.left_out)} resource(s) that "
-                    f"criteria could name cannot be recorded (first: {first.where}: {first.reason})",
+                    f"criteria could name cannot be recorded or classified (first: {first.where}: {first.reason})",
                     summary=self.summary,
                 )
             self.complete = False
             self.summary.completeness_note = (
                 f"issued as a partial record: {len(self.left_out)} resource(s) that criteria could name cannot be "
-                f"recorded, so exclusions could not be proven soundly (first: {first.where}: {first.reason})")
+                f"recorded or classified, so exclusions could not be proven soundly (first: {first.where}: "
+                f"{first.reason})")
         self.summary.complete = self.complete
         self.summary.as_of = as_of
         refusals = self.summary.strict_refusals
@@ -1468,20 +1565,23 @@ def import_bundle(
     card_issuer: str | None = None,
     where: str | None = None,
     as_of: _dt.date | None = None,
+    rxnorm_map: RxNormMap | None = None,
 ) -> BundleImport:
     """Import a FHIR R4 bundle (path, JSON text/bytes or dict) into a version 2 record, with its summary.
 
     ``complete`` overrides the completeness the bundle's kind implies (module docstring); ``today`` is the
     issue day (default: today, UTC); ``card_issuer`` marks a bundle that came from a SMART Health Card (always
     partial); ``as_of`` overrides the day the record is current as of (default: the bundle's timestamp, a
-    document's date, else its latest clinical date). ``strict`` refuses a bundle with anything unmappable
-    (:class:`UnmappedContentError`, carrying the summary). Raises :class:`DeceasedPatientError`,
-    :class:`RecordImportError`, :class:`InputLimitError` and other :class:`FhirImportError` subclasses naming
-    the source and the entry.
+    document's date, else its latest clinical date); ``rxnorm_map`` is the issuer's medication map
+    (:mod:`zkhealth.credentials.rxnorm_map`; module docstring, "Classes and ingredients"). ``strict`` refuses a
+    bundle with anything unmappable (:class:`UnmappedContentError`, carrying the summary). Raises
+    :class:`DeceasedPatientError`, :class:`RecordImportError`, :class:`InputLimitError` and other
+    :class:`FhirImportError` subclasses naming the source and the entry.
     """
     bundle, name = load_bundle_json(source, where=where)
     day = today if today is not None else _dt.datetime.now(_dt.UTC).date()
-    importer = _Importer(bundle, name, complete=complete, card_issuer=card_issuer, today=day, as_of=as_of)
+    importer = _Importer(bundle, name, complete=complete, card_issuer=card_issuer, today=day, as_of=as_of,
+                         rxnorm_map=rxnorm_map)
     return importer.run(research_consent=research_consent, strict=strict)
 
 
@@ -1494,6 +1594,7 @@ def import_health_cards(
     strict: bool = False,
     research_consent: bool = False,
     today: _dt.date | None = None,
+    rxnorm_map: RxNormMap | None = None,
 ) -> BundleImport:
     """Verify the SMART Health Card(s) of ``source`` (shc.py) and import their FHIR bundle as a partial record.
 
@@ -1520,4 +1621,4 @@ def import_health_cards(
     name = str(source) if isinstance(source, Path) else "SMART Health Card"
     issued_on = max(_dt.datetime.fromtimestamp(card.not_before, _dt.UTC).date() for card in cards)
     return import_bundle(merged, strict=strict, research_consent=research_consent, today=today,
-                         card_issuer=", ".join(issuers), where=name, as_of=issued_on)
+                         card_issuer=", ".join(issuers), where=name, as_of=issued_on, rxnorm_map=rxnorm_map)
