@@ -26,7 +26,7 @@ import click
 
 from zkhealth import __version__
 from zkhealth import errors as zk_errors
-from zkhealth.cli._common import emit, mark_command_start
+from zkhealth.cli._common import emit, exit_process, mark_command_start
 from zkhealth.cli.auditor import audit_command
 from zkhealth.cli.ceremony import ZKEY_COMMANDS, ceremony_group, powersoftau_group
 from zkhealth.cli.circuit import circuit_group, compile_command, info_command, r1cs_group, wtns_group
@@ -194,6 +194,8 @@ class ZkGroup(click.Group):
             code = exit_code_for(error)
             _report(error, code, as_json=as_json)
         if standalone_mode:
+            if args is None:  # this process's own command line (the console script): end it
+                exit_process(code)
             sys.exit(code)
         return code
 
