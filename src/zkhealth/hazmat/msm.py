@@ -114,6 +114,12 @@ _CACHE_MIN_LEN: Final[int] = 64
 _CACHE_SIZE: Final[int] = 8
 #: Cost of one bucket in the window cost model, in units of one bucket addition (measured).
 _REDUCTION_WEIGHT: Final[float] = 3.0
+#: The same for G1, whose streaming accumulation gets slower as its 2^(c-1) accumulators outgrow the CPU
+#: cache: with 3.0 the model picked c one bit too wide from 2^13 to 2^15 points. Measured (G1 random
+#: scalars, points/s, one core, CPU time, medians of 5, load 6-9): 2^13 points 23,300 at c = 10 (picked now)
+#: against 22,500 at c = 11; 2^14 22,500-24,400 at c = 11 against 19,000-22,800 at c = 12; 2^15 21,300-22,400
+#: at c = 12 against 19,300-20,800 at c = 13. From 2^16 points on (c = 13, the cap) nothing changes.
+_REDUCTION_WEIGHT_G1: Final[float] = 5.0
 #: Widest windows the planner uses. The streaming accumulation keeps one accumulator per bucket, 2^(c-1)
 #: points, and is fast while they stay in the CPU cache; the cost model ignores that and picks c = 16 for
 #: 2^17 G1 entries and c = 12-13 for 2^15-2^16 G2 points. Measured (points/s, one core): G1 2^17 entries
@@ -125,17 +131,18 @@ MAX_WINDOW_G2: Final[int] = 10
 # --------------------------------------------------------------------------- window choice
 
 
-def window_bits(n: int, bits: int = 254) -> int:
+def window_bits(n: int, bits: int = 254, weight: float = _REDUCTION_WEIGHT) -> int:
     """Return the window width c for ``n`` bucket entries with scalars below ``2^bits``.
 
     Minimises a cost model counted in batched additions, per window: bucket additions
     ``n - m*(1 - exp(-n/m))`` (m = 2^(c-1) buckets, the subtracted term being the expected number of
-    non-empty buckets), about ``2m`` for the bucket reduction, plus a per-bucket bookkeeping charge.
+    non-empty buckets), about ``2m`` for the bucket reduction, plus a per-bucket bookkeeping charge
+    (``weight * m`` in all).
     """
     best_c, best_cost = 2, math.inf
     for c in range(2, 21):
         m = 1 << (c - 1)
-        per_window = n - m * (1.0 - math.exp(-n / m)) + _REDUCTION_WEIGHT * m + 2 * math.sqrt(m) + c
+        per_window = n - m * (1.0 - math.exp(-n / m)) + weight * m + 2 * math.sqrt(m) + c
         cost = _signed_window_count(bits, c) * per_window
         if cost < best_cost:
             best_c, best_cost = c, cost
@@ -1137,7 +1144,10 @@ def plan_msm(bases: Bases, scalars: Sequence[int], *, checked: bool = False) -> 
             keep_code(base + 3)
             keep_k(-k2)
     bits = GLV_BITS if g1 else FIELD_R.bit_length()
-    c = min(window_bits(len(codes), bits), MAX_WINDOW_G1 if g1 else MAX_WINDOW_G2)
+    if g1:
+        c = min(window_bits(len(codes), bits, _REDUCTION_WEIGHT_G1), MAX_WINDOW_G1)
+    else:
+        c = min(window_bits(len(codes), bits), MAX_WINDOW_G2)
     windows = _signed_window_count(bits, c) if codes else 0
     offset = (1 << (c - 1)) * (((1 << (c * windows)) - 1) // ((1 << c) - 1))
     if offset:
