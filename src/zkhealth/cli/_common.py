@@ -110,12 +110,14 @@ def release_at_exit() -> None:
 def exit_process(code: int) -> NoReturn:
     """End the process (the ``zkhealth`` console script, ``python -m zkhealth``) with exit code ``code``.
 
-    After a command that called :func:`release_at_exit`, with only the main thread left: flush stdout and
-    stderr, run the ``atexit`` handlers (worker shutdown, temporary files, coverage), then ``os._exit``,
-    which skips the interpreter's teardown of every object. That teardown is time the user waits for and
-    nothing needs (about 0.05-0.15 s after proving with the 10k-constraint anchor key, measured under load;
-    it grows with the key). Otherwise, or if stdout cannot be flushed, ``sys.exit(code)``."""
-    if _release_at_exit and threading.active_count() == 1:
+    After a command that called :func:`release_at_exit`, with only the main thread left and no profiler or
+    tracer installed (``python -m cProfile`` writes its output after the program returns): flush stdout and
+    stderr, run the ``atexit`` handlers (worker shutdown, temporary files), then ``os._exit``, which skips
+    the interpreter's teardown of every object. That teardown is time the user waits for and nothing needs
+    (about 0.05-0.2 s after proving with the 10k-constraint anchor key, measured under load; it grows with
+    the key). Otherwise, or if stdout cannot be flushed, ``sys.exit(code)``."""
+    quiet = sys.getprofile() is None and sys.gettrace() is None
+    if _release_at_exit and quiet and threading.active_count() == 1:
         try:
             sys.stdout.flush()
             sys.stderr.flush()

@@ -118,13 +118,17 @@ _REDUCTION_WEIGHT: Final[float] = 3.0
 #: cache: with 3.0 the model picked c one bit too wide from 2^13 to 2^15 points. Measured (G1 random
 #: scalars, points/s, one core, CPU time, medians of 5, load 6-9): 2^13 points 23,300 at c = 10 (picked now)
 #: against 22,500 at c = 11; 2^14 22,500-24,400 at c = 11 against 19,000-22,800 at c = 12; 2^15 21,300-22,400
-#: at c = 12 against 19,300-20,800 at c = 13. From 2^16 points on (c = 13, the cap) nothing changes.
+#: at c = 12 against 19,300-20,800 at c = 13. From 2^16 points on the cap (:data:`MAX_WINDOW_G1`) decides.
 _REDUCTION_WEIGHT_G1: Final[float] = 5.0
 #: Widest windows the planner uses. The streaming accumulation keeps one accumulator per bucket, 2^(c-1)
 #: points, and is fast while they stay in the CPU cache; the cost model ignores that and picks c = 16 for
 #: 2^17 G1 entries and c = 12-13 for 2^15-2^16 G2 points. Measured (points/s, one core): G1 2^17 entries
 #: 23,400 at c = 12-13, 17,500 at c = 16; G2 2^15 points 9,990 at c = 10, 8,980 at c = 12, 8,300 at c = 13.
-MAX_WINDOW_G1: Final[int] = 13
+#: Later, in one process alternating the widths on the same points (G1 random scalars, 2^16 points, CPU
+#: time, medians of 3, load 2-4, 4 pairs): 25,300-26,900 points/s at c = 12 against 23,100-26,200 at c = 13,
+#: so G1 is capped at 12 (not measured above 2^16 points); G2 2^14 points: c = 9, 10 and 11 within noise
+#: (9,900-10,600), so G2 keeps 10.
+MAX_WINDOW_G1: Final[int] = 12
 MAX_WINDOW_G2: Final[int] = 10
 
 
