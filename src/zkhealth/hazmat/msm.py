@@ -61,8 +61,8 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from functools import lru_cache
-from itertools import chain, compress, repeat
-from operator import add, and_, is_not, itemgetter, mod, mul, rshift, sub, xor
+from itertools import chain, compress, cycle, repeat
+from operator import add, and_, is_not, itemgetter, mod, mul, rshift, sub, truth, xor
 from typing import Any, Final
 
 from zkhealth._bigint import invert, mpz
@@ -703,6 +703,9 @@ def _accumulate_grouped(
 
 #: Windows with fewer possible buckets than this are summed group by group (:func:`_accumulate_grouped`).
 STREAM_MIN_BUCKETS: Final[int] = 256
+#: A streamed window whose entries use at most 1/_SPREAD_MIN of its buckets spreads each bucket over
+#: several accumulators (:func:`_window_sums`).
+_SPREAD_MIN: Final[int] = 4
 
 
 def _window_sums(kind: str, table: _Table, codes: list[int], kk: list[int], c: int, lo: int, hi: int) -> list[Any]:
@@ -722,6 +725,7 @@ def _window_sums(kind: str, table: _Table, codes: list[int], kk: list[int], c: i
     pos: list[Any] = []
     neg: list[Any] = []
     mask = (1 << c) - 1
+    acc: tuple[list[Any], ...]
     for w in range(lo, hi):
         base = (w - lo) * half - 1  # bucket b of this window goes to sums[base + b]
         if min(half, (top >> (c * w)) + 1) < STREAM_MIN_BUCKETS:
@@ -744,7 +748,29 @@ def _window_sums(kind: str, table: _Table, codes: list[int], kk: list[int], c: i
                     slots.append(base + b)
             continue
         buckets, signed = _window_entries(codes, kk, c, w)
-        acc: tuple[list[Any], ...] = tuple([None] * (half + 1) for _ in range(width))
+        top_bucket = max(buckets, default=0)
+        spread = half // (top_bucket + 1)
+        if spread >= _SPREAD_MIN:
+            # Few buckets for many entries (the top window, whose digits are the scalars' last few bits): each
+            # bucket gets ``spread`` accumulators, entry i going to accumulator i mod spread, so that the
+            # streaming schedule finds distinct accumulators for its batches (about 2^(c-1) of them, as in
+            # the other windows) instead of making nearly every entry wait. The accumulators of a bucket are
+            # summed with the grouped windows below (about 2^(c-1) additions, against one per entry).
+            spread_at = map(add, map(mul, buckets, repeat(spread)), cycle(range(spread)))
+            virtual = list(map(mul, spread_at, map(truth, buckets)))  # bucket 0 (digit 0) stays 0: skipped
+            acc = tuple([None] * ((top_bucket + 1) * spread) for _ in range(width))
+            _accumulate(acc, table, signed, virtual, flush)
+            for b in range(1, top_bucket + 1):
+                part = [col[b * spread : (b + 1) * spread] for col in acc]
+                if g1:
+                    group = [(x, y) for x, y in zip(*part, strict=True) if x is not None]
+                else:
+                    group = [((x0, x1), (y0, y1)) for x0, x1, y0, y1 in zip(*part, strict=True) if x0 is not None]
+                if group:
+                    grouped.append(group)
+                    slots.append(base + b)
+            continue
+        acc = tuple([None] * (half + 1) for _ in range(width))
         _accumulate(acc, table, signed, buckets, flush)
         if g1:
             sums[base + 1 : base + 1 + half] = [
