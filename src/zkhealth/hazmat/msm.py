@@ -126,7 +126,8 @@ _REDUCTION_WEIGHT_G1: Final[float] = 5.0
 #: 23,400 at c = 12-13, 17,500 at c = 16; G2 2^15 points 9,990 at c = 10, 8,980 at c = 12, 8,300 at c = 13.
 #: Later, in one process alternating the widths on the same points (G1 random scalars, 2^16 points, CPU
 #: time, medians of 3, load 2-4, 4 pairs): 25,300-26,900 points/s at c = 12 against 23,100-26,200 at c = 13,
-#: so G1 is capped at 12 (not measured above 2^16 points); G2 2^14 points: c = 9, 10 and 11 within noise
+#: and at 2^17 points (medians of 2, 2 pairs, load 2.4-3.5) 24,800-26,700 against 22,500-23,700, so G1 is
+#: capped at 12 (not measured above 2^17 points); G2 2^14 points: c = 9, 10 and 11 within noise
 #: (9,900-10,600), so G2 keeps 10.
 MAX_WINDOW_G1: Final[int] = 12
 MAX_WINDOW_G2: Final[int] = 10
