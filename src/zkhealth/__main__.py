@@ -1,7 +1,6 @@
 """``python -m zkhealth`` runs the ``zkhealth`` command."""
 
-import sys
-
 from zkhealth.cli import run
+from zkhealth.cli._common import exit_process
 
-sys.exit(run())
+exit_process(run())

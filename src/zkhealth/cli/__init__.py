@@ -17,6 +17,7 @@ An error prints one line on stderr; ``--debug`` adds the traceback.
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 from collections.abc import Sequence
@@ -26,30 +27,7 @@ import click
 
 from zkhealth import __version__
 from zkhealth import errors as zk_errors
-from zkhealth.cli._common import emit, mark_command_start
-from zkhealth.cli.auditor import audit_command
-from zkhealth.cli.ceremony import ZKEY_COMMANDS, ceremony_group, powersoftau_group
-from zkhealth.cli.circuit import circuit_group, compile_command, info_command, r1cs_group, wtns_group
-from zkhealth.cli.dashboard import serve_command
-from zkhealth.cli.demo import demo_command, samples_command
-from zkhealth.cli.groth16 import groth16_group, zkey_group
-from zkhealth.cli.issuer import issue_command, keygen_command, revoke_command
-from zkhealth.cli.member import member_group
-from zkhealth.cli.operator import operator_group, registry_group
-from zkhealth.cli.patient import enroll_command, patient_group, prove_command, wallet_group
-from zkhealth.cli.record_trials import universal_keys_group
-from zkhealth.cli.recruiter import (
-    deploy_command,
-    enrollments_command,
-    export_verifier_command,
-    recruiter_group,
-    setup_command,
-    trial_group,
-    verify_batch_command,
-    verify_command,
-)
-from zkhealth.cli.registrar import registrar_group
-from zkhealth.cli.sponsor import sponsor_group
+from zkhealth.cli._common import emit, exit_process, mark_command_start
 
 __all__ = [
     "EXIT_ERROR",
@@ -194,6 +172,8 @@ class ZkGroup(click.Group):
             code = exit_code_for(error)
             _report(error, code, as_json=as_json)
         if standalone_mode:
+            if args is None:  # this process's own command line (the console script): end it
+                exit_process(code)
             sys.exit(code)
         return code
 
@@ -230,45 +210,113 @@ def main(ctx: click.Context, as_json: bool, debug: bool) -> None:
     ctx.obj["debug"] = debug
 
 
-for _command in (
-    demo_command,
-    samples_command,
-    keygen_command,
-    issue_command,
-    revoke_command,
-    registry_group,
-    registrar_group,
-    wallet_group,
-    prove_command,
-    enroll_command,
-    trial_group,
-    setup_command,
-    export_verifier_command,
-    deploy_command,
-    verify_command,
-    verify_batch_command,
-    enrollments_command,
-    compile_command,
-    info_command,
-    r1cs_group,
-    wtns_group,
-    circuit_group,
-    groth16_group,
-    zkey_group,
-    powersoftau_group,
-    ceremony_group,
-    patient_group,
-    recruiter_group,
-    sponsor_group,
-    member_group,
-    operator_group,
-    audit_command,
-    universal_keys_group,
-    serve_command,
-):
-    main.add_command(_command)
-for _command in ZKEY_COMMANDS:
-    zkey_group.add_command(_command)
+#: Every verb of ``zkhealth``: the module that defines it and the attribute that holds it. A verb's module is
+#: imported when the verb is used (or listed, for ``--help``), so a command pays only for its own module:
+#: importing all of them (mostly click building their options) cost 10-15 ms of CPU time per process with
+#: compiled bytecode, 40-60 ms without.
+_VERBS: dict[str, tuple[str, str]] = {
+    "demo": ("demo", "demo_command"),
+    "samples": ("demo", "samples_command"),
+    "keygen": ("issuer", "keygen_command"),
+    "issue": ("issuer", "issue_command"),
+    "revoke": ("issuer", "revoke_command"),
+    "registry": ("operator", "registry_group"),
+    "registrar": ("registrar", "registrar_group"),
+    "wallet": ("patient", "wallet_group"),
+    "prove": ("patient", "prove_command"),
+    "enroll": ("patient", "enroll_command"),
+    "trial": ("recruiter", "trial_group"),
+    "setup": ("recruiter", "setup_command"),
+    "export-verifier": ("recruiter", "export_verifier_command"),
+    "deploy": ("recruiter", "deploy_command"),
+    "verify": ("recruiter", "verify_command"),
+    "verify-batch": ("recruiter", "verify_batch_command"),
+    "enrollments": ("recruiter", "enrollments_command"),
+    "compile": ("circuit", "compile_command"),
+    "info": ("circuit", "info_command"),
+    "r1cs": ("circuit", "r1cs_group"),
+    "wtns": ("circuit", "wtns_group"),
+    "circuit": ("circuit", "circuit_group"),
+    "groth16": ("groth16", "groth16_group"),
+    "zkey": ("groth16", "zkey_group"),
+    "powersoftau": ("ceremony", "powersoftau_group"),
+    "ceremony": ("ceremony", "ceremony_group"),
+    "patient": ("patient", "patient_group"),
+    "recruiter": ("recruiter", "recruiter_group"),
+    "sponsor": ("sponsor", "sponsor_group"),
+    "member": ("member", "member_group"),
+    "operator": ("operator", "operator_group"),
+    "audit": ("auditor", "audit_command"),
+    "universal-keys": ("record_trials", "universal_keys_group"),
+    "serve": ("dashboard", "serve_command"),
+}
+
+
+def _load_verb(name: str) -> click.Command:
+    module_name, attribute = _VERBS[name]
+    command: click.Command = getattr(importlib.import_module(f"zkhealth.cli.{module_name}"), attribute)
+    if name == "zkey" and isinstance(command, click.Group):
+        from zkhealth.cli.ceremony import ZKEY_COMMANDS  # the zkey ceremony verbs live with the ceremony
+
+        for verb in ZKEY_COMMANDS:
+            command.add_command(verb)
+    return command
+
+
+class _Verbs(dict):  # type: ignore[type-arg]
+    """``main.commands``: every name of :data:`_VERBS` is a key from the start, and its command is imported on
+    first access (``get``, ``[]``, ``items``, ``values``, iteration loads them all, as ``--help`` does). Click
+    reads a group's commands only through these."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._pending = set(_VERBS)
+
+    def _load(self, name: object) -> None:
+        if name in self._pending and isinstance(name, str):
+            super().__setitem__(name, _load_verb(name))  # an import error leaves the verb pending
+            self._pending.discard(name)
+
+    def _load_all(self) -> None:
+        for name in sorted(self._pending):
+            self._load(name)
+
+    def __getitem__(self, name: Any) -> Any:
+        self._load(name)
+        return super().__getitem__(name)
+
+    def get(self, name: Any, default: Any = None) -> Any:
+        self._load(name)
+        return super().get(name, default)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._pending or super().__contains__(name)
+
+    def __len__(self) -> int:
+        return len(self._pending) + super().__len__()
+
+    def __iter__(self) -> Any:
+        self._load_all()
+        return super().__iter__()
+
+    def keys(self) -> Any:
+        self._load_all()
+        return super().keys()
+
+    def values(self) -> Any:
+        self._load_all()
+        return super().values()
+
+    def items(self) -> Any:
+        self._load_all()
+        return super().items()
+
+    def __setitem__(self, name: Any, command: Any) -> None:
+        self._pending.discard(name)
+        super().__setitem__(name, command)
+
+
+main.commands = _Verbs()
 
 
 def run(argv: Sequence[str] | None = None) -> int:

@@ -13,7 +13,15 @@ from pathlib import Path
 
 import click
 
-from zkhealth.cli._common import command_seconds, emit, is_json, mark_command_start, note, progress_bar
+from zkhealth.cli._common import (
+    command_seconds,
+    emit,
+    is_json,
+    mark_command_start,
+    note,
+    progress_bar,
+    release_at_exit,
+)
 
 
 @click.group("groth16")
@@ -89,6 +97,7 @@ def prove_command(
     from zkhealth.formats.zkhpk_file import load_proving_key
     from zkhealth.groth16.prover import prove, public_signals
 
+    release_at_exit()
     pk = load_proving_key(key)
     values = read_wtns(witness)
     r1cs = read_r1cs(r1cs_path) if r1cs_path is not None else None

@@ -33,6 +33,7 @@ from zkhealth.cli._common import (
     read_document,
     read_passphrase,
     recipient_address,
+    release_at_exit,
     status,
     timed_spinner,
     trial_keys_directory,
@@ -322,6 +323,7 @@ def prove_command(
     from zkhealth.credentials.trees import RevocationTree
     from zkhealth.eligibility import prove
 
+    release_at_exit()
     if is_record_trial_file(trial_path):
         from zkhealth.credentials.trust_roots import TrustRootDocument
 

@@ -17,11 +17,14 @@ not checked here (it costs a scalar multiplication per point): the ceremony veri
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Final
+from itertools import repeat
+from operator import mod, mul
+from typing import Any, Final
 
+from zkhealth._bigint import mpz
 from zkhealth.errors import CeremonyFileError, R1csFormatError
 from zkhealth.field import FIELD_Q
-from zkhealth.formats._points import g1_points, g2_points
+from zkhealth.formats._points import decode_coordinates, g1_points, g2_points
 from zkhealth.hazmat.bn254 import G1, G2
 
 __all__ = [
@@ -42,19 +45,21 @@ G2_SIZE: Final[int] = 128
 _MONT: Final[int] = 2**256 % FIELD_Q
 _MONT_INV: Final[int] = pow(_MONT, -1, FIELD_Q)
 _HALF: Final[int] = (FIELD_Q - 1) // 2
+_Q_B: Final[Any] = mpz(FIELD_Q)
+_MONT_INV_B: Final[Any] = mpz(_MONT_INV)
 
 
-def _coordinates(raw: bytes, count: int, path: str | None, section: int | str | None) -> list[int]:
+def _coordinates(raw: bytes, count: int, path: str | None, section: int | str | None) -> list[Any]:
     if len(raw) != 32 * count:
         raise CeremonyFileError(
             f"expected {32 * count} bytes of coordinates, got {len(raw)}", path=path, section=section
         )
-    q = FIELD_Q
-    inv = _MONT_INV
-    values = [int.from_bytes(raw[i : i + 32], "little") for i in range(0, len(raw), 32)]
-    if values and max(values) >= q:
+    # One conversion of the whole buffer and one split, then the Montgomery factor removed with whole-list
+    # operations on the big-integer backend (about a third of the time of a conversion per coordinate).
+    values = decode_coordinates(raw, count, "little", backend=True)
+    if values and max(values) >= FIELD_Q:
         raise CeremonyFileError("a coordinate is not below q", path=path, section=section)
-    return [v * inv % q for v in values]
+    return list(map(mod, map(mul, values, repeat(_MONT_INV_B)), repeat(_Q_B)))
 
 
 def decode_g1(

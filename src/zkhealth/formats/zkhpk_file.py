@@ -20,6 +20,7 @@ only matters to a verifier, which checks the proof's B itself. Cost: about 1 s f
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import struct
@@ -180,7 +181,15 @@ def load_proving_key(path: str | os.PathLike[str]) -> ProvingKey:
     """Load a proving key, detecting the format by its magic: ours (``zkpk``) or a snarkjs ``.zkey``; errors
     name the file."""
     data = read_binary(path)
-    with naming(path):
-        if is_zkey(data):
-            return parse_zkey(data)
-        return parse_proving_key(data)
+    # Decoding makes hundreds of thousands of tuples and no reference cycles; in a fresh process the
+    # collector would walk them all at least once (anchor key: 0.131-0.138 s -> 0.118-0.124 s CPU without).
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        with naming(path):
+            if is_zkey(data):
+                return parse_zkey(data)
+            return parse_proving_key(data)
+    finally:
+        if was_enabled:
+            gc.enable()

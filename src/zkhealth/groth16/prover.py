@@ -171,12 +171,12 @@ def _c_plan(pk: ProvingKey, bases: dict[str, msm.Bases], witness: list[int]) -> 
 
 def _prove_core(pk: ProvingKey, witness: list[int], r: int, s: int, workers: int) -> Proof:
     """A, B, B1 and the C MSM as tasks over ``workers`` processes (:func:`_prove_tasks`), then C."""
-    state = _key_state(pk)
     common = (witness, r, s, pk.n_public)
     counts = [len(stage) for stage in _STAGES]
     was_enabled = gc.isenabled()
     gc.disable()  # hundreds of thousands of short-lived tuples and no reference cycles (see msm)
     try:
+        state = _key_state(pk)
         if workers > 1 and pk.domain_size >= PIPELINE_MIN_DOMAIN and not parallel.in_worker():
             if not parallel.is_registered(state.token):
                 state.token = parallel.register(state.bases)

@@ -61,8 +61,8 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from functools import lru_cache
-from itertools import chain, compress, repeat
-from operator import add, and_, is_not, itemgetter, mod, mul, rshift, sub, xor
+from itertools import chain, compress, cycle, repeat
+from operator import add, and_, is_not, itemgetter, mod, mul, rshift, sub, truth, xor
 from typing import Any, Final
 
 from zkhealth._bigint import invert, mpz
@@ -114,28 +114,40 @@ _CACHE_MIN_LEN: Final[int] = 64
 _CACHE_SIZE: Final[int] = 8
 #: Cost of one bucket in the window cost model, in units of one bucket addition (measured).
 _REDUCTION_WEIGHT: Final[float] = 3.0
+#: The same for G1, whose streaming accumulation gets slower as its 2^(c-1) accumulators outgrow the CPU
+#: cache: with 3.0 the model picked c one bit too wide from 2^13 to 2^15 points. Measured (G1 random
+#: scalars, points/s, one core, CPU time, medians of 5, load 6-9): 2^13 points 23,300 at c = 10 (picked now)
+#: against 22,500 at c = 11; 2^14 22,500-24,400 at c = 11 against 19,000-22,800 at c = 12; 2^15 21,300-22,400
+#: at c = 12 against 19,300-20,800 at c = 13. From 2^16 points on the cap (:data:`MAX_WINDOW_G1`) decides.
+_REDUCTION_WEIGHT_G1: Final[float] = 5.0
 #: Widest windows the planner uses. The streaming accumulation keeps one accumulator per bucket, 2^(c-1)
 #: points, and is fast while they stay in the CPU cache; the cost model ignores that and picks c = 16 for
 #: 2^17 G1 entries and c = 12-13 for 2^15-2^16 G2 points. Measured (points/s, one core): G1 2^17 entries
 #: 23,400 at c = 12-13, 17,500 at c = 16; G2 2^15 points 9,990 at c = 10, 8,980 at c = 12, 8,300 at c = 13.
-MAX_WINDOW_G1: Final[int] = 13
+#: Later, in one process alternating the widths on the same points (G1 random scalars, 2^16 points, CPU
+#: time, medians of 3, load 2-4, 4 pairs): 25,300-26,900 points/s at c = 12 against 23,100-26,200 at c = 13,
+#: and at 2^17 points (medians of 2, 2 pairs, load 2.4-3.5) 24,800-26,700 against 22,500-23,700, so G1 is
+#: capped at 12 (not measured above 2^17 points); G2 2^14 points: c = 9, 10 and 11 within noise
+#: (9,900-10,600), so G2 keeps 10.
+MAX_WINDOW_G1: Final[int] = 12
 MAX_WINDOW_G2: Final[int] = 10
 
 
 # --------------------------------------------------------------------------- window choice
 
 
-def window_bits(n: int, bits: int = 254) -> int:
+def window_bits(n: int, bits: int = 254, weight: float = _REDUCTION_WEIGHT) -> int:
     """Return the window width c for ``n`` bucket entries with scalars below ``2^bits``.
 
     Minimises a cost model counted in batched additions, per window: bucket additions
     ``n - m*(1 - exp(-n/m))`` (m = 2^(c-1) buckets, the subtracted term being the expected number of
-    non-empty buckets), about ``2m`` for the bucket reduction, plus a per-bucket bookkeeping charge.
+    non-empty buckets), about ``2m`` for the bucket reduction, plus a per-bucket bookkeeping charge
+    (``weight * m`` in all).
     """
     best_c, best_cost = 2, math.inf
     for c in range(2, 21):
         m = 1 << (c - 1)
-        per_window = n - m * (1.0 - math.exp(-n / m)) + _REDUCTION_WEIGHT * m + 2 * math.sqrt(m) + c
+        per_window = n - m * (1.0 - math.exp(-n / m)) + weight * m + 2 * math.sqrt(m) + c
         cost = _signed_window_count(bits, c) * per_window
         if cost < best_cost:
             best_c, best_cost = c, cost
@@ -692,6 +704,9 @@ def _accumulate_grouped(
 
 #: Windows with fewer possible buckets than this are summed group by group (:func:`_accumulate_grouped`).
 STREAM_MIN_BUCKETS: Final[int] = 256
+#: A streamed window whose entries use at most 1/_SPREAD_MIN of its buckets spreads each bucket over
+#: several accumulators (:func:`_window_sums`).
+_SPREAD_MIN: Final[int] = 4
 
 
 def _window_sums(kind: str, table: _Table, codes: list[int], kk: list[int], c: int, lo: int, hi: int) -> list[Any]:
@@ -711,6 +726,7 @@ def _window_sums(kind: str, table: _Table, codes: list[int], kk: list[int], c: i
     pos: list[Any] = []
     neg: list[Any] = []
     mask = (1 << c) - 1
+    acc: tuple[list[Any], ...]
     for w in range(lo, hi):
         base = (w - lo) * half - 1  # bucket b of this window goes to sums[base + b]
         if min(half, (top >> (c * w)) + 1) < STREAM_MIN_BUCKETS:
@@ -733,7 +749,29 @@ def _window_sums(kind: str, table: _Table, codes: list[int], kk: list[int], c: i
                     slots.append(base + b)
             continue
         buckets, signed = _window_entries(codes, kk, c, w)
-        acc: tuple[list[Any], ...] = tuple([None] * (half + 1) for _ in range(width))
+        top_bucket = max(buckets, default=0)
+        spread = half // (top_bucket + 1)
+        if spread >= _SPREAD_MIN:
+            # Few buckets for many entries (the top window, whose digits are the scalars' last few bits): each
+            # bucket gets ``spread`` accumulators, entry i going to accumulator i mod spread, so that the
+            # streaming schedule finds distinct accumulators for its batches (about 2^(c-1) of them, as in
+            # the other windows) instead of making nearly every entry wait. The accumulators of a bucket are
+            # summed with the grouped windows below (about 2^(c-1) additions, against one per entry).
+            spread_at = map(add, map(mul, buckets, repeat(spread)), cycle(range(spread)))
+            virtual = list(map(mul, spread_at, map(truth, buckets)))  # bucket 0 (digit 0) stays 0: skipped
+            acc = tuple([None] * ((top_bucket + 1) * spread) for _ in range(width))
+            _accumulate(acc, table, signed, virtual, flush)
+            for b in range(1, top_bucket + 1):
+                part = [col[b * spread : (b + 1) * spread] for col in acc]
+                if g1:
+                    group = [(x, y) for x, y in zip(*part, strict=True) if x is not None]
+                else:
+                    group = [((x0, x1), (y0, y1)) for x0, x1, y0, y1 in zip(*part, strict=True) if x0 is not None]
+                if group:
+                    grouped.append(group)
+                    slots.append(base + b)
+            continue
+        acc = tuple([None] * (half + 1) for _ in range(width))
         _accumulate(acc, table, signed, buckets, flush)
         if g1:
             sums[base + 1 : base + 1 + half] = [
@@ -1137,7 +1175,10 @@ def plan_msm(bases: Bases, scalars: Sequence[int], *, checked: bool = False) -> 
             keep_code(base + 3)
             keep_k(-k2)
     bits = GLV_BITS if g1 else FIELD_R.bit_length()
-    c = min(window_bits(len(codes), bits), MAX_WINDOW_G1 if g1 else MAX_WINDOW_G2)
+    if g1:
+        c = min(window_bits(len(codes), bits, _REDUCTION_WEIGHT_G1), MAX_WINDOW_G1)
+    else:
+        c = min(window_bits(len(codes), bits), MAX_WINDOW_G2)
     windows = _signed_window_count(bits, c) if codes else 0
     offset = (1 << (c - 1)) * (((1 << (c * windows)) - 1) // ((1 << c) - 1))
     if offset:
