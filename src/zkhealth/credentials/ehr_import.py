@@ -74,8 +74,8 @@ Rules, per resource kind (codes.py holds the tables they feed):
   active, completed, stopped, on-hold or other; cancelled, draft, intended, not-taken, not-done and
   entered-in-error excluded. **Classes and ingredients.** Criteria name drugs by ATC class or RxNorm
   ingredient, but an export often codes a clinical drug (SCD) RxCUI, and RxNorm's relationships (SCD ->
-  ingredient, RxNorm -> ATC) are not shipped. The issuer's medication map (``rxnorm_map``,
-  :mod:`zkhealth.credentials.rxnorm_map`, ``zkhealth issue --rxnorm-map``) supplies them: a coding with a map
+  ingredient, RxNorm -> ATC) are not shipped. The issuer's medication map (``code_map``,
+  :mod:`zkhealth.credentials.code_map`, ``zkhealth issue --code-map``) supplies them: a coding with a map
   row is recorded as the row's ingredient RxCUIs and ATC codes (listed as mapped); a coding without one is
   recorded as written. A drug is **classified** when the codes recorded for it hold (a) a 5-level ATC code
   (from the resource or the map; or the map states WHO assigns none) and (b) an RxCUI *known to be an
@@ -148,6 +148,7 @@ from typing import Any, Final
 from zkhealth._fileio import read_bytes
 from zkhealth._json import check_tree, loads_strict
 from zkhealth.credentials import codes, icd10
+from zkhealth.credentials.code_map import CodeMap
 from zkhealth.credentials.record import (
     ADMISSION_REASON_UNKNOWN,
     Allergy,
@@ -161,7 +162,6 @@ from zkhealth.credentials.record import (
     PatientRecord,
     Procedure,
 )
-from zkhealth.credentials.rxnorm_map import RxNormMap
 from zkhealth.credentials.schema import GENDERS
 from zkhealth.credentials.shc import TrustedCardIssuers, read_health_cards
 from zkhealth.credentials.units import HBA1C_IFCC_LOINC, to_canonical
@@ -728,9 +728,9 @@ def daily_dose(kind: str, resource: Mapping[str, Any], unit: codes.DoseUnit) -> 
 
 class _Importer:
     def __init__(self, bundle: dict[str, Any], name: str, *, complete: bool | None, card_issuer: str | None,
-                 today: _dt.date, as_of: _dt.date | None, rxnorm_map: RxNormMap | None = None) -> None:
+                 today: _dt.date, as_of: _dt.date | None, code_map: CodeMap | None = None) -> None:
         self.bundle = bundle
-        self.rxnorm_map = rxnorm_map if rxnorm_map is not None else RxNormMap(source="no medication map")
+        self.code_map = code_map if code_map is not None else CodeMap(source="no code map")
         self.name = name
         self.today = today
         bundle_type = str(bundle.get("type", "unknown"))
@@ -884,6 +884,13 @@ class _Importer:
         if not entries:
             self._unmappable("Condition", where, "; ".join(problems) or _uncoded(resource.get("code")), pairs)
             return
+        if not any(condition.system == "icd10cm" for condition, _ in entries):
+            icd, stated = self._snomed_targets(pairs, "icd10cm")
+            entries += [(Condition(code=code, onset=onset, system="icd10cm", abatement=abatement,
+                                   clinical_status=clinical, verification_status=verification), True) for code in icd]
+            if not stated:
+                self._unclassified("Condition", where, "condition", resource.get("code"), ["no ICD-10-CM code known"],
+                                   pairs)
         self.conditions.extend((condition, where) for condition, _ in entries)
         self.summary.count("Condition", "mapped" if any(mapped for _, mapped in entries) else "kept")
         recorded = self._date(resource.get("recordedDate"))
@@ -978,8 +985,16 @@ class _Importer:
         problems: list[str] = []
         drug_pairs = [(system, code) for system, code in pairs if system in (RXNORM, ATC)]
         recorded_codes, by_map, unclassified = self._drug_codes(drug_pairs, problems)
-        mapped = mapped or by_map
+        drug_recorded = bool(recorded_codes)
         recorded_codes += [("snomed", code) for system, code in pairs if system == SNOMED]
+        ingredients, ingredients_stated = self._snomed_targets(pairs, "rxnorm")
+        atc, atc_stated = self._snomed_targets(pairs, "atc")
+        if ingredients_stated and atc_stated:  # a SNOMED CT substance the map classifies (perhaps as no drug)
+            recorded_codes += [("rxnorm", code) for code in ingredients] + [("atc", code) for code in atc]
+            unclassified, by_map = [], True
+        elif not drug_recorded and any(system == SNOMED for system, _ in pairs):
+            unclassified = ["SNOMED CT only: no ATC code or RxNorm ingredient known"]
+        mapped = mapped or by_map
         problems += [f"code system {system} has no place in the record" for system, _ in pairs
                      if system not in (RXNORM, ATC, SNOMED)]
         for target, code in recorded_codes:
@@ -1077,6 +1092,13 @@ class _Importer:
             mapped = mapped or system == ICD10_WHO
             if entry not in entries:
                 entries.append(entry)
+        if entries and not any(entry.system == "icd10cm" for entry in entries):
+            icd, stated = self._snomed_targets(pairs, "icd10cm")
+            entries += [Encounter(code=code, admitted=admitted, system="icd10cm", discharged=discharged,
+                                  status=status) for code in icd]
+            mapped = mapped or bool(icd)
+            if not stated:
+                self._unclassified("Encounter", where, "admission reason", None, ["no ICD-10-CM code known"], pairs)
         if entries and unused:
             self._note("Encounter", where, "admission reasons in no code system of the record are left out (the "
                                            "coded ones are recorded)", unused)
@@ -1132,8 +1154,16 @@ class _Importer:
             self._unmappable("Immunization", where, "; ".join(problems) or _uncoded(resource.get("vaccineCode")),
                              pairs)
             return
+        by_map = False
+        if not any(entry.system == "cvx" for entry in entries):
+            cvx, stated = self._snomed_targets(pairs, "cvx")
+            entries += [Immunization(code=code, administered=given, system="cvx") for code in cvx]
+            by_map = bool(cvx)
+            if not stated:
+                self._unclassified("Immunization", where, "vaccine", resource.get("vaccineCode"),
+                                   ["no CVX code known"], pairs)
         self.immunizations.extend((entry, where) for entry in entries)
-        self.summary.count("Immunization", "kept")
+        self.summary.count("Immunization", "mapped" if by_map else "kept")
 
     # -- medications
 
@@ -1186,7 +1216,7 @@ class _Importer:
 
     def _is_ingredient(self, rxcui: str) -> bool:
         """Whether an RxCUI is known to be an ingredient: the map names it as one, or the dose table does."""
-        return self.rxnorm_map.is_ingredient(rxcui) or codes.dose_unit("rxnorm", rxcui) is not None
+        return self.code_map.is_ingredient(rxcui) or codes.dose_unit("rxnorm", rxcui) is not None
 
     def _drug_codes(self, pairs: Sequence[tuple[str, str]],
                     problems: list[str]) -> tuple[list[tuple[str, str]], bool, list[str]]:
@@ -1207,7 +1237,7 @@ class _Importer:
                 problems.append(f"code system {system} has no place in the record")
                 continue
             try:
-                row = self.rxnorm_map.lookup(target, code)
+                row = self.code_map.lookup(target, code)
                 code = codes.normalize_clinical_code(target, code)
             except EncodingError as exc:
                 problems.append(f"{target}:{code}: {exc}")
@@ -1236,10 +1266,24 @@ class _Importer:
             reasons.append("no known RxNorm ingredient")
         return recorded, by_map, reasons
 
+    def _snomed_targets(self, pairs: Sequence[tuple[str, str]], target: str) -> tuple[list[str], bool]:
+        """The ``target`` codes the code map gives for the SNOMED CT codings of ``pairs`` (module docstring,
+        "Code systems"), and whether any row states them (a row may state that the concept has none)."""
+        found: list[str] = []
+        stated = False
+        for system, code in pairs:
+            given = self.code_map.targets("snomed", code, target) if system == SNOMED else None
+            if given is not None:
+                stated = True
+                found += [item for item in given if item not in found]
+        return found, stated
+
     def _unclassified(self, kind: str, where: str, what: str, concept: object, reasons: Sequence[str],
                       pairs: Sequence[tuple[str, str]]) -> None:
-        """A recorded drug whose ATC class or RxNorm ingredient is not known: criteria naming a class or an
-        ingredient would not see it, so a record holding it is not complete (listed in the notes)."""
+        """A recorded entry that criteria name through a code system it is not coded in (a drug whose ATC class or
+        RxNorm ingredient is not known, a SNOMED CT-only condition with no known ICD-10-CM code...): criteria
+        naming it in that system would not see it, so a record holding it is not complete (listed in the
+        notes)."""
         text = concept.get("text") if isinstance(concept, dict) else None
         displays = [coding.get("display") for coding in concept.get("coding", [])
                     if isinstance(coding, dict)] if isinstance(concept, dict) and isinstance(
@@ -1247,7 +1291,7 @@ class _Importer:
         name = text if isinstance(text, str) else next((d for d in displays if isinstance(d, str)), None)
         named = f"{what} {name[:60]!r}" if name else what
         listed = Listed(kind, where, f"{named} not classified ({'; '.join(reasons)}): recorded as written; a complete "
-                                     "record needs its row in the medication map (--rxnorm-map)", _label(pairs))
+                                     "record needs its row in the code map (--code-map)", _label(pairs))
         self.summary.notes.append(listed)
         self.left_out.append(listed)
 
@@ -1313,8 +1357,16 @@ class _Importer:
         if not entries:
             self._unmappable("Procedure", where, "; ".join(problems) or _uncoded(resource.get("code")), pairs)
             return
+        by_map = False
+        if not any(entry.system == "icd10pcs" for entry in entries):
+            pcs, stated = self._snomed_targets(pairs, "icd10pcs")
+            entries += [Procedure(code=code, performed=performed, system="icd10pcs", status=status) for code in pcs]
+            by_map = bool(pcs)
+            if not stated:
+                self._unclassified("Procedure", where, "procedure", resource.get("code"), ["no ICD-10-PCS code known"],
+                                   pairs)
         self.procedures.extend((entry, where) for entry in entries)
-        self.summary.count("Procedure", "kept")
+        self.summary.count("Procedure", "mapped" if by_map else "kept")
 
     # -- observations
 
@@ -1565,15 +1617,15 @@ def import_bundle(
     card_issuer: str | None = None,
     where: str | None = None,
     as_of: _dt.date | None = None,
-    rxnorm_map: RxNormMap | None = None,
+    code_map: CodeMap | None = None,
 ) -> BundleImport:
     """Import a FHIR R4 bundle (path, JSON text/bytes or dict) into a version 2 record, with its summary.
 
     ``complete`` overrides the completeness the bundle's kind implies (module docstring); ``today`` is the
     issue day (default: today, UTC); ``card_issuer`` marks a bundle that came from a SMART Health Card (always
     partial); ``as_of`` overrides the day the record is current as of (default: the bundle's timestamp, a
-    document's date, else its latest clinical date); ``rxnorm_map`` is the issuer's medication map
-    (:mod:`zkhealth.credentials.rxnorm_map`; module docstring, "Classes and ingredients"). ``strict`` refuses a
+    document's date, else its latest clinical date); ``code_map`` is the issuer's medication map
+    (:mod:`zkhealth.credentials.code_map`; module docstring, "Classes and ingredients"). ``strict`` refuses a
     bundle with anything unmappable (:class:`UnmappedContentError`, carrying the summary). Raises
     :class:`DeceasedPatientError`, :class:`RecordImportError`, :class:`InputLimitError` and other
     :class:`FhirImportError` subclasses naming the source and the entry.
@@ -1581,7 +1633,7 @@ def import_bundle(
     bundle, name = load_bundle_json(source, where=where)
     day = today if today is not None else _dt.datetime.now(_dt.UTC).date()
     importer = _Importer(bundle, name, complete=complete, card_issuer=card_issuer, today=day, as_of=as_of,
-                         rxnorm_map=rxnorm_map)
+                         code_map=code_map)
     return importer.run(research_consent=research_consent, strict=strict)
 
 
@@ -1594,7 +1646,7 @@ def import_health_cards(
     strict: bool = False,
     research_consent: bool = False,
     today: _dt.date | None = None,
-    rxnorm_map: RxNormMap | None = None,
+    code_map: CodeMap | None = None,
 ) -> BundleImport:
     """Verify the SMART Health Card(s) of ``source`` (shc.py) and import their FHIR bundle as a partial record.
 
@@ -1621,4 +1673,4 @@ def import_health_cards(
     name = str(source) if isinstance(source, Path) else "SMART Health Card"
     issued_on = max(_dt.datetime.fromtimestamp(card.not_before, _dt.UTC).date() for card in cards)
     return import_bundle(merged, strict=strict, research_consent=research_consent, today=today,
-                         card_issuer=", ".join(issuers), where=name, as_of=issued_on, rxnorm_map=rxnorm_map)
+                         card_issuer=", ".join(issuers), where=name, as_of=issued_on, code_map=code_map)

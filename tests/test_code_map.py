@@ -1,4 +1,4 @@
-"""The issuer's medication map (zkhealth.credentials.rxnorm_map) and what it closes: a full export whose drugs are
+"""The issuer's medication map (zkhealth.credentials.code_map) and what it closes: a full export whose drugs are
 coded only by clinical-drug RxCUIs was issued as a complete record, and passed exclusions by ATC class or RxNorm
 ingredient that the patient fails. Now such an export is partial unless the map names each drug's ingredients and
 ATC codes; with the map the exclusions fail as they should."""
@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 
-from zkhealth.credentials import rxnorm_map
+from zkhealth.credentials import code_map
+from zkhealth.credentials.code_map import CodeMap, parse_code_map, read_code_map
 from zkhealth.credentials.ehr_import import import_bundle
-from zkhealth.credentials.rxnorm_map import RxNormMap, parse_rxnorm_map, read_rxnorm_map
 from zkhealth.eligibility.evaluate import evaluate_program
 from zkhealth.eligibility.program import compile_program
-from zkhealth.errors import MalformedInputError, MedicationMapError, UnmappedContentError
+from zkhealth.errors import CodeMapError, MalformedInputError, UnmappedContentError
 
 pytestmark = pytest.mark.native
 
@@ -26,7 +26,7 @@ TODAY = dt.date(2026, 6, 1)
 DAY = dt.date(2026, 1, 15)
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 ATC = "http://www.whocc.no/atc"
-MAP_FILE = Path(__file__).parent / "fhir" / "rxnorm_map.csv"
+MAP_FILE = Path(__file__).parent / "fhir" / "code_map.csv"
 INSULIN_SCD = "261551"  # insulin glargine 100 UNT/ML Injectable Solution (a clinical drug, not the ingredient)
 METFORMIN_SCD = "860975"  # 24 HR metformin hydrochloride 500 MG Extended Release Oral Tablet
 
@@ -63,7 +63,7 @@ def test_insulin_coded_as_a_clinical_drug_no_longer_passes_no_insulin() -> None:
         import_bundle(export, today=TODAY, complete=True)
     # with the issuer's map: the ingredient and the ATC code are recorded, the record is complete, and the
     # exclusion fails because the patient is on insulin
-    mapped = import_bundle(export, today=TODAY, rxnorm_map=read_rxnorm_map(MAP_FILE), complete=True)
+    mapped = import_bundle(export, today=TODAY, code_map=read_code_map(MAP_FILE), complete=True)
     record = mapped.record
     assert record.complete and mapped.summary.notes == []
     assert sorted((m.system, m.code) for m in record.medications) == [("atc", "A10AE04"), ("rxnorm", "274783")]
@@ -78,7 +78,7 @@ def test_an_ingredient_exclusion_against_a_clinical_drug_code() -> None:
     export = _export(_drug("metformin", (RXNORM, METFORMIN_SCD)))
     record = import_bundle(export, today=TODAY).record
     assert not record.complete and not _holds("not medication in rxnorm:6809", record)
-    mapped = import_bundle(export, today=TODAY, rxnorm_map=read_rxnorm_map(MAP_FILE)).record
+    mapped = import_bundle(export, today=TODAY, code_map=read_code_map(MAP_FILE)).record
     assert mapped.complete
     assert evaluate_program(compile_program("not medication in rxnorm:6809"), mapped, DAY).failing_clause == (
         "not medication in rxnorm:6809")
@@ -94,7 +94,7 @@ def test_what_stays_complete_without_a_map() -> None:
     assert not atc_only.record.complete and "no known RxNorm ingredient" in str(atc_only.summary.completeness_note)
     assert not _holds("not medication in rxnorm:274783", atc_only.record)
     # the map's ATC rows give the ingredient of an ATC-only drug
-    with_map = import_bundle(_export(_drug("i", (ATC, "A10AE04"))), today=TODAY, rxnorm_map=read_rxnorm_map(MAP_FILE))
+    with_map = import_bundle(_export(_drug("i", (ATC, "A10AE04"))), today=TODAY, code_map=read_code_map(MAP_FILE))
     assert with_map.record.complete
     assert not _holds("not medication in rxnorm:274783", with_map.record)
     # an ATC code next to an unknown RxCUI (a clinical drug? a combination?): not classified
@@ -110,13 +110,13 @@ def test_the_map_gives_doses_to_clinical_drugs_and_refuses_a_combined_dose() -> 
                "doseAndRate": [{"doseQuantity": {"value": 500, "unit": "mg", "system": "http://unitsofmeasure.org",
                                                  "code": "mg"}}]}]
     export = _export(_drug("m", (RXNORM, METFORMIN_SCD), dosageInstruction=dosage))
-    record = import_bundle(export, today=TODAY, rxnorm_map=read_rxnorm_map(MAP_FILE)).record
+    record = import_bundle(export, today=TODAY, code_map=read_code_map(MAP_FILE)).record
     assert {(m.system, m.code, m.daily_dose) for m in record.medications} == {
         ("rxnorm", "6809", Decimal(1000)), ("atc", "A10BA02", Decimal(1000))}
     # a combination product (test data: metformin with a second ingredient): the dose is the product's
-    combined = parse_rxnorm_map("code,ingredients,atc\n123456,6809 593411,A10BD07\n")
+    combined = parse_code_map("code,ingredients,atc\n123456,6809 593411,A10BD07\n")
     result = import_bundle(_export(_drug("m", (RXNORM, "123456"), dosageInstruction=dosage)), today=TODAY,
-                           rxnorm_map=combined)
+                           code_map=combined)
     assert result.record.complete and {m.daily_dose for m in result.record.medications} == {None}
     assert "combination product" in result.summary.partly[0].reason
     assert {(m.system, m.code) for m in result.record.medications} == {
@@ -127,22 +127,22 @@ def test_allergy_substances_follow_the_map() -> None:
     allergy = {"resourceType": "AllergyIntolerance", "id": "a", "recordedDate": "2020-01-01",
                "code": {"coding": [{"system": RXNORM, "code": "7984"}]}}
     assert not import_bundle(_export(allergy), today=TODAY).record.complete
-    record = import_bundle(_export(allergy), today=TODAY, rxnorm_map=read_rxnorm_map(MAP_FILE)).record
+    record = import_bundle(_export(allergy), today=TODAY, code_map=read_code_map(MAP_FILE)).record
     assert record.complete and not _holds("not allergy in atc:J01C", record)
 
 
 def test_a_map_with_none_atc_and_comments() -> None:
-    table = parse_rxnorm_map("\ufeff# a comment\n\ncode , Ingredients, ATC\n555,555,none\nA10AE04,274783,\n"
+    table = parse_code_map("\ufeff# a comment\n\ncode , Ingredients, ATC\n555,555,none\nA10AE04,274783,\n"
                              "\"7984\",\"7984\",\"J01CE02\"\n", source="m.csv")
     assert len(table) == 3 and table.lookup("rxnorm", "555") is not None
     entry = table.lookup("atc", "a10ae04")
     assert entry is not None and entry.atc == ("A10AE04",) and entry.ingredients == ("274783",)
     assert table.is_ingredient("274783") and not table.is_ingredient("A10AE04")
-    assert table.lookup("snomed", "1") is None
+    assert table.lookup("icd10cm", "E11.9") is None and table.lookup("snomed", "44054006") is None
     # a drug WHO gives no ATC code is in no ATC class: classified
-    record = import_bundle(_export(_drug("x", (RXNORM, "555"))), today=TODAY, rxnorm_map=table).record
+    record = import_bundle(_export(_drug("x", (RXNORM, "555"))), today=TODAY, code_map=table).record
     assert record.complete and [(m.system, m.code) for m in record.medications] == [("rxnorm", "555")]
-    assert RxNormMap.read(MAP_FILE).lookup("rxnorm", "6809") is not None
+    assert CodeMap.read(MAP_FILE).lookup("rxnorm", "6809") is not None
 
 
 @pytest.mark.parametrize(("text", "message"), [
@@ -168,8 +168,8 @@ def test_a_map_with_none_atc_and_comments() -> None:
     ("code,ingredients,atc\n1," + " ".join(str(n) for n in range(1, 34)) + ",A10BA02\n", "more than 32"),
 ])
 def test_bad_maps_are_refused_naming_the_line(text: str, message: str) -> None:
-    with pytest.raises(MedicationMapError, match=message) as info:
-        parse_rxnorm_map(text, source="formulary.csv")
+    with pytest.raises(CodeMapError, match=message) as info:
+        parse_code_map(text, source="formulary.csv")
     assert str(info.value).startswith("formulary.csv")
     assert isinstance(info.value, MalformedInputError)  # exit code 2
 
@@ -177,23 +177,23 @@ def test_bad_maps_are_refused_naming_the_line(text: str, message: str) -> None:
 def test_map_files_are_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "map.csv"
     path.write_bytes(b"code,ingredients,atc\n" + b"".join(f"{n},{n},A10BA02\n".encode() for n in range(1, 11)))
-    assert len(read_rxnorm_map(path)) == 10
-    monkeypatch.setattr(rxnorm_map, "MAX_MAP_ROWS", 9)
-    with pytest.raises(MedicationMapError, match="line 11: more than 9 rows"):
-        read_rxnorm_map(path)
-    monkeypatch.setattr(rxnorm_map, "MAX_MAP_BYTES", 100)
-    with pytest.raises(MedicationMapError, match=f"{path}: .*exceeds the 100-byte limit"):
-        read_rxnorm_map(path)
-    with pytest.raises(MedicationMapError, match="more than the 100-byte limit"):
-        parse_rxnorm_map(b"x" * 101)
-    with pytest.raises(MedicationMapError, match="more than the 100-character limit"):
-        parse_rxnorm_map("x" * 101)
+    assert len(read_code_map(path)) == 10
+    monkeypatch.setattr(code_map, "MAX_MAP_ROWS", 9)
+    with pytest.raises(CodeMapError, match="line 11: more than 9 rows"):
+        read_code_map(path)
+    monkeypatch.setattr(code_map, "MAX_MAP_BYTES", 100)
+    with pytest.raises(CodeMapError, match=f"{path}: .*exceeds the 100-byte limit"):
+        read_code_map(path)
+    with pytest.raises(CodeMapError, match="more than the 100-byte limit"):
+        parse_code_map(b"x" * 101)
+    with pytest.raises(CodeMapError, match="more than the 100-character limit"):
+        parse_code_map("x" * 101)
     path.write_bytes(b"code,ingredients,atc\n6809,6809,A10BA02\xff\n")
-    with pytest.raises(MedicationMapError, match="not UTF-8"):
-        read_rxnorm_map(path)
-    with pytest.raises(MedicationMapError, match="line 2: rxnorm code 6809 is already mapped on line 1"):
-        RxNormMap([rxnorm_map.MapEntry("rxnorm", "6809", ("6809",), (), 1),
-                   rxnorm_map.MapEntry("rxnorm", "6809", ("6809",), (), 2)])
+    with pytest.raises(CodeMapError, match="not UTF-8"):
+        read_code_map(path)
+    with pytest.raises(CodeMapError, match="line 2: rxnorm code 6809 is already mapped on line 1"):
+        CodeMap([code_map.MapEntry("rxnorm", "6809", (("rxnorm", ("6809",)),), 1),
+                   code_map.MapEntry("rxnorm", "6809", (("rxnorm", ("6809",)),), 2)])
 
 
 def test_the_issue_verb_reads_the_map(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -212,11 +212,11 @@ def test_the_issue_verb_reads_the_map(tmp_path: Path, monkeypatch: pytest.Monkey
     partial = runner.invoke(main, ["--json", *base])
     assert partial.exit_code == 0 and json.loads(partial.output)["import"]["complete"] is False
     assert runner.invoke(main, [*base, "--complete"]).exit_code == 1
-    complete = runner.invoke(main, ["--json", *base, "--complete", "--rxnorm-map", str(MAP_FILE)])
+    complete = runner.invoke(main, ["--json", *base, "--complete", "--code-map", str(MAP_FILE)])
     assert complete.exit_code == 0 and json.loads(complete.output)["import"]["complete"] is True
     bad = tmp_path / "bad.csv"
     bad.write_text("code,ingredients,atc\n261551,274783,A10A\n")
-    refused = runner.invoke(main, [*base, "--rxnorm-map", str(bad)])
-    assert refused.exit_code == 2 and "MedicationMapError" in refused.output and "line 2" in refused.output
-    usage = runner.invoke(main, [*base, "--schema", "1", "--rxnorm-map", str(MAP_FILE)])
-    assert usage.exit_code == 2 and "--rxnorm-map" in usage.output
+    refused = runner.invoke(main, [*base, "--code-map", str(bad)])
+    assert refused.exit_code == 2 and "CodeMapError" in refused.output and "line 2" in refused.output
+    usage = runner.invoke(main, [*base, "--schema", "1", "--code-map", str(MAP_FILE)])
+    assert usage.exit_code == 2 and "--code-map" in usage.output
