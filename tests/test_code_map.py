@@ -1,7 +1,9 @@
-"""The issuer's medication map (zkhealth.credentials.code_map) and what it closes: a full export whose drugs are
-coded only by clinical-drug RxCUIs was issued as a complete record, and passed exclusions by ATC class or RxNorm
-ingredient that the patient fails. Now such an export is partial unless the map names each drug's ingredients and
-ATC codes; with the map the exclusions fail as they should."""
+"""The issuer's code map (zkhealth.credentials.code_map) and what it closes: a full export whose entries are coded
+only in a system criteria do not name them by was issued as a complete record, and passed exclusions that the
+patient fails: drugs coded only by clinical-drug RxCUIs against exclusions by ATC class or RxNorm ingredient, and
+conditions, admission reasons, procedures, vaccines and allergy substances coded only in SNOMED CT against
+exclusions by ICD-10-CM range, ICD-10-PCS, CVX or ATC class. Now such an export is partial unless the map gives
+those codes (or says the concept has none); with the map the exclusions fail as they should."""
 
 from __future__ import annotations
 
@@ -26,6 +28,8 @@ TODAY = dt.date(2026, 6, 1)
 DAY = dt.date(2026, 1, 15)
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 ATC = "http://www.whocc.no/atc"
+SNOMED = "http://snomed.info/sct"
+NSCLC = "254637007"  # non-small cell lung cancer (SNOMED CT); the tests' map gives C34.90 (test data)
 MAP_FILE = Path(__file__).parent / "fhir" / "code_map.csv"
 INSULIN_SCD = "261551"  # insulin glargine 100 UNT/ML Injectable Solution (a clinical drug, not the ingredient)
 METFORMIN_SCD = "860975"  # 24 HR metformin hydrochloride 500 MG Extended Release Oral Tablet
@@ -166,6 +170,20 @@ def test_a_map_with_none_atc_and_comments() -> None:
     ("code,ingredients,atc\n6809,\"6809,A10BA02\n", "line 2: not a CSV row"),
     ("code,ingredients,atc\n6809,6809,A10BA02\x00\n", "a NUL character"),
     ("code,ingredients,atc\n1," + " ".join(str(n) for n in range(1, 34)) + ",A10BA02\n", "more than 32"),
+    # the generalised columns and the SNOMED CT rows
+    ("code,icd10cm,icd10cm\nsnomed:44054006,E11.9,E11.9\n", "line 1: the first row must be the header"),
+    ("code,icd10\nsnomed:44054006,E11.9\n", "line 1: the first row must be the header"),
+    ("code\nsnomed:44054006\n", "line 1: the first row must be the header"),
+    ("code,icd10cm\nsnomed:44054007,E11.9\n", "line 2: code:"),  # a bad Verhoeff check digit
+    ("code,icd10cm\nloinc:4548-4,E11.9\n", "line 2: code: unknown prefix 'loinc'"),
+    ("code,icd10cm\nsnomed:44054006,\n", "line 2: snomed:44054006 states no target code"),
+    ("code,icd10cm\nsnomed:44054006,X99.99\n", "line 2: ICD-10-CM:"),  # not in the release
+    ("code,icd10pcs\nsnomed:80146002,0DTJ\n", "line 2: ICD-10-PCS:"),  # not a full code
+    ("code,cvx\nsnomed:86198006,0\n", "line 2: CVX:"),
+    ("code,ingredients,atc\nsnomed:764146007,,J01CE01\n", "line 2: snomed:764146007: a substance states both"),
+    ("code,ingredients,atc,icd10cm\n6809,6809,A10BA02,E11.9\n", "line 2: rxnorm:6809 is a drug: icd10cm"),
+    ("code,icd10cm\nsnomed:44054006,E11.9\nsct:44054006,E11.65\n",
+     "line 3: snomed code 44054006 is already mapped on line 2"),
 ])
 def test_bad_maps_are_refused_naming_the_line(text: str, message: str) -> None:
     with pytest.raises(CodeMapError, match=message) as info:
@@ -220,3 +238,117 @@ def test_the_issue_verb_reads_the_map(tmp_path: Path, monkeypatch: pytest.Monkey
     assert refused.exit_code == 2 and "CodeMapError" in refused.output and "line 2" in refused.output
     usage = runner.invoke(main, [*base, "--schema", "1", "--code-map", str(MAP_FILE)])
     assert usage.exit_code == 2 and "--code-map" in usage.output
+
+
+def _condition(rid: str, *codings: tuple[str, str], display: str = "a condition") -> dict[str, Any]:
+    return {"resourceType": "Condition", "id": rid, "onsetDateTime": "2024-02-01",
+            "code": {"coding": [{"system": s, "code": c, "display": display} for s, c in codings]}}
+
+
+def test_a_snomed_only_cancer_no_longer_passes_no_cancer() -> None:
+    """The attack: on main this export (its cancer coded in SNOMED CT only, as Synthea codes conditions) was a
+    complete record that satisfied "no history of cancer"."""
+    export = _export(_condition("nsclc", (SNOMED, NSCLC), display="Non-small cell lung cancer"))
+    result = import_bundle(export, today=TODAY)
+    assert not result.record.complete  # was complete
+    note = str(result.summary.completeness_note)
+    assert "Non-small cell lung cancer" in note and "no ICD-10-CM code known" in note and "--code-map" in note
+    assert [(item.kind, item.codes) for item in result.summary.notes] == [("Condition", (f"snomed:{NSCLC}",))]
+    for exclusion in ("not diagnosis in C00-C96", "not diagnosis in C34.*", f"not diagnosis in snomed:{NSCLC}",
+                      "not diagnosis in E11"):
+        assert not _holds(exclusion, result.record), exclusion  # a partial record proves no exclusion
+    assert _holds(f"diagnosis in snomed:{NSCLC}", result.record)  # inclusions still hold
+    with pytest.raises(UnmappedContentError, match="Non-small cell lung cancer"):
+        import_bundle(export, today=TODAY, complete=True)
+    # with the map's row the ICD-10-CM code is recorded beside the SNOMED CT one: complete, and the exclusion
+    # fails because the patient has cancer
+    mapped = import_bundle(export, today=TODAY, code_map=read_code_map(MAP_FILE), complete=True)
+    record = mapped.record
+    assert record.complete and mapped.summary.notes == []
+    assert sorted((c.system, c.code) for c in record.conditions) == [("icd10cm", "C34.90"), ("snomed", NSCLC)]
+    assert evaluate_program(compile_program("not diagnosis in C00-C96"), record, DAY).failing_clause == (
+        "not diagnosis in C00-C96")
+    assert _holds("diagnosis in C34.*", record) and _holds("not diagnosis in E11", record)
+    assert mapped.summary.kinds["Condition"].mapped == 1
+
+
+def test_a_condition_coded_in_icd10cm_needs_no_row_and_a_finding_may_have_none() -> None:
+    both = _export(_condition("dm", (SNOMED, "44054006"), ("http://hl7.org/fhir/sid/icd-10-cm", "E11.9")))
+    assert import_bundle(both, today=TODAY, complete=True).record.complete
+    # a SNOMED CT finding with no ICD-10-CM code: the map says so ('none'), and the record is complete
+    finding = _export(_condition("job", (SNOMED, "160903007"), display="Full-time employment"))
+    assert not import_bundle(finding, today=TODAY).record.complete
+    table = parse_code_map("code,icd10cm\nsnomed:160903007,none\n")
+    record = import_bundle(finding, today=TODAY, code_map=table, complete=True).record
+    assert [(c.system, c.code) for c in record.conditions] == [("snomed", "160903007")]
+    assert _holds("not diagnosis in C00-C96", record) and _holds("diagnosis in snomed:160903007", record)
+    # the well-known pair: type 2 diabetes mellitus -> E11.9
+    dm = import_bundle(_export(_condition("dm", (SNOMED, "44054006"))), today=TODAY,
+                       code_map=read_code_map(MAP_FILE)).record
+    assert dm.complete and not _holds("not diagnosis in E11", dm)
+
+
+def test_a_snomed_only_allergy_substance_no_longer_passes_no_penicillin_allergy() -> None:
+    allergy = {"resourceType": "AllergyIntolerance", "id": "pen", "recordedDate": "2020-01-01",
+               "code": {"coding": [{"system": SNOMED, "code": "764146007", "display": "Penicillin"}]}}
+    export = _export(allergy)
+    result = import_bundle(export, today=TODAY)
+    assert not result.record.complete  # was complete, and passed "not allergy in atc:J01C"
+    assert "SNOMED CT only: no ATC code or RxNorm ingredient known" in str(result.summary.completeness_note)
+    assert not _holds("not allergy in atc:J01C", result.record)
+    with pytest.raises(UnmappedContentError, match="'Penicillin' not classified"):
+        import_bundle(export, today=TODAY, complete=True)
+    record = import_bundle(export, today=TODAY, code_map=read_code_map(MAP_FILE), complete=True).record
+    assert record.complete and not _holds("not allergy in atc:J01C", record)
+    assert not _holds("not allergy in rxnorm:7984", record) and _holds("allergy in snomed:764146007", record)
+    assert _holds("not allergy in atc:N02BA", record)
+    # a food is no drug: the map's 'none' completes the record, and drug exclusions hold
+    lactose = {**allergy, "code": {"coding": [{"system": SNOMED, "code": "47703008"}]}}
+    assert not import_bundle(_export(lactose), today=TODAY).record.complete
+    food = import_bundle(_export(lactose), today=TODAY, code_map=read_code_map(MAP_FILE), complete=True).record
+    assert food.complete and _holds("not allergy in atc:J01C", food)
+
+
+def test_snomed_only_procedures_and_vaccines() -> None:
+    surgery = {"resourceType": "Procedure", "id": "appx", "status": "completed",
+               "performedDateTime": "2023-05-01",
+               "code": {"coding": [{"system": SNOMED, "code": "80146002", "display": "Appendectomy"}]}}
+    vaccine = {"resourceType": "Immunization", "id": "flu", "status": "completed",
+               "occurrenceDateTime": "2025-10-01", "vaccineCode": {"coding": [{"system": SNOMED, "code": "86198006"}]}}
+    export = _export(surgery, vaccine)
+    result = import_bundle(export, today=TODAY)
+    assert not result.record.complete  # was complete, and passed "not procedure in pcs:0DTJ"
+    assert sorted((item.kind, item.reason.split("(")[1].split(")")[0]) for item in result.summary.notes) == [
+        ("Immunization", "no CVX code known"), ("Procedure", "no ICD-10-PCS code known")]
+    assert not _holds("not procedure in pcs:0DTJ", result.record)
+    assert not _holds("not immunization in cvx:140", result.record)
+    record = import_bundle(export, today=TODAY, code_map=read_code_map(MAP_FILE), complete=True).record
+    assert record.complete
+    assert not _holds("not procedure in pcs:0DTJ", record) and _holds("not procedure in pcs:0D16", record)
+    assert not _holds("not immunization in cvx:140", record) and _holds("immunization in snomed:86198006", record)
+
+
+def test_the_issue_verb_takes_the_code_map_under_both_names(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from zkhealth.cli import main
+
+    monkeypatch.setenv("ZKHEALTH_PASSPHRASE", "correct horse battery staple")
+    runner = CliRunner()
+    key = tmp_path / "hospital.key"
+    assert runner.invoke(main, ["keygen", "--out", str(key), "--kdf", "interactive"]).exit_code == 0
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps(_export(_condition("nsclc", (SNOMED, NSCLC)))))
+    base = ["issue", "--fhir", str(export), "--key", str(key), "--holder-commitment", "7", "--out",
+            str(tmp_path / "c.json"), "--issued-at", "2026-02-01"]
+    partial = runner.invoke(main, ["--json", *base])
+    assert partial.exit_code == 0 and json.loads(partial.output)["import"]["complete"] is False
+    refused = runner.invoke(main, [*base, "--complete"])
+    assert refused.exit_code == 1 and "UnmappedContentError" in refused.output
+    for option in ("--code-map", "--rxnorm-map"):
+        complete = runner.invoke(main, ["--json", *base, "--complete", option, str(MAP_FILE)])
+        assert complete.exit_code == 0 and json.loads(complete.output)["import"]["complete"] is True, option
+    bad = tmp_path / "bad.csv"
+    bad.write_text("code,icd10cm\nsnomed:254637007,C34.99\n")
+    refused = runner.invoke(main, [*base, "--code-map", str(bad)])
+    assert refused.exit_code == 2 and "CodeMapError" in refused.output and "line 2" in refused.output

@@ -53,7 +53,7 @@ from typing import Final
 
 from zkhealth._fileio import read_bytes
 from zkhealth.credentials import codes
-from zkhealth.errors import CodeMapError, CodeSystemError
+from zkhealth.errors import CodeMapError, EncodingError
 
 __all__ = [
     "MAP_COLUMNS", "MAP_HEADER", "MAX_CODES_PER_CELL", "MAX_MAP_BYTES", "MAX_MAP_ROWS", "CodeMap", "MapEntry",
@@ -130,7 +130,7 @@ class CodeMap:
 
     def lookup(self, system: str, code: str) -> MapEntry | None:
         """The row of a code (``system`` ``"rxnorm"``, ``"atc"`` or ``"snomed"``), or ``None``. Raises
-        :class:`~zkhealth.errors.CodeSystemError` for a malformed code."""
+        :class:`~zkhealth.errors.EncodingError` for a malformed code."""
         if system not in ("rxnorm", "atc", "snomed"):
             return None
         return self._table.get((system, codes.normalize_clinical_code(system, code)))
@@ -140,7 +140,7 @@ class CodeMap:
         or when the row does not say; a malformed code has no row."""
         try:
             row = self.lookup(system, code)
-        except CodeSystemError:
+        except EncodingError:
             return None
         return None if row is None else row.codes_in(target)
 
@@ -162,7 +162,7 @@ def _cell(text: str, system: str, *, what: str, where: str) -> tuple[str, ...] |
     for item in items:
         try:
             code = codes.normalize_clinical_code(system, item)
-        except CodeSystemError as exc:
+        except EncodingError as exc:
             raise CodeMapError(f"{where}: {what}: {exc}") from None
         if code in out:
             raise CodeMapError(f"{where}: {what} code {code} is listed twice")
@@ -189,7 +189,7 @@ def _key(text: str, where: str) -> tuple[str, str]:
         system, rest = ("rxnorm" if text[:1].isdigit() else "atc"), text
     try:
         return system, codes.normalize_clinical_code(system, rest)
-    except CodeSystemError as exc:
+    except EncodingError as exc:
         raise CodeMapError(f"{where}: code: {exc} (an RxCUI, a 5-level ATC code or snomed: and a SNOMED CT "
                            "id)") from None
 
