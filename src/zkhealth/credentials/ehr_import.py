@@ -5,10 +5,10 @@ statuses, abatement dates, units in other UCUM forms, values with decimals or co
 the bundle lands in exactly one bucket of the :class:`ImportSummary`, so nothing is dropped silently:
 
 * **kept**: recorded with the codes and values as written (a SNOMED CT-only condition is kept as the SNOMED
-  concept; criteria may name SNOMED concepts or lists of them);
+  concept; criteria may name SNOMED concepts or lists of them; see "Code systems" for what completes it);
 * **mapped**: recorded after a stated mapping (a WHO ICD-10 code that exists unchanged in ICD-10-CM, a unit
   converted, a value rounded or censored, a LOINC alias: :mod:`zkhealth.credentials.units`; a dosage turned
-  into a daily dose; an admission recorded with the reason "unknown");
+  into a daily dose; an admission recorded with the reason "unknown"; a code of the issuer's code map);
 * **unmappable**: clinical content of a kind the record holds that could not be recorded: a code system it
   has no place for, a unit that does not convert, a missing date. Listed one by one with the reason;
   ``strict=True`` refuses the bundle if there is any;
@@ -38,8 +38,11 @@ Rules, per resource kind (codes.py holds the tables they feed):
 * ``Patient``: exactly one; a full ``birthDate``; ``gender`` (absent: ``unknown``). A deceased patient
   (``deceasedBoolean`` true or a ``deceasedDateTime``) is refused with :class:`DeceasedPatientError`.
 * ``Condition``: one entry per usable coding (ICD-10-CM as is; WHO ICD-10 mapped when the code exists in
-  ICD-10-CM; SNOMED CT kept). No SNOMED CT to ICD-10-CM map is applied: the maintained map (NLM's) comes with
-  the UMLS licence and is not available to us offline, so a SNOMED-only condition stays a SNOMED entry.
+  ICD-10-CM; SNOMED CT kept). No SNOMED CT to ICD-10-CM map is shipped: the maintained map (NLM's) comes with
+  the UMLS licence and is not available to us offline. A condition with no ICD-10-CM coding takes the
+  ICD-10-CM codes the issuer's code map gives for its SNOMED CT codings (recorded beside them, listed as
+  mapped); without a row it is recorded as the SNOMED CT concept and is *unclassified* ("Code systems"
+  below).
   Onset: ``onsetDateTime``, ``onsetPeriod.start``, else ``recordedDate``; none is unmappable. Abatement:
   ``abatementDateTime`` or ``abatementPeriod.end``. Clinical status as written; absent: ``resolved`` when there
   is an abatement, else ``unknown``. Verification absent: ``confirmed``; refuted and entered-in-error excluded.
@@ -50,7 +53,9 @@ Rules, per resource kind (codes.py holds the tables they feed):
   recorded (the condition has no ICD-10-CM code, the detail is not coded in SNOMED CT) is listed as partly
   recorded. ``bodySite`` is not a histology and is not recorded.
 * ``AllergyIntolerance``: the substance, one entry per usable coding (RxNorm, a 5-level ATC code, SNOMED CT;
-  RxNorm and ATC codings go through the medication map and must be classified, as for medications below);
+  RxNorm and ATC codings go through the code map and must be classified, as for medications below; a
+  substance coded only in SNOMED CT is classified by a code-map row stating its ingredients and ATC codes,
+  both perhaps ``none`` for a food or pollen, which are recorded beside it);
   ``type`` allergy or intolerance (absent: allergy); clinical status active, inactive or resolved (absent:
   active); verification confirmed or unconfirmed (``presumed``, R5, is unconfirmed; absent: confirmed);
   refuted, entered-in-error and the "no known allergy" statements (:data:`NO_KNOWN_CODES`) are excluded. The
@@ -59,14 +64,16 @@ Rules, per resource kind (codes.py holds the tables they feed):
 * ``Encounter`` of an inpatient class (v3 ActCode ``IMP`` and its specialisations ``ACUTE`` and ``NONAC``):
   a hospital admission, one entry per reason code: ``reasonCode`` codings, and the codes of the Conditions
   that ``reasonReference`` or a ``diagnosis`` with role admission (``AD``), discharge (``DD``) or chief
-  complaint (``CC``) points to (ICD-10-CM, WHO ICD-10 mapped, SNOMED CT). An admission with no usable reason
+  complaint (``CC``) points to (ICD-10-CM, WHO ICD-10 mapped, SNOMED CT; reasons with no ICD-10-CM code go
+  through the code map as conditions do, and are unclassified without a row). An admission with no usable reason
   code is recorded once with the reason :data:`~zkhealth.credentials.record.ADMISSION_REASON_UNKNOWN` (listed
   in the notes): exclusions of admissions treat it as an admission for any reason. Admitted on
   ``period.start``, discharged on ``period.end``; status finished (R5 completed, discharged) needs a discharge
   day; in-progress, arrived, triaged, on leave (R5 on-hold) are "in hospital"; unknown and discontinued are
   finished if there is an end, else in hospital; planned, cancelled and entered-in-error are excluded.
   Other encounters (ambulatory, emergency, home health, virtual) are not imported.
-* ``Immunization``: one entry per CVX or SNOMED CT coding of ``vaccineCode``, dated ``occurrenceDateTime``;
+* ``Immunization``: one entry per CVX or SNOMED CT coding of ``vaccineCode``, dated ``occurrenceDateTime``
+  (a SNOMED CT-only vaccine takes the CVX codes of the code map, and is unclassified without a row);
   ``completed`` is recorded, ``not-done``, entered-in-error and "no known immunizations" are excluded.
 * ``MedicationRequest`` / ``MedicationStatement`` / ``MedicationAdministration`` / ``MedicationDispense``:
   RxNorm or ATC codings (``medicationCodeableConcept`` or a referenced ``Medication``); start from
@@ -74,7 +81,7 @@ Rules, per resource kind (codes.py holds the tables they feed):
   active, completed, stopped, on-hold or other; cancelled, draft, intended, not-taken, not-done and
   entered-in-error excluded. **Classes and ingredients.** Criteria name drugs by ATC class or RxNorm
   ingredient, but an export often codes a clinical drug (SCD) RxCUI, and RxNorm's relationships (SCD ->
-  ingredient, RxNorm -> ATC) are not shipped. The issuer's medication map (``code_map``,
+  ingredient, RxNorm -> ATC) are not shipped. The issuer's code map (``code_map``,
   :mod:`zkhealth.credentials.code_map`, ``zkhealth issue --code-map``) supplies them: a coding with a map
   row is recorded as the row's ingredient RxCUIs and ATC codes (listed as mapped); a coding without one is
   recorded as written. A drug is **classified** when the codes recorded for it hold (a) a 5-level ATC code
@@ -96,7 +103,8 @@ Rules, per resource kind (codes.py holds the tables they feed):
   or missing sequences: no dose, listed as partly recorded. A MedicationAdministration is one dose, not a
   regimen: no daily dose. A map row with two or more ingredients is a combination product: no daily dose
   (partly recorded).
-* ``Procedure``: SNOMED CT or ICD-10-PCS codings (CPT is licensed: unmappable); ``performedDateTime`` or
+* ``Procedure``: SNOMED CT or ICD-10-PCS codings (CPT is licensed: unmappable; a SNOMED CT-only procedure
+  takes the ICD-10-PCS codes of the code map, and is unclassified without a row); ``performedDateTime`` or
   ``performedPeriod.start``; completed, or other (in-progress, on-hold, stopped, unknown); preparation,
   not-done and entered-in-error excluded.
 * ``Observation``: codes of the observation table (LOINC, or a SNOMED CT observable of a ``system="snomed"``
@@ -114,15 +122,25 @@ Dates: a ``dateTime`` with a zone is taken as its UTC calendar date; a time with
 leaves the date unknown, so the entry is listed as unmappable; a partial date (``2019`` or ``2019-03``) is taken
 as its first day (counted as an imprecise date in the summary).
 
+Code systems: criteria name each kind by one system first (diagnoses and admission reasons by ICD-10-CM,
+medications and allergy substances by ATC class and RxNorm ingredient, procedures by ICD-10-PCS, vaccines by
+CVX), and may name SNOMED CT concepts too. An entry coded only in another system is recorded as written, but an
+exclusion in the first system would not see it: it is **unclassified** (listed in the notes, naming it, its
+codes and the missing system) unless the issuer's code map (:mod:`zkhealth.credentials.code_map`) gives its
+codes in that system or states that the concept has none (a SNOMED CT finding with no ICD-10-CM code, a food
+with no ATC code). The reverse (an entry coded in ICD-10-CM only against a criterion naming a SNOMED CT
+concept) is not checked: criteria name diagnoses, admissions and procedures by SNOMED CT only where those
+systems have no code, as the schema records them.
+
 Completeness (header ``record_complete``): a ``document`` bundle (an EHDS patient summary, a lab report, an
 imaging report) or a SMART Health Card is a **partial** record; any other bundle is taken as the patient's
 **full export** as of its ``timestamp`` (or of its latest clinical date), unless the caller says
 ``complete=False``. Entries dated after that day are unmappable. A record is only complete if nothing that
 criteria could name was left out: an unmappable condition, medication, procedure, allergy, admission or
 immunization, a histology or stage left out, or an observation of a table code whose value could not be
-recorded, or a drug (medication or allergy substance) that is not classified (above: its ATC class or RxNorm
-ingredient is not known), would let a prover show "no such diagnosis" or "no insulin", or pick an older value
-as the latest. Such an export is
+recorded, or an unclassified entry (a drug whose ATC class or RxNorm ingredient is not known; a condition,
+admission reason, procedure, vaccine or allergy substance coded only in SNOMED CT with no code-map row), would
+let a prover show "no such diagnosis" or "no insulin", or pick an older value as the latest. Such an export is
 issued as a partial record (the summary says why), or refused with :class:`UnmappedContentError` when the
 caller asked for ``complete=True``. What criteria cannot name (kinds not held by design, observations of codes
 outside the table, a daily dose: criteria bound doses in inclusions only) does not affect completeness.
@@ -1220,7 +1238,7 @@ class _Importer:
 
     def _drug_codes(self, pairs: Sequence[tuple[str, str]],
                     problems: list[str]) -> tuple[list[tuple[str, str]], bool, list[str]]:
-        """The codes to record for a drug's codings, by the medication map (module docstring, "Classes and
+        """The codes to record for a drug's codings, by the code map (module docstring, "Classes and
         ingredients"); ``(codes as (system, code), whether the map was applied, why its class or ingredient is not
         known)``.
 
@@ -1624,7 +1642,7 @@ def import_bundle(
     ``complete`` overrides the completeness the bundle's kind implies (module docstring); ``today`` is the
     issue day (default: today, UTC); ``card_issuer`` marks a bundle that came from a SMART Health Card (always
     partial); ``as_of`` overrides the day the record is current as of (default: the bundle's timestamp, a
-    document's date, else its latest clinical date); ``code_map`` is the issuer's medication map
+    document's date, else its latest clinical date); ``code_map`` is the issuer's code map
     (:mod:`zkhealth.credentials.code_map`; module docstring, "Classes and ingredients"). ``strict`` refuses a
     bundle with anything unmappable (:class:`UnmappedContentError`, carrying the summary). Raises
     :class:`DeceasedPatientError`, :class:`RecordImportError`, :class:`InputLimitError` and other

@@ -42,7 +42,7 @@ def record_from_bundle(
     """Import a bundle (dict, JSON text or path) as a version-2 record (module docstring).
 
     ``complete`` and ``research_consent`` are the issuer's statements (not read from FHIR); ``as_of`` defaults
-    to the bundle's timestamp, else its latest clinical date; ``code_map`` is the issuer's medication map
+    to the bundle's timestamp, else its latest clinical date; ``code_map`` is the issuer's code map
     (:mod:`zkhealth.credentials.code_map`). Raises :class:`~zkhealth.errors.FhirImportError`
     subclasses naming the resource.
     """
