@@ -353,7 +353,7 @@ def test_fuzz_fhir_export_v2(examples: int, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("examples", BUDGETS)
-def test_fuzz_medication_map(examples: int, tmp_path: Path) -> None:
+def test_fuzz_code_map(examples: int, tmp_path: Path) -> None:
     """The issuer's code map (--code-map, a CSV file) over mutated files."""
     from zkhealth.credentials.code_map import read_code_map
 
