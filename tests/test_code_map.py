@@ -352,3 +352,16 @@ def test_the_issue_verb_takes_the_code_map_under_both_names(tmp_path: Path, monk
     bad.write_text("code,icd10cm\nsnomed:254637007,C34.99\n")
     refused = runner.invoke(main, [*base, "--code-map", str(bad)])
     assert refused.exit_code == 2 and "CodeMapError" in refused.output and "line 2" in refused.output
+
+
+def test_a_mapped_snomed_cancer_keeps_its_histology() -> None:
+    """A detail qualifies an ICD-10-CM code: with the map's code it is recorded (it was left out before)."""
+    cancer = _condition("nsclc", (SNOMED, NSCLC))
+    cancer["extension"] = [{"url": "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-histology-morphology-"
+                                   "behavior", "valueCodeableConcept": {"coding": [{"system": SNOMED,
+                                                                                    "code": "1187332001"}]}}]
+    unmapped = import_bundle(_export(cancer), today=TODAY)
+    assert not unmapped.record.complete and not unmapped.record.diagnosis_details
+    record = import_bundle(_export(cancer), today=TODAY, code_map=read_code_map(MAP_FILE), complete=True).record
+    assert [(d.code, d.diagnosis) for d in record.diagnosis_details] == [("1187332001", "C34.90")]
+    assert _holds("histology in snomed:1187332001 of C34.*", record)
