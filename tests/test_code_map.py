@@ -365,3 +365,22 @@ def test_a_mapped_snomed_cancer_keeps_its_histology() -> None:
     record = import_bundle(_export(cancer), today=TODAY, code_map=read_code_map(MAP_FILE), complete=True).record
     assert [(d.code, d.diagnosis) for d in record.diagnosis_details] == [("1187332001", "C34.90")]
     assert _holds("histology in snomed:1187332001 of C34.*", record)
+
+
+def test_each_admission_reason_is_classified_apart() -> None:
+    """A stay for a myocardial infarction (ICD-10-CM) and a cancer (SNOMED CT only): its ICD-10-CM reason must not
+    make the stay classified, or it would pass "not hospitalization in C00-C96"."""
+    cancer = _condition("nsclc", (SNOMED, NSCLC))
+    stay = {"resourceType": "Encounter", "id": "stay", "status": "finished",
+            "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "IMP"},
+            "period": {"start": "2025-09-01", "end": "2025-09-06"},
+            "reasonCode": [{"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "I21.9"}]},
+                           {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10", "code": "U07.1"}]}],
+            "reasonReference": [{"reference": "urn:x:1"}]}
+    result = import_bundle(_export(cancer, stay), today=TODAY)
+    assert not result.record.complete
+    assert ("Encounter", (f"snomed:{NSCLC}",)) in [(item.kind, item.codes) for item in result.summary.notes]
+    assert not _holds("not hospitalization in C00-C96", result.record)
+    record = import_bundle(_export(cancer, stay), today=TODAY, code_map=read_code_map(MAP_FILE), complete=True).record
+    assert sorted(e.code for e in record.encounters) == sorted(["C34.90", "I21.9", NSCLC, "U07.1"])
+    assert not _holds("not hospitalization in C00-C96", record) and _holds("not hospitalization in I50.*", record)

@@ -64,10 +64,11 @@ Rules, per resource kind (codes.py holds the tables they feed):
 * ``Encounter`` of an inpatient class (v3 ActCode ``IMP`` and its specialisations ``ACUTE`` and ``NONAC``):
   a hospital admission, one entry per reason code: ``reasonCode`` codings, and the codes of the Conditions
   that ``reasonReference`` or a ``diagnosis`` with role admission (``AD``), discharge (``DD``) or chief
-  complaint (``CC``) points to (ICD-10-CM, WHO ICD-10 mapped, SNOMED CT; reasons with no ICD-10-CM code go
-  through the code map as conditions do, and are unclassified without a row). An admission with no usable reason
-  code is recorded once with the reason :data:`~zkhealth.credentials.record.ADMISSION_REASON_UNKNOWN` (listed
-  in the notes): exclusions of admissions treat it as an admission for any reason. Admitted on
+  complaint (``CC``) points to (ICD-10-CM, WHO ICD-10 mapped, SNOMED CT; each reason apart, a coded reason with
+  no ICD-10-CM code goes through the code map as conditions do, and is unclassified without a row). An
+  admission with no usable reason code is recorded once with the reason
+  :data:`~zkhealth.credentials.record.ADMISSION_REASON_UNKNOWN` (listed in the notes): exclusions of
+  admissions treat it as an admission for any reason. Admitted on
   ``period.start``, discharged on ``period.end``; status finished (R5 completed, discharged) needs a discharge
   day; in-progress, arrived, triaged, on leave (R5 on-hold) are "in hospital"; unknown and discontinued are
   finished if there is an end, else in hospital; planned, cancelled and entered-in-error are excluded.
@@ -557,6 +558,14 @@ def _before_birth(reason: str) -> bool:
     return "before the birth date" in reason
 
 
+def _icd10cm(code: str) -> str | None:
+    """The ICD-10-CM spelling of a code, or ``None`` when it is not one."""
+    try:
+        return icd10.normalize_code(code)
+    except EncodingError:
+        return None
+
+
 def _uncoded(concept: object) -> str:
     """Why a concept gave no usable coding: it has none, or only free text."""
     text = concept.get("text") if isinstance(concept, dict) else None
@@ -1036,12 +1045,16 @@ class _Importer:
 
     # -- hospital admissions
 
-    def _admission_reasons(self, resource: Mapping[str, Any]) -> tuple[list[tuple[str, str]], list[str]]:
-        """The reason codings of an admission (module docstring) and its free-text reasons."""
+    def _admission_reasons(self, resource: Mapping[str, Any]) -> tuple[list[tuple[str, str]], list[str],
+                                                                        list[list[tuple[str, str]]]]:
+        """The reason codings of an admission (module docstring), its free-text reasons, and the codings of each
+        reason (a concept or a referenced Condition) apart."""
         pairs: list[tuple[str, str]] = []
         texts: list[str] = []
         references: list[str | None] = []
+        reasons: list[list[tuple[str, str]]] = []
         for concept in _list(resource, "reasonCode"):
+            reasons.append(_codings(concept))
             pairs += [pair for pair in _codings(concept) if pair not in pairs]
             if isinstance(concept, dict) and isinstance(concept.get("text"), str) and not _codings(concept):
                 texts.append(concept["text"][:60])
@@ -1049,6 +1062,7 @@ class _Importer:
         for reason in _list(resource, "reason"):  # R5: CodeableReference values
             for value in _list(reason, "value") if isinstance(reason, dict) else []:
                 if isinstance(value, dict):
+                    reasons.append(_codings(value.get("concept")))
                     pairs += [pair for pair in _codings(value.get("concept")) if pair not in pairs]
                     references.append(_reference(value))
         for diagnosis in _list(resource, "diagnosis"):
@@ -1063,11 +1077,12 @@ class _Importer:
         for reference in references:
             target = self.by_reference.get(reference or "")
             if target is not None and target.get("resourceType") == "Condition":
+                reasons.append(_codings(target.get("code")))
                 pairs += [pair for pair in _codings(target.get("code")) if pair not in pairs]
-        return pairs, texts
+        return pairs, texts, reasons
 
     def admission(self, where: str, resource: Mapping[str, Any]) -> None:
-        pairs, texts = self._admission_reasons(resource)
+        pairs, texts, reasons = self._admission_reasons(resource)
         status_text = _text(resource, "status", "unknown")
         status = _ENCOUNTER_STATUS.get(status_text, "by-period")
         if status is None:
@@ -1110,13 +1125,22 @@ class _Importer:
             mapped = mapped or system == ICD10_WHO
             if entry not in entries:
                 entries.append(entry)
-        if entries and not any(entry.system == "icd10cm" for entry in entries):
-            icd, stated = self._snomed_targets(pairs, "icd10cm")
-            entries += [Encounter(code=code, admitted=admitted, system="icd10cm", discharged=discharged,
-                                  status=status) for code in icd]
+        # each reason apart: a stay for a myocardial infarction (ICD-10-CM) and a cancer (SNOMED CT only) must not
+        # pass "not hospitalization in C00-C96" because its other reason has an ICD-10-CM code
+        recorded_icd = {entry.code for entry in entries if entry.system == "icd10cm"}
+        for reason in reasons if entries else ():  # no usable reason at all: recorded as "unknown" below
+            if not reason or any(system in (ICD10CM, ICD10_WHO) and _icd10cm(code) in recorded_icd
+                                 for system, code in reason):
+                continue
+            icd, stated = self._snomed_targets(reason, "icd10cm")
+            for code in icd:
+                entry = Encounter(code=code, admitted=admitted, system="icd10cm", discharged=discharged,
+                                  status=status)
+                if entry not in entries:
+                    entries.append(entry)
             mapped = mapped or bool(icd)
             if not stated:
-                self._unclassified("Encounter", where, "admission reason", None, ["no ICD-10-CM code known"], pairs)
+                self._unclassified("Encounter", where, "admission reason", None, ["no ICD-10-CM code known"], reason)
         if entries and unused:
             self._note("Encounter", where, "admission reasons in no code system of the record are left out (the "
                                            "coded ones are recorded)", unused)
