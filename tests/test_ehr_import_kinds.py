@@ -18,9 +18,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from zkhealth.credentials import codes
+from zkhealth.credentials.code_map import read_code_map
 from zkhealth.credentials.ehr_import import DoseReading, daily_dose, import_bundle
 from zkhealth.credentials.record import ADMISSION_REASON_UNKNOWN, PatientRecord
-from zkhealth.credentials.rxnorm_map import read_rxnorm_map
 from zkhealth.eligibility.evaluate import evaluate_program
 from zkhealth.eligibility.program import compile_program
 from zkhealth.errors import UnmappedContentError, ZkHealthError
@@ -29,7 +29,7 @@ pytestmark = pytest.mark.native
 
 TODAY = dt.date(2026, 6, 1)
 #: The tests' medication map (ingredient RxCUIs and ATC codes of well-known drugs).
-MAP = read_rxnorm_map(Path(__file__).parent / "fhir" / "rxnorm_map.csv")
+MAP = read_code_map(Path(__file__).parent / "fhir" / "code_map.csv")
 SNOMED = "http://snomed.info/sct"
 ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
 ICD10_WHO = "http://hl7.org/fhir/sid/icd-10"
@@ -111,15 +111,20 @@ def test_allergies_by_substance_system_and_status() -> None:
     # without a medication map, an RxCUI is not known to be an ingredient (it may be a clinical drug) and its
     # ATC class is unknown: an exclusion by class could miss it, so the export is partial
     assert result.record.complete is False
+    # nor is a SNOMED CT substance's (criteria name allergies by ATC class first): the pollen (whose ATC coding
+    # is a class, not recorded) and the lactose too, until the map says they are no drug
     assert sorted(item.codes for item in result.summary.notes) == [("atc:A10BK01", "snomed:387207008"),
-        ("rxnorm:1191",), ("rxnorm:29046",), ("rxnorm:5640",), ("rxnorm:7984",)]
+        ("atc:J01C", "snomed:256277009"), ("rxnorm:1191",), ("rxnorm:29046",), ("rxnorm:5640",), ("rxnorm:7984",),
+        ("snomed:47703008",)]
     assert "no known RxNorm ingredient" in result.summary.notes[1].reason  # the ATC-coded one: which ingredient?
-    # with the map, every drug-coded substance is classified (the SGLT2 inhibitor, an ATC code with no map row,
-    # is left out of this part); SNOMED CT substances (foods, pollen, latex) are recorded as written
+    lactose_note = next(item for item in result.summary.notes if item.codes == ("snomed:47703008",))
+    assert "SNOMED CT only: no ATC code or RxNorm ingredient known" in lactose_note.reason
+    # with the map, every substance is classified (the SGLT2 inhibitor, an ATC code with no map row, is left
+    # out of this part); the map says the SNOMED CT pollen and lactose are no drug (ATC none, ingredients none)
     resources = tuple(item for item in resources if item["id"] != "sglt2")
     allergies.pop(("atc", "A10BK01"))
     allergies.pop(("snomed", "387207008"))
-    with_map = _import(*resources, rxnorm_map=MAP)
+    with_map = _import(*resources, code_map=MAP)
     assert with_map.record.complete is True and with_map.summary.notes == []
     mapped = {(a.system, a.code) for a in with_map.record.allergies}
     assert mapped == set(allergies) | {("atc", "J01CE02"), ("atc", "N02BA01"), ("atc", "B01AC06"),
@@ -181,7 +186,7 @@ def test_admissions_by_reason_code_reference_and_diagnosis_role() -> None:
     hf = _condition("hf", SNOMED, "84114007")
     mi = _condition("mi", ICD10CM, "I21.9")
     diabetes = _condition("dm", ICD10CM, "E11.9", onset="2010-01-01")
-    result = _import(
+    stays_of = (
         hf, mi, diabetes,
         _stay("coded", reasonCode=[_concept(ICD10CM, "I50.23")]),
         _stay("who", class_code="ACUTE", reasonCode=[_concept(ICD10_WHO, "J18.9")]),
@@ -194,16 +199,26 @@ def test_admissions_by_reason_code_reference_and_diagnosis_role() -> None:
         _stay("emergency", class_code="EMER", reasonCode=[_concept(ICD10CM, "J45.901")]),
         _stay("clinic", class_code="AMB"),
     )
+    # without a code map, the SNOMED CT-only heart failure (a condition, and the reason of a stay) has no known
+    # ICD-10-CM code: "not hospitalization in I50.*" would not see that stay, so the export is partial
+    unmapped = _import(*stays_of)
+    assert unmapped.record.complete is False
+    assert sorted((item.kind, item.codes) for item in unmapped.summary.notes) == [
+        ("Condition", ("snomed:84114007",)), ("Encounter", ("snomed:84114007",))]
+    assert "no ICD-10-CM code known" in unmapped.summary.notes[0].reason
+    # the map's row (84114007 -> I50.9) records the ICD-10-CM code beside the SNOMED CT one
+    result = _import(*stays_of, code_map=MAP)
     stays = sorted((e.system, e.code, e.admitted, e.discharged, e.status) for e in result.record.encounters)
     assert stays == [
         ("icd10cm", "I21.9", dt.date(2025, 9, 1), dt.date(2025, 9, 6), "finished"),
         ("icd10cm", "I50.23", dt.date(2025, 9, 1), dt.date(2025, 9, 6), "finished"),
+        ("icd10cm", "I50.9", dt.date(2025, 9, 1), dt.date(2025, 9, 6), "finished"),
         ("icd10cm", "J18.9", dt.date(2025, 9, 1), dt.date(2025, 9, 6), "finished"),
         ("snomed", "84114007", dt.date(2025, 9, 1), dt.date(2025, 9, 6), "finished"),
     ]
     counts = result.summary.kinds["Encounter"]
-    assert (counts.total, counts.kept, counts.mapped, counts.not_imported) == (6, 3, 1, 2)
-    assert result.summary.entries["admissions"] == 4 and result.summary.notes == []
+    assert (counts.total, counts.kept, counts.mapped, counts.not_imported) == (6, 2, 2, 2)
+    assert result.summary.entries["admissions"] == 5 and result.summary.notes == []
     assert result.record.complete is True
 
 
@@ -568,12 +583,12 @@ def test_a_complete_export_with_allergies_admissions_and_immunizations_is_comple
         {"resourceType": "Device", "id": "pump", "status": "active", "type": _concept(SNOMED, "433296005")},
         _obs("flow", "3151-8", 6, "L/min"),
     )
-    result = _import(*resources, rxnorm_map=MAP)
+    result = _import(*resources, code_map=MAP)
     assert result.record.complete is True and result.summary.completeness_note is None
     assert result.summary.strict_refusals == []
     assert [item.kind for item in result.summary.by_design] == ["Device", "Observation"]
     assert [(e.code, e.admitted) for e in result.record.encounters] == [("I50.23", dt.date(2025, 9, 1))]
-    assert _import(*resources, strict=True, complete=True, rxnorm_map=MAP).record == result.record
+    assert _import(*resources, strict=True, complete=True, code_map=MAP).record == result.record
     record = PatientRecord.from_json(result.record.to_json())
     assert record == result.record and len(record.immunizations) == 1 and len(record.allergies) == 2
     excluded = compile_program("not allergy in rxnorm:7984")
@@ -655,7 +670,7 @@ def _rich_bundle() -> dict[str, Any]:
 def test_the_rich_bundle_imports() -> None:
     """The fixture of the mutation test, unmutated: every new kind is recorded, and the one part left out (two
     dosage lines that do not say they are concurrent) is listed, so ``--strict`` refuses it."""
-    result = import_bundle(_rich_bundle(), today=TODAY, rxnorm_map=MAP)
+    result = import_bundle(_rich_bundle(), today=TODAY, code_map=MAP)
     record, summary = result.record, result.summary
     assert sorted((a.system, a.code) for a in record.allergies) == [("atc", "J01CE02"), ("rxnorm", "7984")]
     # the reason given twice (reference and discharge diagnosis) is one admission; the uncoded text adds nothing

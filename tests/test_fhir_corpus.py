@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
+from zkhealth.credentials.code_map import read_code_map
 from zkhealth.credentials.ehr_import import import_bundle
-from zkhealth.credentials.rxnorm_map import read_rxnorm_map
 from zkhealth.errors import DeceasedPatientError
 
 pytestmark = pytest.mark.native
@@ -135,12 +135,18 @@ def test_criteria_over_imported_allergies_admissions_and_immunizations() -> None
     # medication map their ATC classes are unknown, so the export is partial and no exclusion holds over it.
     bundle = load(_item("synthea-us/Coral_Stiedemann_5a682b02.json.xz"))
     coral = import_bundle(bundle, today=TODAY)
-    assert not coral.record.complete and ": not known to be an ingredient" in str(coral.summary.completeness_note)
+    assert not coral.record.complete
+    assert any(": not known to be an ingredient" in item.reason for item in coral.summary.notes)
+    # so are her conditions and procedures: Synthea codes them in SNOMED CT only, and without the issuer's code
+    # map their ICD-10-CM / ICD-10-PCS codes are unknown ("not diagnosis in C00-C96" would not see a cancer)
+    assert any(item.kind == "Condition" and "no ICD-10-CM code known" in item.reason for item in coral.summary.notes)
+    assert any(item.kind == "Procedure" and "no ICD-10-PCS code known" in item.reason for item in coral.summary.notes)
     assert not holds("not allergy in {rxnorm:29046, rxnorm:1998}", coral.record, dt.date(2026, 1, 15))
-    # Her record without those drugs, with the tests' map (penicillin V: ingredient 7984, ATC J01CE02): complete.
+    # Her record without those drugs, conditions and procedures, with the tests' map (penicillin V: ingredient
+    # 7984, ATC J01CE02): complete.
     bundle["entry"] = [entry for entry in bundle["entry"]
-                       if not entry["resource"]["resourceType"].startswith("Medication")]
-    coral = import_bundle(bundle, today=TODAY, rxnorm_map=read_rxnorm_map(CORPUS.parent / "rxnorm_map.csv"))
+                       if not entry["resource"]["resourceType"].startswith(("Medication", "Condition", "Procedure"))]
+    coral = import_bundle(bundle, today=TODAY, code_map=read_code_map(CORPUS.parent / "code_map.csv"))
     record, day = coral.record, dt.date(2026, 1, 15)
     assert record.complete and sorted((a.system, a.code) for a in record.allergies) == [
         ("atc", "J01CE02"), ("rxnorm", "7984")]
@@ -158,10 +164,12 @@ def test_criteria_over_imported_allergies_admissions_and_immunizations() -> None
                        today=TODAY).record
     assert holds("hospitalization in I50.* within 12 months", hf, dt.date(2024, 7, 1))
     assert not holds("hospitalization in I50.* within 12 months", hf, dt.date(2025, 9, 1))
-    # (its drugs are RxNorm-coded with no map: partial; without them, the export is complete)
+    # (its drugs are RxNorm-coded and its oxygen therapy SNOMED CT-coded, with no map: partial; without them,
+    # the export is complete)
     stay = load(_item("clinosim-us/clinosim-bacterial_pneumonia-pt-878c3cba2da8.json.xz"))
     assert not import_bundle(stay, today=TODAY).record.complete
-    stay["entry"] = [entry for entry in stay["entry"] if not entry["resource"]["resourceType"].startswith("Medication")]
+    stay["entry"] = [entry for entry in stay["entry"]
+                     if not entry["resource"]["resourceType"].startswith(("Medication", "Procedure"))]
     pneumonia = import_bundle(stay, today=TODAY).record
     assert pneumonia.complete
     assert holds("not hospitalization in I50.* within 12 months", pneumonia, dt.date(2024, 7, 1))

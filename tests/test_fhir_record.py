@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from zkhealth.credentials.code_map import read_code_map
 from zkhealth.credentials.fhir_record import record_from_bundle
-from zkhealth.credentials.rxnorm_map import read_rxnorm_map
 from zkhealth.eligibility.evaluate import evaluate_program
 from zkhealth.eligibility.program import compile_program
 from zkhealth.errors import FhirImportError
@@ -30,7 +30,7 @@ def test_whole_record_import() -> None:
     # the insulin is coded by ATC only: its RxNorm ingredient comes from the issuer's medication map
     with pytest.raises(FhirImportError, match="no known RxNorm ingredient"):
         record_from_bundle(bundle(), complete=True)
-    result = record_from_bundle(bundle(), complete=True, rxnorm_map=read_rxnorm_map(FHIR / "rxnorm_map.csv"))
+    result = record_from_bundle(bundle(), complete=True, code_map=read_code_map(FHIR / "code_map.csv"))
     record = result.record
     assert record.complete and not result.skipped
     assert {(c.system, c.code) for c in record.conditions} == {("icd10cm", "E11.9"), ("snomed", "44054006"),
@@ -103,7 +103,7 @@ def test_issue_record_verb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
             "--out", str(out), "--record", "--complete", "--issued-at", "2026-02-01"]
     unmapped = runner.invoke(main, ["--json", *args])  # the ATC-only insulin: its ingredient is not known
     assert unmapped.exit_code == 1 and "no known RxNorm ingredient" in unmapped.output
-    args += ["--rxnorm-map", str(FHIR / "rxnorm_map.csv")]
+    args += ["--code-map", str(FHIR / "code_map.csv")]
     result = runner.invoke(main, ["--json", *args])
     assert result.exit_code == 0, result.output
     payload = json.loads(result.output)
@@ -117,5 +117,5 @@ def test_issue_record_verb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     source.write_text(json.dumps(unsupported))
     refused = runner.invoke(main, ["issue", "--fhir", str(source), "--key", str(key), "--holder-commitment", "1",
                                    "--out", str(tmp_path / "x.json"), "--record", "--complete",
-                                   "--rxnorm-map", str(FHIR / "rxnorm_map.csv")])
+                                   "--code-map", str(FHIR / "code_map.csv")])
     assert refused.exit_code == 1  # a complete record cannot leave a condition out

@@ -353,16 +353,16 @@ def test_fuzz_fhir_export_v2(examples: int, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("examples", BUDGETS)
-def test_fuzz_medication_map(examples: int, tmp_path: Path) -> None:
-    """The issuer's medication map (--rxnorm-map, a CSV file) over mutated files."""
-    from zkhealth.credentials.rxnorm_map import read_rxnorm_map
+def test_fuzz_code_map(examples: int, tmp_path: Path) -> None:
+    """The issuer's code map (--code-map, a CSV file) over mutated files."""
+    from zkhealth.credentials.code_map import read_code_map
 
-    seed = (FHIR / "rxnorm_map.csv").read_bytes()
+    seed = (FHIR / "code_map.csv").read_bytes()
     target = tmp_path / "map.csv"
 
     def body(data: bytes) -> None:
         target.write_bytes(data)
-        check("medication map (CSV)", lambda: read_rxnorm_map(target), size=len(data))
+        check("code map (CSV)", lambda: read_code_map(target), size=len(data))
 
     _run(examples, binary_inputs(seed), body)
 

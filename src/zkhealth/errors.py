@@ -233,10 +233,10 @@ class MalformedFhirError(FhirImportError, MalformedInputError):
     an unsupported coding or unit in a valid bundle is a refusal, exit code 1)."""
 
 
-class MedicationMapError(FhirImportError, MalformedInputError):
-    """The issuer's medication map file (``--rxnorm-map``) is malformed: not a CSV of the stated columns, a code
-    that is not an RxCUI or a 5-level ATC code, a code mapped twice, or a file above the size limit. The message
-    names the file and the line."""
+class CodeMapError(FhirImportError, MalformedInputError):
+    """The issuer's code map file (``--code-map``, alias ``--rxnorm-map``) is malformed: not a CSV of the stated
+    columns, a code of the wrong system for its column, a code mapped twice, or a file above the size limit. The
+    message names the file and the line."""
 
 
 class FutureDateError(CredentialError):

@@ -126,10 +126,13 @@ def keygen_command(ctx: click.Context, out: Path, passphrase_file: Path | None, 
 @click.option("--as-of", default=None, help="The day the record is current as of, YYYY-MM-DD (default: the "
               "bundle's timestamp or a document's date, else its latest clinical date).")
 @click.option(
-    "--rxnorm-map", "rxnorm_map_path", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
-    help="The issuer's medication map (CSV: code,ingredients,atc): the RxNorm ingredients and ATC codes of the "
-         "RxNorm clinical drugs its exports use. Without an entry, a drug coded only by a clinical-drug RxCUI makes "
-         "the record partial (or refused with --complete).",
+    "--code-map", "--rxnorm-map", "code_map_path", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="The issuer's code map (CSV: code,ingredients,atc[,icd10cm,icd10pcs,cvx]): the RxNorm ingredients and ATC "
+         "codes of its exports' clinical drugs, and the ICD-10-CM, ICD-10-PCS, CVX or drug codes of the SNOMED CT "
+         "concepts its exports use alone. Without a row, a drug coded only by a clinical-drug RxCUI, or a "
+         "condition, admission reason, procedure, vaccine or allergy substance coded only in SNOMED CT, makes the "
+         "record partial (or refused with --complete). --rxnorm-map is the same option.",
 )
 @click.option("--record", "whole_record", is_flag=True, hidden=True, help="Schema 2 (the default); kept for scripts.")
 @click.option(
@@ -159,7 +162,7 @@ def issue_command(
     partial: bool,
     complete: bool,
     as_of: str | None,
-    rxnorm_map_path: Path | None,
+    code_map_path: Path | None,
     whole_record: bool,
     allow_future_dates: bool,
     schema_version: str,
@@ -183,8 +186,8 @@ def issue_command(
     if shc_path is not None and shc_trusted is None:
         raise click.UsageError("--shc needs --shc-trusted-issuers DIR (the issuers whose cards you accept)")
     if schema_version == "1" and (shc_path is not None or strict or partial or complete or as_of or whole_record
-                                  or rxnorm_map_path is not None):
-        raise click.UsageError("--shc, --strict, --partial, --complete, --as-of, --rxnorm-map and --record need "
+                                  or code_map_path is not None):
+        raise click.UsageError("--shc, --strict, --partial, --complete, --as-of, --code-map and --record need "
                                "--schema 2")
     if partial and complete:
         raise click.UsageError("--partial and --complete contradict each other")
@@ -203,22 +206,22 @@ def issue_command(
     if schema_version == "1":
         _issue_v1(ctx, issuer, fhir_path, commitment, out, research_consent, options)
         return
+    from zkhealth.credentials.code_map import read_code_map
     from zkhealth.credentials.ehr_import import ImportSummary, import_bundle, import_health_cards
-    from zkhealth.credentials.rxnorm_map import read_rxnorm_map
     from zkhealth.errors import RecordImportError
 
     started = time.perf_counter()
-    rxnorm_map = None if rxnorm_map_path is None else read_rxnorm_map(rxnorm_map_path)
+    code_map = None if code_map_path is None else read_code_map(code_map_path)
     try:
         with status(ctx, "reading and importing the record"):
             if shc_path is not None and shc_trusted is not None:
                 result = import_health_cards(shc_path, shc_trusted, strict=strict, research_consent=research_consent,
-                                             rxnorm_map=rxnorm_map)
+                                             code_map=code_map)
             else:
                 result = import_bundle(fhir_path, strict=strict, research_consent=research_consent,
                                        complete=False if partial else True if complete else None,
                                        as_of=None if as_of is None else dates.parse_date(as_of),
-                                       rxnorm_map=rxnorm_map)
+                                       code_map=code_map)
     except RecordImportError as error:
         # Under --json the summary travels in the error object (one JSON document on stdout); in text, first.
         if isinstance(error.summary, ImportSummary) and not is_json(ctx):

@@ -75,8 +75,9 @@ _EXPORTS: dict[str, str] = {
         "DEFAULT_GRACE_SECONDS DEFAULT_KEEP_SECONDS TRUST_ROOTS_FORMAT PublishedRoot RootHistory TrustRootDocument"
     ),
     "fhir_record": "ImportResult record_from_bundle",
-    "rxnorm_map": (
-        "MAP_HEADER MAX_CODES_PER_CELL MAX_MAP_BYTES MAX_MAP_ROWS MapEntry RxNormMap parse_rxnorm_map read_rxnorm_map"
+    "code_map": (
+        "MAP_COLUMNS MAP_HEADER MAX_CODES_PER_CELL MAX_MAP_BYTES MAX_MAP_ROWS CodeMap MapEntry parse_code_map "
+        "read_code_map"
     ),
     "ehr_import": (
         "BundleImport DoseReading ENTRY_KINDS ImportSummary KindCounts Listed MAX_BUNDLE_BYTES MAX_ENTRIES "

@@ -5,10 +5,10 @@ statuses, abatement dates, units in other UCUM forms, values with decimals or co
 the bundle lands in exactly one bucket of the :class:`ImportSummary`, so nothing is dropped silently:
 
 * **kept**: recorded with the codes and values as written (a SNOMED CT-only condition is kept as the SNOMED
-  concept; criteria may name SNOMED concepts or lists of them);
+  concept; criteria may name SNOMED concepts or lists of them; see "Code systems" for what completes it);
 * **mapped**: recorded after a stated mapping (a WHO ICD-10 code that exists unchanged in ICD-10-CM, a unit
   converted, a value rounded or censored, a LOINC alias: :mod:`zkhealth.credentials.units`; a dosage turned
-  into a daily dose; an admission recorded with the reason "unknown");
+  into a daily dose; an admission recorded with the reason "unknown"; a code of the issuer's code map);
 * **unmappable**: clinical content of a kind the record holds that could not be recorded: a code system it
   has no place for, a unit that does not convert, a missing date. Listed one by one with the reason;
   ``strict=True`` refuses the bundle if there is any;
@@ -38,8 +38,11 @@ Rules, per resource kind (codes.py holds the tables they feed):
 * ``Patient``: exactly one; a full ``birthDate``; ``gender`` (absent: ``unknown``). A deceased patient
   (``deceasedBoolean`` true or a ``deceasedDateTime``) is refused with :class:`DeceasedPatientError`.
 * ``Condition``: one entry per usable coding (ICD-10-CM as is; WHO ICD-10 mapped when the code exists in
-  ICD-10-CM; SNOMED CT kept). No SNOMED CT to ICD-10-CM map is applied: the maintained map (NLM's) comes with
-  the UMLS licence and is not available to us offline, so a SNOMED-only condition stays a SNOMED entry.
+  ICD-10-CM; SNOMED CT kept). No SNOMED CT to ICD-10-CM map is shipped: the maintained map (NLM's) comes with
+  the UMLS licence and is not available to us offline. A condition with no ICD-10-CM coding takes the
+  ICD-10-CM codes the issuer's code map gives for its SNOMED CT codings (recorded beside them, listed as
+  mapped); without a row it is recorded as the SNOMED CT concept and is *unclassified* ("Code systems"
+  below).
   Onset: ``onsetDateTime``, ``onsetPeriod.start``, else ``recordedDate``; none is unmappable. Abatement:
   ``abatementDateTime`` or ``abatementPeriod.end``. Clinical status as written; absent: ``resolved`` when there
   is an abatement, else ``unknown``. Verification absent: ``confirmed``; refuted and entered-in-error excluded.
@@ -50,7 +53,9 @@ Rules, per resource kind (codes.py holds the tables they feed):
   recorded (the condition has no ICD-10-CM code, the detail is not coded in SNOMED CT) is listed as partly
   recorded. ``bodySite`` is not a histology and is not recorded.
 * ``AllergyIntolerance``: the substance, one entry per usable coding (RxNorm, a 5-level ATC code, SNOMED CT;
-  RxNorm and ATC codings go through the medication map and must be classified, as for medications below);
+  RxNorm and ATC codings go through the code map and must be classified, as for medications below; a
+  substance coded only in SNOMED CT is classified by a code-map row stating its ingredients and ATC codes,
+  both perhaps ``none`` for a food or pollen, which are recorded beside it);
   ``type`` allergy or intolerance (absent: allergy); clinical status active, inactive or resolved (absent:
   active); verification confirmed or unconfirmed (``presumed``, R5, is unconfirmed; absent: confirmed);
   refuted, entered-in-error and the "no known allergy" statements (:data:`NO_KNOWN_CODES`) are excluded. The
@@ -59,14 +64,17 @@ Rules, per resource kind (codes.py holds the tables they feed):
 * ``Encounter`` of an inpatient class (v3 ActCode ``IMP`` and its specialisations ``ACUTE`` and ``NONAC``):
   a hospital admission, one entry per reason code: ``reasonCode`` codings, and the codes of the Conditions
   that ``reasonReference`` or a ``diagnosis`` with role admission (``AD``), discharge (``DD``) or chief
-  complaint (``CC``) points to (ICD-10-CM, WHO ICD-10 mapped, SNOMED CT). An admission with no usable reason
-  code is recorded once with the reason :data:`~zkhealth.credentials.record.ADMISSION_REASON_UNKNOWN` (listed
-  in the notes): exclusions of admissions treat it as an admission for any reason. Admitted on
+  complaint (``CC``) points to (ICD-10-CM, WHO ICD-10 mapped, SNOMED CT; each reason apart, a coded reason with
+  no ICD-10-CM code goes through the code map as conditions do, and is unclassified without a row). An
+  admission with no usable reason code is recorded once with the reason
+  :data:`~zkhealth.credentials.record.ADMISSION_REASON_UNKNOWN` (listed in the notes): exclusions of
+  admissions treat it as an admission for any reason. Admitted on
   ``period.start``, discharged on ``period.end``; status finished (R5 completed, discharged) needs a discharge
   day; in-progress, arrived, triaged, on leave (R5 on-hold) are "in hospital"; unknown and discontinued are
   finished if there is an end, else in hospital; planned, cancelled and entered-in-error are excluded.
   Other encounters (ambulatory, emergency, home health, virtual) are not imported.
-* ``Immunization``: one entry per CVX or SNOMED CT coding of ``vaccineCode``, dated ``occurrenceDateTime``;
+* ``Immunization``: one entry per CVX or SNOMED CT coding of ``vaccineCode``, dated ``occurrenceDateTime``
+  (a SNOMED CT-only vaccine takes the CVX codes of the code map, and is unclassified without a row);
   ``completed`` is recorded, ``not-done``, entered-in-error and "no known immunizations" are excluded.
 * ``MedicationRequest`` / ``MedicationStatement`` / ``MedicationAdministration`` / ``MedicationDispense``:
   RxNorm or ATC codings (``medicationCodeableConcept`` or a referenced ``Medication``); start from
@@ -74,8 +82,8 @@ Rules, per resource kind (codes.py holds the tables they feed):
   active, completed, stopped, on-hold or other; cancelled, draft, intended, not-taken, not-done and
   entered-in-error excluded. **Classes and ingredients.** Criteria name drugs by ATC class or RxNorm
   ingredient, but an export often codes a clinical drug (SCD) RxCUI, and RxNorm's relationships (SCD ->
-  ingredient, RxNorm -> ATC) are not shipped. The issuer's medication map (``rxnorm_map``,
-  :mod:`zkhealth.credentials.rxnorm_map`, ``zkhealth issue --rxnorm-map``) supplies them: a coding with a map
+  ingredient, RxNorm -> ATC) are not shipped. The issuer's code map (``code_map``,
+  :mod:`zkhealth.credentials.code_map`, ``zkhealth issue --code-map``) supplies them: a coding with a map
   row is recorded as the row's ingredient RxCUIs and ATC codes (listed as mapped); a coding without one is
   recorded as written. A drug is **classified** when the codes recorded for it hold (a) a 5-level ATC code
   (from the resource or the map; or the map states WHO assigns none) and (b) an RxCUI *known to be an
@@ -96,7 +104,8 @@ Rules, per resource kind (codes.py holds the tables they feed):
   or missing sequences: no dose, listed as partly recorded. A MedicationAdministration is one dose, not a
   regimen: no daily dose. A map row with two or more ingredients is a combination product: no daily dose
   (partly recorded).
-* ``Procedure``: SNOMED CT or ICD-10-PCS codings (CPT is licensed: unmappable); ``performedDateTime`` or
+* ``Procedure``: SNOMED CT or ICD-10-PCS codings (CPT is licensed: unmappable; a SNOMED CT-only procedure
+  takes the ICD-10-PCS codes of the code map, and is unclassified without a row); ``performedDateTime`` or
   ``performedPeriod.start``; completed, or other (in-progress, on-hold, stopped, unknown); preparation,
   not-done and entered-in-error excluded.
 * ``Observation``: codes of the observation table (LOINC, or a SNOMED CT observable of a ``system="snomed"``
@@ -114,15 +123,25 @@ Dates: a ``dateTime`` with a zone is taken as its UTC calendar date; a time with
 leaves the date unknown, so the entry is listed as unmappable; a partial date (``2019`` or ``2019-03``) is taken
 as its first day (counted as an imprecise date in the summary).
 
+Code systems: criteria name each kind by one system first (diagnoses and admission reasons by ICD-10-CM,
+medications and allergy substances by ATC class and RxNorm ingredient, procedures by ICD-10-PCS, vaccines by
+CVX), and may name SNOMED CT concepts too. An entry coded only in another system is recorded as written, but an
+exclusion in the first system would not see it: it is **unclassified** (listed in the notes, naming it, its
+codes and the missing system) unless the issuer's code map (:mod:`zkhealth.credentials.code_map`) gives its
+codes in that system or states that the concept has none (a SNOMED CT finding with no ICD-10-CM code, a food
+with no ATC code). The reverse (an entry coded in ICD-10-CM only against a criterion naming a SNOMED CT
+concept) is not checked: criteria name diagnoses, admissions and procedures by SNOMED CT only where those
+systems have no code, as the schema records them.
+
 Completeness (header ``record_complete``): a ``document`` bundle (an EHDS patient summary, a lab report, an
 imaging report) or a SMART Health Card is a **partial** record; any other bundle is taken as the patient's
 **full export** as of its ``timestamp`` (or of its latest clinical date), unless the caller says
 ``complete=False``. Entries dated after that day are unmappable. A record is only complete if nothing that
 criteria could name was left out: an unmappable condition, medication, procedure, allergy, admission or
 immunization, a histology or stage left out, or an observation of a table code whose value could not be
-recorded, or a drug (medication or allergy substance) that is not classified (above: its ATC class or RxNorm
-ingredient is not known), would let a prover show "no such diagnosis" or "no insulin", or pick an older value
-as the latest. Such an export is
+recorded, or an unclassified entry (a drug whose ATC class or RxNorm ingredient is not known; a condition,
+admission reason, procedure, vaccine or allergy substance coded only in SNOMED CT with no code-map row), would
+let a prover show "no such diagnosis" or "no insulin", or pick an older value as the latest. Such an export is
 issued as a partial record (the summary says why), or refused with :class:`UnmappedContentError` when the
 caller asked for ``complete=True``. What criteria cannot name (kinds not held by design, observations of codes
 outside the table, a daily dose: criteria bound doses in inclusions only) does not affect completeness.
@@ -148,6 +167,7 @@ from typing import Any, Final
 from zkhealth._fileio import read_bytes
 from zkhealth._json import check_tree, loads_strict
 from zkhealth.credentials import codes, icd10
+from zkhealth.credentials.code_map import CodeMap
 from zkhealth.credentials.record import (
     ADMISSION_REASON_UNKNOWN,
     Allergy,
@@ -161,7 +181,6 @@ from zkhealth.credentials.record import (
     PatientRecord,
     Procedure,
 )
-from zkhealth.credentials.rxnorm_map import RxNormMap
 from zkhealth.credentials.schema import GENDERS
 from zkhealth.credentials.shc import TrustedCardIssuers, read_health_cards
 from zkhealth.credentials.units import HBA1C_IFCC_LOINC, to_canonical
@@ -539,6 +558,14 @@ def _before_birth(reason: str) -> bool:
     return "before the birth date" in reason
 
 
+def _icd10cm(code: str) -> str | None:
+    """The ICD-10-CM spelling of a code, or ``None`` when it is not one."""
+    try:
+        return icd10.normalize_code(code)
+    except EncodingError:
+        return None
+
+
 def _uncoded(concept: object) -> str:
     """Why a concept gave no usable coding: it has none, or only free text."""
     text = concept.get("text") if isinstance(concept, dict) else None
@@ -728,9 +755,9 @@ def daily_dose(kind: str, resource: Mapping[str, Any], unit: codes.DoseUnit) -> 
 
 class _Importer:
     def __init__(self, bundle: dict[str, Any], name: str, *, complete: bool | None, card_issuer: str | None,
-                 today: _dt.date, as_of: _dt.date | None, rxnorm_map: RxNormMap | None = None) -> None:
+                 today: _dt.date, as_of: _dt.date | None, code_map: CodeMap | None = None) -> None:
         self.bundle = bundle
-        self.rxnorm_map = rxnorm_map if rxnorm_map is not None else RxNormMap(source="no medication map")
+        self.code_map = code_map if code_map is not None else CodeMap(source="no code map")
         self.name = name
         self.today = today
         bundle_type = str(bundle.get("type", "unknown"))
@@ -884,6 +911,13 @@ class _Importer:
         if not entries:
             self._unmappable("Condition", where, "; ".join(problems) or _uncoded(resource.get("code")), pairs)
             return
+        if not any(condition.system == "icd10cm" for condition, _ in entries):
+            icd, stated = self._snomed_targets(pairs, "icd10cm")
+            entries += [(Condition(code=code, onset=onset, system="icd10cm", abatement=abatement,
+                                   clinical_status=clinical, verification_status=verification), True) for code in icd]
+            if not stated:
+                self._unclassified("Condition", where, "condition", resource.get("code"), ["no ICD-10-CM code known"],
+                                   pairs)
         self.conditions.extend((condition, where) for condition, _ in entries)
         self.summary.count("Condition", "mapped" if any(mapped for _, mapped in entries) else "kept")
         recorded = self._date(resource.get("recordedDate"))
@@ -978,8 +1012,16 @@ class _Importer:
         problems: list[str] = []
         drug_pairs = [(system, code) for system, code in pairs if system in (RXNORM, ATC)]
         recorded_codes, by_map, unclassified = self._drug_codes(drug_pairs, problems)
-        mapped = mapped or by_map
+        drug_recorded = bool(recorded_codes)
         recorded_codes += [("snomed", code) for system, code in pairs if system == SNOMED]
+        ingredients, ingredients_stated = self._snomed_targets(pairs, "rxnorm")
+        atc, atc_stated = self._snomed_targets(pairs, "atc")
+        if ingredients_stated and atc_stated:  # a SNOMED CT substance the map classifies (perhaps as no drug)
+            recorded_codes += [("rxnorm", code) for code in ingredients] + [("atc", code) for code in atc]
+            unclassified, by_map = [], True
+        elif not drug_recorded and any(system == SNOMED for system, _ in pairs):
+            unclassified = ["SNOMED CT only: no ATC code or RxNorm ingredient known"]
+        mapped = mapped or by_map
         problems += [f"code system {system} has no place in the record" for system, _ in pairs
                      if system not in (RXNORM, ATC, SNOMED)]
         for target, code in recorded_codes:
@@ -1003,12 +1045,16 @@ class _Importer:
 
     # -- hospital admissions
 
-    def _admission_reasons(self, resource: Mapping[str, Any]) -> tuple[list[tuple[str, str]], list[str]]:
-        """The reason codings of an admission (module docstring) and its free-text reasons."""
+    def _admission_reasons(self, resource: Mapping[str, Any]) -> tuple[list[tuple[str, str]], list[str],
+                                                                        list[list[tuple[str, str]]]]:
+        """The reason codings of an admission (module docstring), its free-text reasons, and the codings of each
+        reason (a concept or a referenced Condition) apart."""
         pairs: list[tuple[str, str]] = []
         texts: list[str] = []
         references: list[str | None] = []
+        reasons: list[list[tuple[str, str]]] = []
         for concept in _list(resource, "reasonCode"):
+            reasons.append(_codings(concept))
             pairs += [pair for pair in _codings(concept) if pair not in pairs]
             if isinstance(concept, dict) and isinstance(concept.get("text"), str) and not _codings(concept):
                 texts.append(concept["text"][:60])
@@ -1016,6 +1062,7 @@ class _Importer:
         for reason in _list(resource, "reason"):  # R5: CodeableReference values
             for value in _list(reason, "value") if isinstance(reason, dict) else []:
                 if isinstance(value, dict):
+                    reasons.append(_codings(value.get("concept")))
                     pairs += [pair for pair in _codings(value.get("concept")) if pair not in pairs]
                     references.append(_reference(value))
         for diagnosis in _list(resource, "diagnosis"):
@@ -1030,11 +1077,12 @@ class _Importer:
         for reference in references:
             target = self.by_reference.get(reference or "")
             if target is not None and target.get("resourceType") == "Condition":
+                reasons.append(_codings(target.get("code")))
                 pairs += [pair for pair in _codings(target.get("code")) if pair not in pairs]
-        return pairs, texts
+        return pairs, texts, reasons
 
     def admission(self, where: str, resource: Mapping[str, Any]) -> None:
-        pairs, texts = self._admission_reasons(resource)
+        pairs, texts, reasons = self._admission_reasons(resource)
         status_text = _text(resource, "status", "unknown")
         status = _ENCOUNTER_STATUS.get(status_text, "by-period")
         if status is None:
@@ -1077,6 +1125,22 @@ class _Importer:
             mapped = mapped or system == ICD10_WHO
             if entry not in entries:
                 entries.append(entry)
+        # each reason apart: a stay for a myocardial infarction (ICD-10-CM) and a cancer (SNOMED CT only) must not
+        # pass "not hospitalization in C00-C96" because its other reason has an ICD-10-CM code
+        recorded_icd = {entry.code for entry in entries if entry.system == "icd10cm"}
+        for reason in reasons if entries else ():  # no usable reason at all: recorded as "unknown" below
+            if not reason or any(system in (ICD10CM, ICD10_WHO) and _icd10cm(code) in recorded_icd
+                                 for system, code in reason):
+                continue
+            icd, stated = self._snomed_targets(reason, "icd10cm")
+            for code in icd:
+                entry = Encounter(code=code, admitted=admitted, system="icd10cm", discharged=discharged,
+                                  status=status)
+                if entry not in entries:
+                    entries.append(entry)
+            mapped = mapped or bool(icd)
+            if not stated:
+                self._unclassified("Encounter", where, "admission reason", None, ["no ICD-10-CM code known"], reason)
         if entries and unused:
             self._note("Encounter", where, "admission reasons in no code system of the record are left out (the "
                                            "coded ones are recorded)", unused)
@@ -1132,8 +1196,16 @@ class _Importer:
             self._unmappable("Immunization", where, "; ".join(problems) or _uncoded(resource.get("vaccineCode")),
                              pairs)
             return
+        by_map = False
+        if not any(entry.system == "cvx" for entry in entries):
+            cvx, stated = self._snomed_targets(pairs, "cvx")
+            entries += [Immunization(code=code, administered=given, system="cvx") for code in cvx]
+            by_map = bool(cvx)
+            if not stated:
+                self._unclassified("Immunization", where, "vaccine", resource.get("vaccineCode"),
+                                   ["no CVX code known"], pairs)
         self.immunizations.extend((entry, where) for entry in entries)
-        self.summary.count("Immunization", "kept")
+        self.summary.count("Immunization", "mapped" if by_map else "kept")
 
     # -- medications
 
@@ -1186,11 +1258,11 @@ class _Importer:
 
     def _is_ingredient(self, rxcui: str) -> bool:
         """Whether an RxCUI is known to be an ingredient: the map names it as one, or the dose table does."""
-        return self.rxnorm_map.is_ingredient(rxcui) or codes.dose_unit("rxnorm", rxcui) is not None
+        return self.code_map.is_ingredient(rxcui) or codes.dose_unit("rxnorm", rxcui) is not None
 
     def _drug_codes(self, pairs: Sequence[tuple[str, str]],
                     problems: list[str]) -> tuple[list[tuple[str, str]], bool, list[str]]:
-        """The codes to record for a drug's codings, by the medication map (module docstring, "Classes and
+        """The codes to record for a drug's codings, by the code map (module docstring, "Classes and
         ingredients"); ``(codes as (system, code), whether the map was applied, why its class or ingredient is not
         known)``.
 
@@ -1207,7 +1279,7 @@ class _Importer:
                 problems.append(f"code system {system} has no place in the record")
                 continue
             try:
-                row = self.rxnorm_map.lookup(target, code)
+                row = self.code_map.lookup(target, code)
                 code = codes.normalize_clinical_code(target, code)
             except EncodingError as exc:
                 problems.append(f"{target}:{code}: {exc}")
@@ -1236,10 +1308,24 @@ class _Importer:
             reasons.append("no known RxNorm ingredient")
         return recorded, by_map, reasons
 
+    def _snomed_targets(self, pairs: Sequence[tuple[str, str]], target: str) -> tuple[list[str], bool]:
+        """The ``target`` codes the code map gives for the SNOMED CT codings of ``pairs`` (module docstring,
+        "Code systems"), and whether any row states them (a row may state that the concept has none)."""
+        found: list[str] = []
+        stated = False
+        for system, code in pairs:
+            given = self.code_map.targets("snomed", code, target) if system == SNOMED else None
+            if given is not None:
+                stated = True
+                found += [item for item in given if item not in found]
+        return found, stated
+
     def _unclassified(self, kind: str, where: str, what: str, concept: object, reasons: Sequence[str],
                       pairs: Sequence[tuple[str, str]]) -> None:
-        """A recorded drug whose ATC class or RxNorm ingredient is not known: criteria naming a class or an
-        ingredient would not see it, so a record holding it is not complete (listed in the notes)."""
+        """A recorded entry that criteria name through a code system it is not coded in (a drug whose ATC class or
+        RxNorm ingredient is not known, a SNOMED CT-only condition with no known ICD-10-CM code...): criteria
+        naming it in that system would not see it, so a record holding it is not complete (listed in the
+        notes)."""
         text = concept.get("text") if isinstance(concept, dict) else None
         displays = [coding.get("display") for coding in concept.get("coding", [])
                     if isinstance(coding, dict)] if isinstance(concept, dict) and isinstance(
@@ -1247,7 +1333,7 @@ class _Importer:
         name = text if isinstance(text, str) else next((d for d in displays if isinstance(d, str)), None)
         named = f"{what} {name[:60]!r}" if name else what
         listed = Listed(kind, where, f"{named} not classified ({'; '.join(reasons)}): recorded as written; a complete "
-                                     "record needs its row in the medication map (--rxnorm-map)", _label(pairs))
+                                     "record needs its row in the code map (--code-map)", _label(pairs))
         self.summary.notes.append(listed)
         self.left_out.append(listed)
 
@@ -1313,8 +1399,16 @@ class _Importer:
         if not entries:
             self._unmappable("Procedure", where, "; ".join(problems) or _uncoded(resource.get("code")), pairs)
             return
+        by_map = False
+        if not any(entry.system == "icd10pcs" for entry in entries):
+            pcs, stated = self._snomed_targets(pairs, "icd10pcs")
+            entries += [Procedure(code=code, performed=performed, system="icd10pcs", status=status) for code in pcs]
+            by_map = bool(pcs)
+            if not stated:
+                self._unclassified("Procedure", where, "procedure", resource.get("code"), ["no ICD-10-PCS code known"],
+                                   pairs)
         self.procedures.extend((entry, where) for entry in entries)
-        self.summary.count("Procedure", "kept")
+        self.summary.count("Procedure", "mapped" if by_map else "kept")
 
     # -- observations
 
@@ -1565,15 +1659,15 @@ def import_bundle(
     card_issuer: str | None = None,
     where: str | None = None,
     as_of: _dt.date | None = None,
-    rxnorm_map: RxNormMap | None = None,
+    code_map: CodeMap | None = None,
 ) -> BundleImport:
     """Import a FHIR R4 bundle (path, JSON text/bytes or dict) into a version 2 record, with its summary.
 
     ``complete`` overrides the completeness the bundle's kind implies (module docstring); ``today`` is the
     issue day (default: today, UTC); ``card_issuer`` marks a bundle that came from a SMART Health Card (always
     partial); ``as_of`` overrides the day the record is current as of (default: the bundle's timestamp, a
-    document's date, else its latest clinical date); ``rxnorm_map`` is the issuer's medication map
-    (:mod:`zkhealth.credentials.rxnorm_map`; module docstring, "Classes and ingredients"). ``strict`` refuses a
+    document's date, else its latest clinical date); ``code_map`` is the issuer's code map
+    (:mod:`zkhealth.credentials.code_map`; module docstring, "Classes and ingredients"). ``strict`` refuses a
     bundle with anything unmappable (:class:`UnmappedContentError`, carrying the summary). Raises
     :class:`DeceasedPatientError`, :class:`RecordImportError`, :class:`InputLimitError` and other
     :class:`FhirImportError` subclasses naming the source and the entry.
@@ -1581,7 +1675,7 @@ def import_bundle(
     bundle, name = load_bundle_json(source, where=where)
     day = today if today is not None else _dt.datetime.now(_dt.UTC).date()
     importer = _Importer(bundle, name, complete=complete, card_issuer=card_issuer, today=day, as_of=as_of,
-                         rxnorm_map=rxnorm_map)
+                         code_map=code_map)
     return importer.run(research_consent=research_consent, strict=strict)
 
 
@@ -1594,7 +1688,7 @@ def import_health_cards(
     strict: bool = False,
     research_consent: bool = False,
     today: _dt.date | None = None,
-    rxnorm_map: RxNormMap | None = None,
+    code_map: CodeMap | None = None,
 ) -> BundleImport:
     """Verify the SMART Health Card(s) of ``source`` (shc.py) and import their FHIR bundle as a partial record.
 
@@ -1621,4 +1715,4 @@ def import_health_cards(
     name = str(source) if isinstance(source, Path) else "SMART Health Card"
     issued_on = max(_dt.datetime.fromtimestamp(card.not_before, _dt.UTC).date() for card in cards)
     return import_bundle(merged, strict=strict, research_consent=research_consent, today=today,
-                         card_issuer=", ".join(issuers), where=name, as_of=issued_on, rxnorm_map=rxnorm_map)
+                         card_issuer=", ".join(issuers), where=name, as_of=issued_on, code_map=code_map)

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from zkhealth.credentials.code_map import CodeMap
 from zkhealth.credentials.ehr_import import import_bundle
 from zkhealth.credentials.record import PatientRecord
-from zkhealth.credentials.rxnorm_map import RxNormMap
 
 __all__ = ["ImportResult", "record_from_bundle"]
 
@@ -37,17 +37,17 @@ def record_from_bundle(
     complete: bool = False,
     as_of: _dt.date | None = None,
     research_consent: bool = False,
-    rxnorm_map: RxNormMap | None = None,
+    code_map: CodeMap | None = None,
 ) -> ImportResult:
     """Import a bundle (dict, JSON text or path) as a version-2 record (module docstring).
 
     ``complete`` and ``research_consent`` are the issuer's statements (not read from FHIR); ``as_of`` defaults
-    to the bundle's timestamp, else its latest clinical date; ``rxnorm_map`` is the issuer's medication map
-    (:mod:`zkhealth.credentials.rxnorm_map`). Raises :class:`~zkhealth.errors.FhirImportError`
+    to the bundle's timestamp, else its latest clinical date; ``code_map`` is the issuer's code map
+    (:mod:`zkhealth.credentials.code_map`). Raises :class:`~zkhealth.errors.FhirImportError`
     subclasses naming the resource.
     """
     result = import_bundle(source, complete=complete, as_of=as_of, research_consent=research_consent,
-                           rxnorm_map=rxnorm_map)
+                           code_map=code_map)
     summary = result.summary
     return ImportResult(result.record, [f"{item.where}: {item.reason}" for item in (*summary.unmappable,
                                                                                     *summary.partly)])
