@@ -163,6 +163,26 @@ def test_counts_and_at_least_k() -> None:
     assert not verdict("at least 1 of (age >= 80 or diagnosis in E11)", copd)[0]
 
 
+def test_exclusions_by_snomed_codes_are_refused() -> None:
+    """A complete record holds SNOMED CT codes only where the source gave them (the code map completes entries in
+    ICD-10-CM, ICD-10-PCS, CVX, ATC and RxNorm), so the same lung cancer coded only as C34.90 has no SNOMED CT key:
+    "not diagnosis in snomed:X" would admit it. Exclusions and upper bounds on counts by SNOMED CT are refused;
+    inclusions by SNOMED CT stay."""
+    nsclc = "254637007"  # SNOMED CT: non-small cell lung cancer
+    record = PatientRecord(birth_date=D(1960, 1, 1), complete=True, as_of=D(2026, 2, 1),
+                           conditions=(Condition("C34.90", D(2025, 6, 1)),))
+    for text in (f"not diagnosis in snomed:{nsclc}", f"diagnosis not in snomed:{nsclc}",
+                 f"count(diagnosis in snomed:{nsclc}) = 0", f"count(diagnosis in snomed:{nsclc}) <= 1",
+                 f"not count(diagnosis in snomed:{nsclc}) >= 2", f"not (diagnosis in snomed:{nsclc} or age < 18)",
+                 "not procedure in snomed:80146002", "not allergy in snomed:91936005",
+                 "not hospitalization in snomed:22298006", "not immunization in snomed:86198006"):
+        with pytest.raises(CriteriaNotExpressibleError, match="cannot name snomed codes"):
+            compile_program(text)
+    assert not verdict("not diagnosis in C00-C96", record)[0]  # the ICD-10-CM exclusion sees the cancer
+    assert verdict(f"diagnosis in snomed:{nsclc} or diagnosis in C34.*", record)[0]
+    assert verdict("not hospitalization in I21.*", record)[0]  # the unknown-reason code the compiler adds stays
+
+
 def test_upper_bounds_on_counts() -> None:
     # Three J44.1 entries, two of them in the last 12 months (TODAY is 2026-03-02).
     copd = PatientRecord(birth_date=D(1958, 8, 8), complete=True, as_of=D(2026, 2, 1), conditions=(

@@ -166,6 +166,13 @@ _ACTIVE_STATUS: Final[dict[str, tuple[int, int]]] = {"diagnosis": codes.CONDITIO
 #: Kinds whose `within` window is on the end date ``b`` (taken, or in hospital, during the window).
 _SPAN_KINDS: Final[frozenset[str]] = frozenset({"medication", "hospitalization"})
 _MIN_STATUS: Final[int] = 1
+#: Code systems a complete record need not hold for every entry of a kind: the importer records a SNOMED CT code
+#: only where the source gave one, and completes an entry in the systems criteria exclude by (ICD-10-CM,
+#: ICD-10-PCS, CVX, ATC and RxNorm ingredients), so an entry coded only in ICD-10-CM has no SNOMED CT key. An
+#: exclusion or an upper bound on a count by such a system could never see it: refused (inclusions may name them).
+_INCOMPLETE_SYSTEMS: Final[dict[str, frozenset[str]]] = {
+    kind: frozenset({"snomed"}) for kind in ("diagnosis", "allergy", "procedure", "hospitalization", "immunization")
+}
 
 Interval = tuple[int, int]
 
@@ -504,6 +511,20 @@ def _fail(node: Node, message: str) -> CriteriaSyntaxError:
 
 def _inexpressible(node: Node, message: str) -> CriteriaNotExpressibleError:
     return CriteriaNotExpressibleError(f"criterion `{node.text}`: {message}", column=node.column, text=node.text)
+
+
+def _check_excludable(node: Node, kind: str, ranges: Sequence[tuple[str, Interval]]) -> None:
+    """Refuse an exclusion (or an upper bound on a count) that names a code system a complete record does not
+    hold for every entry of ``kind`` (:data:`_INCOMPLETE_SYSTEMS`): it would be satisfied by a record holding the
+    same concept in another system only."""
+    named = sorted({system for system, _ in ranges} & _INCOMPLETE_SYSTEMS.get(kind, frozenset()))
+    if named:
+        complete = ", ".join(system for system in KIND_TAGS[kind][1] if system not in named) or "none"
+        systems, what = ", ".join(named), kind.replace("_", " ")
+        raise _inexpressible(node, f"an exclusion or an upper bound on a count cannot name {systems} codes: a "
+                                   f"complete record holds an entry coded in another system without a {systems} "
+                                   f"code, so it would not be seen; name the {what} by {complete} codes "
+                                   "(inclusions may name any)")
 
 
 def _merge(intervals: Sequence[Interval]) -> tuple[Interval, ...]:
@@ -886,6 +907,7 @@ class _Compiler:
         if node.dose is not None or node.of_codes:
             raise _inexpressible(node, "an exclusion cannot bound a dose or the qualified diagnosis: a class's "
                                        "aggregate keeps counts and latest dates, not every entry's value")
+        _check_excludable(node, kind, ranges)
         if kind == "hospitalization":
             # An admission whose reason the source did not code may have been for any reason: "no admission for
             # S" also needs "no admission of unknown reason" (under the same bounds).
@@ -968,6 +990,7 @@ class _Compiler:
         set_index = SETS.index(set_name)
         bounds = self.set_bounds(inner, kind)
         self.value_ranges(inner, kind, self.code_ranges(inner, kind, inner.codes))  # validates `with dose`/`of`
+        _check_excludable(node, kind, self.code_ranges(inner, kind, inner.codes))
         keys = self.aggregate_keys(self.code_ranges(inner, kind, inner.codes), tags)
         # Windows on the start of an event (onset, start, date) or on a span (taken, in hospital): the class had
         # no entry in the window when its latest such date is before it.
