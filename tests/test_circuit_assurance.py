@@ -414,6 +414,19 @@ def test_every_pinned_verdict_has_a_harness_and_every_harness_works() -> None:
             compiled.r1cs.check_witness(compiled.solve_witness(sample))
 
 
+def test_every_gadget_of_the_gadget_modules_has_a_harness() -> None:
+    """A ``@gadget`` without a harness would have no pinned verdict and no mutants (set_atom_selected, the
+    universal circuit's atom, had none)."""
+    import re
+
+    names: set[str] = set()
+    for path in catalog.gadget_module_files():
+        names |= set(re.findall(r'^@gadget\("(\w+)"', Path(path).read_text(encoding="utf-8"), re.MULTILINE))
+    assert {"set_atom_selected", "is_zero", "poseidon"} <= names
+    missing = names - {h.gadget for h in catalog.HARNESSES}
+    assert not missing, f"gadgets without a harness in catalog.py: {sorted(missing)}"
+
+
 def test_every_gadget_is_proven_unique() -> None:
     """The curve gadgets included, by the curve lemmas (docs/circuits.md)."""
     for key, row in PINNED.items():
