@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The full mutation run of our circuits (CI's slow tier runs a sample; see tests/test_circuit_mutation.py):
-# every mutant of the gadget modules against each module's tests, and every mutant of the eligibility circuit
-# (circuit.py, compiler.py, calendar.py) against tests/test_eligibility_circuit.py, and every mutant of the
+# every mutant of the gadget modules against each module's tests, every mutant of the dedicated eligibility
+# circuit (dedicated.py, credential_core.py, calendar.py) against the eligibility tests, and every mutant of the
 # version-2 criteria circuits (dedicated.py) against their tests. Fails below 100% of the non-equivalent
-# mutants. About two and a half hours on a 2-core machine.
+# mutants. About two and a half hours on a 2-core machine. Equivalent mutants are keyed by scope and statement
+# (tests/equivalent_mutants.txt).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
@@ -21,6 +22,6 @@ PINNED=tests/test_circuit_assurance.py::test_gadget_verdict_is_pinned
   --tests-for sorted_set.py="tests/test_gadgets_sorted_set.py $PINNED" \
   --equivalent tests/equivalent_mutants.txt --min-score 100
 
-echo "== eligibility circuit (version 1) and criteria circuits (version 2)"
+echo "== dedicated eligibility circuit and criteria circuits (version 2)"
 ZKHEALTH_MUTATION_FULL=1 "$PYTHON" -m pytest -p no:cacheprovider -q -m slow \
   tests/test_circuit_mutation.py -k "eligibility or criteria"

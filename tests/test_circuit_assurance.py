@@ -414,6 +414,19 @@ def test_every_pinned_verdict_has_a_harness_and_every_harness_works() -> None:
             compiled.r1cs.check_witness(compiled.solve_witness(sample))
 
 
+def test_every_gadget_of_the_gadget_modules_has_a_harness() -> None:
+    """A ``@gadget`` without a harness would have no pinned verdict and no mutants (set_atom_selected, the
+    universal circuit's atom, had none)."""
+    import re
+
+    names: set[str] = set()
+    for path in catalog.gadget_module_files():
+        names |= set(re.findall(r'^@gadget\("(\w+)"', Path(path).read_text(encoding="utf-8"), re.MULTILINE))
+    assert {"set_atom_selected", "is_zero", "poseidon"} <= names
+    missing = names - {h.gadget for h in catalog.HARNESSES}
+    assert not missing, f"gadgets without a harness in catalog.py: {sorted(missing)}"
+
+
 def test_every_gadget_is_proven_unique() -> None:
     """The curve gadgets included, by the curve lemmas (docs/circuits.md)."""
     for key, row in PINNED.items():
@@ -507,14 +520,127 @@ def test_discovery_finds_shrink_on_gadget_range_checks() -> None:
         discover([], [], operators=["delete"])
 
 
+KEY = "src/a.py:f:swap:0123456789ab"
+
+
 def test_equivalent_file_needs_reasons(tmp_path: Path) -> None:
     good = tmp_path / "equivalent.txt"
-    good.write_text("# comment\nsrc/a.py:3:swap  A*B = C and A*C = B coincide when B = C\n", encoding="utf-8")
-    assert load_equivalents(good) == {"src/a.py:3:swap": "A*B = C and A*C = B coincide when B = C"}
-    bad = tmp_path / "bad.txt"
-    bad.write_text("src/a.py:3:swap\n", encoding="utf-8")
+    good.write_text(f"# comment\n{KEY}  (line 3)  A*B = C and A*C = B coincide when B = C\n"
+                    f"{KEY[:-1]}c#1+2  no line hint\n", encoding="utf-8")
+    assert load_equivalents(good) == {KEY: "A*B = C and A*C = B coincide when B = C",
+                                      f"{KEY[:-1]}c#1+2": "no line hint"}
+    for text in (f"{KEY}\n", f"{KEY}  (line 3)\n",  # no reason
+                 "src/a.py:3:swap  a line-numbered id, which moves with every edit above it\n",
+                 "src/a.py:f:delete:0123456789ab  no such operator\n",
+                 "src/a.py:f:swap:0123  a truncated digest\n",
+                 f"{KEY}  twice\n{KEY}  twice\n"):
+        bad = tmp_path / "bad.txt"
+        bad.write_text(text, encoding="utf-8")
+        with pytest.raises(CircuitDefinitionError):
+            load_equivalents(bad)
+
+
+_KEYED = """from zkhealth.circuit import Builder
+
+
+def keyed(b: Builder) -> None:
+    x = b.private_input("x")
+    y = x * x
+    b.output("out", y * x + 5)
+"""
+#: The same circuit after edits above and around its statements: a docstring, a helper, blank lines, comments,
+#: other spacing and redundant parentheses. The mutated statements' canonical text is unchanged.
+_KEYED_SHIFTED = '"""Shifted: every line of the circuit moved."""\n' + """
+from zkhealth.circuit import Builder
+
+
+def helper() -> int:
+    return 1
+
+
+def keyed(b: Builder) -> None:
+    # a comment above the statements
+    x = b.private_input("x")
+
+    y = x*x  # a trailing comment, other spacing
+    b.output("out", (y * x) + 5)
+"""
+
+
+def _keyed_mutants(directory: Path, source: str, name: str) -> list[Mutant]:
+    """Mutants of ``keyed`` in ``directory/keyed.py`` holding ``source`` (loaded as module ``name``)."""
+    from importlib.util import module_from_spec, spec_from_file_location
+
+    path = directory / "keyed.py"
+    path.write_text(source, encoding="utf-8")
+    spec = spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return discover([module.keyed], [str(path)])
+
+
+def test_mutant_keys_survive_edits_elsewhere_and_stale_entries_are_found(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Equivalent-mutant entries are keyed by scope and statement, not by line: shifting every line keeps them,
+    changing the mutated statement makes them stale."""
+    from zkhealth.circuit.mutation import stale_equivalents
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("sys.dont_write_bytecode", True)
+    before = _keyed_mutants(tmp_path, _KEYED, "keyed_before")
+    assert {m.operator for m in before} == {"drop", "swap", "constant", "unconstrain"}
+    listed = tmp_path / "equivalent.txt"
+    listed.write_text("".join(f"{m.key}  (line {m.line})  reason {i}\n" for i, m in enumerate(before)),
+                      encoding="utf-8")
+    equivalents = load_equivalents(listed)
+    assert len(equivalents) == len(before) and all(key.startswith("keyed.py:keyed:") for key in equivalents)
+
+    after = _keyed_mutants(tmp_path, _KEYED_SHIFTED, "keyed_after")
+    assert {m.line for m in after}.isdisjoint({m.line for m in before})  # every line moved
+    assert [m.key for m in after] == [m.key for m in before]
+    assert stale_equivalents(equivalents, after) == []
+    # The run matches by key: every mutant is listed, so none is run (no pytest process, no baseline).
+    report = run_mutants(after, ["no-such-test.py"], cwd=tmp_path, equivalents=equivalents)
+    assert [r.status for r in report.results] == ["equivalent"] * len(after)
+
+    # Changing the mutated statement (5 -> 6) makes its entries stale: they name no mutant any more, and the
+    # changed statement's mutants are no longer taken as equivalent.
+    changed = _keyed_mutants(tmp_path, _KEYED_SHIFTED.replace("(y * x) + 5", "(y * x) + 6"), "keyed_changed")
+    stale = stale_equivalents(equivalents, changed)
+    assert stale == sorted(m.key for m in before if m.line == 7)
+    assert len([m for m in changed if m.key not in equivalents]) == len(stale)
+
+
+def test_mutant_keys_name_scope_occurrence_and_continuation_lines(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from zkhealth.circuit.mutation import mutant_key
+
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "scopes.py"
+    path.write_text("class A:\n    def f(self, b):\n        b.assert_bool(1)\n        b.assert_bool(1)\n"
+                    "        b.assert_equal(\n            1, 2)\n        for i in range(3):\n"
+                    "            pass\n", encoding="utf-8")
+    first, second = mutant_key(str(path), 3, "drop"), mutant_key(str(path), 4, "drop")
+    assert first.startswith("scopes.py:A.f:drop:") and second == first + "#1"
+    assert mutant_key(str(path), 6, "drop") == mutant_key(str(path), 5, "drop")  # one statement, one key
+    # A compound statement is named by its header: editing its body keeps the key of the header line.
+    loop = mutant_key(str(path), 7, "shrink")
+    path.write_text(path.read_text(encoding="utf-8").replace("pass", "x = i"), encoding="utf-8")
+    assert mutant_key(str(path), 7, "shrink") == loop
+    for line in (0, 99):
+        with pytest.raises(CircuitDefinitionError):
+            mutant_key(str(path), line, "drop")
     with pytest.raises(CircuitDefinitionError):
-        load_equivalents(bad)
+        mutant_key(str(tmp_path / "missing.py"), 1, "drop")
+    # Two mutants of one operator in one statement, on two lines: discovery tells them apart by the offset.
+    monkeypatch.setattr("sys.dont_write_bytecode", True)
+    two = tmp_path / "keyed.py"
+    two.write_text("def keyed(b):\n    x = b.private_input('x')\n    b.output('out', x * x\n"
+                   "             + (x + 1) * x)\n", encoding="utf-8")
+    drops = [m for m in _keyed_mutants(tmp_path, two.read_text(encoding="utf-8"), "keyed_two")
+             if m.operator == "drop"]
+    assert sorted(m.key.rpartition(":")[2][12:] for m in drops) == ["+0", "+1"]
 
 
 def test_mutant_json_round_trip() -> None:

@@ -116,6 +116,20 @@ def test_the_revoked_credential_is_refused_without_the_solver(world: RecordWorld
     assert_no_witness(DEFINE, _inputs(world, "revoked", revocation=proof), pivots=2, time_limit=180)
 
 
+def test_a_made_up_revocation_leaf_bracketing_the_revoked_id_is_refused(world: RecordWorld) -> None:
+    """The prover brackets the revoked id X with a leaf (X - 1, next) that is not in the tree, on the path of X's
+    own leaf, and offers X's leaf hash for the made-up one: the leaf hash and the path must pin the root (kills
+    the mutant that turns the non-membership check's hashes into hints, credential_core.assert_credential)."""
+    revoked = world.revoked
+    assert revoked is not None
+    x = revoked.issued.credential.credential_id
+    index, value, nxt = next(leaf for leaf in world.revocation.leaves() if leaf[1] == x)
+    made_up = NonMembershipProof(x - 1, nxt, world.revocation.merkle_proof(index))
+    inputs = _inputs(world, "revoked", revocation=made_up)
+    assert_no_witness(DEFINE, inputs, pivots=2, substitute={poseidon([x - 1, nxt]): poseidon([value, nxt])},
+                      time_limit=180)
+
+
 def test_another_issuers_revocation_root_is_refused_without_the_solver(world: RecordWorld) -> None:
     """Issue 13: non-revocation shown against another issuer's revocation root (its registry path with our key):
     the issuer leaf commits to the root, so the trust root cannot come out right."""

@@ -24,6 +24,7 @@ from zkhealth.circuit.gadgets.sorted_set import (
     assert_set_member,
     set_atom,
     set_atom_native,
+    set_atom_selected,
     set_leaf_hash,
     set_leaf_hash_native,
     set_member_native,
@@ -134,6 +135,45 @@ def test_boolean_atom_matches_native_on_every_leaf(days_values: list[tuple[int, 
                                    bounds=[("value", bound, None)])
         witness = compiled.solve_witness(inputs(tree, index, bound))
         assert compiled.output_values(witness)["holds"] == expected
+
+
+def _selected_circuit(b: Builder) -> None:
+    """set_atom_selected with every switch an input (booleans checked here, as the universal circuit does)."""
+    leaf = SetLeafSignals(*b.private_inputs("fields", 8))
+    last, none_or_last, phi, after = b.private_inputs("flags", 4)
+    for flag in (last, none_or_last, phi, after):
+        b.assert_bool(flag)
+    key_lo, key_hi, after_key = b.private_inputs("keys", 3)
+    b.output("holds", set_atom_selected(b, leaf, last=last, none_or_last=none_or_last, key_lo=key_lo, key_hi=key_hi,
+                                        phi=phi, after=after, after_key=after_key))
+
+
+def test_selected_atom_matches_the_native_twin_in_every_mode() -> None:
+    """The universal circuit's atom (mode, phi, after and the key range as signals) agrees with set_atom_native
+    on every leaf of a set, in each mode, with phi true and false, with and without ``after``, over the code's
+    range, an empty range and a range holding only the neighbours."""
+    compiled = compile(_selected_circuit, lint=False)  # phi is an input: the value fields are read by no constraint
+    tree = _set([(0, 70), (30, 80), (60, 90)])
+    other_lo, other_hi = make_key(1, CODE - 1, 0, 0), make_key(1, CODE - 1, (1 << 22) - 1, 255)
+    ranges = [(KEY_LO, KEY_HI), (other_lo, other_hi), (make_key(1, CODE + 7, 0, 0), make_key(1, CODE + 8, 0, 0))]
+    seen: set[tuple[int, int]] = set()
+    for leaf in tree.leaves:
+        fields = list(leaf.fields())
+        for mode, last, none_or_last in ((ANY, 0, 0), (LAST, 1, 0), (NONE_OR_LAST, 0, 1)):
+            for phi in (0, 1):
+                for after_key in (None, make_key(1, CODE, DAY + 30, 0)):
+                    for key_lo, key_hi in ranges:
+                        expected = set_atom_native(
+                            fields, mode=mode, key_lo=key_lo, key_hi=key_hi,
+                            bounds=[] if phi else [("value", 1, 0)],
+                            after=after_key if mode == ANY else None,
+                        )
+                        values = {"fields": fields, "flags": [last, none_or_last, phi, int(after_key is not None)],
+                                  "keys": [key_lo, key_hi, after_key or 0]}
+                        got = compiled.output_values(compiled.solve_witness(values))["holds"]
+                        assert got == expected, (mode, phi, after_key, key_lo, fields)
+                        seen.add((mode, expected))
+    assert seen == {(mode, value) for mode in (ANY, LAST, NONE_OR_LAST) for value in (0, 1)}
 
 
 def _solves(compiled: CompiledCircuit, values: dict[str, Any]) -> bool:

@@ -19,19 +19,32 @@ fresh ``pytest`` process with ``ZKHEALTH_MUTANT`` set, which :func:`activate_fro
 ``zkhealth.circuit`` is imported) installs. A mutant is *killed* when the tests fail, *survives* when they
 pass, and is *not covered* when no test built a circuit through its line. Equivalent mutants (no witness can
 tell them apart from the original) are listed with their reason in a file and leave the score.
+
+A mutant's :attr:`Mutant.id` (``path:LINE:operator``) says where it is; its :attr:`Mutant.key` says *what* it
+is, independently of line numbers: ``path:scope:operator:digest``, where scope is the enclosing function path
+(``outer.inner``, ``<module>`` at top level) and digest a hash of the mutated statement's canonical text
+(``ast.unparse``: comments, blank lines and line breaks do not count; a compound statement counts its header
+only). ``#n`` follows when the scope has n identical statements before it; ``+k`` (the line's offset in the
+statement) only when one statement holds mutants of the same operator on several lines. Equivalent-mutant
+files are keyed by :attr:`Mutant.key`, so editing code above a listed mutant keeps the entry; editing the
+mutated statement itself makes the entry stale.
 """
 
 from __future__ import annotations
 
+import ast
+import functools
+import hashlib
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from zkhealth.circuit import builder as _builder
@@ -48,7 +61,9 @@ __all__ = [
     "discover",
     "load_equivalents",
     "mutant_installed",
+    "mutant_key",
     "run_mutants",
+    "stale_equivalents",
 ]
 
 #: The mutation operators, in the order they are listed.
@@ -73,11 +88,20 @@ class Mutant:
     function: str = ""
     #: Scope path of the first constraint (or call) the line made in the reference circuit.
     label: str = ""
+    #: :attr:`key` as :func:`discover` computed it from the source it built (set there; computed when empty).
+    stable_key: str = field(default="", compare=False)
 
     @property
     def id(self) -> str:
-        """``relative/path.py:LINE:operator``: the name used in reports and equivalent-mutant files."""
+        """``relative/path.py:LINE:operator``: where the mutant is (reports; it moves when lines move)."""
         return f"{format_source((self.file, self.line))}:{self.operator}"
+
+    @property
+    def key(self) -> str:
+        """``relative/path.py:scope:operator:digest``: what the mutant is, stable under edits elsewhere in the
+        file (see :func:`mutant_key`); the name used in equivalent-mutant files. Fixed at discovery, so a later
+        edit of the file does not rename a mutant found before it."""
+        return self.stable_key or mutant_key(self.file, self.line, self.operator)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -227,6 +251,97 @@ def mutant_installed() -> bool:
     return bool(_builder._MUTATION)
 
 
+# --------------------------------------------------------------------------- stable keys
+
+_BODY_FIELDS = frozenset({"body", "orelse", "finalbody", "handlers", "cases", "decorator_list", "type_comment"})
+_KEY_PATTERN = re.compile(
+    r"^(?P<path>[^\s:]+\.py):(?P<scope>[A-Za-z_<][\w.<>]*):(?P<operator>[a-z]+):[0-9a-f]{12}(#\d+)?(\+\d+)?$"
+)
+
+
+def _statement_text(node: ast.stmt) -> str:
+    """The canonical text of a statement; of a compound statement, its header (type and non-body fields)."""
+    if not any(getattr(node, name, None) for name in ("body", "orelse", "finalbody", "handlers", "cases")):
+        return ast.unparse(node)
+    parts = [type(node).__name__]
+    for name, value in ast.iter_fields(node):
+        if name in _BODY_FIELDS:
+            continue
+        if isinstance(value, ast.AST):
+            parts.append(ast.unparse(value))
+        elif isinstance(value, list):
+            parts.extend(ast.unparse(v) for v in value if isinstance(v, ast.AST))
+        elif value is not None:
+            parts.append(repr(value))
+    return " ".join(parts)
+
+
+@functools.lru_cache(maxsize=128)
+def _line_index(path: str, mtime_ns: int, size: int) -> dict[int, tuple[str, str, int, int]]:
+    """Per source line of ``path``: (scope, statement digest, occurrence, offset in the statement)."""
+    del mtime_ns, size  # part of the cache key only: a rewritten file is indexed again
+    try:
+        tree = ast.parse(Path(path).read_text(encoding="utf-8"), filename=path)
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise CircuitDefinitionError(f"cannot read the mutated file {path}: {exc}") from exc
+    index: dict[int, tuple[str, str, int, int]] = {}
+    seen: dict[tuple[str, str], int] = {}
+
+    def visit(body: Sequence[ast.stmt], scope: tuple[str, ...]) -> None:
+        for node in body:
+            name = ".".join(scope) or "<module>"
+            digest = hashlib.sha256(_statement_text(node).encode("utf-8")).hexdigest()[:12]
+            occurrence = seen.get((name, digest), 0)
+            seen[(name, digest)] = occurrence + 1
+            children: list[Sequence[ast.stmt]] = []
+            for field_name, value in ast.iter_fields(node):
+                if field_name == "decorator_list" or not isinstance(value, list) or not value:
+                    continue
+                if isinstance(value[0], ast.stmt):
+                    children.append(value)
+                else:  # except handlers, match cases
+                    children.extend(v.body for v in value if isinstance(getattr(v, "body", None), list))
+            start = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
+            end = node.end_lineno or node.lineno
+            if children:
+                end = min(child[0].lineno for child in children if child) - 1
+            for line in range(start, max(end, node.lineno) + 1):
+                index.setdefault(line, (name, digest, occurrence, max(0, line - node.lineno)))
+            inner = (*scope, node.name) if isinstance(
+                node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) else scope
+            for child in children:
+                visit(child, inner)
+
+    visit(tree.body, ())
+    return index
+
+
+def mutant_key(file: str, line: int, operator: str) -> str:
+    """The stable name of the mutant ``operator`` at ``file:line``: ``path:scope:operator:digest[#n]``.
+
+    The digest is the first 12 hex digits of SHA-256 over the canonical text of the statement holding the line;
+    ``#n`` numbers identical statements of one scope (from 1 for the second). Every line of a statement has the
+    same key (:func:`discover` adds ``+k``, the line's offset in the statement, when two of them are mutants of
+    one operator). Raises :class:`CircuitDefinitionError` when the file cannot be parsed
+    or the line holds no statement.
+    """
+    try:
+        stat = os.stat(file)
+    except OSError as exc:
+        raise CircuitDefinitionError(f"cannot read the mutated file {file}: {exc}") from exc
+    entry = _line_index(os.path.abspath(file), stat.st_mtime_ns, stat.st_size).get(line)
+    if entry is None:
+        raise CircuitDefinitionError(f"{format_source((file, line))} holds no statement")
+    scope, digest, occurrence, _ = entry
+    path = format_source((file, line)).rpartition(":")[0]
+    return f"{path}:{scope}:{operator}:{digest}" + (f"#{occurrence}" if occurrence else "")
+
+
+def _statement_offset(file: str, line: int) -> int:
+    stat = os.stat(file)
+    return _line_index(os.path.abspath(file), stat.st_mtime_ns, stat.st_size)[line][3]
+
+
 # --------------------------------------------------------------------------- discovery
 
 
@@ -277,21 +392,49 @@ def discover(
         finally:
             _install(None)
         alive.append(mutant)
-    return sorted(alive, key=lambda m: (m.file, m.line, OPERATORS.index(m.operator)))
+    by_key: dict[str, list[Mutant]] = {}
+    for mutant in alive:
+        by_key.setdefault(mutant_key(mutant.file, mutant.line, mutant.operator), []).append(mutant)
+    named = [
+        replace(m, stable_key=key if len(group) == 1 else f"{key}+{_statement_offset(m.file, m.line)}")
+        for key, group in by_key.items() for m in group
+    ]
+    return sorted(named, key=lambda m: (m.file, m.line, OPERATORS.index(m.operator)))
 
 
 def load_equivalents(path: str | Path) -> dict[str, str]:
-    """Read an equivalent-mutant file: one ``MUTANT_ID  reason`` per line (``#`` starts a comment)."""
+    """Read an equivalent-mutant file: one ``MUTANT_KEY  [(line N)]  reason`` per line (``#`` starts a comment).
+
+    ``MUTANT_KEY`` is :attr:`Mutant.key` (``zkhealth circuit mutate --list`` prints it); ``(line N)`` is a hint
+    for the reader, not used to match. Returns key -> reason. A line-numbered id (``path:LINE:operator``), a
+    malformed key, an unknown operator, a repeated key or a missing reason is a :class:`CircuitDefinitionError`.
+    """
     out: dict[str, str] = {}
-    for raw in Path(path).read_text(encoding="utf-8").splitlines():
+    for number, raw in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
-        mutant_id, _, reason = line.partition(" ")
-        if not reason.strip():
-            raise CircuitDefinitionError(f"{path}: equivalent mutant {mutant_id} needs a reason")
-        out[mutant_id] = reason.strip()
+        key, _, rest = line.partition(" ")
+        match = _KEY_PATTERN.match(key)
+        if match is None or match["operator"] not in OPERATORS:
+            raise CircuitDefinitionError(
+                f"{path}:{number}: {key!r} is not a mutant key (path:scope:operator:digest, as "
+                "`zkhealth circuit mutate --list` prints it)"
+            )
+        reason = re.sub(r"^\(line \d+\)", "", rest.strip()).strip()
+        if not reason:
+            raise CircuitDefinitionError(f"{path}:{number}: equivalent mutant {key} needs a reason")
+        if key in out:
+            raise CircuitDefinitionError(f"{path}:{number}: equivalent mutant {key} is listed twice")
+        out[key] = reason
     return out
+
+
+def stale_equivalents(equivalents: Mapping[str, str], mutants: Iterable[Mutant]) -> list[str]:
+    """The keys of ``equivalents`` that name none of ``mutants``: entries whose statement changed or went away
+    (they must be re-examined, not silently kept)."""
+    known = {m.key for m in mutants}
+    return sorted(key for key in equivalents if key not in known)
 
 
 # --------------------------------------------------------------------------- running
@@ -384,7 +527,7 @@ def run_mutants(
                 return list(mapping[key])
         return list(pytest_args)
 
-    for args in dict.fromkeys(tuple(selection(m)) for m in chosen if m.id not in equivalents):
+    for args in dict.fromkeys(tuple(selection(m)) for m in chosen if m.key not in equivalents):
         code, tail = _run_pytest(args, base_env, str(cwd), timeout)
         if code != 0:
             raise CircuitDefinitionError(
@@ -393,8 +536,8 @@ def run_mutants(
     report = MutationReport(total_found=len(mutants), baseline_seconds=time.monotonic() - started)
     with tempfile.TemporaryDirectory(prefix="zkhealth-mutant-") as scratch:
         for index, mutant in enumerate(chosen):
-            if mutant.id in equivalents:
-                result = MutantResult(mutant, "equivalent", 0.0, equivalents[mutant.id])
+            if mutant.key in equivalents:
+                result = MutantResult(mutant, "equivalent", 0.0, equivalents[mutant.key])
             else:
                 marker = Path(scratch) / f"applied-{index}"
                 env = dict(base_env, **{ENV_MUTANT: mutant.to_json(), ENV_REPORT: str(marker)})

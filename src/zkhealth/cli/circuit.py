@@ -433,7 +433,8 @@ def check_unique_command(
 @click.option("--timeout", type=click.FloatRange(min=1), default=600.0, show_default=True,
               help="Seconds per test run; a mutant that hits it counts as killed.")
 @click.option("--equivalent", "equivalent_file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              help="File of equivalent mutants: one 'ID reason' per line; they leave the score.")
+              help="File of equivalent mutants: one 'KEY [(line N)] reason' per line (KEY as --list prints "
+                   "it); they leave the score.")
 @click.option("--min-score", type=click.FloatRange(0, 100), default=None,
               help="Exit 1 when the score (killed / scored, percent) is below this.")
 @click.option("--list", "list_only", is_flag=True, help="List the mutants without running the tests.")
@@ -483,8 +484,8 @@ def mutate_command(
     if list_only:
         emit(
             ctx,
-            {"mutants": [{"id": m.id, "function": m.function, "scope": m.label} for m in mutants]},
-            "\n".join(f"{m.id}  {m.label}  ({m.function})" for m in mutants) or "no mutants",
+            {"mutants": [{"id": m.id, "key": m.key, "function": m.function, "scope": m.label} for m in mutants]},
+            "\n".join(f"{m.id}  {m.key}  {m.label}  ({m.function})" for m in mutants) or "no mutants",
         )
         return
     equivalents = load_equivalents(equivalent_file) if equivalent_file else {}
@@ -509,7 +510,8 @@ def mutate_command(
         "score": round(report.score, 2),
         "seconds": round(report.seconds, 1),
         "survivors": [
-            {"id": r.mutant.id, "status": r.status, "scope": r.mutant.label, "function": r.mutant.function}
+            {"id": r.mutant.id, "key": r.mutant.key, "status": r.status, "scope": r.mutant.label,
+             "function": r.mutant.function}
             for r in report.survivors
         ],
     }
@@ -519,7 +521,7 @@ def mutate_command(
         f"{report.seconds:.0f} s"
     ]
     for r in report.survivors:
-        lines.append(f"  {r.status}: {r.mutant.id}  {r.mutant.label}  ({r.mutant.function})")
+        lines.append(f"  {r.status}: {r.mutant.id}  {r.mutant.key}  {r.mutant.label}  ({r.mutant.function})")
     emit(ctx, payload, "\n".join(lines))
     if min_score is not None and report.score < min_score:
         ctx.exit(1)

@@ -557,3 +557,24 @@ def _assert_set_atom_none(b: Builder) -> None:
     leaf = _fields(b)
     sorted_set.assert_set_atom(b, leaf, mode=sorted_set.NONE_OR_LAST, key_lo=_KEY_LO, key_hi=_KEY_HI,
                                bounds=[sorted_set.FieldBound("value", lo=1, hi=0)])
+
+
+def _selected(fields: list[int], last: int = 0, none_or_last: int = 0, phi: int = 1, after: int = 0,
+              after_key: int = 0) -> dict[str, Any]:
+    return {"fields": fields, "flags": [last, none_or_last, phi, after], "keys": [_KEY_LO, _KEY_HI, after_key]}
+
+
+@harness("set_atom_selected", "signals", auxiliary=["is_zero_inverse"],
+         samples=[_selected(_LAST_LEAF, after=1, after_key=_EARLIER_LEAF[0]), _selected(_EARLIER_LEAF, after=1,
+                  after_key=_LAST_LEAF[0]), _selected(_LAST_LEAF, last=1), _selected(_EARLIER_LEAF, last=1),
+                  _selected(_BELOW_LEAF, none_or_last=1), _selected(_FINAL_LEAF, none_or_last=1, phi=0)])
+def _set_atom_selected(b: Builder) -> None:
+    """The universal circuit's atom: mode flags, phi, ``after`` and the key range as signals (booleans checked
+    here, as the universal circuit checks them)."""
+    leaf = _fields(b)
+    last, none_or_last, phi, after = b.private_inputs("flags", 4)
+    for flag in (last, none_or_last, phi, after):
+        basic.ensure_bool(b, flag)
+    key_lo, key_hi, after_key = b.private_inputs("keys", 3)
+    b.output("holds", sorted_set.set_atom_selected(b, leaf, last=last, none_or_last=none_or_last, key_lo=key_lo,
+                                                   key_hi=key_hi, phi=phi, after=after, after_key=after_key))
