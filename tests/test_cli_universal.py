@@ -163,12 +163,27 @@ def test_create_in_the_registry_prove_and_enroll_on_anvil(world: Path, universal
         assert proved["circuit"] == "universal"
         verified = as_json(["verify", str(trial), str(proof), "--recipient", accounts[1]])
         assert verified["valid"] and verified["nullifier"] == proved["nullifier"]
+        # verify-batch reads universal trial files too: the same proof twice counts once, a broken file is
+        # malformed (exit 2), and the trial file's own keys and roots are used (--keys does not apply).
+        junk = world / "junk-proof.json"
+        junk.write_text('{"format": "zkhealth.eligibility-proof"}', encoding="utf-8")
+        batch = invoke(["--json", "verify-batch", str(trial), str(proof), str(proof), str(junk)])
+        assert batch.exit_code == EXIT_MALFORMED, batch.output + batch.stderr
+        report = json.loads(batch.stdout)
+        assert [row["status"] for row in report["proofs"]] == ["valid", "duplicate", "malformed"]
+        assert report["proofs"][0]["nullifier"] == proved["nullifier"] and report["valid"] == 1
+        assert "DuplicateProofError" in report["proofs"][1]["error"]
+        assert as_json(["verify-batch", str(trial), str(proof)])["valid"] == 1
+        assert invoke(["verify-batch", str(trial), str(proof), "--keys", str(world)]).exit_code == EXIT_MALFORMED
         # The same proof shown to another trial (another program, another scope): refused.
         other = world / "other.json"
         ok(["trial", "new", "--criteria", "age >= 18", "--trial-id", "NCT05000011", "--trust",
             str(world / "trust.json"), "--out", str(other), "--force"])
         refused = invoke(["verify", str(other), str(proof)])
         assert refused.exit_code == EXIT_REFUSED and "error:" in refused.stderr
+        refused_batch = invoke(["--json", "verify-batch", str(other), str(proof)])
+        assert refused_batch.exit_code == EXIT_REFUSED
+        assert [row["status"] for row in json.loads(refused_batch.stdout)["proofs"]] == ["refused"]
         enrolled = as_json(["enroll", str(trial), str(proof), "--purpose", "data-analysis", "--purpose",
                             "trial-participation"])
         assert enrolled["enrolled"] and enrolled["gas_used"] <= 260_000

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -208,6 +208,42 @@ def record_verify(ctx: click.Context, *, path: Path, proof_path: Path, today_tex
                "scope": str(result.scope)},
          f"valid: {proof_path} (nullifier {result.nullifier}, today {verified_day}, "
          f"recipient 0x{result.recipient:040x})")
+
+
+def record_verify_batch(ctx: click.Context, *, path: Path, proof_paths: Sequence[Path],
+                        today_text: str | None) -> tuple[list[dict[str, Any]], str]:
+    """``verify-batch`` for a version-2 trial: one row per proof file (valid, refused, duplicate or malformed),
+    with :meth:`RecordTrial.verify_each` (a batched pairing check); and where the trust roots came from."""
+    from zkhealth.credentials.dates import date_to_epoch_day, epoch_day_to_date
+    from zkhealth.eligibility.record_spec import RecordTrialSpec
+    from zkhealth.eligibility.record_trial import RecordProof, VerifiedRecordEligibility
+    from zkhealth.errors import DuplicateProofError, EncodingError, MalformedProofError
+    from zkhealth.formats.snarkjs_json import read_json_bytes
+
+    spec = RecordTrialSpec.load(path)
+    day = parse_day(today_text)
+    trial = spec.trial()
+    outcomes: dict[int, dict[str, Any]] = {}
+    parsed: list[tuple[int, RecordProof]] = []
+    for position, proof_path in enumerate(proof_paths):
+        try:
+            parsed.append((position, RecordProof.from_json(read_json_bytes(proof_path, what=str(proof_path)))))
+        except (MalformedProofError, EncodingError) as error:
+            outcomes[position] = {"status": "malformed", "error": f"{type(error).__name__}: {error}"}
+    with development_keys_notice(ctx, spec.circuit):
+        results = trial.verify_each([proof for _, proof in parsed],
+                                    today=None if day is None else date_to_epoch_day(day))
+    for (position, _), result in zip(parsed, results, strict=True):
+        if isinstance(result, VerifiedRecordEligibility):
+            outcomes[position] = {"status": "valid", "nullifier": str(result.nullifier),
+                                  "today": epoch_day_to_date(result.today).isoformat(),
+                                  "recipient": f"0x{result.recipient:040x}", "trust_root": str(result.trust_root),
+                                  "scope": str(result.scope)}
+        else:
+            status = "duplicate" if isinstance(result, DuplicateProofError) else "refused"
+            outcomes[position] = {"status": status, "error": f"{type(result).__name__}: {result}"}
+    rows = [{"proof": str(proof_path), **outcomes[position]} for position, proof_path in enumerate(proof_paths)]
+    return rows, f"the trust roots of {path}"
 
 
 # --------------------------------------------------------------------------- universal-keys

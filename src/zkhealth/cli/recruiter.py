@@ -772,11 +772,20 @@ def verify_batch_command(
     a duplicate, never a second valid enrollment.
 
     Exit codes: 0 all valid; 1 some refused or duplicate; 2 some malformed. Cost: about one Miller loop per proof;
-    when the batch fails, each proof is checked on its own to name the failures.
+    when the batch fails, each proof is checked on its own to name the failures. A universal trial's file reads
+    the verifying key that ships with zkhealth and its own trust roots (--keys, --roots and --rpc do not apply).
     """
+    from zkhealth.cli.record_trials import is_record_trial_file, record_verify_batch
     from zkhealth.eligibility import EligibilityProof
     from zkhealth.errors import DuplicateProofError, EncodingError, MalformedProofError
 
+    if is_record_trial_file(trial_path):
+        if keys_dir is not None or roots_path is not None or rpc is not None:
+            raise click.UsageError("a universal trial's file names its keys and trust roots: --keys, --roots and "
+                                   "--rpc do not apply")
+        rows, source = record_verify_batch(ctx, path=trial_path, proof_paths=proof_paths, today_text=today_text)
+        _report_batch(ctx, rows, source)
+        return
     day = parse_day(today_text)
     trial_file = load_trial_spec(trial_path)
     directory = trial_keys_directory(trial_file, keys_dir)
@@ -798,6 +807,12 @@ def verify_batch_command(
         else:
             outcomes[position] = {"status": "valid", **_verified_dict(result)}
     rows = [{"proof": str(path), **outcomes[position]} for position, path in enumerate(proof_paths)]
+    _report_batch(ctx, rows, source)
+
+
+def _report_batch(ctx: click.Context, rows: list[dict[str, Any]], source: str) -> None:
+    """Print verify-batch's rows and totals; exit 2 if some proof is malformed, else 1 if some is refused or a
+    duplicate."""
     counts = {s: sum(1 for r in rows if r["status"] == s) for s in ("valid", "refused", "duplicate", "malformed")}
     lines = [
         f"{row['proof']}: valid (nullifier {row['nullifier']})" if row["status"] == "valid"

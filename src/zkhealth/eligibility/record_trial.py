@@ -34,7 +34,7 @@ import datetime as _dt
 import json
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
@@ -66,7 +66,9 @@ from zkhealth.eligibility.universal_program import UNIVERSAL_SHAPE, UniversalPro
 from zkhealth.errors import (
     CredentialExpiredError,
     CredentialNotYetValidError,
+    DuplicateProofError,
     EligibilityError,
+    InvalidProofError,
     MalformedProofError,
     NotEligibleError,
     StaleProofError,
@@ -76,6 +78,7 @@ from zkhealth.errors import (
     WrongProgramError,
     WrongRecipientError,
     WrongScopeError,
+    ZkHealthError,
 )
 from zkhealth.field import FIELD_R
 from zkhealth.formats.snarkjs_json import parse_public_signal, proof_from_dict, proof_to_dict
@@ -369,8 +372,53 @@ class RecordTrial:
                expected_scope: int | None = None, expected_recipient: int | None = None) -> VerifiedRecordEligibility:
         """Check everything a recruiter must check (module docstring) and return the verified signals."""
         parsed = proof if isinstance(proof, RecordProof) else RecordProof.from_json(proof)
-        vk = self.verifying_key
         day = today_epoch_day() if today is None else _epoch_day(today)
+        verified = self._policy(parsed, day, expected_scope, expected_recipient)
+        vk = self.verifying_key
+        groth16.verify(vk, list(parsed.public), parsed.proof, pinned_sha256=vk.sha256())
+        return verified
+
+    def verify_each(self, proofs: Sequence[RecordProof], *, today: int | _dt.date | None = None,
+                    expected_scope: int | None = None) -> list[VerifiedRecordEligibility | ZkHealthError]:
+        """Verify many proofs: one outcome per proof, in order (the verified signals, or the error that refuses
+        it). The policy checks of :meth:`verify` for each, then one batched pairing check for the rest (each proof
+        on its own only when the batch fails). A proof whose nullifier an earlier valid proof of the list already
+        has (the same proof listed twice, or a second proof by the same patient) is a
+        :class:`~zkhealth.errors.DuplicateProofError`: one patient counts once. Cost: about one Miller loop per
+        proof."""
+        day = today_epoch_day() if today is None else _epoch_day(today)
+        outcomes: list[VerifiedRecordEligibility | ZkHealthError] = []
+        for proof in proofs:
+            try:
+                outcomes.append(self._policy(proof, day, expected_scope, None))
+            except ZkHealthError as error:
+                outcomes.append(error)
+        pending = [i for i, outcome in enumerate(outcomes) if isinstance(outcome, VerifiedRecordEligibility)]
+        items = [(list(proofs[i].public), proofs[i].proof) for i in pending]
+        if items:
+            vk = self.verifying_key
+            try:
+                groth16.batch_verify(vk, items)
+            except InvalidProofError:
+                for position in groth16.find_invalid(vk, items):
+                    outcomes[pending[position]] = InvalidProofError("the proof does not verify")
+        seen: dict[int, int] = {}
+        for index, outcome in enumerate(outcomes):
+            if not isinstance(outcome, VerifiedRecordEligibility):
+                continue
+            first = seen.setdefault(outcome.nullifier, index)
+            if first != index:
+                same = proofs[first].to_json() == proofs[index].to_json()
+                outcomes[index] = DuplicateProofError(
+                    f"{'the same proof as' if same else 'the same nullifier (the same patient) as'} proof {first}: "
+                    "counted once")
+        return outcomes
+
+    def _policy(self, parsed: RecordProof, day: int, expected_scope: int | None,
+                expected_recipient: int | None) -> VerifiedRecordEligibility:
+        """Every check of :meth:`verify` but the pairing check: pins, program, scope, day window, trust root and
+        recipient."""
+        vk = self.verifying_key
         if parsed.trial_id != self.trial_id:
             raise WrongScopeError("the proof is for another trial")
         if parsed.circuit != self.circuit:
@@ -394,7 +442,6 @@ class RecordTrial:
             raise UntrustedRootError("the proof uses a trust root this verifier does not accept")
         if expected_recipient is not None and signals["recipient"] != expected_recipient:
             raise WrongRecipientError("the proof is bound to another recipient")
-        groth16.verify(vk, list(parsed.public), parsed.proof, pinned_sha256=vk.sha256())
         return VerifiedRecordEligibility(parsed.trial_id, signals["nullifier"], signals["scope"], signals["today"],
                                          signals["trust_root"], signals["recipient"])
 
