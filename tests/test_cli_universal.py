@@ -138,6 +138,20 @@ def test_universal_keys_info(world: Path) -> None:
 @pytest.mark.evm
 @pytest.mark.external
 @pytest.mark.filterwarnings("ignore::zkhealth.eligibility.universal_keys.DevelopmentKeyWarning")
+def test_export_verifier_renders_the_pinned_universal_key(tmp_path: Path) -> None:
+    out = tmp_path / "UniversalVerifier.sol"
+    result = invoke(["--json", "export-verifier", "--universal", "--out", str(out), "--contract-name", "Universal"])
+    assert result.exit_code == EXIT_OK, result.output + result.stderr
+    payload = json.loads(result.stdout)
+    assert payload["verifying_key_sha256"] == pinned_manifest().verifying_key_sha256
+    assert payload["public_inputs"] == 6 and "contract Universal" in out.read_text()
+    if pinned_manifest().is_development:
+        assert "WARNING" in result.stderr
+    both = invoke(["export-verifier", "--universal", "--keys", str(tmp_path), "--out", str(out)])
+    neither = invoke(["export-verifier", "--out", str(out)])
+    assert both.exit_code == neither.exit_code == EXIT_MALFORMED and "--universal" in both.stderr + neither.stderr
+
+
 def test_create_in_the_registry_prove_and_enroll_on_anvil(world: Path, universal_key_file: Path) -> None:
     from zkhealth.chain import client
     from zkhealth.chain.anvil import AnvilNode, find_anvil

@@ -526,24 +526,40 @@ def setup_command(
 
 
 @click.command("export-verifier", short_help="Write a standalone Solidity verifier for the keys.")
-@_keys_option(required=True)
+@_keys_option()
+@click.option("--universal", is_flag=True,
+              help="The universal circuit's verifying key, pinned in zkhealth (instead of --keys).")
 @click.option(
     "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The .sol file to write.",
 )
 @click.option("--contract-name", default="Groth16Verifier", show_default=True, help="The Solidity contract name.")
 @click.pass_context
-def export_verifier_command(ctx: click.Context, keys_dir: Path, out: Path, contract_name: str) -> None:
-    """Render a self-contained Solidity Groth16 verifier with the trial's verifying key as constants.
+def export_verifier_command(ctx: click.Context, keys_dir: Path | None, universal: bool, out: Path,
+                            contract_name: str) -> None:
+    """Render a self-contained Solidity Groth16 verifier with a verifying key as constants: a dedicated trial's
+    (--keys DIR) or the universal circuit's pinned one (--universal; the TrialRegistry of every universal trial
+    verifies with it).
 
     For auditors and users who compile their own contracts (same calldata and checks as the installed verifier;
-    `zkhealth deploy` needs no compiler). The key must match its manifest's pin (exit 1 otherwise).
+    `zkhealth deploy` needs no compiler). The key must match its pin (exit 1 otherwise).
     """
     from zkhealth.chain.solidity import render_verifier
     from zkhealth.eligibility import TrialKeys
 
-    if not (keys_dir / "manifest.json").is_file():
-        raise click.UsageError(f"{keys_dir} holds no trial keys (manifest.json is missing)")
-    vk = TrialKeys.load_verifying_key(keys_dir)
+    if universal:
+        if keys_dir is not None:
+            raise click.UsageError("give --keys DIR (a dedicated trial's keys) or --universal, not both")
+        from zkhealth.cli.record_trials import development_keys_notice
+        from zkhealth.eligibility.universal_keys import pinned_verifying_key
+
+        with development_keys_notice(ctx, "universal"):
+            vk = pinned_verifying_key()
+    else:
+        if keys_dir is None:
+            raise click.UsageError("give --keys DIR (a dedicated trial's keys) or --universal")
+        if not (keys_dir / "manifest.json").is_file():
+            raise click.UsageError(f"{keys_dir} holds no trial keys (manifest.json is missing)")
+        vk = TrialKeys.load_verifying_key(keys_dir)
     source = render_verifier(vk, contract_name=contract_name)
     atomic_write(out, source.encode("utf-8"))
     emit(
