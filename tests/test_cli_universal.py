@@ -88,6 +88,22 @@ def test_trial_new_is_universal_by_default(world: Path) -> None:
     assert setup.exit_code == EXIT_MALFORMED and "needs no setup" in setup.stderr
 
 
+def test_trial_roots_replaces_a_universal_trials_accepted_roots(world: Path) -> None:
+    out = world / "universal-roots.json"
+    ok(["trial", "new", "--criteria", "diagnosis in E11.* and age >= 18", "--trial-id", "NCT05000012",
+        "--trust-root", "5", "--out", str(out), "--force"])
+    assert RecordTrialSpec.load(out).trust_roots == (5,)
+    document = TrustRootDocument.load(world / "trust.json")
+    before = out.read_bytes()
+    wrong = invoke(["trial", "roots", str(out), "--from", str(world / "trust.json"), "--operator",
+                    "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"])
+    assert wrong.exit_code in (EXIT_REFUSED, EXIT_MALFORMED) and out.read_bytes() == before  # another signer
+    result = as_json(["trial", "roots", str(out), "--from", str(world / "trust.json")])
+    assert result["current"] == str(document.trust_root) and result["operator"] == document.operator
+    assert RecordTrialSpec.load(out).trust_roots[0] == document.trust_root
+    assert 5 not in RecordTrialSpec.load(out).trust_roots  # replaced, never accumulated
+
+
 def test_criteria_past_the_limits_point_to_dedicated(world: Path) -> None:
     # Windowed exclusions over 25 distant classes: one aggregate leaf each, more leaves than the circuit has.
     many = " and ".join(f"not diagnosis in {code} within 12 months" for code in (

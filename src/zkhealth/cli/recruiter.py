@@ -331,7 +331,16 @@ def trial_new(
 def trial_roots(ctx: click.Context, trial_path: Path, trust_path: Path, operator: str | None) -> None:
     """Make the trial read its trust roots from this trust-root file (replacing the one it named: roots are never
     accumulated). The file must be signed by the pinned operator (or --operator, which then becomes pinned).
-    Verifiers accept its current root and the roots it lists as superseded within the trial's grace period."""
+    Verifiers accept its current root and the roots it lists as superseded within the trial's grace period.
+
+    A universal trial's file keeps its accepted roots in the file: they become this file's current root and the
+    roots it lists as superseded within 24 hours (the registry contract applies its own grace period on-chain);
+    the file must be signed by --operator when given."""
+    from zkhealth.cli.record_trials import is_record_trial_file
+
+    if is_record_trial_file(trial_path):
+        _record_trial_roots(ctx, trial_path, trust_path, operator)
+        return
     spec = load_trial_spec(trial_path)
     pinned = operator if operator is not None else spec.operator
     if pinned is None:
@@ -347,6 +356,29 @@ def trial_roots(ctx: click.Context, trial_path: Path, trust_path: Path, operator
         f"{trial_path}: trust roots from {changed.roots_file} (operator {pinned})\n"
         f"current root {document.trust_root}; {len(accepted) - 1} superseded root(s) still within the "
         f"{spec.root_grace_seconds} s grace period",
+    )
+
+
+#: The grace period a universal trial file's off-chain verifier gives a superseded trust root (`trial roots`).
+UNIVERSAL_ROOT_GRACE_SECONDS = 86_400
+
+
+def _record_trial_roots(ctx: click.Context, trial_path: Path, trust_path: Path, operator: str | None) -> None:
+    """``trial roots`` for a universal trial file: its accepted roots become the trust-root file's."""
+    from zkhealth.eligibility.record_spec import RecordTrialSpec
+
+    spec = RecordTrialSpec.load(trial_path)
+    signer, document = _trust_source(trust_path, operator)
+    accepted = document.history.accepted(grace_seconds=UNIVERSAL_ROOT_GRACE_SECONDS)
+    roots = (document.trust_root, *sorted(r for r in accepted if r != document.trust_root))
+    spec.with_changes(trust_roots=roots).save()
+    emit(
+        ctx,
+        {"trial": str(trial_path), "operator": signer, "current": str(document.trust_root),
+         "accepted": [str(r) for r in roots]},
+        f"{trial_path}: trust roots from {trust_path} (signed by {signer})\n"
+        f"current root {document.trust_root}; {len(roots) - 1} superseded root(s) still within "
+        f"{UNIVERSAL_ROOT_GRACE_SECONDS} s",
     )
 
 
