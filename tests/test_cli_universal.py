@@ -220,3 +220,7 @@ def test_create_in_the_registry_prove_and_enroll_on_anvil(world: Path, universal
         again = invoke(["enroll", str(trial), str(proof)])
         assert again.exit_code == EXIT_REFUSED and "NullifierUsed" in again.stderr
         assert registry.enrollment(1, int(enrolled["nullifier"])).purposes == 3
+        listed = as_json(["enrollments", "--trial", str(trial), "--confirmations", "1"])
+        assert listed["count"] == 1 and listed["trial_number"] == 1
+        assert listed["enrollments"][0]["nullifier"] == enrolled["nullifier"]
+        assert listed["enrollments"][0]["status"] == "active" and listed["enrollments"][0]["purposes"] == 3

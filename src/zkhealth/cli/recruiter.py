@@ -922,11 +922,16 @@ def enrollments_command(
     """List the cohort from the contract's Enrolled and Withdrawn events: nullifier, recipient, day, block,
     confirmations and status (pending, enrolled, withdrawn, reorged).
 
-    Nothing here identifies a patient: a nullifier is per trial and unlinkable elsewhere.
+    Nothing here identifies a patient: a nullifier is per trial and unlinkable elsewhere. A universal trial's file
+    (deployed in a TrialRegistry) lists that trial's enrollments from the registry, with each consent's status.
     """
     from zkhealth.chain import client
+    from zkhealth.cli.record_trials import is_record_trial_file
 
     start = from_block
+    if trial_path is not None and is_record_trial_file(trial_path):
+        _registry_enrollments(ctx, trial_path, rpc, confirmations, from_block)
+        return
     if trial_path is not None:
         enrollment = load_trial_spec(trial_path).enrollment
         if enrollment is None:
@@ -947,6 +952,40 @@ def enrollments_command(
         for row in rows
     ]
     emit(ctx, {"address": contract_address, "enrollments": rows, "count": len(rows)}, "\n".join(lines))
+
+
+def _registry_enrollments(ctx: click.Context, trial_path: Path, rpc: str | None, confirmations: int,
+                          from_block: int | None) -> None:
+    """``enrollments --trial`` for a universal trial: its enrollments in the TrialRegistry it names."""
+    from zkhealth.chain import client
+    from zkhealth.chain.registry import TrialRegistryClient
+    from zkhealth.eligibility.record_spec import RecordTrialSpec
+
+    spec = RecordTrialSpec.load(trial_path)
+    deployment = spec.deployment
+    if deployment is None or deployment.trial_number is None:
+        raise click.UsageError(f"{trial_path} is not created in a registry (run `zkhealth deploy --registry 0x...`)")
+    rpc = rpc or deployment.rpc
+    if rpc is None:
+        raise click.UsageError("give --rpc URL (the trial file names no endpoint)")
+    start = deployment.from_block if from_block is None else from_block
+    registry = TrialRegistryClient(client.connect(rpc), deployment.address, deployed_block=start)
+    members = registry.cohort(deployment.trial_number)
+    rows = [
+        {"nullifier": str(m.nullifier), "recipient": m.recipient, "block": m.enrolled_block,
+         "confirmations": m.confirmations,
+         "status": "pending" if m.confirmations < confirmations else m.status.value,
+         "ended": m.ended_reason, "purposes": m.purposes, "consent_expiry_day": m.consent_expiry_day}
+        for m in members
+    ]
+    lines = [f"{len(rows)} enrollment(s) in trial {deployment.trial_number} of the registry at {deployment.address}"]
+    lines += [
+        f"  {row['status']:<9} nullifier {row['nullifier']}  recipient {row['recipient']}  block {row['block']} "
+        f"({row['confirmations']} confirmations)" + (f"  {row['ended']}" if row["ended"] else "")
+        for row in rows
+    ]
+    emit(ctx, {"registry": deployment.address, "trial_number": deployment.trial_number, "enrollments": rows,
+               "count": len(rows)}, "\n".join(lines))
 
 
 # --------------------------------------------------------------------------- trials of the registry (the DAO)
