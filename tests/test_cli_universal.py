@@ -179,8 +179,11 @@ def test_create_in_the_registry_prove_and_enroll_on_anvil(world: Path, universal
     with AnvilNode() as node:
         w3 = client.connect(node.url)
         accounts = list(w3.eth.accounts)
-        registry = TrialRegistryClient.deploy(w3, pinned_verifying_key(), owner=accounts[0])
-        registry.publish_trust_root(TrustRootDocument.load(world / "trust.json").trust_root, sender=accounts[0])
+        deployed = as_json(["operator", "deploy-registry", "--rpc", node.url, "--trust", str(world / "trust.json")])
+        registry = TrialRegistryClient(w3, deployed["registry"], deployed_block=deployed["block"])
+        assert deployed["owner"] == accounts[0] and deployed["published"]["block"] > deployed["block"]
+        assert deployed["verifying_key_sha256"] == pinned_verifying_key().sha256()
+        assert registry.current_trust_root() == TrustRootDocument.load(world / "trust.json").trust_root
         trial = world / "onchain.json"
         ok(["trial", "new", "--criteria", "diagnosis in E11.* and age >= 18", "--trial-id", "NCT05000010",
             "--trust", str(world / "trust.json"), "--out", str(trial), "--force"])

@@ -190,7 +190,8 @@ def main(ctx: click.Context, as_json: bool, debug: bool) -> None:
     Start here:      demo (the whole story on synthetic data); serve --demo (the same, in a web dashboard);
                      samples (the tour's input files)
     Issuer:          keygen, issue, revoke (signs the new revocation root)
-    Trust:           registry (issuers), registrar (persons), operator (build-root, publish-root, current-root)
+    Trust:           registry (issuers), registrar (persons), operator (build-root, publish-root, current-root,
+                     deploy-registry)
     Patient:         wallet, prove, enroll, universal-keys (the universal proving key, once);
                      patient (registry trials: enroll with consent, withdraw, grant, revoke)
     Recruiter:       trial, setup, export-verifier, deploy, verify, verify-batch, enrollments;

@@ -222,7 +222,7 @@ def registry_proof(ctx: click.Context, registry_path: Path, key_file: Path | Non
 # --------------------------------------------------------------------------- the trust root
 
 
-@click.group("operator", short_help="Build, sign and publish the trust root.")
+@click.group("operator", short_help="Build, sign and publish the trust root; deploy the TrialRegistry.")
 def operator_group() -> None:
     """Registry operator: the trust root poseidon([issuer_registry_root, person_registry_root]), built from the
     issuer registry and the person registry, signed into the trust-root file and published to the contracts."""
@@ -321,6 +321,50 @@ def publish_root_command(ctx: click.Context, rpc: str, private_key_file: Path | 
         published.append({"contract": address, **receipt_payload(receipt)})
     emit(ctx, {"root": str(value), "published": published},
          "\n".join(f"published {value} to {p['contract']} in block {p['block']}" for p in published))
+
+
+@operator_group.command("deploy-registry", short_help="Deploy a TrialRegistry for the universal key set.")
+@chain_options
+@click.option("--owner", default=None, metavar="0xADDRESS",
+              help="The registry's owner (the DAO's timelock in production; default: the sender).")
+@click.option("--publisher", "publishers", multiple=True, metavar="0xADDRESS",
+              help="An account allowed to publish trust roots (repeatable).")
+@click.option("--creator", "creators", multiple=True, metavar="0xADDRESS",
+              help="An account allowed to create trials (repeatable; none: anyone may).")
+@click.option("--trust", "trust_path", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+              help="Also publish this trust-root file's current root (the sender must then be a publisher or owner).")
+@click.pass_context
+def deploy_registry_command(ctx: click.Context, rpc: str, private_key_file: Path | None, sender: str | None,
+                            owner: str | None, publishers: tuple[str, ...], creators: tuple[str, ...],
+                            trust_path: Path | None) -> None:
+    """Deploy one TrialRegistry with the universal circuit's pinned verifying key: every universal trial is then
+    created in it with one transaction (`zkhealth deploy TRIAL.json --registry 0x...`), with no setup and no new
+    verifier. The EVM checks the key at deployment. Cost: about 6 MGas, once."""
+    from zkhealth.chain.registry import TrialRegistryClient
+    from zkhealth.cli.record_trials import development_keys_notice
+    from zkhealth.credentials.trust_roots import TrustRootDocument
+    from zkhealth.eligibility.universal_keys import pinned_verifying_key
+
+    document = TrustRootDocument.load(trust_path) if trust_path is not None else None
+    w3, sender = open_chain(rpc, private_key_file, sender)
+    account = sender or w3.eth.default_account or w3.eth.accounts[0]
+    with development_keys_notice(ctx, "universal"):
+        vk = pinned_verifying_key()
+    registry = TrialRegistryClient.deploy(w3, vk, owner=owner or account, publishers=publishers,
+                                          creators=creators, sender=sender)
+    published = None
+    if document is not None:
+        published = receipt_payload(registry.publish_trust_root(document.trust_root, sender=sender))
+    emit(
+        ctx,
+        {"registry": registry.address, "block": registry.deployed_block, "owner": owner or account,
+         "verifying_key_sha256": vk.sha256(), "trust_root": None if document is None else str(document.trust_root),
+         "published": published},
+        f"deployed the TrialRegistry at {registry.address} (block {registry.deployed_block}, owner "
+        f"{owner or account}, universal verifying key {vk.sha256()[:16]}...)"
+        + (f"\npublished trust root {document.trust_root}" if document is not None else "")
+        + f"\nnext: zkhealth deploy TRIAL.json --rpc {rpc} --registry {registry.address}",
+    )
 
 
 @operator_group.command("current-root")
