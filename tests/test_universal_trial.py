@@ -17,6 +17,7 @@ from zkhealth.credentials.trust import trust_root
 from zkhealth.eligibility.record_trial import RecordProof, RecordTrial, prove_record_eligibility
 from zkhealth.eligibility.universal_program import UniversalShape
 from zkhealth.errors import (
+    DuplicateProofError,
     InvalidProofError,
     MalformedProofError,
     NotEligibleError,
@@ -73,6 +74,22 @@ def test_one_key_set_proves_two_trials(trials: tuple[RecordTrial, RecordTrial],
     for trial, proof in zip(trials, proofs, strict=True):
         assert proof.circuit == "universal" and proof.signals["program_hash"] == trial.program_hash
         assert RecordProof.from_json(proof.to_json()) == proof
+
+
+def test_verify_each_batches_and_names_each_outcome(trials: tuple[RecordTrial, RecordTrial],
+                                                   proofs: tuple[RecordProof, RecordProof]) -> None:
+    first, _ = trials
+    good = proofs[0]
+    # The other trial's curve points under this proof's signals and pins: only the pairing check can refuse it,
+    # so the batch fails and each proof is checked on its own to name it.
+    forged = RecordProof(good.trial_id, good.program_sha256, good.vk_sha256, proofs[1].proof, good.public,
+                         "universal")
+    outcomes = first.verify_each([good, forged, good, proofs[1]], today=TODAY)
+    assert outcomes[0].nullifier == first.verify(good, today=TODAY).nullifier  # type: ignore[union-attr]
+    assert isinstance(outcomes[1], InvalidProofError)
+    assert isinstance(outcomes[2], DuplicateProofError) and "the same proof as proof 0" in str(outcomes[2])
+    assert isinstance(outcomes[3], WrongScopeError)  # the other trial's proof
+    assert first.verify_each([], today=TODAY) == []
 
 
 def test_a_proof_for_one_trial_is_refused_by_the_other(trials: tuple[RecordTrial, RecordTrial],
