@@ -312,7 +312,9 @@ def prove_command(
     is refused with the failing clause (NotEligibleError, exit 1), and so are an expired or revoked credential, an
     issuer not in the registry, a holder not registered before a one-per-person trial opened, and a trust root
     verifiers no longer accept (StaleRootError). The proof is bound to --recipient and to the trial's scope (for a
-    deployed trial: its contract and chain). Cost: about 10-30 s of proving, plus loading the keys.
+    deployed trial: its contract and chain). Cost: about 4 s for a dedicated trial of 15,611 constraints on two
+    quiet cores with gmpy2 (the command's wall time, keys loaded included; more on a busy machine), about 20 s for
+    a universal trial.
     """
     from contextlib import ExitStack
 

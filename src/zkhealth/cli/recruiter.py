@@ -484,7 +484,8 @@ def setup_command(
     nothing written). With --ceremony FOLDER: phase 2 of this trial's circuit in a ceremony folder (see
     docs/ceremony.md): the first call opens it, a call after `ceremony finish` replays the whole ceremony and uses
     its key. A ceremony's keys are marked provenance `ceremony` with its final hash. Cost of a development
-    setup: about 10-30 s, a 20 MB proving key. A universal trial needs no setup.
+    setup: about 5 s on two quiet cores for the standard trial, a 20 MB proving key. A universal trial needs no
+    setup.
     """
     from zkhealth.cli.record_trials import is_record_trial_file, record_setup
 
