@@ -55,10 +55,10 @@ def demo_command(ctx: click.Context, rpc: str | None, cache_dir: Path | None, no
     15-16. an adult (a whole-record credential) proves for both with the universal circuit and enrolls in
         both, paid 10 TRW in the first enrollment's transaction: two nullifiers nobody can link.
 
-    Measured on two cores with gmpy2: steps 1-12 take about 15-20 s on a first run (setup included), 10 s with
-    cached keys; steps 13-16 add about 45 s (two proofs of the 2^17 universal circuit), and a first run
-    rebuilds the universal development key set once (about 1 minute; DEVELOPMENT keys: anyone can forge proofs
-    for them). In all, about 2 minutes on a first run and 1 minute after.
+    Measured on two quiet cores with gmpy2: steps 1-12 take about 10 s with cached keys; steps 13-16 add about
+    35 s (two proofs of the 2^17 universal circuit); a first run also makes the trial's keys and rebuilds the
+    universal development key set once (DEVELOPMENT keys: anyone can forge proofs for them). In all, 72 s on a
+    first run and 43-44 s after (2026-12-06); several times that on a busy machine.
     Needs the chain extra (pip install -e ".[fast,chain]"). Exit 0 when the story went as told. Each step
     prints its wall time; the last line, the whole command's.
     """
