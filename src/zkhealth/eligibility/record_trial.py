@@ -55,6 +55,7 @@ from zkhealth.credentials.trust import (
     trusted_issuer_leaf,
 )
 from zkhealth.credentials.wallet import Wallet
+from zkhealth.eligibility.batch import settle_batch
 from zkhealth.eligibility.check import check_criteria_file
 from zkhealth.eligibility.dedicated import PUBLIC_SIGNALS, compile_dedicated_circuit, dedicated_inputs
 from zkhealth.eligibility.evaluate import ProgramEvaluation, evaluate_program, today_values
@@ -66,9 +67,7 @@ from zkhealth.eligibility.universal_program import UNIVERSAL_SHAPE, UniversalPro
 from zkhealth.errors import (
     CredentialExpiredError,
     CredentialNotYetValidError,
-    DuplicateProofError,
     EligibilityError,
-    InvalidProofError,
     MalformedProofError,
     NotEligibleError,
     StaleProofError,
@@ -393,25 +392,7 @@ class RecordTrial:
                 outcomes.append(self._policy(proof, day, expected_scope, None))
             except ZkHealthError as error:
                 outcomes.append(error)
-        pending = [i for i, outcome in enumerate(outcomes) if isinstance(outcome, VerifiedRecordEligibility)]
-        items = [(list(proofs[i].public), proofs[i].proof) for i in pending]
-        if items:
-            vk = self.verifying_key
-            try:
-                groth16.batch_verify(vk, items)
-            except InvalidProofError:
-                for position in groth16.find_invalid(vk, items):
-                    outcomes[pending[position]] = InvalidProofError("the proof does not verify")
-        seen: dict[int, int] = {}
-        for index, outcome in enumerate(outcomes):
-            if not isinstance(outcome, VerifiedRecordEligibility):
-                continue
-            first = seen.setdefault(outcome.nullifier, index)
-            if first != index:
-                same = proofs[first].to_json() == proofs[index].to_json()
-                outcomes[index] = DuplicateProofError(
-                    f"{'the same proof as' if same else 'the same nullifier (the same patient) as'} proof {first}: "
-                    "counted once")
+        settle_batch(lambda: self.verifying_key, proofs, outcomes)
         return outcomes
 
     def _policy(self, parsed: RecordProof, day: int, expected_scope: int | None,

@@ -48,6 +48,7 @@ from zkhealth.credentials.dates import CLINICAL_DATE_OFFSET, today_epoch_day
 from zkhealth.credentials.record import PatientRecord, RecordCredential
 from zkhealth.credentials.trust_roots import DEFAULT_GRACE_SECONDS, RootHistory
 from zkhealth.eligibility.analysis import CriteriaFinding, analyze_program
+from zkhealth.eligibility.batch import settle_batch
 from zkhealth.eligibility.check import check_criteria_file
 from zkhealth.eligibility.dedicated import PUBLIC_SIGNALS, compile_dedicated_circuit
 from zkhealth.eligibility.evaluate import ProgramEvaluation, evaluate_program, today_values
@@ -57,9 +58,7 @@ from zkhealth.eligibility.scope import trial_id_bytes, trial_scope
 from zkhealth.errors import (
     ArgumentTypeError,
     CriteriaSyntaxError,
-    DuplicateProofError,
     EligibilityError,
-    InvalidProofError,
     MalformedProofError,
     StaleProofError,
     VerifyingKeyMismatchError,
@@ -744,26 +743,7 @@ class Trial:
                 outcomes.append(self._policy(proof, day, at, roots, expected_scope, None))
             except ZkHealthError as error:
                 outcomes.append(error)
-        pending = [i for i, outcome in enumerate(outcomes) if isinstance(outcome, VerifiedEligibility)]
-        items = [(list(proofs[i].public), proofs[i].proof) for i in pending]
-        if items:
-            vk = self._verifier_key()[0]
-            try:
-                groth16.batch_verify(vk, items)
-            except InvalidProofError:
-                for position in groth16.find_invalid(vk, items):
-                    outcomes[pending[position]] = InvalidProofError("the proof does not verify")
-        seen: dict[int, int] = {}
-        for index, outcome in enumerate(outcomes):
-            if not isinstance(outcome, VerifiedEligibility):
-                continue
-            first = seen.setdefault(outcome.nullifier, index)
-            if first != index:
-                same = proofs[first].to_json() == proofs[index].to_json()
-                outcomes[index] = DuplicateProofError(
-                    f"{'the same proof as' if same else 'the same nullifier (the same patient) as'} proof {first}: "
-                    "counted once"
-                )
+        settle_batch(lambda: self._verifier_key()[0], proofs, outcomes)
         return outcomes
 
     def verify_batch(
