@@ -2,8 +2,8 @@
 # Run the whole zkhealth test suite from a fresh checkout: install the package with its test extras and the
 # pinned npm tools (snarkjs, solc-js, OpenZeppelin, anvil) the suite checks us against, then run every tier (the
 # dashboard's browser tests included: they need Chromium, which .ci/run installs from Debian packages) under
-# `python -O` (asserts stripped); alongside it, on the other core, the native tier again without gmpy2, then mypy
-# and ruff.
+# `python -O` (asserts stripped); alongside it, on the other core, the native tier again without gmpy2, mypy, ruff,
+# then a second shard of the main pass (the heaviest test files, listed in HEAVY below).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,8 +19,22 @@ npm ci --prefix tests/js --no-audit --no-fund --loglevel=error
 npm ci --prefix verifier_contracts --no-audit --no-fund --loglevel=error
 
 # The second pass and the static checks run on one core while the main pass runs: most of the main pass is one
-# Python process, so the second core is idle for most of it. Their output goes to a log that is printed, whole,
-# after the main pass; each keeps its exit code.
+# Python process, so the second core is idle for most of it. After them, that core runs the heaviest test files
+# (HEAVY: mutation runs, the snarkjs-mixed ceremony, the FHIR corpus, the installed-package tour; about 8 of the
+# main pass's 25 minutes) as a second shard of the main pass, also under `python -O`; the first shard skips them
+# (--ignore), so every test runs once. Their output goes to a log that is printed, whole, after the main pass;
+# each keeps its exit code.
+HEAVY=(
+  tests/test_circuit_mutation.py
+  tests/test_ceremony_transcript.py
+  tests/test_fhir_corpus.py
+  tests/test_tour.py
+)
+ignore_heavy=()
+for path in "${HEAVY[@]}"; do
+  [ -f "$path" ] || { echo "scripts/test.sh: HEAVY lists $path, which does not exist" >&2; exit 1; }
+  ignore_heavy+=("--ignore=$path")
+done
 side_log=$(mktemp -t zkhealth-side.XXXXXX)
 side_base=$(mktemp -d -t zkhealth-side-pytest.XXXXXX)
 (
@@ -40,14 +54,22 @@ side_base=$(mktemp -d -t zkhealth-side-pytest.XXXXXX)
   nice -n 5 "$PYTHON" -m mypy || exit $?
   echo "== ruff"
   "$PYTHON" -m ruff check src tests benchmarks || exit $?
+  echo "== pytest under python -O, second shard: ${HEAVY[*]}"
+  "$PYTHON" -O -m pytest -p no:cacheprovider --basetemp="$side_base/heavy" "${HEAVY[@]}"
+  status=$?
+  if [ "$status" -eq 5 ]; then
+    echo "pytest collected no tests in the second shard: failing" >&2
+    exit 1
+  fi
+  exit "$status"
 ) >"$side_log" 2>&1 &
 side_pid=$!
 
 # The whole suite runs under `python -O`: no validation may rely on `assert` (it would vanish there), while
 # pytest still rewrites the tests' own asserts.
-echo "== pytest under python -O: every tier (native, witness, prove, evm, slow)"
+echo "== pytest under python -O: every tier (native, witness, prove, evm, slow), first shard (all but HEAVY)"
 set +e
-"$PYTHON" -O -m pytest -p no:cacheprovider
+"$PYTHON" -O -m pytest -p no:cacheprovider "${ignore_heavy[@]}"
 main_status=$?
 set -e
 
@@ -67,7 +89,7 @@ if [ "$main_status" -ne 0 ]; then
   exit "$main_status"
 fi
 if [ "$side_status" -ne 0 ]; then
-  echo "the plain-integer pass or the static checks failed (exit $side_status): see above" >&2
+  echo "the plain-integer pass, the static checks or the second shard failed (exit $side_status): see above" >&2
   exit "$side_status"
 fi
 echo "== all passes green"
