@@ -11,6 +11,13 @@ prove time (witness solving included) as median (min-max) with the load average 
 and the gas of createTrial and enroll measured on py-evm with a real proof (a TrialRegistry embedding the
 universal key). Targets (issue 15): <= 65,536 rows, prove <= 8 s median on 2 cores with gmpy2, verify <= 15 ms,
 enroll <= 260,000 gas. Nothing is asserted.
+
+It also prints a floor: the fewest constraints that any circuit over schema version 2 needs to fit enough of the
+registered trials for 90% of their machine-checkable criteria, counting only the Poseidon hashes that open the
+record's entries (with every path node shared between entries that could share it) and the trust checks the issue
+keeps (signature, issuer, revocation, person registry, holder, nullifier, validity), each at the cost measured in
+the compiled circuit. When that floor leaves too few constraints for the atoms, gates and the program's hash, no
+layout of slots can reach 2^16 over this schema.
 """
 
 from __future__ import annotations
@@ -66,6 +73,89 @@ def spread(times: list[float], scale: float, unit: str) -> str:
 
 def load() -> str:
     return "load {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
+
+
+def trials_for(fraction: float) -> tuple[int, int, int, int]:
+    """The fewest leaf slots that fit enough registered trials for ``fraction`` of the machine-checkable
+    criteria (trials taken from the fewest leaves up), and the set atoms those trials need: (leaves, set atoms,
+    criteria that then fit, machine-checkable criteria)."""
+    counts = tally(TRIALS)
+    needs = sorted((fitted.leaves_needed, fitted.usage()["set atoms"][0], check.counts["expressed"])
+                   for check in (check_criteria_file(path) for path in TRIALS.glob("*.txt"))
+                   for fitted in (fit_program(check.program),))
+    fitted_criteria, atoms = 0, 0
+    for leaves, set_atoms, expressed in needs:
+        fitted_criteria += expressed
+        atoms = max(atoms, set_atoms)
+        if fitted_criteria >= fraction * counts.machine_checkable:
+            return leaves, atoms, fitted_criteria, counts.machine_checkable
+    return (needs[-1][0] if needs else 0), atoms, fitted_criteria, counts.machine_checkable
+
+
+def shared_path_nodes(leaves: int, sets: int, depth: int, arity: int) -> int:
+    """The most distinct inner nodes the paths of ``leaves`` entries can cross in ``sets`` trees of ``depth``
+    levels: at each level, one node per entry or every node of that level, whichever is fewer. A circuit
+    must be able to hash each of them for the records whose entries are spread out."""
+    return sum(min(leaves, sets * arity ** (depth - level)) for level in range(1, depth + 1))
+
+
+def key_range_test_cost() -> int:
+    """Constraints of the cheapest test an atom can make: ``lo <= key <= hi`` on already range-checked
+    ``KEY_BITS`` inputs (measured: the same circuit compiled with and without the two comparisons)."""
+    from zkhealth.circuit.compiler import compile as compile_circuit
+    from zkhealth.circuit.gadgets import range_check
+    from zkhealth.circuit.gadgets.comparators import less_eq
+    from zkhealth.circuit.gadgets.sorted_set import KEY_BITS
+
+    def define(compare: bool) -> Callable[[Any], None]:
+        def body(b: Any) -> None:
+            key, lo, hi = (b.private_input(name) for name in ("key", "lo", "hi"))
+            for signal in (key, lo, hi):
+                range_check(b, signal, KEY_BITS)
+            if compare:
+                less_eq(b, lo, key, bits=KEY_BITS)
+                less_eq(b, key, hi, bits=KEY_BITS)
+        return body
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return int(compile_circuit(define(True), lint=False).r1cs.n_constraints
+                   - compile_circuit(define(False), lint=False).r1cs.n_constraints)
+
+
+def floor_report(report: dict[str, int], rows_limit: int = 1 << 16) -> None:
+    """Print the schema-2 floor (module docstring) from the per-part counts of the compiled circuit."""
+    from zkhealth.circuit.gadgets.sorted_set import SET_DEPTH
+    from zkhealth.eligibility.universal import _ROOT_FIELDS
+
+    leaves, atoms, fitted, machine = trials_for(0.9)
+    root = "eligibility-universal"
+    leaf_hash = report[f"{root}/criteria/leaf0/assert_set_member/set_leaf"]
+    node_hash = report[f"{root}/criteria/leaf0/assert_set_member/assert_quaternary_merkle_inclusion/level0/poseidon"]
+    leaf_ranges = report[f"{root}/criteria/leaf0/ranges"]
+    program_hash = report[f"{root}/program/poseidon"]
+    key_test = key_range_test_cost()
+    nodes = shared_path_nodes(leaves, len(_ROOT_FIELDS), SET_DEPTH, 4)
+    trust_parts = {path.split("/")[1]: count for path, count in report.items()
+                   if path.count("/") == 1 and path.split("/")[1] not in ("criteria", "program")}
+    trust = sum(trust_parts.values())
+    opening = leaves * leaf_hash + nodes * node_hash
+    hashing = opening + trust
+    floor = hashing + leaves * leaf_ranges + atoms * key_test + program_hash
+    budget = rows_limit - len(PUBLIC_SIGNALS) - 1
+    print(f"floor over schema 2 for >= 90% of the criteria ({fitted} of {machine} need every trial with up to "
+          f"{leaves} leaves and {atoms} set atoms):")
+    print(f"  opening {leaves} entries: {leaves} leaf hashes x {leaf_hash} + {nodes} distinct path nodes "
+          f"({len(_ROOT_FIELDS)} sets, depth {SET_DEPTH}, arity 4, every node shared that can be) x {node_hash} "
+          f"= {opening:,}")
+    print(f"  trust checks the issue keeps ({', '.join(sorted(trust_parts))}): {trust:,}")
+    print(f"  range checks of the opened fields ({leaves} x {leaf_ranges}; comparators are sound only on ranged "
+          f"inputs): {leaves * leaf_ranges:,}")
+    print(f"  one key-range test per set atom ({atoms} x {key_test}), nothing else of an atom: {atoms * key_test:,}")
+    print(f"  the permutations that hash today's program words (nothing to decode them): {program_hash:,}")
+    print(f"  floor {floor:,} against {budget:,} rows of a 2^16 domain: "
+          + ("no layout of slots over schema 2 fits 2^16" if floor > budget else
+             f"{budget - floor:,} left for the rest of the atoms, the gates and the program's decoding"))
 
 
 def fit_report() -> None:
@@ -143,6 +233,7 @@ def main() -> None:
     leaves = [c for name, c in per_part if name.startswith("leaf")]
     atoms = [c for name, c in per_part if name.startswith("atom")]
     print(f"  per slot: leaf {leaves[0]:,}, set atom {atoms[0]:,} (+ its 2 program words)")
+    floor_report(report)
     dedicated = compile_dedicated_circuit(program).r1cs.n_constraints
     universal = fit_program(program)
     print(f"trial {args.criteria.name if args.criteria.is_file() else 'criteria'}: {universal.describe_usage()}; "
