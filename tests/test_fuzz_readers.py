@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from fuzzing import (
+    COUNTS,
     LONG,
     SHORT,
     binary_inputs,
@@ -43,8 +44,11 @@ FHIR = ROOT / "tests" / "fhir"
 VECTORS = ROOT / "tests" / "vectors" / "snarkjs"
 
 
-def _run(examples: int, strategy: st.SearchStrategy[Any], body: Any) -> None:
-    """Run ``body(value)`` on ``examples`` values drawn from ``strategy``."""
+def _run(examples: int, strategy: st.SearchStrategy[Any], body: Any) -> int:
+    """Run ``body(value)`` on ``examples`` values drawn from ``strategy``; return how many inputs reached a
+    reader through :func:`fuzzing.check` (each of which asserted the boundary's promise). Callers assert it is
+    positive: a strategy or body that never reaches the reader would otherwise pass without checking anything."""
+    before = sum(COUNTS.values())
 
     @budget_settings(examples)
     @given(strategy)
@@ -52,6 +56,7 @@ def _run(examples: int, strategy: st.SearchStrategy[Any], body: Any) -> None:
         body(value)
 
     run()
+    return sum(COUNTS.values()) - before
 
 
 # --------------------------------------------------------------------------- seeds
@@ -154,7 +159,8 @@ def test_fuzz_strict_json_loader(examples: int) -> None:
     seed = json.loads((VECTORS / "verification_key.json").read_text())
     strategy = st.one_of(json_inputs(seed), st.text(alphabet='[]{}",:\\0123456789.eE-+ ntrufalse', max_size=400)
                          .map(str.encode))
-    _run(examples, strategy, lambda data: check("json: strict loader", lambda: loads_strict(data), size=len(data)))
+    assert _run(examples, strategy,
+                lambda data: check("json: strict loader", lambda: loads_strict(data), size=len(data))) > 0
 
 
 @pytest.mark.parametrize("examples", BUDGETS)
@@ -168,7 +174,7 @@ def test_fuzz_fhir_bundle(examples: int, tmp_path: Path) -> None:
         target.write_bytes(data)
         check("FHIR bundle (file)", lambda: claims_from_bundle(target), size=len(data))
 
-    _run(examples, json_inputs(seed), body)
+    assert _run(examples, json_inputs(seed), body) > 0
 
 
 @pytest.mark.parametrize("examples", BUDGETS)
@@ -183,7 +189,7 @@ def test_fuzz_fhir_bundle_objects(examples: int) -> None:
         check("FHIR bundle (object)", lambda: claims_from_bundle(data if value is _UNDECODABLE else value),
               size=len(data))
 
-    _run(examples, json_inputs(seed), body)
+    assert _run(examples, json_inputs(seed), body) > 0
 
 
 @pytest.mark.parametrize("examples", BUDGETS)
@@ -196,8 +202,9 @@ def test_fuzz_snarkjs_json(examples: int) -> None:
         "verification_key.json": (parse_verifying_key, json.loads((VECTORS / "verification_key.json").read_text())),
     }
     for name, (reader, seed) in readers.items():
-        _run(examples, json_inputs(seed),
-             lambda data, reader=reader, name=name: check(f"snarkjs {name}", lambda: reader(data), size=len(data)))
+        assert _run(examples, json_inputs(seed),
+                    lambda data, reader=reader, name=name: check(f"snarkjs {name}", lambda: reader(data),
+                                                                 size=len(data))) > 0
 
 
 @pytest.mark.parametrize("examples", BUDGETS)
@@ -211,8 +218,8 @@ def test_fuzz_eligibility_proof(examples: int) -> None:
                           "revocationRoot": "5", "recipient": "6"},
         "proof": json.loads((VECTORS / "proof.json").read_text()), "public": ["1", "2", "20514", "4", "5", "6"],
     }))
-    _run(examples, json_inputs(seed),
-         lambda data: check("eligibility proof", lambda: EligibilityProof.from_json(data), size=len(data)))
+    assert _run(examples, json_inputs(seed),
+                lambda data: check("eligibility proof", lambda: EligibilityProof.from_json(data), size=len(data))) > 0
 
 
 @pytest.mark.parametrize("examples", BUDGETS)
@@ -229,7 +236,7 @@ def test_fuzz_trial_file(examples: int, tmp_path: Path) -> None:
         target.write_bytes(data)
         check("trial file", lambda: TrialSpec.load(target).trial(), size=len(data))
 
-    _run(examples, json_inputs(seed), body)
+    assert _run(examples, json_inputs(seed), body) > 0
 
 
 @pytest.mark.parametrize("examples", BUDGETS)
@@ -243,7 +250,7 @@ def test_fuzz_issuer_registry(examples: int, issuer_world: dict[str, Any], tmp_p
         target.write_bytes(data)
         check("issuer registry", lambda: IssuerRegistry.load(target), size=len(data))
 
-    _run(examples, json_inputs(seed), body)
+    assert _run(examples, json_inputs(seed), body) > 0
 
 
 @pytest.mark.parametrize("examples", BUDGETS)
@@ -267,7 +274,7 @@ def test_fuzz_merkle_proofs(examples: int, issuer_world: dict[str, Any]) -> None
 
         check("Merkle proofs", parse, size=len(data))
 
-    _run(examples, json_inputs(seed), body)
+    assert _run(examples, json_inputs(seed), body) > 0
 
 
 _UNDECODABLE = object()
@@ -297,7 +304,7 @@ def test_fuzz_credential_documents(examples: int, issuer_world: dict[str, Any]) 
 
         check("credential (VC document)", read, size=len(data))
 
-    _run(examples, json_inputs(seed), body)
+    assert _run(examples, json_inputs(seed), body) > 0
 
 
 @pytest.mark.parametrize("examples", BUDGETS)
@@ -312,7 +319,7 @@ def test_fuzz_issuer_key_file(examples: int, issuer_world: dict[str, Any], tmp_p
         check("issuer key file (public)", lambda: read_issuer_public_key(target), size=len(data))
         check("issuer key file (decrypt)", lambda: load_issuer(target, "pass"), size=len(data))
 
-    _run(max(10, examples // 4), json_inputs(seed), body)
+    assert _run(max(10, examples // 4), json_inputs(seed), body) > 0
 
 
 @pytest.mark.parametrize("examples", BUDGETS)
@@ -334,7 +341,7 @@ def test_fuzz_wtns_input_json(examples: int) -> None:
         if isinstance(value, dict):
             check("witness inputs (wtns calculate)", lambda: compiled.solve_witness(value), size=len(data))
 
-    _run(examples, json_inputs(seed), body)
+    assert _run(examples, json_inputs(seed), body) > 0
 
 
 @pytest.mark.parametrize("examples", BUDGETS)
@@ -349,7 +356,7 @@ def test_fuzz_fhir_export_v2(examples: int, tmp_path: Path) -> None:
         target.write_bytes(data)
         check("FHIR export (version 2 importer)", lambda: import_bundle(target), size=len(data))
 
-    _run(examples, st.sampled_from(seeds).flatmap(json_inputs), body)
+    assert _run(examples, st.sampled_from(seeds).flatmap(json_inputs), body) > 0
 
 
 @pytest.mark.parametrize("examples", BUDGETS)
@@ -364,7 +371,7 @@ def test_fuzz_code_map(examples: int, tmp_path: Path) -> None:
         target.write_bytes(data)
         check("code map (CSV)", lambda: read_code_map(target), size=len(data))
 
-    _run(examples, binary_inputs(seed), body)
+    assert _run(examples, binary_inputs(seed), body) > 0
 
 
 @pytest.fixture(scope="module")
@@ -435,7 +442,7 @@ def test_fuzz_smart_health_cards(examples: int, health_card: dict[str, Any], tmp
         st.tuples(st.just("jwks"), json_inputs(health_card["jwks"])),
     )
     try:
-        _run(max(10, examples // 2), strategy, body)
+        assert _run(max(10, examples // 2), strategy, body) > 0
     finally:
         health_card["jwks_path"].write_bytes(original_jwks)
 
@@ -460,7 +467,7 @@ def test_fuzz_record_credentials(examples: int, issuer_world: dict[str, Any]) ->
 
         check("credential (VC 2.0, schema 2)", read, size=len(data))
 
-    _run(max(10, examples // 2), json_inputs(document), credential)
+    assert _run(max(10, examples // 2), json_inputs(document), credential) > 0
     seed = record.to_json()
 
     def record_json(data: bytes) -> None:
@@ -468,7 +475,7 @@ def test_fuzz_record_credentials(examples: int, issuer_world: dict[str, Any]) ->
         if value is not _UNDECODABLE:
             check("patient record (JSON)", lambda: PatientRecord.from_json(value), size=len(data))
 
-    _run(examples, json_inputs(seed), record_json)
+    assert _run(examples, json_inputs(seed), record_json) > 0
 
 
 # --------------------------------------------------------------------------- binary files
@@ -485,7 +492,7 @@ def test_fuzz_r1cs(examples: int, tmp_path: Path) -> None:
         target.write_bytes(data)
         check(".r1cs", lambda: read_r1cs(target), size=len(data))
 
-    _run(examples, binary_inputs(seed), body)
+    assert _run(examples, binary_inputs(seed), body) > 0
 
 
 @pytest.mark.parametrize("examples", BUDGETS)
@@ -499,7 +506,7 @@ def test_fuzz_wtns(examples: int, tmp_path: Path) -> None:
         target.write_bytes(data)
         check(".wtns", lambda: read_wtns(target), size=len(data))
 
-    _run(examples, binary_inputs(seed), body)
+    assert _run(examples, binary_inputs(seed), body) > 0
 
 
 @pytest.mark.parametrize("examples", BUDGETS)
@@ -513,7 +520,7 @@ def test_fuzz_zkey(examples: int, small_keys: Any, tmp_path: Path) -> None:
         target.write_bytes(data)
         check(".zkey", lambda: read_zkey(target), size=len(data))
 
-    _run(examples, binary_inputs(seed), body)
+    assert _run(examples, binary_inputs(seed), body) > 0
 
 
 @pytest.fixture(scope="module")
@@ -547,7 +554,7 @@ def test_fuzz_ptau(examples: int, ceremony_files: tuple[bytes, bytes], tmp_path:
         target.write_bytes(data)
         check(".ptau", read_all, size=len(data))
 
-    _run(examples, binary_inputs(ceremony_files[0]), body)
+    assert _run(examples, binary_inputs(ceremony_files[0]), body) > 0
 
 
 @pytest.mark.parametrize("examples", BUDGETS)
@@ -570,7 +577,7 @@ def test_fuzz_ceremony_zkey(examples: int, ceremony_files: tuple[bytes, bytes], 
         target.write_bytes(data)
         check(".zkey (ceremony)", read_all, size=len(data))
 
-    _run(examples, binary_inputs(ceremony_files[1]), body)
+    assert _run(examples, binary_inputs(ceremony_files[1]), body) > 0
 
 
 @pytest.mark.parametrize("examples", BUDGETS)
@@ -590,7 +597,7 @@ def test_fuzz_zkhpk(examples: int, small_keys: Any, tmp_path: Path) -> None:
         target.write_bytes(data)
         check(".zkhpk proving key", lambda: load_proving_key(target), size=len(data))
 
-    _run(examples, st.tuples(binary_inputs(seed[:-32] + seed[-32:]), st.booleans()), body)
+    assert _run(examples, st.tuples(binary_inputs(seed[:-32] + seed[-32:]), st.booleans()), body) > 0
 
 
 @pytest.mark.parametrize("examples", BUDGETS)
@@ -615,7 +622,7 @@ def test_fuzz_keys_directory(examples: int, small_keys: Any, tmp_path: Path) -> 
 
     strategy = st.one_of(st.tuples(st.just("manifest.json"), json_inputs(manifest)),
                          st.tuples(st.just("verification_key.json"), json_inputs(vk)))
-    _run(max(10, examples // 2), strategy, body)
+    assert _run(max(10, examples // 2), strategy, body) > 0
 
 
 @pytest.mark.parametrize("examples", BUDGETS)
@@ -636,7 +643,7 @@ def test_fuzz_criteria_file(examples: int, tmp_path: Path) -> None:
 
         check("criteria file", read, size=len(data))
 
-    _run(examples, st.sampled_from(seeds).flatmap(binary_inputs), body)
+    assert _run(examples, st.sampled_from(seeds).flatmap(binary_inputs), body) > 0
 
 
 @pytest.mark.parametrize("examples", BUDGETS)
@@ -650,7 +657,7 @@ def test_fuzz_revert_data(examples: int) -> None:
     selector = bytes(keccak(text="NullifierUsed()"))[:4]
     strategy = st.one_of(st.binary(max_size=200).map(lambda tail: selector + tail), st.binary(max_size=200),
                          st.text(max_size=100), st.none())
-    _run(examples, strategy, lambda data: check("revert data (RPC)", lambda: decode_revert(data)))
+    assert _run(examples, strategy, lambda data: check("revert data (RPC)", lambda: decode_revert(data))) > 0
 
 
 # --------------------------------------------------------------------------- wallets and databases
@@ -667,7 +674,7 @@ def test_fuzz_wallet_file(examples: int, issuer_world: dict[str, Any], tmp_path:
         target.write_bytes(data)
         check("wallet file", lambda: Wallet.open(target, "pass"), size=len(data))
 
-    _run(max(10, examples // 4), binary_inputs(seed), body)
+    assert _run(max(10, examples // 4), binary_inputs(seed), body) > 0
 
 
 @st.composite
@@ -727,7 +734,7 @@ def test_fuzz_revocation_database(examples: int, issuer_world: dict[str, Any], t
         check("revocation database (SQLite)", use, size=len(seed))
 
     strategy = st.one_of(st.tuples(st.just("bytes"), mutated_bytes(seed)), st.tuples(st.just("rows"), _sql_edits()))
-    _run(max(10, examples // 2), strategy, body)
+    assert _run(max(10, examples // 2), strategy, body) > 0
 
 
 # --------------------------------------------------------------------------- criteria text
@@ -786,7 +793,7 @@ def test_fuzz_criteria(examples: int) -> None:
     def read(text: str) -> None:
         analyze_program(compile_program(text))
 
-    _run(examples, criteria_texts(), lambda text: check("criteria text", lambda: read(text), size=len(text)))
+    assert _run(examples, criteria_texts(), lambda text: check("criteria text", lambda: read(text), size=len(text))) > 0
 
 
 # --------------------------------------------------------------------------- RPC answers
@@ -837,7 +844,7 @@ def test_fuzz_rpc_answers(examples: int) -> None:
         check("RPC answers (enrollment logs)",
               lambda: enrollments(w3, "0x5fbdb2315678afecb367f032d93f642f64180aa3", confirmations=2), size=len(data))
 
-    _run(max(10, examples // 2), json_inputs(seed), body)
+    assert _run(max(10, examples // 2), json_inputs(seed), body) > 0
 
 
 def _fake_node(answers: dict[str, Any]) -> Any:
@@ -911,7 +918,7 @@ def test_fuzz_registry_and_audit_rpc_answers(examples: int) -> None:
 
     strategy = st.tuples(st.one_of(_registry_logs(), json_values()), call_results,
                          st.sampled_from(["trust root", "trial constants", "cohort", "audit"]))
-    _run(examples, strategy, body)
+    assert _run(examples, strategy, body) > 0
 
 
 @pytest.mark.parametrize("examples", BUDGETS)
@@ -924,10 +931,10 @@ def test_fuzz_vote_and_proposal_files(examples: int) -> None:
     proposal = {"format": "zkhealth.proposal", "version": 1, "proposalId": "12", "description": "fund",
                 "actions": [{"target": "0x5fbdb2315678afecb367f032d93f642f64180aa3", "value": "0",
                              "calldata": "0x1234"}]}
-    _run(examples, json_inputs(vote), lambda data: check("vote file", lambda: VoteProof.from_json(data),
-                                                         size=len(data)))
-    _run(examples, json_inputs(proposal), lambda data: check("proposal file", lambda: Proposal.from_json(data),
-                                                             size=len(data)))
+    assert _run(examples, json_inputs(vote),
+                lambda data: check("vote file", lambda: VoteProof.from_json(data), size=len(data))) > 0
+    assert _run(examples, json_inputs(proposal),
+                lambda data: check("proposal file", lambda: Proposal.from_json(data), size=len(data))) > 0
 
 
 # --------------------------------------------------------------------------- public API, wrong types
@@ -1100,7 +1107,7 @@ def test_fuzz_public_api_with_wrong_types(examples: int, tmp_path: Path, monkeyp
         check("public API (wrong types)", lambda: function(*args[:arity]))
 
     strategy = st.tuples(st.sampled_from(sorted(calls)), st.lists(hostile_values(), min_size=3, max_size=3))
-    _run(examples * 4, strategy, body)
+    assert _run(examples * 4, strategy, body) > 0
 
 
 def test_fuzz_counts_are_recorded() -> None:
