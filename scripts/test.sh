@@ -20,15 +20,18 @@ npm ci --prefix verifier_contracts --no-audit --no-fund --loglevel=error
 
 # The second pass and the static checks run on one core while the main pass runs: most of the main pass is one
 # Python process, so the second core is idle for most of it. After them, that core runs the heaviest test files
-# (HEAVY: mutation runs, the snarkjs-mixed ceremony, the FHIR corpus, the installed-package tour; about 8 of the
-# main pass's 25 minutes) as a second shard of the main pass, also under `python -O`; the first shard skips them
-# (--ignore), so every test runs once. Their output goes to a log that is printed, whole, after the main pass;
+# (HEAVY: mutation runs, the snarkjs-mixed ceremony, the FHIR corpus, the installed-package tour, the demo, the
+# universal registry on py-evm; about 10 of the main pass's 25 minutes, chosen so both cores finish together) as a
+# second shard of the main pass, also under `python -O`; the first shard skips them (--ignore), so every test runs
+# once. Their output goes to a log that is printed, whole, after the main pass;
 # each keeps its exit code.
 HEAVY=(
   tests/test_circuit_mutation.py
   tests/test_ceremony_transcript.py
   tests/test_fhir_corpus.py
   tests/test_tour.py
+  tests/test_demo.py
+  tests/test_chain_universal.py
 )
 ignore_heavy=()
 for path in "${HEAVY[@]}"; do
