@@ -13,7 +13,10 @@ see the same machine load. Printed per circuit, as median [min - max] of ``--rep
 * CLI, the whole process a user waits for: ``snarkjs groth16 prove`` and ``python -m zkhealth groth16
   prove`` (wall time, and CPU time of the process and its children), their ratios (zkhealth / snarkjs,
   from the medians), and the peak memory of each process tree (the sum of the processes' proportional set
-  sizes, sampled every 10 ms). On a loaded machine the CPU ratio is the steadier figure: the scheduler
+  sizes, sampled every 10 ms) measured in runs of their own: the warm-up run and one more per tool, never in
+  the timed runs (reading ``smaps_rollup`` of a process tree of hundreds of MiB every 10 ms takes CPU from the
+  process it measures: at 2^16 it added about 2.9 s to zkhealth's 9.9 s and 1.4 s to snarkjs's 7.5 s, measured
+  against ``/usr/bin/time``). On a loaded machine the CPU ratio is the steadier figure: the scheduler
   shares the cores per thread, and snarkjs runs more threads than zkhealth runs processes;
 * library, in process with the key loaded: zkhealth ``prove`` wall and CPU time (this process plus the
   worker), and snarkjs's ``groth16.prove`` called from a node script (which reads the files each call);
@@ -132,9 +135,11 @@ def _pss_kib(pid: int) -> int:
     return 0
 
 
-def run_measured(argv: Sequence[str], env: dict[str, str] | None = None) -> tuple[float, float, float]:
-    """Run a command; return its wall time, its CPU time (user + system, its child processes included) and
-    the peak of its process tree's summed PSS, in MiB."""
+def run_measured(argv: Sequence[str], env: dict[str, str] | None = None,
+                 *, memory: bool = False) -> tuple[float, float, float]:
+    """Run a command; return its wall time, its CPU time (user + system, its child processes included) and,
+    with ``memory``, the peak of its process tree's summed PSS in MiB (0.0 without: the sampling slows the
+    command, so a run either is timed or measures memory)."""
     peak = 0
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
@@ -151,11 +156,13 @@ def run_measured(argv: Sequence[str], env: dict[str, str] | None = None) -> tupl
             done.wait(0.01)
 
     sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
+    if memory:
+        sampler.start()
     _, err = proc.communicate()
     wall = time.perf_counter() - started
     done.set()
-    sampler.join()
+    if memory:
+        sampler.join()
     if proc.returncode:
         raise SystemExit(f"{argv[0]} failed: {err.decode(errors='replace').strip()}")
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -225,19 +232,19 @@ def bench_circuit(label: str, zkey: Path, wtns: Path, vk: Path, repeat: int, tmp
     theirs_wall: list[float] = []
     theirs_cpu: list[float] = []
     theirs_mem: list[float] = []
-    run_measured(ours_cmd, env)  # first run: warms the page cache
-    if have_snarkjs:
-        run_measured(theirs_cmd)
+    # Two runs per tool measure memory (the first also warms the page cache); the timed runs are not sampled.
+    for _ in range(2):
+        ours_mem.append(run_measured(ours_cmd, env, memory=True)[2])
+        if have_snarkjs:
+            theirs_mem.append(run_measured(theirs_cmd, memory=True)[2])
     for _ in range(repeat):
         if have_snarkjs:
-            wall, cpu, mem = run_measured(theirs_cmd)
+            wall, cpu, _ = run_measured(theirs_cmd)
             theirs_wall.append(wall)
             theirs_cpu.append(cpu)
-            theirs_mem.append(mem)
-        wall, cpu, mem = run_measured(ours_cmd, env)
+        wall, cpu, _ = run_measured(ours_cmd, env)
         ours_wall.append(wall)
         ours_cpu.append(cpu)
-        ours_mem.append(mem)
     out: dict[str, Any] = {"ours_cli": ours_wall, "ours_mem": ours_mem, "ours_cli_cpu": ours_cpu}
     print(f"  CLI prove   zkhealth {stats(ours_wall)} wall, {stats(ours_cpu)} CPU, "
           f"peak memory {stats(ours_mem, 'MiB')}")
