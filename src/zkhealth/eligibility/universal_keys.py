@@ -39,7 +39,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from zkhealth._fileio import atomic_write
+from zkhealth._fileio import atomic_write, user_cache_root
 from zkhealth._json import loads_strict
 from zkhealth.eligibility.universal_program import UNIVERSAL_SHAPE, UniversalShape
 from zkhealth.errors import EncodingError, UniversalKeyMissingError, VerifyingKeyMismatchError
@@ -191,9 +191,7 @@ def default_proving_key_path(manifest: UniversalKeyManifest | None = None) -> Pa
     if override:
         return Path(override)
     pins = manifest if manifest is not None else pinned_manifest()
-    base = os.environ.get("XDG_CACHE_HOME")
-    root = Path(base) if base else Path.home() / ".cache"
-    return root / "zkhealth" / "universal" / pins.verifying_key_sha256[:16] / "proving_key.zkhpk"
+    return user_cache_root() / "universal" / pins.verifying_key_sha256[:16] / "proving_key.zkhpk"
 
 
 def _check_bytes(data: bytes, manifest: UniversalKeyManifest, where: str) -> None:
