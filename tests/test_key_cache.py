@@ -15,6 +15,7 @@ import pytest
 from groth16_circuits import chain_r1cs, chain_witness
 
 from zkhealth.errors import InvalidArgumentError
+from zkhealth.field import FIELD_R
 from zkhealth.formats import key_cache
 from zkhealth.formats._montgomery import encode_g1, encode_g2
 from zkhealth.formats.zkey_file import ZkeyFile, coefficient_bytes, zkey_file_to_bytes
@@ -118,7 +119,8 @@ def _assert_same_bases(full: ProvingKey, cached: ProvingKey) -> None:
     a, b = _key_state(full).bases, _key_state(cached).bases
     assert a.keys() == b.keys()
     for name in a:
-        assert (a[name].kind, a[name].present, a[name].table.stride) == (b[name].kind, b[name].present, b[name].table.stride)
+        shape_a = (a[name].kind, a[name].present, a[name].table.stride)
+        assert shape_a == (b[name].kind, b[name].present, b[name].table.stride)
         assert [_ints(c) for c in a[name].table.coords] == [_ints(c) for c in b[name].table.coords]
 
 
@@ -127,14 +129,40 @@ def _ints(column: list[Any]) -> list[int | None]:
 
 
 def test_anchor_zkey_from_the_entry_equals_the_full_load(shared_anchor_dir: Path) -> None:
-    """The circom/snarkjs anchor (10k constraints): the same key and the same prepared bases from its entry."""
+    """The circom/snarkjs anchor (10k constraints, a .zkey made by snarkjs): the same key, the same prepared
+    bases and the same deterministic proof from its entry."""
+    from zkhealth.formats import read_wtns
+
     path = shared_anchor_dir / "eligibility_final.zkey"
     full = load_proving_key(path)
     before = _stats()
     cached = load_proving_key(path)
     assert _delta(before) == {"hits": 1}
     assert cached == full
-    _assert_same_bases(full, cached)
+    witness = read_wtns(shared_anchor_dir / "witness.wtns")
+    proof = prove_deterministic(cached, witness, 123, 456, workers=1)
+    assert proof == prove_deterministic(full, witness, 123, 456, workers=1)
+    fresh = load_proving_key(path)
+    _assert_same_bases(full, fresh)
+
+
+def test_random_damage_is_never_used(keys: tuple[ProvingKey, Any], tmp_path: Path, own_cache: Path) -> None:
+    """Flipped bits anywhere and truncations at any length: ignored, and the key still loads exactly."""
+    import random
+
+    path = _key_file(tmp_path, keys[0], "zkey")
+    full = load_proving_key(path)
+    entry = _entry(own_cache, path)
+    good = entry.read_bytes()
+    rng = random.Random(18)
+    for _ in range(40):
+        at = rng.randrange(len(good))
+        entry.write_bytes(good[:at] + bytes([good[at] ^ (1 << rng.randrange(8))]) + good[at + 1 :])
+        before = _stats()
+        assert load_proving_key(path) == full
+        assert _delta(before)["rejected"] == 1
+        entry.write_bytes(good[: rng.randrange(len(good))])
+        assert load_proving_key(path) == full
 
 
 def _damage(kind: str, data: bytes, other: bytes) -> bytes:
@@ -161,24 +189,28 @@ def _damage(kind: str, data: bytes, other: bytes) -> bytes:
         return _reseal(data[:40] + struct.pack("<I", n_wires + 1) + data[44:])
     if kind == "unknown provenance":
         return _reseal(data[: header - 16] + b"forged".ljust(16, b"\0") + data[header:])
-    if kind == "row out of range":  # the first A row := domain size, resealed
-        n_coords = (len(data) - header - 32 - 40 * _entry_count(data)) // 32
+    if kind in ("row out of range", "coefficient index out of range"):  # the first A entry's, resealed
+        n_wires, n_public, domain = struct.unpack_from("<3I", data, 40)
+        (n_a,) = struct.unpack_from("<I", data, 56)
+        (n_table,) = struct.unpack_from("<I", data, 68)
+        n_coords = sum(width * count for _, width, count in key_cache._layout(n_wires, n_public, domain))
+        pos = header + 32 * (n_coords + n_table) + (0 if kind == "row out of range" else 8 * n_a)
+        bad = domain if kind == "row out of range" else n_table
+        return _reseal(data[:pos] + struct.pack("<I", bad) + data[pos + 4 :])
+    if kind == "coefficient not below r":  # the first coefficient of the table := r, resealed
+        n_wires, n_public, domain = struct.unpack_from("<3I", data, 40)
+        n_coords = sum(width * count for _, width, count in key_cache._layout(n_wires, n_public, domain))
         pos = header + 32 * n_coords
-        (domain,) = struct.unpack_from("<I", data, 48)
-        return _reseal(data[:pos] + struct.pack("<I", domain) + data[pos + 4 :])
+        return _reseal(data[:pos] + FIELD_R.to_bytes(32, "little") + data[pos + 32 :])
     if kind == "another key's entry":
         return other
     raise AssertionError(kind)
 
 
-def _entry_count(data: bytes) -> int:
-    n_a, n_b, n_c = struct.unpack_from("<3I", data, 56)
-    return n_a + n_b + (0 if n_c == 0xFFFFFFFF else n_c)
-
-
 DAMAGE = [
     "payload byte", "checksum byte", "truncated", "padded", "empty", "wrong digest", "wrong version", "wrong magic",
-    "wrong counts", "unknown provenance", "row out of range", "another key's entry",
+    "wrong counts", "unknown provenance", "row out of range", "coefficient index out of range",
+    "coefficient not below r", "another key's entry",
 ]  # fmt: skip
 
 
@@ -223,7 +255,9 @@ def test_entries_are_bound_to_the_key_bytes(keys: tuple[ProvingKey, Any], tmp_pa
     assert len(list(own_cache.glob("*" + key_cache.SUFFIX))) == 1
 
 
-def test_switched_off_writes_nothing(keys: tuple[ProvingKey, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_switched_off_writes_nothing(
+    keys: tuple[ProvingKey, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = _key_file(tmp_path, keys[0], "zkey")
     monkeypatch.setenv("ZKHEALTH_KEY_CACHE", "0")
     before = _stats()
@@ -252,7 +286,9 @@ def test_an_unusable_directory_means_no_cache(
     assert load_proving_key(path) == expected and not list((shared / "zkhealth" / "keys").iterdir())
 
 
-def test_a_failing_write_is_silent(keys: tuple[ProvingKey, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failing_write_is_silent(
+    keys: tuple[ProvingKey, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A directory that cannot be written (simulated: running as root ignores modes) or a full disk."""
     from zkhealth.errors import StorageError
 

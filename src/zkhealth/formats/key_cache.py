@@ -12,25 +12,30 @@ big-integer-backend columns for the prover's first preparation of its MSM bases
 Entry layout (little-endian; coordinates and coefficients 32 bytes, standard form, the identity all zeros)::
 
     magic "zkhc", u32 version = 1, sha256 of the key file (32 bytes)
-    u32 n_wires, n_public, domain_size, n_constraints (0xFFFFFFFF: unknown), |A|, |B|, |C| (0xFFFFFFFF: none)
-    16 bytes ASCII provenance (zero-padded)
+    u32 n_wires, n_public, domain_size, n_constraints (0xFFFFFFFF: unknown), |A|, |B|, |C| (0xFFFFFFFF: none),
+    u32 n_coefficients (the distinct matrix coefficients), 16 bytes ASCII provenance (zero-padded)
     coordinates: G1 alpha, beta, delta; G2 beta, gamma, delta (x0, x1, y0, y1); G1 IC[n_public + 1],
     A[n_wires], B1[n_wires]; G2 B2[n_wires]; G1 L[n_wires - n_public - 1], H[domain_size]
-    per matrix A, B, C: u32 rows[n], u32 wires[n], coefficients[n]
+    coefficients[n_coefficients]
+    per matrix A, B, C: u32 rows[n], u32 wires[n], u32 coefficient indices[n]
     sha256 of everything above (32 bytes)
+
+R1CS coefficients repeat (the universal circuit: 12,124 distinct values in 2.3 million entries), so the
+entries refer to a table: 12 bytes an entry instead of 40, and one integer object per distinct value.
 
 What is enforced, and why skipping the checks is sound: an entry is used only when its magic, version,
 counts and size agree with each other, with the file's size (checked with ``fstat`` before anything is
 read; at most twice the key's size) and with the digest of the key bytes being loaded, and when its own
-sha256 matches; matrix rows and wires must be in range and coefficients below r. Anything else (a torn
-write, a flipped byte, an entry of another key or version) is ignored and rebuilt from the key: never an
-error, never a partial use. The cache skips the curve and subgroup checks ONLY because an entry is written
-by this library right after a full load of the same bytes passed them, and is bound to those bytes by their
-sha256 and to its own content by its checksum. The checksum detects corruption, not a deliberate edit:
-whoever can write the cache directory can make the prover use off-curve bases (an invalid-curve oracle on
-the witness), so the directory must be the user's own. It is created 0700, entries are written 0600, and a
-directory that is not owned by this user or is writable by group or others is not used at all. Entries are
-fixed-width integers read with ``int.from_bytes`` / ``gmpy2.unpack``: nothing is deserialised as code.
+sha256 matches; matrix rows, wires and coefficient indices must be in range and coefficients below r.
+Anything else (a torn write, a flipped byte, an entry of another key or version) is ignored and rebuilt
+from the key: never an error, never a partial use. The cache skips the curve and subgroup checks ONLY
+because an entry is written by this library right after a full load of the same bytes passed them, and is
+bound to those bytes by their sha256 and to its own content by its checksum. The checksum detects
+corruption, not a deliberate edit: whoever can write the cache directory can make the prover use off-curve
+bases (an invalid-curve oracle on the witness), so the directory must be the user's own. It is created
+0700, entries are written 0600, and a directory that is not owned by this user or is writable by group or
+others is not used at all. Entries are fixed-width integers read with ``int.from_bytes`` / ``gmpy2.unpack``
+and ``array``: nothing is deserialised as code (no pickle, no marshal).
 
 Location: ``$ZKHEALTH_KEY_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/zkhealth/keys`` or
 ``~/.cache/zkhealth/keys``; ``ZKHEALTH_KEY_CACHE=0`` turns the cache off. At most :data:`MAX_ENTRIES` entries
@@ -46,10 +51,12 @@ import hashlib
 import os
 import stat
 import struct
+import sys
 import time
+from array import array
 from collections.abc import Callable
 from itertools import chain, compress, repeat
-from operator import eq
+from operator import eq, itemgetter
 from pathlib import Path
 from typing import Any, Final
 
@@ -75,8 +82,9 @@ MAX_TOTAL_BYTES: Final[int] = 2 << 30
 #: Temporary files of a killed writer older than this many seconds are removed.
 _STALE_SECONDS: Final[float] = 3600.0
 _NONE: Final[int] = 0xFFFFFFFF
-_HEADER: Final[struct.Struct] = struct.Struct("<4sI32s7I16s")
-_ENTRY_BYTES: Final[int] = 4 + 4 + 32
+_HEADER: Final[struct.Struct] = struct.Struct("<4sI32s8I16s")
+_ENTRY_BYTES: Final[int] = 3 * 4
+_NATIVE_U32: Final[bool] = array("I").itemsize == 4
 _OFF: Final[frozenset[str]] = frozenset({"0", "off", "false", "no"})
 
 #: What the cache did in this process (for tests and diagnostics): ``hits`` (a key built from its entry),
@@ -127,6 +135,26 @@ def _pack(values: list[int]) -> bytes:
     return b"".join(v.to_bytes(32, "little") for v in values)
 
 
+def _u32s(values: list[int]) -> bytes:
+    """Little-endian u32s (``array`` when its ``I`` is 32 bits, else ``struct``)."""
+    if not _NATIVE_U32:
+        return struct.pack(f"<{len(values)}I", *values)
+    packed = array("I", values)
+    if sys.byteorder == "big":
+        packed.byteswap()
+    return packed.tobytes()
+
+
+def _read_u32s(view: memoryview, pos: int, n: int) -> list[int]:
+    if not _NATIVE_U32:
+        return list(struct.unpack_from(f"<{n}I", view, pos))
+    values = array("I")
+    values.frombytes(view[pos : pos + 4 * n])
+    if sys.byteorder == "big":
+        values.byteswap()
+    return values.tolist()
+
+
 def _flat(points: list[Any], width: int) -> list[int]:
     """The coordinates of ``points`` in order (all zeros for the identity)."""
     zero: Any = (0, 0) if width == 2 else ((0, 0), (0, 0))
@@ -156,23 +184,24 @@ def entry_bytes(pk: ProvingKey, key_digest: bytes) -> bytes | None:
         coords += _flat(blocks[name], width)
     c_entries = pk.c_entries
     matrices = [pk.a_entries, pk.b_entries, c_entries or []]
+    columns = [tuple(list(map(itemgetter(k), m)) for k in range(3)) for m in matrices]
+    table = list(dict.fromkeys(chain.from_iterable(coeffs for _, _, coeffs in columns)))
+    position = {value: i for i, value in enumerate(table)}
     header = _HEADER.pack(
         MAGIC, VERSION, key_digest, pk.n_wires, pk.n_public, pk.domain_size,
         _NONE if pk.n_constraints is None else pk.n_constraints,
-        len(pk.a_entries), len(pk.b_entries), _NONE if c_entries is None else len(c_entries), provenance,
+        len(pk.a_entries), len(pk.b_entries), _NONE if c_entries is None else len(c_entries), len(table), provenance,
     )  # fmt: skip
-    parts = [header, _pack(coords)]
-    for entries in matrices:
-        n = len(entries)
-        rows, wires, coeffs = zip(*entries, strict=True) if entries else ((), (), ())
-        parts += [struct.pack(f"<{n}I", *rows), struct.pack(f"<{n}I", *wires), _pack(list(coeffs))]
+    parts = [header, _pack(coords), _pack(table)]
+    for rows, wires, coeffs in columns:
+        parts += [_u32s(rows), _u32s(wires), _u32s(list(map(position.__getitem__, coeffs)))]
     body = b"".join(parts)
     return body + hashlib.sha256(body).digest()
 
 
-def _entry_size(n_wires: int, n_public: int, domain_size: int, n_entries: int) -> int:
+def _entry_size(n_wires: int, n_public: int, domain_size: int, n_entries: int, n_table: int) -> int:
     coords = sum(width * count for _, width, count in _layout(n_wires, n_public, domain_size))
-    return _HEADER.size + 32 * coords + _ENTRY_BYTES * n_entries + 32
+    return _HEADER.size + 32 * (coords + n_table) + _ENTRY_BYTES * n_entries + 32
 
 
 def _g1_list(ints: list[int], offset: int, count: int) -> list[G1Point | None]:
@@ -198,19 +227,21 @@ def _columns(values: list[Any], offset: int, count: int, width: int) -> list[lis
     return [seg[k::width] for k in range(width)]
 
 
-def _entries(view: memoryview, pos: int, n: int, n_rows: int, n_wires: int) -> tuple[list[QapEntry], int]:
-    rows = struct.unpack_from(f"<{n}I", view, pos)
-    wires = struct.unpack_from(f"<{n}I", view, pos + 4 * n)
-    coeffs = decode_coordinates(view[pos + 8 * n : pos + 40 * n], n, "little")
-    if n and (max(rows) >= n_rows or max(wires) >= n_wires or max(coeffs) >= FIELD_R):
+def _entries(
+    view: memoryview, pos: int, n: int, table: list[int], n_rows: int, n_wires: int
+) -> tuple[list[QapEntry], int]:
+    rows = _read_u32s(view, pos, n)
+    wires = _read_u32s(view, pos + 4 * n, n)
+    indices = _read_u32s(view, pos + 8 * n, n)
+    if n and (max(rows) >= n_rows or max(wires) >= n_wires or max(indices) >= len(table)):
         raise _Reject
-    return list(zip(rows, wires, coeffs, strict=True)), pos + 40 * n
+    return list(zip(rows, wires, map(table.__getitem__, indices), strict=True)), pos + 12 * n
 
 
 def _decode(body: memoryview, fields: tuple[Any, ...]) -> ProvingKey:
     """The key an entry holds (header ``fields`` already checked against the size); :class:`_Reject` or a
     library error on anything inconsistent."""
-    n_wires, n_public, domain_size, n_constraints, n_a, n_b, n_c, provenance = fields
+    n_wires, n_public, domain_size, n_constraints, n_a, n_b, n_c, n_table, provenance = fields
     layout = _layout(n_wires, n_public, domain_size)
     n_coords = sum(width * count for _, width, count in layout)
     pos = _HEADER.size
@@ -228,11 +259,15 @@ def _decode(body: memoryview, fields: tuple[Any, ...]) -> ProvingKey:
         name: (_g2_list if width == 4 else _g1_list)(ints, offsets[name], count)
         for name, width, count in layout[2:]
     }
-    a_entries, pos = _entries(body, pos, n_a, domain_size, n_wires)
-    b_entries, pos = _entries(body, pos, n_b, domain_size, n_wires)
+    table = decode_coordinates(body[pos : pos + 32 * n_table], n_table, "little")
+    if table and max(table) >= FIELD_R:
+        raise _Reject
+    pos += 32 * n_table
+    a_entries, pos = _entries(body, pos, n_a, table, domain_size, n_wires)
+    b_entries, pos = _entries(body, pos, n_b, table, domain_size, n_wires)
     c_entries = None
     if n_c != _NONE:
-        c_entries, pos = _entries(body, pos, n_c, domain_size, n_wires)
+        c_entries, pos = _entries(body, pos, n_c, table, domain_size, n_wires)
     if pos != len(body):
         raise _Reject
     pk = assemble_proving_key(
@@ -276,13 +311,13 @@ def _read_entry(path: Path, key_digest: bytes, key_size: int) -> ProvingKey | No
             if len(head) != _HEADER.size:
                 raise _Reject
             magic, version, digest, *counts, provenance_raw = _HEADER.unpack(head)
-            n_wires, n_public, domain_size, n_constraints, n_a, n_b, n_c = counts
+            n_wires, n_public, domain_size, n_constraints, n_a, n_b, n_c, n_table = counts
             if magic != MAGIC or version != VERSION or digest != key_digest:
                 raise _Reject
             if n_wires < n_public + 1 or not 0 < domain_size <= 1 << 27 or domain_size & (domain_size - 1):
                 raise _Reject
             n_entries = n_a + n_b + (0 if n_c == _NONE else n_c)
-            expected = _entry_size(n_wires, n_public, domain_size, n_entries)
+            expected = _entry_size(n_wires, n_public, domain_size, n_entries, n_table)
             if size != expected or expected > 2 * key_size + 65536:
                 raise _Reject  # checked before the rest is read
             data = head + handle.read(expected - _HEADER.size)
@@ -297,7 +332,7 @@ def _read_entry(path: Path, key_digest: bytes, key_size: int) -> ProvingKey | No
         provenance = provenance_raw.rstrip(b"\0").decode("ascii")
         if provenance not in PROVENANCES:
             raise _Reject
-        fields = (n_wires, n_public, domain_size, n_constraints, n_a, n_b, n_c, provenance)
+        fields = (n_wires, n_public, domain_size, n_constraints, n_a, n_b, n_c, n_table, provenance)
         pk = _decode(memoryview(data)[:-32], fields)
     except (_Reject, ZkHealthError, ValueError, struct.error):
         STATS["rejected"] += 1
