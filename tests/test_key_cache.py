@@ -358,3 +358,27 @@ def test_prepare_columns_refuses_mismatched_columns() -> None:
         msm.prepare_columns("g2", [[1], [2]], b"\x01")
     with pytest.raises(InvalidArgumentError):
         msm.prepare_columns("g1", [[1], [2]], b"\x01\x01")
+
+
+def test_cli_prove_starts_from_the_entry_on_the_second_run(
+    keys: tuple[ProvingKey, Any], tmp_path: Path, own_cache: Path
+) -> None:
+    """``zkhealth groth16 prove KEY WITNESS ...`` (a snarkjs-layout key): the first run writes the entry, the
+    second starts from it, and both proofs verify."""
+    from click.testing import CliRunner
+
+    from zkhealth.cli import EXIT_OK, main
+    from zkhealth.formats import load_proof, load_public, write_wtns
+
+    pk, vk = keys
+    key = _key_file(tmp_path, pk, "zkey")
+    write_wtns(chain_witness(N, 4), tmp_path / "w.wtns")
+    for run, expected in enumerate(({"misses": 1, "writes": 1}, {"hits": 1})):
+        before = _stats()
+        proof, public = tmp_path / f"proof{run}.json", tmp_path / f"public{run}.json"
+        args = ["groth16", "prove", str(key), str(tmp_path / "w.wtns"), str(proof), str(public), "--workers", "1"]
+        result = CliRunner().invoke(main, args, catch_exceptions=False, prog_name="zkhealth")
+        assert result.exit_code == EXIT_OK, result.output
+        assert _delta(before) == expected
+        verify(vk, load_public(public), load_proof(proof))
+    assert _entry(own_cache, key).is_file()
