@@ -131,7 +131,8 @@ def _pack(values: list[int]) -> bytes:
     if HAVE_GMPY2:
         packed = _gmpy2.pack(values, 256)
         to_bytes = getattr(packed, "to_bytes", None)  # gmpy2 >= 2.2
-        return bytes(to_bytes(size, "little")) if to_bytes is not None else int(packed).to_bytes(size, "little")
+        out: bytes = to_bytes(size, "little") if to_bytes is not None else int(packed).to_bytes(size, "little")
+        return out
     return b"".join(v.to_bytes(32, "little") for v in values)
 
 
@@ -369,7 +370,11 @@ def _evict(directory: Path, keep: Path) -> None:
 
 
 def _write_entry(directory: Path, path: Path, pk: ProvingKey, key_digest: bytes) -> None:
-    data = entry_bytes(pk, key_digest)
+    """Write the entry of ``pk`` and bound the directory; any failure just leaves no entry."""
+    try:
+        data = entry_bytes(pk, key_digest)
+    except (ValueError, OverflowError, TypeError, struct.error):  # a value the format cannot hold
+        return
     if data is None or len(data) > MAX_TOTAL_BYTES:
         return
     try:
