@@ -382,3 +382,21 @@ def test_cli_prove_starts_from_the_entry_on_the_second_run(
         assert _delta(before) == expected
         verify(vk, load_public(public), load_proof(proof))
     assert _entry(own_cache, key).is_file()
+
+
+def test_a_key_the_entry_format_cannot_hold_is_not_cached(keys: tuple[ProvingKey, Any], own_cache: Path) -> None:
+    """Extra fields, an unknown provenance or a count beyond u32: the key is returned, no entry is written."""
+    import copy
+    import dataclasses
+
+    extra = copy.copy(keys[0])
+    extra.extra = {"note": "x"}
+    huge = copy.copy(keys[0])
+    huge.n_constraints = 2**32
+    other = copy.copy(keys[0])
+    other.vk = dataclasses.replace(keys[0].vk, provenance="ceremony")
+    for pk in (extra, huge, other):
+        before = _stats()
+        assert key_cache.load_cached(b"key bytes", lambda _data, pk=pk: pk) is pk
+        assert _delta(before) == {"misses": 1}
+    assert not list(own_cache.glob("*" + key_cache.SUFFIX))
