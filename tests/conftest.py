@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +17,25 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 VECTORS = ROOT / "tests" / "vectors"
 SHARED = ROOT.parent / "shared"
+_KEY_CACHE_DIR = pytest.StashKey[str]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Proving keys loaded by the suite are cached in a directory of this session (removed at the end), not
+    in the user's ``~/.cache/zkhealth/keys``: two suites at once, or a suite and the user's own runs, never
+    share or evict each other's entries. Subprocesses inherit it. ``tests/test_key_cache.py`` points each test
+    at its own directory instead."""
+    if "ZKHEALTH_KEY_CACHE_DIR" not in os.environ:
+        directory = tempfile.mkdtemp(prefix="zkhealth-key-cache-")
+        os.environ["ZKHEALTH_KEY_CACHE_DIR"] = directory
+        config.stash[_KEY_CACHE_DIR] = directory
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    directory = config.stash.get(_KEY_CACHE_DIR, None)
+    if directory is not None:
+        shutil.rmtree(directory, ignore_errors=True)
+        os.environ.pop("ZKHEALTH_KEY_CACHE_DIR", None)
 
 
 def _require_tool(path: Path, install_hint: str) -> Path:

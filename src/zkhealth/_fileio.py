@@ -35,6 +35,7 @@ __all__ = [
     "naming",
     "read_bytes",
     "remove_stale_temporaries",
+    "user_cache_root",
     "wrap_os_error",
 ]
 
@@ -62,6 +63,14 @@ def as_path(value: object, *, what: str = "path") -> Path:
     if not text or "\0" in text or (isinstance(value, str) and not value):
         raise FileAccessError(f"{what} {text!r} is not a usable file name")
     return path
+
+
+def user_cache_root() -> Path:
+    """zkhealth's directory in the user cache: ``$XDG_CACHE_HOME/zkhealth``, else ``~/.cache/zkhealth`` (not
+    created here). Shared by the demo's keys, the universal proving key and the proving-key cache."""
+    base = os.environ.get("XDG_CACHE_HOME")
+    root = Path(base) if base else Path.home() / ".cache"
+    return root / "zkhealth"
 
 
 def wrap_os_error(error: OSError, path: str | os.PathLike[str], action: str) -> ZkHealthError:

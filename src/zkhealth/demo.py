@@ -51,6 +51,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from zkhealth._fileio import user_cache_root
 from zkhealth.errors import (
     ChainError,
     ContractRevertError,
@@ -165,9 +166,7 @@ class DemoResult:
 
 def default_cache_dir() -> Path:
     """``$XDG_CACHE_HOME/zkhealth/demo``, else ``~/.cache/zkhealth/demo``."""
-    base = os.environ.get("XDG_CACHE_HOME")
-    root = Path(base) if base else Path.home() / ".cache"
-    return root / "zkhealth" / "demo"
+    return user_cache_root() / "demo"
 
 
 def demo_data(name: str) -> Any:

@@ -39,7 +39,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from zkhealth._fileio import atomic_write
+from zkhealth._fileio import atomic_write, user_cache_root
 from zkhealth._json import loads_strict
 from zkhealth.eligibility.universal_program import UNIVERSAL_SHAPE, UniversalShape
 from zkhealth.errors import EncodingError, UniversalKeyMissingError, VerifyingKeyMismatchError
@@ -191,9 +191,7 @@ def default_proving_key_path(manifest: UniversalKeyManifest | None = None) -> Pa
     if override:
         return Path(override)
     pins = manifest if manifest is not None else pinned_manifest()
-    base = os.environ.get("XDG_CACHE_HOME")
-    root = Path(base) if base else Path.home() / ".cache"
-    return root / "zkhealth" / "universal" / pins.verifying_key_sha256[:16] / "proving_key.zkhpk"
+    return user_cache_root() / "universal" / pins.verifying_key_sha256[:16] / "proving_key.zkhpk"
 
 
 def _check_bytes(data: bytes, manifest: UniversalKeyManifest, where: str) -> None:
@@ -204,7 +202,9 @@ def _check_bytes(data: bytes, manifest: UniversalKeyManifest, where: str) -> Non
 def load_proving_key(path: str | os.PathLike[str] | None = None) -> ProvingKey:
     """The universal proving key from ``path`` (default :func:`default_proving_key_path`), checked against the
     pinned sha256 and verifying key. Raises :class:`UniversalKeyMissingError` (with what to run) when absent,
-    :class:`VerifyingKeyMismatchError` when the file is another key. Cost: about 3 s to read and check."""
+    :class:`VerifyingKeyMismatchError` when the file is another key. Cost: about 3 s to read and check the
+    first time, less from the proving-key cache (:mod:`zkhealth.formats.key_cache`) after that."""
+    from zkhealth.formats.key_cache import load_cached
     from zkhealth.formats.zkhpk_file import parse_proving_key
 
     manifest = pinned_manifest()
@@ -216,7 +216,7 @@ def load_proving_key(path: str | os.PathLike[str] | None = None) -> ProvingKey:
             "2-3 minutes)")
     data = where.read_bytes()
     _check_bytes(data, manifest, str(where))
-    pk = parse_proving_key(data)
+    pk = load_cached(data, parse_proving_key)  # a full parse once per machine, then the key cache
     if pk.vk.sha256() != manifest.verifying_key_sha256:
         raise VerifyingKeyMismatchError(f"{where}: its verifying key is not the pinned one")
     warn_if_development(manifest.provenance)

@@ -130,6 +130,13 @@ class ProvingKey:
     #: the setup set it): the prover's first preparation of the bases then skips checking them again. Code
     #: that changes points in place before the first proof must set it to False.
     points_checked: bool = field(default=False, repr=False, compare=False)
+    #: Set by the proving-key cache (:mod:`zkhealth.formats.key_cache`): the expected :meth:`msm_bases` lists
+    #: (as tuples of the same point objects) and their coordinates as big-integer-backend columns, so the
+    #: prover's first preparation skips converting every coordinate. Used once, only if the lists still hold
+    #: those points and ``points_checked`` is True; then dropped.
+    _cached_columns: tuple[dict[str, tuple[Any, ...]], dict[str, list[list[Any]]]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def msm_bases(self) -> dict[str, list[Any]]:
         """The fixed base-point lists of the prover's four MSMs, built once and reused.

@@ -17,6 +17,8 @@ import gc
 import secrets
 import weakref
 from collections.abc import Sequence
+from itertools import repeat
+from operator import is_not
 from typing import Any
 
 from zkhealth.errors import FieldTypeError, InvalidProofError, WitnessError
@@ -109,10 +111,18 @@ def _key_state(pk: ProvingKey) -> _KeyState:
     # A key whose points its reader checked is not checked again, except after a change in place (then
     # ``state`` exists and every point is checked).
     checked = pk.points_checked and state is None
-    bases = {
-        k: msm.prepare_g2(v, checked=checked) if k == "b2" else msm.prepare_g1(v, checked=checked)
-        for k, v in snapshot.items()
-    }
+    cached, pk._cached_columns = pk._cached_columns, None
+    if checked and cached is not None and cached[0] == snapshot:
+        # The key cache's columns of exactly these points (compared by value: identity-fast): no conversion.
+        bases = {
+            k: msm.prepare_columns("g2" if k == "b2" else "g1", cached[1][k], bytes(map(is_not, v, repeat(None))))
+            for k, v in snapshot.items()
+        }
+    else:
+        bases = {
+            k: msm.prepare_g2(v, checked=checked) if k == "b2" else msm.prepare_g1(v, checked=checked)
+            for k, v in snapshot.items()
+        }
     if state is None:
         weakref.finalize(pk, _forget_key, id(pk))
     else:
