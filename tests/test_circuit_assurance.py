@@ -192,7 +192,9 @@ def test_matching_mutant_of_the_correct_gadget_is_killed(name: str) -> None:
 
 def test_matching_mutants_are_real_mutants_of_the_gadgets() -> None:
     for name in MATCHING_MUTANTS:
-        _matching_mutant(name)
+        mutant, tests = _matching_mutant(name)
+        assert mutant.id in _mutant_ids(mutant.file), f"{mutant.id} is not a mutant the tool makes"
+        assert tests, f"{name} names no test that should kill it"
 
 
 def test_an_assumed_gadget_whose_result_became_a_hint_is_not_unique(monkeypatch: pytest.MonkeyPatch) -> None:

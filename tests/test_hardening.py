@@ -102,10 +102,13 @@ def test_malformed_fhir_exits_2_and_unsupported_fhir_exits_1(issuer_key: Path, t
     bundle.write_text(document)
     args = ["--key", str(issuer_key), "--holder-commitment", "1", "--out", str(tmp_path / "c.json")]
     for schema in ("1", "2"):
-        one_line_error(invoke(["issue", "--schema", schema, "--fhir", str(bundle), *args]), EXIT_MALFORMED,
-                       "MalformedFhirError")
-    one_line_error(invoke(["issue", "--schema", "1", "--fhir", str(FHIR / "unsupported_unit.json"), *args]),
-                   EXIT_REFUSED, "FhirImportError")
+        line = one_line_error(invoke(["issue", "--schema", schema, "--fhir", str(bundle), *args]), EXIT_MALFORMED,
+                              "MalformedFhirError")
+        assert bundle.name in line, line
+    line = one_line_error(invoke(["issue", "--schema", "1", "--fhir", str(FHIR / "unsupported_unit.json"), *args]),
+                          EXIT_REFUSED, "FhirImportError")
+    assert "unsupported unit 'mmol/mol'" in line, line
+    assert not (tmp_path / "c.json").exists()
 
 
 def test_deeply_nested_registry_file(tmp_path: Path) -> None:
