@@ -178,3 +178,74 @@ def test_invalid_inputs() -> None:
         coset_intt([1, 2], shift=True)
     with pytest.raises(InputLengthError):
         vanishing_on_coset(6)
+
+
+# --------------------------------------------------------------------------- domain_to_coset by convolution
+
+_needs_convolution = pytest.mark.skipif(
+    not __import__("zkhealth.hazmat.ntt", fromlist=["_CONVOLUTION"])._CONVOLUTION,
+    reason="the Kronecker-substitution path needs gmpy2",
+)
+
+
+@_needs_convolution
+def test_coset_convolution_matches_galois(gf: Any) -> None:
+    """Values on <omega> -> values on shift * <omega>, by the convolution path, against galois: interpolate
+    with galois (the polynomial through the points) and evaluate it on the coset."""
+    import galois
+
+    from zkhealth.hazmat import ntt as ntt_module
+
+    for log_n in (1, 3, 6):
+        n = 1 << log_n
+        values = _rand(n, 500 + log_n)
+        w = root_of_unity(log_n)
+        domain = [pow(w, i, R) for i in range(n)]
+        poly = galois.lagrange_poly(gf(domain), gf(values))
+        for shift in (root_of_unity(log_n + 1), COSET_SHIFT, 123456789):
+            expected = [int(v) for v in poly(gf([shift * x % R for x in domain]))]
+            x, _ = ntt_module._checked(values)
+            assert ntt_module._coset_by_convolution(x, log_n, shift) == expected
+
+
+@_needs_convolution
+@pytest.mark.parametrize("log_n", [1, 2, 7, 8, 9, 12])
+def test_coset_convolution_matches_transforms(log_n: int) -> None:
+    """Both paths of domain_to_coset agree, including inputs that fill the packed slots the most (every value
+    r - 1) and the least (zeros, one nonzero value); the public function dispatches to the convolution from
+    2^CONVOLUTION_MIN_LOG on and equals coset_ntt(intt(.)) there."""
+    from zkhealth.hazmat import ntt as ntt_module
+    from zkhealth.hazmat.ntt import CONVOLUTION_MIN_LOG, domain_to_coset
+
+    n = 1 << log_n
+    inputs = [_rand(n, 700 + log_n), [R - 1] * n, [0] * n, [0] * (n - 1) + [R - 1]]
+    for values in inputs:
+        for shift in (root_of_unity(log_n + 1), COSET_SHIFT):
+            x, _ = ntt_module._checked(values)
+            via_transforms = [int(v) for v in ntt_module._coset_by_transforms(x, log_n, shift)]
+            assert ntt_module._coset_by_convolution(x, log_n, shift) == via_transforms
+    if log_n >= CONVOLUTION_MIN_LOG:
+        values = inputs[0]
+        assert domain_to_coset(values, root_of_unity(log_n + 1)) == coset_ntt(intt(values), root_of_unity(log_n + 1))
+
+
+@_needs_convolution
+def test_coset_convolution_slot_width_is_needed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The slot width is what keeps the convolution's terms apart: one byte narrower, the fullest input
+    (every value r - 1) comes out wrong. So the width test above can fail."""
+    from zkhealth.hazmat import ntt as ntt_module
+
+    log_n = 10
+    values = [R - 1] * (1 << log_n)
+    x, _ = ntt_module._checked(values)
+    shift = root_of_unity(log_n + 1)
+    right = ntt_module._coset_by_convolution(x, log_n, shift)
+    assert right == [int(v) for v in ntt_module._coset_by_transforms(x, log_n, shift)]
+    assert ntt_module._slot_bytes(log_n) * 8 >= 2 * R.bit_length() + log_n + 1
+    narrow = ntt_module._slot_bytes(log_n) - 1
+    ntt_module._coset_kernel.cache_clear()
+    monkeypatch.setattr(ntt_module, "_slot_bytes", lambda _log_n: narrow)
+    try:
+        assert ntt_module._coset_by_convolution(x, log_n, shift) != right
+    finally:
+        ntt_module._coset_kernel.cache_clear()
