@@ -246,6 +246,8 @@ def _coset_by_transforms(x: list[Any], log_n: int, shift: int) -> list[Any]:
 
 #: The convolution path needs gmpy2 (Python's own multiplication is Karatsuba: far slower at these sizes).
 _CONVOLUTION: Final[bool] = HAVE_GMPY2 and hasattr(mpz, "from_bytes")
+#: ``mpz.from_bytes`` (gmpy2 >= 2.2) when the convolution path is on.
+_from_bytes: Any = getattr(mpz, "from_bytes", None)
 #: From this log2 size on :func:`domain_to_coset` uses the convolution (below it the transforms are as fast).
 CONVOLUTION_MIN_LOG: Final[int] = 8
 
@@ -257,7 +259,7 @@ def _slot_bytes(log_n: int) -> int:
 
 def _pack(values: Sequence[Any], width: int) -> Any:
     """``sum_i values[i] * 2^(8 * width * i)`` for values in [0, r) (one integer, little-endian slots)."""
-    return mpz.from_bytes(b"".join([v.to_bytes(width, "little") for v in values]), "little")
+    return _from_bytes(b"".join([v.to_bytes(width, "little") for v in values]), "little")
 
 
 @lru_cache(maxsize=4)
@@ -293,6 +295,6 @@ def _coset_by_convolution(x: list[Any], log_n: int, shift: int) -> list[int]:
     bits = 8 * width * n
     folded = (product & ((mpz(1) << bits) - 1)) + (product >> bits)  # the cyclic wrap: term k plus term k + n
     raw = folded.to_bytes(width * (n + 1), "little")
-    read = mpz.from_bytes
+    read = _from_bytes
     r = _R
     return [int(read(raw[i : i + width], "little") % r) for i in range(0, width * n, width)]
