@@ -194,6 +194,18 @@ def test_msm_parts_sum_to_the_msm_for_any_window_split() -> None:
         assert msm.to_affine(msm.add_points("g1", parts)) == expected
     assert msm.msm_windows(bases, plan, 3, 3) is None
     assert msm.msm_g1(points, scalars) == expected
+    # Entry ranges of the same windows (the prover's finer last tasks) sum to those windows, for any count
+    # of ranges, including more ranges than entries (the empty ones are None).
+    whole = msm.msm_windows(bases, plan, 1, 3)
+    for count in (2, 3, len(plan.codes) + 2):
+        ranges = [msm.msm_windows(bases, plan, 1, 3, part, count) for part in range(count)]
+        assert msm.to_affine(msm.add_points("g1", ranges)) == msm.to_affine(whole)
+    assert msm.msm_windows(bases, plan, 1, 3, 0, len(plan.codes) + 2) is None  # range 0 is empty there
+    # one range alone is not the whole (so the comparison above can fail)
+    assert msm.to_affine(msm.msm_windows(bases, plan, 1, 3, 0, 2)) != msm.to_affine(whole)
+    for part, count in ((2, 2), (-1, 2), (0, 0)):
+        with pytest.raises(InvalidArgumentError):
+            msm.msm_windows(bases, plan, 1, 3, part, count)
 
 
 def test_msm_parts_edge_inputs() -> None:

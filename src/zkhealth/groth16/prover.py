@@ -76,12 +76,19 @@ PIPELINE_MIN_DOMAIN = 1 << 9
 #: processes finish within a fraction of a second of each other.
 SLICES = 12
 _ONES = SLICES
+#: The proof's last tasks (stage 1, the C MSM) are finer, so that the processes end closer together: the
+#: C MSM's first windows go in :data:`SLICES` slices, its last :data:`TAIL_WINDOWS` windows in
+#: :data:`TAIL_PARTS` entry ranges each (each range costs one more bucket reduction, about 2^c additions).
+TAIL_WINDOWS = 2
+TAIL_PARTS = 2
+_TAIL = TAIL_WINDOWS * TAIL_PARTS
 
 #: Stage 0 needs only the witness: B (G2, the heaviest) first, then A and B1. Stage 1 needs the quotient
-#: H, which this process computes while the workers start on stage 0.
+#: H, which this process computes while the workers start on stage 0; its scalar-1 task comes first, the
+#: finer tail tasks last.
 _STAGES: tuple[tuple[tuple[str, int], ...], ...] = (
     tuple((name, j) for name in ("b2", "a", "b1") for j in range(SLICES + 1)),
-    tuple(("c", j) for j in range(SLICES + 1)),
+    (("c", _ONES), *(("c", j) for j in range(SLICES)), *(("c", SLICES + 1 + t) for t in range(_TAIL))),
 )
 
 
@@ -167,7 +174,15 @@ def _proof_task(
     plan = stage_input if name == "c" else _plan(bases, name, common, memo)
     if j == _ONES:
         return msm.msm_ones(bases[name], plan)
-    return msm.msm_windows(bases[name], plan, plan.windows * j // SLICES, plan.windows * (j + 1) // SLICES)
+    if name != "c":
+        return msm.msm_windows(bases[name], plan, plan.windows * j // SLICES, plan.windows * (j + 1) // SLICES)
+    head = max(plan.windows - TAIL_WINDOWS, 0)
+    if j < SLICES:
+        return msm.msm_windows(bases[name], plan, head * j // SLICES, head * (j + 1) // SLICES)
+    window, part = divmod(j - SLICES - 1, TAIL_PARTS)
+    if head + window >= plan.windows:  # fewer windows than TAIL_WINDOWS
+        return None
+    return msm.msm_windows(bases[name], plan, head + window, head + window + 1, part, TAIL_PARTS)
 
 
 def _c_plan(pk: ProvingKey, bases: dict[str, msm.Bases], witness: list[int]) -> msm.Plan:
