@@ -22,6 +22,7 @@ from concurrent.futures import ProcessPoolExecutor
 from zkhealth.errors import CircuitDefinitionError
 from zkhealth.field import FIELD_R
 from zkhealth.groth16.keys import QapEntry
+from zkhealth.hazmat.ntt import batch_inverse_fr
 from zkhealth.r1cs import R1CS
 
 #: The multiplicative generator whose powers give the roots of unity (ffjavascript's ``Fr.nqr``).
@@ -80,22 +81,6 @@ def lagrange_basis_at(tau: int, domain_size: int) -> list[int]:
     inverses = batch_inverse_fr(denominators)
     scale = z * pow(domain_size, -1, r) % r
     return [scale * w % r * inv % r for w, inv in zip(powers, inverses, strict=True)]
-
-
-def batch_inverse_fr(values: Sequence[int]) -> list[int]:
-    """Inverses in Fr of non-zero values with a single exponentiation (Montgomery's trick)."""
-    r = FIELD_R
-    prefix = [1] * len(values)
-    acc = 1
-    for i, v in enumerate(values):
-        prefix[i] = acc
-        acc = acc * v % r
-    inv = pow(acc, -1, r)
-    out = [0] * len(values)
-    for i in range(len(values) - 1, -1, -1):
-        out[i] = inv * prefix[i] % r
-        inv = inv * values[i] % r
-    return out
 
 
 def evaluate_wires_at(entries: Sequence[QapEntry], lagrange: Sequence[int], n_wires: int) -> list[int]:
