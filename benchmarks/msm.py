@@ -10,6 +10,11 @@ compare, and the best run the closest to a quiet machine; the load average is pr
 Speed-ups of workers=2 are wall-time ratios (CPU time does not count the worker process), so they are only
 meaningful when the load average is below the core count. Target (issue 18): G1 with random 254-bit scalars
 >= 25,000 points/s per core.
+
+The last G1 line puts the MSM's CPU time per entry and window (about one batched addition each) beside the
+bare arithmetic of one batched affine addition in this interpreter: the 6 multiplications, 4 reductions and
+7 subtractions of Montgomery's trick and the chord, with no bookkeeping around them. The difference is what
+scheduling, digit extraction and bucket reductions cost.
 """
 
 from __future__ import annotations
@@ -82,6 +87,34 @@ def report(label: str, n: int, timing: tuple[list[float], list[float]]) -> None:
           f" | cpu {statistics.median(cpus) * 1000:8.1f} ms {_rates(n, cpus)} pts/s", flush=True)
 
 
+def bare_addition_seconds(points: list[Any], count: int = 1 << 15, batch: int = 256) -> float:
+    """CPU seconds of the bare arithmetic of one batched affine G1 addition (no bucket bookkeeping)."""
+    q = mpz(msm._Q)
+    one = mpz(1)
+    xs = [mpz(x) for x, _ in points[:count]]
+    ys = [mpz(y) for _, y in points[:count]]
+    x2s = xs[1:] + xs[:1]
+    y2s = ys[1:] + ys[:1]
+    out_x: list[Any] = [None] * count
+    out_y: list[Any] = [None] * count
+    started = time.process_time()
+    for start in range(0, count, batch):
+        prod = one
+        prefix: list[Any] = []
+        for i in range(start, start + batch):
+            prefix.append(prod)
+            prod = prod * (x2s[i] - xs[i]) % q
+        inv = pow(prod, -1, q)
+        for i in range(start + batch - 1, start - 1, -1):
+            x1, x2, y1 = xs[i], x2s[i], ys[i]
+            lam = (y2s[i] - y1) * prefix[i - start] * inv % q
+            inv = inv * (x2 - x1) % q
+            x3 = (lam * lam - x1 - x2) % q
+            out_x[i] = x3
+            out_y[i] = lam * (x1 - x3) - y1
+    return (time.process_time() - started) / count
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=5)
@@ -98,8 +131,13 @@ def main() -> None:
         p = pts[:n]
         scalars = [rnd.randrange(FIELD_R) for _ in range(n)]
         g1(p, scalars)  # validate and cache the points once, as a prover does
-        c = msm.plan_msm(msm.prepare_g1(p), scalars).c
-        report(f"G1 random n=2^{log_n} c={c}", n, median_time(functools.partial(g1, p, scalars), args.runs))
+        plan = msm.plan_msm(msm.prepare_g1(p), scalars)
+        timing = median_time(functools.partial(g1, p, scalars), args.runs)
+        report(f"G1 random n=2^{log_n} c={plan.c}", n, timing)
+        per_entry_window = statistics.median(timing[1]) / (len(plan.codes) * plan.windows)
+    bare = statistics.median(bare_addition_seconds(pts) for _ in range(args.runs))
+    print(f"G1 per entry and window at 2^{big[-1]}: {per_entry_window * 1e6:.2f} us CPU; the bare arithmetic of "
+          f"one batched affine addition: {bare * 1e6:.2f} us")
     for log_n in big:
         n = 1 << log_n
         p = pts[:n]
