@@ -248,3 +248,41 @@ def test_prepare_checks_every_point_among_many() -> None:
         msm.prepare_g2([g2[0], ((x0, x1), (y0, (y1 + 1) % FIELD_Q))])
     with pytest.raises(PointError):
         msm.prepare_g2([g2[0], ((x0, x1), y0)])  # type: ignore[list-item]
+
+
+@pytest.mark.parametrize("c", [2, 3, 7, 8, 9, 10, 12, 13, 16])
+def test_packed_digits_match_the_list_digits(c: int) -> None:
+    """The whole-integer digit extraction (msm._Digits) gives exactly the buckets and signed codes of the
+    list version, for every window, any entry range, and the extreme scalars (0, the offset alone, all ones)."""
+    rng = random.Random(c)
+    windows = msm._signed_window_count(127 if c % 2 else 254, c)
+    top = 1 << (c * windows)
+    offset = (1 << (c - 1)) * ((top - 1) // ((1 << c) - 1))
+    kk = [rng.randrange(top) for _ in range(300)] + [0, offset, top - 1, offset - 1, offset + 1]
+    codes = [rng.randrange(1 << 22) for _ in kk]
+    digits = msm._Digits(codes, kk, c, windows)
+    n = len(kk)
+    for w in range(windows):
+        assert digits.window(c, w, 0, n) == msm._window_entries(codes, kk, c, w)
+        for start, stop in ((0, 1), (n - 1, n), (7, 150), (150, n)):
+            assert digits.window(c, w, start, stop) == msm._window_entries(codes[start:stop], kk[start:stop], c, w)
+    assert digits.window(c, 0, 5, 5) == ([], [])
+    # a changed scalar changes some window's digits (the comparison above can fail)
+    other = msm._Digits(codes, [kk[0] ^ 1, *kk[1:]], c, windows)
+    assert other.window(c, 0, 0, 1) != digits.window(c, 0, 0, 1)
+
+
+def test_plan_pickles_without_its_packed_digits() -> None:
+    import pickle
+
+    points, logs = _g1_points(40)
+    scalars = [random.Random(9).randrange(FIELD_R) for _ in points]
+    bases = msm.prepare_g1(points)
+    plan = msm.plan_msm(bases, scalars)
+    whole = msm.msm_windows(bases, plan, 0, plan.windows)
+    assert plan.digits() is not None
+    copy = pickle.loads(pickle.dumps(plan))
+    assert copy._digits is None and copy.codes == plan.codes and copy.kk == plan.kk
+    assert msm.to_affine(msm.msm_windows(bases, copy, 0, copy.windows)) == msm.to_affine(whole)
+    expected = g1_mul(G1_GENERATOR, sum(a * k for a, k in zip(logs, scalars, strict=True)) % FIELD_R)
+    assert msm.to_affine(msm.add_points("g1", [msm.msm_ones(bases, plan), whole])) == expected

@@ -57,15 +57,17 @@ from __future__ import annotations
 
 import gc
 import math
+import sys
 import threading
+from array import array
 from collections import OrderedDict
 from collections.abc import Sequence
-from functools import lru_cache
+from functools import lru_cache, partial
 from itertools import chain, compress, cycle, repeat
 from operator import add, and_, is_not, itemgetter, mod, mul, rshift, sub, truth, xor
 from typing import Any, Final
 
-from zkhealth._bigint import invert, mpz
+from zkhealth._bigint import HAVE_GMPY2, invert, mpz
 from zkhealth.errors import (
     FieldRangeError,
     FieldTypeError,
@@ -76,6 +78,9 @@ from zkhealth.errors import (
 )
 from zkhealth.field import FIELD_Q, FIELD_R
 from zkhealth.hazmat import parallel
+
+if HAVE_GMPY2:
+    from gmpy2 import pack as _gmpy2_pack
 
 Fq2 = tuple[int, int]
 G1 = tuple[int, int]
@@ -610,6 +615,69 @@ def _window_entries(codes: list[int], kk: list[int], c: int, w: int) -> tuple[li
     return list(map(bucket_of.__getitem__, es)), list(map(xor, codes, map(negative.__getitem__, es)))
 
 
+#: :class:`_Digits` needs 32-bit ``array`` items and digits that fit the 3 bytes it reads (c <= 16).
+_PACKED_DIGITS: Final[bool] = array("I").itemsize == 4
+_PACKED_MAX_C: Final[int] = 16
+
+
+@lru_cache(maxsize=8)
+def _slot_masks(n: int, c: int) -> tuple[int, int, int, int, int]:
+    """For n 32-bit slots: 1 in every slot, then ``2^c - 1``, ``2^(c-1) - 1`` and ``2^(c-1)`` in every slot."""
+    ones = int.from_bytes(b"\x01\x00\x00\x00" * n, "little")
+    half = 1 << (c - 1)
+    return ones, ones * ((1 << c) - 1), ones * (half - 1), ones * half, (1 << c) - 1
+
+
+class _Digits:
+    """A plan's entries packed once for :meth:`window`, which returns what :func:`_window_entries` does (the
+    bucket and signed variant code of every entry in a window) from a few whole-integer operations on one
+    integer with a 32-bit slot per entry, instead of four passes over Python lists (measured: 10 against 22 ms
+    for a window of 2^17 entries). Built lazily in each process that uses the plan (never pickled)."""
+
+    __slots__ = ("raw", "codes", "slot", "count")
+
+    def __init__(self, codes: list[int], kk: list[int], c: int, windows: int) -> None:
+        self.count = len(kk)
+        self.slot = (c * windows + 7) // 8 + 1  # bytes per scalar; the spare byte and the tail pad cover a read
+        if HAVE_GMPY2:
+            raw = _gmpy2_pack(kk, 8 * self.slot).to_bytes(self.slot * self.count, "little") if kk else b""
+        else:
+            raw = b"".join([k.to_bytes(self.slot, "little") for k in kk])
+        self.raw = raw + bytes(3)
+        packed = array("I", codes)
+        if sys.byteorder == "big":
+            packed.byteswap()
+        self.codes = packed.tobytes()
+
+    def window(self, c: int, w: int, start: int, stop: int) -> tuple[list[int], list[int]]:
+        """Buckets and signed codes of entries start..stop-1 in window w (``c`` at most 16)."""
+        n = stop - start
+        if n <= 0:
+            return [], []
+        slot = self.slot
+        j0, shift = divmod(c * w, 8)
+        first = start * slot + j0
+        last = first + slot * (n - 1) + 1
+        gathered = bytearray(4 * n)  # the 3 bytes holding the digit, one 32-bit slot per entry
+        raw = self.raw
+        gathered[0::4] = raw[first:last:slot]
+        gathered[1::4] = raw[first + 1 : last + 1 : slot]
+        gathered[2::4] = raw[first + 2 : last + 2 : slot]
+        ones, digit_mask, low_mask, halves, digit_max = _slot_masks(n, c)
+        e = (int.from_bytes(gathered, "little") >> shift) & digit_mask  # the window value, 0 .. 2^c - 1
+        negative = ((e >> (c - 1)) & ones) ^ ones  # e < 2^(c-1): the signed digit e - 2^(c-1) is negative
+        low = e & low_mask
+        # bucket |e - 2^(c-1)|: low where the digit is >= 0, 2^(c-1) - low where it is negative (no slot borrows)
+        buckets = low ^ ((negative * digit_max) & (low ^ (halves - low)))
+        signed = int.from_bytes(self.codes[4 * start : 4 * stop], "little") ^ negative
+        out_b = array("I", buckets.to_bytes(4 * n, "little"))
+        out_s = array("I", signed.to_bytes(4 * n, "little"))
+        if sys.byteorder == "big":
+            out_b.byteswap()
+            out_s.byteswap()
+        return out_b.tolist(), out_s.tolist()
+
+
 def _accumulate(acc: tuple[list[Any], ...], table: _Table, codes: list[int], buckets: list[int], flush: Any) -> None:
     """Add variant ``codes[i]`` into bucket ``buckets[i]`` (0: skip) for every entry, in place in ``acc``.
 
@@ -709,7 +777,9 @@ STREAM_MIN_BUCKETS: Final[int] = 256
 _SPREAD_MIN: Final[int] = 4
 
 
-def _window_sums(kind: str, table: _Table, codes: list[int], kk: list[int], c: int, lo: int, hi: int) -> list[Any]:
+def _window_sums(
+    kind: str, table: _Table, codes: list[int], kk: list[int], c: int, lo: int, hi: int, entries: Any = None
+) -> list[Any]:
     """Bucket sums ``B_1 .. B_{2^(c-1)}`` of windows lo..hi-1, concatenated, as affine tuples (None: empty).
 
     Windows with many possible buckets stream (:func:`_accumulate`); the others (small windows, the top
@@ -748,7 +818,7 @@ def _window_sums(kind: str, table: _Table, codes: list[int], kk: list[int], c: i
                     grouped.append(group)
                     slots.append(base + b)
             continue
-        buckets, signed = _window_entries(codes, kk, c, w)
+        buckets, signed = entries(w) if entries is not None else _window_entries(codes, kk, c, w)
         top_bucket = max(buckets, default=0)
         spread = half // (top_bucket + 1)
         if spread >= _SPREAD_MIN:
@@ -871,9 +941,11 @@ def _flush_special(
         flush(acc, coords, plain_b, plain_c)
 
 
-def _g1_task(table: _Table, codes: list[int], kk: list[int], c: int, lo: int, hi: int) -> Any:
+def _g1_task(
+    table: _Table, codes: list[int], kk: list[int], c: int, lo: int, hi: int, entries: Any = None
+) -> Any:
     """Windows lo..hi-1 of the G1 bucket method; entry i is variant ``codes[i]`` with scalar ``kk[i] - H``."""
-    sums = _window_sums("g1", table, codes, kk, c, lo, hi)
+    sums = _window_sums("g1", table, codes, kk, c, lo, hi, entries)
     return _combine_windows(sums, c, lo, hi, _g1_batch_add, _g1_add, _g1_double_n)
 
 
@@ -1022,9 +1094,11 @@ def _g2_flush(acc: tuple[list[Any], ...], coords: tuple[list[Any], ...], bb: lis
         ay1[b] = l0 * f1 + l1 * f0 - y1
 
 
-def _g2_task(table: _Table, codes: list[int], kk: list[int], c: int, lo: int, hi: int) -> Any:
+def _g2_task(
+    table: _Table, codes: list[int], kk: list[int], c: int, lo: int, hi: int, entries: Any = None
+) -> Any:
     """Windows lo..hi-1 of the G2 bucket method; entry i is variant ``codes[i]`` with scalar ``kk[i] - H``."""
-    sums = _window_sums("g2", table, codes, kk, c, lo, hi)
+    sums = _window_sums("g2", table, codes, kk, c, lo, hi, entries)
     return _combine_windows(sums, c, lo, hi, _g2_batch_add, _g2_add, _g2_double_n)
 
 
@@ -1141,7 +1215,7 @@ class Plan:
     (:func:`msm_ones`) and ``windows`` signed-digit windows of ``c`` bits (:func:`msm_windows`). Entry i is
     variant ``codes[i]`` of the table with scalar ``kk[i] - H`` (the signed-digit offset is included)."""
 
-    __slots__ = ("kind", "c", "windows", "codes", "kk", "ones")
+    __slots__ = ("kind", "c", "windows", "codes", "kk", "ones", "_digits")
 
     def __init__(self, kind: str, c: int, windows: int, codes: list[int], kk: list[int], ones: list[int]) -> None:
         self.kind = kind
@@ -1150,6 +1224,23 @@ class Plan:
         self.codes = codes
         self.kk = kk
         self.ones = ones
+        self._digits: _Digits | None = None
+
+    def digits(self) -> _Digits | None:
+        """The entries packed for fast digit extraction (built on first use in this process), or None where
+        :class:`_Digits` does not apply."""
+        if not _PACKED_DIGITS or self.c > _PACKED_MAX_C:
+            return None
+        if self._digits is None:
+            self._digits = _Digits(self.codes, self.kk, self.c, self.windows)
+        return self._digits
+
+    def __getstate__(self) -> tuple[Any, ...]:
+        return (self.kind, self.c, self.windows, self.codes, self.kk, self.ones)
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        self.kind, self.c, self.windows, self.codes, self.kk, self.ones = state
+        self._digits = None
 
 
 def plan_msm(bases: Bases, scalars: Sequence[int], *, checked: bool = False) -> Plan:
@@ -1222,13 +1313,19 @@ def msm_windows(bases: Bases, plan: Plan, lo: int, hi: int, part: int = 0, parts
     if not 0 <= part < parts:
         raise InvalidArgumentError("msm_windows: part must lie in [0, parts)")
     codes, kk = plan.codes, plan.kk
+    start, stop = len(codes) * part // parts, len(codes) * (part + 1) // parts
+    if start >= stop:
+        return None
     if parts > 1:
-        start, stop = len(codes) * part // parts, len(codes) * (part + 1) // parts
-        if start >= stop:
-            return None
         codes, kk = codes[start:stop], kk[start:stop]
+    digits = plan.digits()
+    entries = None if digits is None else partial(_digits_window, digits, plan.c, start, stop)
     task = _g1_task if plan.kind == "g1" else _g2_task
-    return task(bases.table, codes, kk, plan.c, lo, hi)
+    return task(bases.table, codes, kk, plan.c, lo, hi, entries)
+
+
+def _digits_window(digits: _Digits, c: int, start: int, stop: int, w: int) -> tuple[list[int], list[int]]:
+    return digits.window(c, w, start, stop)
 
 
 def add_points(kind: str, parts: Sequence[Any]) -> Any:
