@@ -97,14 +97,19 @@ def mark_command_start(ctx: click.Context) -> None:
 
 
 _release_at_exit = False
+#: What the last command asked to keep until the process ends (see :func:`release_at_exit`).
+_kept: list[object] = []
 
 
-def release_at_exit() -> None:
+def release_at_exit(*keep: object) -> None:
     """Called by a command that leaves large structures behind (a proving key's decoded points and MSM
     tables, hundreds of thousands of objects): when the process ends after it, :func:`exit_process` skips
-    freeing them one by one."""
+    freeing them one by one. ``keep`` are such structures the command holds in local variables: they are
+    referenced here until the process ends (only the last command's, for in-process callers such as tests),
+    so that returning from the command does not free them either (0.12 s after a 2^16 proof, measured)."""
     global _release_at_exit
     _release_at_exit = True
+    _kept[:] = keep
 
 
 def exit_process(code: int) -> NoReturn:

@@ -97,8 +97,8 @@ def prove_command(
     from zkhealth.formats.zkhpk_file import load_proving_key
     from zkhealth.groth16.prover import prove, public_signals
 
-    release_at_exit()
     pk = load_proving_key(key)
+    release_at_exit(pk)
     values = read_wtns(witness)
     r1cs = read_r1cs(r1cs_path) if r1cs_path is not None else None
     proof = prove(pk, values, workers=workers, r1cs=r1cs)
