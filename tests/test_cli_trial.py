@@ -317,6 +317,11 @@ def proved(tmp_path_factory: pytest.TempPathFactory) -> Proved:
     proof = base / "proof.json"
     ok(["prove", str(trial), "--wallet", str(world.adult_wallet), "--recipient", RECIPIENT,
         "--revocations", str(world.revocations), "--out", str(proof)])
+    # the trial file holding the loaded proving key stays referenced until the process ends (not freed one
+    # object at a time when the command returns; the CLI ends with os._exit)
+    from zkhealth.cli import _common
+
+    assert [type(kept) for kept in _common._kept] == [TrialSpec]
     return Proved(world, trial, keys, proof, float(setup["seconds"]))
 
 

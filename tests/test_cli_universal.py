@@ -194,6 +194,11 @@ def test_create_in_the_registry_prove_and_enroll_on_anvil(world: Path, universal
                           "--trust", str(world / "trust.json"), "--revocations", str(world / "revocations.sqlite"),
                           "--out", str(proof)])
         assert proved["circuit"] == "universal"
+        # the printed time is the whole command's; the spec holding the universal proving key stays referenced
+        # until the process ends (the CLI ends with os._exit instead of freeing it object by object)
+        from zkhealth.cli import _common
+
+        assert proved["seconds"] > 0 and [type(kept) for kept in _common._kept] == [RecordTrialSpec]
         verified = as_json(["verify", str(trial), str(proof), "--recipient", accounts[1]])
         assert verified["valid"] and verified["nullifier"] == proved["nullifier"]
         # verify-batch reads universal trial files too: the same proof twice counts once, a broken file is

@@ -346,6 +346,7 @@ def prove_command(
         person = PersonMembership.from_dict(loads_strict(person_path.read_bytes(), what=str(person_path)))
     with timed_spinner(ctx, "loading the trial's keys"):
         trial_file.load_keys(trial_keys_directory(trial_file, keys_dir))
+    release_at_exit(trial_file)  # its proving key: not freed one by one when the command returns
     wallet = _open_wallet(ctx, wallet_path, passphrase_file)
     with ExitStack() as stack:
         trees = [stack.enter_context(RevocationTree(path)) for path in revocations_paths]

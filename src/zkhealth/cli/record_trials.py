@@ -19,7 +19,16 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from zkhealth.cli._common import emit, note, parse_day, recipient_address, timed_spinner, write_json_file
+from zkhealth.cli._common import (
+    command_seconds,
+    emit,
+    note,
+    parse_day,
+    recipient_address,
+    release_at_exit,
+    timed_spinner,
+    write_json_file,
+)
 from zkhealth.field import parse_field_element
 
 if TYPE_CHECKING:
@@ -162,8 +171,8 @@ def record_prove(ctx: click.Context, *, path: Path, wallet: Any, recipient: str,
     with development_keys_notice(ctx, spec.circuit):
         with timed_spinner(ctx, "loading the proving key"):
             spec.load_keys()
+        release_at_exit(spec)  # its proving key: not freed one by one when the command returns
         trees = [RevocationTree(where) for where in revocations_paths]
-        started = time.perf_counter()
         try:
             current = [tree for tree in trees if tree.root in held] if len(trees) > 1 else trees
             if not current:
@@ -177,8 +186,8 @@ def record_prove(ctx: click.Context, *, path: Path, wallet: Any, recipient: str,
         finally:
             for tree in trees:
                 tree.close()
-    elapsed = time.perf_counter() - started
     write_json_file(out, json.loads(proof.to_json()))
+    elapsed = command_seconds(ctx)  # the whole command, as the user waits for it (the dedicated path prints the same)
     signals = proof.signals
     proved_day = epoch_day_to_date(signals["today"]).isoformat()
     emit(ctx, {"out": str(out), "circuit": proof.circuit, "nullifier": str(signals["nullifier"]), "today": proved_day,
