@@ -189,7 +189,7 @@ def _proof_task(
 
 
 def _c_plan(pk: ProvingKey, bases: dict[str, msm.Bases], witness: list[int]) -> msm.Plan:
-    """The quotient H on the odd coset (6 NTTs), then the plan of the C MSM (L query and H query)."""
+    """The quotient H on the odd coset (:func:`h_evaluations`), then the plan of the C MSM (L query and H query)."""
     a_dom = evaluate_rows(pk.a_entries, witness, pk.domain_size)
     b_dom = evaluate_rows(pk.b_entries, witness, pk.domain_size)
     h = h_evaluations(a_dom, b_dom, workers=1)
@@ -266,9 +266,12 @@ def prove_deterministic(
 ) -> Proof:
     """Prove with caller-chosen blinding ``r, s`` in [1, r) (tests fix them). Checks the witness first
     (:func:`check_witness`). Cost: 4 G1 MSMs of about ``n_wires`` points, one of ``n`` points, one G2 MSM of
-    ``n_wires`` points and 6 NTTs of size ``n``. With ``workers > 1`` (the default on a multi-core machine)
-    and a domain of at least :data:`PIPELINE_MIN_DOMAIN`, a worker process computes A and B while this one
-    computes H, B1 and C (:func:`_prove_pipelined`): about half the wall time on two idle cores."""
+    ``n_wires`` points and three re-evaluations of size ``n`` on the odd coset
+    (:func:`zkhealth.hazmat.ntt.domain_to_coset`: one big-integer multiplication each with gmpy2, two NTTs
+    each without). With ``workers > 1`` (the default on a multi-core machine) and a domain of at least
+    :data:`PIPELINE_MIN_DOMAIN`, this process and a worker share the MSMs' window slices as they come
+    (:func:`zkhealth.hazmat.parallel.run_tasks`), this one computing the quotient H first: about half the wall
+    time on two idle cores."""
     values = check_witness(pk, witness, r1cs)
     proof = _prove_core(pk, values, _check_randomness(r, "r"), _check_randomness(s, "s"), _default_workers(workers))
     if r1cs is None and pk.c_entries is None:

@@ -111,8 +111,9 @@ def _odd_coset_evaluations(values: list[int]) -> list[int]:
 def h_evaluations(a: list[int], b: list[int], *, workers: int = 1) -> list[int]:
     """``A(x) B(x) - C(x)`` on the odd coset, given A and B on the domain (C = A*B there for a valid witness).
 
-    This is what snarkjs' ``hExps`` / our ``h_query`` are multiplied with. Cost: 3 inverse + 3 forward NTTs
-    of size n; with ``workers > 1`` the three chains run in separate processes.
+    This is what snarkjs' ``hExps`` / our ``h_query`` are multiplied with. Cost: three re-evaluations of size n
+    (:func:`zkhealth.hazmat.ntt.domain_to_coset`: one big-integer multiplication each with gmpy2, an inverse and
+    a forward NTT each without); with ``workers > 1`` the three run in separate processes.
     """
     r = FIELD_R
     c = [x * y % r for x, y in zip(a, b, strict=True)]
