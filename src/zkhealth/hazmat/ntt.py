@@ -245,9 +245,10 @@ def _coset_by_transforms(x: list[Any], log_n: int, shift: int) -> list[Any]:
 # its FFT; what remains in Python is packing n values, one addition, and unpacking n slots.
 
 #: The convolution path needs gmpy2 (Python's own multiplication is Karatsuba: far slower at these sizes).
-_CONVOLUTION: Final[bool] = HAVE_GMPY2 and hasattr(mpz, "from_bytes")
-#: ``mpz.from_bytes`` (gmpy2 >= 2.2) when the convolution path is on.
-_from_bytes: Any = getattr(mpz, "from_bytes", None)
+_CONVOLUTION: Final[bool] = HAVE_GMPY2
+if HAVE_GMPY2:
+    from gmpy2 import pack as _gmpy2_pack
+    from gmpy2 import unpack as _gmpy2_unpack
 #: From this log2 size on :func:`domain_to_coset` uses the convolution (below it the transforms are as fast).
 CONVOLUTION_MIN_LOG: Final[int] = 8
 
@@ -258,8 +259,8 @@ def _slot_bytes(log_n: int) -> int:
 
 
 def _pack(values: Sequence[Any], width: int) -> Any:
-    """``sum_i values[i] * 2^(8 * width * i)`` for values in [0, r) (one integer, little-endian slots)."""
-    return _from_bytes(b"".join([v.to_bytes(width, "little") for v in values]), "little")
+    """``sum_i values[i] * 2^(8 * width * i)`` for values in [0, r) (one integer, little-endian slots; gmpy2)."""
+    return _gmpy2_pack(list(values), 8 * width)
 
 
 def batch_inverse_fr(values: Sequence[Any], scale: int = 1) -> list[Any]:
@@ -312,7 +313,6 @@ def _coset_by_convolution(x: list[Any], log_n: int, shift: int) -> list[int]:
     product = _pack(x, width) * _coset_kernel(log_n, shift)
     bits = 8 * width * n
     folded = (product & ((mpz(1) << bits) - 1)) + (product >> bits)  # the cyclic wrap: term k plus term k + n
-    raw = folded.to_bytes(width * (n + 1), "little")
-    read = _from_bytes
-    r = _R
-    return [int(read(raw[i : i + width], "little") % r) for i in range(0, width * n, width)]
+    slots = _gmpy2_unpack(folded, 8 * width)[:n]  # no term reaches 2^(8 * width): at most n slots
+    slots += [0] * (n - len(slots))  # high slots that are zero are not returned
+    return list(map(int, map(mod, slots, repeat(_R))))
