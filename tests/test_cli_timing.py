@@ -92,3 +92,43 @@ def test_groth16_prove_keeps_the_key_until_the_process_ends(tmp_path: Path) -> N
     assert len(kept) == 1 and kept[0] is not pk  # the key the command loaded from the file
     finalizers = [f for f in weakref.finalize._registry if f.peek() is not None and f.peek()[0] is kept[0]]
     assert finalizers and not any(f.atexit for f in finalizers)
+
+
+def test_release_at_exit_freezes_the_collector_only_in_a_process_it_owns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The console script and `python -m zkhealth` own their process (own_process): after the key is kept,
+    every live object leaves the collector's generations, so the first collection after a key load does not
+    walk the key's hundreds of thousands of tuples. In-process callers (tests, run()) are never frozen."""
+    import gc
+
+    from zkhealth.cli import _common
+
+    assert gc.get_freeze_count() == 0
+    monkeypatch.setattr(_common, "_owns_process", False)
+    _common.release_at_exit(object())
+    assert gc.get_freeze_count() == 0  # run() from a test: nothing frozen
+    monkeypatch.setattr(_common, "_owns_process", True)
+    kept = [(i, i + 1) for i in range(1000)]
+    try:
+        _common.release_at_exit(kept)
+        assert gc.get_freeze_count() >= len(kept)
+    finally:
+        gc.unfreeze()
+        _common._kept.clear()
+
+
+def test_the_entry_points_own_their_process() -> None:
+    """`python -m zkhealth` marks its process as its own before the command runs (the console script does
+    the same in ZkGroup.main when it parses sys.argv); run() does not."""
+    code = (
+        "import runpy, sys\n"
+        "from zkhealth.cli import _common\n"
+        "real = _common.exit_process\n"
+        "_common.exit_process = lambda code: (print('exit', _common._owns_process, flush=True), real(code))\n"
+        "sys.argv = ['zkhealth', '--version']\n"
+        "from zkhealth.cli import run\n"
+        "run(['--version']); print('run', _common._owns_process)\n"
+        "runpy.run_module('zkhealth', run_name='__main__')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert "run False" in out.stdout and "exit True" in out.stdout, out.stdout + out.stderr
+    assert out.returncode == 0 and out.stdout.count("zkhealth") >= 2, out.stdout + out.stderr

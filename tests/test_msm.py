@@ -214,6 +214,25 @@ def test_window_bits_is_sane() -> None:
     assert window_bits(1 << 10) < window_bits(1 << 14) < window_bits(1 << 18)
 
 
+def test_plan_window_follows_the_measured_widths() -> None:
+    """The widths measured best on a quiet machine with both processes busy (msm.py's constants)."""
+    from zkhealth.errors import InvalidArgumentError
+    from zkhealth.hazmat import msm
+
+    assert msm.plan_window("g1", 5_000) == 10  # the anchor's B1 (4,937 entries): c = 8 before, 14% slower
+    assert msm.plan_window("g1", 20_000) == 11
+    assert msm.plan_window("g1", 40_000) == msm.MAX_WINDOW_G1_BELOW == 11  # c = 12 spills the per-core cache
+    assert msm.plan_window("g1", msm.WIDE_WINDOW_MIN_G1 - 1) == 11
+    assert msm.plan_window("g1", msm.WIDE_WINDOW_MIN_G1) == msm.MAX_WINDOW_G1 == 12
+    assert msm.plan_window("g1", 1 << 20) == 12
+    assert msm.plan_window("g2", 1 << 16) == msm.MAX_WINDOW_G2 == 12  # the model alone picks 13
+    assert msm.plan_window("g2", 2_400) == 9
+    for entries in (1, 100, 3_000, 70_000):
+        assert 2 <= msm.plan_window("g1", entries) <= 12 and 2 <= msm.plan_window("g2", entries) <= 12
+    with pytest.raises(InvalidArgumentError):
+        msm.plan_window("g3", 10)
+
+
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.one_of(st.integers(0, R - 1), st.sampled_from([0, 1, 2, R - 1])), min_size=0, max_size=24))
 def test_g1_hypothesis(scalars: list[int]) -> None:

@@ -286,3 +286,28 @@ def test_plan_pickles_without_its_packed_digits() -> None:
     assert msm.to_affine(msm.msm_windows(bases, copy, 0, copy.windows)) == msm.to_affine(whole)
     expected = g1_mul(G1_GENERATOR, sum(a * k for a, k in zip(logs, scalars, strict=True)) % FIELD_R)
     assert msm.to_affine(msm.add_points("g1", [msm.msm_ones(bases, plan), whole])) == expected
+
+
+def test_forking_the_worker_keeps_a_callers_frozen_objects_frozen() -> None:
+    """The pool freezes the collector around fork (copy-on-write pages stay shared) and unfreezes after it,
+    unless the caller had frozen objects itself (the CLI after loading a key): gc.unfreeze would release
+    those too."""
+    import gc
+
+    parallel.shutdown()
+    token = parallel.register(list(range(8)))
+    assert gc.get_freeze_count() == 0
+    parallel.run_tasks(_square_task, token, 2, [8], [lambda: None], workers=2)
+    assert gc.get_freeze_count() == 0  # frozen only for the fork
+    parallel.shutdown()
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        assert frozen > 0
+        stage0, = parallel.run_tasks(_square_task, token, 2, [8], [lambda: None], workers=2)
+        assert [r[0] for r in stage0] == [2 * i for i in range(8)]
+        assert gc.get_freeze_count() >= frozen
+    finally:
+        parallel.shutdown()
+        gc.unfreeze()
+        parallel.unregister(token)

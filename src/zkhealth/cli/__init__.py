@@ -27,7 +27,7 @@ import click
 
 from zkhealth import __version__
 from zkhealth import errors as zk_errors
-from zkhealth.cli._common import emit, exit_process, mark_command_start
+from zkhealth.cli._common import emit, exit_process, mark_command_start, own_process
 
 __all__ = [
     "EXIT_ERROR",
@@ -152,6 +152,8 @@ class ZkGroup(click.Group):
         argv = list(sys.argv[1:] if args is None else args)
         flags = _global_flags(argv)
         as_json, debug = "--json" in flags, "--debug" in flags
+        if standalone_mode and args is None:  # the console script: this process runs one command
+            own_process()
         try:
             result = super().main(
                 args=argv, prog_name=prog_name or "zkhealth", complete_var=complete_var, standalone_mode=False,

@@ -15,6 +15,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import datetime as _dt
+import gc
 import json
 import os
 import re
@@ -99,6 +100,16 @@ def mark_command_start(ctx: click.Context) -> None:
 _release_at_exit = False
 #: What the last command asked to keep until the process ends (see :func:`release_at_exit`).
 _kept: list[object] = []
+#: Set by the entry points that own the process (the console script, ``python -m zkhealth``): its command
+#: is the only one, and :func:`exit_process` ends the process after it.
+_owns_process = False
+
+
+def own_process() -> None:
+    """Called by an entry point that runs one command and then ends the process with :func:`exit_process`
+    (never by in-process callers such as tests): :func:`release_at_exit` may then freeze the collector."""
+    global _owns_process
+    _owns_process = True
 
 
 def release_at_exit(*keep: object) -> None:
@@ -106,10 +117,18 @@ def release_at_exit(*keep: object) -> None:
     tables, hundreds of thousands of objects): when the process ends after it, :func:`exit_process` skips
     freeing them one by one. ``keep`` are such structures the command holds in local variables: they are
     referenced here until the process ends (only the last command's, for in-process callers such as tests),
-    so that returning from the command does not free them either (0.12 s after a 2^16 proof, measured)."""
+    so that returning from the command does not free them either (0.12 s after a 2^16 proof, measured).
+
+    In a process that runs only this command (:func:`own_process`), every object alive now, the kept key
+    included, is moved out of the cyclic collector's generations (``gc.freeze``): a proving key's decoding
+    leaves about 590,000 tracked objects at 2^16 (none in a reference cycle), and the first collection
+    after it walked them all (gc on against off, key load, witness read and MSM preparation: 0.612 against
+    0.575 s at 2^16, 0.087 against 0.082 s with the anchor key)."""
     global _release_at_exit
     _release_at_exit = True
     _kept[:] = keep
+    if _owns_process:
+        gc.freeze()
 
 
 def exit_process(code: int) -> NoReturn:

@@ -119,12 +119,13 @@ _CACHE_MIN_LEN: Final[int] = 64
 _CACHE_SIZE: Final[int] = 8
 #: Cost of one bucket in the window cost model, in units of one bucket addition (measured).
 _REDUCTION_WEIGHT: Final[float] = 3.0
-#: The same for G1, whose streaming accumulation gets slower as its 2^(c-1) accumulators outgrow the CPU
-#: cache: with 3.0 the model picked c one bit too wide from 2^13 to 2^15 points. Measured (G1 random
-#: scalars, points/s, one core, CPU time, medians of 5, load 6-9): 2^13 points 23,300 at c = 10 (picked now)
-#: against 22,500 at c = 11; 2^14 22,500-24,400 at c = 11 against 19,000-22,800 at c = 12; 2^15 21,300-22,400
-#: at c = 12 against 19,300-20,800 at c = 13. From 2^16 points on the cap (:data:`MAX_WINDOW_G1`) decides.
-_REDUCTION_WEIGHT_G1: Final[float] = 5.0
+#: The same for G1. It was 5.0, fitted under load (6-9 on 2 cores), where caches are shared with other work;
+#: on a quiet machine, with the prover's two processes busy (each on its own core), 5.0 picks c one or two
+#: bits too narrow below 2^15 entries. Measured (G1 random scalars, CPU seconds, best of 3, two copies of the
+#: sweep running at once): 5,000 entries 0.247 / 0.201 / 0.200 at c = 8 (5.0's pick) / 9 / 10 (3.0's pick);
+#: 20,000 entries 0.392 at c = 10 (5.0's pick) against 0.382 at c = 11 (3.0's pick); 40,000 entries 0.684
+#: at c = 11 against 0.697 at c = 12, hence :data:`MAX_WINDOW_G1_BELOW`.
+_REDUCTION_WEIGHT_G1: Final[float] = 3.0
 #: Widest windows the planner uses. The streaming accumulation keeps one accumulator per bucket, 2^(c-1)
 #: points, and is fast while they stay in the CPU cache; the cost model ignores that and picks c = 16 for
 #: 2^17 G1 entries and c = 12-13 for 2^15-2^16 G2 points. Measured (points/s, one core): G1 2^17 entries
@@ -132,10 +133,17 @@ _REDUCTION_WEIGHT_G1: Final[float] = 5.0
 #: Later, in one process alternating the widths on the same points (G1 random scalars, 2^16 points, CPU
 #: time, medians of 3, load 2-4, 4 pairs): 25,300-26,900 points/s at c = 12 against 23,100-26,200 at c = 13,
 #: and at 2^17 points (medians of 2, 2 pairs, load 2.4-3.5) 24,800-26,700 against 22,500-23,700, so G1 is
-#: capped at 12 (not measured above 2^17 points); G2 2^14 points: c = 9, 10 and 11 within noise
-#: (9,900-10,600), so G2 keeps 10.
+#: capped at 12 (not measured above 2^17 points). G2 was capped at 10 from single-MSM runs; whole proofs at
+#: 2^16 (two processes, quiet, alternating, medians of 4) take 7.26 s with G2 capped at 10, 7.14 s at 11 and
+#: 7.07 s at 12 (the model's pick there is 13), so G2 is capped at 12 too.
 MAX_WINDOW_G1: Final[int] = 12
-MAX_WINDOW_G2: Final[int] = 10
+MAX_WINDOW_G2: Final[int] = 12
+#: G1 below :data:`WIDE_WINDOW_MIN_G1` entries is capped one bit narrower: at 40,000 entries c = 12 has 6%
+#: fewer additions than c = 11 but each costs about 9% more (2^11 accumulators spill from the per-core
+#: cache); from 2^16 entries on the fewer additions win (whole proofs at 2^16, G1 capped at 11: 7.50 s,
+#: at 12: 7.29 s).
+MAX_WINDOW_G1_BELOW: Final[int] = 11
+WIDE_WINDOW_MIN_G1: Final[int] = 1 << 16
 
 
 # --------------------------------------------------------------------------- window choice
@@ -1243,6 +1251,19 @@ class Plan:
         self._digits = None
 
 
+def plan_window(kind: str, entries: int) -> int:
+    """The window width :func:`plan_msm` uses for ``entries`` bucket entries of a ``"g1"`` (GLV halves,
+    :data:`GLV_BITS`) or ``"g2"`` (254-bit scalars) MSM: the cost model's choice (:func:`window_bits`), capped
+    at :data:`MAX_WINDOW_G2`, or for G1 at :data:`MAX_WINDOW_G1` from :data:`WIDE_WINDOW_MIN_G1` entries and
+    :data:`MAX_WINDOW_G1_BELOW` below."""
+    if kind == "g1":
+        cap = MAX_WINDOW_G1 if entries >= WIDE_WINDOW_MIN_G1 else MAX_WINDOW_G1_BELOW
+        return min(window_bits(entries, GLV_BITS, _REDUCTION_WEIGHT_G1), cap)
+    if kind != "g2":
+        raise InvalidArgumentError("plan_window: kind must be 'g1' or 'g2'")
+    return min(window_bits(entries, FIELD_R.bit_length()), MAX_WINDOW_G2)
+
+
 def plan_msm(bases: Bases, scalars: Sequence[int], *, checked: bool = False) -> Plan:
     """Split ``sum scalars[i] * bases[i]`` into its parts (see :class:`Plan`). Scalars 0 and identity bases
     are dropped; G1 scalars are split with GLV. ``checked=True`` skips the scalar checks (the caller
@@ -1283,10 +1304,7 @@ def plan_msm(bases: Bases, scalars: Sequence[int], *, checked: bool = False) -> 
             keep_code(base + 3)
             keep_k(-k2)
     bits = GLV_BITS if g1 else FIELD_R.bit_length()
-    if g1:
-        c = min(window_bits(len(codes), bits, _REDUCTION_WEIGHT_G1), MAX_WINDOW_G1)
-    else:
-        c = min(window_bits(len(codes), bits), MAX_WINDOW_G2)
+    c = plan_window(bases.kind, len(codes))
     windows = _signed_window_count(bits, c) if codes else 0
     offset = (1 << (c - 1)) * (((1 << (c * windows)) - 1) // ((1 << c) - 1))
     if offset:

@@ -184,12 +184,15 @@ class _Worker:
         self.process = ctx.Process(target=_worker_main, args=(child_conn, self.inherited, shared), daemon=True)
         if self.inherited:
             # Objects that exist now are shared with the child copy-on-write; freezing them keeps the
-            # child's garbage collector from writing to (and so copying) every page that holds one.
+            # child's garbage collector from writing to (and so copying) every page that holds one. Unfrozen
+            # after the fork unless the caller had frozen objects itself (``gc.unfreeze`` releases them all).
+            frozen_before = gc.get_freeze_count()
             gc.freeze()
             try:
                 self.process.start()
             finally:
-                gc.unfreeze()
+                if not frozen_before:
+                    gc.unfreeze()
         else:
             self.process.start()
         child_conn.close()
