@@ -699,7 +699,9 @@ def _accumulate(acc: tuple[list[Any], ...], table: _Table, codes: list[int], buc
     """
     first = acc[0]
     coords = table.coords
-    stamp = [0] * len(first)
+    # stamp[b]: -1 while bucket b is empty (its first entry is taken without an addition), else the number of
+    # the last batch that took it; one list read per entry decides between waiting, adding and filling.
+    stamp = [-1 if v is None else 0 for v in first]
     epoch = 1
     # Batches of at most an eighth of the buckets: about 6% of the entries then meet a bucket that already
     # has an addition in the open batch (birthday bound) and wait for the next pass.
@@ -712,30 +714,33 @@ def _accumulate(acc: tuple[list[Any], ...], table: _Table, codes: list[int], buc
         add_c = rc.append
         wait_c: list[int] = []
         wait_b: list[int] = []
-        n = 0
+        wait_code = wait_c.append
+        wait_bucket = wait_b.append
+        left = chunk
         for code, b in zip(codes, buckets, strict=True):
-            if not b:
-                continue
-            if stamp[b] == epoch:
-                wait_c.append(code)
-                wait_b.append(b)
-                continue
-            if first[b] is None:
+            state = stamp[b]
+            if state == epoch:
+                wait_code(code)
+                wait_bucket(b)
+            elif state >= 0:
+                stamp[b] = epoch
+                add_b(b)
+                add_c(code)
+                left -= 1
+                if not left:
+                    if flush(acc, coords, bb, rc):
+                        _mark_emptied(stamp, first, bb)
+                    bb.clear()
+                    rc.clear()
+                    left = chunk
+                    epoch += 1
+            elif b:  # bucket 0 (digit 0) stays empty: its entries are skipped
                 for a, col in zip(acc, coords, strict=True):
                     a[b] = col[code]
-                continue
-            stamp[b] = epoch
-            add_b(b)
-            add_c(code)
-            n += 1
-            if n == chunk:
-                flush(acc, coords, bb, rc)
-                bb.clear()
-                rc.clear()
-                n = 0
-                epoch += 1
+                stamp[b] = 0
         if bb:
-            flush(acc, coords, bb, rc)
+            if flush(acc, coords, bb, rc):
+                _mark_emptied(stamp, first, bb)
             epoch += 1
         if not wait_c:
             return
@@ -743,6 +748,13 @@ def _accumulate(acc: tuple[list[Any], ...], table: _Table, codes: list[int], buc
             _accumulate_grouped(acc, table, wait_c, wait_b, flush)
             return
         codes, buckets, total = wait_c, wait_b, len(wait_c)
+
+
+def _mark_emptied(stamp: list[int], first: list[Any], bb: list[int]) -> None:
+    """After a batch that emptied some buckets (a sum that is the identity): mark them empty again."""
+    for b in bb:
+        if first[b] is None:
+            stamp[b] = -1
 
 
 def _accumulate_grouped(
@@ -890,10 +902,11 @@ def _combine_windows(sums: list[Any], c: int, lo: int, hi: int, batch_add: Any, 
     return double_n(acc, c * lo)
 
 
-def _g1_flush(acc: tuple[list[Any], ...], coords: tuple[list[Any], ...], bb: list[int], rc: list[int]) -> None:
+def _g1_flush(acc: tuple[list[Any], ...], coords: tuple[list[Any], ...], bb: list[int], rc: list[int]) -> bool:
     """``acc[b] += coords[c]`` for the pairs ``(b, c)`` of ``bb``, ``rc`` (distinct buckets, non-empty), one
     inversion for the batch. Same arithmetic and unreduced y as :func:`_g1_batch_add`; a pair with equal x
-    (doubling, or a sum that is the identity, which empties the bucket) is redone with :func:`_g1_add`."""
+    (doubling, or a sum that is the identity, which empties the bucket) is redone with :func:`_g1_add`.
+    Returns whether a bucket became empty (None)."""
     q = _Q
     ax, ay = acc
     xs, ys = coords
@@ -904,8 +917,7 @@ def _g1_flush(acc: tuple[list[Any], ...], coords: tuple[list[Any], ...], bb: lis
         keep(prod)
         prod = prod * (xs[c] - ax[b]) % q
     if not prod:
-        _flush_special(acc, coords, bb, rc, _g1_flush)
-        return
+        return _flush_special(acc, coords, bb, rc, _g1_flush)
     inv = invert(prod, q)
     for b, c, pre in zip(reversed(bb), reversed(rc), reversed(prefix), strict=True):
         x1 = ax[b]
@@ -916,12 +928,15 @@ def _g1_flush(acc: tuple[list[Any], ...], coords: tuple[list[Any], ...], bb: lis
         x3 = (lam * lam - x1 - x2) % q
         ax[b] = x3
         ay[b] = lam * (x1 - x3) - y1
+    return False
 
 
 def _flush_special(
     acc: tuple[list[Any], ...], coords: tuple[list[Any], ...], bb: list[int], rc: list[int], flush: Any
-) -> None:
-    """A batch with some equal x-coordinates: the others as a batch, those one by one (complete formulas)."""
+) -> bool:
+    """A batch with some equal x-coordinates: the others as a batch, those one by one (complete formulas).
+    Returns whether a bucket became empty (a sum that is the identity)."""
+    emptied = False
     g1 = len(acc) == 2
     plain_b: list[int] = []
     plain_c: list[int] = []
@@ -943,10 +958,12 @@ def _flush_special(
                 ((coords[0][c], coords[1][c]), (coords[2][c], coords[3][c])),
             )
             flat = (None, None, None, None) if total is None else (*total[0], *total[1])
+        emptied = emptied or total is None
         for a, v in zip(acc, flat, strict=True):
             a[b] = v
-    if plain_b:
-        flush(acc, coords, plain_b, plain_c)
+    if plain_b and flush(acc, coords, plain_b, plain_c):
+        emptied = True
+    return emptied
 
 
 def _g1_task(
@@ -1056,8 +1073,8 @@ def _g2_batch_add(lhs: list[Any], rhs: list[Any]) -> tuple[list[Any], bool]:
     return out, special
 
 
-def _g2_flush(acc: tuple[list[Any], ...], coords: tuple[list[Any], ...], bb: list[int], rc: list[int]) -> None:
-    """The G2 counterpart of :func:`_g1_flush` (arithmetic of :func:`_g2_batch_add`)."""
+def _g2_flush(acc: tuple[list[Any], ...], coords: tuple[list[Any], ...], bb: list[int], rc: list[int]) -> bool:
+    """The G2 counterpart of :func:`_g1_flush` (arithmetic of :func:`_g2_batch_add`); the same return value."""
     q = _Q
     ax0, ax1, ay0, ay1 = acc
     x0s, x1s, y0s, y1s = coords
@@ -1074,8 +1091,7 @@ def _g2_flush(acc: tuple[list[Any], ...], coords: tuple[list[Any], ...], bb: lis
         keep_norm(nrm)
         prod = prod * nrm % q
     if not prod:
-        _flush_special(acc, coords, bb, rc, _g2_flush)
-        return
+        return _flush_special(acc, coords, bb, rc, _g2_flush)
     inv = invert(prod, q)
     for b, c, nrm, pre in zip(reversed(bb), reversed(rc), reversed(norms), reversed(prefix), strict=True):
         x0 = ax0[b]
@@ -1100,6 +1116,7 @@ def _g2_flush(acc: tuple[list[Any], ...], coords: tuple[list[Any], ...], bb: lis
         ax1[b] = z1
         ay0[b] = l0 * f0 - l1 * f1 - y0
         ay1[b] = l0 * f1 + l1 * f0 - y1
+    return False
 
 
 def _g2_task(
