@@ -470,3 +470,72 @@ def test_parallel_reregisters_an_evicted_dataset(monkeypatch: pytest.MonkeyPatch
     assert parallel.is_registered(record.token)
     assert not parallel.is_registered(0)
     parallel.shutdown()
+
+
+@pytest.mark.parametrize("kind", ["g1", "g2"])
+def test_bucket_bound_covers_every_window(monkeypatch: pytest.MonkeyPatch, kind: str) -> None:
+    """The window loop bounds each window's buckets from the plan's largest scalar instead of a pass over
+    the buckets (:func:`_bucket_bound`); the bound must hold for every entry of every window, at every width,
+    and be exact in the top window for the largest scalar (so the top window's spread stays as wide)."""
+    rnd = random.Random(81)
+    count = 40
+    points = g1_points(count)[0] if kind == "g1" else g2_points(count)[0]
+    bases = msm_module.prepare_g1(points) if kind == "g1" else msm_module.prepare_g2(points)
+    scalar_sets = [
+        [R - 1] * count,
+        [rnd.randrange(R) for _ in range(count)],
+        [rnd.randrange(1 << 64) for _ in range(count)],
+        [rnd.choice([2, 3, R - 2, 1 << 200, msm_module.GLV_LAMBDA]) for _ in range(count)],
+    ]
+    for c in range(2, 17):
+        monkeypatch.setattr(msm_module, "plan_window", lambda _kind, _entries, c=c: c)
+        for scalars in scalar_sets:
+            plan = msm_module.plan_msm(bases, scalars)
+            top = plan.top()
+            assert top == max(plan.kk)
+            for w in range(plan.windows):
+                buckets, _ = msm_module._window_entries(plan.codes, plan.kk, c, w)
+                bound = msm_module._bucket_bound(top, c, w)
+                assert max(buckets) <= bound <= 1 << (c - 1)
+                if w == plan.windows - 1:
+                    assert max(buckets) == bound
+
+
+def test_glv_splits_and_plans_from_shared_splits() -> None:
+    """:func:`glv_splits` gives :func:`glv_split`'s values, and a plan built from them (how the prover shares
+    the witness's splits between A and B1) is the plan built without them; wrong splits are refused."""
+    rnd = random.Random(82)
+    extremes = [0, 1, 2, R - 1, R - 2, msm_module.GLV_LAMBDA, (R - msm_module.GLV_LAMBDA) % R, 1 << 200]
+    scalars = extremes + [rnd.randrange(R) for _ in range(56)]
+    splits = msm_module.glv_splits(scalars)
+    assert splits == [msm_module.glv_split(k) for k in scalars]
+    points, logs = g1_points(len(scalars))
+    bases = msm_module.prepare_g1(points)
+    plain = msm_module.plan_msm(bases, scalars)
+    for checked in (False, True):
+        shared = msm_module.plan_msm(bases, scalars, splits=splits, checked=checked)
+        assert (shared.c, shared.windows, shared.codes, shared.kk, shared.ones) == (
+            plain.c, plain.windows, plain.codes, plain.kk, plain.ones
+        )
+    parts = [msm_module.msm_ones(bases, plain), msm_module.msm_windows(bases, plain, 0, plain.windows)]
+    assert msm_module.to_affine(msm_module.add_points("g1", parts)) == expected_g1(logs, scalars)
+    k1, k2 = splits[9]
+    lam = msm_module.GLV_LAMBDA
+    bound = 1 << msm_module.GLV_BITS
+    for bad, error in (
+        ((k1 + 1, k2), InvalidArgumentError),  # not a split of scalars[9]
+        ((k1 + R, k2), InvalidArgumentError),  # a split, but a half too wide for the windows
+        ((k1 - lam * bound, k2 + bound), InvalidArgumentError),
+        ((float(k1), k2), FieldTypeError),
+        ((k1, k2, 0), FieldTypeError),
+        ([k1, k2], FieldTypeError),
+    ):
+        wrong = list(splits)
+        wrong[9] = bad  # type: ignore[call-overload]
+        with pytest.raises(error):
+            msm_module.plan_msm(bases, scalars, splits=wrong)
+    with pytest.raises(InputLengthError):
+        msm_module.plan_msm(bases, scalars, splits=splits[:-1])
+    g2_bases = msm_module.prepare_g2(g2_points(2)[0])
+    with pytest.raises(InvalidArgumentError):
+        msm_module.plan_msm(g2_bases, [3, 5], splits=msm_module.glv_splits([3, 5]))

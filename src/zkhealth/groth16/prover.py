@@ -158,12 +158,19 @@ def _scalars(name: str, witness: list[int], r: int, s: int, n_public: int, h: li
 
 
 def _plan(bases: dict[str, msm.Bases], name: str, common: tuple[Any, ...], memo: dict[Any, Any]) -> msm.Plan:
-    """The MSM plan of ``name`` in this process (computed once per proof; A and B1 share the GLV split)."""
+    """The MSM plan of ``name`` in this process (computed once per proof). A and B1 have the same scalars but
+    the second (r for A, s for B1), so their GLV splits are computed once (about 0.06 s at 2^16 wires)."""
     plan = memo.get(name)
     if plan is None:
         witness, r, s, n_public = common
         scalars = _scalars(name, witness, r, s, n_public, None)
-        plan = msm.plan_msm(bases[name], scalars, checked=True)
+        splits = None
+        if name in ("a", "b1"):
+            halves = memo.get("splits")
+            if halves is None:
+                halves = memo["splits"] = msm.glv_splits(witness)
+            splits = [msm.glv_split(1), msm.glv_split(r if name == "a" else s), *halves]
+        plan = msm.plan_msm(bases[name], scalars, checked=True, splits=splits)
         memo[name] = plan
     return plan
 
@@ -194,7 +201,8 @@ def _c_plan(pk: ProvingKey, bases: dict[str, msm.Bases], witness: list[int]) -> 
     b_dom = evaluate_rows(pk.b_entries, witness, pk.domain_size)
     h = h_evaluations(a_dom, b_dom, workers=1)
     del a_dom, b_dom
-    return msm.plan_msm(bases["c"], _scalars("c", witness, 0, 0, pk.n_public, h), checked=True)
+    scalars = _scalars("c", witness, 0, 0, pk.n_public, h)
+    return msm.plan_msm(bases["c"], scalars, checked=True, splits=msm.glv_splits(scalars))
 
 
 def _prove_core(pk: ProvingKey, witness: list[int], r: int, s: int, workers: int) -> Proof:
