@@ -404,3 +404,137 @@ def test_a_key_the_entry_format_cannot_hold_is_not_cached(keys: tuple[ProvingKey
         assert key_cache.load_cached(b"key bytes", lambda _data, pk=pk: pk) is pk
         assert _delta(before) == {"misses": 1}
     assert not list(own_cache.glob("*" + key_cache.SUFFIX))
+
+
+# --------------------------------------------------------------------------- the quotient started early
+
+
+def test_on_matrices_gets_the_keys_own_matrices_on_a_hit_only(keys: tuple[ProvingKey, Any], tmp_path: Path) -> None:
+    path = _key_file(tmp_path, keys[0], "zkey")
+    seen: list[tuple[Any, ...]] = []
+    first = load_proving_key(path, on_matrices=lambda a, b, n: seen.append((a, b, n)))
+    assert seen == []  # a miss: the full parse, no early matrices
+    second = load_proving_key(path, on_matrices=lambda a, b, n: seen.append((a, b, n)))
+    assert len(seen) == 1
+    a, b, n = seen[0]
+    assert a is second.a_entries and b is second.b_entries and n == second.domain_size
+    assert a == first.a_entries and b == first.b_entries
+
+
+def _job_key(tmp_path: Path, pk: ProvingKey, monkeypatch: pytest.MonkeyPatch) -> tuple[ProvingKey, Any]:
+    """A key loaded from its cache entry, and the quotient job its early matrices started (threshold lowered
+    to the test circuit's domain)."""
+    from zkhealth.groth16 import prover
+
+    monkeypatch.setattr(prover, "QUOTIENT_JOB_MIN_DOMAIN", 8)
+    path = _key_file(tmp_path, pk, "zkhpk")
+    load_proving_key(path)  # writes the entry
+    witness = chain_witness(N, 5)
+    jobs: list[Any] = []
+    cached = load_proving_key(path, on_matrices=lambda a, b, n: jobs.append(prover.start_quotient(a, b, n, witness)))
+    assert len(jobs) == 1 and isinstance(jobs[0], prover.QuotientJob)
+    return cached, jobs[0]
+
+
+def _child_gone(job: Any) -> bool:
+    try:
+        os.waitpid(job._pid, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
+
+
+def test_a_quotient_job_gives_the_same_proof(
+    keys: tuple[ProvingKey, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from zkhealth.groth16 import prover
+
+    pk, job = _job_key(tmp_path, keys[0], monkeypatch)
+    witness = chain_witness(N, 5)
+    assert job.matches(pk, witness) and not job.matches(pk, chain_witness(N, 6))
+    before = dict(prover.QUOTIENT_STATS)
+    with_job = prove_deterministic(pk, witness, 11, 13, workers=1, quotient=job)
+    assert prover.QUOTIENT_STATS["job"] == before["job"] + 1
+    assert job.result() == prover._quotient(pk.a_entries, pk.b_entries, pk.domain_size, witness)
+    assert _child_gone(job)
+    assert with_job == prove_deterministic(pk, witness, 11, 13, workers=1)
+    verify(keys[1], witness[1 : 1 + pk.n_public], with_job)
+
+
+@pytest.mark.parametrize("fault", ["other witness", "child fails", "short result", "value out of range"])
+def test_a_quotient_job_that_cannot_be_used_is_refused(
+    keys: tuple[ProvingKey, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fault: str
+) -> None:
+    """A job for another witness, or whose child failed or sent a wrong result, is not used: the proof computes
+    the quotient itself and is the same proof; the child is reaped."""
+    from zkhealth.groth16 import prover
+
+    real = prover._quotient
+    if fault == "child fails":
+        monkeypatch.setattr(prover, "_quotient", lambda *args: 1 // 0)
+    elif fault == "short result":
+        monkeypatch.setattr(prover, "_quotient", lambda *args: real(*args)[:-1])
+    elif fault == "value out of range":
+        monkeypatch.setattr(prover, "_quotient", lambda *args: [FIELD_R, *real(*args)[1:]])
+    pk, job = _job_key(tmp_path, keys[0], monkeypatch)
+    monkeypatch.setattr(prover, "_quotient", real)
+    witness = chain_witness(N, 6 if fault == "other witness" else 5)
+    before = dict(prover.QUOTIENT_STATS)
+    proof = prove_deterministic(pk, witness, 11, 13, workers=1, quotient=job)
+    assert prover.QUOTIENT_STATS["refused"] == before["refused"] + 1
+    assert prover.QUOTIENT_STATS["here"] == before["here"] + 1
+    assert proof == prove_deterministic(pk, witness, 11, 13, workers=1)
+    assert _child_gone(job)
+
+
+def test_a_refused_witness_cancels_the_job(
+    keys: tuple[ProvingKey, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from zkhealth.errors import WitnessError
+
+    pk, job = _job_key(tmp_path, keys[0], monkeypatch)
+    bad = chain_witness(N, 5)
+    bad[3] = (bad[3] + 1) % FIELD_R
+    with pytest.raises(WitnessError):
+        prove_deterministic(pk, bad, 11, 13, workers=1, quotient=job)
+    assert _child_gone(job) and job.result() is None
+    job.cancel()  # idempotent
+
+
+def test_no_job_below_the_threshold(keys: tuple[ProvingKey, Any]) -> None:
+    from zkhealth.groth16 import prover
+
+    pk = keys[0]
+    assert pk.domain_size < prover.QUOTIENT_JOB_MIN_DOMAIN
+    assert prover.start_quotient(pk.a_entries, pk.b_entries, pk.domain_size, chain_witness(N, 5)) is None
+
+
+def test_cli_prove_uses_the_quotient_job(
+    keys: tuple[ProvingKey, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`groth16 prove` with a key from the cache: the quotient comes from the job started while the points
+    were decoded, and the proof verifies (snarkjs JSON out)."""
+    from click.testing import CliRunner
+
+    from zkhealth.cli import main
+    from zkhealth.formats import write_wtns
+    from zkhealth.formats.snarkjs_json import load_proof, load_public
+    from zkhealth.groth16 import prover
+
+    monkeypatch.setattr(prover, "QUOTIENT_JOB_MIN_DOMAIN", 8)
+    path = _key_file(tmp_path, keys[0], "zkey")
+    load_proving_key(path)  # writes the entry
+    witness = chain_witness(N, 5)
+    write_wtns(witness, tmp_path / "w.wtns")
+    before = dict(prover.QUOTIENT_STATS)
+    outputs = [str(tmp_path / "p.json"), str(tmp_path / "pub.json")]
+    args = ["groth16", "prove", str(path), str(tmp_path / "w.wtns"), *outputs]
+    result = CliRunner().invoke(main, [*args, "--workers", "2"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert prover.QUOTIENT_STATS["job"] == before["job"] + 1
+    proof = load_proof(tmp_path / "p.json")
+    assert load_public(tmp_path / "pub.json") == witness[1 : 1 + keys[0].n_public]
+    verify(keys[1], witness[1 : 1 + keys[0].n_public], proof)
+    # one worker asked for: no child process
+    result = CliRunner().invoke(main, [*args, "--workers", "1"], catch_exceptions=False)
+    assert result.exit_code == 0 and prover.QUOTIENT_STATS["job"] == before["job"] + 1

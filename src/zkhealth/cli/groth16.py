@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -95,13 +96,28 @@ def prove_command(
     from zkhealth.formats.snarkjs_json import write_proof, write_public
     from zkhealth.formats.wtns_file import read_wtns
     from zkhealth.formats.zkhpk_file import load_proving_key
-    from zkhealth.groth16.prover import prove, public_signals
+    from zkhealth.groth16.prover import QuotientJob, prove, public_signals, start_quotient
+    from zkhealth.hazmat.parallel import default_workers
 
-    pk = load_proving_key(key)
-    release_at_exit(pk)
     values = read_wtns(witness)
-    r1cs = read_r1cs(r1cs_path) if r1cs_path is not None else None
-    proof = prove(pk, values, workers=workers, r1cs=r1cs)
+    jobs: list[QuotientJob] = []
+
+    def start(a_entries: Any, b_entries: Any, domain_size: int) -> None:
+        # A key from the cache has its matrices decoded before its points: the quotient, which needs only
+        # them and the witness, runs in a child on the other core while this process decodes the points.
+        if not jobs and (workers if workers is not None else default_workers()) > 1:
+            job = start_quotient(a_entries, b_entries, domain_size, values)
+            if job is not None:
+                jobs.append(job)
+
+    try:
+        pk = load_proving_key(key, on_matrices=start)
+        release_at_exit(pk)
+        r1cs = read_r1cs(r1cs_path) if r1cs_path is not None else None
+        proof = prove(pk, values, workers=workers, r1cs=r1cs, quotient=jobs[0] if jobs else None)
+    finally:
+        for job in jobs:
+            job.cancel()  # a job whose result the proof took is already finished
     write_proof(proof, proof_out)
     public = public_signals(pk, values)
     write_public(public, public_out)

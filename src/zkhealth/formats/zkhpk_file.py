@@ -31,7 +31,7 @@ from zkhealth.errors import R1csFormatError
 from zkhealth.field import FIELD_R
 from zkhealth.formats._binfile import read_binary
 from zkhealth.formats._points import assemble_proving_key, decode_coordinates, g1_points, g2_points
-from zkhealth.formats.key_cache import load_cached
+from zkhealth.formats.key_cache import MatricesHook, load_cached
 from zkhealth.formats.zkey_file import is_zkey, parse_zkey
 from zkhealth.groth16.keys import PROVENANCES, G1Point, G2Point, ProvingKey, QapEntry
 
@@ -182,11 +182,12 @@ def _parse_any(data: bytes) -> ProvingKey:
     return parse_zkey(data) if is_zkey(data) else parse_proving_key(data)
 
 
-def load_proving_key(path: str | os.PathLike[str]) -> ProvingKey:
+def load_proving_key(path: str | os.PathLike[str], *, on_matrices: MatricesHook | None = None) -> ProvingKey:
     """Load a proving key, detecting the format by its magic: ours (``zkpk``) or a snarkjs ``.zkey``; errors
     name the file. The first load of some key bytes parses and checks everything and writes a cache entry;
     later loads of the same bytes start from it (:mod:`zkhealth.formats.key_cache`; ``ZKHEALTH_KEY_CACHE=0``
-    turns it off)."""
+    turns it off). ``on_matrices``: see :func:`zkhealth.formats.key_cache.load_cached` (called only when the
+    key comes from a cache entry)."""
     data = read_binary(path)
     # Decoding makes hundreds of thousands of tuples and no reference cycles; in a fresh process the
     # collector would walk them all at least once (anchor key: 0.131-0.138 s -> 0.118-0.124 s CPU without).
@@ -194,7 +195,7 @@ def load_proving_key(path: str | os.PathLike[str]) -> ProvingKey:
     gc.disable()
     try:
         with naming(path):
-            return load_cached(data, _parse_any)
+            return load_cached(data, _parse_any, on_matrices)
     finally:
         if was_enabled:
             gc.enable()

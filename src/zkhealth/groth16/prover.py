@@ -13,8 +13,11 @@ With the witness ``w`` (``w_0 = 1``), the QAP evaluations ``h`` of ``A*B - C`` o
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import os
 import secrets
+import signal
 import weakref
 from collections.abc import Sequence
 from itertools import repeat
@@ -23,7 +26,7 @@ from typing import Any
 
 from zkhealth.errors import FieldTypeError, InvalidProofError, WitnessError
 from zkhealth.field import FIELD_R
-from zkhealth.groth16.keys import Proof, ProvingKey
+from zkhealth.groth16.keys import Proof, ProvingKey, QapEntry
 from zkhealth.groth16.r1cs_to_qap import evaluate_rows, h_evaluations
 from zkhealth.hazmat import msm, parallel
 from zkhealth.hazmat.bn254 import g1_add
@@ -195,17 +198,145 @@ def _proof_task(
     return msm.msm_windows(bases[name], plan, head + window, head + window + 1, part, TAIL_PARTS)
 
 
-def _c_plan(pk: ProvingKey, bases: dict[str, msm.Bases], witness: list[int]) -> msm.Plan:
-    """The quotient H on the odd coset (:func:`h_evaluations`), then the plan of the C MSM (L query and H query)."""
-    a_dom = evaluate_rows(pk.a_entries, witness, pk.domain_size)
-    b_dom = evaluate_rows(pk.b_entries, witness, pk.domain_size)
-    h = h_evaluations(a_dom, b_dom, workers=1)
-    del a_dom, b_dom
+def _quotient(
+    a_entries: list[QapEntry], b_entries: list[QapEntry], domain_size: int, witness: Sequence[int]
+) -> list[int]:
+    """The quotient H on the odd coset (:func:`h_evaluations`) from the QAP matrices A and B and the witness."""
+    a_dom = evaluate_rows(a_entries, witness, domain_size)
+    b_dom = evaluate_rows(b_entries, witness, domain_size)
+    return h_evaluations(a_dom, b_dom, workers=1)
+
+
+#: :func:`start_quotient` forks a process from this domain size on (below it the fork costs more than the
+#: quotient: about 5-10 ms against 0.04 s at 2^12).
+QUOTIENT_JOB_MIN_DOMAIN = 1 << 12
+
+#: How the proofs of this process got their quotient (for tests and diagnostics): ``job`` (from a
+#: :class:`QuotientJob`), ``here`` (computed in the proof), ``refused`` (a job that failed or did not match).
+QUOTIENT_STATS: dict[str, int] = {"job": 0, "here": 0, "refused": 0}
+
+
+class QuotientJob:
+    """The quotient H of a coming proof, computed in a forked child process while this one does other work.
+
+    The CLI's ``groth16 prove`` starts one as soon as the proving key's matrices are decoded and decodes the
+    key's points meanwhile, so that the quotient (at 2^16 constraints about 0.7 s of CPU) runs on the core
+    that would otherwise wait. The child sends the evaluations back as 32-byte integers through a pipe (no
+    pickle); :meth:`result` checks their count and range. Build with :func:`start_quotient`."""
+
+    def __init__(self, pid: int, fd: int, a_entries: list[QapEntry], b_entries: list[QapEntry],
+                 domain_size: int, witness: list[int]) -> None:
+        self._pid = pid
+        self._fd = fd
+        self._a = a_entries
+        self._b = b_entries
+        self._domain = domain_size
+        self._witness = witness
+        self._done = False
+        self._h: list[int] | None = None
+
+    def matches(self, pk: ProvingKey, witness: Sequence[int]) -> bool:
+        """Whether this job was started from ``pk``'s own matrix lists and a witness equal to ``witness``."""
+        return (
+            self._a is pk.a_entries and self._b is pk.b_entries and self._domain == pk.domain_size
+            and self._witness == list(witness)
+        )  # fmt: skip
+
+    def result(self) -> list[int] | None:
+        """The quotient's ``domain_size`` evaluations (waits for the child), or None if the child failed."""
+        if self._done:
+            return self._h
+        self._done = True
+        chunks: list[bytes] = []
+        try:
+            while True:
+                chunk = os.read(self._fd, 1 << 20)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+        except OSError:
+            chunks = []
+        finally:
+            os.close(self._fd)
+            _reap(self._pid)
+        data = b"".join(chunks)
+        if len(data) != 32 * self._domain:
+            return None
+        h = [int.from_bytes(data[i : i + 32], "little") for i in range(0, len(data), 32)]
+        if max(h, default=0) >= FIELD_R:
+            return None
+        self._h = h
+        return h
+
+    def cancel(self) -> None:
+        """Stop the child if it still runs (a proof that will not happen); idempotent."""
+        if self._done:
+            return
+        self._done = True
+        with contextlib.suppress(OSError):
+            os.kill(self._pid, signal.SIGKILL)
+        os.close(self._fd)
+        _reap(self._pid)
+
+
+def _reap(pid: int) -> None:
+    with contextlib.suppress(ChildProcessError, OSError):
+        os.waitpid(pid, 0)
+
+
+def start_quotient(
+    a_entries: list[QapEntry], b_entries: list[QapEntry], domain_size: int, witness: Sequence[int]
+) -> QuotientJob | None:
+    """Fork a child that computes the quotient of ``witness`` under these matrices (see :class:`QuotientJob`);
+    pass the job to :func:`prove` / :func:`prove_deterministic` as ``quotient``. None where it would not pay:
+    no ``fork`` (not POSIX), or a domain below :data:`QUOTIENT_JOB_MIN_DOMAIN`. The witness is not checked
+    here (:func:`prove` checks it before it uses the job's result; a job whose child failed, or that does
+    not match the key and witness of the proof, is ignored and the quotient computed in the proof). It forks
+    this process: call it before starting threads (the CLI calls it while it loads the key)."""
+    if not hasattr(os, "fork") or domain_size < QUOTIENT_JOB_MIN_DOMAIN:
+        return None
+    values = list(witness)
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: compute, send, leave without running the parent's exit handlers
+        code = 1
+        try:
+            os.close(read_fd)
+            h = _quotient(a_entries, b_entries, domain_size, values)
+            data = b"".join([int(v).to_bytes(32, "little") for v in h])
+            view = memoryview(data)
+            while view:
+                view = view[os.write(write_fd, view) :]
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write_fd)
+    return QuotientJob(pid, read_fd, a_entries, b_entries, domain_size, values)
+
+
+def _c_plan(
+    pk: ProvingKey, bases: dict[str, msm.Bases], witness: list[int], quotient: QuotientJob | None = None
+) -> msm.Plan:
+    """The quotient H on the odd coset (from ``quotient`` when it matches, else :func:`_quotient`), then the
+    plan of the C MSM (L query and H query)."""
+    h = None
+    if quotient is not None:
+        h = quotient.result() if quotient.matches(pk, witness) else None
+        if h is None:
+            quotient.cancel()
+            QUOTIENT_STATS["refused"] += 1
+        else:
+            QUOTIENT_STATS["job"] += 1
+    if h is None:
+        h = _quotient(pk.a_entries, pk.b_entries, pk.domain_size, witness)
+        QUOTIENT_STATS["here"] += 1
     scalars = _scalars("c", witness, 0, 0, pk.n_public, h)
     return msm.plan_msm(bases["c"], scalars, checked=True, splits=msm.glv_splits(scalars))
 
 
-def _prove_core(pk: ProvingKey, witness: list[int], r: int, s: int, workers: int) -> Proof:
+def _prove_core(
+    pk: ProvingKey, witness: list[int], r: int, s: int, workers: int, quotient: QuotientJob | None = None
+) -> Proof:
     """A, B, B1 and the C MSM as tasks over ``workers`` processes (:func:`_prove_tasks`), then C."""
     common = (witness, r, s, pk.n_public)
     counts = [len(stage) for stage in _STAGES]
@@ -217,14 +348,14 @@ def _prove_core(pk: ProvingKey, witness: list[int], r: int, s: int, workers: int
             if not parallel.is_registered(state.token):
                 state.token = parallel.register(state.bases)
                 pk._worker_token = state.token
+            c_input = lambda: _c_plan(pk, state.bases, witness, quotient)  # noqa: E731
             stage0, stage1 = parallel.run_tasks(
-                _proof_task, state.token, common, counts, [_no_input, lambda: _c_plan(pk, state.bases, witness)],
-                workers=workers,
+                _proof_task, state.token, common, counts, [_no_input, c_input], workers=workers
             )
         else:
             memo: dict[Any, Any] = {}
             stage0 = [_proof_task(state.bases, common, None, 0, i, memo) for i in range(counts[0])]
-            c_plan = _c_plan(pk, state.bases, witness)
+            c_plan = _c_plan(pk, state.bases, witness, quotient)
             stage1 = [_proof_task(state.bases, common, c_plan, 1, i, memo) for i in range(counts[1])]
     finally:
         if was_enabled:
@@ -271,6 +402,7 @@ def prove_deterministic(
     *,
     workers: int | None = None,
     r1cs: R1CS | None = None,
+    quotient: QuotientJob | None = None,
 ) -> Proof:
     """Prove with caller-chosen blinding ``r, s`` in [1, r) (tests fix them). Checks the witness first
     (:func:`check_witness`). Cost: 4 G1 MSMs of about ``n_wires`` points, one of ``n`` points, one G2 MSM of
@@ -279,9 +411,16 @@ def prove_deterministic(
     each without). With ``workers > 1`` (the default on a multi-core machine) and a domain of at least
     :data:`PIPELINE_MIN_DOMAIN`, this process and a worker share the MSMs' window slices as they come
     (:func:`zkhealth.hazmat.parallel.run_tasks`), this one computing the quotient H first: about half the wall
-    time on two idle cores."""
-    values = check_witness(pk, witness, r1cs)
-    proof = _prove_core(pk, values, _check_randomness(r, "r"), _check_randomness(s, "s"), _default_workers(workers))
+    time on two idle cores. ``quotient``: a :class:`QuotientJob` started for this key and witness
+    (:func:`start_quotient`); its result replaces the proof's own computation of the quotient."""
+    try:
+        values = check_witness(pk, witness, r1cs)
+        r, s = _check_randomness(r, "r"), _check_randomness(s, "s")
+    except BaseException:
+        if quotient is not None:
+            quotient.cancel()
+        raise
+    proof = _prove_core(pk, values, r, s, _default_workers(workers), quotient)
     if r1cs is None and pk.c_entries is None:
         _self_check(pk, values, proof)
     return proof
@@ -294,12 +433,14 @@ def prove(
     rng: secrets.SystemRandom | None = None,
     workers: int | None = None,
     r1cs: R1CS | None = None,
+    quotient: QuotientJob | None = None,
 ) -> Proof:
-    """Prove with fresh blinding factors from the operating system's CSPRNG (``secrets``)."""
+    """Prove with fresh blinding factors from the operating system's CSPRNG (``secrets``); ``quotient`` as
+    in :func:`prove_deterministic`."""
     source = rng if rng is not None else secrets.SystemRandom()
     r = source.randrange(1, FIELD_R)
     s = source.randrange(1, FIELD_R)
-    return prove_deterministic(pk, witness, r, s, workers=workers, r1cs=r1cs)
+    return prove_deterministic(pk, witness, r, s, workers=workers, r1cs=r1cs, quotient=quotient)
 
 
 def prove_no_zk(pk: ProvingKey, witness: Sequence[int], *, workers: int | None = None) -> Proof:
