@@ -63,6 +63,48 @@ def test_run_tasks_spreads_stages_over_both_processes() -> None:
     parallel.shutdown()
 
 
+@pytest.mark.parametrize("ready_after", [3, 10**9])
+def test_stage_one_input_waits_for_ready_while_this_process_works(ready_after: int) -> None:
+    """With ``ready``, this process takes stage-0 tasks until ready() says stage 1's input will not block
+    (or stage 0 has no task left), then computes it once; the results are those of the plain schedule."""
+    token = parallel.register(list(range(40)))
+    polls: list[int] = []
+    done_here: list[int] = []
+
+    def ready() -> bool:
+        polls.append(1)
+        return len(polls) > ready_after
+
+    def later() -> int:
+        done_here.append(len(_MINE))
+        return 1000
+
+    _MINE.clear()
+    stage0, stage1 = parallel.run_tasks(_mine_task, token, 3, [40, 25], [lambda: None, later], workers=2, ready=ready)
+    assert [r[0] for r in stage0] == [3 * i for i in range(40)]
+    assert [r[0] for r in stage1] == [3 * i + 1000 for i in range(25)]
+    assert len(done_here) == 1
+    here_before_input = done_here[0]
+    if ready_after == 3:
+        assert len(polls) == 4 and here_before_input == 3  # three tasks, then the input
+    else:
+        assert here_before_input == len(polls) - 1 > 0  # every stage-0 task it could take, then the input
+    assert parallel.last_stats.local + parallel.last_stats.remote == 65
+    parallel.shutdown()
+
+
+#: Stage-0 tasks this process ran (a worker appends to its own copy).
+_MINE: list[int] = []
+
+
+def _mine_task(dataset: Any, common: Any, stage_input: Any, stage: int, index: int, memo: dict[Any, Any]) -> Any:
+    time.sleep(0.005)
+    if not parallel.in_worker():
+        _MINE.append(index)
+    offset = 0 if stage_input is None else stage_input
+    return (dataset[index] * common + offset, stage)
+
+
 def _pid_task(dataset: Any, common: Any, stage_input: Any, stage: int, index: int, memo: dict[Any, Any]) -> Any:
     time.sleep(0.01)
     return (stage, os.getpid(), 0 if stage_input is None else len(stage_input))

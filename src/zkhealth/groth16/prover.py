@@ -17,6 +17,7 @@ import contextlib
 import gc
 import os
 import secrets
+import select
 import signal
 import weakref
 from collections.abc import Sequence
@@ -242,6 +243,17 @@ class QuotientJob:
             and self._witness == list(witness)
         )  # fmt: skip
 
+    def ready(self) -> bool:
+        """Whether :meth:`result` would not wait for the child's computation (its result, or its end, has
+        started to arrive). Non-blocking."""
+        if self._done:
+            return True
+        try:
+            readable, _, _ = select.select([self._fd], [], [], 0)
+        except (OSError, ValueError):
+            return True
+        return bool(readable)
+
     def result(self) -> list[int] | None:
         """The quotient's ``domain_size`` evaluations (waits for the child), or None if the child failed."""
         if self._done:
@@ -350,8 +362,9 @@ def _prove_core(
                 pk._worker_token = state.token
             c_input = lambda: _c_plan(pk, state.bases, witness, quotient)  # noqa: E731
             stage0, stage1 = parallel.run_tasks(
-                _proof_task, state.token, common, counts, [_no_input, c_input], workers=workers
-            )
+                _proof_task, state.token, common, counts, [_no_input, c_input], workers=workers,
+                ready=None if quotient is None else quotient.ready,
+            )  # fmt: skip
         else:
             memo: dict[Any, Any] = {}
             stage0 = [_proof_task(state.bases, common, None, 0, i, memo) for i in range(counts[0])]

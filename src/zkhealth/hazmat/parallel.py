@@ -373,6 +373,7 @@ def run_tasks(
     inputs: Sequence[Callable[[], Any]],
     *,
     workers: int,
+    ready: Callable[[], bool] | None = None,
 ) -> list[list[Any]]:
     """Run ``counts[k]`` tasks in each stage ``k``, spread dynamically over this process and ``workers - 1``
     worker processes; return ``results[k][i] = func(dataset, common, input_k, k, i, memo)``.
@@ -384,6 +385,11 @@ def run_tasks(
     ``memo`` is a dict private to each process and call, for work that several tasks share (an MSM's
     scalar decomposition). ``func`` must be a module-level function; ``common`` and the stage inputs are
     pickled to each worker once. With ``workers == 1`` or inside a worker everything runs here.
+
+    ``ready`` (optional, non-blocking): whether stage 1's input can be computed without waiting (it comes
+    from elsewhere, as the prover's quotient from a child process). Until it says so, this process takes
+    stage 0's tasks instead of blocking in ``inputs[1]()``; it computes stage 1's input at the latest when
+    stage 0 has no task left.
     Raises the first exception a task raises (the pool is then shut down).
     """
     global last_stats
@@ -418,10 +424,15 @@ def run_tasks(
             # Later stages' inputs go out from a thread: a worker reads one only when it reaches that stage,
             # and until then a large input would block this process in the pipe instead of taking tasks.
             sender = _Sender(busy, dead)
+            mine: dict[tuple[int, int], Any] = {}
+            while ready is not None and len(counts) > 1 and not ready():
+                index = _claim(pool.counters, pool.lock, 0)
+                if index >= counts[0]:
+                    break
+                mine[(0, index)] = func(dataset, common, values[0], 0, index, memo)
             for stage in range(1, len(counts)):
                 values.append(inputs[stage]())
                 sender.send(stage, values[stage])
-            mine: dict[tuple[int, int], Any] = {}
             for stage, count in enumerate(counts):
                 while True:
                     index = _claim(pool.counters, pool.lock, stage)
