@@ -353,3 +353,54 @@ def test_forking_the_worker_keeps_a_callers_frozen_objects_frozen() -> None:
         parallel.shutdown()
         gc.unfreeze()
         parallel.unregister(token)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie (our child, not yet reaped) counts as gone
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="needs /proc")
+def test_workers_end_when_their_parent_ends_without_stopping_them(tmp_path: Any) -> None:
+    """A parent that dies without stopping its pool (killed, or ``os._exit`` without the exit handlers)
+    must not leave its workers behind: each forked worker closes the parent's ends of the pipes it
+    inherited, so its own pipe reports EOF. Two workers: the second inherited the first one's pipe too."""
+    import subprocess
+    import sys
+
+    pid_file = tmp_path / "pids"
+    code = (
+        "import os, sys\n"
+        "from zkhealth.hazmat import parallel\n"
+        "token = parallel.register(list(range(8)))\n"
+        "def task(dataset, common, stage_input, stage, index, memo):\n"
+        "    return os.getpid()\n"
+        "import __main__; __main__.task = task\n"
+        "parallel.run_tasks(task, token, None, [8], [lambda: None], workers=3)\n"
+        "with open(sys.argv[1], 'w') as out:\n"
+        "    out.write(' '.join(str(w.process.pid) for w in parallel._POOL.workers))\n"
+        "os._exit(0)\n"
+    )
+    # no pipes to the child: the workers inherit its standard streams
+    subprocess.run(
+        [sys.executable, "-c", code, str(pid_file)],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120, check=True,
+    )
+    pids = [int(p) for p in pid_file.read_text().split()]
+    assert len(pids) == 2
+    try:
+        deadline = time.monotonic() + 15
+        while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(_alive(pid) for pid in pids)
+    finally:
+        for pid in pids:
+            if _alive(pid):
+                os.kill(pid, 9)

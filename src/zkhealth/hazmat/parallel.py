@@ -140,11 +140,25 @@ def _worker_job(conn: multiprocessing.connection.Connection, cache: dict[int, An
     return done
 
 
-def _worker_main(conn: multiprocessing.connection.Connection, inherited: bool, shared: Any) -> None:
-    """Serve requests from the parent until told to stop or the pipe closes."""
+def _worker_main(
+    conn: multiprocessing.connection.Connection,
+    inherited: bool,
+    shared: Any,
+    parent_end: multiprocessing.connection.Connection | None = None,
+) -> None:
+    """Serve requests from the parent until told to stop or the pipe closes.
+
+    A forked worker first closes the parent's ends of the pipes it inherited (its own, ``parent_end``, and
+    those of the pool's earlier workers): while it holds them, its own pipe never reports EOF, and a parent
+    that ends without stopping the pool (killed, or ``os._exit``) would leave it waiting forever."""
     global _IN_WORKER, _SHARED
     _IN_WORKER = True
     _SHARED = shared
+    if parent_end is not None:
+        parent_end.close()
+    if inherited and _POOL is not None:
+        for other in _POOL.workers:
+            other.conn.close()
     cache: dict[int, Any] = dict(_REGISTRY) if inherited else {}
     while True:
         try:
@@ -181,7 +195,12 @@ class _Worker:
     def __init__(self, ctx: Any, shared: Any) -> None:
         parent_conn, child_conn = ctx.Pipe(duplex=True)
         self.inherited = ctx.get_start_method() == "fork"
-        self.process = ctx.Process(target=_worker_main, args=(child_conn, self.inherited, shared), daemon=True)
+        # A forked child inherits this end of its pipe (and those of the workers forked before it); it closes
+        # them first thing, or its pipe would never report the end of a parent that dies without stopping it.
+        parent_end = parent_conn if self.inherited else None
+        self.process = ctx.Process(
+            target=_worker_main, args=(child_conn, self.inherited, shared, parent_end), daemon=True
+        )
         if self.inherited:
             # Objects that exist now are shared with the child copy-on-write; freezing them keeps the
             # child's garbage collector from writing to (and so copying) every page that holds one. Unfrozen
