@@ -705,6 +705,10 @@ class _Digits:
         return out_b.tolist(), out_s.tolist()
 
 
+#: :func:`_accumulate`'s stamp of an empty bucket: above every batch number it reaches.
+_EMPTY: Final[int] = 1 << 62
+
+
 def _accumulate(acc: tuple[list[Any], ...], table: _Table, codes: list[int], buckets: list[int], flush: Any) -> None:
     """Add variant ``codes[i]`` into bucket ``buckets[i]`` (0: skip) for every entry, in place in ``acc``.
 
@@ -718,9 +722,10 @@ def _accumulate(acc: tuple[list[Any], ...], table: _Table, codes: list[int], buc
     """
     first = acc[0]
     coords = table.coords
-    # stamp[b]: -1 while bucket b is empty (its first entry is taken without an addition), else the number of
-    # the last batch that took it; one list read per entry decides between waiting, adding and filling.
-    stamp = [-1 if v is None else 0 for v in first]
+    # stamp[b]: _EMPTY while bucket b is empty (its first entry is taken without an addition), else the number
+    # of the last batch that took it; one list read and, for the common case (an addition), one comparison
+    # per entry decide between adding, waiting and filling.
+    stamp = [_EMPTY if v is None else 0 for v in first]
     epoch = 1
     # Batches of at most an eighth of the buckets: about 6% of the entries then meet a bucket that already
     # has an addition in the open batch (birthday bound) and wait for the next pass.
@@ -738,10 +743,7 @@ def _accumulate(acc: tuple[list[Any], ...], table: _Table, codes: list[int], buc
         left = chunk
         for code, b in zip(codes, buckets, strict=True):
             state = stamp[b]
-            if state == epoch:
-                wait_code(code)
-                wait_bucket(b)
-            elif state >= 0:
+            if state < epoch:
                 stamp[b] = epoch
                 add_b(b)
                 add_c(code)
@@ -753,6 +755,9 @@ def _accumulate(acc: tuple[list[Any], ...], table: _Table, codes: list[int], buc
                     rc.clear()
                     left = chunk
                     epoch += 1
+            elif state == epoch:
+                wait_code(code)
+                wait_bucket(b)
             elif b:  # bucket 0 (digit 0) stays empty: its entries are skipped
                 for a, col in zip(acc, coords, strict=True):
                     a[b] = col[code]
@@ -773,7 +778,7 @@ def _mark_emptied(stamp: list[int], first: list[Any], bb: list[int]) -> None:
     """After a batch that emptied some buckets (a sum that is the identity): mark them empty again."""
     for b in bb:
         if first[b] is None:
-            stamp[b] = -1
+            stamp[b] = _EMPTY
 
 
 def _accumulate_grouped(
@@ -1096,7 +1101,7 @@ def _g2_batch_add(lhs: list[Any], rhs: list[Any]) -> tuple[list[Any], bool]:
     for ((x0, x1), (y0, y1)), ((u0, u1), (v0, v1)), nrm, pre in zip(
         reversed(lhs), reversed(rhs), reversed(norms), reversed(prefix), strict=True
     ):
-        t = inv * pre  # 1 / norm(d), unreduced: reduced once inside lambda below
+        t = inv * pre % q  # 1 / norm(d)
         inv = inv * nrm % q
         d0 = u0 - x0
         d1 = u1 - x1
@@ -1145,7 +1150,7 @@ def _g2_flush(acc: tuple[list[Any], ...], coords: tuple[list[Any], ...], bb: lis
         y1 = ay1[b]
         u0 = x0s[c]
         u1 = x1s[c]
-        t = inv * pre
+        t = inv * pre % q  # reduced: the two products with t below are then half as long (3-4% faster)
         inv = inv * nrm % q
         d0 = u0 - x0
         d1 = u1 - x1
