@@ -84,3 +84,46 @@ def test_credentials_exports_its_whole_public_surface() -> None:
     assert credentials.Wallet is importlib.import_module("zkhealth.credentials.wallet").Wallet
     with pytest.raises(AttributeError):
         credentials.NoSuchThing  # noqa: B018
+
+
+@pytest.mark.parametrize("package", ["zkhealth.groth16", "zkhealth.formats"])
+def test_lazy_packages_resolve_every_public_name(package: str) -> None:
+    """zkhealth.groth16 and zkhealth.formats import their modules on first use (PEP 562): every name in
+    ``__all__`` resolves to its module's object, also after the submodules were imported directly (a
+    submodule import binds the module to the package, which must not shadow a function of the same name)."""
+    code = (
+        "import importlib, json, sys\n"
+        f"pkg = importlib.import_module({package!r})\n"
+        "for name in pkg.__all__:\n"
+        "    module_name, attribute = pkg._LAZY.get(name, (None, name))\n"
+        "    value = getattr(pkg, name)\n"
+        "    assert not isinstance(value, type(sys)), name\n"
+        "    if module_name is not None:\n"
+        "        assert value is getattr(importlib.import_module(module_name), attribute), name\n"
+        f"for info in __import__('pkgutil').iter_modules(pkg.__path__):\n"
+        f"    importlib.import_module({package!r} + '.' + info.name)\n"
+        "bad = [n for n in pkg.__all__ if isinstance(getattr(pkg, n), type(sys))]\n"
+        "print(json.dumps(bad))\n"
+    )
+    run = _fresh_python(code)
+    assert json.loads(run.stdout) == []
+    module = importlib.import_module(package)
+    with pytest.raises(AttributeError):
+        module.NoSuchThing  # noqa: B018
+
+
+def test_proving_from_the_cli_path_does_not_import_the_verifier_or_setup() -> None:
+    """What `zkhealth groth16 prove` imports (the prover, the key and witness readers) leaves the verifier,
+    the pairing and the setup unimported: each costs start-up time on every proof."""
+    run = _fresh_python(
+        "import sys, json\n"
+        "from zkhealth.formats.snarkjs_json import write_proof, write_public\n"
+        "from zkhealth.formats.wtns_file import read_wtns\n"
+        "from zkhealth.formats.zkhpk_file import load_proving_key\n"
+        "from zkhealth.groth16.prover import prove, start_quotient\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    loaded = set(json.loads(run.stdout))
+    assert "zkhealth.groth16.prover" in loaded
+    assert not loaded & {"zkhealth.groth16.verifier", "zkhealth.hazmat.pairing", "zkhealth.groth16.generator",
+                         "zkhealth.groth16.batch"}

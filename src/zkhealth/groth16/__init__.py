@@ -2,17 +2,45 @@
 
 One module per protocol step (as arkworks' ``ark-groth16``): :mod:`.r1cs_to_qap`, :mod:`.generator`
 (setup), :mod:`.prover`, :mod:`.verifier`, :mod:`.batch`, :mod:`.rerandomize`; the key and proof types in
-:mod:`.keys`. Reading and writing key, proof and constraint files is :mod:`zkhealth.formats`' job.
-"""
+:mod:`.keys`. Reading and writing key, proof and constraint files is :mod:`zkhealth.formats`' job."""
 
 from __future__ import annotations
 
-from zkhealth.groth16.batch import batch_verify, find_invalid
-from zkhealth.groth16.generator import ToxicWaste, setup, setup_with_toxic_waste
-from zkhealth.groth16.keys import DEV_SETUP, SNARKJS_ZKEY, Proof, ProvingKey, VerifyingKey
-from zkhealth.groth16.prover import prove, prove_deterministic, prove_no_zk, public_signals
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# Eager: the submodule ``rerandomize`` has the function's name, and importing the submodule later would bind
+# the module to the package's attribute instead of the function.
 from zkhealth.groth16.rerandomize import rerandomize
-from zkhealth.groth16.verifier import PreparedVerifyingKey, prepare_verifying_key, verify
+
+if TYPE_CHECKING:
+    from zkhealth.groth16.batch import batch_verify, find_invalid
+    from zkhealth.groth16.generator import ToxicWaste, setup, setup_with_toxic_waste
+    from zkhealth.groth16.keys import DEV_SETUP, SNARKJS_ZKEY, Proof, ProvingKey, VerifyingKey
+    from zkhealth.groth16.prover import prove, prove_deterministic, prove_no_zk, public_signals
+    from zkhealth.groth16.verifier import PreparedVerifyingKey, prepare_verifying_key, verify
+
+#: Public name -> (module, attribute): imported on first use (PEP 562), so that importing one module of
+#: this package does not import all of them.
+_LAZY: dict[str, tuple[str, str]] = {
+    "batch_verify": ("zkhealth.groth16.batch", "batch_verify"),
+    "find_invalid": ("zkhealth.groth16.batch", "find_invalid"),
+    "ToxicWaste": ("zkhealth.groth16.generator", "ToxicWaste"),
+    "setup": ("zkhealth.groth16.generator", "setup"),
+    "setup_with_toxic_waste": ("zkhealth.groth16.generator", "setup_with_toxic_waste"),
+    "DEV_SETUP": ("zkhealth.groth16.keys", "DEV_SETUP"),
+    "SNARKJS_ZKEY": ("zkhealth.groth16.keys", "SNARKJS_ZKEY"),
+    "Proof": ("zkhealth.groth16.keys", "Proof"),
+    "ProvingKey": ("zkhealth.groth16.keys", "ProvingKey"),
+    "VerifyingKey": ("zkhealth.groth16.keys", "VerifyingKey"),
+    "prove": ("zkhealth.groth16.prover", "prove"),
+    "prove_deterministic": ("zkhealth.groth16.prover", "prove_deterministic"),
+    "prove_no_zk": ("zkhealth.groth16.prover", "prove_no_zk"),
+    "public_signals": ("zkhealth.groth16.prover", "public_signals"),
+    "PreparedVerifyingKey": ("zkhealth.groth16.verifier", "PreparedVerifyingKey"),
+    "prepare_verifying_key": ("zkhealth.groth16.verifier", "prepare_verifying_key"),
+    "verify": ("zkhealth.groth16.verifier", "verify"),
+}
 
 __all__ = [
     "DEV_SETUP",
@@ -34,3 +62,18 @@ __all__ = [
     "setup_with_toxic_waste",
     "verify",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name on first use (PEP 562) and keep it in the module."""
+    try:
+        module_name, attribute = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'zkhealth.groth16' has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module_name), attribute)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

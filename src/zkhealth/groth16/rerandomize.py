@@ -15,13 +15,16 @@ import secrets
 
 from zkhealth.field import FIELD_R
 from zkhealth.groth16.keys import Proof, VerifyingKey
-from zkhealth.groth16.verifier import validate_proof_points
 from zkhealth.hazmat.bn254 import g1_add, g1_mul, g2_add, g2_mul
 
 
 def rerandomize(vk: VerifyingKey, proof: Proof, *, rng: secrets.SystemRandom | None = None) -> Proof:
     """Return a fresh proof of the same statement (valid iff ``proof`` is). The proof's points are
     validated first (typed errors as in :func:`zkhealth.groth16.verify`)."""
+    # Imported here: the package imports this module eagerly (its name is also the function's), and the
+    # verifier (with the pairing) is not needed by a process that only proves.
+    from zkhealth.groth16.verifier import validate_proof_points
+
     a, b, c = validate_proof_points(proof)
     source = rng if rng is not None else secrets.SystemRandom()
     r1 = source.randrange(1, FIELD_R)
