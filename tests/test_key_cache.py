@@ -244,6 +244,54 @@ def test_a_damaged_or_foreign_entry_is_ignored_and_rebuilt(
     assert _delta(before) == {"hits": 1}
 
 
+def test_an_entry_whose_header_changes_while_it_is_read_is_refused(
+    keys: tuple[ProvingKey, Any], tmp_path: Path, own_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The entry is read whole after its header was checked: if the file's start changed in between (written
+    in place by someone else), the checked header no longer describes the data, and the entry is refused even
+    though the data's own seal is intact."""
+    import io
+
+    pk, _ = keys
+    path = _key_file(tmp_path, pk, "zkhpk")
+    full = load_proving_key(path)
+    entry = _entry(own_cache, path)
+    good = entry.read_bytes()
+    # Another well-sealed entry whose header differs (the provenance byte range is free text padded with NULs).
+    other = bytearray(good[:-32])
+    other[5] ^= 1  # inside the header: the version field
+    changed = _reseal(bytes(other) + good[-32:])
+
+    real = open(entry, "rb")  # noqa: SIM115 (closed below): a real descriptor for os.fstat
+
+    class Swapping(io.BytesIO):
+        def fileno(self) -> int:
+            return real.fileno()
+
+        def seek(self, pos: int, whence: int = 0) -> int:
+            if pos == 0 and whence == 0 and self.tell():
+                data = self.getvalue()
+                self.__init__(changed)  # type: ignore[misc]
+                assert self.getvalue() != data
+            return super().seek(pos, whence)
+
+    real_open = open
+
+    def fake_open(file: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        if Path(file) == entry and mode == "rb":
+            return Swapping(good)
+        return real_open(file, mode, *args, **kwargs)
+
+    monkeypatch.setattr(key_cache, "open", fake_open, raising=False)
+    before = _stats()
+    try:
+        loaded = load_proving_key(path)
+    finally:
+        real.close()
+    assert _delta(before)["rejected"] == 1
+    assert loaded == full and loaded._cached_columns is None
+
+
 def test_entries_are_bound_to_the_key_bytes(keys: tuple[ProvingKey, Any], tmp_path: Path, own_cache: Path) -> None:
     """A key file changed by one byte is another key: a new entry; a corrupt key is still refused."""
     from zkhealth.errors import R1csFormatError

@@ -330,7 +330,12 @@ def _read_entry(
             expected = _entry_size(n_wires, n_public, domain_size, n_entries, n_table)
             if size != expected or expected > 2 * key_size + 65536:
                 raise _Reject  # checked before the rest is read
-            data = head + handle.read(expected - _HEADER.size)
+            # The whole entry in one read (no concatenation: a second copy of tens of MiB), then the header
+            # read above must still be its start.
+            handle.seek(0)
+            data = handle.read(expected)
+            if data[: _HEADER.size] != head:
+                raise _Reject
     except FileNotFoundError:
         return None
     except (OSError, _Reject):
