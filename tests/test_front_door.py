@@ -113,8 +113,10 @@ def test_lazy_packages_resolve_every_public_name(package: str) -> None:
 
 
 def test_proving_from_the_cli_path_does_not_import_the_verifier_or_setup() -> None:
-    """What `zkhealth groth16 prove` imports (the prover, the key and witness readers) leaves the verifier,
-    the pairing and the setup unimported: each costs start-up time on every proof."""
+    """What `zkhealth groth16 prove` imports before it proves (the prover, the key and witness readers) leaves
+    the verifier, the pairing and the setup unimported: start-up time is spent while the other core waits. (A
+    key without its C matrix, as every snarkjs ``.zkey``, still imports the verifier after proving, for the
+    self-check.)"""
     run = _fresh_python(
         "import sys, json\n"
         "from zkhealth.formats.snarkjs_json import write_proof, write_public\n"

@@ -586,3 +586,28 @@ def test_cli_prove_uses_the_quotient_job(
     # one worker asked for: no child process
     result = CliRunner().invoke(main, [*args, "--workers", "1"], catch_exceptions=False)
     assert result.exit_code == 0 and prover.QUOTIENT_STATS["job"] == before["job"] + 1
+
+
+def test_the_c_plan_shares_the_witness_split_through_the_memo(keys: tuple[ProvingKey, Any]) -> None:
+    """_c_plan splits the witness once per process: it takes ``memo["splits"]`` (left there by A's or B1's plan)
+    or leaves it there for them, and the plan is the one built from fresh splits."""
+    from zkhealth.groth16 import prover
+
+    pk, _ = keys
+    witness = chain_witness(N, 5)
+    bases = _key_state(pk).bases
+    plain = prover._c_plan(pk, bases, witness)
+    memo: dict[Any, Any] = {}
+    first = prover._c_plan(pk, bases, witness, memo=memo)
+    assert memo["splits"] == msm.glv_splits(witness)
+    again = prover._c_plan(pk, bases, witness, memo=memo)  # from the memo's split
+    for plan in (first, again):
+        assert (plan.c, plan.windows, plan.codes, plan.kk, plan.ones) == (
+            plain.c, plain.windows, plain.codes, plain.kk, plain.ones
+        )
+    # A's plan in the same process then uses the split the C plan left
+    common = (witness, 3, 4, pk.n_public)
+    prover._plan(bases, "a", common, memo)
+    assert memo["splits"] is not None and "a" in memo
+    memo["splits"] = [(0, 0)] * len(witness)  # a wrong split in the memo is used as given (trusted, internal)
+    assert prover._c_plan(pk, bases, witness, memo=memo).kk != plain.kk

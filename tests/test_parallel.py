@@ -93,6 +93,25 @@ def test_stage_one_input_waits_for_ready_while_this_process_works(ready_after: i
     parallel.shutdown()
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_callers_memo_is_this_processs_memo(workers: int) -> None:
+    """``memo=``: this process's tasks use the caller's dict, so a stage input computed here (with the same
+    dict) shares work with them; a worker's tasks keep their own."""
+    token = parallel.register(list(range(30)))
+    memo: dict[Any, Any] = {"calls": 100}
+    stage0, stage1 = parallel.run_tasks(
+        _square_task, token, 2, [20, 10], [lambda: None, lambda: memo.setdefault("input", 7)], workers=workers,
+        memo=memo,
+    )
+    here = [r for r in stage0 + stage1 if r[2] == os.getpid()]
+    there = [r for r in stage0 + stage1 if r[2] != os.getpid()]
+    assert here and memo["calls"] == 100 + len(here) and memo["input"] == 7
+    assert sorted(r[3] for r in here) == list(range(101, 101 + len(here)))
+    assert sorted(r[3] for r in there) == list(range(1, 1 + len(there)))  # a worker's own memo
+    assert [r[0] for r in stage1] == [2 * i + 7 for i in range(10)]
+    parallel.shutdown()
+
+
 #: Stage-0 tasks this process ran (a worker appends to its own copy).
 _MINE: list[int] = []
 

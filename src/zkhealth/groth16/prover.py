@@ -327,10 +327,16 @@ def start_quotient(
 
 
 def _c_plan(
-    pk: ProvingKey, bases: dict[str, msm.Bases], witness: list[int], quotient: QuotientJob | None = None
+    pk: ProvingKey,
+    bases: dict[str, msm.Bases],
+    witness: list[int],
+    quotient: QuotientJob | None = None,
+    memo: dict[Any, Any] | None = None,
 ) -> msm.Plan:
     """The quotient H on the odd coset (from ``quotient`` when it matches, else :func:`_quotient`), then the
-    plan of the C MSM (L query and H query)."""
+    plan of the C MSM (L query and H query). ``memo``: this process's task memo (:func:`_plan`); the
+    witness's GLV split is taken from it or left in it, so that this process splits the witness once for C,
+    A and B1 (about 0.06 s at 2^16 wires)."""
     h = None
     if quotient is not None:
         h = quotient.result() if quotient.matches(pk, witness) else None
@@ -343,7 +349,13 @@ def _c_plan(
         h = _quotient(pk.a_entries, pk.b_entries, pk.domain_size, witness)
         QUOTIENT_STATS["here"] += 1
     scalars = _scalars("c", witness, 0, 0, pk.n_public, h)
-    return msm.plan_msm(bases["c"], scalars, checked=True, splits=msm.glv_splits(scalars))
+    halves = None if memo is None else memo.get("splits")
+    if halves is None:
+        halves = msm.glv_splits(witness)
+        if memo is not None:
+            memo["splits"] = halves
+    splits = [*halves[pk.n_public + 1 :], *msm.glv_splits(h)]
+    return msm.plan_msm(bases["c"], scalars, checked=True, splits=splits)
 
 
 def _prove_core(
@@ -360,15 +372,16 @@ def _prove_core(
             if not parallel.is_registered(state.token):
                 state.token = parallel.register(state.bases)
                 pk._worker_token = state.token
-            c_input = lambda: _c_plan(pk, state.bases, witness, quotient)  # noqa: E731
+            memo: dict[Any, Any] = {}  # this process's, shared by its tasks and the C plan
+            c_input = lambda: _c_plan(pk, state.bases, witness, quotient, memo)  # noqa: E731
             stage0, stage1 = parallel.run_tasks(
                 _proof_task, state.token, common, counts, [_no_input, c_input], workers=workers,
-                ready=None if quotient is None else quotient.ready,
+                ready=None if quotient is None else quotient.ready, memo=memo,
             )  # fmt: skip
         else:
-            memo: dict[Any, Any] = {}
+            memo = {}
             stage0 = [_proof_task(state.bases, common, None, 0, i, memo) for i in range(counts[0])]
-            c_plan = _c_plan(pk, state.bases, witness, quotient)
+            c_plan = _c_plan(pk, state.bases, witness, quotient, memo)
             stage1 = [_proof_task(state.bases, common, c_plan, 1, i, memo) for i in range(counts[1])]
     finally:
         if was_enabled:

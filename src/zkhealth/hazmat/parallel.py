@@ -393,6 +393,7 @@ def run_tasks(
     *,
     workers: int,
     ready: Callable[[], bool] | None = None,
+    memo: dict[Any, Any] | None = None,
 ) -> list[list[Any]]:
     """Run ``counts[k]`` tasks in each stage ``k``, spread dynamically over this process and ``workers - 1``
     worker processes; return ``results[k][i] = func(dataset, common, input_k, k, i, memo)``.
@@ -402,8 +403,10 @@ def run_tasks(
     (while the workers run stage 0), then takes tasks itself. Every process takes the next unclaimed task of
     the current stage from a shared counter, so the processes finish within about one task of each other.
     ``memo`` is a dict private to each process and call, for work that several tasks share (an MSM's
-    scalar decomposition). ``func`` must be a module-level function; ``common`` and the stage inputs are
-    pickled to each worker once. With ``workers == 1`` or inside a worker everything runs here.
+    scalar decomposition); pass ``memo`` to use a dict of the caller's as this process's (so that the stage
+    inputs, computed here, can share work with this process's tasks). ``func`` must be a module-level
+    function; ``common`` and the stage inputs are pickled to each worker once. With ``workers == 1`` or inside
+    a worker everything runs here.
 
     ``ready`` (optional, non-blocking): whether stage 1's input can be computed without waiting (it comes
     from elsewhere, as the prover's quotient from a child process). Until it says so, this process takes
@@ -417,7 +420,8 @@ def run_tasks(
     stats = TaskStats()
     last_stats = stats
     dataset = _REGISTRY[token]
-    memo: dict[Any, Any] = {}
+    if memo is None:
+        memo = {}
     if workers <= 1 or _IN_WORKER:
         results: list[list[Any]] = []
         for stage, (count, make_input) in enumerate(zip(counts, inputs, strict=True)):
