@@ -111,9 +111,22 @@ def chain_files(log_n: int, cache: Path) -> Path:
 # --------------------------------------------------------------------------- measuring
 
 
+def speed_probe() -> float:
+    """Seconds for a fixed 5-million-step Python loop in a fresh interpreter: the machine's speed right now.
+    The load average misses slow spells of a shared host (the same proofs then take 10-40 % more CPU time
+    with nothing else running here); this shows them beside each circuit's figures."""
+    code = (
+        "import time\nt = time.perf_counter()\ns = 0\n"
+        "for i in range(5_000_000):\n    s += i\nprint(time.perf_counter() - t)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return float(result.stdout)
+
+
 def load_line() -> str:
     one, five, fifteen = os.getloadavg()
-    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} ({os.cpu_count()} cores)"
+    return (f"load average {one:.2f} {five:.2f} {fifteen:.2f} ({os.cpu_count()} cores), "
+            f"speed probe {speed_probe():.2f} s (a 5M-step Python loop: compare it between runs)")
 
 
 def _children(pid: int) -> list[int]:
