@@ -4,8 +4,9 @@ and :mod:`zkhealth.r1cs`."""
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from zkhealth import _lazy_attributes
 
 if TYPE_CHECKING:
     from zkhealth.formats.r1cs_file import parse_r1cs, r1cs_to_bytes, read_r1cs, write_r1cs
@@ -79,16 +80,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """Import a public name on first use (PEP 562) and keep it in the module."""
-    try:
-        module_name, attribute = _LAZY[name]
-    except KeyError:
-        raise AttributeError(f"module 'zkhealth.formats' has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(module_name), attribute)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = _lazy_attributes(__name__, _LAZY, __all__)

@@ -6,8 +6,9 @@ One module per protocol step (as arkworks' ``ark-groth16``): :mod:`.r1cs_to_qap`
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from zkhealth import _lazy_attributes
 
 # Eager: the submodule ``rerandomize`` has the function's name, and importing the submodule later would bind
 # the module to the package's attribute instead of the function.
@@ -64,16 +65,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """Import a public name on first use (PEP 562) and keep it in the module."""
-    try:
-        module_name, attribute = _LAZY[name]
-    except KeyError:
-        raise AttributeError(f"module 'zkhealth.groth16' has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(module_name), attribute)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = _lazy_attributes(__name__, _LAZY, __all__)
