@@ -39,7 +39,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("signature",),
     ("hash",),
     ("hazmat",),
-    ("field", "errors", "r1cs", "_fileio", "_json", "_bigint"),  # leaf helpers
+    ("field", "errors", "r1cs", "_fileio", "_json", "_bigint", "_lazy"),  # leaf helpers
 )
 #: The one layer whose members may import each other (still without cycles).
 LEAF_LAYER = LAYERS[-1]

@@ -25,11 +25,9 @@ to the arithmetic, are described in docs/architecture.md.
 
 from __future__ import annotations
 
-import importlib
-import sys
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from zkhealth._lazy import lazy_attributes
 from zkhealth.errors import MalformedInputError, RefusedError, ZkHealthError
 
 if TYPE_CHECKING:
@@ -100,27 +98,4 @@ def verify(trial: Trial, proof: EligibilityProof, **options: Any) -> VerifiedEli
     return trial.verify(proof, **options)
 
 
-def _lazy_attributes(
-    package: str, lazy: dict[str, tuple[str, str]], public: list[str]
-) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
-    """A package's ``__getattr__`` and ``__dir__`` (PEP 562) that import each name of ``lazy`` (public name ->
-    (module, attribute)) on first use and keep it in the package; ``public`` is the package's ``__all__``.
-    Shared by this package, :mod:`zkhealth.groth16` and :mod:`zkhealth.formats`."""
-    namespace = sys.modules[package].__dict__
-
-    def __getattr__(name: str) -> Any:  # noqa: N807 - the module-level hook's own name
-        try:
-            module_name, attribute = lazy[name]
-        except KeyError:
-            raise AttributeError(f"module {package!r} has no attribute {name!r}") from None
-        value = getattr(importlib.import_module(module_name), attribute)
-        namespace[name] = value
-        return value
-
-    def __dir__() -> list[str]:  # noqa: N807
-        return sorted(set(namespace) | set(public))
-
-    return __getattr__, __dir__
-
-
-__getattr__, __dir__ = _lazy_attributes(__name__, _LAZY, __all__)
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY, __all__)

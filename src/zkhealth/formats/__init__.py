@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from zkhealth import _lazy_attributes
+from zkhealth._lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from zkhealth.formats.r1cs_file import parse_r1cs, r1cs_to_bytes, read_r1cs, write_r1cs
@@ -80,4 +80,4 @@ __all__ = [
 ]
 
 
-__getattr__, __dir__ = _lazy_attributes(__name__, _LAZY, __all__)
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY, __all__)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from zkhealth import _lazy_attributes
+from zkhealth._lazy import lazy_attributes
 
 # Eager: the submodule ``rerandomize`` has the function's name, and importing the submodule later would bind
 # the module to the package's attribute instead of the function.
@@ -65,4 +65,4 @@ __all__ = [
 ]
 
 
-__getattr__, __dir__ = _lazy_attributes(__name__, _LAZY, __all__)
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY, __all__)
