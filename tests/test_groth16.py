@@ -95,18 +95,13 @@ def test_roots_match_the_ntt_module() -> None:
 # --------------------------------------------------------------------------- known answer with fixed toxic waste
 
 
-def test_known_answer_fixed_toxic_waste() -> None:
-    """With the trapdoor known, every proof element has a closed form in the exponent (Groth16 §3.2)."""
-    r1cs, witness = random_circuit(7, 2, 1, 6)
-    toxic = ToxicWaste(tau=123456789, alpha=11, beta=22, gamma=33, delta=44)
-    pk, vk = setup_with_toxic_waste(r1cs, toxic)
-    r, s = 5, 7
-    proof = prove_deterministic(pk, witness, r, s)
+def _closed_form_no_zk(r1cs: object, witness: list[int], toxic: ToxicWaste) -> tuple[int, int, int]:
+    """The exponents of A, B, C of the proof with r = s = 0, from the trapdoor (Groth16 §3.2), with the
+    Lagrange basis at tau computed naively (product form) as an independent oracle."""
     p = FIELD_R
     tau = toxic.tau
-    size = qap_domain_size(r1cs.n_constraints, r1cs.n_public)
+    size = qap_domain_size(r1cs.n_constraints, r1cs.n_public)  # type: ignore[attr-defined]
     omega = root_of_unity(size.bit_length() - 1)
-    # Lagrange basis at tau, computed naively (product form) as an independent oracle.
     points = [pow(omega, k, p) for k in range(size)]
 
     def lagrange(k: int) -> int:
@@ -118,30 +113,106 @@ def test_known_answer_fixed_toxic_waste() -> None:
         return num * pow(den, -1, p) % p
 
     basis = [lagrange(k) for k in range(size)]
-    a_ent, b_ent, c_ent = qap_entries(r1cs)
+    a_ent, b_ent, c_ent = qap_entries(r1cs)  # type: ignore[arg-type]
 
     def poly_at(entries: list[tuple[int, int, int]], wire: int) -> int:
         return sum(c * basis[row] for row, w, c in entries if w == wire) % p
 
-    a_i = [poly_at(a_ent, i) for i in range(r1cs.n_wires)]
-    b_i = [poly_at(b_ent, i) for i in range(r1cs.n_wires)]
-    c_i = [poly_at(c_ent, i) for i in range(r1cs.n_wires)]
+    n_wires, n_public = r1cs.n_wires, r1cs.n_public  # type: ignore[attr-defined]
+    a_i = [poly_at(a_ent, i) for i in range(n_wires)]
+    b_i = [poly_at(b_ent, i) for i in range(n_wires)]
+    c_i = [poly_at(c_ent, i) for i in range(n_wires)]
     a_w = sum(w * x for w, x in zip(witness, a_i, strict=True)) % p
     b_w = sum(w * x for w, x in zip(witness, b_i, strict=True)) % p
     c_w = sum(w * x for w, x in zip(witness, c_i, strict=True)) % p
-    a_exp = (toxic.alpha + a_w + r * toxic.delta) % p
-    b_exp = (toxic.beta + b_w + s * toxic.delta) % p
     private = sum(
-        witness[i] * (toxic.beta * a_i[i] + toxic.alpha * b_i[i] + c_i[i])
-        for i in range(r1cs.n_public + 1, r1cs.n_wires)
+        witness[i] * (toxic.beta * a_i[i] + toxic.alpha * b_i[i] + c_i[i]) for i in range(n_public + 1, n_wires)
     )
     # h(tau) t(tau) = A(tau) B(tau) - C(tau)
-    c_exp = ((private + a_w * b_w - c_w) * pow(toxic.delta, -1, p) + s * a_exp + r * b_exp - r * s * toxic.delta) % p
+    c_0 = (private + a_w * b_w - c_w) * pow(toxic.delta, -1, p) % p
+    return (toxic.alpha + a_w) % p, (toxic.beta + b_w) % p, c_0
+
+
+def test_known_answer_fixed_toxic_waste() -> None:
+    """With the trapdoor known, every proof element has a closed form in the exponent (Groth16 §3.2)."""
+    r1cs, witness = random_circuit(7, 2, 1, 6)
+    toxic = ToxicWaste(tau=123456789, alpha=11, beta=22, gamma=33, delta=44)
+    pk, vk = setup_with_toxic_waste(r1cs, toxic)
+    r, s = 5, 7
+    proof = prove_deterministic(pk, witness, r, s)
+    p = FIELD_R
+    a_0, b_0, c_0 = _closed_form_no_zk(r1cs, witness, toxic)
+    a_exp = (a_0 + r * toxic.delta) % p
+    b_exp = (b_0 + s * toxic.delta) % p
+    c_exp = (c_0 + s * a_exp + r * b_exp - r * s * toxic.delta) % p
     assert proof.a == bn254.g1_mul(bn254.G1_GENERATOR, a_exp)
     assert proof.b == bn254.g2_mul(bn254.G2_GENERATOR, b_exp)
     assert proof.c == bn254.g1_mul(bn254.G1_GENERATOR, c_exp)
     assert vk.delta_g2 == bn254.g2_mul(bn254.G2_GENERATOR, toxic.delta)
     verify(vk, witness[1 : 1 + r1cs.n_public], proof)
+
+
+def test_prove_is_the_no_zk_proof_rerandomized() -> None:
+    """prove() computes the r = s = 0 proof and re-randomises it with its two draws r1, t:
+    A = r1^-1 A_0, B = r1 B_0 + t delta, C = C_0 + t A (closed forms from the trapdoor)."""
+    r1cs, witness = random_circuit(7, 2, 1, 6)
+    toxic = ToxicWaste(tau=987654321, alpha=12, beta=23, gamma=34, delta=45)
+    pk, vk = setup_with_toxic_waste(r1cs, toxic)
+    proof = prove(pk, witness, rng=random.Random(3))  # type: ignore[arg-type]
+    draws = random.Random(3)
+    r1, t = draws.randrange(1, FIELD_R), draws.randrange(1, FIELD_R)
+    p = FIELD_R
+    a_0, b_0, c_0 = _closed_form_no_zk(r1cs, witness, toxic)
+    a_exp = a_0 * pow(r1, -1, p) % p
+    assert proof.a == bn254.g1_mul(bn254.G1_GENERATOR, a_exp)
+    assert proof.b == bn254.g2_mul(bn254.G2_GENERATOR, (r1 * b_0 + t * toxic.delta) % p)
+    assert proof.c == bn254.g1_mul(bn254.G1_GENERATOR, (c_0 + t * a_exp) % p)
+    verify(vk, witness[1 : 1 + r1cs.n_public], proof)
+    # the same draws give the same proof; other draws another proof of the same statement
+    assert prove(pk, witness, rng=random.Random(3)) == proof  # type: ignore[arg-type]
+    other = prove(pk, witness, rng=random.Random(4))  # type: ignore[arg-type]
+    assert other.a != proof.a and other.b != proof.b and other.c != proof.c
+    verify(vk, witness[1 : 1 + r1cs.n_public], other)
+
+
+def test_prove_with_a_0_the_identity_uses_r_and_s() -> None:
+    """A key whose alpha cancels A(tau) for this witness makes A_0 the identity, which re-randomisation
+    cannot hide (A' would be the identity too): prove() then proves with r = r1, s = t instead."""
+    r1cs, witness = random_circuit(7, 2, 1, 6)
+    probe = ToxicWaste(tau=55555, alpha=1, beta=23, gamma=34, delta=45)
+    a_w = (_closed_form_no_zk(r1cs, witness, probe)[0] - probe.alpha) % FIELD_R
+    toxic = dataclasses.replace(probe, alpha=-a_w % FIELD_R)
+    pk, vk = setup_with_toxic_waste(r1cs, toxic)
+    assert prove_no_zk(pk, witness).a is None
+    proof = prove(pk, witness, rng=random.Random(5))  # type: ignore[arg-type]
+    draws = random.Random(5)
+    r1, t = draws.randrange(1, FIELD_R), draws.randrange(1, FIELD_R)
+    assert proof == prove_deterministic(pk, witness, r1, t)
+    assert proof.a == bn254.g1_mul(bn254.G1_GENERATOR, r1 * toxic.delta % FIELD_R)
+    verify(vk, witness[1 : 1 + r1cs.n_public], proof)
+
+
+def test_prove_computes_no_b1(keys: tuple[object, object], monkeypatch: pytest.MonkeyPatch) -> None:
+    """prove() runs the MSMs of A, B and C only; B1 (G1), whose only use is the r B1 term of C, is left out.
+    prove_deterministic (caller's r, s) still computes it."""
+    import zkhealth.groth16.prover as prover_module
+
+    pk, vk = keys
+    witness = chain_witness(N, 5)
+    planned: list[str] = []
+    plan = prover_module._plan
+
+    def spy(bases: object, name: str, common: object, memo: object) -> object:
+        planned.append(name)
+        return plan(bases, name, common, memo)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(prover_module, "_plan", spy)
+    proof = prove(pk, witness, workers=1)  # type: ignore[arg-type]
+    assert set(planned) == {"a", "b2"}
+    verify(vk, witness[1:3], proof)  # type: ignore[arg-type]
+    planned.clear()
+    prove_deterministic(pk, witness, 5, 7, workers=1)  # type: ignore[arg-type]
+    assert set(planned) == {"a", "b1", "b2"}
 
 
 @pytest.mark.slow
