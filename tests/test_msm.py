@@ -539,3 +539,31 @@ def test_glv_splits_and_plans_from_shared_splits() -> None:
     g2_bases = msm_module.prepare_g2(g2_points(2)[0])
     with pytest.raises(InvalidArgumentError):
         msm_module.plan_msm(g2_bases, [3, 5], splits=msm_module.glv_splits([3, 5]))
+
+
+def test_packed_digits_without_gmpy2_to_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """gmpy2 2.1 (allowed by the ``fast`` extra's floor) has ``gmpy2.pack`` but no ``mpz.to_bytes``: the packed
+    window digits then go through a Python int and give the same MSM (it used to raise AttributeError)."""
+    if not msm_module.HAVE_GMPY2:
+        pytest.skip("the packed digits use gmpy2.pack")
+
+    class OldMpz:  # what gmpy2 2.1's pack returns, as far as _Digits is concerned: an integer without to_bytes
+        def __init__(self, value: Any) -> None:
+            self.value = int(value)
+
+        def __int__(self) -> int:
+            return self.value
+
+    pack = msm_module._gmpy2_pack
+    monkeypatch.setattr(msm_module, "_gmpy2_pack", lambda values, bits: OldMpz(pack(values, bits)))
+    assert not hasattr(msm_module._gmpy2_pack([1, 2], 8), "to_bytes")
+    points, logs = g1_points(40)
+    rng = random.Random(21)
+    scalars = [rng.randrange(FIELD_R) for _ in points]
+    bases = msm_module.prepare_g1(points)
+    plan = msm_module.plan_msm(bases, scalars)
+    assert plan.digits() is not None
+    windows = msm_module.msm_windows(bases, plan, 0, plan.windows)
+    got = msm_module.to_affine(msm_module.add_points("g1", [msm_module.msm_ones(bases, plan), windows]))
+    expected = _g1_affine(oracle.multiply(oracle.G1, sum(k * a for k, a in zip(scalars, logs, strict=True)) % R))
+    assert got == expected

@@ -667,7 +667,7 @@ class _Digits:
         self.count = len(kk)
         self.slot = (c * windows + 7) // 8 + 1  # bytes per scalar; the spare byte and the tail pad cover a read
         if HAVE_GMPY2:
-            raw = _gmpy2_pack(kk, 8 * self.slot).to_bytes(self.slot * self.count, "little") if kk else b""
+            raw = _packed_bytes(_gmpy2_pack(kk, 8 * self.slot), self.slot * self.count) if kk else b""
         else:
             raw = b"".join([k.to_bytes(self.slot, "little") for k in kk])
         self.raw = raw + bytes(3)
@@ -703,6 +703,15 @@ class _Digits:
             out_b.byteswap()
             out_s.byteswap()
         return out_b.tolist(), out_s.tolist()
+
+
+def _packed_bytes(packed: Any, size: int) -> bytes:
+    """``packed`` (a ``gmpy2.pack`` result) as ``size`` little-endian bytes: ``mpz.to_bytes`` from gmpy2 2.2 on,
+    through a Python int before (gmpy2 2.1 has no ``to_bytes``)."""
+    to_bytes = getattr(packed, "to_bytes", None)
+    if to_bytes is not None:
+        return bytes(to_bytes(size, "little"))
+    return int(packed).to_bytes(size, "little")
 
 
 #: :func:`_accumulate`'s stamp of an empty bucket: above every batch number it reaches.
