@@ -88,7 +88,9 @@ def report(label: str, n: int, timing: tuple[list[float], list[float]]) -> None:
 
 
 def bare_addition_seconds(points: list[Any], count: int = 1 << 15, batch: int = 256) -> float:
-    """CPU seconds of the bare arithmetic of one batched affine G1 addition (no bucket bookkeeping)."""
+    """CPU seconds of the bare arithmetic of one batched affine G1 addition (no bucket bookkeeping), over at most
+    ``count`` of ``points`` (whole batches: ``--quick`` has only 2^14 points)."""
+    count = min(count, len(points) - len(points) % batch)
     q = mpz(msm._Q)
     one = mpz(1)
     xs = [mpz(x) for x, _ in points[:count]]
