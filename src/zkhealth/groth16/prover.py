@@ -42,8 +42,9 @@ from zkhealth.errors import FieldTypeError, InvalidProofError, WitnessError
 from zkhealth.field import FIELD_R
 from zkhealth.groth16.keys import Proof, ProvingKey, QapEntry
 from zkhealth.groth16.r1cs_to_qap import evaluate_rows, h_evaluations
+from zkhealth.groth16.rerandomize import rerandomize_unchecked
 from zkhealth.hazmat import msm, parallel
-from zkhealth.hazmat.bn254 import g1_add, g1_mul, g2_add, g2_mul
+from zkhealth.hazmat.bn254 import g1_add, g1_mul
 from zkhealth.hazmat.msm import msm_g1
 from zkhealth.r1cs import R1CS
 
@@ -437,13 +438,11 @@ def _finish_c(pk: ProvingKey, pi_c: Any, pi_a: Any, b1: Any, r: int, s: int) -> 
 
 
 def _rerandomized(pk: ProvingKey, proof: Proof, r1: int, t: int) -> Proof | None:
-    """``proof`` (computed with ``r = s = 0``) re-randomised: ``A' = r1^-1 A``, ``B' = r1 B + t delta_g2``,
-    ``C' = C + t A'`` (module docstring); None when A is the identity (then ``A'`` would not be uniform)."""
+    """``proof`` (computed with ``r = s = 0``) re-randomised (module docstring); None when A is the identity
+    (then ``A'`` would not be uniform)."""
     if proof.a is None:
         return None
-    a = g1_mul(proof.a, pow(r1, -1, FIELD_R))
-    b = g2_add(g2_mul(proof.b, r1), g2_mul(pk.vk.delta_g2, t))
-    return Proof(a=a, b=b, c=g1_add(proof.c, g1_mul(a, t)))
+    return rerandomize_unchecked(pk.vk.delta_g2, proof, r1, t)
 
 
 def _check_randomness(value: int, name: str) -> int:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import secrets
 
 from zkhealth.field import FIELD_R
-from zkhealth.groth16.keys import Proof, VerifyingKey
+from zkhealth.groth16.keys import G2Point, Proof, VerifyingKey
 from zkhealth.hazmat.bn254 import g1_add, g1_mul, g2_add, g2_mul
 
 
@@ -29,7 +29,13 @@ def rerandomize(vk: VerifyingKey, proof: Proof, *, rng: secrets.SystemRandom | N
     source = rng if rng is not None else secrets.SystemRandom()
     r1 = source.randrange(1, FIELD_R)
     r2 = source.randrange(1, FIELD_R)
-    a_new = g1_mul(a, pow(r1, -1, FIELD_R))
-    b_new = g2_add(g2_mul(b, r1), g2_mul(vk.delta_g2, r1 * r2 % FIELD_R))
-    c_new = g1_add(c, g1_mul(a, r2))
-    return Proof(a=a_new, b=b_new, c=c_new)
+    return rerandomize_unchecked(vk.delta_g2, Proof(a=a, b=b, c=c), r1, r1 * r2 % FIELD_R)
+
+
+def rerandomize_unchecked(delta_g2: G2Point, proof: Proof, r1: int, t: int) -> Proof:
+    """The formula above with ``t = r1 r2`` (so ``C' = C + t A'``): ``A' = r1^-1 A``, ``B' = r1 B + t delta_2``.
+    No checks: ``proof``'s points must be valid and ``r1`` in [1, r) (the prover's own proof, or
+    :func:`rerandomize`'s validated one). Cost: four scalar multiplications, a few ms."""
+    a = g1_mul(proof.a, pow(r1, -1, FIELD_R))
+    b = g2_add(g2_mul(proof.b, r1), g2_mul(delta_g2, t))
+    return Proof(a=a, b=b, c=g1_add(proof.c, g1_mul(a, t)))
