@@ -58,7 +58,7 @@ side_base=$(mktemp -d -t zkhealth-side-pytest.XXXXXX)
   echo "== ruff"
   "$PYTHON" -m ruff check src tests benchmarks || exit $?
   echo "== pytest under python -O, second shard: ${HEAVY[*]}"
-  "$PYTHON" -O -m pytest -p no:cacheprovider --basetemp="$side_base/heavy" "${HEAVY[@]}"
+  "$PYTHON" -O -m pytest -p no:cacheprovider --durations=10 --basetemp="$side_base/heavy" "${HEAVY[@]}"
   status=$?
   if [ "$status" -eq 5 ]; then
     echo "pytest collected no tests in the second shard: failing" >&2
@@ -69,10 +69,11 @@ side_base=$(mktemp -d -t zkhealth-side-pytest.XXXXXX)
 side_pid=$!
 
 # The whole suite runs under `python -O`: no validation may rely on `assert` (it would vanish there), while
-# pytest still rewrites the tests' own asserts.
+# pytest still rewrites the tests' own asserts. Both shards print their slowest tests (--durations), the figures
+# for keeping HEAVY balanced against the first shard.
 echo "== pytest under python -O: every tier (native, witness, prove, evm, slow), first shard (all but HEAVY)"
 set +e
-"$PYTHON" -O -m pytest -p no:cacheprovider "${ignore_heavy[@]}"
+"$PYTHON" -O -m pytest -p no:cacheprovider --durations=25 "${ignore_heavy[@]}"
 main_status=$?
 set -e
 
