@@ -20,8 +20,9 @@ npm ci --prefix verifier_contracts --no-audit --no-fund --loglevel=error
 
 # The second pass and the static checks run on one core while the main pass runs: most of the main pass is one
 # Python process, so the second core is idle for most of it. After them, that core runs the heaviest test files
-# (HEAVY: mutation runs, the snarkjs-mixed ceremony, the FHIR corpus, the installed-package tour, the demo, the
-# universal registry on py-evm; about 10 of the main pass's 25 minutes, chosen so both cores finish together) as a
+# (HEAVY: mutation runs, the snarkjs-mixed ceremony, the FHIR corpus, the installed-package tour, the demo, and
+# every test that needs the universal circuit's proving key, which a fresh machine rebuilds once per shard in about
+# 45 s; about 14 of the main pass's 33 minutes, chosen so both cores finish together) as a
 # second shard of the main pass, also under `python -O`; the first shard skips them (--ignore), so every test runs
 # once. Their output goes to a log that is printed, whole, after the main pass;
 # each keeps its exit code.
@@ -32,6 +33,8 @@ HEAVY=(
   tests/test_tour.py
   tests/test_demo.py
   tests/test_chain_universal.py
+  tests/test_cli_universal.py
+  tests/test_demo_dao.py
 )
 ignore_heavy=()
 for path in "${HEAVY[@]}"; do

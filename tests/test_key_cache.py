@@ -20,7 +20,7 @@ from zkhealth.formats import key_cache
 from zkhealth.formats._montgomery import encode_g1, encode_g2
 from zkhealth.formats.zkey_file import ZkeyFile, coefficient_bytes, zkey_file_to_bytes
 from zkhealth.formats.zkhpk_file import _parse_any, load_proving_key, proving_key_to_bytes
-from zkhealth.groth16 import prove_deterministic, setup, verify
+from zkhealth.groth16 import prove, prove_deterministic, setup, verify
 from zkhealth.groth16.keys import ProvingKey
 from zkhealth.groth16.prover import _key_state
 from zkhealth.hazmat import msm
@@ -535,16 +535,21 @@ def test_a_quotient_job_that_cannot_be_used_is_refused(
     assert _child_gone(job)
 
 
+@pytest.mark.parametrize("refused", ["witness", "witness via prove", "blinding factor"])
 def test_a_refused_witness_cancels_the_job(
-    keys: tuple[ProvingKey, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    keys: tuple[ProvingKey, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, refused: str
 ) -> None:
-    from zkhealth.errors import WitnessError
+    from zkhealth.errors import FieldTypeError, WitnessError
 
     pk, job = _job_key(tmp_path, keys[0], monkeypatch)
-    bad = chain_witness(N, 5)
-    bad[3] = (bad[3] + 1) % FIELD_R
-    with pytest.raises(WitnessError):
-        prove_deterministic(pk, bad, 11, 13, workers=1, quotient=job)
+    witness = chain_witness(N, 5)
+    if refused.startswith("witness"):
+        witness[3] = (witness[3] + 1) % FIELD_R
+    with pytest.raises(FieldTypeError if refused == "blinding factor" else WitnessError):
+        if refused == "witness via prove":
+            prove(pk, witness, workers=1, quotient=job)
+        else:
+            prove_deterministic(pk, witness, 0 if refused == "blinding factor" else 11, 13, workers=1, quotient=job)
     assert _child_gone(job) and job.result() is None
     job.cancel()  # idempotent
 

@@ -33,7 +33,7 @@ import secrets
 import select
 import signal
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from itertools import repeat
 from operator import is_not
 from typing import Any
@@ -481,25 +481,21 @@ def prove_deterministic(
     computing the quotient H first: about half the wall time on two idle cores. ``quotient``: a
     :class:`QuotientJob` started for this key and witness (:func:`start_quotient`); its result replaces the
     proof's own computation of the quotient. :func:`prove` is faster (no B1)."""
-    values = _checked_witness(pk, witness, r1cs, quotient)
-    try:
+    with _cancelled_on_error(quotient):
         r, s = _check_randomness(r, "r"), _check_randomness(s, "s")
-    except BaseException:
-        if quotient is not None:
-            quotient.cancel()
-        raise
+        values = check_witness(pk, witness, r1cs)
     proof = _prove_core(pk, values, r, s, _default_workers(workers), quotient)
     if r1cs is None and pk.c_entries is None:
         _self_check(pk, values, proof)
     return proof
 
 
-def _checked_witness(
-    pk: ProvingKey, witness: Sequence[int], r1cs: R1CS | None, quotient: QuotientJob | None
-) -> list[int]:
-    """:func:`check_witness`, stopping ``quotient`` when the witness is refused."""
+@contextlib.contextmanager
+def _cancelled_on_error(quotient: QuotientJob | None) -> Iterator[None]:
+    """Stops ``quotient`` when the block raises (a refused witness or blinding factor): its child would
+    otherwise compute a quotient nobody reads."""
     try:
-        return check_witness(pk, witness, r1cs)
+        yield
     except BaseException:
         if quotient is not None:
             quotient.cancel()
@@ -525,7 +521,8 @@ def prove(
     source = rng if rng is not None else secrets.SystemRandom()
     r1 = source.randrange(1, FIELD_R)
     t = source.randrange(1, FIELD_R)
-    values = _checked_witness(pk, witness, r1cs, quotient)
+    with _cancelled_on_error(quotient):
+        values = check_witness(pk, witness, r1cs)
     workers = _default_workers(workers)
     proof = _rerandomized(pk, _prove_core(pk, values, 0, 0, workers, quotient), r1, t)
     if proof is None:
