@@ -120,16 +120,20 @@ def test_proving_from_the_cli_path_does_not_import_the_verifier_or_setup() -> No
     """What `zkhealth groth16 prove` imports before it proves (the prover, the key and witness readers) leaves
     the verifier, the pairing and the setup unimported: start-up time is spent while the other core waits. (A
     key without its C matrix, as every snarkjs ``.zkey``, still imports the verifier after proving, for the
-    self-check.)"""
+    self-check: without the setup.) Nor does it import the R1CS model (only ``--r1cs`` needs it) or
+    ``concurrent.futures`` (the setup's parallel quotient): 10 ms each in a fresh process."""
     run = _fresh_python(
         "import sys, json\n"
         "from zkhealth.formats.snarkjs_json import write_proof, write_public\n"
         "from zkhealth.formats.wtns_file import read_wtns\n"
         "from zkhealth.formats.zkhpk_file import load_proving_key\n"
         "from zkhealth.groth16.prover import prove, start_quotient\n"
-        "print(json.dumps(sorted(sys.modules)))\n"
+        "before = sorted(sys.modules)\n"
+        "from zkhealth.groth16.verifier import verify_with_unchecked_key\n"
+        "print(json.dumps([before, sorted(sys.modules)]))\n"
     )
-    loaded = set(json.loads(run.stdout))
-    assert "zkhealth.groth16.prover" in loaded
+    loaded, after_self_check = map(set, json.loads(run.stdout))
+    assert "zkhealth.groth16.prover" in loaded and "zkhealth.groth16.verifier" in after_self_check
     assert not loaded & {"zkhealth.groth16.verifier", "zkhealth.hazmat.pairing", "zkhealth.groth16.generator",
-                         "zkhealth.groth16.batch"}
+                         "zkhealth.groth16.batch", "zkhealth.r1cs", "concurrent.futures"}
+    assert not after_self_check & {"zkhealth.groth16.generator", "zkhealth.r1cs", "concurrent.futures"}

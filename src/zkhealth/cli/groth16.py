@@ -92,7 +92,6 @@ def prove_command(
 
     Prints the command's wall time on stderr (start-up and key loading included)."""
     mark_command_start(ctx)
-    from zkhealth.formats.r1cs_file import read_r1cs
     from zkhealth.formats.snarkjs_json import write_proof, write_public
     from zkhealth.formats.wtns_file import read_wtns
     from zkhealth.formats.zkhpk_file import load_proving_key
@@ -113,7 +112,11 @@ def prove_command(
     try:
         pk = load_proving_key(key, on_matrices=start)
         release_at_exit(pk)
-        r1cs = read_r1cs(r1cs_path) if r1cs_path is not None else None
+        r1cs = None
+        if r1cs_path is not None:
+            from zkhealth.formats.r1cs_file import read_r1cs  # with the R1CS model: 10 ms of imports
+
+            r1cs = read_r1cs(r1cs_path)
         proof = prove(pk, values, workers=workers, r1cs=r1cs, quotient=jobs[0] if jobs else None)
     finally:
         for job in jobs:

@@ -28,22 +28,11 @@ from zkhealth.groth16.r1cs_to_qap import (
     qap_domain_size,
     qap_entries,
 )
+from zkhealth.hazmat.bn254 import G1_GENERATOR, G2_GENERATOR
 from zkhealth.r1cs import R1CS
 
 #: ``progress(stage, done, total)``: called between the stages of the setup.
 ProgressCallback = Callable[[str, int, int], None]
-
-G1_GENERATOR = (1, 2)
-G2_GENERATOR = (
-    (
-        10857046999023057135944570762232829481370756359578518086990519993285655852781,
-        11559732032986387107991004021392285783925812861821192530917403151452391805634,
-    ),
-    (
-        8495653923123431417604973247489272438418190587263600148770280649306958101930,
-        4082367875863433681332203403145435568316851327593401208105741076214120093531,
-    ),
-)
 
 
 class RandomSource(Protocol):

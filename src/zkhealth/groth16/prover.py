@@ -36,7 +36,7 @@ import weakref
 from collections.abc import Iterator, Sequence
 from itertools import repeat
 from operator import is_not
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from zkhealth.errors import FieldTypeError, InvalidProofError, WitnessError
 from zkhealth.field import FIELD_R
@@ -46,7 +46,9 @@ from zkhealth.groth16.rerandomize import rerandomize_unchecked
 from zkhealth.hazmat import msm, parallel
 from zkhealth.hazmat.bn254 import g1_add, g1_mul
 from zkhealth.hazmat.msm import msm_g1
-from zkhealth.r1cs import R1CS
+
+if TYPE_CHECKING:
+    from zkhealth.r1cs import R1CS
 
 
 def _default_workers(workers: int | None) -> int:

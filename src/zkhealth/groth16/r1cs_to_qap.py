@@ -17,13 +17,15 @@ the division by ``t`` are thereby folded into the key, exactly as in snarkjs' ``
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from typing import TYPE_CHECKING
 
 from zkhealth.errors import CircuitDefinitionError
 from zkhealth.field import FIELD_R
 from zkhealth.groth16.keys import QapEntry
 from zkhealth.hazmat.ntt import batch_inverse_fr
-from zkhealth.r1cs import R1CS
+
+if TYPE_CHECKING:
+    from zkhealth.r1cs import R1CS
 
 #: The multiplicative generator whose powers give the roots of unity (ffjavascript's ``Fr.nqr``).
 GENERATOR = 5
@@ -118,6 +120,8 @@ def h_evaluations(a: list[int], b: list[int], *, workers: int = 1) -> list[int]:
     r = FIELD_R
     c = [x * y % r for x, y in zip(a, b, strict=True)]
     if workers > 1 and len(a) >= 1 << 11:
+        from concurrent.futures import ProcessPoolExecutor  # 10 ms of imports a proof does not need
+
         with ProcessPoolExecutor(max_workers=min(workers, 3)) as pool:
             a_odd, b_odd, c_odd = pool.map(_odd_coset_evaluations, (a, b, c))
     else:

@@ -34,9 +34,8 @@ from zkhealth.errors import (
     VerifyingKeyMismatchError,
 )
 from zkhealth.field import FIELD_Q, FIELD_R
-from zkhealth.groth16.generator import G2_GENERATOR
 from zkhealth.groth16.keys import DEV_SETUP, G1Point, G2Point, Proof, VerifyingKey
-from zkhealth.hazmat.bn254 import g1_neg, g2_is_on_curve, validate_g1, validate_g2
+from zkhealth.hazmat.bn254 import G2_GENERATOR, g1_neg, g2_is_on_curve, validate_g1, validate_g2
 from zkhealth.hazmat.msm import msm_g1
 from zkhealth.hazmat.pairing import (
     final_exponentiation,
