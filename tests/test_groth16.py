@@ -509,6 +509,26 @@ def test_random_source_is_secrets() -> None:
 # --------------------------------------------------------------------------- performance paths (issue 4)
 
 
+def test_b1_bases_are_prepared_when_a_proof_first_needs_them() -> None:
+    """prove() leaves B1's bases unprepared (it never reads them); a later prove_deterministic, which does,
+    prepares them and registers a new worker dataset that has them, and its proof is the single-process one."""
+    from zkhealth.groth16.prover import PIPELINE_MIN_DOMAIN, _key_state
+
+    n = PIPELINE_MIN_DOMAIN - 3
+    pk, vk = setup(chain_r1cs(n), workers=1)
+    witness = chain_witness(n, 3)
+    verify(vk, witness[1:3], prove(pk, witness, workers=2))
+    state = _key_state(pk, b1=False)
+    assert "b1" not in state.bases and set(state.bases) == {"a", "b2", "c"}
+    first_token = pk._worker_token
+    assert first_token != 0
+    deterministic = prove_deterministic(pk, witness, 5, 7, workers=2)
+    assert "b1" in _key_state(pk, b1=False).bases and pk._worker_token not in (0, first_token)
+    assert deterministic == prove_deterministic(pk, witness, 5, 7, workers=1)
+    verify(vk, witness[1:3], prove(pk, witness, workers=2))
+
+
+
 def test_pipelined_prover_matches_single_process() -> None:
     """workers=2 (the proof's MSM windows shared out dynamically between this process and a worker) gives
     exactly the single-process proof, also after the key's worker dataset was evicted from the registry."""

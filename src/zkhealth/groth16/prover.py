@@ -33,7 +33,8 @@ import secrets
 import select
 import signal
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from functools import partial
 from itertools import repeat
 from operator import is_not
 from typing import TYPE_CHECKING, Any
@@ -125,42 +126,64 @@ def _stages(r: int) -> _Stages:
 
 class _KeyState:
     """A proving key's MSM bases, validated and prepared once (:func:`zkhealth.hazmat.msm.prepare_g1`), the
-    lists they were built from (to notice a key mutated in place) and their worker dataset token."""
+    lists they were built from (to notice a key mutated in place), their worker dataset token, and what B1's
+    bases are prepared from when a proof first needs them (``b1_source``: :func:`prove` never does)."""
 
-    __slots__ = ("bases", "snapshot", "token")
+    __slots__ = ("b1_source", "bases", "snapshot", "token")
 
-    def __init__(self, bases: dict[str, msm.Bases], snapshot: dict[str, tuple[Any, ...]]) -> None:
+    def __init__(
+        self, bases: dict[str, msm.Bases], snapshot: dict[str, tuple[Any, ...]], b1_source: Callable[[], msm.Bases]
+    ) -> None:
         self.bases = bases
         self.snapshot = snapshot
+        self.b1_source = b1_source
+        self.token = 0
+
+    def with_b1(self) -> None:
+        """Add B1's bases (first call only); the worker dataset without them is dropped, so the next parallel
+        proof registers the full one (a re-fork of the workers)."""
+        if "b1" in self.bases:
+            return
+        self.bases = {**self.bases, "b1": self.b1_source()}
+        parallel.unregister(self.token)
         self.token = 0
 
 
 _KEY_STATES: dict[int, _KeyState] = {}
 
 
-def _key_state(pk: ProvingKey) -> _KeyState:
+def _key_state(pk: ProvingKey, *, b1: bool = True) -> _KeyState:
     """The prepared bases of ``pk``: built on first use (about 1 us per point), reused while the key's
-    base lists are unchanged (checked by value, a C-speed comparison, on every proof)."""
+    base lists are unchanged (checked by value, a C-speed comparison, on every proof). B1's (the B query in
+    G1, one point per wire) only with ``b1``: only a proof with ``r != 0`` reads them (at 2^16 wires their
+    preparation is about 0.03 s of a proof's serial start)."""
     lists = pk.msm_bases()
     state = _KEY_STATES.get(id(pk))
     if state is not None and all(tuple(lists[k]) == state.snapshot[k] for k in lists):
+        if b1:
+            state.with_b1()
         return state
     snapshot = {k: tuple(v) for k, v in lists.items()}
     # A key whose points its reader checked is not checked again, except after a change in place (then
     # ``state`` exists and every point is checked).
     checked = pk.points_checked and state is None
     cached, pk._cached_columns = pk._cached_columns, None
+    prepare: Callable[[str], msm.Bases]
     if checked and cached is not None and cached[0] == snapshot:
         # The key cache's columns of exactly these points (compared by value: identity-fast): no conversion.
-        bases = {
-            k: msm.prepare_columns("g2" if k == "b2" else "g1", cached[1][k], bytes(map(is_not, v, repeat(None))))
-            for k, v in snapshot.items()
-        }
+        columns = cached[1]
+
+        def prepare(k: str) -> msm.Bases:
+            present = bytes(map(is_not, snapshot[k], repeat(None)))
+            return msm.prepare_columns("g2" if k == "b2" else "g1", columns[k], present)
     else:
-        bases = {
-            k: msm.prepare_g2(v, checked=checked) if k == "b2" else msm.prepare_g1(v, checked=checked)
-            for k, v in snapshot.items()
-        }
+
+        def prepare(k: str) -> msm.Bases:
+            if k == "b2":
+                return msm.prepare_g2(snapshot[k], checked=checked)
+            return msm.prepare_g1(snapshot[k], checked=checked)
+
+    bases = {k: prepare(k) for k in snapshot if b1 or k != "b1"}
     if state is None:
         # Not at interpreter exit: dropping the prepared bases there would free millions of objects one by one
         # (0.12 s after a 2^16 proof), the teardown the CLI's os._exit exists to skip; the pool is shut down
@@ -168,7 +191,7 @@ def _key_state(pk: ProvingKey) -> _KeyState:
         weakref.finalize(pk, _forget_key, id(pk)).atexit = False
     else:
         parallel.unregister(state.token)
-    state = _KeyState(bases, snapshot)
+    state = _KeyState(bases, snapshot, partial(prepare, "b1"))
     _KEY_STATES[id(pk)] = state
     return state
 
@@ -399,7 +422,7 @@ def _prove_core(
     was_enabled = gc.isenabled()
     gc.disable()  # hundreds of thousands of short-lived tuples and no reference cycles (see msm)
     try:
-        state = _key_state(pk)
+        state = _key_state(pk, b1=bool(r))
         if workers > 1 and pk.domain_size >= PIPELINE_MIN_DOMAIN and not parallel.in_worker():
             if not parallel.is_registered(state.token):
                 state.token = parallel.register(state.bases)
