@@ -529,6 +529,36 @@ def test_b1_bases_are_prepared_when_a_proof_first_needs_them() -> None:
 
 
 
+def test_the_self_check_key_is_prepared_while_the_worker_finishes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A key without its C matrix is self-checked after proving; with a worker, the verifying key is prepared
+    once while this process waits for the worker's last task. A wrong witness is still refused, and a key
+    with its C matrix (checked row by row instead) prepares nothing."""
+    import zkhealth.groth16.prover as prover_module
+    from zkhealth.groth16.prover import PIPELINE_MIN_DOMAIN
+
+    n = PIPELINE_MIN_DOMAIN - 3
+    pk, vk = setup(chain_r1cs(n), workers=1)
+    stripped = dataclasses.replace(pk, c_entries=None, n_constraints=None)
+    witness = chain_witness(n, 3)
+    prepared: list[object] = []
+    real = prover_module._prepare_self_check
+
+    def spy(key: object) -> None:
+        prepared.append(key)
+        real(key)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(prover_module, "_prepare_self_check", spy)
+    verify(vk, witness[1:3], prove(stripped, witness, workers=2))
+    assert prepared == [stripped]
+    bad = list(witness)
+    bad[5] = (bad[5] + 1) % FIELD_R
+    with pytest.raises(WitnessError):
+        prove(stripped, bad, workers=2)
+    prepared.clear()
+    prove(pk, witness, workers=2)
+    assert prepared == []
+
+
 def test_pipelined_prover_matches_single_process() -> None:
     """workers=2 (the proof's MSM windows shared out dynamically between this process and a worker) gives
     exactly the single-process proof, also after the key's worker dataset was evicted from the registry."""

@@ -112,6 +112,37 @@ def test_a_callers_memo_is_this_processs_memo(workers: int) -> None:
     parallel.shutdown()
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_idle_runs_once_here_after_the_last_claim(workers: int) -> None:
+    """``idle`` runs once, in this process, after every task is claimed (this process's own are done), before
+    the workers' results are collected; the results are those of the plain schedule. Without workers there
+    is nothing to wait for, and it is not called."""
+    token = parallel.register(list(range(30)))
+    calls: list[tuple[int, int, int]] = []
+    pool_counters: list[int] = []
+
+    def idle() -> None:
+        pool = parallel._POOL
+        assert pool is not None
+        pool_counters.extend(pool.counters[:2])
+        calls.append((os.getpid(), len(_MINE), parallel.last_stats.remote))
+
+    _MINE.clear()
+    stage0, stage1 = parallel.run_tasks(
+        _mine_task, token, 3, [20, 10], [lambda: None, lambda: 1000], workers=workers, idle=idle
+    )
+    assert [r[0] for r in stage0] == [3 * i for i in range(20)]
+    assert [r[0] for r in stage1] == [3 * i + 1000 for i in range(10)]
+    if workers == 1:
+        assert calls == []
+    else:
+        assert len(calls) == 1 and calls[0][0] == os.getpid()
+        # every task had been claimed (each counter past its stage's count), none collected from the worker
+        assert pool_counters[0] >= 20 and pool_counters[1] >= 10 and calls[0][2] == 0
+        assert parallel.last_stats.local + parallel.last_stats.remote == 30
+    parallel.shutdown()
+
+
 #: Stage-0 tasks this process ran (a worker appends to its own copy).
 _MINE: list[int] = []
 

@@ -412,10 +412,17 @@ def _c_plan(
 
 
 def _prove_core(
-    pk: ProvingKey, witness: list[int], r: int, s: int, workers: int, quotient: QuotientJob | None = None
+    pk: ProvingKey,
+    witness: list[int],
+    r: int,
+    s: int,
+    workers: int,
+    quotient: QuotientJob | None = None,
+    self_check: bool = False,
 ) -> Proof:
     """A, B, B1 (not for ``r = 0``) and the C MSM as tasks over ``workers`` processes
-    (:func:`zkhealth.hazmat.parallel.run_tasks`), then C."""
+    (:func:`zkhealth.hazmat.parallel.run_tasks`), then C. ``self_check``: the caller will verify the proof
+    (:func:`_self_check`); this process prepares the verifying key while it waits for a worker's last task."""
     common = (witness, r, s, pk.n_public)
     stages = _stages(r)
     counts = [len(stage) for stage in stages]
@@ -432,6 +439,7 @@ def _prove_core(
             stage0, stage1 = parallel.run_tasks(
                 _proof_task, state.token, common, counts, [_no_input, c_input], workers=workers,
                 ready=None if quotient is None else quotient.ready, memo=memo,
+                idle=partial(_prepare_self_check, pk) if self_check else None,
             )  # fmt: skip
         else:
             memo = {}
@@ -476,6 +484,22 @@ def _check_randomness(value: int, name: str) -> int:
     return value
 
 
+def _needs_self_check(pk: ProvingKey, r1cs: R1CS | None) -> bool:
+    """Without the C matrix (every snarkjs ``.zkey``) and without the R1CS, a witness that does not satisfy
+    the circuit is noticed only by verifying the proof."""
+    return r1cs is None and pk.c_entries is None
+
+
+def _prepare_self_check(pk: ProvingKey) -> None:
+    """Import the verifier and prepare ``pk``'s verifying key (its line coefficients and e(alpha, beta)'s
+    Miller value, cached per key), about 10-15 ms in a fresh process. Whatever it raises,
+    :func:`_self_check` raises again when it prepares the same key: nothing is lost by dropping it here."""
+    from zkhealth.groth16.verifier import _prepare
+
+    with contextlib.suppress(Exception):
+        _prepare(pk.vk)
+
+
 def _self_check(pk: ProvingKey, witness: list[int], proof: Proof) -> None:
     """Without the C matrix the witness cannot be checked row by row; verify the proof instead."""
     from zkhealth.groth16.verifier import verify_with_unchecked_key
@@ -509,8 +533,9 @@ def prove_deterministic(
     with _cancelled_on_error(quotient):
         r, s = _check_randomness(r, "r"), _check_randomness(s, "s")
         values = check_witness(pk, witness, r1cs)
-    proof = _prove_core(pk, values, r, s, _default_workers(workers), quotient)
-    if r1cs is None and pk.c_entries is None:
+    check = _needs_self_check(pk, r1cs)
+    proof = _prove_core(pk, values, r, s, _default_workers(workers), quotient, check)
+    if check:
         _self_check(pk, values, proof)
     return proof
 
@@ -549,10 +574,11 @@ def prove(
     with _cancelled_on_error(quotient):
         values = check_witness(pk, witness, r1cs)
     workers = _default_workers(workers)
-    proof = _rerandomized(pk, _prove_core(pk, values, 0, 0, workers, quotient), r1, t)
+    check = _needs_self_check(pk, r1cs)
+    proof = _rerandomized(pk, _prove_core(pk, values, 0, 0, workers, quotient, check), r1, t)
     if proof is None:
-        proof = _prove_core(pk, values, r1, t, workers, quotient)
-    if r1cs is None and pk.c_entries is None:
+        proof = _prove_core(pk, values, r1, t, workers, quotient, check)
+    if check:
         _self_check(pk, values, proof)
     return proof
 

@@ -394,6 +394,7 @@ def run_tasks(
     workers: int,
     ready: Callable[[], bool] | None = None,
     memo: dict[Any, Any] | None = None,
+    idle: Callable[[], None] | None = None,
 ) -> list[list[Any]]:
     """Run ``counts[k]`` tasks in each stage ``k``, spread dynamically over this process and ``workers - 1``
     worker processes; return ``results[k][i] = func(dataset, common, input_k, k, i, memo)``.
@@ -412,6 +413,9 @@ def run_tasks(
     from elsewhere, as the prover's quotient from a child process). Until it says so, this process takes
     stage 0's tasks instead of blocking in ``inputs[1]()``; it computes stage 1's input at the latest when
     stage 0 has no task left.
+    ``idle`` (optional): called once in this process when no task is left to claim, before it waits for the
+    workers' last results: work the caller needs next (the prover's self-check prepares its verifying key)
+    then fills the time this process would otherwise wait. It must not raise. Not called without workers.
     Raises the first exception a task raises (the pool is then shut down).
     """
     global last_stats
@@ -463,6 +467,8 @@ def run_tasks(
                         break
                     mine[(stage, index)] = func(dataset, common, values[stage], stage, index, memo)
             stats.local = len(mine)
+            if idle is not None:
+                idle()
             started = time.perf_counter()
             sender.close()
             alive = [worker for worker in busy if worker not in dead]
