@@ -12,7 +12,8 @@ see the same machine load. Printed per circuit, as median [min - max] of ``--rep
 
 * CLI, the whole process a user waits for: ``snarkjs groth16 prove`` and ``python -m zkhealth groth16
   prove`` (wall time, and CPU time of the process and its children), their ratios (zkhealth / snarkjs,
-  from the medians), and the peak memory of each process tree (the sum of the processes' proportional set
+  from the medians, and the wall-time ratio within each round, which cancels most of the machine's speed
+  drifting during the loop), and the peak memory of each process tree (the sum of the processes' proportional set
   sizes, sampled every 10 ms) measured in runs of their own: the warm-up run and one more per tool, never in
   the timed runs (reading ``smaps_rollup`` of a process tree of hundreds of MiB every 10 ms takes CPU from the
   process it measures: at 2^16 it added about 2.9 s to zkhealth's 9.9 s and 1.4 s to snarkjs's 7.5 s, measured
@@ -206,6 +207,10 @@ def stats(values: Sequence[float], unit: str = "s", scale: float = 1.0) -> str:
     return f"{fmt.format(statistics.median(v))} [{fmt.format(min(v))} - {fmt.format(max(v))}] {unit}"
 
 
+def ratio_stats(values: Sequence[float]) -> str:
+    return f"{statistics.median(values):.2f} [{min(values):.2f} - {max(values):.2f}]"
+
+
 SNARKJS_LIB_SCRIPT = """
 const [moduleDir, zkey, wtns, count] = process.argv.slice(-4);
 const snarkjs = require(moduleDir);
@@ -278,8 +283,14 @@ def bench_circuit(label: str, zkey: Path, wtns: Path, vk: Path, repeat: int, tmp
                    cpu_ratio=cpu_ratio)
         print(f"              snarkjs  {stats(theirs_wall)} wall, {stats(theirs_cpu)} CPU, "
               f"peak memory {stats(theirs_mem, 'MiB')}")
+        # Each round runs snarkjs, then zkhealth, back to back: the ratio within a round cancels most of the
+        # machine's slower drifts of speed (on a shared machine the same proof's CPU time moves by 20-40 %
+        # within a minute), which the ratio of medians over the whole loop does not.
+        paired = [o / t for o, t in zip(ours_wall, theirs_wall, strict=True)]
+        out.update(paired=paired)
         print(f"              ratio zkhealth/snarkjs {ratio:.2f} wall, {cpu_ratio:.2f} CPU (medians); memory ratio "
-              f"{statistics.median(ours_mem) / statistics.median(theirs_mem):.2f}", flush=True)
+              f"{statistics.median(ours_mem) / statistics.median(theirs_mem):.2f}")
+        print(f"              ratio within each round (wall): {ratio_stats(paired)}", flush=True)
 
     pk = read_zkey(zkey)
     witness = read_wtns(wtns)
@@ -365,6 +376,8 @@ def main() -> None:
         if "theirs_mem" in res:
             mem = (f" (CPU {res['cpu_ratio']:.2f}), peak memory {statistics.median(res['ours_mem']):.0f} vs "
                    f"{statistics.median(res['theirs_mem']):.0f} MiB")
+        if "paired" in res:
+            mem += f"; within rounds {ratio_stats(res['paired'])}"
         print(f"  {name:8} {'-' if ratio is None else f'{ratio:.2f}'}{mem}")
     print(f"uptime: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}")
 
