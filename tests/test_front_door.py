@@ -137,3 +137,50 @@ def test_proving_from_the_cli_path_does_not_import_the_verifier_or_setup() -> No
     assert not loaded & {"zkhealth.groth16.verifier", "zkhealth.hazmat.pairing", "zkhealth.groth16.generator",
                          "zkhealth.groth16.batch", "zkhealth.r1cs", "concurrent.futures"}
     assert not after_self_check & {"zkhealth.groth16.generator", "zkhealth.r1cs", "concurrent.futures"}
+
+
+def test_gmpy2_is_imported_without_importlib_metadata() -> None:
+    """gmpy2 (2.2 and later) looks its version up with importlib.metadata while it is imported; zkhealth answers
+    that lookup without importing the module (15-18 ms of every process's start), and gmpy2's version and a
+    later import of importlib.metadata are what they would have been."""
+    pytest.importorskip("gmpy2")
+    run = _fresh_python(
+        "import sys, json\n"
+        "before = 'importlib.metadata' in sys.modules\n"
+        "import zkhealth._bigint as b\n"
+        "after = 'importlib.metadata' in sys.modules\n"
+        "import importlib.metadata as m\n"
+        "print(json.dumps([before, after, b.HAVE_GMPY2, b._gmpy2.__version__, m.version('gmpy2'),\n"
+        "                  type(m).__name__, m.distribution('gmpy2').metadata['Name']]))\n"
+    )
+    before, after, have_gmpy2, seen, real, kind, name = json.loads(run.stdout)
+    assert have_gmpy2 and seen == real and kind == "module" and name.lower() == "gmpy2"
+    if not before:  # (an interpreter whose start-up already imported it has nothing to save)
+        assert not after
+
+
+def test_the_metadata_stand_in_answers_version_and_hands_on_the_rest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.metadata
+
+    from zkhealth._bigint import _installed_version, _MetadataStandIn
+
+    stand_in = _MetadataStandIn()
+    assert stand_in.version("pytest") == importlib.metadata.version("pytest")
+    with pytest.raises(importlib.metadata.PackageNotFoundError):
+        stand_in.version("no-such-distribution-for-zkhealth")  # handed to the real module
+    assert stand_in.distribution is importlib.metadata.distribution
+    with pytest.raises(AttributeError):
+        stand_in.__no_such_dunder__  # noqa: B018
+    # METADATA without a Version header, or unreadable: no answer (the real module is asked instead)
+    (tmp_path / "fakedist-1.0.dist-info").mkdir()
+    (tmp_path / "fakedist-1.0.dist-info" / "METADATA").write_text("Name: fakedist\n\nVersion: 9.9\n")
+    (tmp_path / "otherdist-2.0.dist-info").mkdir()
+    (tmp_path / "otherdist-2.0.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nVersion: 2.0\n")
+    (tmp_path / "brokendist-1.0.dist-info").mkdir()
+    monkeypatch.setattr("sys.path", [str(tmp_path / "missing"), str(tmp_path)])
+    assert _installed_version("fakedist") is None  # the Version line is in the body, not the headers
+    assert _installed_version("otherdist") == "2.0"
+    assert _installed_version("brokendist") is None
+    assert _installed_version("absentdist") is None
