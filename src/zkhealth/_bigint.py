@@ -29,18 +29,19 @@ def _installed_version(name: str) -> str | None:
             names = os.listdir(entry or ".")
         except OSError:
             continue
-        found = [item for item in names if item.startswith(prefix) and item.endswith(".dist-info")]
-        for item in found:
-            try:
-                with open(os.path.join(entry or ".", item, "METADATA"), encoding="utf-8") as handle:
-                    for line in handle:
-                        if not line.strip():
-                            break  # the end of the headers
-                        if line.startswith("Version:"):
-                            return line.split(":", 1)[1].strip() or None
-            except (OSError, UnicodeDecodeError):
-                return None
-            return None
+        found = next((item for item in names if item.startswith(prefix) and item.endswith(".dist-info")), None)
+        if found is None:
+            continue
+        try:
+            with open(os.path.join(entry or ".", found, "METADATA"), encoding="utf-8") as handle:
+                for line in handle:
+                    if not line.strip():
+                        break  # the end of the headers
+                    if line.startswith("Version:"):
+                        return line.split(":", 1)[1].strip() or None
+        except (OSError, UnicodeDecodeError):
+            pass
+        return None
     return None
 
 
