@@ -45,7 +45,7 @@ from zkhealth.groth16.keys import Proof, ProvingKey, QapEntry
 from zkhealth.groth16.r1cs_to_qap import evaluate_rows, h_evaluations
 from zkhealth.groth16.rerandomize import rerandomize_unchecked
 from zkhealth.hazmat import msm, parallel
-from zkhealth.hazmat.bn254 import g1_add, g1_mul
+from zkhealth.hazmat.bn254 import g1_add
 from zkhealth.hazmat.msm import msm_g1
 
 if TYPE_CHECKING:
@@ -462,10 +462,10 @@ def _no_input() -> None:
 
 
 def _finish_c(pk: ProvingKey, pi_c: Any, pi_a: Any, b1: Any, r: int, s: int) -> Any:
-    # C = sum_private w_i L_i + sum h_j H_j + s*A + r*B1 - r*s*delta (Groth16 §3.2, snarkjs basis); with r = 0
-    # B1 was not computed (b1 is None) and its terms vanish.
-    if not r:
-        return g1_add(pi_c, g1_mul(pi_a, s)) if s else pi_c
+    # C = sum_private w_i L_i + sum h_j H_j + s*A + r*B1 - r*s*delta (Groth16 §3.2, snarkjs basis). Callers pass
+    # r = s = 0 (prove, prove_no_zk: B1 was not computed, b1 is None, and the terms vanish) or both non-zero.
+    if not r and not s:
+        return pi_c
     randomizer = msm_g1([pi_a, b1, pk.delta_g1], [s, r, (-r * s) % FIELD_R])
     return g1_add(pi_c, randomizer)
 
